@@ -1,0 +1,133 @@
+/* hcc: hcproxy's configuration.
+ *
+ * One value, filled once at start from the embedded defaults, then a file (libconfig syntax),
+ * then HCPROXY_* environment variables, then command-line flags, each overriding the one before.
+ * Every key is in keys.def. Afterwards the value is only read: code takes const hcc_config_t *. */
+#ifndef HCC_H
+#define HCC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+typedef struct hcc_list {
+    char **items;
+    size_t count;
+} hcc_list_t;
+
+typedef enum hcc_level { HCC_LOG_ERROR, HCC_LOG_WARN, HCC_LOG_INFO, HCC_LOG_DEBUG } hcc_level_t;
+
+/* One allowed destination, written scheme://host-or-CIDR[:port]: coap://127.0.0.0/8,
+ * coap://[::1]:5683, a name such as coap://sensor.example, or a leading "*." on the name for its
+ * subdomains; "*" as the scheme matches every scheme. A CIDR matches resolved addresses; a name
+ * matches the target's host. */
+typedef struct hcc_rule {
+    char scheme[12];      /* "coap", "coaps", "coap+tcp", "coaps+tcp" or "*" */
+    bool is_cidr;
+    int family;           /* AF_INET or AF_INET6 when is_cidr */
+    uint8_t addr[16];     /* network byte order, host bits zero */
+    unsigned prefix_len;
+    char host[256];       /* lower-case name when !is_cidr; a leading "*." matches subdomains */
+    uint16_t port;        /* 0 matches every port */
+} hcc_rule_t;
+
+#define HCC_TYPE_STRING char *
+#define HCC_TYPE_LIST hcc_list_t
+#define HCC_TYPE_INT long long
+#define HCC_TYPE_FLOAT double
+#define HCC_TYPE_BOOL bool
+#define HCC_TYPE_LEVEL hcc_level_t
+
+/* The key table: one row per line of keys.def, in that order, for code that walks every key
+ * (the file loader, --help, the docs and the tests). */
+typedef enum hcc_type {
+    HCC_T_STRING, HCC_T_LIST, HCC_T_INT, HCC_T_FLOAT, HCC_T_BOOL, HCC_T_LEVEL
+} hcc_type_t;
+
+enum hcc_key_id { /* HCC_K_http_listen, ...: a key's row in hcc_keys[] */
+#define HCC_KEY(field, key, type, def, min, max, help) HCC_K_##field,
+#include "keys.def"
+#undef HCC_KEY
+    HCC_NKEYS
+};
+
+typedef struct hcc_key {
+    const char *name; /* file key: "http.listen" (flag --http-listen, env HCPROXY_HTTP_LISTEN) */
+    hcc_type_t type;
+    size_t offset;    /* of the key's field in hcc_config_t */
+    const char *def;  /* the default, in the text form */
+    double min, max;  /* bounds for INT and FLOAT */
+    const char *help;
+} hcc_key_t;
+
+extern const hcc_key_t hcc_keys[HCC_NKEYS];
+
+/* The row of |name| ("http.listen"), or NULL. */
+const hcc_key_t *hcc_key_find(const char *name);
+/* Writes the rule every value of |key| obeys into |buf|: "must be an integer from 1 to 10". */
+void hcc_key_expect(const hcc_key_t *key, char *buf, size_t len);
+/* Write |key|'s flag ("--http-listen") or environment variable ("HCPROXY_HTTP_LISTEN"). */
+void hcc_key_flag(const hcc_key_t *key, char *buf, size_t len);
+void hcc_key_env(const hcc_key_t *key, char *buf, size_t len);
+
+/* Where a key's value came from, so that an error found later still names the place. */
+typedef enum hcc_from {
+    HCC_FROM_DEFAULT, HCC_FROM_CALLER, HCC_FROM_FILE, HCC_FROM_ENV, HCC_FROM_FLAG
+} hcc_from_t;
+
+typedef struct hcc_config {
+#define HCC_KEY(field, key, type, def, min, max, help) HCC_TYPE_##type field;
+#include "keys.def"
+#undef HCC_KEY
+    /* derived and validated from the keys above */
+    struct sockaddr_storage *listen_addrs;
+    size_t nlisten_addrs;
+    hcc_rule_t *allow_rules;
+    size_t nallow_rules;
+    char *source; /* the file read, or NULL for the embedded defaults */
+    /* private: where each key was last set (source, and its line there), for hcc_finish() */
+    struct hcc_origin { hcc_from_t from; unsigned line; } origin[HCC_NKEYS];
+} hcc_config_t;
+
+typedef enum hcc_action { HCC_RUN, HCC_HELP, HCC_VERSION, HCC_CHECK } hcc_action_t;
+
+/* Fills |cfg| from defaults, the file named by --config or HCPROXY_CONFIG, the environment
+ * |envp| and the flags |argv|. 0, or -1 with one line "where: key: what is wrong" in |err|:
+ * "file:line: key: ...", "HCPROXY_X: key: ...", "--flag: ...". |cfg| must be hcc_free()d
+ * either way. */
+int hcc_configure(hcc_config_t *cfg, int argc, char **argv, char **envp, hcc_action_t *action,
+                  char *err, size_t errlen);
+
+/* The defaults alone (used by hcc_configure() and by tests), derived fields included: |cfg| is
+ * overwritten, not freed first. 0 or -1 with |err|; hcc_free() |cfg| either way. */
+int hcc_defaults(hcc_config_t *cfg, char *err, size_t errlen);
+/* Overrides |cfg| from a libconfig file. 0 or -1 with "path:line: key: reason" in |err|. */
+int hcc_load_file(hcc_config_t *cfg, const char *path, char *err, size_t errlen);
+/* Sets one key from its text form, as in the environment or a flag (LIST: comma-separated).
+ * 0, or -1 with the reason ("unknown key", "must be ...") and |cfg| unchanged. Derived fields
+ * are stale until hcc_finish(). */
+int hcc_set(hcc_config_t *cfg, const char *key, const char *text, char *err, size_t errlen);
+/* Re-derives listen_addrs and allow_rules and checks the rules a key's type cannot say (an
+ * address, a path, a power of two). 0, or -1 with "where: key: reason", where being the place
+ * the key was last set ("file:line", "HCPROXY_X"; a flag gives "--flag: reason"). */
+int hcc_finish(hcc_config_t *cfg, char *err, size_t errlen);
+/* Frees what |cfg| owns and zeroes it, so a second call does nothing. */
+void hcc_free(hcc_config_t *cfg);
+
+/* Parses "scheme://host-or-CIDR[:port]". 0 or -1 with the reason in |err|. */
+int hcc_rule_parse(const char *text, hcc_rule_t *rule, char *err, size_t errlen);
+
+/* Whether the destination may be reached. |host| is the target's host (lower case, IPv6
+ * without brackets); |addr| the resolved address in network byte order (4 or 16 bytes by
+ * |family|), or NULL before resolution: then name rules match, and CIDR rules only a host that
+ * is an IP literal. An IPv4-mapped IPv6 address (::ffff:a.b.c.d) matches as IPv4. */
+bool hcc_allows(const hcc_config_t *cfg, const char *scheme, const char *host, int family,
+                const void *addr, uint16_t port);
+
+void hcc_print_help(FILE *out, const char *argv0);
+/* Writes the effective configuration in the file's syntax. */
+void hcc_print(const hcc_config_t *cfg, FILE *out);
+
+#endif

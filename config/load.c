@@ -1,0 +1,526 @@
+/* config/load.c: filling the configuration from its four sources in order (defaults, file,
+ * environment, flags), then deriving and checking what a key's type alone cannot say. Each error
+ * names where the bad value was written, since that is where it must be fixed. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libconfig.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hcc.h"
+
+#define COUNTOF(a) (sizeof(a) / sizeof((a)[0]))
+
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
+                                                      ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* ---- the file ---- */
+
+#define T(type) (1u << CONFIG_TYPE_##type)
+/* The libconfig types each key type takes. The file is typed: "1024" in quotes is a string, and
+ * refusing it for an integer catches the file whose author meant something else. */
+static const unsigned accepts[] = {
+    [HCC_T_STRING] = T(STRING),       [HCC_T_LIST] = T(STRING) | T(ARRAY) | T(LIST),
+    [HCC_T_INT] = T(INT) | T(INT64),  [HCC_T_FLOAT] = T(INT) | T(INT64) | T(FLOAT),
+    [HCC_T_BOOL] = T(BOOL),           [HCC_T_LEVEL] = T(STRING),
+};
+#undef T
+
+/* The items of a list setting joined by commas, the text form of a LIST; NULL when out of
+ * memory, or when an item is not a string (*bad). */
+static char *join_strings(const config_setting_t *s, bool *bad)
+{
+    size_t len = 1;
+    char *text;
+    int n = config_setting_length(s);
+
+    for (int i = 0; i < n; i++) {
+        const char *item = config_setting_get_string_elem(s, i);
+
+        if (item == NULL) {
+            *bad = true;
+            return NULL;
+        }
+        len += strlen(item) + 1;
+    }
+    text = calloc(1, len);
+    for (int i = 0; text != NULL && i < n; i++) {
+        strcat(text, config_setting_get_string_elem(s, i));
+        strcat(text, i + 1 < n ? "," : "");
+    }
+    return text;
+}
+
+/* A scalar setting's value in the text form hcc_set() reads (malloc'd), or NULL if out of
+ * memory. */
+static char *scalar_text(const config_setting_t *s)
+{
+    char buf[40];
+
+    switch (config_setting_type(s)) {
+    case CONFIG_TYPE_STRING:
+        return strdup(config_setting_get_string(s));
+    case CONFIG_TYPE_INT:
+    case CONFIG_TYPE_INT64:
+        snprintf(buf, sizeof(buf), "%lld", config_setting_get_int64(s));
+        break;
+    case CONFIG_TYPE_FLOAT:
+        snprintf(buf, sizeof(buf), "%.17g", config_setting_get_float(s));
+        break;
+    default:
+        snprintf(buf, sizeof(buf), "%s", config_setting_get_bool(s) ? "true" : "false");
+        break;
+    }
+    return strdup(buf);
+}
+
+/* The setting's value as text for |key| (malloc'd); NULL when out of memory, or when the
+ * setting's type does not suit the key (*bad). */
+static char *setting_text(const config_setting_t *s, const hcc_key_t *key, bool *bad)
+{
+    if ((accepts[key->type] & (1u << config_setting_type(s))) == 0) {
+        *bad = true;
+        return NULL;
+    }
+    return config_setting_is_aggregate(s) ? join_strings(s, bad) : scalar_text(s);
+}
+
+/* The file a setting was read from: |path|, or another that |path| pulled in by @include. */
+static const char *source_of(const config_setting_t *s, const char *path)
+{
+    const char *file = config_setting_source_file(s);
+
+    return file != NULL ? file : path;
+}
+
+static int load_key(hcc_config_t *cfg, const hcc_key_t *key, const config_setting_t *s,
+                    const char *path, char *err, size_t errlen)
+{
+    const char *src = source_of(s, path);
+    unsigned line = config_setting_source_line(s);
+    bool bad = false;
+    char *text = setting_text(s, key, &bad), reason[256];
+    int rc;
+
+    if (text == NULL && bad)
+        hcc_key_expect(key, reason, sizeof(reason));
+    if (text == NULL)
+        return fail(err, errlen, "%s:%u: %s: %s", src, line, key->name,
+                    bad ? reason : "out of memory");
+    rc = hcc_set(cfg, key->name, text, reason, sizeof(reason));
+    free(text);
+    if (rc != 0)
+        return fail(err, errlen, "%s:%u: %s: %s", src, line, key->name, reason);
+    /* hcc_finish() names cfg->source: a line of an included file would point at the wrong one. */
+    cfg->origin[key - hcc_keys] =
+        (struct hcc_origin){HCC_FROM_FILE, strcmp(src, path) == 0 ? line : 0};
+    return 0;
+}
+
+/* Whether |name| is a group some key lives in: "http" for "http.listen". */
+static bool is_group(const char *name)
+{
+    size_t len = strlen(name);
+
+    for (size_t i = 0; i < HCC_NKEYS; i++)
+        if (strncmp(hcc_keys[i].name, name, len) == 0 && hcc_keys[i].name[len] == '.')
+            return true;
+    return false;
+}
+
+static int load_group(hcc_config_t *cfg, const config_setting_t *group, const char *prefix,
+                      const char *path, char *err, size_t errlen);
+
+/* One setting of the file: a key, a group of keys, or a mistake that must not pass silently. */
+static int load_setting(hcc_config_t *cfg, const config_setting_t *s, const char *name,
+                        const char *path, char *err, size_t errlen)
+{
+    const hcc_key_t *key = hcc_key_find(name);
+    const char *src = source_of(s, path);
+    unsigned line = config_setting_source_line(s);
+
+    if (key != NULL)
+        return load_key(cfg, key, s, path, err, errlen);
+    if (!is_group(name))
+        return fail(err, errlen, "%s:%u: %s: unknown key", src, line, name);
+    if (!config_setting_is_group(s))
+        return fail(err, errlen, "%s:%u: %s: must be a group: %s: { ... };", src, line, name,
+                    name);
+    return load_group(cfg, s, name, path, err, errlen);
+}
+
+static int load_group(hcc_config_t *cfg, const config_setting_t *group, const char *prefix,
+                      const char *path, char *err, size_t errlen)
+{
+    for (int i = 0; i < config_setting_length(group); i++) {
+        const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
+        char name[128];
+
+        snprintf(name, sizeof(name), "%s%s%s", prefix, *prefix != '\0' ? "." : "",
+                 config_setting_name(s));
+        if (load_setting(cfg, s, name, path, err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* libconfig's own words follow ours, except when they would only repeat them. */
+static int read_failed(const config_t *lc, const char *path, int saved_errno, char *err,
+                       size_t errlen)
+{
+    const char *file = config_error_file(lc) != NULL ? config_error_file(lc) : path;
+    const char *text = config_error_text(lc) != NULL ? config_error_text(lc) : "";
+
+    if (config_error_type(lc) == CONFIG_ERR_FILE_IO)
+        return fail(err, errlen, "%s: cannot read: %s", path, strerror(saved_errno));
+    if (strcmp(text, "syntax error") == 0 || text[0] == '\0')
+        return fail(err, errlen, "%s:%d: syntax error", file, config_error_line(lc));
+    return fail(err, errlen, "%s:%d: syntax error: %s", file, config_error_line(lc), text);
+}
+
+int hcc_load_file(hcc_config_t *cfg, const char *path, char *err, size_t errlen)
+{
+    config_t lc;
+    int rc;
+
+    free(cfg->source);
+    cfg->source = strdup(path);
+    if (cfg->source == NULL)
+        return fail(err, errlen, "%s: out of memory", path);
+    config_init(&lc);
+    errno = 0;
+    if (config_read_file(&lc, path) != CONFIG_TRUE)
+        rc = read_failed(&lc, path, errno, err, errlen);
+    else
+        rc = load_group(cfg, config_root_setting(&lc), "", path, err, errlen);
+    config_destroy(&lc);
+    return rc;
+}
+
+/* ---- derived fields and the checks a type cannot make ---- */
+
+/* "IPv4:port" or "[IPv6]:port". No names: a listener binds before any resolver may be asked,
+ * and a name bound to several addresses would be ambiguous. */
+static int parse_listen(const char *text, struct sockaddr_storage *ss, char *reason, size_t len)
+{
+    const char *colon = strrchr(text, ':');
+    size_t hlen = colon != NULL ? (size_t)(colon - text) : 0;
+    bool v6 = hlen >= 2 && text[0] == '[' && text[hlen - 1] == ']';
+    struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+    char host[INET6_ADDRSTRLEN + 2], *end;
+    unsigned long port;
+
+    memset(ss, 0, sizeof(*ss));
+    if (colon == NULL || hlen - 2 * v6 >= sizeof(host))
+        return fail(reason, len, "%s: must be IPv4:port or [IPv6]:port", text);
+    memcpy(host, text + v6, hlen - 2 * v6);
+    host[hlen - 2 * v6] = '\0';
+    if (inet_pton(v6 ? AF_INET6 : AF_INET, host, v6 ? (void *)&sin6->sin6_addr
+                                                     : (void *)&sin->sin_addr) != 1)
+        return fail(reason, len, "%s: must be IPv4:port or [IPv6]:port", text);
+    port = strtoul(colon + 1, &end, 10);
+    if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || port < 1 || port > 65535)
+        return fail(reason, len, "%s: the port must be 1 to 65535", text);
+    ss->ss_family = v6 ? AF_INET6 : AF_INET;
+    /* sin_port and sin6_port share their offset, as POSIX lays the two out. */
+    sin->sin_port = htons((uint16_t)port);
+    return 0;
+}
+
+static int derive_listen(hcc_config_t *cfg, char *reason, size_t len)
+{
+    const hcc_list_t *list = &cfg->http_listen;
+    struct sockaddr_storage *addrs;
+
+    if (list->count == 0)
+        return fail(reason, len, "needs at least one address");
+    addrs = calloc(list->count, sizeof(*addrs));
+    if (addrs == NULL)
+        return fail(reason, len, "out of memory");
+    for (size_t i = 0; i < list->count; i++) {
+        if (parse_listen(list->items[i], &addrs[i], reason, len) != 0) {
+            free(addrs);
+            return -1;
+        }
+    }
+    free(cfg->listen_addrs);
+    cfg->listen_addrs = addrs;
+    cfg->nlisten_addrs = list->count;
+    return 0;
+}
+
+static int derive_allow(hcc_config_t *cfg, char *reason, size_t len)
+{
+    const hcc_list_t *list = &cfg->upstream_allow;
+    hcc_rule_t *rules = NULL;
+
+    if (list->count > 0 && (rules = calloc(list->count, sizeof(*rules))) == NULL)
+        return fail(reason, len, "out of memory");
+    for (size_t i = 0; i < list->count; i++) {
+        if (hcc_rule_parse(list->items[i], &rules[i], reason, len) != 0) {
+            free(rules);
+            return -1;
+        }
+    }
+    free(cfg->allow_rules);
+    cfg->allow_rules = rules;
+    cfg->nallow_rules = list->count;
+    return 0;
+}
+
+/* The target URI is appended to this path, so it needs a '/' on both sides (RFC 8075 s5.3). */
+static int check_hc_path(hcc_config_t *cfg, char *reason, size_t len)
+{
+    const char *p = cfg->http_hc_path;
+    size_t n = strlen(p);
+
+    if (n == 0 || p[0] != '/' || p[n - 1] != '/')
+        return fail(reason, len, "must start and end with '/'");
+    return 0;
+}
+
+/* RFC 7959 s2.2: SZX encodes only 2^(4+SZX) bytes, 16 to 1024. */
+static int check_block_size(hcc_config_t *cfg, char *reason, size_t len)
+{
+    long long v = cfg->upstream_block_size;
+
+    if (v < 16 || v > 1024 || (v & (v - 1)) != 0)
+        return fail(reason, len, "must be a power of two from 16 to 1024");
+    return 0;
+}
+
+static const struct {
+    enum hcc_key_id key;
+    int (*check)(hcc_config_t *cfg, char *reason, size_t len);
+} checks[] = {
+    {HCC_K_http_listen, derive_listen},
+    {HCC_K_http_hc_path, check_hc_path},
+    {HCC_K_upstream_allow, derive_allow},
+    {HCC_K_upstream_block_size, check_block_size},
+};
+
+/* "where: key: reason", where being the place the key was last set. */
+static int blame(const hcc_config_t *cfg, enum hcc_key_id id, const char *reason, char *err,
+                 size_t errlen)
+{
+    const hcc_key_t *key = &hcc_keys[id];
+    const struct hcc_origin *o = &cfg->origin[id];
+    char name[64];
+
+    switch (o->from) {
+    case HCC_FROM_FILE:
+        if (o->line > 0)
+            return fail(err, errlen, "%s:%u: %s: %s", cfg->source, o->line, key->name, reason);
+        return fail(err, errlen, "%s: %s: %s", cfg->source, key->name, reason);
+    case HCC_FROM_ENV:
+        hcc_key_env(key, name, sizeof(name));
+        return fail(err, errlen, "%s: %s: %s", name, key->name, reason);
+    case HCC_FROM_FLAG:
+        hcc_key_flag(key, name, sizeof(name));
+        return fail(err, errlen, "%s: %s", name, reason);
+    default:
+        return fail(err, errlen, "%s: %s", key->name, reason);
+    }
+}
+
+int hcc_finish(hcc_config_t *cfg, char *err, size_t errlen)
+{
+    char reason[256];
+
+    for (size_t i = 0; i < COUNTOF(checks); i++)
+        if (checks[i].check(cfg, reason, sizeof(reason)) != 0)
+            return blame(cfg, checks[i].key, reason, err, errlen);
+    return 0;
+}
+
+/* ---- environment and flags ---- */
+
+#define ENV_PREFIX "HCPROXY_"
+#define ENV_CONFIG "HCPROXY_CONFIG"
+
+/* The value of |name| in |envp|, or NULL; an empty value counts as unset, as in a compose file
+ * that lists the variable without giving it. */
+static const char *env_get(char **envp, const char *name)
+{
+    size_t len = strlen(name);
+
+    for (; envp != NULL && *envp != NULL; envp++)
+        if (strncmp(*envp, name, len) == 0 && (*envp)[len] == '=')
+            return (*envp)[len + 1] != '\0' ? *envp + len + 1 : NULL;
+    return NULL;
+}
+
+static const hcc_key_t *key_of_env(const char *name, size_t len)
+{
+    char env[64];
+
+    for (size_t i = 0; i < HCC_NKEYS; i++) {
+        hcc_key_env(&hcc_keys[i], env, sizeof(env));
+        if (strlen(env) == len && strncmp(env, name, len) == 0)
+            return &hcc_keys[i];
+    }
+    return NULL;
+}
+
+/* Every HCPROXY_* variable must be a key: a misspelt one would otherwise be ignored in silence,
+ * and the proxy would run with a setting its operator believes changed. */
+static int apply_env(hcc_config_t *cfg, char **envp, char *err, size_t errlen)
+{
+    char reason[256];
+
+    for (; envp != NULL && *envp != NULL; envp++) {
+        const char *eq = strchr(*envp, '=');
+        size_t len = eq != NULL ? (size_t)(eq - *envp) : strlen(*envp);
+        const hcc_key_t *key;
+
+        if (strncmp(*envp, ENV_PREFIX, strlen(ENV_PREFIX)) != 0 || eq == NULL)
+            continue;
+        if (len == strlen(ENV_CONFIG) && strncmp(*envp, ENV_CONFIG, len) == 0)
+            continue;
+        key = key_of_env(*envp, len);
+        if (key == NULL)
+            return fail(err, errlen, "%.*s: unknown variable (see --help)", (int)len, *envp);
+        if (hcc_set(cfg, key->name, eq + 1, reason, sizeof(reason)) != 0)
+            return fail(err, errlen, "%.*s: %s: %s", (int)len, *envp, key->name, reason);
+        cfg->origin[key - hcc_keys] = (struct hcc_origin){HCC_FROM_ENV, 0};
+    }
+    return 0;
+}
+
+/* The flags that are not keys. */
+static const struct {
+    const char *name, *alias;
+    bool takes_value;
+    hcc_action_t action;
+} specials[] = {
+    {"--config", NULL, true, HCC_RUN},
+    {"--check-config", NULL, false, HCC_CHECK},
+    {"--help", "-h", false, HCC_HELP},
+    {"--version", "-V", false, HCC_VERSION},
+};
+
+/* When flags ask for several actions, the one that reads less wins: --help needs no file. */
+static const int action_rank[] = {[HCC_RUN] = 0, [HCC_CHECK] = 1, [HCC_VERSION] = 2,
+                                  [HCC_HELP] = 3};
+
+typedef struct flag {
+    char name[64];        /* "--http-listen", without "=VALUE" */
+    const hcc_key_t *key; /* or NULL for a special */
+    int special;          /* index in specials[], or -1 */
+    const char *value;    /* NULL when the flag takes none */
+} flag_t;
+
+static bool find_flag(flag_t *f)
+{
+    char name[64];
+
+    f->key = NULL;
+    for (size_t i = 0; i < COUNTOF(specials); i++) {
+        if (strcmp(f->name, specials[i].name) == 0 ||
+            (specials[i].alias != NULL && strcmp(f->name, specials[i].alias) == 0)) {
+            f->special = (int)i;
+            return true;
+        }
+    }
+    f->special = -1;
+    for (size_t i = 0; i < HCC_NKEYS && f->key == NULL; i++) {
+        hcc_key_flag(&hcc_keys[i], name, sizeof(name));
+        f->key = strcmp(f->name, name) == 0 ? &hcc_keys[i] : NULL;
+    }
+    return f->key != NULL;
+}
+
+/* Reads the flag at argv[*i] ("--key VALUE", "--key=VALUE", "-h") and steps *i past it. */
+static int next_flag(int argc, char **argv, int *i, flag_t *f, char *err, size_t errlen)
+{
+    const char *arg = argv[*i];
+    const char *eq = strncmp(arg, "--", 2) == 0 ? strchr(arg, '=') : NULL;
+    size_t len = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
+    bool takes_value;
+
+    if (arg[0] != '-')
+        return fail(err, errlen, "%s: unexpected argument (see --help)", arg);
+    snprintf(f->name, sizeof(f->name), "%.*s", (int)len, arg);
+    if (len >= sizeof(f->name) || !find_flag(f))
+        return fail(err, errlen, "%.*s: unknown flag (see --help)", (int)len, arg);
+    takes_value = f->key != NULL || specials[f->special].takes_value;
+    f->value = eq != NULL ? eq + 1 : NULL;
+    if (!takes_value && eq != NULL)
+        return fail(err, errlen, "%s: takes no value", f->name);
+    if (takes_value && eq == NULL && *i + 1 >= argc)
+        return fail(err, errlen, "%s: needs a value", f->name);
+    if (takes_value && eq == NULL)
+        f->value = argv[++*i];
+    ++*i;
+    return 0;
+}
+
+/* First pass: the action and the file, which must be known before any key is read. */
+static int scan_flags(int argc, char **argv, hcc_action_t *action, const char **file, char *err,
+                      size_t errlen)
+{
+    flag_t f;
+
+    for (int i = 1; i < argc;) {
+        if (next_flag(argc, argv, &i, &f, err, errlen) != 0)
+            return -1;
+        if (f.special < 0)
+            continue;
+        if (strcmp(specials[f.special].name, "--config") == 0)
+            *file = f.value;
+        if (action_rank[specials[f.special].action] > action_rank[*action])
+            *action = specials[f.special].action;
+    }
+    return 0;
+}
+
+static int apply_flags(hcc_config_t *cfg, int argc, char **argv, char *err, size_t errlen)
+{
+    char reason[256];
+    flag_t f;
+
+    for (int i = 1; i < argc;) {
+        if (next_flag(argc, argv, &i, &f, err, errlen) != 0)
+            return -1;
+        if (f.key == NULL)
+            continue;
+        if (hcc_set(cfg, f.key->name, f.value, reason, sizeof(reason)) != 0)
+            return fail(err, errlen, "%s: %s", f.name, reason);
+        cfg->origin[f.key - hcc_keys] = (struct hcc_origin){HCC_FROM_FLAG, 0};
+    }
+    return 0;
+}
+
+int hcc_configure(hcc_config_t *cfg, int argc, char **argv, char **envp, hcc_action_t *action,
+                  char *err, size_t errlen)
+{
+    const char *file = NULL;
+
+    *action = HCC_RUN;
+    if (hcc_defaults(cfg, err, errlen) != 0)
+        return -1;
+    if (scan_flags(argc, argv, action, &file, err, errlen) != 0)
+        return -1;
+    if (*action == HCC_HELP || *action == HCC_VERSION)
+        return 0; /* a broken file or variable must not hide the help that would fix it */
+    if (file == NULL)
+        file = env_get(envp, ENV_CONFIG);
+    if (file != NULL && hcc_load_file(cfg, file, err, errlen) != 0)
+        return -1;
+    if (apply_env(cfg, envp, err, errlen) != 0)
+        return -1;
+    if (apply_flags(cfg, argc, argv, err, errlen) != 0)
+        return -1;
+    return hcc_finish(cfg, err, errlen);
+}

@@ -1,0 +1,188 @@
+/* hcm: the HTTP <-> CoAP mapping engine of hcproxy.
+ *
+ * Pure functions over plain data: no I/O, no clock, no logging, no allocation of its own.
+ * Whatever a function produces lives in the caller's input or in the caller's arena, and every
+ * function returns 0 or a negative HCM_E* code (see errors.def), whose HTTP status and one-line
+ * reason come from hcm_err_status() and hcm_strerror(). */
+#ifndef HCM_H
+#define HCM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HCM_COUNTOF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- errors ---------------------------------------------------------------------------- */
+
+/* Negative codes from -1000 up, so that they never collide with libuv's negative errno. */
+enum hcm_error {
+    HCM_EBASE = -1000,
+#define HCM_ERR(name, status, reason) HCM_E##name,
+#include "errors.def"
+#undef HCM_ERR
+    HCM_ELAST
+};
+
+/* The one-line reason for |err|; "unknown error" for a code not in errors.def. */
+const char *hcm_strerror(int err);
+/* The HTTP status hcproxy answers |err| with; 500 for a code not in errors.def. */
+unsigned hcm_err_status(int err);
+
+/* ---- memory ---------------------------------------------------------------------------- */
+
+typedef struct hcm_bytes {
+    const uint8_t *p;
+    size_t len;
+} hcm_bytes_t;
+
+/* A bump allocator over memory the caller owns; one per exchange. Nothing is freed singly. */
+typedef struct hcm_arena {
+    uint8_t *base;
+    size_t size;
+    size_t used;
+} hcm_arena_t;
+
+void hcm_arena_init(hcm_arena_t *arena, void *buf, size_t size);
+/* |n| bytes aligned to 8, or NULL when the arena is full. */
+void *hcm_arena_alloc(hcm_arena_t *arena, size_t n);
+/* A NUL-terminated copy of |len| bytes of |s|, or NULL when the arena is full. */
+char *hcm_arena_strndup(hcm_arena_t *arena, const char *s, size_t len);
+
+/* ---- CoAP numbers (RFC 7252 s12, RFC 7959, RFC 8132, RFC 8613, RFC 8768) ------------------ */
+
+#define HCM_CODE(class, detail) ((uint8_t)(((class) << 5) | (detail)))
+#define HCM_CODE_CLASS(code) ((unsigned)(code) >> 5)
+#define HCM_CODE_DETAIL(code) ((unsigned)(code) & 0x1f)
+
+enum hcm_method_code {
+    HCM_GET = 1, HCM_POST = 2, HCM_PUT = 3, HCM_DELETE = 4,
+    HCM_FETCH = 5, HCM_PATCH = 6, HCM_IPATCH = 7,
+};
+
+enum hcm_option_number {
+    HCM_OPT_IF_MATCH = 1, HCM_OPT_URI_HOST = 3, HCM_OPT_ETAG = 4, HCM_OPT_IF_NONE_MATCH = 5,
+    HCM_OPT_OBSERVE = 6, HCM_OPT_URI_PORT = 7, HCM_OPT_LOCATION_PATH = 8, HCM_OPT_OSCORE = 9,
+    HCM_OPT_URI_PATH = 11, HCM_OPT_CONTENT_FORMAT = 12, HCM_OPT_MAX_AGE = 14,
+    HCM_OPT_URI_QUERY = 15, HCM_OPT_HOP_LIMIT = 16, HCM_OPT_ACCEPT = 17,
+    HCM_OPT_LOCATION_QUERY = 20, HCM_OPT_BLOCK2 = 23, HCM_OPT_BLOCK1 = 27, HCM_OPT_SIZE2 = 28,
+    HCM_OPT_PROXY_URI = 35, HCM_OPT_PROXY_SCHEME = 39, HCM_OPT_SIZE1 = 60,
+    HCM_OPT_NO_RESPONSE = 258,
+};
+
+/* ---- messages -------------------------------------------------------------------------- */
+
+#define HCM_MAX_OPTIONS 64
+
+typedef struct hcm_option {
+    uint16_t number;
+    hcm_bytes_t value;
+} hcm_option_t;
+
+/* A CoAP request or response without its transport framing (type, message id, token). */
+typedef struct hcm_coap_msg {
+    uint8_t code;                       /* class << 5 | detail, as on the wire */
+    hcm_option_t opts[HCM_MAX_OPTIONS]; /* sorted by number; equal numbers keep their order */
+    size_t nopts;
+    hcm_bytes_t payload;
+} hcm_coap_msg_t;
+
+/* Inserts an option after any with a number <= |number|. HCM_ENOSPACE when full. */
+int hcm_coap_msg_add(hcm_coap_msg_t *msg, uint16_t number, hcm_bytes_t value);
+/* Adds a uint option in its shortest encoding (RFC 7252 s3.2), stored in |arena|. */
+int hcm_coap_msg_add_uint(hcm_coap_msg_t *msg, hcm_arena_t *arena, uint16_t number,
+                          uint32_t value);
+/* The first option with |number|, or NULL. */
+const hcm_option_t *hcm_coap_msg_find(const hcm_coap_msg_t *msg, uint16_t number);
+/* The value of a uint option; values longer than 4 bytes are HCM_EBADRESPONSE. */
+int hcm_uint_decode(hcm_bytes_t value, uint32_t *out);
+
+/* ---- methods, codes, media types ------------------------------------------------------- */
+
+/* The CoAP method code for an HTTP method token (case-sensitive, RFC 9110 s9.1), or
+ * HCM_ENOMETHOD for OPTIONS, TRACE, CONNECT and every method CoAP does not have. */
+int hcm_method_to_code(const char *method, uint8_t *code);
+
+/* The HTTP status for a CoAP response code (RFC 8075 s7 Table 2; RFC 7252 s10.2 for 2.02 and
+ * 2.04, which become 204 when there is no payload). Unknown codes fall back to x00 of their class
+ * and codes that must never reach HTTP (2.31, 4.08, non-responses) give 502. */
+unsigned hcm_status_from_code(uint8_t code, bool has_payload);
+/* "Not Found" for 4.04; NULL for a code not in the table. */
+const char *hcm_code_name(uint8_t code);
+
+/* The Content-Format for an HTTP Content-Type and Content-Encoding (either may be NULL or "").
+ * Type, subtype and parameter names compare case-insensitively, white space around ';' and '='
+ * is ignored, and the charset value compares case-insensitively (RFC 8075 s6). HCM_EMEDIA when
+ * there is no registry entry. */
+int hcm_content_format_from_media(const char *content_type, const char *content_encoding,
+                                  uint16_t *cf);
+/* The Content-Type for a Content-Format, and in |*content_encoding| the coding ("deflate") or
+ * NULL. Unknown numbers become "application/coap-payload;cf=N", written into |arena|
+ * (RFC 8075 s6.2). NULL only when the arena is full. */
+const char *hcm_media_from_content_format(uint16_t cf, hcm_arena_t *arena,
+                                          const char **content_encoding);
+
+/* ---- target URIs (RFC 8075 s5, RFC 7252 s6.4) ------------------------------------------- */
+
+typedef enum hcm_scheme {
+    HCM_SCHEME_COAP,
+    HCM_SCHEME_COAPS,
+    HCM_SCHEME_COAP_TCP,
+    HCM_SCHEME_COAPS_TCP,
+} hcm_scheme_t;
+
+typedef struct hcm_target {
+    hcm_scheme_t scheme;
+    const char *host;     /* percent-decoded, lower-cased; an IPv6 literal has no brackets */
+    bool host_is_literal; /* an IPv4 or IPv6 literal, sent as no Uri-Host */
+    uint16_t port;        /* explicit, or the scheme's default */
+} hcm_target_t;
+
+/* The name of a scheme as it appears in URIs ("coap+tcp"). */
+const char *hcm_scheme_name(hcm_scheme_t scheme);
+
+/* Recovers the target CoAP URI from a raw HTTP request-target, exactly as sent: the default
+ * mapping "<prefix><target>" (RFC 8075 s5.3) or "<prefix>?target_uri=<target>" (s5.4.1).
+ * |prefix| is the HC proxy path, such as "/hc/". %5B and %5D around an IPv6 literal are
+ * decoded (s5.3.2); everything else is left for hcm_target_parse(). HCM_ENOTPROXY when |raw|
+ * is outside |prefix|. */
+int hcm_target_extract(const char *raw, const char *prefix, hcm_arena_t *arena,
+                       const char **target_uri);
+
+/* Parses a CoAP URI into |target| and appends its Uri-Host, Uri-Path and Uri-Query options
+ * to |msg| (RFC 7252 s6.4; Uri-Port is never needed, the datagram goes to that port). */
+int hcm_target_parse(const char *uri, hcm_arena_t *arena, hcm_target_t *target,
+                     hcm_coap_msg_t *msg);
+
+/* ---- whole messages -------------------------------------------------------------------- */
+
+typedef struct hcm_header {
+    const char *name;  /* compared case-insensitively */
+    const char *value;
+} hcm_header_t;
+
+typedef struct hcm_http_req {
+    const char *method;
+    const char *target_uri; /* the CoAP URI, from hcm_target_extract() */
+    const hcm_header_t *headers;
+    size_t nheaders;
+    hcm_bytes_t body;
+} hcm_http_req_t;
+
+/* Maps an HTTP request onto a CoAP request: method, target, Content-Type, body. */
+int hcm_request_to_coap(const hcm_http_req_t *in, hcm_arena_t *arena, hcm_target_t *target,
+                        hcm_coap_msg_t *out);
+
+#define HCM_MAX_HEADERS 16
+
+typedef struct hcm_http_resp {
+    unsigned status;
+    hcm_header_t headers[HCM_MAX_HEADERS];
+    size_t nheaders;
+    hcm_bytes_t body;
+} hcm_http_resp_t;
+
+/* Maps a CoAP response onto an HTTP response: status, Content-Type, payload. */
+int hcm_response_to_http(const hcm_coap_msg_t *in, hcm_arena_t *arena, hcm_http_resp_t *out);
+
+#endif

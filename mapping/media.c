@@ -1,0 +1,305 @@
+/* HTTP Content-Type (+ Content-Encoding) <-> CoAP Content-Format (RFC 8075 s6, RFC 7252 s12.3). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hcm.h"
+
+enum direction { BOTH, TO_HTTP };
+
+typedef struct media_row {
+    uint16_t cf;
+    const char *type; /* the registry string, sent as Content-Type */
+    const char *coding;
+    enum direction dir;
+} media_row_t;
+
+static const media_row_t media[] = {
+#define HCM_MEDIA(cf, type, coding, dir) { cf, type, coding, dir },
+#include "media.def"
+#undef HCM_MEDIA
+};
+
+/* Every row of content-formats.md s2. */
+_Static_assert(HCM_COUNTOF(media) == 61, "one row per registered Content-Format");
+
+/* ---- parsing a media type (RFC 9110 s8.3.1, s5.6.2 to s5.6.6) ------------------------------ */
+
+/* No registry entry has more than one parameter, so a few slots suffice; a Content-Type with
+ * more parameters than this cannot equal any entry anyway. */
+#define MAX_PARAMS 4
+
+typedef struct span {
+    const char *p;
+    size_t len;
+} span_t;
+
+typedef struct param {
+    span_t name;
+    span_t value; /* as written: a quoted value keeps its backslash escapes */
+    bool is_quoted;
+} param_t;
+
+typedef struct media_type {
+    span_t type;
+    span_t subtype;
+    param_t params[MAX_PARAMS];
+    size_t nparams;
+} media_type_t;
+
+static char lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+static bool span_eq_nocase(span_t a, const char *b, size_t blen)
+{
+    size_t i;
+
+    if (a.len != blen)
+        return false;
+    for (i = 0; i < blen; i++)
+        if (lower(a.p[i]) != lower(b[i]))
+            return false;
+    return true;
+}
+
+static bool is_tchar(char c)
+{
+    /* RFC 9110 s5.6.2: token characters; strchr() also finds the terminating NUL, hence c != 0. */
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+static void skip_ows(const char **s)
+{
+    while (**s == ' ' || **s == '\t')
+        (*s)++;
+}
+
+static bool parse_token(const char **s, span_t *out)
+{
+    out->p = *s;
+    while (is_tchar(**s))
+        (*s)++;
+    out->len = (size_t)(*s - out->p);
+    return out->len > 0;
+}
+
+/* RFC 9110 s5.6.4: qdtext and the character after a backslash (obs-text included). */
+static bool is_qdtext(unsigned char c)
+{
+    return c == '\t' || c == ' ' || c == 0x21 || (c >= 0x23 && c != 0x5c && c != 0x7f);
+}
+
+static bool is_quoted_pair_char(unsigned char c)
+{
+    return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
+/* |*s| is at the opening quote; the value excludes both quotes. */
+static bool parse_quoted(const char **s, span_t *out)
+{
+    const unsigned char *p = (const unsigned char *)*s + 1;
+
+    out->p = (const char *)p;
+    for (;;) {
+        if (*p == '"')
+            break;
+        if (*p == '\\' && is_quoted_pair_char(p[1]))
+            p += 2;
+        else if (*p != '\\' && is_qdtext(*p))
+            p++;
+        else
+            return false; /* unterminated, or a control character */
+    }
+    out->len = (size_t)((const char *)p - out->p);
+    *s = (const char *)p + 1;
+    return true;
+}
+
+/* parameter = name OWS "=" OWS ( token / quoted-string ). RFC 9110 allows no white space around
+ * "=", but RFC 8075 s6 asks for leniency, so it is skipped. */
+static bool parse_param(const char **s, param_t *param)
+{
+    if (!parse_token(s, &param->name))
+        return false;
+    skip_ows(s);
+    if (**s != '=')
+        return false;
+    (*s)++;
+    skip_ows(s);
+    param->is_quoted = **s == '"';
+    return param->is_quoted ? parse_quoted(s, &param->value) : parse_token(s, &param->value);
+}
+
+/* media-type = type "/" subtype *( OWS ";" OWS [ parameter ] ), with white space around the whole
+ * value tolerated. Empty parameters ("a/b;;c=d") are allowed by RFC 9110 s5.6.6. */
+static bool parse_media_type(const char *s, media_type_t *m)
+{
+    m->nparams = 0;
+    skip_ows(&s);
+    if (!parse_token(&s, &m->type) || *s++ != '/' || !parse_token(&s, &m->subtype))
+        return false;
+    for (;;) {
+        skip_ows(&s);
+        if (*s == '\0')
+            return true;
+        if (*s++ != ';')
+            return false;
+        skip_ows(&s);
+        if (*s == ';' || *s == '\0')
+            continue;
+        if (m->nparams == MAX_PARAMS || !parse_param(&s, &m->params[m->nparams]))
+            return false;
+        m->nparams++;
+    }
+}
+
+/* ---- comparing ------------------------------------------------------------------------------ */
+
+/* The next character of a parameter value with its quoting undone, or -1 at the end. */
+static int value_next(const char **p, const char *end, bool is_quoted)
+{
+    if (*p == end)
+        return -1;
+    if (is_quoted && **p == '\\')
+        (*p)++; /* parse_quoted() guarantees a character follows the backslash */
+    return (unsigned char)*(*p)++;
+}
+
+/* RFC 9110 s5.6.6: a quoted and an unquoted value are the same value. */
+static bool value_eq(const param_t *a, const param_t *b, bool fold_case)
+{
+    const char *pa = a->value.p, *ea = pa + a->value.len;
+    const char *pb = b->value.p, *eb = pb + b->value.len;
+    int ca, cb;
+
+    do {
+        ca = value_next(&pa, ea, a->is_quoted);
+        cb = value_next(&pb, eb, b->is_quoted);
+        if (fold_case && ca >= 0 && cb >= 0) {
+            ca = lower((char)ca);
+            cb = lower((char)cb);
+        }
+        if (ca != cb)
+            return false;
+    } while (ca >= 0);
+    return true;
+}
+
+/* Parameters whose values compare case-insensitively: RFC 2046 s4.1.2 for charset. All other
+ * values compare exactly (RFC 9110 s8.3.1). */
+static bool value_folds_case(span_t name)
+{
+    return span_eq_nocase(name, "charset", strlen("charset"));
+}
+
+static const param_t *find_param(const media_type_t *m, span_t name)
+{
+    size_t i;
+
+    for (i = 0; i < m->nparams; i++)
+        if (span_eq_nocase(m->params[i].name, name.p, name.len))
+            return &m->params[i];
+    return NULL;
+}
+
+/* The parameter sets must be equal (RFC 8075 s6.4: exact lookup). Equal counts and every entry
+ * parameter found in the request also rule out a request that repeats one parameter. */
+static bool params_eq(const media_type_t *want, const media_type_t *got)
+{
+    size_t i;
+
+    if (want->nparams != got->nparams)
+        return false;
+    for (i = 0; i < want->nparams; i++) {
+        const param_t *w = &want->params[i];
+        const param_t *g = find_param(got, w->name);
+
+        if (g == NULL || !value_eq(w, g, value_folds_case(w->name)))
+            return false;
+    }
+    return true;
+}
+
+static bool media_eq(const media_type_t *want, const media_type_t *got)
+{
+    return span_eq_nocase(got->type, want->type.p, want->type.len) &&
+           span_eq_nocase(got->subtype, want->subtype.p, want->subtype.len) &&
+           params_eq(want, got);
+}
+
+/* The content coding with white space trimmed; an empty span for identity, which is what no
+ * Content-Encoding means too (RFC 9110 s8.4.1: codings are case-insensitive). */
+static span_t coding_of(const char *content_encoding)
+{
+    span_t c = { .p = "", .len = 0 };
+
+    if (content_encoding == NULL)
+        return c;
+    skip_ows(&content_encoding);
+    c.p = content_encoding;
+    c.len = strlen(content_encoding);
+    while (c.len > 0 && (c.p[c.len - 1] == ' ' || c.p[c.len - 1] == '\t'))
+        c.len--;
+    if (span_eq_nocase(c, "identity", strlen("identity")))
+        c.len = 0;
+    return c;
+}
+
+static bool coding_eq(const media_row_t *row, span_t coding)
+{
+    const char *want = row->coding != NULL ? row->coding : "";
+
+    return span_eq_nocase(coding, want, strlen(want));
+}
+
+int hcm_content_format_from_media(const char *content_type, const char *content_encoding,
+                                  uint16_t *cf)
+{
+    media_type_t got, want;
+    span_t coding = coding_of(content_encoding);
+    size_t i;
+
+    if (content_type == NULL || !parse_media_type(content_type, &got))
+        return HCM_EMEDIA;
+    for (i = 0; i < HCM_COUNTOF(media); i++) {
+        const media_row_t *row = &media[i];
+
+        /* The row strings always parse: check_media maps each of them back to its number. */
+        if (row->dir != BOTH || !coding_eq(row, coding) || !parse_media_type(row->type, &want))
+            continue;
+        if (media_eq(&want, &got)) {
+            *cf = row->cf;
+            return 0;
+        }
+    }
+    return HCM_EMEDIA;
+}
+
+/* ---- Content-Format -> Content-Type --------------------------------------------------------- */
+
+static int compare_cf(const void *key, const void *elem)
+{
+    const uint16_t *cf = key;
+    const media_row_t *row = elem;
+
+    return (int)*cf - (int)row->cf;
+}
+
+const char *hcm_media_from_content_format(uint16_t cf, hcm_arena_t *arena,
+                                          const char **content_encoding)
+{
+    const media_row_t *row = bsearch(&cf, media, HCM_COUNTOF(media), sizeof(media[0]), compare_cf);
+    char buf[sizeof("application/coap-payload;cf=65535")];
+    int len;
+
+    if (content_encoding != NULL)
+        *content_encoding = row != NULL ? row->coding : NULL;
+    if (row != NULL)
+        return row->type;
+    /* RFC 8075 s6.2: an unknown number SHALL reach HTTP as application/coap-payload. */
+    len = snprintf(buf, sizeof(buf), "application/coap-payload;cf=%u", (unsigned)cf);
+    return hcm_arena_strndup(arena, buf, (size_t)len);
+}

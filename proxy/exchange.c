@@ -1,0 +1,579 @@
+/* One HTTP request's life, from its request line to the end of its answer.
+ *
+ * libmicrohttpd calls the access handler several times per request: once with the headers, once
+ * per piece of body, once more when the body has ended, and again after a resume. The exchange
+ * decides on the last of those calls and never queues a response on the first one: libmicrohttpd
+ * 0.9.75 closes the connection after a response queued that early.
+ *
+ * Every path that ends an exchange goes through answer() or cancel(), which stop its timer and
+ * hang-up watch and forget its upstream token; the memory goes in release() once libmicrohttpd has
+ * completed the request and the loop has closed both handles. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <microhttpd.h>
+
+#include "hcp.h"
+
+typedef enum exchange_state {
+    EX_HEADERS,   /* the request line and headers are in; the body may follow */
+    EX_RESOLVING, /* waiting for uv_getaddrinfo */
+    EX_WAITING,   /* the CoAP request is out; the connection is suspended */
+    EX_ANSWERED,  /* response holds the answer, to be queued on the next call */
+    EX_CANCELLED, /* the HTTP client left; the connection is to be closed */
+    EX_QUEUED,    /* the answer is with libmicrohttpd */
+} exchange_state_t;
+
+struct hcp_exchange {
+    hcp_proxy_t *proxy;
+    hcp_exchange_t *prev_live, *next_live; /* in proxy->live while counted in flight */
+    struct MHD_Connection *conn;
+    uint64_t id;
+    uint64_t started_ns;
+    exchange_state_t state;
+    int early_error;        /* a negative HCM_E* decided before the body ended, or 0 */
+    bool is_suspended;
+    bool is_http_done;      /* libmicrohttpd completed the request */
+    bool is_counted;        /* counted in metrics.inflight */
+    bool is_resolving;      /* a uv_getaddrinfo holds the exchange until its callback */
+    bool has_hangup_watch;  /* hangup is initialised */
+    int open_handles;       /* uv handles not yet closed */
+    uint32_t upstream_slot; /* owned by upstream.c */
+    struct MHD_Response *response;
+    unsigned status;
+    const char *method;     /* libmicrohttpd's copy, valid until the request completes */
+    uv_timer_t timer;
+    uv_poll_t hangup;
+    uv_getaddrinfo_t resolver;
+    char *raw_uri;          /* in the arena */
+    uint8_t *body;
+    size_t body_len;
+    size_t body_cap;
+    hcm_target_t target;
+    hcm_coap_msg_t msg;
+    hcm_arena_t arena;
+    uint8_t arena_buf[];
+};
+
+/* The arena holds the raw URI, its decoded options and the headers' views; the mapped
+ * response's header values come from it too. */
+static size_t arena_size_for(size_t uri_len)
+{
+    return 3 * uri_len + 4096;
+}
+
+hcp_exchange_t *hcp_exchange_new(hcp_proxy_t *proxy, void *connection, const char *raw_uri)
+{
+    size_t uri_len = strlen(raw_uri);
+    size_t arena_size = arena_size_for(uri_len);
+    hcp_exchange_t *ex = calloc(1, sizeof *ex + arena_size);
+
+    if (ex == NULL)
+        return NULL;
+    ex->proxy = proxy;
+    ex->conn = connection;
+    ex->id = ++proxy->next_exchange_id;
+    ex->started_ns = uv_hrtime();
+    hcm_arena_init(&ex->arena, ex->arena_buf, arena_size);
+    ex->raw_uri = hcm_arena_strndup(&ex->arena, raw_uri, uri_len);
+    uv_timer_init(proxy->loop, &ex->timer);
+    ex->timer.data = ex;
+    ex->open_handles = 1;
+    return ex;
+}
+
+uint64_t hcp_exchange_id(const hcp_exchange_t *ex)
+{
+    return ex->id;
+}
+
+uint32_t *hcp_exchange_upstream_slot(hcp_exchange_t *ex)
+{
+    return &ex->upstream_slot;
+}
+
+/* ---- the end of an exchange ------------------------------------------------------------ */
+
+static void on_handle_closed(uv_handle_t *handle)
+{
+    hcp_exchange_t *ex = handle->data;
+
+    if (--ex->open_handles == 0)
+        free(ex);
+}
+
+static void release(hcp_exchange_t *ex)
+{
+    if (ex->response != NULL)
+        MHD_destroy_response(ex->response);
+    free(ex->body);
+    uv_close((uv_handle_t *)&ex->timer, on_handle_closed);
+    if (ex->has_hangup_watch)
+        uv_close((uv_handle_t *)&ex->hangup, on_handle_closed);
+}
+
+static void link_live(hcp_exchange_t *ex)
+{
+    hcp_proxy_t *proxy = ex->proxy;
+
+    ex->is_counted = true;
+    proxy->metrics.inflight++;
+    ex->next_live = proxy->live;
+    ex->prev_live = NULL;
+    if (proxy->live != NULL)
+        proxy->live->prev_live = ex;
+    proxy->live = ex;
+}
+
+static void unlink_live(hcp_exchange_t *ex)
+{
+    if (ex->prev_live != NULL)
+        ex->prev_live->next_live = ex->next_live;
+    else
+        ex->proxy->live = ex->next_live;
+    if (ex->next_live != NULL)
+        ex->next_live->prev_live = ex->prev_live;
+}
+
+static void stop_waiting(hcp_exchange_t *ex)
+{
+    uv_timer_stop(&ex->timer);
+    if (ex->has_hangup_watch)
+        uv_poll_stop(&ex->hangup);
+    hcp_upstream_forget(ex->proxy->upstream, ex);
+    if (ex->is_counted) {
+        ex->is_counted = false;
+        ex->proxy->metrics.inflight--;
+        unlink_live(ex);
+    }
+}
+
+static void resume_if_suspended(hcp_exchange_t *ex)
+{
+    if (ex->is_suspended) {
+        ex->is_suspended = false;
+        hcp_front_resume(ex->proxy->front, ex->conn);
+    }
+}
+
+static void log_outcome(const hcp_exchange_t *ex)
+{
+    if (!hcp_log_enabled(HCC_LOG_INFO))
+        return;
+    hcp_log(HCC_LOG_INFO, ex, "%s %s -> %u (%.3f ms)", ex->method ? ex->method : "-",
+            ex->raw_uri ? ex->raw_uri : "-", ex->status,
+            (double)(uv_hrtime() - ex->started_ns) / 1e6);
+}
+
+/* Ends the exchange with |response|; it is queued on the access handler's next call. */
+static void answer(hcp_exchange_t *ex, struct MHD_Response *response, unsigned status)
+{
+    stop_waiting(ex);
+    ex->response = response;
+    ex->status = status;
+    ex->state = EX_ANSWERED;
+    ex->proxy->metrics.exchanges_answered++;
+    log_outcome(ex);
+    resume_if_suspended(ex);
+}
+
+static struct MHD_Response *text_response(const char *text)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
+
+    if (r != NULL)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+    return r;
+}
+
+/* A proxy-generated error: its status and one-line reason come from mapping/errors.def. */
+static void answer_error(hcp_exchange_t *ex, int err)
+{
+    char line[256];
+
+    snprintf(line, sizeof line, "%s\n", hcm_strerror(err));
+    answer(ex, text_response(line), hcm_err_status(err));
+}
+
+static void cancel(hcp_exchange_t *ex)
+{
+    stop_waiting(ex);
+    ex->state = EX_CANCELLED;
+    ex->proxy->metrics.exchanges_cancelled++;
+    hcp_log(HCC_LOG_INFO, ex, "%s %s: client went away, exchange cancelled", ex->method,
+            ex->raw_uri);
+    resume_if_suspended(ex);
+}
+
+void hcp_exchange_fail(hcp_exchange_t *ex, int err)
+{
+    if (ex->state != EX_WAITING && ex->state != EX_RESOLVING)
+        return;
+    if (err == HCM_ETIMEOUT)
+        ex->proxy->metrics.upstream_timeouts++;
+    else
+        ex->proxy->metrics.upstream_failures++;
+    answer_error(ex, err);
+}
+
+void hcp_exchange_abort_all(hcp_proxy_t *proxy)
+{
+    while (proxy->live != NULL) {
+        hcp_exchange_t *ex = proxy->live;
+        if (ex->state == EX_WAITING || ex->state == EX_RESOLVING)
+            answer_error(ex, HCM_ESHUTDOWN); /* unlinks ex */
+        else
+            stop_waiting(ex);
+    }
+}
+
+void hcp_exchange_on_coap_response(hcp_exchange_t *ex, const hcm_coap_msg_t *msg)
+{
+    hcm_http_resp_t resp;
+    struct MHD_Response *r;
+    int err;
+
+    if (ex->state != EX_WAITING)
+        return;
+    err = hcm_response_to_http(msg, &ex->arena, &resp);
+    if (err < 0) {
+        hcp_exchange_fail(ex, err == HCM_ENOSPACE ? HCM_ENOSPACE : HCM_EBADRESPONSE);
+        return;
+    }
+    r = MHD_create_response_from_buffer(resp.body.len, (void *)resp.body.p,
+                                        MHD_RESPMEM_MUST_COPY);
+    for (size_t i = 0; r != NULL && i < resp.nheaders; i++)
+        MHD_add_response_header(r, resp.headers[i].name, resp.headers[i].value);
+    answer(ex, r, resp.status);
+}
+
+/* ---- waiting ----------------------------------------------------------------------------- */
+
+static void on_timeout(uv_timer_t *timer)
+{
+    hcp_exchange_fail(hcp_container_of(timer, hcp_exchange_t, timer), HCM_ETIMEOUT);
+}
+
+/* While the connection is suspended libmicrohttpd does not read from it, so a client that
+ * hangs up would go unnoticed until the CoAP answer or the timeout. Watching the socket for the
+ * peer's FIN lets the exchange end at once and free its upstream slot. */
+static void on_hangup(uv_poll_t *poll, int status, int events)
+{
+    hcp_exchange_t *ex = hcp_container_of(poll, hcp_exchange_t, hangup);
+
+    if (status < 0 || (events & UV_DISCONNECT))
+        cancel(ex);
+}
+
+static void watch_hangup(hcp_exchange_t *ex)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(ex->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+    if (info == NULL || ex->has_hangup_watch)
+        return;
+    if (uv_poll_init_socket(ex->proxy->loop, &ex->hangup, info->connect_fd) != 0)
+        return;
+    ex->has_hangup_watch = true;
+    ex->hangup.data = ex;
+    ex->open_handles++;
+    uv_poll_start(&ex->hangup, UV_DISCONNECT, on_hangup);
+}
+
+static void send_to(hcp_exchange_t *ex, const struct sockaddr *addr)
+{
+    int err = hcp_upstream_send(ex->proxy->upstream, ex, addr, &ex->msg);
+
+    ex->state = EX_WAITING;
+    if (err < 0)
+        hcp_exchange_fail(ex, err);
+}
+
+/* Fills a sockaddr for a literal host, or returns false for a name. */
+static bool literal_address(const hcm_target_t *t, struct sockaddr_storage *ss)
+{
+    struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+    memset(ss, 0, sizeof *ss);
+    if (inet_pton(AF_INET, t->host, &sin->sin_addr) == 1) {
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons(t->port);
+        return true;
+    }
+    if (inet_pton(AF_INET6, t->host, &sin6->sin6_addr) == 1) {
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons(t->port);
+        return true;
+    }
+    return false;
+}
+
+static bool address_allowed(const hcp_exchange_t *ex, const struct sockaddr *sa)
+{
+    const void *addr = sa->sa_family == AF_INET
+                           ? (const void *)&((const struct sockaddr_in *)sa)->sin_addr
+                           : (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+    return hcc_allows(ex->proxy->cfg, hcm_scheme_name(ex->target.scheme), ex->target.host,
+                      sa->sa_family, addr, ex->target.port);
+}
+
+static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+    hcp_exchange_t *ex = hcp_container_of(req, hcp_exchange_t, resolver);
+    const struct addrinfo *ai;
+
+    ex->is_resolving = false;
+    if (ex->state == EX_RESOLVING) {
+        for (ai = status == 0 ? res : NULL; ai != NULL; ai = ai->ai_next) {
+            if ((ai->ai_family == AF_INET || ai->ai_family == AF_INET6) &&
+                address_allowed(ex, ai->ai_addr))
+                break;
+        }
+        if (ai != NULL) {
+            struct sockaddr_storage ss;
+            memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+            ((struct sockaddr_in *)&ss)->sin_port = htons(ex->target.port);
+            send_to(ex, (struct sockaddr *)&ss);
+        } else {
+            answer_error(ex, status == 0 ? HCM_EFORBIDDEN : HCM_ERESOLVE);
+        }
+    }
+    uv_freeaddrinfo(res);
+    if (ex->is_http_done)
+        release(ex);
+}
+
+static void resolve(hcp_exchange_t *ex)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM};
+    char port[8];
+
+    snprintf(port, sizeof port, "%u", ex->target.port);
+    ex->state = EX_RESOLVING;
+    if (uv_getaddrinfo(ex->proxy->loop, &ex->resolver, on_resolved, ex->target.host, port,
+                       &hints) != 0) {
+        answer_error(ex, HCM_ERESOLVE);
+        return;
+    }
+    ex->is_resolving = true;
+}
+
+/* ---- the request ------------------------------------------------------------------------- */
+
+typedef struct header_sink {
+    hcm_header_t *headers;
+    size_t count;
+    size_t cap;
+} header_sink_t;
+
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    header_sink_t *sink = cls;
+
+    (void)kind;
+    if (sink->headers != NULL && sink->count < sink->cap)
+        sink->headers[sink->count] = (hcm_header_t){.name = key, .value = value};
+    sink->count++;
+    return MHD_YES;
+}
+
+static int collect_headers(hcp_exchange_t *ex, hcm_http_req_t *req)
+{
+    header_sink_t sink = {0};
+
+    MHD_get_connection_values(ex->conn, MHD_HEADER_KIND, collect_header, &sink);
+    sink.cap = sink.count;
+    sink.count = 0;
+    sink.headers = hcm_arena_alloc(&ex->arena, sink.cap * sizeof *sink.headers + 1);
+    if (sink.headers == NULL)
+        return HCM_ENOSPACE;
+    MHD_get_connection_values(ex->conn, MHD_HEADER_KIND, collect_header, &sink);
+    req->headers = sink.headers;
+    req->nheaders = sink.count;
+    return 0;
+}
+
+static int map_request(hcp_exchange_t *ex)
+{
+    const hcc_config_t *cfg = ex->proxy->cfg;
+    hcm_http_req_t req = {.method = ex->method, .body = {ex->body, ex->body_len}};
+    int err;
+
+    err = hcm_target_extract(ex->raw_uri, cfg->http_hc_path, &ex->arena, &req.target_uri);
+    if (err == 0)
+        err = collect_headers(ex, &req);
+    if (err == 0)
+        err = hcm_request_to_coap(&req, &ex->arena, &ex->target, &ex->msg);
+    if (err == 0 && ex->target.scheme != HCM_SCHEME_COAP)
+        err = HCM_ETRANSPORT;
+    return err;
+}
+
+/* Local resources served outside the HC proxy path. */
+static bool serve_local(hcp_exchange_t *ex)
+{
+    char text[512];
+    const hcp_metrics_t *m = &ex->proxy->metrics;
+    size_t path_len = strcspn(ex->raw_uri, "?");
+
+    if (path_len == 8 && strncmp(ex->raw_uri, "/healthz", 8) == 0) {
+        answer(ex, text_response("ok\n"), 200);
+        return true;
+    }
+    if (path_len == 8 && strncmp(ex->raw_uri, "/metrics", 8) == 0) {
+        snprintf(text, sizeof text,
+                 "hcproxy_exchanges_started_total %llu\n"
+                 "hcproxy_exchanges_answered_total %llu\n"
+                 "hcproxy_exchanges_cancelled_total %llu\n"
+                 "hcproxy_upstream_timeouts_total %llu\n"
+                 "hcproxy_upstream_failures_total %llu\n"
+                 "hcproxy_late_responses_total %llu\n"
+                 "hcproxy_exchanges_inflight %llu\n",
+                 (unsigned long long)m->exchanges_started,
+                 (unsigned long long)m->exchanges_answered,
+                 (unsigned long long)m->exchanges_cancelled,
+                 (unsigned long long)m->upstream_timeouts,
+                 (unsigned long long)m->upstream_failures,
+                 (unsigned long long)m->late_responses, (unsigned long long)m->inflight);
+        answer(ex, text_response(text), 200);
+        return true;
+    }
+    return false;
+}
+
+/* The body has ended: decide, and either answer now or go upstream. */
+static void begin(hcp_exchange_t *ex)
+{
+    struct sockaddr_storage ss;
+    int err = ex->early_error;
+
+    if (err == 0 && serve_local(ex))
+        return;
+    if (err == 0)
+        err = map_request(ex);
+    if (err == 0 && ex->proxy->metrics.inflight >= (uint64_t)ex->proxy->cfg->upstream_max_inflight)
+        err = HCM_EOVERLOAD;
+    if (err == 0 && literal_address(&ex->target, &ss) && !address_allowed(ex, (struct sockaddr *)&ss))
+        err = HCM_EFORBIDDEN;
+    if (err < 0) {
+        answer_error(ex, err);
+        return;
+    }
+    ex->proxy->metrics.exchanges_started++;
+    link_live(ex);
+    uv_timer_start(&ex->timer, on_timeout, (uint64_t)ex->proxy->cfg->upstream_timeout_ms, 0);
+    watch_hangup(ex);
+    if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6)
+        send_to(ex, (struct sockaddr *)&ss);
+    else
+        resolve(ex);
+    if (ex->state == EX_WAITING || ex->state == EX_RESOLVING) {
+        MHD_suspend_connection(ex->conn);
+        ex->is_suspended = true;
+    }
+}
+
+static int append_body(hcp_exchange_t *ex, const char *data, size_t len)
+{
+    size_t limit = (size_t)ex->proxy->cfg->http_max_body_bytes;
+    size_t need = ex->body_len + len;
+
+    if (need > limit)
+        return HCM_ETOOLARGE;
+    if (need > ex->body_cap) {
+        size_t cap = ex->body_cap ? ex->body_cap : 4096;
+        uint8_t *grown;
+        while (cap < need)
+            cap *= 2;
+        if (cap > limit)
+            cap = limit;
+        grown = realloc(ex->body, cap);
+        if (grown == NULL)
+            return HCM_EINTERNAL;
+        ex->body = grown;
+        ex->body_cap = cap;
+    }
+    memcpy(ex->body + ex->body_len, data, len);
+    ex->body_len = need;
+    return 0;
+}
+
+/* A declared Content-Length over the limit is refused before any of the body is read. */
+static void check_declared_length(hcp_exchange_t *ex)
+{
+    const char *cl = MHD_lookup_connection_value(ex->conn, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    char *end;
+    unsigned long long n;
+
+    if (cl == NULL)
+        return;
+    errno = 0;
+    n = strtoull(cl, &end, 10);
+    if (errno != 0 || *end != '\0' || n > (unsigned long long)ex->proxy->cfg->http_max_body_bytes)
+        ex->early_error = HCM_ETOOLARGE;
+}
+
+static int queue_answer(hcp_exchange_t *ex)
+{
+    enum MHD_Result ok;
+
+    if (ex->response == NULL)
+        return -1; /* could not even build the answer: close the connection */
+    ok = MHD_queue_response(ex->conn, ex->status, ex->response);
+    ex->state = EX_QUEUED;
+    return ok == MHD_YES ? 0 : -1;
+}
+
+int hcp_exchange_on_http(hcp_exchange_t *ex, struct MHD_Connection *conn, const char *method,
+                         const char *upload_data, size_t *upload_data_size)
+{
+    (void)conn;
+    if (ex->method == NULL) {
+        ex->method = method;
+        check_declared_length(ex);
+        return 0;
+    }
+    if (*upload_data_size > 0) {
+        size_t len = *upload_data_size;
+        *upload_data_size = 0;
+        if (ex->early_error == 0)
+            ex->early_error = append_body(ex, upload_data, len);
+        if (ex->early_error == HCM_ETOOLARGE) {
+            /* Refuse now rather than read a body we will not use; the connection closes. */
+            answer_error(ex, HCM_ETOOLARGE);
+            return queue_answer(ex);
+        }
+        return 0;
+    }
+    switch (ex->state) {
+    case EX_HEADERS:
+        begin(ex);
+        return ex->state == EX_ANSWERED ? queue_answer(ex) : 0;
+    case EX_ANSWERED:
+        return queue_answer(ex);
+    case EX_CANCELLED:
+        return -1;
+    default:
+        return 0;
+    }
+}
+
+void hcp_exchange_on_http_done(hcp_exchange_t *ex)
+{
+    if (ex == NULL)
+        return;
+    if (ex->state == EX_WAITING || ex->state == EX_RESOLVING)
+        cancel(ex);
+    ex->is_http_done = true;
+    ex->conn = NULL;
+    if (!ex->is_resolving)
+        release(ex);
+}

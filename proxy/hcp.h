@@ -1,0 +1,100 @@
+/* hcp: hcproxy's I/O side. Everything here runs on one uv_loop_t: libmicrohttpd (front.c) and
+ * libcoap (upstream.c) each keep an epoll set watched by a uv_poll_t, and an exchange
+ * (exchange.c) carries one HTTP request to its CoAP answer and back. */
+#ifndef HCP_H
+#define HCP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "hcc.h"
+#include "hcm.h"
+
+#define hcp_container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+
+typedef struct hcp_proxy hcp_proxy_t;
+typedef struct hcp_front hcp_front_t;
+typedef struct hcp_upstream hcp_upstream_t;
+typedef struct hcp_exchange hcp_exchange_t;
+
+/* ---- log.c ----------------------------------------------------------------------------- */
+
+/* One JSON object per line on stdout; |ex| adds the exchange id, NULL for none. */
+void hcp_log_init(hcc_level_t level);
+bool hcp_log_enabled(hcc_level_t level);
+void hcp_log(hcc_level_t level, const hcp_exchange_t *ex, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- metrics --------------------------------------------------------------------------- */
+
+typedef struct hcp_metrics {
+    uint64_t exchanges_started;
+    uint64_t exchanges_answered;  /* an HTTP answer was produced, whatever its status */
+    uint64_t exchanges_cancelled; /* the HTTP client left before the answer */
+    uint64_t upstream_timeouts;
+    uint64_t upstream_failures;   /* reset, unreachable, undeliverable */
+    uint64_t late_responses;      /* CoAP answers for exchanges that had already ended */
+    uint64_t inflight;            /* exchanges between their start and their end */
+} hcp_metrics_t;
+
+/* ---- the whole proxy (main.c) ---------------------------------------------------------- */
+
+struct hcp_proxy {
+    uv_loop_t *loop;
+    const hcc_config_t *cfg;
+    hcp_front_t *front;
+    hcp_upstream_t *upstream;
+    hcp_metrics_t metrics;
+    uint64_t next_exchange_id;
+    hcp_exchange_t *live; /* exchanges in flight, for shutdown */
+};
+
+/* ---- front.c: libmicrohttpd under uv_poll ---------------------------------------------- */
+
+int hcp_front_new(hcp_proxy_t *proxy, hcp_front_t **out);
+/* Stops accepting connections; those open keep being served. */
+void hcp_front_quiesce(hcp_front_t *front);
+/* Starts closing; the memory goes once the loop has closed the handles. */
+void hcp_front_close(hcp_front_t *front);
+/* Called after an exchange has its answer: resumes its suspended connection. */
+void hcp_front_resume(hcp_front_t *front, void *connection);
+
+/* ---- upstream.c: libcoap client under uv_poll ------------------------------------------ */
+
+int hcp_upstream_new(hcp_proxy_t *proxy, hcp_upstream_t **out);
+void hcp_upstream_close(hcp_upstream_t *up);
+/* Sends |msg| to |addr| (a struct sockaddr of |addrlen|) as a confirmable request carrying
+ * |ex|'s token. The answer arrives through hcp_exchange_on_coap_response() or
+ * hcp_exchange_fail(). 0 or a negative HCM_E* code. */
+int hcp_upstream_send(hcp_upstream_t *up, hcp_exchange_t *ex, const struct sockaddr *addr,
+                      const hcm_coap_msg_t *msg);
+/* Forgets |ex|: a later answer with its token is dropped. */
+void hcp_upstream_forget(hcp_upstream_t *up, hcp_exchange_t *ex);
+
+/* ---- exchange.c: one request's life ---------------------------------------------------- */
+
+/* An exchange is created when libmicrohttpd sees a request line (hcp_exchange_new) and is
+ * freed once libmicrohttpd has completed the request and every uv handle of it is closed. */
+hcp_exchange_t *hcp_exchange_new(hcp_proxy_t *proxy, void *connection, const char *raw_uri);
+uint64_t hcp_exchange_id(const hcp_exchange_t *ex);
+/* The upstream's bookkeeping slot for |ex| (token <-> exchange), owned by upstream.c. */
+uint32_t *hcp_exchange_upstream_slot(hcp_exchange_t *ex);
+
+/* Answers every exchange in flight with 503 (at shutdown). */
+void hcp_exchange_abort_all(hcp_proxy_t *proxy);
+/* The CoAP response: maps it and answers the HTTP client. */
+void hcp_exchange_on_coap_response(hcp_exchange_t *ex, const hcm_coap_msg_t *msg);
+/* The exchange failed with a negative HCM_E* code: answers the HTTP client with it. */
+void hcp_exchange_fail(hcp_exchange_t *ex, int err);
+
+/* The access handler's work for one call (front.c passes libmicrohttpd's arguments through). */
+struct MHD_Connection;
+int hcp_exchange_on_http(hcp_exchange_t *ex, struct MHD_Connection *conn, const char *method,
+                         const char *upload_data, size_t *upload_data_size);
+/* libmicrohttpd has completed the request; |ex| must not be used by front.c afterwards. */
+void hcp_exchange_on_http_done(hcp_exchange_t *ex);
+
+#endif

@@ -1,0 +1,440 @@
+/* The CoAP side: one libcoap client context on the shared loop.
+ *
+ * libcoap keeps its sockets and its retransmission timerfd in one epoll set (man coap_io), so a
+ * single uv_poll_t on coap_context_get_coap_fd() drives all of it with
+ * coap_io_process(COAP_IO_NO_WAIT). Requests are sent from libmicrohttpd's callbacks, outside
+ * libcoap; an idle handle then runs coap_io_process once in the same loop turn, so that libcoap
+ * re-arms its timerfd for the new retransmissions, however many requests that turn sent.
+ *
+ * Each exchange gets an 8-byte token: 4 bytes of slot index and 4 random bytes. The slot table
+ * finds the exchange in O(1); the random half makes tokens hard to guess (RFC 7252 s5.3.1) and
+ * lets a late answer for a reused slot be told apart. */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <coap3/coap.h>
+
+#include "hcp.h"
+
+#define TOKEN_LEN 8
+#define NO_SLOT UINT32_MAX
+
+typedef struct slot {
+    hcp_exchange_t *ex; /* NULL when free */
+    uint32_t nonce;
+    uint32_t next_free;
+} slot_t;
+
+typedef struct destination {
+    struct sockaddr_storage addr;
+    coap_session_t *session;
+    struct destination *next;
+} destination_t;
+
+struct hcp_upstream {
+    hcp_proxy_t *proxy;
+    coap_context_t *ctx;
+    uv_poll_t poll;
+    uv_idle_t idle; /* active while libcoap has work from outside its own callbacks */
+    int open_handles;
+    destination_t *destinations;
+    slot_t *slots;
+    uint32_t nslots;
+    uint32_t free_slot;
+    uint64_t prng_state;
+};
+
+/* ---- tokens ------------------------------------------------------------------------------ */
+
+/* xorshift64*: tokens need unpredictability against off-path guessing, not cryptographic
+ * strength (RFC 7252 s5.3.1); the seed comes from the kernel. */
+static uint32_t next_nonce(hcp_upstream_t *up)
+{
+    uint64_t x = up->prng_state;
+
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    up->prng_state = x;
+    return (uint32_t)((x * 0x2545F4914F6CDD1DULL) >> 32);
+}
+
+static int grow_slots(hcp_upstream_t *up)
+{
+    uint32_t n = up->nslots ? up->nslots * 2 : 64;
+    slot_t *grown = realloc(up->slots, n * sizeof *grown);
+
+    if (grown == NULL)
+        return HCM_EOVERLOAD;
+    for (uint32_t i = up->nslots; i < n; i++)
+        grown[i] = (slot_t){.ex = NULL, .next_free = i + 1 < n ? i + 1 : up->free_slot};
+    up->free_slot = up->nslots;
+    up->slots = grown;
+    up->nslots = n;
+    return 0;
+}
+
+static int take_slot(hcp_upstream_t *up, hcp_exchange_t *ex, uint8_t token[TOKEN_LEN])
+{
+    uint32_t i, nonce;
+
+    if (up->free_slot == NO_SLOT && grow_slots(up) < 0)
+        return HCM_EOVERLOAD;
+    i = up->free_slot;
+    up->free_slot = up->slots[i].next_free;
+    nonce = next_nonce(up);
+    up->slots[i].ex = ex;
+    up->slots[i].nonce = nonce;
+    *hcp_exchange_upstream_slot(ex) = i + 1; /* 0 means "none" in a zeroed exchange */
+    i = htonl(i);
+    nonce = htonl(nonce);
+    memcpy(token, &i, 4);
+    memcpy(token + 4, &nonce, 4);
+    return 0;
+}
+
+static void free_slot(hcp_upstream_t *up, uint32_t i)
+{
+    up->slots[i].ex = NULL;
+    up->slots[i].next_free = up->free_slot;
+    up->free_slot = i;
+}
+
+void hcp_upstream_forget(hcp_upstream_t *up, hcp_exchange_t *ex)
+{
+    uint32_t *slot = hcp_exchange_upstream_slot(ex);
+
+    if (*slot != 0) {
+        free_slot(up, *slot - 1);
+        *slot = 0;
+    }
+}
+
+/* The exchange a token belongs to, or NULL for an ended or unknown one. */
+static hcp_exchange_t *claim(hcp_upstream_t *up, coap_bin_const_t token)
+{
+    uint32_t i, nonce;
+    hcp_exchange_t *ex;
+
+    if (token.length != TOKEN_LEN)
+        return NULL;
+    memcpy(&i, token.s, 4);
+    memcpy(&nonce, token.s + 4, 4);
+    i = ntohl(i);
+    if (i >= up->nslots || up->slots[i].ex == NULL || up->slots[i].nonce != ntohl(nonce))
+        return NULL;
+    ex = up->slots[i].ex;
+    hcp_upstream_forget(up, ex);
+    return ex;
+}
+
+/* ---- libcoap callbacks ------------------------------------------------------------------- */
+
+static hcp_upstream_t *upstream_of(coap_session_t *session)
+{
+    return coap_session_get_app_data(session);
+}
+
+/* A view of a libcoap PDU as a mapping message; valid while the PDU lives. */
+static int msg_from_pdu(const coap_pdu_t *pdu, hcm_coap_msg_t *msg)
+{
+    coap_opt_iterator_t it;
+    coap_opt_t *opt;
+    size_t len = 0, offset, total;
+    const uint8_t *data = NULL;
+
+    msg->code = (uint8_t)coap_pdu_get_code(pdu);
+    msg->nopts = 0;
+    coap_option_iterator_init(pdu, &it, COAP_OPT_ALL);
+    while ((opt = coap_option_next(&it)) != NULL) {
+        hcm_bytes_t value = {coap_opt_value(opt), coap_opt_length(opt)};
+        if (hcm_coap_msg_add(msg, it.number, value) < 0)
+            return HCM_EBADRESPONSE;
+    }
+    coap_get_data_large(pdu, &len, &data, &offset, &total);
+    msg->payload = (hcm_bytes_t){data, len};
+    return 0;
+}
+
+static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *sent,
+                                   const coap_pdu_t *received, const coap_mid_t mid)
+{
+    hcp_upstream_t *up = upstream_of(session);
+    hcp_exchange_t *ex = claim(up, coap_pdu_get_token(received));
+    hcm_coap_msg_t msg;
+
+    (void)sent;
+    (void)mid;
+    if (ex == NULL) {
+        up->proxy->metrics.late_responses++;
+        return COAP_RESPONSE_OK;
+    }
+    if (msg_from_pdu(received, &msg) < 0)
+        hcp_exchange_fail(ex, HCM_EBADRESPONSE);
+    else
+        hcp_exchange_on_coap_response(ex, &msg);
+    return COAP_RESPONSE_OK;
+}
+
+static const struct {
+    coap_nack_reason_t reason;
+    int err;
+} nack_errors[] = {
+    {COAP_NACK_TOO_MANY_RETRIES, HCM_ETIMEOUT},
+    {COAP_NACK_NOT_DELIVERABLE, HCM_EUNREACHABLE},
+    {COAP_NACK_RST, HCM_ERESET},
+    {COAP_NACK_TLS_FAILED, HCM_EUNREACHABLE},
+    {COAP_NACK_ICMP_ISSUE, HCM_EUNREACHABLE},
+};
+
+static void on_nack(coap_session_t *session, const coap_pdu_t *sent,
+                    const coap_nack_reason_t reason, const coap_mid_t mid)
+{
+    hcp_exchange_t *ex;
+    int err = HCM_EUNREACHABLE;
+
+    (void)mid;
+    if (sent == NULL || (ex = claim(upstream_of(session), coap_pdu_get_token(sent))) == NULL)
+        return;
+    for (size_t i = 0; i < HCM_COUNTOF(nack_errors); i++)
+        if (nack_errors[i].reason == reason)
+            err = nack_errors[i].err;
+    hcp_exchange_fail(ex, err);
+}
+
+static void on_coap_log(coap_log_t level, const char *message)
+{
+    size_t len = strcspn(message, "\n");
+    hcc_level_t ours = level <= LOG_ERR       ? HCC_LOG_ERROR
+                       : level <= LOG_WARNING ? HCC_LOG_WARN
+                       : level <= LOG_INFO    ? HCC_LOG_INFO
+                                              : HCC_LOG_DEBUG;
+
+    hcp_log(ours, NULL, "libcoap: %.*s", (int)len, message);
+}
+
+/* ---- the loop ---------------------------------------------------------------------------- */
+
+static void process(hcp_upstream_t *up)
+{
+    coap_io_process(up->ctx, COAP_IO_NO_WAIT);
+}
+
+static void on_coap_io(uv_poll_t *poll, int status, int events)
+{
+    hcp_upstream_t *up = hcp_container_of(poll, hcp_upstream_t, poll);
+
+    (void)events;
+    if (status < 0)
+        hcp_log(HCC_LOG_ERROR, NULL, "coap poll: %s", uv_strerror(status));
+    process(up);
+}
+
+static void on_idle(uv_idle_t *idle)
+{
+    hcp_upstream_t *up = hcp_container_of(idle, hcp_upstream_t, idle);
+
+    uv_idle_stop(idle);
+    process(up);
+}
+
+/* ---- sessions ---------------------------------------------------------------------------- */
+
+static size_t sockaddr_len(const struct sockaddr *sa)
+{
+    return sa->sa_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+}
+
+static coap_fixed_point_t fixed_point(double value)
+{
+    coap_fixed_point_t fp = {.integer_part = (uint16_t)value};
+
+    fp.fractional_part = (uint16_t)((value - fp.integer_part) * 1000.0 + 0.5);
+    return fp;
+}
+
+static coap_session_t *new_session(hcp_upstream_t *up, const struct sockaddr *sa)
+{
+    const hcc_config_t *cfg = up->proxy->cfg;
+    coap_address_t dst;
+    coap_session_t *s;
+
+    coap_address_init(&dst);
+    dst.size = (socklen_t)sockaddr_len(sa);
+    memcpy(&dst.addr.sa, sa, dst.size);
+    s = coap_new_client_session(up->ctx, NULL, &dst, COAP_PROTO_UDP);
+    if (s == NULL)
+        return NULL;
+    coap_session_set_app_data(s, up);
+    coap_session_set_ack_timeout(s, fixed_point(cfg->upstream_ack_timeout_ms / 1000.0));
+    coap_session_set_ack_random_factor(s, fixed_point(cfg->upstream_ack_random_factor));
+    coap_session_set_max_retransmit(s, (uint16_t)cfg->upstream_max_retransmit);
+    coap_session_set_nstart(s, (uint16_t)cfg->upstream_nstart);
+    return s;
+}
+
+/* The session to |sa|, made on first use and kept: NSTART is counted per session, so all
+ * exchanges with one server share it. A session libcoap has given up on is replaced. */
+static coap_session_t *session_for(hcp_upstream_t *up, const struct sockaddr *sa)
+{
+    size_t len = sockaddr_len(sa);
+    destination_t *d;
+
+    for (d = up->destinations; d != NULL; d = d->next)
+        if (memcmp(&d->addr, sa, len) == 0)
+            break;
+    if (d != NULL && coap_session_get_state(d->session) == COAP_SESSION_STATE_NONE) {
+        coap_session_release(d->session);
+        d->session = NULL;
+    }
+    if (d == NULL) {
+        d = calloc(1, sizeof *d);
+        if (d == NULL)
+            return NULL;
+        memcpy(&d->addr, sa, len);
+        d->next = up->destinations;
+        up->destinations = d;
+    }
+    if (d->session == NULL)
+        d->session = new_session(up, sa);
+    return d->session;
+}
+
+/* ---- sending ----------------------------------------------------------------------------- */
+
+static void release_payload(coap_session_t *session, void *payload)
+{
+    (void)session;
+    free(payload);
+}
+
+/* libcoap keeps the payload until the last block has been acknowledged, which may be after the
+ * exchange has ended, so it gets a copy of its own. */
+static int add_payload(coap_session_t *session, coap_pdu_t *pdu, hcm_bytes_t payload)
+{
+    uint8_t *copy;
+
+    if (payload.len == 0)
+        return 0;
+    copy = malloc(payload.len);
+    if (copy == NULL)
+        return HCM_EINTERNAL;
+    memcpy(copy, payload.p, payload.len);
+    if (!coap_add_data_large_request(session, pdu, payload.len, copy, release_payload, copy))
+        return HCM_ENOSPACE; /* libcoap has released the copy */
+    return 0;
+}
+
+static coap_pdu_t *build_pdu(coap_session_t *session, const hcm_coap_msg_t *msg,
+                             const uint8_t token[TOKEN_LEN])
+{
+    coap_pdu_t *pdu = coap_new_pdu(COAP_MESSAGE_CON, msg->code, session);
+
+    if (pdu == NULL || !coap_add_token(pdu, TOKEN_LEN, token))
+        goto fail;
+    for (size_t i = 0; i < msg->nopts; i++)
+        if (coap_add_option(pdu, msg->opts[i].number, msg->opts[i].value.len,
+                            msg->opts[i].value.p) == 0)
+            goto fail;
+    return pdu;
+fail:
+    if (pdu != NULL)
+        coap_delete_pdu(pdu);
+    return NULL;
+}
+
+int hcp_upstream_send(hcp_upstream_t *up, hcp_exchange_t *ex, const struct sockaddr *addr,
+                      const hcm_coap_msg_t *msg)
+{
+    uint8_t token[TOKEN_LEN];
+    coap_session_t *session = session_for(up, addr);
+    coap_pdu_t *pdu;
+    int err;
+
+    if (session == NULL)
+        return HCM_EUNREACHABLE;
+    if ((err = take_slot(up, ex, token)) < 0)
+        return err;
+    pdu = build_pdu(session, msg, token);
+    if (pdu == NULL) {
+        hcp_upstream_forget(up, ex);
+        return HCM_ENOSPACE;
+    }
+    if ((err = add_payload(session, pdu, msg->payload)) < 0) {
+        coap_delete_pdu(pdu);
+        hcp_upstream_forget(up, ex);
+        return err;
+    }
+    if (coap_send(session, pdu) == COAP_INVALID_MID) {
+        hcp_upstream_forget(up, ex);
+        return HCM_EUNREACHABLE;
+    }
+    uv_idle_start(&up->idle, on_idle);
+    return 0;
+}
+
+/* ---- life -------------------------------------------------------------------------------- */
+
+int hcp_upstream_new(hcp_proxy_t *proxy, hcp_upstream_t **out)
+{
+    hcp_upstream_t *up = calloc(1, sizeof *up);
+    int err;
+
+    if (up == NULL)
+        return UV_ENOMEM;
+    up->proxy = proxy;
+    up->free_slot = NO_SLOT;
+    if (getrandom(&up->prng_state, sizeof up->prng_state, 0) != sizeof up->prng_state ||
+        up->prng_state == 0)
+        up->prng_state = uv_hrtime() | 1;
+    coap_startup();
+    coap_set_log_handler(on_coap_log);
+    coap_set_log_level(hcp_log_enabled(HCC_LOG_DEBUG) ? LOG_DEBUG : LOG_WARNING);
+    up->ctx = coap_new_context(NULL);
+    if (up->ctx == NULL) {
+        free(up);
+        return UV_ENOMEM;
+    }
+    coap_context_set_block_mode(up->ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+    coap_register_response_handler(up->ctx, on_response);
+    coap_register_nack_handler(up->ctx, on_nack);
+    err = uv_poll_init(proxy->loop, &up->poll, coap_context_get_coap_fd(up->ctx));
+    if (err == 0)
+        err = uv_poll_start(&up->poll, UV_READABLE, on_coap_io);
+    if (err < 0) {
+        coap_free_context(up->ctx);
+        free(up);
+        return err;
+    }
+    uv_idle_init(proxy->loop, &up->idle);
+    up->open_handles = 2;
+    *out = up;
+    return 0;
+}
+
+static void on_closed(uv_handle_t *handle)
+{
+    hcp_upstream_t *up = handle->data;
+
+    if (--up->open_handles > 0)
+        return;
+    while (up->destinations != NULL) {
+        destination_t *d = up->destinations;
+        up->destinations = d->next;
+        free(d);
+    }
+    coap_free_context(up->ctx); /* releases the sessions too */
+    coap_cleanup();
+    free(up->slots);
+    free(up);
+}
+
+void hcp_upstream_close(hcp_upstream_t *up)
+{
+    up->poll.data = up;
+    up->idle.data = up;
+    uv_close((uv_handle_t *)&up->poll, on_closed);
+    uv_close((uv_handle_t *)&up->idle, on_closed);
+}

@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# Integration test of docker/: builds the image, runs it with host networking beside a
+# coap-server-notls on loopback and checks that it proxies, runs as "hcproxy", becomes healthy
+# and stops on SIGTERM.
+#
+#     tests/integration/docker.sh [SOURCE_ROOT]
+#
+# SOURCE_ROOT defaults to $MESON_SOURCE_ROOT, then to this file's ../.. . Exit 0 pass, 1 fail,
+# 77 skipped (meson's skip code) when there is no Docker engine.
+# Knobs: DOCKER (client, default /usr/bin/docker), HCPROXY_TEST_IMAGE (tag, default hcproxy:test),
+# HCPROXY_TEST_NO_BUILD=1 (test an image already built under that tag).
+set -euo pipefail
+
+DOCKER=${DOCKER:-/usr/bin/docker}
+IMAGE=${HCPROXY_TEST_IMAGE:-hcproxy:test}
+SRC=${1:-${MESON_SOURCE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}}
+NAME=hcproxy-docker-test-$$
+
+say() { printf '[docker.sh %(%H:%M:%S)T] %s\n' -1 "$*"; }
+fail() { say "FAIL: $*"; exit 1; }
+ok() { say "ok: $*"; }
+
+if ! [ -x "$DOCKER" ] || ! "$DOCKER" info >/dev/null 2>&1; then
+    echo "SKIP: no Docker engine (run ../shared/tools/docker-offline.sh)"
+    exit 77
+fi
+for tool in coap-server-notls curl; do
+    command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
+done
+[ -f "$SRC/docker/Dockerfile" ] || fail "no docker/Dockerfile under source root '$SRC'"
+
+TMP=$(mktemp -d)
+COAP_PID=
+CONTAINER=
+
+cleanup() {
+    local rc=$?
+    trap - EXIT
+    if [ -n "$CONTAINER" ]; then
+        if [ "$rc" -ne 0 ]; then
+            say "container log (last 40 lines):"
+            "$DOCKER" logs --tail 40 "$NAME" 2>&1 | sed 's/^/    /' || true
+        fi
+        "$DOCKER" rm -f "$NAME" >/dev/null 2>&1 || true
+    fi
+    if [ -n "$COAP_PID" ]; then
+        kill "$COAP_PID" 2>/dev/null || true
+        wait "$COAP_PID" 2>/dev/null || true
+    fi
+    rm -rf "$TMP"
+    exit "$rc"
+}
+trap cleanup EXIT
+
+# A port the kernel has just handed out on 127.0.0.1 for the socket type $1 (SOCK_STREAM|SOCK_DGRAM).
+free_port() {
+    /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, getattr(socket, sys.argv[1]))
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])' "$1"
+}
+
+# Polls "$@" every 0.2 s until it succeeds or $deadline_s seconds have passed.
+poll() {
+    local deadline_s=$1 what=$2
+    shift 2
+    local end=$((SECONDS + deadline_s))
+    until "$@"; do
+        [ "$SECONDS" -lt "$end" ] || fail "$what: not within ${deadline_s}s"
+        sleep 0.2
+    done
+}
+
+# ---------------------------------------------------------------------------------------- image
+if [ "${HCPROXY_TEST_NO_BUILD:-0}" = 1 ]; then
+    say "using the existing image $IMAGE (HCPROXY_TEST_NO_BUILD=1)"
+else
+    say "building $IMAGE from $SRC (legacy builder, log in $TMP/build.log)"
+    start=$SECONDS
+    if ! DOCKER_BUILDKIT=0 "$DOCKER" build --force-rm -f "$SRC/docker/Dockerfile" -t "$IMAGE" "$SRC" \
+        >"$TMP/build.log" 2>&1; then
+        sed 's/^/    /' "$TMP/build.log" | tail -60
+        fail "docker build"
+    fi
+    ok "image built in $((SECONDS - start))s, $("$DOCKER" image inspect -f '{{.Size}}' "$IMAGE" |
+        awk '{printf "%.1f MB", $1 / 1e6}')"
+fi
+
+# ---------------------------------------------------------------------------- CoAP server, proxy
+COAP_PORT=$(free_port SOCK_DGRAM)
+HTTP_PORT=$(free_port SOCK_STREAM)
+BASE=http://127.0.0.1:$HTTP_PORT
+
+say "starting coap-server-notls on udp 127.0.0.1:$COAP_PORT"
+coap-server-notls -A 127.0.0.1 -p "$COAP_PORT" >"$TMP/coap.log" 2>&1 &
+COAP_PID=$!
+coap_ready() {
+    kill -0 "$COAP_PID" 2>/dev/null || fail "coap-server-notls exited: $(cat "$TMP/coap.log")"
+    if command -v coap-client-notls >/dev/null; then
+        coap-client-notls -B 1 "coap://127.0.0.1:$COAP_PORT/" 2>/dev/null | grep -q libcoap
+    else
+        grep -q ":$(printf '%04X' "$COAP_PORT") " /proc/net/udp
+    fi
+}
+poll 10 "coap-server-notls ready" coap_ready
+ok "coap-server-notls answers"
+
+say "starting $IMAGE as $NAME: --network host, HCPROXY_HTTP_LISTEN=127.0.0.1:$HTTP_PORT"
+CONTAINER=$("$DOCKER" run -d --name "$NAME" --network host \
+    -e "HCPROXY_HTTP_LISTEN=127.0.0.1:$HTTP_PORT" \
+    --health-interval 1s --health-timeout 5s --health-start-period 30s --health-retries 3 \
+    "$IMAGE")
+
+running() {
+    [ "$("$DOCKER" inspect -f '{{.State.Running}}' "$NAME")" = true ] ||
+        fail "container exited with $("$DOCKER" inspect -f '{{.State.ExitCode}}' "$NAME")"
+}
+healthz() {
+    running
+    curl -fs --max-time 2 -o /dev/null "$BASE/healthz"
+}
+poll 30 "GET /healthz answers 200" healthz
+ok "GET $BASE/healthz -> 200"
+
+# -------------------------------------------------------------------------------------- checks
+say "check: GET /hc/coap://127.0.0.1:$COAP_PORT/ -> 200 with coap-server-notls's text"
+code=$(curl -s --max-time 10 -o "$TMP/body" -w '%{http_code}' \
+    "$BASE/hc/coap://127.0.0.1:$COAP_PORT/") || true
+[ "$code" = 200 ] || fail "status $code, body: $(head -c 300 "$TMP/body" 2>/dev/null)"
+grep -q libcoap "$TMP/body" || fail "body lacks 'libcoap': $(head -c 300 "$TMP/body")"
+ok "200, body: $(head -n 1 "$TMP/body")"
+
+say "check: the image's default allow-list is loopback only (coap://10.0.0.1/ -> 403)"
+code=$(curl -s --max-time 10 -o "$TMP/body" -w '%{http_code}' "$BASE/hc/coap://10.0.0.1/") || true
+[ "$code" = 403 ] || fail "status $code for a non-loopback target, body: $(head -c 300 "$TMP/body")"
+ok "403"
+
+say "check: the container runs as user hcproxy, not root"
+user=$("$DOCKER" inspect -f '{{.Config.User}}' "$NAME")
+[ "$user" = hcproxy ] || fail "docker inspect .Config.User is '$user'"
+pid=$("$DOCKER" inspect -f '{{.State.Pid}}' "$NAME")
+uid=$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")
+want=$("$DOCKER" exec "$NAME" id -u hcproxy)
+[ "$uid" = "$want" ] && [ "$uid" != 0 ] || fail "process $pid runs as uid $uid, hcproxy is $want"
+ok "Config.User=hcproxy, hcproxy (host pid $pid) runs as uid $uid"
+
+say "check: the HEALTHCHECK reports healthy"
+healthy() {
+    running
+    local s
+    s=$("$DOCKER" inspect -f '{{.State.Health.Status}}' "$NAME")
+    [ "$s" != unhealthy ] || fail "health is unhealthy: $("$DOCKER" inspect -f \
+        '{{range .State.Health.Log}}{{.ExitCode}} {{.Output}}{{end}}' "$NAME")"
+    [ "$s" = healthy ]
+}
+poll 40 "health becomes healthy" healthy
+ok "health: healthy ($("$DOCKER" inspect -f \
+    '{{with index .State.Health.Log 0}}exit {{.ExitCode}}{{end}}' "$NAME"))"
+
+say "check: docker stop (SIGTERM to hcproxy as PID 1) ends it promptly and cleanly"
+start=$SECONDS
+"$DOCKER" stop -t 10 "$NAME" >/dev/null
+took=$((SECONDS - start))
+exit_code=$("$DOCKER" inspect -f '{{.State.ExitCode}}' "$NAME")
+[ "$took" -lt 8 ] || fail "docker stop took ${took}s: SIGTERM was not acted on (SIGKILL after 10s)"
+[ "$exit_code" = 0 ] || fail "exit code $exit_code after SIGTERM"
+ok "stopped in ${took}s, exit code 0"
+
+say "PASS"

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# curl -> hcproxy -> CoAP servers: methods, payloads, content formats, response codes, both
+# target URI forms, against libcoap's coap-server-notls and hcproxy's coap-testserver.
+. "$(dirname "$0")/lib.sh"
+
+start_testserver
+start_coap_server
+start_hcproxy
+T="coap://127.0.0.1:$TS_PORT"
+
+# libcoap's own example server, as in the README.
+http "http://$PROXY/hc/coap://127.0.0.1:$CS_PORT/"
+expect_eq "GET coap-server-notls / through the default mapping" 200 "$STATUS"
+expect_match "coap-server-notls's index text arrives" "libcoap" "$BODY"
+http "http://$PROXY/hc/coap://127.0.0.1:$CS_PORT/time"
+expect_eq "GET coap-server-notls /time" 200 "$STATUS"
+http "http://$PROXY/hc/?target_uri=coap://127.0.0.1:$CS_PORT/time"
+expect_eq "GET through the ?target_uri= form" 200 "$STATUS"
+http "http://$PROXY/hc/coap://127.0.0.1:$CS_PORT/no-such-resource"
+expect_eq "a CoAP 4.04 becomes HTTP 404" 404 "$STATUS"
+
+# Methods against the echo resource.
+http "http://$PROXY/hc/$T/echo?hello=1&x=y"
+expect_eq "GET maps to CoAP GET (2.05 -> 200)" 200 "$STATUS"
+expect_eq "Uri-Query options arrive as sent, one per argument" "hello=1&x=y" "$BODY"
+http -X POST -H 'Content-Type: text/plain; charset=utf-8' --data-binary 'posted' "http://$PROXY/hc/$T/echo"
+expect_eq "POST maps to CoAP POST (2.04 with payload -> 200)" "200 posted" "$STATUS $BODY"
+expect_eq "Content-Format 0 comes back as text/plain; charset=utf-8" "text/plain; charset=utf-8" "$(header content-type)"
+http -X PUT -H 'Content-Type: application/json' --data-binary '{"on":true}' "http://$PROXY/hc/$T/echo"
+expect_eq "PUT maps to CoAP PUT with Content-Format 50" '200 {"on":true}' "$STATUS $BODY"
+expect_eq "Content-Format 50 comes back as application/json" "application/json" "$(header content-type)"
+http -X DELETE "http://$PROXY/hc/$T/echo"
+expect_eq "DELETE maps to CoAP DELETE (2.02 without payload -> 204)" 204 "$STATUS"
+http -I "http://$PROXY/hc/$T/echo?head"
+expect_eq "HEAD is answered as GET without a body" "200 " "$STATUS $BODY"
+
+# A binary payload round trip, byte for byte.
+head -c 700 /dev/urandom >"$WORK/binary"
+curl -s --max-time 20 -o "$WORK/binary.back" -H 'Content-Type: application/octet-stream' \
+    --data-binary @"$WORK/binary" "http://$PROXY/hc/$T/echo"
+if cmp -s "$WORK/binary" "$WORK/binary.back"; then ok "700 random bytes come back unchanged"
+else not_ok "700 random bytes come back unchanged"; fi
+
+# Content formats both ways.
+for row in "application/cbor|application/cbor" "application/link-format|application/link-format" \
+           "application/xml|application/xml" "application/senml+json|application/senml+json" \
+           "application/octet-stream|application/octet-stream" "TEXT/PLAIN;CHARSET=UTF-8|text/plain; charset=utf-8"; do
+    sent=${row%%|*}; want=${row#*|}
+    http -H "Content-Type: $sent" --data-binary 'x' "http://$PROXY/hc/$T/echo"
+    expect_eq "Content-Type $sent survives the round trip" "200 $want" "$STATUS $(header content-type)"
+done
+http -H 'Content-Type: application/x-unknown' --data-binary 'x' "http://$PROXY/hc/$T/echo"
+expect_eq "a Content-Type with no Content-Format is refused with 415" 415 "$STATUS"
+
+# Response codes.
+for row in "2.01|201" "4.00|400" "4.01|403" "4.04|404" "4.05|400" "4.13|413" "4.15|415" \
+           "5.00|500" "5.03|503" "5.04|504"; do
+    code=${row%%|*}; want=${row#*|}
+    http "http://$PROXY/hc/$T/code/$code"
+    expect_eq "CoAP $code becomes HTTP $want" "$want" "$STATUS"
+done
+http "http://$PROXY/hc/$T/code/4.04"
+expect_eq "a diagnostic payload reaches the HTTP body" "code 4.04" "$BODY"
+
+# Keep-alive: two requests on one connection.
+out=$(curl -sv --max-time 20 "http://$PROXY/hc/$T/echo?a" "http://$PROXY/hc/$T/echo?b" 2>&1 >/dev/null)
+expect_match "two requests reuse one HTTP connection" "Re-using existing connection" "$out"
+
+done_testing

@@ -1,0 +1,119 @@
+# Shared helpers for hcproxy's integration tests: real curl, real CoAP servers, hcproxy, all on
+# loopback with ephemeral ports. Each test script sources this file and prints TAP.
+#
+# Readiness is polled (never assumed after a fixed sleep), every wait has a deadline, every
+# curl has --max-time, and every process started here is killed and reaped on exit.
+set -euo pipefail
+
+: "${HCPROXY:?HCPROXY must name the hcproxy binary}"
+: "${TESTSERVER:?TESTSERVER must name the coap-testserver binary}"
+PY=/usr/bin/python3
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/hcproxy-test.XXXXXX")
+PIDS=()
+TAP_N=0
+TAP_FAILED=0
+
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    if [ "$TAP_FAILED" -gt 0 ] && [ -f "$WORK/hcproxy.log" ]; then
+        echo "# last lines of hcproxy's log:"
+        tail -n 20 "$WORK/hcproxy.log" | sed 's/^/#   /'
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# ---- TAP ------------------------------------------------------------------------------------
+ok() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $1"; }
+not_ok() {
+    TAP_N=$((TAP_N + 1)); TAP_FAILED=$((TAP_FAILED + 1))
+    echo "not ok $TAP_N - $1"
+    shift
+    local line
+    for line in "$@"; do echo "#   $line"; done
+}
+# expect_eq DESCRIPTION EXPECTED ACTUAL
+expect_eq() {
+    if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "expected: $2" "actual:   $3"; fi
+}
+# expect_match DESCRIPTION REGEX ACTUAL
+expect_match() {
+    if [[ "$3" =~ $2 ]]; then ok "$1"; else not_ok "$1" "expected to match: $2" "actual: $3"; fi
+}
+done_testing() {
+    echo "1..$TAP_N"
+    [ "$TAP_FAILED" -eq 0 ]
+}
+
+# ---- waiting --------------------------------------------------------------------------------
+# wait_for DEADLINE_SECONDS COMMAND...: polls COMMAND until it succeeds or the deadline passes.
+wait_for() {
+    local deadline=$(( $(date +%s%N) + $1 * 1000000000 )); shift
+    until "$@" >/dev/null 2>&1; do
+        if [ "$(date +%s%N)" -gt "$deadline" ]; then
+            return 1
+        fi
+        sleep 0.02
+    done
+}
+
+# ---- ports and processes -------------------------------------------------------------------
+# A UDP port the kernel just handed out and released: free unless another process races us.
+free_udp_port() {
+    "$PY" -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_testserver: starts coap-testserver on a fresh port; sets TS_PORT.
+start_testserver() {
+    TS_PORT=$(free_udp_port)
+    "$TESTSERVER" -A 127.0.0.1 -p "$TS_PORT" >"$WORK/testserver.out" 2>&1 &
+    PIDS+=($!)
+    wait_for 10 grep -q '^ready' "$WORK/testserver.out" || { echo "Bail out! coap-testserver did not start"; exit 1; }
+}
+
+coap_server_answers() {
+    coap-client-notls -B 1 "coap://127.0.0.1:$1/" | grep -q .
+}
+
+# start_coap_server [extra args]: starts libcoap's coap-server-notls; sets CS_PORT.
+start_coap_server() {
+    CS_PORT=$(free_udp_port)
+    coap-server-notls -A 127.0.0.1 -p "$CS_PORT" "$@" >"$WORK/coap-server.out" 2>&1 &
+    PIDS+=($!)
+    wait_for 10 coap_server_answers "$CS_PORT" || { echo "Bail out! coap-server-notls did not start"; exit 1; }
+}
+
+# start_hcproxy [flags]: starts hcproxy on an ephemeral HTTP port; sets PROXY and PROXY_PID.
+start_hcproxy() {
+    "$HCPROXY" --http-listen 127.0.0.1:0 "$@" >"$WORK/hcproxy.log" 2>&1 &
+    PROXY_PID=$!
+    PIDS+=($PROXY_PID)
+    wait_for 10 grep -q '"listening on http://' "$WORK/hcproxy.log" || {
+        echo "Bail out! hcproxy did not start"; sed 's/^/# /' "$WORK/hcproxy.log"; exit 1; }
+    PROXY=$(grep -o -m1 'listening on http://[0-9.:]*' "$WORK/hcproxy.log" | sed 's/listening on //')
+}
+
+# stop_hcproxy: SIGTERM and reap; returns hcproxy's exit status.
+stop_hcproxy() {
+    kill -TERM "$PROXY_PID"
+    local status=0
+    wait "$PROXY_PID" || status=$?
+    return $status
+}
+
+# ---- HTTP -----------------------------------------------------------------------------------
+# http [curl args...] URL: sets STATUS, BODY and HEADERS (lower-cased names).
+http() {
+    STATUS=$(curl -s --max-time 20 -o "$WORK/body" -D "$WORK/headers" -w '%{http_code}' "$@") || true
+    BODY=$(cat "$WORK/body" 2>/dev/null || true)
+    HEADERS=$(tr -d '\r' <"$WORK/headers" 2>/dev/null | tr 'A-Z' 'a-z' || true)
+}
+header() { printf '%s\n' "$HEADERS" | sed -n "s/^$1: //p" | head -n1; }
+metric() { curl -s --max-time 5 "http://$PROXY/metrics" | sed -n "s/^$1 //p"; }
