@@ -45,6 +45,8 @@ typedef struct hcc_rule {
 typedef enum hcc_type {
     HCC_T_STRING, HCC_T_LIST, HCC_T_INT, HCC_T_FLOAT, HCC_T_BOOL, HCC_T_LEVEL
 } hcc_type_t;
+#define HCC_NTYPES (HCC_T_LEVEL + 1) /* rows of a table indexed by type; not an enum value, so
+                                      * that switches over the types stay complete */
 
 enum hcc_key_id { /* HCC_K_http_listen, ...: a key's row in hcc_keys[] */
 #define HCC_KEY(field, key, type, def, min, max, help) HCC_K_##field,
@@ -126,6 +128,8 @@ int hcc_rule_parse(const char *text, hcc_rule_t *rule, char *err, size_t errlen)
 bool hcc_allows(const hcc_config_t *cfg, const char *scheme, const char *host, int family,
                 const void *addr, uint16_t port);
 
+/* Writes the usage line, the flags that are not keys, then every key (flag, variable, help,
+ * default, range) to |out|; the program is named by |argv0|'s last path component. */
 void hcc_print_help(FILE *out, const char *argv0);
 /* Writes the effective configuration in the file's syntax. */
 void hcc_print(const hcc_config_t *cfg, FILE *out);

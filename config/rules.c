@@ -37,18 +37,17 @@ static int parse_scheme(const char *text, size_t len, hcc_rule_t *rule, char *er
             return 0;
         }
     }
-    return fail(err, errlen, "unknown scheme %.*s (coap, coaps, coap+tcp, coaps+tcp or *)",
+    return fail(err, errlen, "unknown scheme \"%.*s\" (coap, coaps, coap+tcp, coaps+tcp or *)",
                 (int)len, text);
 }
 
 /* An IPv4-mapped IPv6 address is an IPv4 peer seen through a dual-stack socket: it becomes
- * IPv4 here, in rules and in destinations alike, so that IPv4 rules decide for it. */
+ * IPv4 here, in rules and in destinations alike, so that IPv4 rules decide for it. A rule gets
+ * here with its host bits zero, so a mapped one is at least /96 long. */
 static void unmap(int *family, uint8_t addr[16], unsigned *prefix_len)
 {
     if (*family != AF_INET6 || memcmp(addr, v4_mapped, sizeof(v4_mapped)) != 0)
         return;
-    if (prefix_len != NULL && *prefix_len < 96)
-        return; /* wider than ::ffff:0:0/96: it covers more than IPv4 */
     *family = AF_INET;
     memmove(addr, addr + 12, 4);
     memset(addr + 4, 0, 12);
@@ -126,15 +125,12 @@ static bool is_label(const char *s, size_t len)
     return true;
 }
 
-/* "sensor.example" or "*.example.net", stored in lower case. A name of digits and dots is a
- * mistyped IPv4 address (10.0.0.256), which would never match as a name. */
+/* "sensor.example" or "*.example.net", stored in lower case. */
 static int parse_name(const char *text, hcc_rule_t *rule, char *err, size_t errlen)
 {
     const char *name = strncmp(text, "*.", 2) == 0 ? text + 2 : text;
     size_t len = strlen(name);
 
-    if (strspn(name, "0123456789.") == len)
-        return fail(err, errlen, "bad IPv4 address %s", text);
     if (len > 253)
         return fail(err, errlen, "host name longer than 253 bytes");
     for (const char *p = name;; p++) {
@@ -160,7 +156,7 @@ static int parse_port(const char *text, hcc_rule_t *rule, char *err, size_t errl
         return 0;
     port = strtoul(text, &end, 10);
     if (!isdigit((unsigned char)text[0]) || *end != '\0' || port < 1 || port > 65535)
-        return fail(err, errlen, "bad port %s: must be * or 1 to 65535", text);
+        return fail(err, errlen, "bad port \"%s\": must be * or 1 to 65535", text);
     rule->port = (uint16_t)port;
     return 0;
 }
@@ -179,6 +175,8 @@ static int split_host(const char *text, char *host, size_t size, const char **re
 
     if (close == NULL)
         return fail(err, errlen, "missing ] after [%s", text + 1);
+    if (!bracket && *close == ':' && strchr(close + 1, ':') != NULL)
+        return fail(err, errlen, "an IPv6 address needs brackets: [%s]", text);
     if (len == 0)
         return fail(err, errlen, "empty host");
     if (len + plen >= size)
@@ -199,10 +197,13 @@ static int parse_authority(const char *text, hcc_rule_t *rule, char *err, size_t
 
     if (split_host(text, host, sizeof(host), &rest, err, errlen) != 0)
         return -1;
+    /* Digits and dots mean IPv4: 10.0.0.256 is a typo, not a name that would never match. */
     if (text[0] == '[')
         rc = parse_cidr(host, AF_INET6, rule, err, errlen);
-    else if (strchr(host, '/') != NULL || inet_pton(AF_INET, host, rule->addr) == 1)
+    else if (strspn(host, "0123456789.") == strcspn(host, "/"))
         rc = parse_cidr(host, AF_INET, rule, err, errlen);
+    else if (strchr(host, '/') != NULL)
+        rc = fail(err, errlen, "unexpected %s after the host", strchr(host, '/'));
     else
         rc = parse_name(host, rule, err, errlen);
     if (rc == 0 && *rest == ':')

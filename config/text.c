@@ -25,6 +25,7 @@ static const char *const level_names[] = {
     [HCC_LOG_INFO] = "info",
     [HCC_LOG_DEBUG] = "debug",
 };
+_Static_assert(COUNTOF(level_names) == HCC_LOG_DEBUG + 1, "a name for every level");
 
 /* The words people use for a switch in environment files and shells, not only C's. */
 static const struct {
@@ -51,6 +52,7 @@ static const size_t size_of_type[] = {
     [HCC_T_INT] = sizeof(long long),  [HCC_T_FLOAT] = sizeof(double),
     [HCC_T_BOOL] = sizeof(bool),      [HCC_T_LEVEL] = sizeof(hcc_level_t),
 };
+_Static_assert(COUNTOF(size_of_type) == HCC_NTYPES, "a size for every type");
 
 /* Parsers answer 0, BAD (the value breaks hcc_key_expect()'s rule) or NOMEM. */
 enum { BAD = -1, NOMEM = -2 };
@@ -247,6 +249,7 @@ static int (*const parsers[])(const hcc_key_t *, const char *, value_t *) = {
     [HCC_T_STRING] = parse_string, [HCC_T_LIST] = parse_list,   [HCC_T_INT] = parse_int,
     [HCC_T_FLOAT] = parse_float,   [HCC_T_BOOL] = parse_bool,   [HCC_T_LEVEL] = parse_level,
 };
+_Static_assert(COUNTOF(parsers) == HCC_NTYPES, "a parser for every type");
 
 /* Frees what the field of |key| owns; only STRING and LIST own memory. */
 static void field_release(hcc_config_t *cfg, const hcc_key_t *key)
@@ -428,7 +431,9 @@ static const char *const metavar_of_type[] = {
     [HCC_T_STRING] = "TEXT", [HCC_T_LIST] = "LIST", [HCC_T_INT] = "N",
     [HCC_T_FLOAT] = "X",     [HCC_T_BOOL] = "BOOL", [HCC_T_LEVEL] = "LEVEL",
 };
+_Static_assert(COUNTOF(metavar_of_type) == HCC_NTYPES, "a metavariable for every type");
 
+/* Three lines a key: flag and variable, what it sets, its default (and range). */
 static void print_key_help(FILE *out, const hcc_key_t *key)
 {
     char flag[64], env[64];
@@ -437,13 +442,13 @@ static void print_key_help(FILE *out, const hcc_key_t *key)
     hcc_key_flag(key, flag, sizeof(flag));
     hcc_key_env(key, env, sizeof(env));
     width = 36 - (int)strlen(flag);
-    fprintf(out, "  %s %-*s %s\n      %s", flag, width > 0 ? width : 1, metavar_of_type[key->type],
-            env, key->help);
+    fprintf(out, "  %s %-*s %s\n      %s\n      default: %s", flag, width > 0 ? width : 1,
+            metavar_of_type[key->type], env, key->help, key->def);
     if (key->type == HCC_T_INT)
-        fprintf(out, "; %lld to %lld", (long long)key->min, (long long)key->max);
+        fprintf(out, "; range: %lld to %lld", (long long)key->min, (long long)key->max);
     if (key->type == HCC_T_FLOAT)
-        fprintf(out, "; %g to %g", key->min, key->max);
-    fprintf(out, " (default: %s)\n", key->def);
+        fprintf(out, "; range: %g to %g", key->min, key->max);
+    fputc('\n', out);
 }
 
 void hcc_print_help(FILE *out, const char *argv0)

@@ -158,6 +158,12 @@ static bool parse_media_type(const char *s, media_type_t *m)
 
 /* ---- comparing ------------------------------------------------------------------------------ */
 
+/* ASCII lower case of a value_next() result; bytes >= 0x80 and -1 stay as they are. */
+static int fold(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
 /* The next character of a parameter value with its quoting undone, or -1 at the end. */
 static int value_next(const char **p, const char *end, bool is_quoted)
 {
@@ -178,9 +184,9 @@ static bool value_eq(const param_t *a, const param_t *b, bool fold_case)
     do {
         ca = value_next(&pa, ea, a->is_quoted);
         cb = value_next(&pb, eb, b->is_quoted);
-        if (fold_case && ca >= 0 && cb >= 0) {
-            ca = lower((char)ca);
-            cb = lower((char)cb);
+        if (fold_case) {
+            ca = fold(ca);
+            cb = fold(cb);
         }
         if (ca != cb)
             return false;

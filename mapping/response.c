@@ -9,16 +9,21 @@
 /* RFC 7252 s5.10.5: a response without Max-Age is fresh for 60 seconds. */
 #define DEFAULT_MAX_AGE 60u
 
-/* How Max-Age reaches HTTP. Most codes pass an explicit Max-Age on as freshness; where Max-Age
+/* How Max-Age reaches HTTP. Other codes pass an explicit Max-Age on as freshness (RFC 7252 s5.6:
+ * CoAP caching depends on the code; 4.xx and 5.xx are cacheable, s5.9.2, s5.9.3). Where Max-Age
  * says when to retry, it becomes Retry-After instead. */
 typedef struct max_age_rule {
     uint8_t code;
-    const char *header;
+    const char *header; /* NULL: Max-Age means nothing for this code */
     const char *value_prefix;
     bool has_default; /* an absent Max-Age still means 60 seconds */
 } max_age_rule_t;
 
 static const max_age_rule_t max_age_rules[] = {
+    /* RFC 7252 s5.9.1.1, s5.9.1.2, s5.9.1.4: "This response is not cacheable". */
+    { HCM_CODE(2, 1), NULL, NULL, false },
+    { HCM_CODE(2, 2), NULL, NULL, false },
+    { HCM_CODE(2, 4), NULL, NULL, false },
     /* RFC 7252 s5.9.1.3: 2.03 renews freshness; RFC 9110 s15.4.5: a 304 carries the
      * Cache-Control a 200 would. */
     { HCM_CODE(2, 3), "cache-control", "max-age=", true },
@@ -113,6 +118,8 @@ static int map_max_age(const hcm_coap_msg_t *in, hcm_arena_t *arena, hcm_http_re
     uint32_t seconds;
     int len;
 
+    if (rule->header == NULL)
+        return 0;
     if (!option_uint(in, HCM_OPT_MAX_AGE, 4, &seconds)) {
         if (!rule->has_default)
             return 0;

@@ -146,12 +146,12 @@ int hcm_target_extract(const char *raw, const char *prefix, hcm_arena_t *arena,
  * error. */
 static bool has_zone_id(const char *uri)
 {
-    const char *authority = strstr(uri, "://");
+    size_t n = scheme_len(uri);
+    const char *authority = uri + n + 3;
     const char *open, *end;
 
-    if (authority == NULL)
-        return false;
-    authority += 3;
+    if (n == 0)
+        return false; /* no "scheme://", so no authority: the parser reports what is wrong */
     end = authority + strcspn(authority, "/?#");
     open = memchr(authority, '[', (size_t)(end - authority));
     if (open == NULL)
@@ -185,7 +185,8 @@ static int uri_parse(const char *uri, hcm_arena_t *arena, uri_memory_t *mem, Uri
                                        .userData = arena };
     if (uriCompleteMemoryManager(&mem->full, &mem->backend) != URI_SUCCESS)
         return HCM_EINTERNAL;
-    rc = uriParseSingleUriExMmA(u, uri, NULL, NULL, &mem->full);
+    /* An explicit end: uriparser 0.9.7 answers URI_ERROR_NULL to a NULL one. */
+    rc = uriParseSingleUriExMmA(u, uri, uri + strlen(uri), NULL, &mem->full);
     if (rc == URI_ERROR_MALLOC)
         return HCM_ENOSPACE;
     /* Syntax errors, malformed percent-encodings ("%zz", "%4") included. */
@@ -198,17 +199,22 @@ static size_t range_len(UriTextRangeA r)
 }
 
 /* Percent-decodes [first, last) into the arena, exactly once ('+' stays '+'). The result is
- * NUL-terminated but may hold NUL bytes itself ("%00"); |out| has the true length. */
-static int decode(const char *first, const char *last, hcm_arena_t *arena, hcm_bytes_t *out)
+ * NUL-terminated but may hold NUL bytes itself ("%00"); |*len| is its true length. */
+static int decode(const char *first, const char *last, hcm_arena_t *arena, char **out,
+                  size_t *len)
 {
     char *s = hcm_arena_strndup(arena, first, (size_t)(last - first));
-    const char *end;
 
     if (s == NULL)
         return HCM_ENOSPACE;
-    end = uriUnescapeInPlaceExA(s, URI_FALSE, URI_BR_DONT_TOUCH);
-    *out = (hcm_bytes_t){ .p = (const uint8_t *)s, .len = (size_t)(end - s) };
+    *len = (size_t)(uriUnescapeInPlaceExA(s, URI_FALSE, URI_BR_DONT_TOUCH) - s);
+    *out = s;
     return 0;
+}
+
+static hcm_bytes_t bytes_of(const char *s, size_t len)
+{
+    return (hcm_bytes_t){ .p = (const uint8_t *)s, .len = len };
 }
 
 static int map_scheme(const UriUriA *u, hcm_target_t *target)
@@ -230,30 +236,28 @@ static int map_host(const UriUriA *u, hcm_arena_t *arena, hcm_target_t *target,
                     hcm_coap_msg_t *msg)
 {
     bool is_literal = u->hostData.ip4 != NULL || u->hostData.ip6 != NULL;
-    hcm_bytes_t host;
-    char *s;
-    size_t i;
+    char *host;
+    size_t len, i;
     int err;
 
     if (u->hostText.first == NULL || range_len(u->hostText) == 0)
         return HCM_ENOHOST;
     if (u->hostData.ipFuture.first != NULL)
         return HCM_EBADTARGET; /* "[v1.x]": no address family the proxy could send to */
-    err = decode(u->hostText.first, u->hostText.afterLast, arena, &host);
+    err = decode(u->hostText.first, u->hostText.afterLast, arena, &host, &len);
     if (err != 0)
         return err;
-    s = (char *)host.p; /* our own copy in the arena */
-    if (memchr(s, '\0', host.len) != NULL)
+    if (memchr(host, '\0', len) != NULL)
         return HCM_EBADTARGET; /* "%00" cannot be resolved and would cut target->host short */
-    for (i = 0; i < host.len; i++)
-        s[i] = lower(s[i]);
-    target->host = s;
+    for (i = 0; i < len; i++)
+        host[i] = lower(host[i]);
+    target->host = host;
     target->host_is_literal = is_literal;
     if (is_literal)
         return 0;
-    if (host.len > MAX_OPTION_LEN)
+    if (len > MAX_OPTION_LEN)
         return HCM_ELONGOPTION;
-    return hcm_coap_msg_add(msg, HCM_OPT_URI_HOST, host);
+    return hcm_coap_msg_add(msg, HCM_OPT_URI_HOST, bytes_of(host, len));
 }
 
 /* RFC 7252 s6.4 step 6: the explicit port, or the scheme's default. RFC 3986 s3.2.3 allows an
@@ -286,19 +290,20 @@ static bool is_dot_segment(const char *s, size_t len)
  * client wrote it plainly or percent-encoded ("%2E%2E"): the server would see a dot segment. */
 static int add_segment(const UriPathSegmentA *seg, hcm_arena_t *arena, hcm_coap_msg_t *msg)
 {
-    hcm_bytes_t value;
+    char *value;
+    size_t len;
     int err;
 
     if (is_dot_segment(seg->text.first, range_len(seg->text)))
         return HCM_EDOTSEGMENT;
-    err = decode(seg->text.first, seg->text.afterLast, arena, &value);
+    err = decode(seg->text.first, seg->text.afterLast, arena, &value, &len);
     if (err != 0)
         return err;
-    if (is_dot_segment((const char *)value.p, value.len))
+    if (is_dot_segment(value, len))
         return HCM_EDOTSEGMENT;
-    if (value.len > MAX_OPTION_LEN)
+    if (len > MAX_OPTION_LEN)
         return HCM_ELONGOPTION;
-    return hcm_coap_msg_add(msg, HCM_OPT_URI_PATH, value);
+    return hcm_coap_msg_add(msg, HCM_OPT_URI_PATH, bytes_of(value, len));
 }
 
 /* An empty path or "/" gives no Uri-Path; otherwise each segment is one, empty ones included
@@ -327,13 +332,14 @@ static int map_query(const UriUriA *u, hcm_arena_t *arena, hcm_coap_msg_t *msg)
     for (;;) {
         const char *amp = memchr(p, '&', (size_t)(u->query.afterLast - p));
         const char *end = amp != NULL ? amp : u->query.afterLast;
-        hcm_bytes_t value;
+        char *value;
+        size_t len;
 
-        err = decode(p, end, arena, &value);
-        if (err == 0 && value.len > MAX_OPTION_LEN)
+        err = decode(p, end, arena, &value, &len);
+        if (err == 0 && len > MAX_OPTION_LEN)
             err = HCM_ELONGOPTION;
         if (err == 0)
-            err = hcm_coap_msg_add(msg, HCM_OPT_URI_QUERY, value);
+            err = hcm_coap_msg_add(msg, HCM_OPT_URI_QUERY, bytes_of(value, len));
         if (err != 0 || amp == NULL)
             return err;
         p = amp + 1;

@@ -52,6 +52,7 @@ struct hcp_exchange {
     uint8_t *body;
     size_t body_len;
     size_t body_cap;
+    size_t discarded;       /* body bytes past the limit, read and dropped */
     hcm_target_t target;
     hcm_coap_msg_t msg;
     hcm_arena_t arena;
@@ -505,8 +506,7 @@ static int append_body(hcp_exchange_t *ex, const char *data, size_t len)
     return 0;
 }
 
-/* A declared Content-Length over the limit is refused before any of the body is read. */
-static void check_declared_length(hcp_exchange_t *ex)
+static bool declared_length_fits(hcp_exchange_t *ex)
 {
     const char *cl = MHD_lookup_connection_value(ex->conn, MHD_HEADER_KIND,
                                                  MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -514,11 +514,11 @@ static void check_declared_length(hcp_exchange_t *ex)
     unsigned long long n;
 
     if (cl == NULL)
-        return;
+        return true;
     errno = 0;
     n = strtoull(cl, &end, 10);
-    if (errno != 0 || *end != '\0' || n > (unsigned long long)ex->proxy->cfg->http_max_body_bytes)
-        ex->early_error = HCM_ETOOLARGE;
+    return errno == 0 && *end == '\0' &&
+           n <= (unsigned long long)ex->proxy->cfg->http_max_body_bytes;
 }
 
 static int queue_answer(hcp_exchange_t *ex)
@@ -532,26 +532,41 @@ static int queue_answer(hcp_exchange_t *ex)
     return ok == MHD_YES ? 0 : -1;
 }
 
+/* How much of a body over the limit is read and thrown away so that the client still gets its
+ * 413; past this the connection is closed instead. */
+#define DISCARD_LIMIT (1u << 20)
+
+/* One piece of the body. libmicrohttpd cannot queue a response while a body is arriving, so a
+ * body found too large on the way is drained, bounded, and answered when it ends. */
+static int on_body(hcp_exchange_t *ex, const char *data, size_t len)
+{
+    if (ex->early_error == 0)
+        ex->early_error = append_body(ex, data, len);
+    if (ex->early_error == HCM_ETOOLARGE) {
+        ex->discarded += len;
+        if (ex->discarded > DISCARD_LIMIT)
+            return -1;
+    }
+    return 0;
+}
+
 int hcp_exchange_on_http(hcp_exchange_t *ex, struct MHD_Connection *conn, const char *method,
                          const char *upload_data, size_t *upload_data_size)
 {
     (void)conn;
     if (ex->method == NULL) {
         ex->method = method;
-        check_declared_length(ex);
-        return 0;
+        if (!declared_length_fits(ex)) {
+            /* Refused before any of the body is read; the connection then closes. */
+            answer_error(ex, HCM_ETOOLARGE);
+            return queue_answer(ex);
+        }
+        return 0; /* answer later: keeps the connection alive (see the top of this file) */
     }
     if (*upload_data_size > 0) {
         size_t len = *upload_data_size;
         *upload_data_size = 0;
-        if (ex->early_error == 0)
-            ex->early_error = append_body(ex, upload_data, len);
-        if (ex->early_error == HCM_ETOOLARGE) {
-            /* Refuse now rather than read a body we will not use; the connection closes. */
-            answer_error(ex, HCM_ETOOLARGE);
-            return queue_answer(ex);
-        }
-        return 0;
+        return on_body(ex, upload_data, len);
     }
     switch (ex->state) {
     case EX_HEADERS:

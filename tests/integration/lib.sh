@@ -97,7 +97,7 @@ start_hcproxy() {
     PIDS+=($PROXY_PID)
     wait_for 10 grep -q '"listening on http://' "$WORK/hcproxy.log" || {
         echo "Bail out! hcproxy did not start"; sed 's/^/# /' "$WORK/hcproxy.log"; exit 1; }
-    PROXY=$(grep -o -m1 'listening on http://[0-9.:]*' "$WORK/hcproxy.log" | sed 's/listening on //')
+    PROXY=$(grep -o -m1 'listening on http://[0-9.:]*' "$WORK/hcproxy.log" | sed 's|listening on http://||')
 }
 
 # stop_hcproxy: SIGTERM and reap; returns hcproxy's exit status.

@@ -53,25 +53,29 @@ static void release_buffer(coap_session_t *session, void *buf)
     free(buf);
 }
 
-/* Large payloads go block-wise (RFC 7959) through libcoap; a payload without a Content-Format
- * is sent whole, since libcoap's block-wise helper always adds one. */
+/* Large payloads go block-wise (RFC 7959) through libcoap. Small ones are added by hand, because
+ * libcoap 4.3.1's block-wise helper leaves out a Content-Format of 0 (text/plain). */
 static void answer(coap_resource_t *resource, coap_session_t *session, const coap_pdu_t *request,
                    coap_pdu_t *response, coap_pdu_code_t code, int content_format,
                    const uint8_t *data, size_t len)
 {
-    uint8_t *copy;
+    uint8_t *copy, cf[4];
 
     coap_pdu_set_code(response, code);
-    if (content_format < 0) {
+    if (len <= 1024) {
+        if (content_format >= 0)
+            coap_add_option(response, COAP_OPTION_CONTENT_FORMAT,
+                            coap_encode_var_safe(cf, sizeof cf, (unsigned)content_format), cf);
         if (len > 0)
             coap_add_data(response, len, data);
         return;
     }
-    copy = malloc(len ? len : 1);
+    copy = malloc(len);
     memcpy(copy, data, len);
     coap_add_data_large_response(resource, session, request, response, NULL,
-                                 (uint16_t)content_format, -1, 0, len, copy, release_buffer,
-                                 copy);
+                                 content_format < 0 ? COAP_MEDIATYPE_APPLICATION_OCTET_STREAM
+                                                    : (uint16_t)content_format,
+                                 -1, 0, len, copy, release_buffer, copy);
 }
 
 static coap_pdu_code_t echo_code(coap_pdu_code_t method)

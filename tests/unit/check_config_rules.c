@@ -1,0 +1,283 @@
+/* hcc_rule_parse() and hcc_allows() (config/rules.c). */
+#include <arpa/inet.h>
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hcc.h"
+
+#define COUNTOF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Good rules and what they must parse to; the address is written as text, as a reader would. */
+static const struct {
+    const char *text;
+    const char *scheme;
+    bool is_cidr;
+    int family;
+    const char *addr;
+    unsigned prefix_len;
+    const char *host;
+    uint16_t port;
+} good_rules[] = {
+    {"coap://127.0.0.0/8", "coap", true, AF_INET, "127.0.0.0", 8, "", 0},
+    {"coap://127.0.0.1", "coap", true, AF_INET, "127.0.0.1", 32, "", 0},
+    {"coap://10.1.2.3/32:65535", "coap", true, AF_INET, "10.1.2.3", 32, "", 65535},
+    {"coap+tcp://0.0.0.0/0", "coap+tcp", true, AF_INET, "0.0.0.0", 0, "", 0},
+    {"coap://192.168.0.0/23:*", "coap", true, AF_INET, "192.168.0.0", 23, "", 0},
+    {"coap://[::1]", "coap", true, AF_INET6, "::1", 128, "", 0},
+    {"coap://[fd00::/8]:5683", "coap", true, AF_INET6, "fd00::", 8, "", 5683},
+    {"coap://[fd00::]/8", "coap", true, AF_INET6, "fd00::", 8, "", 0}, /* docker/README.md */
+    {"coap://[fd00::]/8:5683", "coap", true, AF_INET6, "fd00::", 8, "", 5683},
+    {"coaps://[::/0]", "coaps", true, AF_INET6, "::", 0, "", 0},
+    /* IPv4-mapped rules become IPv4, so they meet unmapped destinations (RFC 4291 s2.5.5.2) */
+    {"coap://[::ffff:10.0.0.0/104]", "coap", true, AF_INET, "10.0.0.0", 8, "", 0},
+    {"coap://[::ffff:10.0.0.1]", "coap", true, AF_INET, "10.0.0.1", 32, "", 0},
+    {"coap://[::ffff:0:0/96]", "coap", true, AF_INET, "0.0.0.0", 0, "", 0},
+    {"coap://[::fffe:0:0/95]", "coap", true, AF_INET6, "::fffe:0:0", 95, "", 0},
+    {"*://localhost:5683", "*", false, 0, NULL, 0, "localhost", 5683},
+    {"coap://*.example.net", "coap", false, 0, NULL, 0, "*.example.net", 0},
+    {"COAPS+TCP://Sensor.Example:*", "coaps+tcp", false, 0, NULL, 0, "sensor.example", 0},
+    {"coap://a-b.c1.example:1", "coap", false, 0, NULL, 0, "a-b.c1.example", 1},
+    {"coap://xn--bcher-kva.example", "coap", false, 0, NULL, 0, "xn--bcher-kva.example", 0},
+};
+
+static const struct {
+    const char *text;
+    const char *err;
+} bad_rules[] = {
+    {"127.0.0.1", "127.0.0.1: must be scheme://host-or-CIDR[:port]"},
+    {"coap:/127.0.0.1", "coap:/127.0.0.1: must be scheme://host-or-CIDR[:port]"},
+    {"http://127.0.0.1", "unknown scheme \"http\" (coap, coaps, coap+tcp, coaps+tcp or *)"},
+    {"://127.0.0.1", "unknown scheme \"\" (coap, coaps, coap+tcp, coaps+tcp or *)"},
+    {"coap://10.0.0.1/8", "host bits set in 10.0.0.1/8"},
+    {"coap://192.168.1.0/23", "host bits set in 192.168.1.0/23"},
+    {"coap://[fd00::1/8]", "host bits set in fd00::1/8"},
+    {"coap://[fd00::1]/8", "host bits set in fd00::1/8"},
+    {"coap://[::ffff:0:0/80]", "host bits set in ::ffff:0:0/80"},
+    {"coap://10.0.0.0/33", "bad prefix length in 10.0.0.0/33: must be 0 to 32"},
+    {"coap://10.0.0.0/", "bad prefix length in 10.0.0.0/: must be 0 to 32"},
+    {"coap://10.0.0.0/8x", "bad prefix length in 10.0.0.0/8x: must be 0 to 32"},
+    {"coap://[::/129]", "bad prefix length in ::/129: must be 0 to 128"},
+    {"coap://[::/-1]", "bad prefix length in ::/-1: must be 0 to 128"},
+    {"coap://10.0.0.256", "bad IPv4 address 10.0.0.256"},
+    {"coap://10.0.0/8", "bad IPv4 address 10.0.0"},
+    {"coap://[::g]", "bad IPv6 address ::g"},
+    {"coap://[fe80::1%eth0]", "bad IPv6 address fe80::1%eth0"},
+    {"coap://[10.0.0.1]", "bad IPv6 address 10.0.0.1"},
+    {"coap://[::1", "missing ] after [::1"},
+    {"coap://", "empty host"},
+    {"coap://:5683", "empty host"},
+    {"coap://[]:5683", "empty host"},
+    {"coap://::1", "an IPv6 address needs brackets: [::1]"},
+    {"coap://fe80::1:5683", "an IPv6 address needs brackets: [fe80::1:5683]"},
+    {"coap://a..b", "bad host name a..b"},
+    {"coap://-a.example", "bad host name -a.example"},
+    {"coap://a-.example", "bad host name a-.example"},
+    {"coap://a_b.example", "bad host name a_b.example"},
+    {"coap://example.", "bad host name example."},
+    {"coap://*", "bad host name *"},
+    {"coap://*.*.example", "bad host name *.*.example"},
+    {"coap://a.*.example", "bad host name a.*.example"},
+    {"coap://sensor/temp", "unexpected /temp after the host"},
+    {"coap://[::1]x", "unexpected x after the host"},
+    {"coap://[::1]/", "bad prefix length in ::1/: must be 0 to 128"},
+    {"coap://x:0", "bad port \"0\": must be * or 1 to 65535"},
+    {"coap://x:65536", "bad port \"65536\": must be * or 1 to 65535"},
+    {"coap://x:", "bad port \"\": must be * or 1 to 65535"},
+    {"coap://x:80x", "bad port \"80x\": must be * or 1 to 65535"},
+    {"coap://x:-1", "bad port \"-1\": must be * or 1 to 65535"},
+    {"coap://x:1:2", "an IPv6 address needs brackets: [x:1:2]"},
+};
+
+START_TEST(parse_good)
+{
+    hcc_rule_t rule;
+    uint8_t addr[16] = {0};
+    char err[256] = "";
+
+    ck_assert_int_eq(hcc_rule_parse(good_rules[_i].text, &rule, err, sizeof(err)), 0);
+    ck_assert_str_eq(err, "");
+    ck_assert_str_eq(rule.scheme, good_rules[_i].scheme);
+    ck_assert_int_eq(rule.is_cidr, good_rules[_i].is_cidr);
+    ck_assert_uint_eq(rule.port, good_rules[_i].port);
+    ck_assert_str_eq(rule.host, good_rules[_i].host);
+    if (!good_rules[_i].is_cidr)
+        return;
+    ck_assert_int_eq(rule.family, good_rules[_i].family);
+    ck_assert_int_eq(inet_pton(good_rules[_i].family, good_rules[_i].addr, addr), 1);
+    ck_assert_mem_eq(rule.addr, addr, sizeof(addr));
+    ck_assert_uint_eq(rule.prefix_len, good_rules[_i].prefix_len);
+}
+END_TEST
+
+START_TEST(parse_bad)
+{
+    hcc_rule_t rule;
+    char err[256] = "";
+
+    ck_assert_int_eq(hcc_rule_parse(bad_rules[_i].text, &rule, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, bad_rules[_i].err);
+}
+END_TEST
+
+/* A label may have 63 bytes and a name 253 (RFC 1035 s2.3.4), the "*." of a pattern aside. */
+START_TEST(parse_name_lengths)
+{
+    char text[400], label63[64], err[256];
+    hcc_rule_t rule;
+
+    memset(label63, 'a', 63);
+    label63[63] = '\0';
+    snprintf(text, sizeof(text), "coap://%s.example", label63);
+    ck_assert_int_eq(hcc_rule_parse(text, &rule, err, sizeof(err)), 0);
+    snprintf(text, sizeof(text), "coap://%sa.example", label63);
+    ck_assert_int_eq(hcc_rule_parse(text, &rule, err, sizeof(err)), -1);
+    /* four 63-byte labels and a 1-byte one: 4 * 64 + 1 = 257 bytes */
+    snprintf(text, sizeof(text), "coap://*.%s.%s.%s.%s.a", label63, label63, label63, label63);
+    ck_assert_int_eq(hcc_rule_parse(text, &rule, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "host name longer than 253 bytes");
+    /* 3 * 64 + 61 = 253 bytes, under "*." */
+    snprintf(text, sizeof(text), "coap://*.%s.%s.%s.%.61s", label63, label63, label63, label63);
+    ck_assert_int_eq(hcc_rule_parse(text, &rule, err, sizeof(err)), 0);
+    ck_assert_uint_eq(strlen(rule.host), 255);
+}
+END_TEST
+
+/* One destination against a list of rules (the upstream.allow text form). A NULL addr is a
+ * destination not resolved yet. */
+static const struct {
+    const char *rules;
+    const char *scheme;
+    const char *host;
+    int family;
+    const char *addr;
+    uint16_t port;
+    bool allowed;
+} allows[] = {
+    /* IPv4 CIDR */
+    {"coap://127.0.0.0/8", "coap", "localhost", AF_INET, "127.1.2.3", 5683, true},
+    {"coap://127.0.0.0/8", "coap", "localhost", AF_INET, "128.0.0.1", 5683, false},
+    {"coap://10.0.0.0/8", "coap", "h", AF_INET, "10.255.255.255", 5683, true},
+    {"coap://10.1.2.3", "coap", "h", AF_INET, "10.1.2.3", 5683, true},
+    {"coap://10.1.2.3", "coap", "h", AF_INET, "10.1.2.4", 5683, false},
+    {"coap://192.168.0.0/23", "coap", "h", AF_INET, "192.168.1.7", 5683, true},
+    {"coap://192.168.0.0/23", "coap", "h", AF_INET, "192.168.2.1", 5683, false},
+    {"coap://0.0.0.0/0", "coap", "h", AF_INET, "8.8.8.8", 5683, true},
+    /* IPv6 CIDR */
+    {"coap://[fd00::/8]", "coap", "h", AF_INET6, "fdff::1", 5683, true},
+    {"coap://[fd00::/8]", "coap", "h", AF_INET6, "fe00::1", 5683, false},
+    {"coap://[::1]", "coap", "h", AF_INET6, "::1", 5683, true},
+    {"coap://[::1]", "coap", "h", AF_INET6, "::2", 5683, false},
+    {"coap://[2001:db8::/33]", "coap", "h", AF_INET6, "2001:db8:7fff::1", 5683, true},
+    {"coap://[2001:db8::/33]", "coap", "h", AF_INET6, "2001:db8:8000::1", 5683, false},
+    /* families do not mix, except through IPv4-mapped addresses */
+    {"coap://[::/0]", "coap", "h", AF_INET, "1.2.3.4", 5683, false},
+    {"coap://0.0.0.0/0", "coap", "h", AF_INET6, "::1", 5683, false},
+    {"coap://127.0.0.0/8", "coap", "h", AF_INET6, "::ffff:127.0.0.1", 5683, true},
+    {"coap://10.0.0.0/8", "coap", "h", AF_INET6, "::ffff:11.0.0.1", 5683, false},
+    {"coap://0.0.0.0/0", "coap", "h", AF_INET6, "::ffff:8.8.8.8", 5683, true},
+    {"coap://[::ffff:10.0.0.0/104]", "coap", "h", AF_INET, "10.2.3.4", 5683, true},
+    {"coap://[::/0]", "coap", "h", AF_INET6, "::ffff:1.2.3.4", 5683, false},
+    /* ports */
+    {"coap://10.0.0.0/8:5683", "coap", "h", AF_INET, "10.0.0.1", 5683, true},
+    {"coap://10.0.0.0/8:5683", "coap", "h", AF_INET, "10.0.0.1", 5684, false},
+    {"coap://10.0.0.0/8:*", "coap", "h", AF_INET, "10.0.0.1", 1, true},
+    {"coap://10.0.0.0/8", "coap", "h", AF_INET, "10.0.0.1", 65535, true},
+    {"coap://a.example:61616", "coap", "a.example", AF_INET, NULL, 61616, true},
+    {"coap://a.example:61616", "coap", "a.example", AF_INET, NULL, 5683, false},
+    /* schemes */
+    {"coap://10.0.0.0/8", "coaps", "h", AF_INET, "10.0.0.1", 5684, false},
+    {"coap://10.0.0.0/8", "COAP", "h", AF_INET, "10.0.0.1", 5683, true},
+    {"*://10.0.0.0/8", "coaps+tcp", "h", AF_INET, "10.0.0.1", 5684, true},
+    {"coap+tcp://a.example", "coap", "a.example", AF_INET, NULL, 5683, false},
+    {"coap+tcp://a.example", "coap+tcp", "a.example", AF_INET, NULL, 5683, true},
+    /* names: case-insensitive (RFC 4343); "*." is strictly below */
+    {"coap://*.example.net", "coap", "a.example.net", AF_INET, NULL, 5683, true},
+    {"coap://*.example.net", "coap", "b.a.example.net", AF_INET, NULL, 5683, true},
+    {"coap://*.example.net", "coap", "example.net", AF_INET, NULL, 5683, false},
+    {"coap://*.example.net", "coap", "aexample.net", AF_INET, NULL, 5683, false},
+    {"coap://*.example.net", "coap", "A.EXAMPLE.NET", AF_INET, NULL, 5683, true},
+    {"coap://*.example.net", "coap", "a.example.net.", AF_INET, NULL, 5683, true},
+    {"coap://*.example.net", "coap", "a.example.org", AF_INET, NULL, 5683, false},
+    {"coap://example.net", "coap", "example.net", AF_INET, NULL, 5683, true},
+    {"coap://example.net", "coap", "Example.NET", AF_INET, NULL, 5683, true},
+    {"coap://example.net", "coap", "a.example.net", AF_INET, NULL, 5683, false},
+    {"coap://example.net", "coap", "example.ne", AF_INET, NULL, 5683, false},
+    {"coap://example.net", "coap", NULL, AF_INET, "10.0.0.1", 5683, false},
+    /* a name rule still holds once the name is resolved */
+    {"coap://localhost", "coap", "localhost", AF_INET, "10.0.0.1", 5683, true},
+    /* an IP-literal host is matched against CIDR rules before resolution */
+    {"coap://127.0.0.0/8", "coap", "127.0.0.1", AF_INET, NULL, 5683, true},
+    {"coap://127.0.0.0/8", "coap", "128.0.0.1", AF_INET, NULL, 5683, false},
+    {"coap://[::1]", "coap", "::1", AF_INET6, NULL, 5683, true},
+    {"coap://127.0.0.0/8", "coap", "::ffff:127.0.0.1", AF_INET6, NULL, 5683, true},
+    {"coap://127.0.0.0/8", "coap", "localhost", AF_INET, NULL, 5683, false},
+    /* the resolved address decides over the host's text */
+    {"coap://10.0.0.0/8", "coap", "10.0.0.1", AF_INET, "11.0.0.1", 5683, false},
+    /* several rules, and none */
+    {"coap://a.example, coap://10.0.0.0/8", "coap", "b.example", AF_INET, "10.0.0.1", 5683, true},
+    {"coap://a.example, coap://10.0.0.0/8", "coap", "b.example", AF_INET, "11.0.0.1", 5683, false},
+    {"", "coap", "127.0.0.1", AF_INET, "127.0.0.1", 5683, false},
+};
+
+START_TEST(allows_row)
+{
+    hcc_config_t cfg;
+    uint8_t addr[16];
+    char err[256] = "";
+
+    ck_assert_int_eq(hcc_defaults(&cfg, err, sizeof(err)), 0);
+    ck_assert_int_eq(hcc_set(&cfg, "upstream.allow", allows[_i].rules, err, sizeof(err)), 0);
+    ck_assert_int_eq(hcc_finish(&cfg, err, sizeof(err)), 0);
+    if (allows[_i].addr != NULL)
+        ck_assert_int_eq(inet_pton(allows[_i].family, allows[_i].addr, addr), 1);
+    ck_assert_int_eq(hcc_allows(&cfg, allows[_i].scheme, allows[_i].host, allows[_i].family,
+                                allows[_i].addr != NULL ? addr : NULL, allows[_i].port),
+                     allows[_i].allowed);
+    hcc_free(&cfg);
+}
+END_TEST
+
+/* The embedded defaults reach this host only. */
+START_TEST(allows_defaults)
+{
+    hcc_config_t cfg;
+    uint8_t v4[4] = {127, 0, 0, 1}, other[4] = {192, 0, 2, 1}, v6[16] = {[15] = 1};
+    char err[256];
+
+    ck_assert_int_eq(hcc_defaults(&cfg, err, sizeof(err)), 0);
+    ck_assert(hcc_allows(&cfg, "coap", "localhost", AF_INET, NULL, 5683));
+    ck_assert(hcc_allows(&cfg, "coap", "h", AF_INET, v4, 5683));
+    ck_assert(hcc_allows(&cfg, "coap", "h", AF_INET6, v6, 5683));
+    ck_assert(!hcc_allows(&cfg, "coap", "h", AF_INET, other, 5683));
+    ck_assert(!hcc_allows(&cfg, "coaps", "localhost", AF_INET, v4, 5684));
+    hcc_free(&cfg);
+}
+END_TEST
+
+static Suite *rules_suite(void)
+{
+    Suite *s = suite_create("config_rules");
+    TCase *tc = tcase_create("parse");
+
+    tcase_add_loop_test(tc, parse_good, 0, COUNTOF(good_rules));
+    tcase_add_loop_test(tc, parse_bad, 0, COUNTOF(bad_rules));
+    tcase_add_test(tc, parse_name_lengths);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("allows");
+    tcase_add_loop_test(tc, allows_row, 0, COUNTOF(allows));
+    tcase_add_test(tc, allows_defaults);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(rules_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,289 @@
+/* hcm_content_format_from_media() and hcm_media_from_content_format() (mapping/media.c). */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hcm.h"
+
+/* content-formats.md s2, every row: number, registry string, coding. */
+static const struct {
+    uint16_t cf;
+    const char *type;
+    const char *coding;
+} registry[] = {
+    { 0, "text/plain; charset=utf-8", NULL },
+    { 16, "application/cose; cose-type=\"cose-encrypt0\"", NULL },
+    { 17, "application/cose; cose-type=\"cose-mac0\"", NULL },
+    { 18, "application/cose; cose-type=\"cose-sign1\"", NULL },
+    { 19, "application/ace+cbor", NULL },
+    { 21, "image/gif", NULL },
+    { 22, "image/jpeg", NULL },
+    { 23, "image/png", NULL },
+    { 40, "application/link-format", NULL },
+    { 41, "application/xml", NULL },
+    { 42, "application/octet-stream", NULL },
+    { 47, "application/exi", NULL },
+    { 50, "application/json", NULL },
+    { 51, "application/json-patch+json", NULL },
+    { 52, "application/merge-patch+json", NULL },
+    { 60, "application/cbor", NULL },
+    { 61, "application/cwt", NULL },
+    { 62, "application/multipart-core", NULL },
+    { 63, "application/cbor-seq", NULL },
+    { 96, "application/cose; cose-type=\"cose-encrypt\"", NULL },
+    { 97, "application/cose; cose-type=\"cose-mac\"", NULL },
+    { 98, "application/cose; cose-type=\"cose-sign\"", NULL },
+    { 101, "application/cose-key", NULL },
+    { 102, "application/cose-key-set", NULL },
+    { 110, "application/senml+json", NULL },
+    { 111, "application/sensml+json", NULL },
+    { 112, "application/senml+cbor", NULL },
+    { 113, "application/sensml+cbor", NULL },
+    { 114, "application/senml-exi", NULL },
+    { 115, "application/sensml-exi", NULL },
+    { 140, "application/yang-data+cbor; id=sid", NULL },
+    { 256, "application/coap-group+json", NULL },
+    { 257, "application/concise-problem-details+cbor", NULL },
+    { 258, "application/swid+cbor", NULL },
+    { 271, "application/dots+cbor", NULL },
+    { 272, "application/missing-blocks+cbor-seq", NULL },
+    { 280, "application/pkcs7-mime; smime-type=server-generated-key", NULL },
+    { 281, "application/pkcs7-mime; smime-type=certs-only", NULL },
+    { 284, "application/pkcs8", NULL },
+    { 285, "application/csrattrs", NULL },
+    { 286, "application/pkcs10", NULL },
+    { 287, "application/pkix-cert", NULL },
+    { 290, "application/aif+cbor", NULL },
+    { 291, "application/aif+json", NULL },
+    { 310, "application/senml+xml", NULL },
+    { 311, "application/sensml+xml", NULL },
+    { 320, "application/senml-etch+json", NULL },
+    { 322, "application/senml-etch+cbor", NULL },
+    { 340, "application/yang-data+cbor", NULL },
+    { 341, "application/yang-data+cbor; id=name", NULL },
+    { 432, "application/td+json", NULL },
+    { 10000, "application/vnd.ocf+cbor", NULL },
+    { 10001, "application/oscore", NULL },
+    { 10002, "application/javascript", NULL },
+    { 11050, "application/json", "deflate" },
+    { 11060, "application/cbor", "deflate" },
+    { 11542, "application/vnd.oma.lwm2m+tlv", NULL },
+    { 11543, "application/vnd.oma.lwm2m+json", NULL },
+    { 11544, "application/vnd.oma.lwm2m+cbor", NULL },
+    { 20000, "text/css", NULL },
+    { 30000, "image/svg+xml", NULL },
+};
+
+/* content-formats.md s3.4 and RFC 8613 s11: no Content-Type ever becomes 10001. */
+#define OSCORE_CF 10001
+
+START_TEST(registry_to_http)
+{
+    hcm_arena_t arena;
+    const char *coding = "unset";
+    const char *type;
+
+    hcm_arena_init(&arena, NULL, 0); /* registered numbers need no arena */
+    type = hcm_media_from_content_format(registry[_i].cf, &arena, &coding);
+    ck_assert_ptr_nonnull(type);
+    ck_assert_str_eq(type, registry[_i].type);
+    if (registry[_i].coding == NULL)
+        ck_assert_ptr_null(coding);
+    else
+        ck_assert_str_eq(coding, registry[_i].coding);
+}
+END_TEST
+
+START_TEST(registry_from_http)
+{
+    uint16_t cf = 0xbeef;
+    int err = hcm_content_format_from_media(registry[_i].type, registry[_i].coding, &cf);
+
+    if (registry[_i].cf == OSCORE_CF) {
+        ck_assert_int_eq(err, HCM_EMEDIA);
+        return;
+    }
+    ck_assert_int_eq(err, 0);
+    ck_assert_uint_eq(cf, registry[_i].cf);
+}
+END_TEST
+
+/* RFC 8075 s6 and the digest's G: case, white space, quoting and codings that still match, and
+ * everything that is not an exact registry match (no loose mapping). -1 is HCM_EMEDIA. */
+static const struct {
+    const char *type;
+    const char *coding;
+    int cf;
+} variants[] = {
+    { "TEXT/PLAIN;CHARSET=UTF-8", NULL, 0 },
+    { "text/plain;charset=utf-8", NULL, 0 },
+    { "Text/Plain; Charset=\"UTF-8\"", NULL, 0 },
+    { "text/plain ; charset = utf-8", NULL, 0 },
+    { "  text/plain;\tcharset=utf-8  ", NULL, 0 },
+    { "text/plain;;charset=utf-8;", NULL, 0 },
+    { "text/plain; charset=\"utf\\-8\"", NULL, 0 }, /* quoted-pair, RFC 9110 s5.6.4 */
+    { "text/plain", NULL, -1 },                      /* no loose mapping: charset is required */
+    { "text/plain; charset=iso-8859-1", NULL, -1 },
+    { "text/plain; charset=utf-8; format=flowed", NULL, -1 },
+    { "text/plain; charset=utf-8; charset=utf-8", NULL, -1 },
+    { "text/plain; charset=utf8", NULL, -1 },
+    { "text/plain; charset=\"\xc3tf-8\"", NULL, -1 }, /* obs-text, RFC 9110 s5.6.4 */
+    { "text/plain; charset=utf-8\xc3", NULL, -1 },
+    { "text/plain; charset=\"utf-8", NULL, -1 }, /* unterminated */
+    { "text/plain; charset", NULL, -1 },
+    { "text/plain; charset=", NULL, -1 },
+    { "text/plain; =utf-8", NULL, -1 },
+    { "text/html", NULL, -1 },
+    { "application/json", NULL, 50 },
+    { "APPLICATION/JSON", "", 50 },
+    { "application/json", "identity", 50 },
+    { "application/json", " IDENTITY ", 50 },
+    { "application/json", "deflate", 11050 },
+    { "application/json", "DEFLATE", 11050 },
+    { "application/json", " deflate\t", 11050 },
+    { "application/cbor", "Deflate", 11060 },
+    { "application/json", "gzip", -1 },
+    { "application/json", "deflate, gzip", -1 },
+    { "application/octet-stream", "deflate", -1 },
+    { "application/json; charset=utf-8", NULL, -1 },
+    { "application/json;", NULL, 50 },
+    { "application/json x", NULL, -1 },
+    { "application/json/x", NULL, -1 },
+    { "application /json", NULL, -1 },
+    { "application/ json", NULL, -1 },
+    { "application/cose; cose-type=cose-sign1", NULL, 18 },
+    { "application/cose;cose-type=\"cose-sign1\"", NULL, 18 },
+    { "Application/COSE; COSE-Type=\"cose-sign1\"", NULL, 18 },
+    { "application/cose; cose-type=\"COSE-SIGN1\"", NULL, -1 }, /* only charset folds case */
+    { "application/cose", NULL, -1 },
+    { "application/cose; cose-type=\"cose-sign\"", NULL, 98 },
+    { "application/yang-data+cbor;id=sid", NULL, 140 },
+    { "application/yang-data+cbor; id=\"name\"", NULL, 341 },
+    { "application/yang-data+cbor", NULL, 340 },
+    { "application/yang-data+cbor; id=other", NULL, -1 },
+    { "application/pkcs7-mime; smime-type=certs-only", NULL, 281 },
+    { "application/pkcs7-mime", NULL, -1 },
+    { "application/senml+json", NULL, 110 },
+    { "application/senml+exi", NULL, -1 }, /* 114 is senml-exi, with a hyphen */
+    { "application/oscore", NULL, -1 },
+    { "APPLICATION/OSCORE", NULL, -1 },
+    { "application/coap-payload;cf=60", NULL, -1 }, /* no pass-through configured */
+    { "application/vnd.oma.lwm2m+tlv", NULL, 11542 },
+    { "image/SVG+XML", NULL, 30000 },
+    { "text/css", NULL, 20000 },
+    { "*/*", NULL, -1 },
+    { "application/*", NULL, -1 },
+    { "text/", NULL, -1 },
+    { "/plain", NULL, -1 },
+    { "text", NULL, -1 },
+    { "", NULL, -1 },
+    { "   ", NULL, -1 },
+    { NULL, NULL, -1 },
+    { NULL, "deflate", -1 },
+    { "text/plain; a=1; b=2; c=3; d=4; e=5", NULL, -1 },
+    { "text/plain; charset=utf-8\r\n", NULL, -1 },
+};
+
+START_TEST(variant)
+{
+    uint16_t cf = 0xbeef;
+    int err = hcm_content_format_from_media(variants[_i].type, variants[_i].coding, &cf);
+
+    if (variants[_i].cf < 0) {
+        ck_assert_int_eq(err, HCM_EMEDIA);
+        ck_assert_uint_eq(cf, 0xbeef);
+    } else {
+        ck_assert_int_eq(err, 0);
+        ck_assert_uint_eq(cf, (unsigned)variants[_i].cf);
+    }
+}
+END_TEST
+
+/* RFC 8075 s6.2: unknown numbers reach HTTP as application/coap-payload;cf=N. 282/283 and
+ * 1542/1543 are unassigned or reserved (content-formats.md s2 notes). */
+static const struct {
+    uint16_t cf;
+    const char *type;
+} unknown[] = {
+    { 1, "application/coap-payload;cf=1" },
+    { 20, "application/coap-payload;cf=20" },
+    { 64, "application/coap-payload;cf=64" },
+    { 282, "application/coap-payload;cf=282" },
+    { 283, "application/coap-payload;cf=283" },
+    { 1542, "application/coap-payload;cf=1542" },
+    { 11051, "application/coap-payload;cf=11051" },
+    { 65000, "application/coap-payload;cf=65000" },
+    { 65535, "application/coap-payload;cf=65535" },
+};
+
+START_TEST(unknown_to_http)
+{
+    char buf[64];
+    hcm_arena_t arena;
+    const char *coding = "unset";
+    const char *type;
+
+    hcm_arena_init(&arena, buf, sizeof(buf));
+    type = hcm_media_from_content_format(unknown[_i].cf, &arena, &coding);
+    ck_assert_ptr_nonnull(type);
+    ck_assert_str_eq(type, unknown[_i].type);
+    ck_assert_ptr_null(coding);
+    ck_assert(type >= buf && type < buf + sizeof(buf)); /* written into the arena */
+}
+END_TEST
+
+START_TEST(unknown_needs_arena)
+{
+    size_t need = strlen(unknown[_i].type) + 1;
+
+    for (size_t size = 0; size < need; size++) {
+        char *buf = malloc(size > 0 ? size : 1); /* exact size: overruns show */
+        hcm_arena_t arena;
+
+        hcm_arena_init(&arena, buf, size);
+        ck_assert_ptr_null(hcm_media_from_content_format(unknown[_i].cf, &arena, NULL));
+        free(buf);
+    }
+}
+END_TEST
+
+/* media.c finds numbers with bsearch(): media.def must be sorted by number, each once. */
+static const uint16_t def_order[] = {
+#define HCM_MEDIA(cf, type, coding, dir) cf,
+#include "media.def"
+#undef HCM_MEDIA
+};
+
+START_TEST(table_sorted_and_unique)
+{
+    ck_assert_uint_eq(HCM_COUNTOF(def_order), HCM_COUNTOF(registry));
+    for (size_t j = 1; j < HCM_COUNTOF(def_order); j++)
+        ck_assert_uint_lt(def_order[j - 1], def_order[j]);
+}
+END_TEST
+
+static Suite *media_suite(void)
+{
+    Suite *s = suite_create("media");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_loop_test(tc, registry_to_http, 0, HCM_COUNTOF(registry));
+    tcase_add_loop_test(tc, registry_from_http, 0, HCM_COUNTOF(registry));
+    tcase_add_loop_test(tc, variant, 0, HCM_COUNTOF(variants));
+    tcase_add_loop_test(tc, unknown_to_http, 0, HCM_COUNTOF(unknown));
+    tcase_add_loop_test(tc, unknown_needs_arena, 0, HCM_COUNTOF(unknown));
+    tcase_add_test(tc, table_sorted_and_unique);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(media_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,209 @@
+/* hcm_request_to_coap() (mapping/request.c). */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hcm.h"
+
+#define ARENA_SIZE 4096
+#define MAX_OPTS 8
+#define MAX_HDRS 4
+
+typedef struct opt {
+    uint16_t number; /* 0 ends the list */
+    const char *value;
+    size_t len;
+} opt_t;
+
+#define OPT(n, s) { (n), (s), sizeof(s) - 1 }
+#define HOST(s) OPT(3, s)
+#define PATH(s) OPT(11, s)
+#define CF(s) OPT(12, s) /* Content-Format as its uint bytes (RFC 7252 s3.2) */
+#define QUERY(s) OPT(15, s)
+
+/* A request in, a CoAP request out: method code (digest A.1), options in number order, payload.
+ * Content-Format numbers from content-formats.md s2: 0 text/plain, 42 octet-stream (0x2a),
+ * 50 json (0x32), 51 json-patch (0x33), 52 merge-patch (0x34), 60 cbor (0x3c), 10000 vnd.ocf+cbor
+ * (0x2710), 11050 json deflate (0x2b2a), 11060 cbor deflate (0x2b34). */
+typedef struct row {
+    const char *method;
+    const char *uri;
+    hcm_header_t headers[MAX_HDRS];
+    const char *body;
+    int err;
+    uint8_t code;
+    opt_t opts[MAX_OPTS];
+} row_t;
+
+static const row_t rows[] = {
+    { "GET", "coap://h/a", { { 0 } }, "", 0, 0x01, { HOST("h"), PATH("a") } },
+    { "HEAD", "coap://h/a", { { 0 } }, "", 0, 0x01, { HOST("h"), PATH("a") } },
+    { "DELETE", "coap://[::1]/a", { { 0 } }, "", 0, 0x04, { PATH("a") } },
+    { "POST", "coap://h/a", { { "Content-Type", "text/plain; charset=utf-8" } }, "hi", 0, 0x02,
+      { HOST("h"), PATH("a"), CF("") } },
+    { "PUT", "coap://h/a?x=1", { { "content-type", "application/json" } }, "{}", 0, 0x03,
+      { HOST("h"), PATH("a"), CF("\x32"), QUERY("x=1") } },
+    { "PUT", "coap://h/a", { { "CONTENT-TYPE", "application/octet-stream" } }, "\x01", 0, 0x03,
+      { HOST("h"), PATH("a"), CF("\x2a") } },
+    { "POST", "coap://h/a",
+      { { "Content-Encoding", "deflate" }, { "Content-Type", "application/json" } }, "x", 0, 0x02,
+      { HOST("h"), PATH("a"), CF("\x2b\x2a") } },
+    { "POST", "coap://h/a",
+      { { "content-type", "application/cbor" }, { "content-encoding", "deflate" } }, "x", 0, 0x02,
+      { HOST("h"), PATH("a"), CF("\x2b\x34") } },
+    { "POST", "coap://h/a",
+      { { "content-type", "application/cbor" }, { "content-encoding", "identity" } }, "x", 0,
+      0x02, { HOST("h"), PATH("a"), CF("\x3c") } },
+    { "POST", "coap://h/a", { { "Content-Type", "application/vnd.ocf+cbor" } }, "x", 0, 0x02,
+      { HOST("h"), PATH("a"), CF("\x27\x10") } },
+    { "FETCH", "coap://h/a", { { "Content-Type", "application/json" } }, "{}", 0, 0x05,
+      { HOST("h"), PATH("a"), CF("\x32") } },
+    { "PATCH", "coap://h/a", { { "Content-Type", "application/merge-patch+json" } }, "{}", 0,
+      0x06, { HOST("h"), PATH("a"), CF("\x34") } },
+    { "iPATCH", "coap://h/a", { { "Content-Type", "application/json-patch+json" } }, "[]", 0,
+      0x07, { HOST("h"), PATH("a"), CF("\x33") } },
+    /* Other headers do not matter here. */
+    { "GET", "coap://h/a", { { "Accept", "application/json" }, { "X-Foo", "bar" } }, "", 0, 0x01,
+      { HOST("h"), PATH("a") } },
+    /* A body of unknown type goes without Content-Format (RFC 7252 s5.10.3) ... */
+    { "POST", "coap://h/a", { { 0 } }, "raw", 0, 0x02, { HOST("h"), PATH("a") } },
+    { "POST", "coap://h/a", { { "Content-Encoding", "identity" } }, "raw", 0, 0x02,
+      { HOST("h"), PATH("a") } },
+    { "GET", "coap://h/a", { { "Content-Encoding", "gzip" } }, "", 0, 0x01,
+      { HOST("h"), PATH("a") } },
+    /* ... but a coded one would lose its coding, and RFC 8075 s6.1 answers 415. */
+    { "POST", "coap://h/a", { { "Content-Encoding", "deflate" } }, "raw", HCM_EMEDIA, 0,
+      { { 0 } } },
+    { "POST", "coap://h/a", { { "Content-Type", "text/plain" } }, "hi", HCM_EMEDIA, 0, { { 0 } } },
+    { "POST", "coap://h/a", { { "Content-Type", "text/html" } }, "", HCM_EMEDIA, 0, { { 0 } } },
+    { "POST", "coap://h/a", { { "Content-Type", "application/json; charset=utf-8" } }, "{}",
+      HCM_EMEDIA, 0, { { 0 } } },
+    { "POST", "coap://h/a",
+      { { "Content-Type", "application/json" }, { "Content-Encoding", "gzip" } }, "x", HCM_EMEDIA,
+      0, { { 0 } } },
+    /* RFC 8613 s11: OSCORE is handled elsewhere; here it has no Content-Format. */
+    { "POST", "coap://h/a", { { "Content-Type", "application/oscore" } }, "x", HCM_EMEDIA, 0,
+      { { 0 } } },
+    /* RFC 7252 s10.2.1, s10.2.7: 501. */
+    { "OPTIONS", "coap://h/a", { { 0 } }, "", HCM_ENOMETHOD, 0, { { 0 } } },
+    { "TRACE", "coap://h/a", { { 0 } }, "", HCM_ENOMETHOD, 0, { { 0 } } },
+    { "CONNECT", "coap://h/a", { { 0 } }, "", HCM_ENOMETHOD, 0, { { 0 } } },
+    { "get", "coap://h/a", { { 0 } }, "", HCM_ENOMETHOD, 0, { { 0 } } },
+    { NULL, "coap://h/a", { { 0 } }, "", HCM_ENOMETHOD, 0, { { 0 } } },
+    /* Target errors come through unchanged. */
+    { "GET", "http://h/a", { { 0 } }, "", HCM_EBADSCHEME, 0, { { 0 } } },
+    { "GET", "coap://h/a#f", { { 0 } }, "", HCM_EFRAGMENT, 0, { { 0 } } },
+    { "GET", "coap://h/../a", { { 0 } }, "", HCM_EDOTSEGMENT, 0, { { 0 } } },
+    { "GET", NULL, { { 0 } }, "", HCM_EBADTARGET, 0, { { 0 } } },
+};
+
+static hcm_http_req_t request_of(const row_t *row)
+{
+    size_t n = 0;
+
+    while (n < MAX_HDRS && row->headers[n].name != NULL)
+        n++;
+    return (hcm_http_req_t){
+        .method = row->method,
+        .target_uri = row->uri,
+        .headers = row->headers,
+        .nheaders = n,
+        .body = { .p = (const uint8_t *)row->body, .len = strlen(row->body) },
+    };
+}
+
+START_TEST(request)
+{
+    static _Alignas(8) uint8_t buf[ARENA_SIZE];
+    const row_t *row = &rows[_i];
+    hcm_http_req_t in = request_of(row);
+    hcm_arena_t arena;
+    hcm_target_t target;
+    hcm_coap_msg_t out;
+    size_t n = 0;
+
+    hcm_arena_init(&arena, buf, sizeof(buf));
+    ck_assert_int_eq(hcm_request_to_coap(&in, &arena, &target, &out), row->err);
+    if (row->err != 0)
+        return;
+    ck_assert_uint_eq(out.code, row->code);
+    for (; n < MAX_OPTS && row->opts[n].number != 0; n++) {
+        ck_assert_uint_gt(out.nopts, n);
+        ck_assert_uint_eq(out.opts[n].number, row->opts[n].number);
+        ck_assert_uint_eq(out.opts[n].value.len, row->opts[n].len);
+        ck_assert_mem_eq(out.opts[n].value.p, row->opts[n].value, row->opts[n].len);
+    }
+    ck_assert_uint_eq(out.nopts, n);
+    ck_assert_uint_eq(out.payload.len, in.body.len);
+    ck_assert_ptr_eq(out.payload.p, in.body.p); /* a view of the caller's body, not a copy */
+}
+END_TEST
+
+START_TEST(request_target)
+{
+    static _Alignas(8) uint8_t buf[ARENA_SIZE];
+    hcm_http_req_t in = { .method = "GET", .target_uri = "coaps://Sensor.Example:61617/t" };
+    hcm_arena_t arena;
+    hcm_target_t target;
+    hcm_coap_msg_t out;
+
+    hcm_arena_init(&arena, buf, sizeof(buf));
+    ck_assert_int_eq(hcm_request_to_coap(&in, &arena, &target, &out), 0);
+    ck_assert_int_eq(target.scheme, HCM_SCHEME_COAPS);
+    ck_assert_str_eq(target.host, "sensor.example");
+    ck_assert(!target.host_is_literal);
+    ck_assert_uint_eq(target.port, 61617);
+}
+END_TEST
+
+/* STYLE.md s9, after nghttp2's failmalloc tests: every arena smaller than a request needs gives
+ * HCM_ENOSPACE, never a crash. Each run gets a buffer of exactly that size, so that valgrind or
+ * ASan see a write past it. */
+START_TEST(request_arena_exhaustion)
+{
+    const row_t *row = &rows[_i];
+    hcm_http_req_t in = request_of(row);
+    size_t need = 0;
+
+    if (row->err != 0)
+        return;
+    for (;; need++) {
+        uint8_t *buf = malloc(need > 0 ? need : 1);
+        hcm_arena_t arena;
+        hcm_target_t target;
+        hcm_coap_msg_t out;
+        int err;
+
+        hcm_arena_init(&arena, buf, need);
+        err = hcm_request_to_coap(&in, &arena, &target, &out);
+        free(buf);
+        if (err == 0)
+            break;
+        ck_assert_int_eq(err, HCM_ENOSPACE);
+        ck_assert_uint_lt(need, ARENA_SIZE);
+    }
+}
+END_TEST
+
+static Suite *request_suite(void)
+{
+    Suite *s = suite_create("request");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_loop_test(tc, request, 0, HCM_COUNTOF(rows));
+    tcase_add_test(tc, request_target);
+    tcase_add_loop_test(tc, request_arena_exhaustion, 0, HCM_COUNTOF(rows));
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(request_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,202 @@
+/* hcm_response_to_http() (mapping/response.c). */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hcm.h"
+
+#define ARENA_SIZE 1024
+#define MAX_OPTS 4
+#define MAX_HDRS 6
+
+typedef struct opt {
+    uint16_t number; /* 0 ends the list */
+    const char *value;
+    size_t len;
+} opt_t;
+
+#define OPT(n, s) { (n), (s), sizeof(s) - 1 }
+#define ETAG(s) OPT(4, s)
+#define CF(s) OPT(12, s)      /* Content-Format, uint bytes */
+#define MAX_AGE(s) OPT(14, s) /* Max-Age, uint bytes */
+
+/* A CoAP response in (code as on the wire, options, payload), an HTTP response out (status from
+ * the digest's E, headers in order, whether the payload is the body). */
+typedef struct row {
+    uint8_t code;
+    opt_t opts[MAX_OPTS];
+    const char *payload;
+    unsigned status;
+    hcm_header_t headers[MAX_HDRS];
+    bool has_body;
+} row_t;
+
+static const row_t rows[] = {
+    /* 2.05: Content-Type from the registry (content-formats.md s2), max-age 60 by default
+     * (RFC 7252 s5.10.5, s10.2.2). */
+    { 0x45, { CF("") }, "22.5", 200,
+      { { "content-type", "text/plain; charset=utf-8" }, { "cache-control", "max-age=60" } },
+      true },
+    { 0x45, { CF("\x32"), MAX_AGE("\x1e") }, "{}", 200,
+      { { "content-type", "application/json" }, { "cache-control", "max-age=30" } }, true },
+    { 0x45, { CF("\x2b\x2a") }, "x", 200,
+      { { "content-type", "application/json" }, { "content-encoding", "deflate" },
+        { "cache-control", "max-age=60" } },
+      true },
+    { 0x45, { CF("\x2b\x34") }, "x", 200,
+      { { "content-type", "application/cbor" }, { "content-encoding", "deflate" },
+        { "cache-control", "max-age=60" } },
+      true },
+    { 0x45, { CF("\x12") }, "x", 200,
+      { { "content-type", "application/cose; cose-type=\"cose-sign1\"" },
+        { "cache-control", "max-age=60" } },
+      true },
+    { 0x45, { ETAG("\x12\xab"), CF("\x3c") }, "\xa0", 200,
+      { { "content-type", "application/cbor" }, { "etag", "\"12ab\"" },
+        { "cache-control", "max-age=60" } },
+      true },
+    { 0x45, { ETAG("\x00\x01\x02\x03\x04\x05\x06\xff") }, "x", 200,
+      { { "etag", "\"00010203040506ff\"" }, { "cache-control", "max-age=60" } }, true },
+    /* RFC 8075 s6.2: an unknown Content-Format. */
+    { 0x45, { CF("\xfd\xe8") }, "x", 200,
+      { { "content-type", "application/coap-payload;cf=65000" },
+        { "cache-control", "max-age=60" } },
+      true },
+    /* No Content-Format on a 2.xx payload: no Content-Type (content-formats.md s3.3). */
+    { 0x45, { { 0 } }, "raw", 200, { { "cache-control", "max-age=60" } }, true },
+    { 0x45, { MAX_AGE("") }, "", 200, { { "cache-control", "max-age=0" } }, true },
+    { 0x45, { MAX_AGE("\xff\xff\xff\xff") }, "x", 200,
+      { { "cache-control", "max-age=4294967295" } }, true },
+    /* RFC 7252 s5.4.3: elective options of a bad length are ignored. */
+    { 0x45, { CF("\x00\x00\x32") }, "x", 200, { { "cache-control", "max-age=60" } }, true },
+    { 0x45, { ETAG("\x01\x02\x03\x04\x05\x06\x07\x08\x09") }, "x", 200,
+      { { "cache-control", "max-age=60" } }, true },
+    { 0x45, { ETAG("") }, "x", 200, { { "cache-control", "max-age=60" } }, true },
+    { 0x45, { MAX_AGE("\x00\x00\x00\x00\x0a") }, "x", 200, { { "cache-control", "max-age=60" } },
+      true },
+    /* 2.01, 2.02, 2.04: RFC 8075 Table 2 notes 1 and 2. */
+    { 0x41, { { 0 } }, "", 201, { { 0 } }, true },
+    { 0x41, { CF("") }, "made", 201, { { "content-type", "text/plain; charset=utf-8" } }, true },
+    { 0x42, { { 0 } }, "", 204, { { 0 } }, true },
+    { 0x42, { { 0 } }, "gone", 200, { { 0 } }, true },
+    { 0x44, { { 0 } }, "", 204, { { 0 } }, true },
+    { 0x44, { CF("\x32") }, "{}", 200, { { "content-type", "application/json" } }, true },
+    /* RFC 7252 s5.9.1.1, s5.9.1.2, s5.9.1.4: not cacheable, so Max-Age says nothing. */
+    { 0x41, { MAX_AGE("\x1e") }, "", 201, { { 0 } }, true },
+    { 0x42, { MAX_AGE("\x1e") }, "", 204, { { 0 } }, true },
+    { 0x44, { MAX_AGE("\x1e") }, "ok", 200, { { 0 } }, true },
+    /* 2.03 -> 304 (note 3), which has no content (RFC 9110 s15.4.5) but keeps its validators
+     * and freshness. */
+    { 0x43, { ETAG("\xbe\xef") }, "", 304,
+      { { "etag", "\"beef\"" }, { "cache-control", "max-age=60" } }, false },
+    { 0x43, { ETAG("\xbe\xef"), MAX_AGE("\x05") }, "stale body", 304,
+      { { "etag", "\"beef\"" }, { "cache-control", "max-age=5" } }, false },
+    /* Errors: a payload without Content-Format is diagnostic text (RFC 8075 s6.5.3). */
+    { 0x84, { { 0 } }, "no such thing", 404, { { "content-type", "text/plain; charset=utf-8" } },
+      true },
+    { 0x84, { { 0 } }, "", 404, { { 0 } }, true },
+    { 0x84, { MAX_AGE("\x0a") }, "", 404, { { "cache-control", "max-age=10" } }, true },
+    { 0xa0, { CF("\x01\x01") }, "\xa0", 500,
+      { { "content-type", "application/concise-problem-details+cbor" } }, true },
+    { 0x82, { { 0 } }, "", 500, { { 0 } }, true }, /* note 6 */
+    { 0x81, { { 0 } }, "", 403, { { 0 } }, true }, /* note 5 */
+    { 0x85, { { 0 } }, "", 400, { { 0 } }, true }, /* note 7 */
+    { 0xa8, { { 0 } }, "proxy1", 508, { { "content-type", "text/plain; charset=utf-8" } },
+      true },
+    /* 5.03 and 4.29: Max-Age is when to retry (note 8; RFC 8516, 60 by default). */
+    { 0xa3, { MAX_AGE("\x05") }, "", 503, { { "retry-after", "5" } }, true },
+    { 0xa3, { { 0 } }, "", 503, { { 0 } }, true },
+    { 0xa3, { MAX_AGE("\x05") }, "busy", 503,
+      { { "content-type", "text/plain; charset=utf-8" }, { "retry-after", "5" } }, true },
+    { 0x9d, { { 0 } }, "", 429, { { "retry-after", "60" } }, true },
+    { 0x9d, { MAX_AGE("\x78") }, "", 429, { { "retry-after", "120" } }, true },
+    /* Codes that never reach HTTP (notes 9, 10). */
+    { 0x5f, { { 0 } }, "", 502, { { 0 } }, true },
+    { 0x88, { { 0 } }, "", 502, { { 0 } }, true },
+    { 0xa5, { { 0 } }, "", 502, { { 0 } }, true },
+};
+
+static void fill(hcm_coap_msg_t *msg, const row_t *row)
+{
+    memset(msg, 0, sizeof(*msg));
+    msg->code = row->code;
+    for (size_t j = 0; j < MAX_OPTS && row->opts[j].number != 0; j++)
+        hcm_coap_msg_add(msg, row->opts[j].number,
+                         (hcm_bytes_t){ (const uint8_t *)row->opts[j].value, row->opts[j].len });
+    msg->payload = (hcm_bytes_t){ (const uint8_t *)row->payload, strlen(row->payload) };
+}
+
+START_TEST(response)
+{
+    static _Alignas(8) uint8_t buf[ARENA_SIZE];
+    const row_t *row = &rows[_i];
+    hcm_arena_t arena;
+    hcm_coap_msg_t in;
+    hcm_http_resp_t out;
+    size_t n = 0;
+
+    fill(&in, row);
+    hcm_arena_init(&arena, buf, sizeof(buf));
+    ck_assert_int_eq(hcm_response_to_http(&in, &arena, &out), 0);
+    ck_assert_uint_eq(out.status, row->status);
+    for (; n < MAX_HDRS && row->headers[n].name != NULL; n++) {
+        ck_assert_uint_gt(out.nheaders, n);
+        ck_assert_str_eq(out.headers[n].name, row->headers[n].name);
+        ck_assert_str_eq(out.headers[n].value, row->headers[n].value);
+    }
+    ck_assert_uint_eq(out.nheaders, n);
+    if (row->has_body) {
+        ck_assert_uint_eq(out.body.len, in.payload.len);
+        ck_assert_ptr_eq(out.body.p, in.payload.p);
+    } else {
+        ck_assert_uint_eq(out.body.len, 0);
+    }
+}
+END_TEST
+
+/* Every arena smaller than a response needs gives HCM_ENOSPACE, never a crash; buffers of exact
+ * size let valgrind or ASan see a write past the end. */
+START_TEST(response_arena_exhaustion)
+{
+    const row_t *row = &rows[_i];
+    hcm_coap_msg_t in;
+
+    fill(&in, row);
+    for (size_t need = 0;; need++) {
+        uint8_t *buf = malloc(need > 0 ? need : 1);
+        hcm_arena_t arena;
+        hcm_http_resp_t out;
+        int err;
+
+        hcm_arena_init(&arena, buf, need);
+        err = hcm_response_to_http(&in, &arena, &out);
+        free(buf);
+        if (err == 0)
+            break;
+        ck_assert_int_eq(err, HCM_ENOSPACE);
+        ck_assert_uint_lt(need, ARENA_SIZE);
+    }
+}
+END_TEST
+
+static Suite *response_suite(void)
+{
+    Suite *s = suite_create("response");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_loop_test(tc, response, 0, HCM_COUNTOF(rows));
+    tcase_add_loop_test(tc, response_arena_exhaustion, 0, HCM_COUNTOF(rows));
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(response_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,141 @@
+/* hcc_finish() (config/finish.c): listen addresses, allow rules, hc_path, block_size. The
+ * errors naming a file, a variable or a flag are checked through hcc_configure() in
+ * check_config_load.c; here keys come from hcc_set(), so an error is "key: reason". */
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hcc.h"
+
+#define COUNTOF(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct {
+    const char *text;
+    int family;
+    const char *addr;
+    uint16_t port;
+} good_listen[] = {
+    {"127.0.0.1:8080", AF_INET, "127.0.0.1", 8080},
+    {"0.0.0.0:1", AF_INET, "0.0.0.0", 1},
+    {"[::1]:65535", AF_INET6, "::1", 65535},
+    {"[::]:80", AF_INET6, "::", 80},
+    {"[::ffff:1.2.3.4]:80", AF_INET6, "::ffff:1.2.3.4", 80},
+};
+
+START_TEST(listen_good)
+{
+    hcc_config_t cfg;
+    uint8_t want[16];
+    char err[256] = "";
+    const struct sockaddr_storage *ss;
+
+    ck_assert_int_eq(hcc_defaults(&cfg, err, sizeof(err)), 0);
+    ck_assert_int_eq(hcc_set(&cfg, "http.listen", good_listen[_i].text, err, sizeof(err)), 0);
+    ck_assert_msg(hcc_finish(&cfg, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_uint_eq(cfg.nlisten_addrs, 1);
+    ss = &cfg.listen_addrs[0];
+    ck_assert_int_eq(ss->ss_family, good_listen[_i].family);
+    ck_assert_int_eq(inet_pton(good_listen[_i].family, good_listen[_i].addr, want), 1);
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+
+        ck_assert_mem_eq(&sin->sin_addr, want, 4);
+        ck_assert_uint_eq(ntohs(sin->sin_port), good_listen[_i].port);
+    } else {
+        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+
+        ck_assert_mem_eq(&sin6->sin6_addr, want, 16);
+        ck_assert_uint_eq(ntohs(sin6->sin6_port), good_listen[_i].port);
+    }
+    hcc_free(&cfg);
+}
+END_TEST
+
+#define NOT_ADDR ": must be IPv4:port or [IPv6]:port"
+static const struct {
+    const char *key, *text, *err;
+} bad_finish[] = {
+    {"http.listen", "localhost:80", "http.listen: localhost:80" NOT_ADDR},
+    {"http.listen", "127.0.0.1", "http.listen: 127.0.0.1" NOT_ADDR},
+    {"http.listen", "[::1]", "http.listen: [::1]" NOT_ADDR},
+    {"http.listen", "::1:80", "http.listen: ::1:80" NOT_ADDR},
+    {"http.listen", "1.2.3:80", "http.listen: 1.2.3:80" NOT_ADDR},
+    {"http.listen", "[1.2.3.4]:80", "http.listen: [1.2.3.4]:80" NOT_ADDR},
+    {"http.listen", ":80", "http.listen: :80" NOT_ADDR},
+    {"http.listen", "1.2.3.4:65536", "http.listen: 1.2.3.4:65536: the port must be 0 to 65535"},
+    {"http.listen", "1.2.3.4:", "http.listen: 1.2.3.4:: the port must be 0 to 65535"},
+    {"http.listen", "1.2.3.4:80x", "http.listen: 1.2.3.4:80x: the port must be 0 to 65535"},
+    {"http.listen", "[::1]:-1", "http.listen: [::1]:-1: the port must be 0 to 65535"},
+    {"http.listen", "127.0.0.1:1,x", "http.listen: x" NOT_ADDR},
+    {"http.listen", "", "http.listen: needs at least one address"},
+    {"http.hc_path", "hc/", "http.hc_path: must start and end with '/'"},
+    {"http.hc_path", "/hc", "http.hc_path: must start and end with '/'"},
+    {"http.hc_path", "", "http.hc_path: must start and end with '/'"},
+    {"upstream.block_size", "100", "upstream.block_size: must be a power of two from 16 to 1024"},
+    {"upstream.block_size", "17", "upstream.block_size: must be a power of two from 16 to 1024"},
+    {"upstream.allow", "coap://10.0.0.1/8", "upstream.allow: host bits set in 10.0.0.1/8"},
+    {"upstream.allow", "coap://a.example, ftp://b", "upstream.allow: unknown scheme \"ftp\" "
+                                                     "(coap, coaps, coap+tcp, coaps+tcp or *)"},
+};
+
+START_TEST(finish_bad)
+{
+    hcc_config_t cfg;
+    char err[256] = "";
+
+    ck_assert_int_eq(hcc_defaults(&cfg, err, sizeof(err)), 0);
+    ck_assert_int_eq(hcc_set(&cfg, bad_finish[_i].key, bad_finish[_i].text, err, sizeof(err)),
+                     0);
+    ck_assert_int_eq(hcc_finish(&cfg, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, bad_finish[_i].err);
+    hcc_free(&cfg);
+}
+END_TEST
+
+static const struct {
+    const char *key, *text;
+} good_finish[] = {
+    {"http.hc_path", "/"},          {"http.hc_path", "/a/b/"},
+    {"upstream.block_size", "16"},  {"upstream.block_size", "512"},
+    {"upstream.allow", ""},         {"http.listen", "127.0.0.1:1, [::1]:2, 0.0.0.0:3"},
+};
+
+START_TEST(finish_good)
+{
+    hcc_config_t cfg;
+    char err[256] = "";
+
+    ck_assert_int_eq(hcc_defaults(&cfg, err, sizeof(err)), 0);
+    ck_assert_int_eq(hcc_set(&cfg, good_finish[_i].key, good_finish[_i].text, err, sizeof(err)),
+                     0);
+    ck_assert_msg(hcc_finish(&cfg, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_uint_eq(cfg.nallow_rules, cfg.upstream_allow.count);
+    ck_assert_uint_eq(cfg.nlisten_addrs, cfg.http_listen.count);
+    hcc_free(&cfg);
+}
+END_TEST
+
+static Suite *finish_suite(void)
+{
+    Suite *s = suite_create("config_finish");
+    TCase *tc = tcase_create("finish");
+
+    tcase_add_loop_test(tc, listen_good, 0, COUNTOF(good_listen));
+    tcase_add_loop_test(tc, finish_bad, 0, COUNTOF(bad_finish));
+    tcase_add_loop_test(tc, finish_good, 0, COUNTOF(good_finish));
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(finish_suite());
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
