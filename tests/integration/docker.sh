@@ -7,12 +7,12 @@
 #
 # SOURCE_ROOT defaults to $MESON_SOURCE_ROOT, then to this file's ../.. . Exit 0 pass, 1 fail,
 # 77 skipped (meson's skip code) when there is no Docker engine.
-# Knobs: DOCKER (client, default /usr/bin/docker), HCPROXY_TEST_IMAGE (tag, default hcproxy:test),
-# HCPROXY_TEST_NO_BUILD=1 (test an image already built under that tag).
+# Knobs: DOCKER (client, default /usr/bin/docker), TEST_HCPROXY_IMAGE (tag, default hcproxy:test),
+# TEST_HCPROXY_NO_BUILD=1 (test an image already built under that tag).
 set -euo pipefail
 
 DOCKER=${DOCKER:-/usr/bin/docker}
-IMAGE=${HCPROXY_TEST_IMAGE:-hcproxy:test}
+IMAGE=${TEST_HCPROXY_IMAGE:-hcproxy:test}
 SRC=${1:-${MESON_SOURCE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}}
 NAME=hcproxy-docker-test-$$
 
@@ -73,8 +73,8 @@ poll() {
 }
 
 # ---------------------------------------------------------------------------------------- image
-if [ "${HCPROXY_TEST_NO_BUILD:-0}" = 1 ]; then
-    say "using the existing image $IMAGE (HCPROXY_TEST_NO_BUILD=1)"
+if [ "${TEST_HCPROXY_NO_BUILD:-0}" = 1 ]; then
+    say "using the existing image $IMAGE (TEST_HCPROXY_NO_BUILD=1)"
 else
     say "building $IMAGE from $SRC (legacy builder, log in $TMP/build.log)"
     start=$SECONDS
