@@ -10,19 +10,9 @@
 #include <string.h>
 
 #include "hcc.h"
+#include "hcc_internal.h"
 
-#define COUNTOF(a) (sizeof(a) / sizeof((a)[0]))
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
-                                                      ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* Fills |ss| with the IPv4 or IPv6 literal |host| and |port|; false if |host| is neither. */
 static bool sockaddr_fill(struct sockaddr_storage *ss, bool v6, const char *host, uint16_t port)
@@ -54,11 +44,11 @@ static int parse_listen(const char *text, struct sockaddr_storage *ss, char *rea
     if (colon != NULL && hlen - 2 * v6 < sizeof(host))
         snprintf(host, sizeof(host), "%.*s", (int)(hlen - 2 * v6), text + v6);
     if (colon == NULL || hlen - 2 * v6 >= sizeof(host) || !sockaddr_fill(ss, v6, host, 0))
-        return fail(reason, len, "%s: must be IPv4:port or [IPv6]:port", text);
+        return hcc__fail(reason, len, "%s: must be IPv4:port or [IPv6]:port", text);
     port = strtoul(colon + 1, &end, 10);
     /* Port 0 asks the kernel for an ephemeral port; hcproxy logs the one it got. */
     if (!isdigit((unsigned char)colon[1]) || *end != '\0' || port > 65535)
-        return fail(reason, len, "%s: the port must be 0 to 65535", text);
+        return hcc__fail(reason, len, "%s: the port must be 0 to 65535", text);
     sockaddr_fill(ss, v6, host, (uint16_t)port);
     return 0;
 }
@@ -69,10 +59,10 @@ static int derive_listen(hcc_config_t *cfg, char *reason, size_t len)
     struct sockaddr_storage *addrs;
 
     if (list->count == 0)
-        return fail(reason, len, "needs at least one address");
+        return hcc__fail(reason, len, "needs at least one address");
     addrs = calloc(list->count, sizeof(*addrs));
     if (addrs == NULL)
-        return fail(reason, len, "out of memory");
+        return hcc__fail(reason, len, "out of memory");
     for (size_t i = 0; i < list->count; i++) {
         if (parse_listen(list->items[i], &addrs[i], reason, len) != 0) {
             free(addrs);
@@ -91,7 +81,7 @@ static int derive_allow(hcc_config_t *cfg, char *reason, size_t len)
     hcc_rule_t *rules = NULL;
 
     if (list->count > 0 && (rules = calloc(list->count, sizeof(*rules))) == NULL)
-        return fail(reason, len, "out of memory");
+        return hcc__fail(reason, len, "out of memory");
     for (size_t i = 0; i < list->count; i++) {
         if (hcc_rule_parse(list->items[i], &rules[i], reason, len) != 0) {
             free(rules);
@@ -111,7 +101,7 @@ static int check_hc_path(hcc_config_t *cfg, char *reason, size_t len)
     size_t n = strlen(p);
 
     if (n == 0 || p[0] != '/' || p[n - 1] != '/')
-        return fail(reason, len, "must start and end with '/'");
+        return hcc__fail(reason, len, "must start and end with '/'");
     return 0;
 }
 
@@ -121,7 +111,7 @@ static int check_block_size(hcc_config_t *cfg, char *reason, size_t len)
     long long v = cfg->upstream_block_size;
 
     if (v < 16 || v > 1024 || (v & (v - 1)) != 0)
-        return fail(reason, len, "must be a power of two from 16 to 1024");
+        return hcc__fail(reason, len, "must be a power of two from 16 to 1024");
     return 0;
 }
 
@@ -146,16 +136,16 @@ static int blame(const hcc_config_t *cfg, enum hcc_key_id id, const char *reason
     switch (o->from) {
     case HCC_FROM_FILE:
         if (o->line > 0)
-            return fail(err, errlen, "%s:%u: %s: %s", cfg->source, o->line, key->name, reason);
-        return fail(err, errlen, "%s: %s: %s", cfg->source, key->name, reason);
+            return hcc__fail(err, errlen, "%s:%u: %s: %s", cfg->source, o->line, key->name, reason);
+        return hcc__fail(err, errlen, "%s: %s: %s", cfg->source, key->name, reason);
     case HCC_FROM_ENV:
         hcc_key_env(key, name, sizeof(name));
-        return fail(err, errlen, "%s: %s: %s", name, key->name, reason);
+        return hcc__fail(err, errlen, "%s: %s: %s", name, key->name, reason);
     case HCC_FROM_FLAG:
         hcc_key_flag(key, name, sizeof(name));
-        return fail(err, errlen, "%s: %s", name, reason);
+        return hcc__fail(err, errlen, "%s: %s", name, reason);
     default:
-        return fail(err, errlen, "%s: %s", key->name, reason);
+        return hcc__fail(err, errlen, "%s: %s", key->name, reason);
     }
 }
 
@@ -163,7 +153,7 @@ int hcc_finish(hcc_config_t *cfg, char *err, size_t errlen)
 {
     char reason[256];
 
-    for (size_t i = 0; i < COUNTOF(checks); i++)
+    for (size_t i = 0; i < HCC_COUNTOF(checks); i++)
         if (checks[i].check(cfg, reason, sizeof(reason)) != 0)
             return blame(cfg, checks[i].key, reason, err, errlen);
     return 0;

@@ -8,19 +8,9 @@
 #include <string.h>
 
 #include "hcc.h"
+#include "hcc_internal.h"
 
-#define COUNTOF(a) (sizeof(a) / sizeof((a)[0]))
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
-                                                      ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* ---- the file ---- */
 
@@ -33,7 +23,7 @@ static const unsigned accepts[] = {
     [HCC_T_BOOL] = T(BOOL),           [HCC_T_LEVEL] = T(STRING),
 };
 #undef T
-_Static_assert(COUNTOF(accepts) == HCC_NTYPES, "the libconfig types of every key type");
+_Static_assert(HCC_COUNTOF(accepts) == HCC_NTYPES, "the libconfig types of every key type");
 
 /* The items of a list setting joined by commas, the text form of a LIST; NULL when out of
  * memory, or when an item is not a string (*bad). */
@@ -114,12 +104,12 @@ static int load_key(hcc_config_t *cfg, const hcc_key_t *key, const config_settin
     if (text == NULL && bad)
         hcc_key_expect(key, reason, sizeof(reason));
     if (text == NULL)
-        return fail(err, errlen, "%s:%u: %s: %s", src, line, key->name,
+        return hcc__fail(err, errlen, "%s:%u: %s: %s", src, line, key->name,
                     bad ? reason : "out of memory");
     rc = hcc_set(cfg, key->name, text, reason, sizeof(reason));
     free(text);
     if (rc != 0)
-        return fail(err, errlen, "%s:%u: %s: %s", src, line, key->name, reason);
+        return hcc__fail(err, errlen, "%s:%u: %s: %s", src, line, key->name, reason);
     /* hcc_finish() names cfg->source: a line of an included file would point at the wrong one. */
     cfg->origin[key - hcc_keys] =
         (struct hcc_origin){HCC_FROM_FILE, strcmp(src, path) == 0 ? line : 0};
@@ -151,9 +141,9 @@ static int load_setting(hcc_config_t *cfg, const config_setting_t *s, const char
     if (key != NULL)
         return load_key(cfg, key, s, path, err, errlen);
     if (!is_group(name))
-        return fail(err, errlen, "%s:%u: %s: unknown key", src, line, name);
+        return hcc__fail(err, errlen, "%s:%u: %s: unknown key", src, line, name);
     if (!config_setting_is_group(s))
-        return fail(err, errlen, "%s:%u: %s: must be a group: %s: { ... };", src, line, name,
+        return hcc__fail(err, errlen, "%s:%u: %s: must be a group: %s: { ... };", src, line, name,
                     name);
     return load_group(cfg, s, name, path, err, errlen);
 }
@@ -181,10 +171,10 @@ static int read_failed(const config_t *lc, const char *path, int saved_errno, ch
     const char *text = config_error_text(lc) != NULL ? config_error_text(lc) : "";
 
     if (config_error_type(lc) == CONFIG_ERR_FILE_IO)
-        return fail(err, errlen, "%s: cannot read: %s", path, strerror(saved_errno));
+        return hcc__fail(err, errlen, "%s: cannot read: %s", path, strerror(saved_errno));
     if (strcmp(text, "syntax error") == 0 || text[0] == '\0')
-        return fail(err, errlen, "%s:%d: syntax error", file, config_error_line(lc));
-    return fail(err, errlen, "%s:%d: syntax error: %s", file, config_error_line(lc), text);
+        return hcc__fail(err, errlen, "%s:%d: syntax error", file, config_error_line(lc));
+    return hcc__fail(err, errlen, "%s:%d: syntax error: %s", file, config_error_line(lc), text);
 }
 
 int hcc_load_file(hcc_config_t *cfg, const char *path, char *err, size_t errlen)
@@ -195,7 +185,7 @@ int hcc_load_file(hcc_config_t *cfg, const char *path, char *err, size_t errlen)
     free(cfg->source);
     cfg->source = strdup(path);
     if (cfg->source == NULL)
-        return fail(err, errlen, "%s: out of memory", path);
+        return hcc__fail(err, errlen, "%s: out of memory", path);
     config_init(&lc);
     errno = 0;
     if (config_read_file(&lc, path) != CONFIG_TRUE)
@@ -252,9 +242,9 @@ static int apply_env(hcc_config_t *cfg, char **envp, char *err, size_t errlen)
             continue;
         key = key_of_env(*envp, len);
         if (key == NULL)
-            return fail(err, errlen, "%.*s: unknown variable (see --help)", (int)len, *envp);
+            return hcc__fail(err, errlen, "%.*s: unknown variable (see --help)", (int)len, *envp);
         if (hcc_set(cfg, key->name, eq + 1, reason, sizeof(reason)) != 0)
-            return fail(err, errlen, "%.*s: %s: %s", (int)len, *envp, key->name, reason);
+            return hcc__fail(err, errlen, "%.*s: %s: %s", (int)len, *envp, key->name, reason);
         cfg->origin[key - hcc_keys] = (struct hcc_origin){HCC_FROM_ENV, 0};
     }
     return 0;
@@ -288,7 +278,7 @@ static bool find_flag(flag_t *f)
     char name[64];
 
     f->key = NULL;
-    for (size_t i = 0; i < COUNTOF(specials); i++) {
+    for (size_t i = 0; i < HCC_COUNTOF(specials); i++) {
         if (strcmp(f->name, specials[i].name) == 0 ||
             (specials[i].alias != NULL && strcmp(f->name, specials[i].alias) == 0)) {
             f->special = (int)i;
@@ -312,16 +302,16 @@ static int next_flag(int argc, char **argv, int *i, flag_t *f, char *err, size_t
     bool takes_value;
 
     if (arg[0] != '-')
-        return fail(err, errlen, "%s: unexpected argument (see --help)", arg);
+        return hcc__fail(err, errlen, "%s: unexpected argument (see --help)", arg);
     snprintf(f->name, sizeof(f->name), "%.*s", (int)len, arg);
     if (len >= sizeof(f->name) || !find_flag(f))
-        return fail(err, errlen, "%.*s: unknown flag (see --help)", (int)len, arg);
+        return hcc__fail(err, errlen, "%.*s: unknown flag (see --help)", (int)len, arg);
     takes_value = f->key != NULL || specials[f->special].takes_value;
     f->value = eq != NULL ? eq + 1 : NULL;
     if (!takes_value && eq != NULL)
-        return fail(err, errlen, "%s: takes no value", f->name);
+        return hcc__fail(err, errlen, "%s: takes no value", f->name);
     if (takes_value && eq == NULL && *i + 1 >= argc)
-        return fail(err, errlen, "%s: needs a value", f->name);
+        return hcc__fail(err, errlen, "%s: needs a value", f->name);
     if (takes_value && eq == NULL)
         f->value = argv[++*i];
     ++*i;
@@ -358,7 +348,7 @@ static int apply_flags(hcc_config_t *cfg, int argc, char **argv, char *err, size
         if (f.key == NULL)
             continue;
         if (hcc_set(cfg, f.key->name, f.value, reason, sizeof(reason)) != 0)
-            return fail(err, errlen, "%s: %s", f.name, reason);
+            return hcc__fail(err, errlen, "%s: %s", f.name, reason);
         cfg->origin[f.key - hcc_keys] = (struct hcc_origin){HCC_FROM_FLAG, 0};
     }
     return 0;

@@ -10,34 +10,24 @@
 #include <strings.h>
 
 #include "hcc.h"
+#include "hcc_internal.h"
 
-#define COUNTOF(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const schemes[] = {"coap", "coaps", "coap+tcp", "coaps+tcp", "*"};
 
 /* The IPv4-mapped IPv6 prefix ::ffff:0:0/96 (RFC 4291 s2.5.5.2). */
 static const uint8_t v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
-                                                      ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static int parse_scheme(const char *text, size_t len, hcc_rule_t *rule, char *err, size_t errlen)
 {
-    for (size_t i = 0; i < COUNTOF(schemes); i++) {
+    for (size_t i = 0; i < HCC_COUNTOF(schemes); i++) {
         if (strlen(schemes[i]) == len && strncasecmp(text, schemes[i], len) == 0) {
             memcpy(rule->scheme, schemes[i], len + 1);
             return 0;
         }
     }
-    return fail(err, errlen, "unknown scheme \"%.*s\" (coap, coaps, coap+tcp, coaps+tcp or *)",
+    return hcc__fail(err, errlen, "unknown scheme \"%.*s\" (coap, coaps, coap+tcp, coaps+tcp or *)",
                 (int)len, text);
 }
 
@@ -84,7 +74,7 @@ static int parse_prefix_len(const char *text, const char *slash, unsigned max, h
         return 0;
     len = strtoul(slash + 1, &end, 10);
     if (!isdigit((unsigned char)slash[1]) || *end != '\0' || len > max)
-        return fail(err, errlen, "bad prefix length in %s: must be 0 to %u", text, max);
+        return hcc__fail(err, errlen, "bad prefix length in %s: must be 0 to %u", text, max);
     rule->prefix_len = (unsigned)len;
     return 0;
 }
@@ -99,15 +89,15 @@ static int parse_cidr(const char *text, int family, hcc_rule_t *rule, char *err,
     char addr[INET6_ADDRSTRLEN + 8];
 
     if (alen >= sizeof(addr))
-        return fail(err, errlen, "bad %s address %s", name, text);
+        return hcc__fail(err, errlen, "bad %s address %s", name, text);
     memcpy(addr, text, alen);
     addr[alen] = '\0';
     if (inet_pton(family, addr, rule->addr) != 1)
-        return fail(err, errlen, "bad %s address %s", name, addr);
+        return hcc__fail(err, errlen, "bad %s address %s", name, addr);
     if (parse_prefix_len(text, slash, max, rule, err, errlen) != 0)
         return -1;
     if (!host_bits_zero(rule->addr, rule->prefix_len, max))
-        return fail(err, errlen, "host bits set in %s", text);
+        return hcc__fail(err, errlen, "host bits set in %s", text);
     rule->is_cidr = true;
     rule->family = family;
     unmap(&rule->family, rule->addr, &rule->prefix_len);
@@ -132,12 +122,12 @@ static int parse_name(const char *text, hcc_rule_t *rule, char *err, size_t errl
     size_t len = strlen(name);
 
     if (len > 253)
-        return fail(err, errlen, "host name longer than 253 bytes");
+        return hcc__fail(err, errlen, "host name longer than 253 bytes");
     for (const char *p = name;; p++) {
         size_t n = strcspn(p, ".");
 
         if (!is_label(p, n))
-            return fail(err, errlen, "bad host name %s", text);
+            return hcc__fail(err, errlen, "bad host name %s", text);
         p += n;
         if (*p == '\0')
             break;
@@ -156,7 +146,7 @@ static int parse_port(const char *text, hcc_rule_t *rule, char *err, size_t errl
         return 0;
     port = strtoul(text, &end, 10);
     if (!isdigit((unsigned char)text[0]) || *end != '\0' || port < 1 || port > 65535)
-        return fail(err, errlen, "bad port \"%s\": must be * or 1 to 65535", text);
+        return hcc__fail(err, errlen, "bad port \"%s\": must be * or 1 to 65535", text);
     rule->port = (uint16_t)port;
     return 0;
 }
@@ -174,17 +164,17 @@ static int split_host(const char *text, char *host, size_t size, const char **re
     size_t plen = after != NULL && bracket && after[0] == '/' ? strcspn(after, ":") : 0;
 
     if (close == NULL)
-        return fail(err, errlen, "missing ] after [%s", text + 1);
+        return hcc__fail(err, errlen, "missing ] after [%s", text + 1);
     if (!bracket && *close == ':' && strchr(close + 1, ':') != NULL)
-        return fail(err, errlen, "an IPv6 address needs brackets: [%s]", text);
+        return hcc__fail(err, errlen, "an IPv6 address needs brackets: [%s]", text);
     if (len == 0)
-        return fail(err, errlen, "empty host");
+        return hcc__fail(err, errlen, "empty host");
     if (len + plen >= size)
-        return fail(err, errlen, "host name longer than 253 bytes");
+        return hcc__fail(err, errlen, "host name longer than 253 bytes");
     snprintf(host, size, "%.*s%.*s", (int)len, text + bracket, (int)plen, after);
     after += plen;
     if (*after != '\0' && *after != ':')
-        return fail(err, errlen, "unexpected %s after the host", after);
+        return hcc__fail(err, errlen, "unexpected %s after the host", after);
     *rest = after;
     return 0;
 }
@@ -203,7 +193,7 @@ static int parse_authority(const char *text, hcc_rule_t *rule, char *err, size_t
     else if (strspn(host, "0123456789.") == strcspn(host, "/"))
         rc = parse_cidr(host, AF_INET, rule, err, errlen);
     else if (strchr(host, '/') != NULL)
-        rc = fail(err, errlen, "unexpected %s after the host", strchr(host, '/'));
+        rc = hcc__fail(err, errlen, "unexpected %s after the host", strchr(host, '/'));
     else
         rc = parse_name(host, rule, err, errlen);
     if (rc == 0 && *rest == ':')
@@ -217,7 +207,7 @@ int hcc_rule_parse(const char *text, hcc_rule_t *rule, char *err, size_t errlen)
 
     memset(rule, 0, sizeof(*rule));
     if (sep == NULL)
-        return fail(err, errlen, "%s: must be scheme://host-or-CIDR[:port]", text);
+        return hcc__fail(err, errlen, "%s: must be scheme://host-or-CIDR[:port]", text);
     if (parse_scheme(text, (size_t)(sep - text), rule, err, errlen) != 0)
         return -1;
     return parse_authority(sep + 3, rule, err, errlen);

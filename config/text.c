@@ -4,13 +4,15 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "hcc.h"
+#include "hcc_internal.h"
 
-#define COUNTOF(a) (sizeof(a) / sizeof((a)[0]))
 
 const hcc_key_t hcc_keys[HCC_NKEYS] = {
 #define HCC_KEY(field, key, type, def, min, max, help)                                           \
@@ -25,7 +27,7 @@ static const char *const level_names[] = {
     [HCC_LOG_INFO] = "info",
     [HCC_LOG_DEBUG] = "debug",
 };
-_Static_assert(COUNTOF(level_names) == HCC_LOG_DEBUG + 1, "a name for every level");
+_Static_assert(HCC_COUNTOF(level_names) == HCC_LOG_DEBUG + 1, "a name for every level");
 
 /* The words people use for a switch in environment files and shells, not only C's. */
 static const struct {
@@ -52,7 +54,7 @@ static const size_t size_of_type[] = {
     [HCC_T_INT] = sizeof(long long),  [HCC_T_FLOAT] = sizeof(double),
     [HCC_T_BOOL] = sizeof(bool),      [HCC_T_LEVEL] = sizeof(hcc_level_t),
 };
-_Static_assert(COUNTOF(size_of_type) == HCC_NTYPES, "a size for every type");
+_Static_assert(HCC_COUNTOF(size_of_type) == HCC_NTYPES, "a size for every type");
 
 /* Parsers answer 0, BAD (the value breaks hcc_key_expect()'s rule) or NOMEM. */
 enum { BAD = -1, NOMEM = -2 };
@@ -224,7 +226,7 @@ static int parse_float(const hcc_key_t *key, const char *text, value_t *v)
 static int parse_bool(const hcc_key_t *key, const char *text, value_t *v)
 {
     (void)key;
-    for (size_t i = 0; i < COUNTOF(bool_words); i++) {
+    for (size_t i = 0; i < HCC_COUNTOF(bool_words); i++) {
         if (strcasecmp(text, bool_words[i].word) == 0) {
             v->b = bool_words[i].value;
             return 0;
@@ -236,7 +238,7 @@ static int parse_bool(const hcc_key_t *key, const char *text, value_t *v)
 static int parse_level(const hcc_key_t *key, const char *text, value_t *v)
 {
     (void)key;
-    for (size_t i = 0; i < COUNTOF(level_names); i++) {
+    for (size_t i = 0; i < HCC_COUNTOF(level_names); i++) {
         if (strcasecmp(text, level_names[i]) == 0) {
             v->level = (hcc_level_t)i;
             return 0;
@@ -249,7 +251,7 @@ static int (*const parsers[])(const hcc_key_t *, const char *, value_t *) = {
     [HCC_T_STRING] = parse_string, [HCC_T_LIST] = parse_list,   [HCC_T_INT] = parse_int,
     [HCC_T_FLOAT] = parse_float,   [HCC_T_BOOL] = parse_bool,   [HCC_T_LEVEL] = parse_level,
 };
-_Static_assert(COUNTOF(parsers) == HCC_NTYPES, "a parser for every type");
+_Static_assert(HCC_COUNTOF(parsers) == HCC_NTYPES, "a parser for every type");
 
 /* Frees what the field of |key| owns; only STRING and LIST own memory. */
 static void field_release(hcc_config_t *cfg, const hcc_key_t *key)
@@ -431,7 +433,7 @@ static const char *const metavar_of_type[] = {
     [HCC_T_STRING] = "TEXT", [HCC_T_LIST] = "LIST", [HCC_T_INT] = "N",
     [HCC_T_FLOAT] = "X",     [HCC_T_BOOL] = "BOOL", [HCC_T_LEVEL] = "LEVEL",
 };
-_Static_assert(COUNTOF(metavar_of_type) == HCC_NTYPES, "a metavariable for every type");
+_Static_assert(HCC_COUNTOF(metavar_of_type) == HCC_NTYPES, "a metavariable for every type");
 
 /* Three lines a key: flag and variable, what it sets, its default (and range). */
 static void print_key_help(FILE *out, const hcc_key_t *key)
@@ -471,4 +473,14 @@ void hcc_print_help(FILE *out, const char *argv0)
             name != NULL ? name : "hcproxy");
     for (size_t i = 0; i < HCC_NKEYS; i++)
         print_key_help(out, &hcc_keys[i]);
+}
+
+int hcc__fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
 }

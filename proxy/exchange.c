@@ -112,8 +112,6 @@ static void release(hcp_exchange_t *ex)
         MHD_destroy_response(ex->response);
     free(ex->body);
     uv_close((uv_handle_t *)&ex->timer, on_handle_closed);
-    if (ex->has_hangup_watch)
-        uv_close((uv_handle_t *)&ex->hangup, on_handle_closed);
 }
 
 static void link_live(hcp_exchange_t *ex)
@@ -142,8 +140,12 @@ static void unlink_live(hcp_exchange_t *ex)
 static void stop_waiting(hcp_exchange_t *ex)
 {
     uv_timer_stop(&ex->timer);
-    if (ex->has_hangup_watch)
-        uv_poll_stop(&ex->hangup);
+    /* Closed now, while libmicrohttpd still owns the fd: once it closes the socket, the number
+     * may be reused by another connection that another exchange is watching. */
+    if (ex->has_hangup_watch) {
+        ex->has_hangup_watch = false;
+        uv_close((uv_handle_t *)&ex->hangup, on_handle_closed);
+    }
     hcp_upstream_forget(ex->proxy->upstream, ex);
     if (ex->is_counted) {
         ex->is_counted = false;
@@ -585,6 +587,7 @@ void hcp_exchange_on_http_done(hcp_exchange_t *ex)
 {
     if (ex == NULL)
         return;
+    ex->is_suspended = false; /* the connection is gone: nothing to resume */
     if (ex->state == EX_WAITING || ex->state == EX_RESOLVING)
         cancel(ex);
     ex->is_http_done = true;

@@ -9,6 +9,7 @@
  *   /code/C.DD      answers code C.DD with the diagnostic payload "code C.DD"
  *   /bytes?n=N      answers N bytes (0, 1, ..., 255, 0, ...), block-wise when large
  *   /silent         acknowledges but never answers (for timeouts and hang-ups)
+ *   /slow?ms=N      acknowledges at once and answers "slow" N ms later (a separate response)
  *   anything else   4.04 with "no such test resource"
  * It prints "ready" on stdout once it listens, and exits on SIGTERM or SIGINT. */
 #include <signal.h>
@@ -143,6 +144,24 @@ static void serve_code(coap_session_t *session, const coap_pdu_t *request, const
     coap_add_data(response, strlen(diag), (const uint8_t *)diag);
 }
 
+/* The first call registers the request and returns with no code, so libcoap sends an empty ACK;
+ * libcoap calls again with the same request when the delay has passed. */
+static void serve_slow(coap_session_t *session, const coap_pdu_t *request,
+                       const coap_string_t *query, coap_pdu_t *response)
+{
+    unsigned long ms = 1000;
+
+    if (coap_find_async(session, coap_pdu_get_token(request)) == NULL) {
+        if (query != NULL && query->length > 3 && memcmp(query->s, "ms=", 3) == 0)
+            ms = strtoul((const char *)query->s + 3, NULL, 10);
+        if (coap_register_async(session, request, ms * COAP_TICKS_PER_SECOND / 1000 + 1) == NULL)
+            coap_pdu_set_code(response, COAP_RESPONSE_CODE_SERVICE_UNAVAILABLE);
+        return;
+    }
+    coap_pdu_set_code(response, COAP_RESPONSE_CODE_CONTENT);
+    coap_add_data(response, 4, (const uint8_t *)"slow");
+}
+
 static void on_request(coap_resource_t *resource, coap_session_t *session,
                        const coap_pdu_t *request, const coap_string_t *query,
                        coap_pdu_t *response)
@@ -156,6 +175,8 @@ static void on_request(coap_resource_t *resource, coap_session_t *session,
         serve_bytes(resource, session, request, query, response);
     } else if (strncmp(path, "code/", 5) == 0) {
         serve_code(session, request, path + 5, response);
+    } else if (strcmp(path, "slow") == 0) {
+        serve_slow(session, request, query, response);
     } else if (strcmp(path, "silent") == 0) {
         coap_pdu_set_code(response, COAP_EMPTY_CODE); /* libcoap sends an empty ACK only */
     } else {
