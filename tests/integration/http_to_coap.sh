@@ -62,6 +62,20 @@ done
 http "http://$PROXY/hc/$T/code/4.04"
 expect_eq "a diagnostic payload reaches the HTTP body" "code 4.04" "$BODY"
 
+# Host names are resolved without blocking the loop; IPv6 literals arrive with [ and ]
+# percent-encoded (RFC 8075 s5.3.2).
+http "http://$PROXY/hc/coap://localhost:$TS_PORT/echo?by-name"
+expect_eq "a target host name (localhost) is resolved and reached" "200 by-name" "$STATUS $BODY"
+if ip -6 addr show dev lo 2>/dev/null | grep -q '::1/128'; then
+    V4_PORT=$TS_PORT
+    start_testserver ::1
+    http "http://$PROXY/hc/coap://%5B::1%5D:$TS_PORT/echo?v6"
+    expect_eq "an IPv6 literal target, brackets percent-encoded, is reached" "200 v6" "$STATUS $BODY"
+    TS_PORT=$V4_PORT
+else
+    ok "# SKIP no IPv6 loopback here"
+fi
+
 # Keep-alive: two requests on one connection.
 out=$(curl -sv --max-time 20 "http://$PROXY/hc/$T/echo?a" "http://$PROXY/hc/$T/echo?b" 2>&1 >/dev/null)
 expect_match "two requests reuse one HTTP connection" "Re-using existing connection" "$out"
