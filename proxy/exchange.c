@@ -419,42 +419,20 @@ static int map_request(hcp_exchange_t *ex)
     return err;
 }
 
-/* Local resources served outside the HC proxy path. */
 static bool serve_local(hcp_exchange_t *ex)
 {
-    char text[512];
-    const hcp_metrics_t *m = &ex->proxy->metrics;
-    size_t path_len = strcspn(ex->raw_uri, "?");
+    hcp_local_t local;
 
-    if (path_len == 8 && strncmp(ex->raw_uri, "/healthz", 8) == 0) {
-        answer(ex, text_response("ok\n"), 200);
-        return true;
-    }
-    if (path_len == 8 && strncmp(ex->raw_uri, "/metrics", 8) == 0) {
-        snprintf(text, sizeof text,
-                 "hcproxy_exchanges_started_total %llu\n"
-                 "hcproxy_exchanges_answered_total %llu\n"
-                 "hcproxy_exchanges_cancelled_total %llu\n"
-                 "hcproxy_upstream_timeouts_total %llu\n"
-                 "hcproxy_upstream_failures_total %llu\n"
-                 "hcproxy_late_responses_total %llu\n"
-                 "hcproxy_exchanges_inflight %llu\n",
-                 (unsigned long long)m->exchanges_started,
-                 (unsigned long long)m->exchanges_answered,
-                 (unsigned long long)m->exchanges_cancelled,
-                 (unsigned long long)m->upstream_timeouts,
-                 (unsigned long long)m->upstream_failures,
-                 (unsigned long long)m->late_responses, (unsigned long long)m->inflight);
-        answer(ex, text_response(text), 200);
-        return true;
-    }
-    return false;
+    if (!hcp_local_find(ex->proxy, ex->raw_uri, &local))
+        return false;
+    answer(ex, text_response(local.text), local.status);
+    return true;
 }
 
 /* The body has ended: decide, and either answer now or go upstream. */
 static void begin(hcp_exchange_t *ex)
 {
-    struct sockaddr_storage ss;
+    struct sockaddr_storage ss = {0};
     int err = ex->early_error;
 
     if (err == 0 && serve_local(ex))

@@ -19,6 +19,7 @@ typedef struct hcp_proxy hcp_proxy_t;
 typedef struct hcp_front hcp_front_t;
 typedef struct hcp_upstream hcp_upstream_t;
 typedef struct hcp_exchange hcp_exchange_t;
+typedef struct hcp_metrics hcp_metrics_t;
 
 /* ---- log.c ----------------------------------------------------------------------------- */
 
@@ -30,7 +31,7 @@ void hcp_log(hcc_level_t level, const hcp_exchange_t *ex, const char *fmt, ...)
 
 /* ---- metrics --------------------------------------------------------------------------- */
 
-typedef struct hcp_metrics {
+struct hcp_metrics {
     uint64_t exchanges_started;
     uint64_t exchanges_answered;  /* an HTTP answer was produced, whatever its status */
     uint64_t exchanges_cancelled; /* the HTTP client left before the answer */
@@ -38,7 +39,17 @@ typedef struct hcp_metrics {
     uint64_t upstream_failures;   /* reset, unreachable, undeliverable */
     uint64_t late_responses;      /* CoAP answers for exchanges that had already ended */
     uint64_t inflight;            /* exchanges between their start and their end */
-} hcp_metrics_t;
+};
+
+/* ---- local.c: what hcproxy serves itself ----------------------------------------------- */
+
+typedef struct hcp_local {
+    unsigned status;
+    char text[512];
+} hcp_local_t;
+
+/* Whether |raw_uri| names one of hcproxy's own resources; if so, fills |out|. */
+bool hcp_local_find(const hcp_proxy_t *proxy, const char *raw_uri, hcp_local_t *out);
 
 /* ---- the whole proxy (main.c) ---------------------------------------------------------- */
 

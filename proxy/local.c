@@ -1,0 +1,53 @@
+/* Resources hcproxy serves itself, outside the HC proxy path: /healthz for container health
+ * checks and /metrics, the counters in Prometheus text format. */
+#include <stdio.h>
+#include <string.h>
+
+#include "hcp.h"
+
+static void health(const hcp_proxy_t *proxy, char *buf, size_t len)
+{
+    (void)proxy;
+    snprintf(buf, len, "ok\n");
+}
+
+static void metrics(const hcp_proxy_t *proxy, char *buf, size_t len)
+{
+    const hcp_metrics_t *m = &proxy->metrics;
+
+    snprintf(buf, len,
+             "hcproxy_exchanges_started_total %llu\n"
+             "hcproxy_exchanges_answered_total %llu\n"
+             "hcproxy_exchanges_cancelled_total %llu\n"
+             "hcproxy_upstream_timeouts_total %llu\n"
+             "hcproxy_upstream_failures_total %llu\n"
+             "hcproxy_late_responses_total %llu\n"
+             "hcproxy_exchanges_inflight %llu\n",
+             (unsigned long long)m->exchanges_started, (unsigned long long)m->exchanges_answered,
+             (unsigned long long)m->exchanges_cancelled, (unsigned long long)m->upstream_timeouts,
+             (unsigned long long)m->upstream_failures, (unsigned long long)m->late_responses,
+             (unsigned long long)m->inflight);
+}
+
+static const struct {
+    const char *path;
+    void (*render)(const hcp_proxy_t *proxy, char *buf, size_t len);
+} resources[] = {
+    {"/healthz", health},
+    {"/metrics", metrics},
+};
+
+bool hcp_local_find(const hcp_proxy_t *proxy, const char *raw_uri, hcp_local_t *out)
+{
+    size_t path_len = strcspn(raw_uri, "?");
+
+    for (size_t i = 0; i < HCM_COUNTOF(resources); i++) {
+        if (strlen(resources[i].path) == path_len &&
+            strncmp(raw_uri, resources[i].path, path_len) == 0) {
+            resources[i].render(proxy, out->text, sizeof out->text);
+            out->status = 200;
+            return true;
+        }
+    }
+    return false;
+}
