@@ -94,6 +94,45 @@ static int derive_allow(hcc_config_t *cfg, char *reason, size_t len)
     return 0;
 }
 
+static int derive_routes(hcc_config_t *cfg, char *reason, size_t len)
+{
+    const hcc_list_t *list = &cfg->http_routes;
+    hcc_route_t *routes = NULL;
+
+    if (list->count > 0 && (routes = calloc(list->count, sizeof(*routes))) == NULL)
+        return hcc__fail(reason, len, "out of memory");
+    for (size_t i = 0; i < list->count; i++) {
+        if (hcc_route_parse(list->items[i], &routes[i], reason, len) != 0) {
+            hcc_routes_free(routes, i);
+            return -1;
+        }
+        if (strncmp(routes[i].prefix, cfg->http_hc_path, strlen(cfg->http_hc_path)) == 0) {
+            hcc_routes_free(routes, i + 1);
+            return hcc__fail(reason, len, "route prefix must not be inside http.hc_path");
+        }
+    }
+    hcc_routes_free(cfg->routes, cfg->nroutes);
+    cfg->routes = routes;
+    cfg->nroutes = list->count;
+    return 0;
+}
+
+/* Location headers are this followed by the HC path and a CoAP URI. */
+static int check_public_url(hcc_config_t *cfg, char *reason, size_t len)
+{
+    const char *u = cfg->http_public_url;
+    size_t n = strlen(u);
+
+    if (n == 0)
+        return 0;
+    const char *host = strstr(u, "://");
+
+    if ((strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) || u[n - 1] == '/' ||
+        strpbrk(host + 3, "/?# ") != NULL)
+        return hcc__fail(reason, len, "must be http://host[:port] or https://host[:port]");
+    return 0;
+}
+
 /* The target URI is appended to this path, so it needs a '/' on both sides (RFC 8075 s5.3). */
 static int check_hc_path(hcc_config_t *cfg, char *reason, size_t len)
 {
@@ -122,6 +161,8 @@ static const struct {
     {HCC_K_http_listen, derive_listen},
     {HCC_K_http_hc_path, check_hc_path},
     {HCC_K_upstream_allow, derive_allow},
+    {HCC_K_http_routes, derive_routes},
+    {HCC_K_http_public_url, check_public_url},
     {HCC_K_upstream_block_size, check_block_size},
 };
 

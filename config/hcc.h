@@ -33,6 +33,13 @@ typedef struct hcc_rule {
     uint16_t port;        /* 0 matches every port */
 } hcc_rule_t;
 
+/* A named route (http.routes): requests under |prefix| go to |base| with the rest of the path
+ * and the query appended, so that clients need not know device addresses. */
+typedef struct hcc_route {
+    char *prefix; /* "/sensors/" */
+    char *base;   /* "coap://[fd00::1]/s/" */
+} hcc_route_t;
+
 #define HCC_TYPE_STRING char *
 #define HCC_TYPE_LIST hcc_list_t
 #define HCC_TYPE_INT long long
@@ -88,6 +95,8 @@ typedef struct hcc_config {
     size_t nlisten_addrs;
     hcc_rule_t *allow_rules;
     size_t nallow_rules;
+    hcc_route_t *routes;
+    size_t nroutes;
     char *source; /* the file read, or NULL for the embedded defaults */
     /* private: where each key was last set (source, and its line there), for hcc_finish() */
     struct hcc_origin { hcc_from_t from; unsigned line; } origin[HCC_NKEYS];
@@ -130,6 +139,12 @@ bool hcc_allows(const hcc_config_t *cfg, const char *scheme, const char *host, i
 
 /* Writes the usage line, the flags that are not keys, then every key (flag, variable, help,
  * default, range) to |out|; the program is named by |argv0|'s last path component. */
+/* Parses "PREFIX=COAP-BASE-URI". 0, or -1 with the reason in |err|; |route| owns two strings. */
+int hcc_route_parse(const char *text, hcc_route_t *route, char *err, size_t errlen);
+/* The route whose prefix begins |path| (the longest, when several do), or NULL. */
+const hcc_route_t *hcc_route_find(const hcc_config_t *cfg, const char *path);
+void hcc_routes_free(hcc_route_t *routes, size_t count);
+
 void hcc_print_help(FILE *out, const char *argv0);
 /* Writes the effective configuration in the file's syntax. */
 void hcc_print(const hcc_config_t *cfg, FILE *out);

@@ -310,6 +310,7 @@ void hcc_free(hcc_config_t *cfg)
         field_release(cfg, &hcc_keys[i]);
     free(cfg->listen_addrs);
     free(cfg->allow_rules);
+    hcc_routes_free(cfg->routes, cfg->nroutes);
     free(cfg->source);
     memset(cfg, 0, sizeof(*cfg));
 }

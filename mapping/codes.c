@@ -55,3 +55,65 @@ const char *hcm_code_name(uint8_t code)
 
     return row != NULL ? row->name : NULL;
 }
+
+/* ---- HTTP status -> CoAP code (the reverse direction, RFC 7252 s10.1) ---------------------- */
+
+/* The method groups of status.def's columns. */
+enum { BY_GET, BY_POST, BY_PUT, BY_DELETE, BY_PATCH, NGROUPS };
+
+typedef struct status_row {
+    uint16_t status; /* the status, or its class for a class row */
+    uint8_t code[NGROUPS];
+} status_row_t;
+
+#define C(c, dd) HCM_CODE(c, dd)
+static const status_row_t statuses[] = {
+#define HCM_STATUS(status, get, post, put, del, patch) { status, { get, post, put, del, patch } },
+#define HCM_STATUS_CLASS(class, get, post, put, del, patch)
+#include "status.def"
+#undef HCM_STATUS_CLASS
+#undef HCM_STATUS
+};
+
+/* Indexed by class 1 to 5. */
+static const status_row_t status_classes[6] = {
+#define HCM_STATUS(status, get, post, put, del, patch)
+#define HCM_STATUS_CLASS(class, get, post, put, del, patch)                                       \
+    [class] = { class, { get, post, put, del, patch } },
+#include "status.def"
+#undef HCM_STATUS_CLASS
+#undef HCM_STATUS
+};
+#undef C
+
+/* The column for a request code. FETCH answers like GET (RFC 8132 s2: a GET with a body), iPATCH
+ * like PATCH. Anything else is not a request hcproxy forwards to HTTP (hcm_method_from_code()
+ * gives it no method), so it takes the GET column rather than none. */
+static const uint8_t group_of[8] = {
+    [HCM_GET] = BY_GET,       [HCM_POST] = BY_POST,   [HCM_PUT] = BY_PUT,
+    [HCM_DELETE] = BY_DELETE, [HCM_FETCH] = BY_GET,   [HCM_PATCH] = BY_PATCH,
+    [HCM_IPATCH] = BY_PATCH,
+};
+
+static int compare_status(const void *key, const void *elem)
+{
+    const unsigned *status = key;
+    const status_row_t *row = elem;
+
+    return (int)*status - (int)row->status;
+}
+
+uint8_t hcm_code_from_status(unsigned status, uint8_t request_code)
+{
+    const status_row_t *row;
+    unsigned group = request_code < HCM_COUNTOF(group_of) ? group_of[request_code] : BY_GET;
+
+    /* Not an HTTP status (RFC 9110 s15: three digits, 1xx to 5xx): the answer was not
+     * understood, which RFC 7252 s10.1 answers with 5.02. */
+    if (status < 100 || status > 599)
+        return HCM_CODE(5, 2);
+    row = bsearch(&status, statuses, HCM_COUNTOF(statuses), sizeof(statuses[0]), compare_status);
+    if (row == NULL)
+        row = &status_classes[status / 100];
+    return row->code[group];
+}

@@ -167,11 +167,25 @@ typedef struct hcm_http_req {
     const hcm_header_t *headers;
     size_t nheaders;
     hcm_bytes_t body;
+    /* RFC 8768 s5: the Hop-Limit hcproxy inserts (1..255), less one per entry of the request's
+     * Via and CDN-Loop headers (each is a proxy the request has crossed); 0 inserts none. */
+    unsigned hop_limit;
 } hcm_http_req_t;
 
-/* Maps an HTTP request onto a CoAP request: method, target, Content-Type, body. */
+/* What the request mapping learned that the response mapping needs. */
+typedef struct hcm_req_info {
+    uint8_t code;           /* the CoAP method sent */
+    bool is_validation;     /* If-None-Match carried entity-tags: 2.03 Valid means 304 */
+} hcm_req_info_t;
+
+/* Maps an HTTP request onto a CoAP request: method, target, headers (see headers.def for what
+ * each header becomes, including those dropped on purpose), body. |info| may be NULL; it is
+ * valid only when 0 is returned. The payload is a view of |in->body|; option values live in |in|
+ * or |arena|. Errors: HCM_ENOMETHOD, the target errors of hcm_target_parse(), HCM_EMEDIA,
+ * HCM_EBADHEADER (malformed If-Match, If-None-Match, Via, CDN-Loop), HCM_ELOOP (Via and CDN-Loop
+ * use up |in->hop_limit|), HCM_EOBSERVE (an Observe header), HCM_ENOSPACE. */
 int hcm_request_to_coap(const hcm_http_req_t *in, hcm_arena_t *arena, hcm_target_t *target,
-                        hcm_coap_msg_t *out);
+                        hcm_coap_msg_t *out, hcm_req_info_t *info);
 
 #define HCM_MAX_HEADERS 16
 
@@ -182,7 +196,32 @@ typedef struct hcm_http_resp {
     hcm_bytes_t body;
 } hcm_http_resp_t;
 
-/* Maps a CoAP response onto an HTTP response: status, Content-Type, payload. */
-int hcm_response_to_http(const hcm_coap_msg_t *in, hcm_arena_t *arena, hcm_http_resp_t *out);
+/* Where a response came from, for the headers that depend on it. */
+typedef struct hcm_resp_ctx {
+    hcm_req_info_t request;
+    const hcm_target_t *target; /* the request's target: the base for Location-* options */
+    /* The hosting URI prefix that makes a CoAP URI reachable through this proxy, such as
+     * "http://127.0.0.1:8080/hc/"; Location becomes this followed by the absolute CoAP URI
+     * (RFC 7252 s10.2.4, RFC 8075 s5.3). */
+    const char *hosting_prefix;
+} hcm_resp_ctx_t;
+
+/* Maps a CoAP response onto an HTTP response: status, headers (canonical names such as
+ * "Content-Type", "ETag", "Location"), payload. |ctx| may be NULL, and so may its target (then no
+ * Location) and hosting_prefix (then Location is the absolute CoAP URI itself). Errors:
+ * HCM_EBADRESPONSE (a 2.03 to a request that was no validation; a reserved Location option 128,
+ * 132, 136 or 140; a "." or ".." Location value), HCM_ENOSPACE. */
+int hcm_response_to_http(const hcm_coap_msg_t *in, const hcm_resp_ctx_t *ctx, hcm_arena_t *arena,
+                         hcm_http_resp_t *out);
+
+/* ---- the reverse direction: CoAP requests to HTTP origins (RFC 7252 s10.1) ----------------- */
+
+/* The HTTP method for a CoAP request code: GET, POST, PUT, DELETE; PATCH for both PATCH and
+ * iPATCH; NULL for FETCH and anything else (answered 5.01). */
+const char *hcm_method_from_code(uint8_t code);
+/* The CoAP response code for an HTTP status answering a CoAP request with |request_code|
+ * (spec digest C.2/C.3: success codes by method, 304 -> 2.03, 408 -> 4.08, 413 -> 4.13,
+ * 508 -> 5.08, ...). */
+uint8_t hcm_code_from_status(unsigned status, uint8_t request_code);
 
 #endif

@@ -1,9 +1,10 @@
-/* HTTP Content-Type (+ Content-Encoding) <-> CoAP Content-Format (RFC 8075 s6, RFC 7252 s12.3). */
+/* HTTP Content-Type (+ Content-Encoding) <-> CoAP Content-Format, and the choice of one
+ * Content-Format from an Accept list (RFC 8075 s6, RFC 7252 s10.2.2, s12.3). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "hcm.h"
+#include "hcm_internal.h"
 
 enum direction { BOTH, TO_HTTP };
 
@@ -133,27 +134,39 @@ static bool parse_param(const char **s, param_t *param)
     return param->is_quoted ? parse_quoted(s, &param->value) : parse_token(s, &param->value);
 }
 
-/* media-type = type "/" subtype *( OWS ";" OWS [ parameter ] ), with white space around the whole
- * value tolerated. Empty parameters ("a/b;;c=d") are allowed by RFC 9110 s5.6.6. */
-static bool parse_media_type(const char *s, media_type_t *m)
+/* media-type = type "/" subtype *( OWS ";" OWS [ parameter ] ), with white space around it
+ * tolerated. Empty parameters ("a/b;;c=d") are allowed by RFC 9110 s5.6.6. Parsing stops at the
+ * end of the string or at the ',' that ends an element of a list such as Accept (RFC 9110 s5.6.1),
+ * and leaves |*s| there. */
+static bool parse_media_type(const char **s, media_type_t *m)
 {
     m->nparams = 0;
-    skip_ows(&s);
-    if (!parse_token(&s, &m->type) || *s++ != '/' || !parse_token(&s, &m->subtype))
+    skip_ows(s);
+    if (!parse_token(s, &m->type) || **s != '/')
+        return false;
+    (*s)++;
+    if (!parse_token(s, &m->subtype))
         return false;
     for (;;) {
-        skip_ows(&s);
-        if (*s == '\0')
+        skip_ows(s);
+        if (**s == '\0' || **s == ',')
             return true;
-        if (*s++ != ';')
+        if (**s != ';')
             return false;
-        skip_ows(&s);
-        if (*s == ';' || *s == '\0')
+        (*s)++;
+        skip_ows(s);
+        if (**s == ';' || **s == '\0' || **s == ',')
             continue;
-        if (m->nparams == MAX_PARAMS || !parse_param(&s, &m->params[m->nparams]))
+        if (m->nparams == MAX_PARAMS || !parse_param(s, &m->params[m->nparams]))
             return false;
         m->nparams++;
     }
+}
+
+/* A whole field value that is one media type (Content-Type, RFC 9110 s8.3). */
+static bool parse_one_media_type(const char *s, media_type_t *m)
+{
+    return parse_media_type(&s, m) && *s == '\0';
 }
 
 /* ---- comparing ------------------------------------------------------------------------------ */
@@ -261,27 +274,129 @@ static bool coding_eq(const media_row_t *row, span_t coding)
     return span_eq_nocase(coding, want, strlen(want));
 }
 
-int hcm_content_format_from_media(const char *content_type, const char *content_encoding,
-                                  uint16_t *cf)
+/* The exact registry entry for a parsed media type and a coding (RFC 8075 s6.4). */
+static int find_cf(const media_type_t *got, span_t coding, uint16_t *cf)
 {
-    media_type_t got, want;
-    span_t coding = coding_of(content_encoding);
+    media_type_t want;
     size_t i;
 
-    if (content_type == NULL || !parse_media_type(content_type, &got))
-        return HCM_EMEDIA;
     for (i = 0; i < HCM_COUNTOF(media); i++) {
         const media_row_t *row = &media[i];
 
         /* The row strings always parse: check_media maps each of them back to its number. */
-        if (row->dir != BOTH || !coding_eq(row, coding) || !parse_media_type(row->type, &want))
+        if (row->dir != BOTH || !coding_eq(row, coding) || !parse_one_media_type(row->type, &want))
             continue;
-        if (media_eq(&want, &got)) {
+        if (media_eq(&want, got)) {
             *cf = row->cf;
             return 0;
         }
     }
     return HCM_EMEDIA;
+}
+
+int hcm_content_format_from_media(const char *content_type, const char *content_encoding,
+                                  uint16_t *cf)
+{
+    media_type_t got;
+
+    if (content_type == NULL || !parse_one_media_type(content_type, &got))
+        return HCM_EMEDIA;
+    return find_cf(&got, coding_of(content_encoding), cf);
+}
+
+/* ---- Accept (RFC 9110 s12.5.1, RFC 8075 s6.1, RFC 7252 s10.2.2) ----------------------------- */
+
+/* qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ) (RFC 9110 s12.4.2), read in
+ * thousandths. A quoted value is not a qvalue. */
+static bool parse_qvalue(const param_t *param, unsigned *q)
+{
+    const char *p = param->value.p;
+    const char *end = p + param->value.len;
+    unsigned v;
+    unsigned scale = 100;
+
+    if (param->is_quoted || p == end || (*p != '0' && *p != '1'))
+        return false;
+    v = (unsigned)(*p++ - '0') * 1000;
+    if (p < end && *p++ != '.')
+        return false;
+    for (; p < end; p++, scale /= 10) {
+        if (scale == 0 || *p < '0' || *p > '9')
+            return false;
+        v += (unsigned)(*p - '0') * scale;
+    }
+    if (v > 1000)
+        return false;
+    *q = v;
+    return true;
+}
+
+/* Takes the weight off an Accept element: the parameters before "q" are the media range's, "q"
+ * is the weight (1 when absent), and any after it are RFC 7231's accept-ext, which RFC 9110 s12.5.1
+ * dropped and which are ignored here. Parameter names are case-insensitive (RFC 9110 s5.6.6). */
+static bool take_weight(media_type_t *m, unsigned *q)
+{
+    size_t i;
+
+    *q = 1000;
+    for (i = 0; i < m->nparams; i++) {
+        if (span_eq_nocase(m->params[i].name, "q", 1)) {
+            m->nparams = i;
+            return parse_qvalue(&m->params[i], q);
+        }
+    }
+    return true;
+}
+
+/* Skips the rest of a malformed element, up to the ',' that ends it; quoted strings may hold
+ * commas (RFC 9110 s5.6.4). An unterminated one ends the field. */
+static void skip_element(const char **s)
+{
+    span_t ignored;
+
+    while (**s != '\0' && **s != ',') {
+        if (**s != '"')
+            (*s)++;
+        else if (!parse_quoted(s, &ignored))
+            *s += strlen(*s);
+    }
+}
+
+/* RFC 7252 s10.2.2: only the most preferred type is mapped, and RFC 8075 s6.1: one that maps.
+ * q=0 means "not acceptable" and is never chosen (RFC 9110 s12.4.2). Among equal weights the
+ * first in list order wins, except that a media range (any type, or any subtype of one type)
+ * among the most preferred means the client takes anything there, which CoAP says by sending no
+ * Accept (RFC 8075 s6.1 MUST for the range of all types). A type with no exact registry entry is
+ * ignored (SHOULD): the next preferred one may map. */
+static void consider(hcm__accept_t *best, const media_type_t *m, unsigned q)
+{
+    bool is_wildcard = span_eq_nocase(m->subtype, "*", 1);
+    uint16_t cf = 0;
+
+    if (q == 0 || q < best->q || (q == best->q && (best->is_wildcard || !is_wildcard)))
+        return;
+    if (!is_wildcard && find_cf(m, (span_t){ .p = "", .len = 0 }, &cf) != 0)
+        return;
+    *best = (hcm__accept_t){ .q = q, .is_wildcard = is_wildcard, .cf = cf };
+}
+
+void hcm__accept_scan(hcm__accept_t *best, const char *list)
+{
+    const char *s = list;
+    media_type_t m;
+    unsigned q;
+
+    while (s != NULL && *s != '\0') {
+        skip_ows(&s);
+        if (*s == ',') {
+            s++; /* RFC 9110 s5.6.1: empty list elements are ignored */
+        } else if (*s != '\0') {
+            if (parse_media_type(&s, &m) && take_weight(&m, &q))
+                consider(best, &m, q);
+            else
+                skip_element(&s);
+        }
+    }
 }
 
 /* ---- Content-Format -> Content-Type --------------------------------------------------------- */

@@ -1,4 +1,4 @@
-/* HTTP method -> CoAP method code (RFC 7252 s10.2, RFC 8132). */
+/* HTTP method <-> CoAP method code (RFC 7252 s10.1, s10.2; RFC 8132). */
 #include <string.h>
 
 #include "hcm.h"
@@ -9,20 +9,36 @@
 static const struct method_row {
     const char *token;
     uint8_t code;
-} methods[] = {
+} to_coap[] = {
     { "GET", HCM_GET },
     /* RFC 7252 s10.2.3: CoAP has no HEAD; the proxy sends GET and drops the body itself. */
     { "HEAD", HCM_GET },
     { "POST", HCM_POST },
     { "PUT", HCM_PUT },
     { "DELETE", HCM_DELETE },
-    /* RFC 8132 s2 and s3 name these methods; the tokens are spelled as the RFC spells them. */
-    { "FETCH", HCM_FETCH },
+    /* RFC 5789 PATCH is RFC 8132 s3's model for CoAP PATCH. */
     { "PATCH", HCM_PATCH },
+    /* RFC 8132 s2, s3: FETCH and iPATCH are not HTTP methods, but HTTP allows extension tokens
+     * (RFC 9110 s9.1), so a client can send them (curl -X FETCH). iPATCH is accepted both as
+     * RFC 8132 spells it and in capitals, as issue 3 and `curl -X IPATCH` spell it. */
+    { "FETCH", HCM_FETCH },
     { "iPATCH", HCM_IPATCH },
+    { "IPATCH", HCM_IPATCH },
 };
 
-_Static_assert(HCM_COUNTOF(methods) == 8, "RFC 7252 and RFC 8132 methods, plus HEAD");
+_Static_assert(HCM_COUNTOF(to_coap) == 9, "RFC 7252 and RFC 8132 methods, plus HEAD and IPATCH");
+
+/* The reverse direction, a CoAP client asking an HTTP origin (RFC 7252 s10.1; digest C.2). */
+static const struct method_row to_http[] = {
+    { "GET", HCM_GET },
+    { "POST", HCM_POST },
+    { "PUT", HCM_PUT },
+    { "DELETE", HCM_DELETE },
+    /* GUIDANCE (digest C.2): PATCH and iPATCH both become HTTP PATCH. FETCH is absent: HTTP has
+     * no safe method with a body (QUERY is not standard), so it is answered 5.01. */
+    { "PATCH", HCM_PATCH },
+    { "PATCH", HCM_IPATCH },
+};
 
 int hcm_method_to_code(const char *method, uint8_t *code)
 {
@@ -30,11 +46,21 @@ int hcm_method_to_code(const char *method, uint8_t *code)
 
     if (method == NULL)
         return HCM_ENOMETHOD;
-    for (i = 0; i < HCM_COUNTOF(methods); i++) {
-        if (strcmp(method, methods[i].token) == 0) {
-            *code = methods[i].code;
+    for (i = 0; i < HCM_COUNTOF(to_coap); i++) {
+        if (strcmp(method, to_coap[i].token) == 0) {
+            *code = to_coap[i].code;
             return 0;
         }
     }
     return HCM_ENOMETHOD;
+}
+
+const char *hcm_method_from_code(uint8_t code)
+{
+    size_t i;
+
+    for (i = 0; i < HCM_COUNTOF(to_http); i++)
+        if (to_http[i].code == code)
+            return to_http[i].token;
+    return NULL;
 }

@@ -1,10 +1,10 @@
-/* A CoAP response -> an HTTP response: status, Content-Type, ETag, freshness, body (RFC 8075 s6
- * and s7, RFC 7252 s10.2). Header names are lower-case; values live in the arena or are
- * constants. */
+/* A CoAP response -> an HTTP response: status, Content-Type, ETag, freshness, Location, body
+ * (RFC 8075 s6 and s7, RFC 7252 s10.2). Header names are written as RFC 9110 and RFC 9111 spell
+ * them; values live in the arena or are constants. */
 #include <stdio.h>
 #include <string.h>
 
-#include "hcm.h"
+#include "hcm_internal.h"
 
 /* RFC 7252 s5.10.5: a response without Max-Age is fresh for 60 seconds. */
 #define DEFAULT_MAX_AGE 60u
@@ -26,16 +26,16 @@ static const max_age_rule_t max_age_rules[] = {
     { HCM_CODE(2, 4), NULL, NULL, false },
     /* RFC 7252 s5.9.1.3: 2.03 renews freshness; RFC 9110 s15.4.5: a 304 carries the
      * Cache-Control a 200 would. */
-    { HCM_CODE(2, 3), "cache-control", "max-age=", true },
+    { HCM_CODE(2, 3), "Cache-Control", "max-age=", true },
     /* RFC 7252 s10.2.2 via s10.1.1: the max-age of a 2.05 answer, 60 when absent. */
-    { HCM_CODE(2, 5), "cache-control", "max-age=", true },
+    { HCM_CODE(2, 5), "Cache-Control", "max-age=", true },
     /* RFC 8516: Max-Age on 4.29 is the time to wait, and its default applies (digest, E). */
-    { HCM_CODE(4, 29), "retry-after", "", true },
+    { HCM_CODE(4, 29), "Retry-After", "", true },
     /* RFC 8075 Table 2 note 8: Retry-After = Max-Age, only when the server gave one. */
-    { HCM_CODE(5, 3), "retry-after", "", false },
+    { HCM_CODE(5, 3), "Retry-After", "", false },
 };
 
-static const max_age_rule_t other_codes = { 0, "cache-control", "max-age=", false };
+static const max_age_rule_t other_codes = { 0, "Cache-Control", "max-age=", false };
 
 static const max_age_rule_t *max_age_rule(uint8_t code)
 {
@@ -77,13 +77,13 @@ static int map_content_type(const hcm_coap_msg_t *in, hcm_arena_t *arena, hcm_ht
 
     if (option_uint(in, HCM_OPT_CONTENT_FORMAT, 2, &cf)) {
         type = hcm_media_from_content_format((uint16_t)cf, arena, &coding);
-        err = add_header(out, "content-type", type);
+        err = add_header(out, "Content-Type", type);
         if (err == 0 && coding != NULL)
-            err = add_header(out, "content-encoding", coding);
+            err = add_header(out, "Content-Encoding", coding);
         return err;
     }
     if (in->payload.len > 0 && HCM_CODE_CLASS(in->code) >= 4)
-        return add_header(out, "content-type", "text/plain; charset=utf-8");
+        return add_header(out, "Content-Type", "text/plain; charset=utf-8");
     return 0;
 }
 
@@ -108,7 +108,7 @@ static int map_etag(const hcm_coap_msg_t *in, hcm_arena_t *arena, hcm_http_resp_
     }
     s[1 + 2 * i] = '"';
     s[2 + 2 * i] = '\0';
-    return add_header(out, "etag", s);
+    return add_header(out, "ETag", s);
 }
 
 static int map_max_age(const hcm_coap_msg_t *in, hcm_arena_t *arena, hcm_http_resp_t *out)
@@ -129,19 +129,91 @@ static int map_max_age(const hcm_coap_msg_t *in, hcm_arena_t *arena, hcm_http_re
     return add_header(out, rule->header, hcm_arena_strndup(arena, buf, (size_t)len));
 }
 
-int hcm_response_to_http(const hcm_coap_msg_t *in, hcm_arena_t *arena, hcm_http_resp_t *out)
-{
-    int err;
+/* What each CoAP option of a response becomes in HTTP (RFC 7252 s10.2, RFC 8075; digest F).
+ * MAPPED options are written by the map_* functions here; DROPPED ones and those not listed
+ * (request options, options hcproxy does not know, all elective in a response or already used by
+ * the exchange) give no header; REJECTED ones make the response impossible to translate. */
+enum fate { MAPPED, DROPPED, REJECTED };
 
-    memset(out, 0, sizeof(*out));
+static const struct option_fate {
+    uint16_t number;
+    enum fate fate;
+} response_options[] = {
+    { HCM_OPT_ETAG, MAPPED },           /* ETag: map_etag() */
+    { HCM_OPT_OBSERVE, DROPPED },       /* issue 3 item 6: Observe is not mapped */
+    { HCM_OPT_LOCATION_PATH, MAPPED },  /* Location: map_location() */
+    { HCM_OPT_OSCORE, DROPPED },        /* the OSCORE mapping's matter (oscore-http.md) */
+    { HCM_OPT_CONTENT_FORMAT, MAPPED }, /* Content-Type (+ Content-Encoding): map_content_type() */
+    { HCM_OPT_MAX_AGE, MAPPED },        /* Cache-Control or Retry-After: map_max_age() */
+    { HCM_OPT_LOCATION_QUERY, MAPPED }, /* Location: map_location() */
+    /* RFC 8075 s8.3: block-wise transfers are hop-internal; the proxy reassembles the body. */
+    { HCM_OPT_BLOCK2, DROPPED },
+    { HCM_OPT_BLOCK1, DROPPED },
+    /* RFC 7959 s4: sizes are estimates; Content-Length is the length of the body itself. */
+    { HCM_OPT_SIZE2, DROPPED },
+    { HCM_OPT_SIZE1, DROPPED },
+    /* RFC 7252 s5.10.7: reserved to extend Location-Path and Location-Query. A response that uses
+     * them names a location hcproxy cannot build, so it cannot be understood (502). */
+    { 128, REJECTED },
+    { 132, REJECTED },
+    { 136, REJECTED },
+    { 140, REJECTED },
+};
+
+static int check_options(const hcm_coap_msg_t *in)
+{
+    size_t i, j;
+
+    for (i = 0; i < in->nopts; i++)
+        for (j = 0; j < HCM_COUNTOF(response_options); j++)
+            if (response_options[j].number == in->opts[i].number &&
+                response_options[j].fate == REJECTED)
+                return HCM_EBADRESPONSE;
+    return 0;
+}
+
+/* RFC 8075 Table 2 notes 3 and 4: 2.03 is 304 when it answers the client's own validation, and
+ * 200 only when a proxy revalidated its cache. hcproxy has no cache, so a 2.03 to a request that
+ * sent no ETag cannot be understood: RFC 7252 s10.2 answers that with 502. */
+static int map_status(const hcm_coap_msg_t *in, const hcm_resp_ctx_t *ctx, hcm_http_resp_t *out)
+{
+    if (in->code == HCM_CODE(2, 3) && (ctx == NULL || !ctx->request.is_validation))
+        return HCM_EBADRESPONSE;
     out->status = hcm_status_from_code(in->code, in->payload.len > 0);
     /* RFC 9110 s15.4.5: a 304 has no content, whatever the 2.03 carried. */
     if (out->status != 304)
         out->body = in->payload;
-    err = map_content_type(in, arena, out);
+    return 0;
+}
+
+/* RFC 7252 s10.2.4: Location-Path and Location-Query become Location. */
+static int map_location(const hcm_coap_msg_t *in, const hcm_resp_ctx_t *ctx, hcm_arena_t *arena,
+                        hcm_http_resp_t *out)
+{
+    const char *location;
+    int err = hcm__location_from_options(in, ctx, arena, &location);
+
+    if (err != 0 || location == NULL)
+        return err;
+    return add_header(out, "Location", location);
+}
+
+int hcm_response_to_http(const hcm_coap_msg_t *in, const hcm_resp_ctx_t *ctx, hcm_arena_t *arena,
+                         hcm_http_resp_t *out)
+{
+    int err;
+
+    memset(out, 0, sizeof(*out));
+    err = check_options(in);
+    if (err == 0)
+        err = map_status(in, ctx, out);
+    if (err == 0)
+        err = map_content_type(in, arena, out);
     if (err == 0)
         err = map_etag(in, arena, out);
     if (err == 0)
         err = map_max_age(in, arena, out);
+    if (err == 0)
+        err = map_location(in, ctx, arena, out);
     return err;
 }

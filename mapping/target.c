@@ -3,7 +3,7 @@
 #include <string.h>
 #include <uriparser/Uri.h>
 
-#include "hcm.h"
+#include "hcm_internal.h"
 
 /* RFC 7252 s6.1 and s6.2, RFC 8323 s8.1 and s8.2: the schemes and their default ports. */
 static const struct scheme_row {
@@ -27,6 +27,11 @@ static const char query_form[] = "?target_uri=";
 const char *hcm_scheme_name(hcm_scheme_t scheme)
 {
     return (size_t)scheme < HCM_COUNTOF(schemes) ? schemes[scheme].name : NULL;
+}
+
+uint16_t hcm__scheme_default_port(hcm_scheme_t scheme)
+{
+    return (size_t)scheme < HCM_COUNTOF(schemes) ? schemes[scheme].default_port : 0;
 }
 
 static char lower(char c)

@@ -54,26 +54,29 @@ struct hcp_exchange {
     size_t body_cap;
     size_t discarded;       /* body bytes past the limit, read and dropped */
     hcm_target_t target;
+    hcm_req_info_t info;    /* what the response mapping needs to know of the request */
     hcm_coap_msg_t msg;
     hcm_arena_t arena;
     uint8_t arena_buf[];
 };
 
-/* The arena holds the raw URI, its decoded options and the headers' views; the mapped
- * response's header values come from it too. */
+/* The arena holds the raw URI, a route's target URI, the decoded options and the views of the
+ * request headers (bounded by http.max_header_bytes); the mapped response's header values, a
+ * Location built from at most one datagram of options among them, come from it too. */
 static size_t arena_size_for(size_t uri_len)
 {
-    return 3 * uri_len + 4096;
+    return 4 * uri_len + 16384;
 }
 
 hcp_exchange_t *hcp_exchange_new(hcp_proxy_t *proxy, void *connection, const char *raw_uri)
 {
     size_t uri_len = strlen(raw_uri);
     size_t arena_size = arena_size_for(uri_len);
-    hcp_exchange_t *ex = calloc(1, sizeof *ex + arena_size);
+    hcp_exchange_t *ex = malloc(sizeof *ex + arena_size);
 
     if (ex == NULL)
         return NULL;
+    memset(ex, 0, sizeof *ex); /* the arena needs no zeroing */
     ex->proxy = proxy;
     ex->conn = connection;
     ex->id = ++proxy->next_exchange_id;
@@ -234,15 +237,55 @@ void hcp_exchange_abort_all(hcp_proxy_t *proxy)
     }
 }
 
+/* Host names and ports only: a Host header is echoed into Location, so nothing that could end
+ * the header or the URI may pass. */
+static bool is_plain_host(const char *host)
+{
+    return host[0] != '\0' &&
+           strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") ==
+               strlen(host);
+}
+
+/* The URI prefix under which a CoAP URI is reachable through this proxy, for Location
+ * (RFC 7252 s10.2.4): http.public_url, else the request's own Host. NULL when neither can be
+ * trusted; Location then carries the CoAP URI itself. */
+static const char *hosting_prefix(hcp_exchange_t *ex)
+{
+    const hcc_config_t *cfg = ex->proxy->cfg;
+    const char *host = cfg->http_public_url;
+    char *out;
+    size_t len;
+
+    if (host[0] == '\0') {
+        host = MHD_lookup_connection_value(ex->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+        if (host == NULL || !is_plain_host(host))
+            return NULL;
+        len = strlen("http://") + strlen(host) + strlen(cfg->http_hc_path) + 1;
+        if ((out = hcm_arena_alloc(&ex->arena, len)) != NULL)
+            snprintf(out, len, "http://%s%s", host, cfg->http_hc_path);
+        return out;
+    }
+    len = strlen(host) + strlen(cfg->http_hc_path) + 1;
+    if ((out = hcm_arena_alloc(&ex->arena, len)) != NULL)
+        snprintf(out, len, "%s%s", host, cfg->http_hc_path);
+    return out;
+}
+
 void hcp_exchange_on_coap_response(hcp_exchange_t *ex, const hcm_coap_msg_t *msg)
 {
+    hcm_resp_ctx_t ctx = {.request = ex->info, .target = &ex->target};
     hcm_http_resp_t resp;
     struct MHD_Response *r;
     int err;
 
     if (ex->state != EX_WAITING)
         return;
-    err = hcm_response_to_http(msg, &ex->arena, &resp);
+    if (msg->payload.len > (size_t)ex->proxy->cfg->upstream_max_response_bytes) {
+        hcp_exchange_fail(ex, HCM_ERESPTOOLARGE);
+        return;
+    }
+    ctx.hosting_prefix = hosting_prefix(ex);
+    err = hcm_response_to_http(msg, &ctx, &ex->arena, &resp);
     if (err < 0) {
         hcp_exchange_fail(ex, err == HCM_ENOSPACE ? HCM_ENOSPACE : HCM_EBADRESPONSE);
         return;
@@ -396,24 +439,53 @@ static int collect_headers(hcp_exchange_t *ex, hcm_http_req_t *req)
     sink.count = 0;
     sink.headers = hcm_arena_alloc(&ex->arena, sink.cap * sizeof *sink.headers + 1);
     if (sink.headers == NULL)
-        return HCM_ENOSPACE;
+        return HCM_EHEADERS; /* thousands of tiny header fields: a client problem */
     MHD_get_connection_values(ex->conn, MHD_HEADER_KIND, collect_header, &sink);
     req->headers = sink.headers;
     req->nheaders = sink.count;
     return 0;
 }
 
+/* A named route stands for a CoAP base URI: the rest of the raw path and the query follow it
+ * unchanged, to be decoded once by the target parser like any other target. */
+static int route_target(hcp_exchange_t *ex, const char **target_uri)
+{
+    const hcc_route_t *route = hcc_route_find(ex->proxy->cfg, ex->raw_uri);
+    const char *rest;
+    size_t base_len, rest_len;
+    char *uri;
+
+    if (route == NULL)
+        return HCM_ENOTPROXY;
+    rest = ex->raw_uri + strlen(route->prefix);
+    base_len = strlen(route->base);
+    rest_len = strlen(rest);
+    uri = hcm_arena_alloc(&ex->arena, base_len + rest_len + 1);
+    if (uri == NULL)
+        return HCM_ENOSPACE;
+    memcpy(uri, route->base, base_len);
+    memcpy(uri + base_len, rest, rest_len + 1);
+    *target_uri = uri;
+    return 0;
+}
+
 static int map_request(hcp_exchange_t *ex)
 {
     const hcc_config_t *cfg = ex->proxy->cfg;
-    hcm_http_req_t req = {.method = ex->method, .body = {ex->body, ex->body_len}};
+    hcm_http_req_t req = {
+        .method = ex->method,
+        .body = {ex->body, ex->body_len},
+        .hop_limit = (unsigned)cfg->upstream_hop_limit,
+    };
     int err;
 
     err = hcm_target_extract(ex->raw_uri, cfg->http_hc_path, &ex->arena, &req.target_uri);
+    if (err == HCM_ENOTPROXY)
+        err = route_target(ex, &req.target_uri);
     if (err == 0)
         err = collect_headers(ex, &req);
     if (err == 0)
-        err = hcm_request_to_coap(&req, &ex->arena, &ex->target, &ex->msg);
+        err = hcm_request_to_coap(&req, &ex->arena, &ex->target, &ex->msg, &ex->info);
     if (err == 0 && ex->target.scheme != HCM_SCHEME_COAP)
         err = HCM_ETRANSPORT;
     return err;

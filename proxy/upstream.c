@@ -158,6 +158,15 @@ static int msg_from_pdu(const coap_pdu_t *pdu, hcm_coap_msg_t *msg)
     return 0;
 }
 
+/* libcoap hands over what it has when a block-wise transfer breaks off (blocks with differing
+ * ETags, say); a body whose last block still says "more" is not the resource. */
+static bool is_truncated(const coap_pdu_t *pdu)
+{
+    coap_block_t block;
+
+    return coap_get_block(pdu, COAP_OPTION_BLOCK2, &block) && block.m;
+}
+
 static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *sent,
                                    const coap_pdu_t *received, const coap_mid_t mid)
 {
@@ -171,7 +180,7 @@ static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *se
         up->proxy->metrics.late_responses++;
         return COAP_RESPONSE_OK;
     }
-    if (msg_from_pdu(received, &msg) < 0)
+    if (is_truncated(received) || msg_from_pdu(received, &msg) < 0)
         hcp_exchange_fail(ex, HCM_EBADRESPONSE);
     else
         hcp_exchange_on_coap_response(ex, &msg);
@@ -327,8 +336,36 @@ static int add_payload(coap_session_t *session, coap_pdu_t *pdu, hcm_bytes_t pay
     return 0;
 }
 
+/* RFC 7959 s2.2: a block of 2^(SZX + 4) bytes. */
+static unsigned szx_for(long long block_size)
+{
+    unsigned szx = 0;
+
+    while ((16LL << szx) < block_size && szx < 6)
+        szx++;
+    return szx;
+}
+
+/* A smaller upstream.block_size than libcoap's 1024 is asked for in both directions: Block2 with
+ * NUM 0 in the request is early negotiation of the answer's block size (RFC 7959 s2.4), and a
+ * Block1 option present before libcoap splits the body caps the size of the request's blocks. */
+static int add_block_size(coap_pdu_t *pdu, const hcm_coap_msg_t *msg, long long block_size)
+{
+    uint8_t buf[4];
+    unsigned szx = szx_for(block_size);
+
+    if (szx >= 6)
+        return 1;
+    if (!coap_add_option(pdu, COAP_OPTION_BLOCK2, coap_encode_var_safe(buf, sizeof buf, szx), buf))
+        return 0;
+    if (msg->payload.len > (size_t)block_size &&
+        !coap_add_option(pdu, COAP_OPTION_BLOCK1, coap_encode_var_safe(buf, sizeof buf, szx), buf))
+        return 0;
+    return 1;
+}
+
 static coap_pdu_t *build_pdu(coap_session_t *session, const hcm_coap_msg_t *msg,
-                             const uint8_t token[TOKEN_LEN])
+                             const uint8_t token[TOKEN_LEN], long long block_size)
 {
     coap_pdu_t *pdu = coap_new_pdu(COAP_MESSAGE_CON, msg->code, session);
 
@@ -338,6 +375,8 @@ static coap_pdu_t *build_pdu(coap_session_t *session, const hcm_coap_msg_t *msg,
         if (coap_add_option(pdu, msg->opts[i].number, msg->opts[i].value.len,
                             msg->opts[i].value.p) == 0)
             goto fail;
+    if (!add_block_size(pdu, msg, block_size))
+        goto fail;
     return pdu;
 fail:
     if (pdu != NULL)
@@ -357,7 +396,7 @@ int hcp_upstream_send(hcp_upstream_t *up, hcp_exchange_t *ex, const struct socka
         return HCM_EUNREACHABLE;
     if ((err = take_slot(up, ex, token)) < 0)
         return err;
-    pdu = build_pdu(session, msg, token);
+    pdu = build_pdu(session, msg, token, up->proxy->cfg->upstream_block_size);
     if (pdu == NULL) {
         hcp_upstream_forget(up, ex);
         return HCM_ENOSPACE;

@@ -70,14 +70,16 @@ free_udp_port() {
     "$PY" -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# start_testserver [ADDRESS]: starts coap-testserver on a fresh port of ADDRESS (127.0.0.1);
-# sets TS_PORT.
+# start_testserver [ADDRESS [FLAGS...]]: starts coap-testserver on a fresh port of ADDRESS
+# (127.0.0.1); sets TS_PORT, and TS_OUT to the file holding its output (with -v, every PDU).
 start_testserver() {
-    local addr=${1:-127.0.0.1} out="$WORK/testserver.$RANDOM.out"
+    local addr=${1:-127.0.0.1}
+    shift || true
+    TS_OUT="$WORK/testserver.$RANDOM.out"
     TS_PORT=$(free_udp_port)
-    "$TESTSERVER" -A "$addr" -p "$TS_PORT" >"$out" 2>&1 &
+    "$TESTSERVER" -A "$addr" -p "$TS_PORT" "$@" >"$TS_OUT" 2>&1 &
     PIDS+=($!)
-    wait_for 10 grep -q '^ready' "$out" || { echo "Bail out! coap-testserver did not start on $addr"; exit 1; }
+    wait_for 10 grep -q '^ready' "$TS_OUT" || { echo "Bail out! coap-testserver did not start on $addr"; exit 1; }
 }
 
 coap_server_answers() {

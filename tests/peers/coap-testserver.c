@@ -1,6 +1,6 @@
 /* A CoAP test peer for hcproxy's integration tests, built on libcoap.
  *
- * Usage: coap-testserver -A ADDRESS -p PORT
+ * Usage: coap-testserver -A ADDRESS -p PORT [-v]    (-v: log every PDU, for block counting)
  *
  * Every path is served by one handler:
  *   /echo[?q]       answers the request payload and Content-Format, or the query text when there
@@ -10,9 +10,16 @@
  *   /bytes?n=N      answers N bytes (0, 1, ..., 255, 0, ...), block-wise when large
  *   /silent         acknowledges but never answers (for timeouts and hang-ups)
  *   /slow?ms=N      acknowledges at once and answers "slow" N ms later (a separate response)
+ *   /options        answers 2.05 with the request's options, one "number:hex" per line
+ *   /created        answers 2.01 with Location-Path "items", "4 2" and Location-Query "v=1&x", "y"
+ *   /flaky?n=N      answers N bytes block-wise, but every block from a new representation
+ *                   (another ETag): a client must not take the pieces for one body
+ *   /etag           has the entity-tag 0a1b: GET answers 2.03 when an ETag option matches, else
+ *                   2.05 "tagged"; PUT answers 4.12 unless If-Match matches (or is empty)
  *   anything else   4.04 with "no such test resource"
  * It prints "ready" on stdout once it listens, and exits on SIGTERM or SIGINT. */
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,8 +64,8 @@ static void release_buffer(coap_session_t *session, void *buf)
 /* Large payloads go block-wise (RFC 7959) through libcoap. Small ones are added by hand, because
  * libcoap 4.3.1's block-wise helper leaves out a Content-Format of 0 (text/plain). */
 static void answer(coap_resource_t *resource, coap_session_t *session, const coap_pdu_t *request,
-                   coap_pdu_t *response, coap_pdu_code_t code, int content_format,
-                   const uint8_t *data, size_t len)
+                   const coap_string_t *query, coap_pdu_t *response, coap_pdu_code_t code,
+                   int content_format, const uint8_t *data, size_t len)
 {
     uint8_t *copy, cf[4];
 
@@ -73,7 +80,8 @@ static void answer(coap_resource_t *resource, coap_session_t *session, const coa
     }
     copy = malloc(len);
     memcpy(copy, data, len);
-    coap_add_data_large_response(resource, session, request, response, NULL,
+    /* libcoap finds the body again for the later blocks by resource and query. */
+    coap_add_data_large_response(resource, session, request, response, query,
                                  content_format < 0 ? COAP_MEDIATYPE_APPLICATION_OCTET_STREAM
                                                     : (uint16_t)content_format,
                                  -1, 0, len, copy, release_buffer, copy);
@@ -107,7 +115,7 @@ static void serve_echo(coap_resource_t *resource, coap_session_t *session, const
         len = query->length;
         format = COAP_MEDIATYPE_TEXT_PLAIN;
     }
-    answer(resource, session, request, response, echo_code(coap_pdu_get_code(request)), format, data, len);
+    answer(resource, session, request, query, response, echo_code(coap_pdu_get_code(request)), format, data, len);
 }
 
 static void serve_bytes(coap_resource_t *resource, coap_session_t *session, const coap_pdu_t *request,
@@ -122,8 +130,27 @@ static void serve_bytes(coap_resource_t *resource, coap_session_t *session, cons
     for (size_t i = 0; i < n; i++)
         buf[i] = (uint8_t)i;
     coap_pdu_set_code(response, COAP_RESPONSE_CODE_CONTENT);
-    coap_add_data_large_response(resource, session, request, response, NULL,
+    coap_add_data_large_response(resource, session, request, response, query,
                                  COAP_MEDIATYPE_APPLICATION_OCTET_STREAM, -1, 0, n, buf,
+                                 release_buffer, buf);
+}
+
+/* Without the query, libcoap cannot find the body of the first call again, so every block
+ * request comes here and gets a block of a fresh representation with its own ETag. */
+static void serve_flaky(coap_resource_t *resource, coap_session_t *session,
+                        const coap_pdu_t *request, const coap_string_t *query,
+                        coap_pdu_t *response)
+{
+    static uint64_t version;
+    size_t n = 0;
+    uint8_t *buf;
+
+    if (query != NULL && query->length > 2 && memcmp(query->s, "n=", 2) == 0)
+        n = strtoul((const char *)query->s + 2, NULL, 10);
+    buf = calloc(1, n ? n : 1);
+    coap_pdu_set_code(response, COAP_RESPONSE_CODE_CONTENT);
+    coap_add_data_large_response(resource, session, request, response, NULL,
+                                 COAP_MEDIATYPE_APPLICATION_OCTET_STREAM, -1, ++version, n, buf,
                                  release_buffer, buf);
 }
 
@@ -162,6 +189,73 @@ static void serve_slow(coap_session_t *session, const coap_pdu_t *request,
     coap_add_data(response, 4, (const uint8_t *)"slow");
 }
 
+static void serve_options(const coap_pdu_t *request, coap_pdu_t *response)
+{
+    coap_opt_iterator_t it;
+    coap_opt_t *opt;
+    char text[1024];
+    size_t used = 0;
+
+    coap_option_iterator_init(request, &it, COAP_OPT_ALL);
+    while ((opt = coap_option_next(&it)) != NULL && used < sizeof text - 64) {
+        used += (size_t)snprintf(text + used, sizeof text - used, "%u:", it.number);
+        for (size_t i = 0; i < coap_opt_length(opt) && used < sizeof text - 4; i++)
+            used += (size_t)snprintf(text + used, sizeof text - used, "%02x", coap_opt_value(opt)[i]);
+        text[used++] = '\n';
+    }
+    coap_pdu_set_code(response, COAP_RESPONSE_CODE_CONTENT);
+    coap_add_data(response, used, (const uint8_t *)text);
+}
+
+static void serve_created(coap_pdu_t *response)
+{
+    coap_pdu_set_code(response, COAP_RESPONSE_CODE_CREATED);
+    coap_add_option(response, COAP_OPTION_LOCATION_PATH, 5, (const uint8_t *)"items");
+    coap_add_option(response, COAP_OPTION_LOCATION_PATH, 3, (const uint8_t *)"4 2");
+    coap_add_option(response, COAP_OPTION_LOCATION_QUERY, 5, (const uint8_t *)"v=1&x");
+    coap_add_option(response, COAP_OPTION_LOCATION_QUERY, 1, (const uint8_t *)"y");
+}
+
+/* Whether any option |number| of |request| is empty or equals the tag. */
+static bool has_tag(const coap_pdu_t *request, uint16_t number, const uint8_t *tag, size_t len,
+                    bool empty_matches)
+{
+    coap_opt_iterator_t it;
+    coap_opt_filter_t filter;
+    coap_opt_t *opt;
+
+    coap_option_filter_clear(&filter);
+    coap_option_filter_set(&filter, number);
+    coap_option_iterator_init(request, &it, &filter);
+    while ((opt = coap_option_next(&it)) != NULL) {
+        if ((empty_matches && coap_opt_length(opt) == 0) ||
+            (coap_opt_length(opt) == len && memcmp(coap_opt_value(opt), tag, len) == 0))
+            return true;
+    }
+    return false;
+}
+
+static void serve_etag(const coap_pdu_t *request, coap_pdu_t *response)
+{
+    static const uint8_t tag[] = {0x0a, 0x1b};
+    coap_opt_iterator_t it;
+
+    if (coap_pdu_get_code(request) == COAP_REQUEST_CODE_PUT) {
+        bool has_if_match = coap_check_option(request, COAP_OPTION_IF_MATCH, &it) != NULL;
+        coap_pdu_set_code(response, !has_if_match || has_tag(request, COAP_OPTION_IF_MATCH, tag, 2, true)
+                                        ? COAP_RESPONSE_CODE_CHANGED
+                                        : COAP_RESPONSE_CODE_PRECONDITION_FAILED);
+        return;
+    }
+    coap_add_option(response, COAP_OPTION_ETAG, sizeof tag, tag);
+    if (has_tag(request, COAP_OPTION_ETAG, tag, sizeof tag, false)) {
+        coap_pdu_set_code(response, COAP_RESPONSE_CODE_VALID);
+        return;
+    }
+    coap_pdu_set_code(response, COAP_RESPONSE_CODE_CONTENT);
+    coap_add_data(response, 6, (const uint8_t *)"tagged");
+}
+
 static void on_request(coap_resource_t *resource, coap_session_t *session,
                        const coap_pdu_t *request, const coap_string_t *query,
                        coap_pdu_t *response)
@@ -171,10 +265,18 @@ static void on_request(coap_resource_t *resource, coap_session_t *session,
     request_path(request, path, sizeof path);
     if (strcmp(path, "echo") == 0) {
         serve_echo(resource, session, request, query, response);
+    } else if (strcmp(path, "flaky") == 0) {
+        serve_flaky(resource, session, request, query, response);
     } else if (strcmp(path, "bytes") == 0) {
         serve_bytes(resource, session, request, query, response);
     } else if (strncmp(path, "code/", 5) == 0) {
         serve_code(session, request, path + 5, response);
+    } else if (strcmp(path, "options") == 0) {
+        serve_options(request, response);
+    } else if (strcmp(path, "created") == 0) {
+        serve_created(response);
+    } else if (strcmp(path, "etag") == 0) {
+        serve_etag(request, response);
     } else if (strcmp(path, "slow") == 0) {
         serve_slow(session, request, query, response);
     } else if (strcmp(path, "silent") == 0) {
@@ -184,6 +286,10 @@ static void on_request(coap_resource_t *resource, coap_session_t *session,
         coap_add_data(response, 22, (const uint8_t *)"no such test resource");
     }
 }
+
+static const char *const fixed_paths[] = {
+    "echo", "bytes", "flaky", "options", "created", "etag", "slow", "silent",
+};
 
 static const coap_request_t methods[] = {
     COAP_REQUEST_GET,   COAP_REQUEST_POST,  COAP_REQUEST_PUT,    COAP_REQUEST_DELETE,
@@ -196,18 +302,21 @@ int main(int argc, char **argv)
     coap_context_t *ctx;
     coap_address_t addr;
     coap_resource_t *r;
+    coap_log_t level = LOG_WARNING;
     int opt;
 
-    while ((opt = getopt(argc, argv, "A:p:")) != -1) {
+    while ((opt = getopt(argc, argv, "A:p:v")) != -1) {
         if (opt == 'A')
             host = optarg;
         else if (opt == 'p')
             port = optarg;
+        else if (opt == 'v')
+            level = LOG_DEBUG;
         else
             return 2;
     }
     coap_startup();
-    coap_set_log_level(LOG_WARNING);
+    coap_set_log_level(level);
     coap_address_init(&addr);
     if (strchr(host, ':') != NULL) {
         addr.addr.sin6.sin6_family = AF_INET6;
@@ -226,10 +335,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "coap-testserver: cannot listen on %s:%s\n", host, port);
         return 1;
     }
-    r = coap_resource_unknown_init2(on_request, 0);
-    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
-        coap_register_request_handler(r, methods[i], on_request);
-    coap_add_resource(ctx, r);
+    /* Fixed paths are real resources: libcoap serves the later blocks of a large answer from
+     * what the first call produced only for those, not for the catch-all "unknown" one. */
+    for (size_t i = 0; i <= sizeof fixed_paths / sizeof fixed_paths[0]; i++) {
+        r = i < sizeof fixed_paths / sizeof fixed_paths[0]
+                ? coap_resource_init(coap_make_str_const(fixed_paths[i]), 0)
+                : coap_resource_unknown_init2(on_request, 0);
+        for (size_t m = 0; m < sizeof methods / sizeof methods[0]; m++)
+            coap_register_request_handler(r, methods[m], on_request);
+        coap_add_resource(ctx, r);
+    }
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
     printf("ready\n");

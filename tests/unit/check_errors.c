@@ -23,6 +23,12 @@ static const struct {
     { HCM_EDOTSEGMENT, 400 },
     { HCM_ELONGOPTION, 400 },
     { HCM_ETRANSPORT, 501 },  /* RFC 7252 s10.2: unable to service the CoAP URI */
+    { HCM_EHEADERS, 431 },    /* RFC 6585 s5: Request Header Fields Too Large */
+    { HCM_EBADHEADER, 400 },  /* digest D: a malformed header that must map (If-Match, Via) */
+    { HCM_ELOOP, 508 },       /* RFC 8768 s5: 508 Loop Detected */
+    { HCM_EOBSERVE, 501 },    /* issue 3 item 6: Observe is not mapped */
+    { HCM_ENOROUTE, 404 },    /* no named route: no such resource */
+    { HCM_ERESPTOOLARGE, 502 }, /* RFC 7252 s10.2: the answer could not be processed */
     { HCM_EFORBIDDEN, 403 },  /* RFC 8075 s8.4, s10.4 */
     { HCM_ENOMETHOD, 501 },   /* RFC 7252 s10.2.1, s10.2.7 */
     { HCM_EMEDIA, 415 },      /* RFC 8075 s6.1 (SHALL) */

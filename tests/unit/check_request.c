@@ -62,9 +62,12 @@ static const row_t rows[] = {
       0x06, { HOST("h"), PATH("a"), CF("\x34") } },
     { "iPATCH", "coap://h/a", { { "Content-Type", "application/json-patch+json" } }, "[]", 0,
       0x07, { HOST("h"), PATH("a"), CF("\x33") } },
-    /* Other headers do not matter here. */
+    /* Headers take their place among the options (check_headers covers each one); unknown ones
+     * are dropped. */
     { "GET", "coap://h/a", { { "Accept", "application/json" }, { "X-Foo", "bar" } }, "", 0, 0x01,
-      { HOST("h"), PATH("a") } },
+      { HOST("h"), PATH("a"), OPT(17, "\x32") } },
+    { "IPATCH", "coap://h/a", { { "If-Match", "\"0a\"" } }, "[]", 0, 0x07,
+      { OPT(1, "\x0a"), HOST("h"), PATH("a") } },
     /* A body of unknown type goes without Content-Format (RFC 7252 s5.10.3) ... */
     { "POST", "coap://h/a", { { 0 } }, "raw", 0, 0x02, { HOST("h"), PATH("a") } },
     { "POST", "coap://h/a", { { "Content-Encoding", "identity" } }, "raw", 0, 0x02,
@@ -120,13 +123,16 @@ START_TEST(request)
     hcm_arena_t arena;
     hcm_target_t target;
     hcm_coap_msg_t out;
+    hcm_req_info_t info;
     size_t n = 0;
 
     hcm_arena_init(&arena, buf, sizeof(buf));
-    ck_assert_int_eq(hcm_request_to_coap(&in, &arena, &target, &out), row->err);
+    ck_assert_int_eq(hcm_request_to_coap(&in, &arena, &target, &out, &info), row->err);
     if (row->err != 0)
         return;
     ck_assert_uint_eq(out.code, row->code);
+    ck_assert_uint_eq(info.code, row->code);
+    ck_assert(!info.is_validation);
     for (; n < MAX_OPTS && row->opts[n].number != 0; n++) {
         ck_assert_uint_gt(out.nopts, n);
         ck_assert_uint_eq(out.opts[n].number, row->opts[n].number);
@@ -148,7 +154,7 @@ START_TEST(request_target)
     hcm_coap_msg_t out;
 
     hcm_arena_init(&arena, buf, sizeof(buf));
-    ck_assert_int_eq(hcm_request_to_coap(&in, &arena, &target, &out), 0);
+    ck_assert_int_eq(hcm_request_to_coap(&in, &arena, &target, &out, NULL), 0); /* |info| NULL */
     ck_assert_int_eq(target.scheme, HCM_SCHEME_COAPS);
     ck_assert_str_eq(target.host, "sensor.example");
     ck_assert(!target.host_is_literal);
@@ -175,7 +181,7 @@ START_TEST(request_arena_exhaustion)
         int err;
 
         hcm_arena_init(&arena, buf, need);
-        err = hcm_request_to_coap(&in, &arena, &target, &out);
+        err = hcm_request_to_coap(&in, &arena, &target, &out, NULL);
         free(buf);
         if (err == 0)
             break;

@@ -1,0 +1,320 @@
+/* HTTP request headers -> CoAP options (RFC 7252 s10.2, RFC 8075 s6, RFC 8768 s5): one loop over
+ * the request's fields, each looked up in headers.def and handed to its row's handler. Handlers
+ * that need every field first (Content-Type with Content-Encoding, Accept, Via and CDN-Loop)
+ * gather into a state that finish() turns into options. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "hcm_internal.h"
+
+typedef struct state {
+    const hcm_http_req_t *in;
+    hcm_arena_t *arena;
+    hcm_coap_msg_t *out;
+    hcm_req_info_t *info;
+    const char *content_type; /* the first field of each: both are singletons (RFC 9110 s8.3) */
+    const char *content_encoding;
+    hcm__accept_t accept;
+    size_t hops; /* entries of every Via and CDN-Loop field */
+} state_t;
+
+typedef struct header_row header_row_t;
+typedef int (*header_fn)(state_t *st, const header_row_t *row, const char *value);
+
+enum fate { MAP, DROP, REFUSE };
+
+struct header_row {
+    const char *name; /* lower case */
+    enum fate fate;
+    uint16_t option;
+    header_fn fn;
+};
+
+static char lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+static const char *skip_ows(const char *s)
+{
+    return s + strspn(s, " \t");
+}
+
+/* Whether |s| is |word| (lower case) with optional white space around it, ignoring case. */
+static bool is_word(const char *s, const char *word)
+{
+    s = skip_ows(s);
+    for (; *word != '\0'; s++, word++)
+        if (lower(*s) != *word)
+            return false;
+    return *skip_ows(s) == '\0';
+}
+
+/* ---- Content-Type and Content-Encoding (RFC 8075 s6.1) ------------------------------------- */
+
+static int on_content_type(state_t *st, const header_row_t *row, const char *value)
+{
+    (void)row;
+    if (st->content_type == NULL)
+        st->content_type = value;
+    return 0;
+}
+
+static int on_content_encoding(state_t *st, const header_row_t *row, const char *value)
+{
+    (void)row;
+    if (st->content_encoding == NULL)
+        st->content_encoding = value;
+    return 0;
+}
+
+/* Whether a Content-Encoding names a coding other than identity (RFC 9110 s8.4.1). */
+static bool has_coding(const char *coding)
+{
+    return coding != NULL && !is_word(coding, "") && !is_word(coding, "identity");
+}
+
+/* RFC 8075 s6.1: Content-Type and Content-Encoding together become one Content-Format, and one
+ * that cannot SHALL be answered with 415. A body without Content-Type goes without Content-Format
+ * (RFC 7252 s5.10.3 lets the format be unknown), unless it carries a coding the server would
+ * have no way to learn of. */
+static int finish_content_format(state_t *st)
+{
+    uint16_t cf;
+    int err;
+
+    if (st->content_type == NULL)
+        return st->in->body.len > 0 && has_coding(st->content_encoding) ? HCM_EMEDIA : 0;
+    err = hcm_content_format_from_media(st->content_type, st->content_encoding, &cf);
+    if (err != 0)
+        return err;
+    return hcm_coap_msg_add_uint(st->out, st->arena, HCM_OPT_CONTENT_FORMAT, cf);
+}
+
+/* ---- Accept (RFC 8075 s6.1, RFC 7252 s10.2.2; the choice is in media.c) ------------------- */
+
+static int on_accept(state_t *st, const header_row_t *row, const char *value)
+{
+    (void)row;
+    hcm__accept_scan(&st->accept, value);
+    return 0;
+}
+
+/* One Accept option for a chosen type; none for a media range or when nothing maps. */
+static int finish_accept(state_t *st)
+{
+    if (st->accept.q == 0 || st->accept.is_wildcard)
+        return 0;
+    return hcm_coap_msg_add_uint(st->out, st->arena, HCM_OPT_ACCEPT, st->accept.cf);
+}
+
+/* ---- If-Match and If-None-Match (RFC 7252 s5.10.8, s5.10.6.2, s10.2.2) --------------------- */
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = lower(c);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* entity-tag = [ weak ] DQUOTE *etagc DQUOTE (RFC 9110 s8.8.3), in hcproxy's form (digest F,
+ * GUIDANCE): the quoted hex of the CoAP ETag, 1 to 8 bytes (RFC 7252 s5.10.6), either case. A
+ * weak tag cannot map: CoAP ETags are strong (RFC 7252 s10.1.1). |*s| moves past the tag. */
+static int parse_etag(const char **s, hcm_arena_t *arena, hcm_bytes_t *tag)
+{
+    const char *hex = *s + 1;
+    size_t n = 0;
+    uint8_t *bytes;
+
+    if (**s != '"')
+        return HCM_EBADHEADER; /* W/"..." included */
+    while (hex_value(hex[n]) >= 0)
+        n++;
+    if (hex[n] != '"' || n == 0 || n % 2 != 0 || n > 16)
+        return HCM_EBADHEADER;
+    bytes = hcm_arena_alloc(arena, n / 2);
+    if (bytes == NULL)
+        return HCM_ENOSPACE;
+    for (size_t i = 0; i < n / 2; i++)
+        bytes[i] = (uint8_t)(hex_value(hex[2 * i]) << 4 | hex_value(hex[2 * i + 1]));
+    *tag = (hcm_bytes_t){ .p = bytes, .len = n / 2 };
+    *s = hex + n + 1;
+    return 0;
+}
+
+/* #entity-tag (RFC 9110 s5.6.1: empty elements ignored), each tag one option |number|. A list
+ * without a tag has no CoAP meaning and is refused with the malformed ones. */
+static int map_etags(state_t *st, const char *list, uint16_t number)
+{
+    const char *s = list;
+    size_t ntags = 0;
+    hcm_bytes_t tag;
+    int err;
+
+    for (s = skip_ows(s); *s != '\0'; s = skip_ows(s)) {
+        if (*s == ',') {
+            s++;
+            continue;
+        }
+        err = parse_etag(&s, st->arena, &tag);
+        if (err == 0)
+            err = hcm_coap_msg_add(st->out, number, tag);
+        if (err != 0)
+            return err;
+        ntags++;
+        s = skip_ows(s);
+        if (*s != ',' && *s != '\0')
+            return HCM_EBADHEADER;
+    }
+    return ntags > 0 ? 0 : HCM_EBADHEADER;
+}
+
+static const uint8_t empty[1];
+
+/* RFC 7252 s5.10.8.1: "*" is an empty If-Match ("any representation"), a list of entity-tags
+ * one If-Match per tag. */
+static int on_if_match(state_t *st, const header_row_t *row, const char *value)
+{
+    if (is_word(value, "*"))
+        return hcm_coap_msg_add(st->out, row->option, (hcm_bytes_t){ .p = empty, .len = 0 });
+    return map_etags(st, value, row->option);
+}
+
+/* RFC 7252 s5.10.8.2: "*" is If-None-Match (empty, not repeatable). Entity-tags make a
+ * validation request instead: one ETag per tag (s5.10.6.2), whose 2.03 Valid is a 304. */
+static int on_if_none_match(state_t *st, const header_row_t *row, const char *value)
+{
+    if (is_word(value, "*")) {
+        if (hcm_coap_msg_find(st->out, row->option) != NULL)
+            return 0;
+        return hcm_coap_msg_add(st->out, row->option, (hcm_bytes_t){ .p = empty, .len = 0 });
+    }
+    st->info->is_validation = true;
+    return map_etags(st, value, HCM_OPT_ETAG);
+}
+
+/* ---- Via and CDN-Loop -> Hop-Limit (RFC 8768 s5) ------------------------------------------- */
+
+/* Counts the non-empty elements of a list (RFC 9110 s5.6.1) whose elements may hold quoted
+ * strings (CDN-Loop parameters, RFC 8586 s2) or comments (Via, RFC 9110 s7.6.3), whose commas
+ * separate nothing. False when a quoted string or comment is left open or a ')' has no '('. */
+static bool count_elements(const char *s, size_t *count)
+{
+    bool is_quoted = false;
+    bool is_empty = true;
+    unsigned depth = 0; /* comments nest (RFC 9110 s5.6.5) */
+
+    for (; *s != '\0'; s++) {
+        if ((is_quoted || depth > 0) && *s == '\\') {
+            if (*++s == '\0')
+                return false; /* a quoted-pair needs its character */
+        } else if (is_quoted) {
+            is_quoted = *s != '"';
+        } else if (*s == '"' && depth == 0) {
+            is_quoted = true;
+        } else if (*s == '(') {
+            depth++;
+        } else if (*s == ')') {
+            if (depth-- == 0)
+                return false;
+        } else if (*s == ',' && depth == 0) {
+            *count += !is_empty;
+            is_empty = true;
+            continue;
+        }
+        is_empty = is_empty && (*s == ' ' || *s == '\t');
+    }
+    *count += !is_empty;
+    return !is_quoted && depth == 0;
+}
+
+static int on_hops(state_t *st, const header_row_t *row, const char *value)
+{
+    (void)row;
+    return count_elements(value, &st->hops) ? 0 : HCM_EBADHEADER;
+}
+
+/* RFC 8768 s5: hcproxy inserts Hop-Limit, its configured value less one per proxy the request
+ * has already crossed; s3: a value that reaches 0 MUST NOT be forwarded, and the loop is answered
+ * 5.08, in HTTP 508. The option is one byte (1 to 255), so a larger value is sent as 255. */
+static int finish_hop_limit(state_t *st)
+{
+    unsigned limit = st->in->hop_limit;
+
+    if (limit == 0)
+        return 0;
+    if (st->hops >= limit)
+        return HCM_ELOOP;
+    limit -= (unsigned)st->hops;
+    return hcm_coap_msg_add_uint(st->out, st->arena, HCM_OPT_HOP_LIMIT, limit > 255 ? 255 : limit);
+}
+
+/* ---- Observe (issue 3 item 6) ------------------------------------------------------------- */
+
+static int on_observe(state_t *st, const header_row_t *row, const char *value)
+{
+    (void)st;
+    (void)row;
+    (void)value;
+    return HCM_EOBSERVE;
+}
+
+/* ---- the table and the loop --------------------------------------------------------------- */
+
+static const header_row_t headers[] = {
+#define HCM_HEADER(name, fate, option, fn) { name, fate, option, fn },
+#include "headers.def"
+#undef HCM_HEADER
+};
+
+/* Orders a field name, in any case, against a row's lower-case name. */
+static int compare_name(const void *key, const void *elem)
+{
+    const unsigned char *a = key;
+    const unsigned char *b = (const unsigned char *)((const header_row_t *)elem)->name;
+
+    for (; lower((char)*a) == (char)*b; a++, b++)
+        if (*a == '\0')
+            return 0;
+    return (int)(unsigned char)lower((char)*a) - (int)*b;
+}
+
+static const header_row_t *header_find(const char *name)
+{
+    return bsearch(name, headers, HCM_COUNTOF(headers), sizeof(headers[0]), compare_name);
+}
+
+static int dispatch(state_t *st)
+{
+    size_t i;
+    int err;
+
+    for (i = 0; i < st->in->nheaders; i++) {
+        const hcm_header_t *field = &st->in->headers[i];
+        const header_row_t *row = field->name != NULL ? header_find(field->name) : NULL;
+
+        /* Unknown fields are dropped like the DROP rows: nothing in CoAP could carry them. */
+        if (row == NULL || row->fate == DROP)
+            continue;
+        err = row->fn(st, row, field->value != NULL ? field->value : "");
+        if (err != 0)
+            return err;
+    }
+    return 0;
+}
+
+int hcm__headers_to_coap(const hcm_http_req_t *in, hcm_arena_t *arena, hcm_coap_msg_t *out,
+                         hcm_req_info_t *info)
+{
+    state_t st = { .in = in, .arena = arena, .out = out, .info = info };
+    int err = dispatch(&st);
+
+    if (err == 0)
+        err = finish_content_format(&st);
+    if (err == 0)
+        err = finish_accept(&st);
+    if (err == 0)
+        err = finish_hop_limit(&st);
+    return err;
+}
