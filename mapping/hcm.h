@@ -175,6 +175,7 @@ typedef struct hcm_http_req {
 /* What the request mapping learned that the response mapping needs. */
 typedef struct hcm_req_info {
     uint8_t code;           /* the CoAP method sent */
+    bool is_oscore;         /* an OSCORE request (RFC 8613 s11): the body is ciphertext */
     bool is_validation;     /* If-None-Match carried entity-tags: 2.03 Valid means 304 */
 } hcm_req_info_t;
 
@@ -213,6 +214,14 @@ typedef struct hcm_resp_ctx {
  * 132, 136 or 140; a "." or ".." Location value), HCM_ENOSPACE. */
 int hcm_response_to_http(const hcm_coap_msg_t *in, const hcm_resp_ctx_t *ctx, hcm_arena_t *arena,
                          hcm_http_resp_t *out);
+
+/* ---- OSCORE (RFC 8613 s11) ------------------------------------------------------------------ */
+
+/* The OSCORE option value of an OSCORE header field: canonical unpadded base64url of at most 255
+ * bytes, "AA" standing for the empty option. HCM_EBADOSCORE otherwise. */
+int hcm_oscore_header_decode(const char *value, hcm_arena_t *arena, hcm_bytes_t *option);
+/* The OSCORE header field for an option value ("AA" when empty), or NULL when the arena is full. */
+const char *hcm_oscore_header_encode(hcm_bytes_t option, hcm_arena_t *arena);
 
 /* ---- the reverse direction: CoAP requests to HTTP origins (RFC 7252 s10.1) ----------------- */
 

@@ -28,4 +28,14 @@ int hcm__location_from_options(const hcm_coap_msg_t *in, const hcm_resp_ctx_t *c
 /* The default port of |scheme| (RFC 7252 s6.1, s6.2; RFC 8323 s8.1, s8.2); 0 if unknown. */
 uint16_t hcm__scheme_default_port(hcm_scheme_t scheme);
 
+/* OSCORE (oscore.c, RFC 8613 s11). Whether the request carries an OSCORE header or
+ * Content-Type application/oscore; then its OSCORE option onto |out| (whose code is set), or
+ * HCM_EOSCORE* / HCM_EBADOSCORE; then that the target left no outer Uri-Path or Uri-Query. */
+bool hcm__is_oscore_request(const hcm_http_req_t *in);
+int hcm__oscore_request(const hcm_http_req_t *in, hcm_arena_t *arena, hcm_coap_msg_t *out);
+int hcm__oscore_check_target(const hcm_coap_msg_t *out);
+/* An OSCORE response (one with the OSCORE option) onto |out|: 200, OSCORE, application/oscore,
+ * the body unchanged. HCM_EBADRESPONSE when it cannot be an OSCORE message. */
+int hcm__oscore_response(const hcm_coap_msg_t *in, hcm_arena_t *arena, hcm_http_resp_t *out);
+
 #endif

@@ -246,6 +246,10 @@ static int finish_hop_limit(state_t *st)
         return 0;
     if (st->hops >= limit)
         return HCM_ELOOP;
+    /* Hop-Limit is Class E by default (RFC 8613 s4.1: not in Figure 5): an OSCORE request gets
+     * none, the loop check above still holds. */
+    if (st->info->is_oscore)
+        return 0;
     limit -= (unsigned)st->hops;
     return hcm_coap_msg_add_uint(st->out, st->arena, HCM_OPT_HOP_LIMIT, limit > 255 ? 255 : limit);
 }
@@ -297,6 +301,11 @@ static int dispatch(state_t *st)
         /* Unknown fields are dropped like the DROP rows: nothing in CoAP could carry them. */
         if (row == NULL || row->fate == DROP)
             continue;
+        /* RFC 8613 s11.1, s8.2 step 1: an OSCORE request's options are inside the ciphertext;
+         * outer Accept, If-Match, ETag or Content-Format would be Class E items hcproxy made up,
+         * and the server discards them. Only the hop count still matters. */
+        if (st->info->is_oscore && row->fate == MAP && row->option != HCM_OPT_HOP_LIMIT)
+            continue;
         err = row->fn(st, row, field->value != NULL ? field->value : "");
         if (err != 0)
             return err;
@@ -310,9 +319,9 @@ int hcm__headers_to_coap(const hcm_http_req_t *in, hcm_arena_t *arena, hcm_coap_
     state_t st = { .in = in, .arena = arena, .out = out, .info = info };
     int err = dispatch(&st);
 
-    if (err == 0)
+    if (err == 0 && !info->is_oscore)
         err = finish_content_format(&st);
-    if (err == 0)
+    if (err == 0 && !info->is_oscore)
         err = finish_accept(&st);
     if (err == 0)
         err = finish_hop_limit(&st);

@@ -14,9 +14,14 @@ int hcm_request_to_coap(const hcm_http_req_t *in, hcm_arena_t *arena, hcm_target
         info = &ignored;
     memset(out, 0, sizeof(*out));
     memset(info, 0, sizeof(*info));
+    info->is_oscore = hcm__is_oscore_request(in);
     err = hcm_method_to_code(in->method, &out->code);
     if (err == 0)
         err = hcm_target_parse(in->target_uri, arena, target, out);
+    if (err == 0 && info->is_oscore)
+        err = hcm__oscore_check_target(out);
+    if (err == 0 && info->is_oscore)
+        err = hcm__oscore_request(in, arena, out);
     if (err == 0)
         err = hcm__headers_to_coap(in, arena, out, info);
     if (err != 0)

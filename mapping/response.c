@@ -142,7 +142,7 @@ static const struct option_fate {
     { HCM_OPT_ETAG, MAPPED },           /* ETag: map_etag() */
     { HCM_OPT_OBSERVE, DROPPED },       /* issue 3 item 6: Observe is not mapped */
     { HCM_OPT_LOCATION_PATH, MAPPED },  /* Location: map_location() */
-    { HCM_OPT_OSCORE, DROPPED },        /* the OSCORE mapping's matter (oscore-http.md) */
+    { HCM_OPT_OSCORE, MAPPED },         /* the whole response: hcm__oscore_response() */
     { HCM_OPT_CONTENT_FORMAT, MAPPED }, /* Content-Type (+ Content-Encoding): map_content_type() */
     { HCM_OPT_MAX_AGE, MAPPED },        /* Cache-Control or Retry-After: map_max_age() */
     { HCM_OPT_LOCATION_QUERY, MAPPED }, /* Location: map_location() */
@@ -204,6 +204,8 @@ int hcm_response_to_http(const hcm_coap_msg_t *in, const hcm_resp_ctx_t *ctx, hc
     int err;
 
     memset(out, 0, sizeof(*out));
+    if (hcm_coap_msg_find(in, HCM_OPT_OSCORE) != NULL)
+        return hcm__oscore_response(in, arena, out);
     err = check_options(in);
     if (err == 0)
         err = map_status(in, ctx, out);

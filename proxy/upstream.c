@@ -437,6 +437,9 @@ int hcp_upstream_new(hcp_proxy_t *proxy, hcp_upstream_t **out)
         return UV_ENOMEM;
     }
     coap_context_set_block_mode(up->ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+    /* libcoap 4.3.1 drops a response with a critical option it does not know; OSCORE (9) is
+     * critical, and hcproxy carries it without understanding it (RFC 8613 s2, s11). */
+    coap_register_option(up->ctx, COAP_OPTION_OSCORE);
     coap_register_response_handler(up->ctx, on_response);
     coap_register_nack_handler(up->ctx, on_nack);
     err = uv_poll_init(proxy->loop, &up->poll, coap_context_get_coap_fd(up->ctx));

@@ -120,4 +120,6 @@ http() {
     HEADERS=$(tr -d '\r' <"$WORK/headers" 2>/dev/null | tr 'A-Z' 'a-z' || true)
 }
 header() { printf '%s\n' "$HEADERS" | sed -n "s/^$1: //p" | head -n1; }
+# raw_header NAME: the value as sent (HEADERS is lower-cased), NAME matched in any case.
+raw_header() { tr -d '\r' <"$WORK/headers" | awk -v n="$1" 'tolower($0) ~ "^" tolower(n) ": " { sub(/^[^:]*: /, ""); print; exit }'; }
 metric() { curl -s --max-time 5 "http://$PROXY/metrics" | sed -n "s/^$1 //p"; }

@@ -26,6 +26,12 @@ static const struct {
     { HCM_EHEADERS, 431 },    /* RFC 6585 s5: Request Header Fields Too Large */
     { HCM_EBADHEADER, 400 },  /* digest D: a malformed header that must map (If-Match, Via) */
     { HCM_ELOOP, 508 },       /* RFC 8768 s5: 508 Loop Detected */
+    /* oscore-http.md 9.5 (GUIDANCE): malformed OSCORE framing is the client's error. */
+    { HCM_EBADOSCORE, 400 },
+    { HCM_EOSCORETYPE, 400 },
+    { HCM_EOSCOREMETHOD, 400 },
+    { HCM_EOSCOREEMPTY, 400 },
+    { HCM_EOSCOREPATH, 400 },
     { HCM_EOBSERVE, 501 },    /* issue 3 item 6: Observe is not mapped */
     { HCM_ENOROUTE, 404 },    /* no named route: no such resource */
     { HCM_ERESPTOOLARGE, 502 }, /* RFC 7252 s10.2: the answer could not be processed */

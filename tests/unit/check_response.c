@@ -126,8 +126,8 @@ static const row_t rows[] = {
     { 0x43, { ETAG("\xbe\xef") }, "", 0, { { 0 } }, false, false, HCM_EBADRESPONSE },
     { 0x43, { { 0 } }, "", 0, { { 0 } }, false, false, HCM_EBADRESPONSE },
     /* Options with no HTTP header: Observe (not mapped, issue 3 item 6), Block2 and Block1
-     * (hop-internal, RFC 8075 s8.3), Size2 and Size1 (estimates, RFC 7959 s4), OSCORE (left to
-     * the OSCORE mapping), request options and options hcproxy does not know. */
+     * (hop-internal, RFC 8075 s8.3), Size2 and Size1 (estimates, RFC 7959 s4), request options
+     * and options hcproxy does not know. */
     { 0x45, { OPT(6, "\x05"), CF("") }, "x", 200,
       { { "Content-Type", "text/plain; charset=utf-8" }, { "Cache-Control", "max-age=60" } },
       true, false, 0 },
@@ -137,7 +137,10 @@ static const row_t rows[] = {
     { 0x45, { OPT(28, "\x04\x00") }, "x", 200, { { "Cache-Control", "max-age=60" } }, true,
       false, 0 },
     { 0x8d, { OPT(60, "\x04\x00") }, "", 413, { { 0 } }, true, false, 0 },
-    { 0x44, { OPT(9, "\x09") }, "x", 200, { { 0 } }, true, false, 0 },
+    /* RFC 8613 s11.2: with an OSCORE option the response is OSCORE (check_oscore.c has more). */
+    { 0x44, { OPT(9, "\x09") }, "x", 200,
+      { { "Content-Type", "application/oscore" }, { "OSCORE", "CQ" }, { "Cache-Control", "no-cache" } },
+      true, false, 0 },
     { 0x45, { OPT(16, "\x05"), OPT(17, "\x32") }, "x", 200,
       { { "Cache-Control", "max-age=60" } }, true, false, 0 },
     { 0x45, { OPT(2048, "z"), OPT(65000, "") }, "x", 200, { { "Cache-Control", "max-age=60" } },
