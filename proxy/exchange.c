@@ -33,6 +33,7 @@ struct hcp_exchange {
     struct MHD_Connection *conn;
     uint64_t id;
     uint64_t started_ns;
+    uint64_t deadline_ms;   /* loop time at which the upstream timeout ends the exchange */
     exchange_state_t state;
     int early_error;        /* a negative HCM_E* decided before the body ended, or 0 */
     bool is_suspended;
@@ -299,9 +300,33 @@ void hcp_exchange_on_coap_response(hcp_exchange_t *ex, const hcm_coap_msg_t *msg
 
 /* ---- waiting ----------------------------------------------------------------------------- */
 
+static void watch_hangup(hcp_exchange_t *ex);
+
+/* Most exchanges end within a loop turn or two; watching the client socket for a hang-up costs
+ * three system calls, so it starts only for exchanges still waiting after this long. */
+#define HANGUP_WATCH_AFTER_MS 50
+
 static void on_timeout(uv_timer_t *timer)
 {
-    hcp_exchange_fail(hcp_container_of(timer, hcp_exchange_t, timer), HCM_ETIMEOUT);
+    hcp_exchange_t *ex = hcp_container_of(timer, hcp_exchange_t, timer);
+    uint64_t now = uv_now(ex->proxy->loop);
+
+    if (now < ex->deadline_ms) {
+        watch_hangup(ex);
+        uv_timer_start(&ex->timer, on_timeout, ex->deadline_ms - now, 0);
+        return;
+    }
+    hcp_exchange_fail(ex, HCM_ETIMEOUT);
+}
+
+/* Arms the exchange timer: first the hang-up watch delay, then the upstream timeout. */
+static void start_timer(hcp_exchange_t *ex)
+{
+    uint64_t timeout = (uint64_t)ex->proxy->cfg->upstream_timeout_ms;
+
+    ex->deadline_ms = uv_now(ex->proxy->loop) + timeout;
+    uv_timer_start(&ex->timer, on_timeout,
+                   timeout > HANGUP_WATCH_AFTER_MS ? HANGUP_WATCH_AFTER_MS : timeout, 0);
 }
 
 /* While the connection is suspended libmicrohttpd does not read from it, so a client that
@@ -521,8 +546,7 @@ static void begin(hcp_exchange_t *ex)
     }
     ex->proxy->metrics.exchanges_started++;
     link_live(ex);
-    uv_timer_start(&ex->timer, on_timeout, (uint64_t)ex->proxy->cfg->upstream_timeout_ms, 0);
-    watch_hangup(ex);
+    start_timer(ex);
     if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6)
         send_to(ex, (struct sockaddr *)&ss);
     else
