@@ -285,7 +285,9 @@ void hcp_exchange_on_coap_response(hcp_exchange_t *ex, const hcm_coap_msg_t *msg
         hcp_exchange_fail(ex, HCM_ERESPTOOLARGE);
         return;
     }
-    ctx.hosting_prefix = hosting_prefix(ex);
+    if (hcm_coap_msg_find(msg, HCM_OPT_LOCATION_PATH) != NULL ||
+        hcm_coap_msg_find(msg, HCM_OPT_LOCATION_QUERY) != NULL)
+        ctx.hosting_prefix = hosting_prefix(ex); /* only a Location needs it */
     err = hcm_response_to_http(msg, &ctx, &ex->arena, &resp);
     if (err < 0) {
         hcp_exchange_fail(ex, err == HCM_ENOSPACE ? HCM_ENOSPACE : HCM_EBADRESPONSE);

@@ -3,8 +3,8 @@
  * libcoap keeps its sockets and its retransmission timerfd in one epoll set (man coap_io), so a
  * single uv_poll_t on coap_context_get_coap_fd() drives all of it with
  * coap_io_process(COAP_IO_NO_WAIT). Requests are sent from libmicrohttpd's callbacks, outside
- * libcoap; an idle handle then runs coap_io_process once in the same loop turn, so that libcoap
- * re-arms its timerfd for the new retransmissions, however many requests that turn sent.
+ * libcoap: coap_send() itself arms the timerfd for the retransmission (tests/integration/
+ * retransmit.sh loses the first answer and passes), so no extra pass through libcoap is needed.
  *
  * Each exchange gets an 8-byte token: 4 bytes of slot index and 4 random bytes. The slot table
  * finds the exchange in O(1); the random half makes tokens hard to guess (RFC 7252 s5.3.1) and
@@ -37,7 +37,6 @@ struct hcp_upstream {
     hcp_proxy_t *proxy;
     coap_context_t *ctx;
     uv_poll_t poll;
-    uv_idle_t idle; /* active while libcoap has work from outside its own callbacks */
     int open_handles;
     destination_t *destinations;
     slot_t *slots;
@@ -241,14 +240,6 @@ static void on_coap_io(uv_poll_t *poll, int status, int events)
     process(up);
 }
 
-static void on_idle(uv_idle_t *idle)
-{
-    hcp_upstream_t *up = hcp_container_of(idle, hcp_upstream_t, idle);
-
-    uv_idle_stop(idle);
-    process(up);
-}
-
 /* ---- sessions ---------------------------------------------------------------------------- */
 
 static size_t sockaddr_len(const struct sockaddr *sa)
@@ -410,7 +401,6 @@ int hcp_upstream_send(hcp_upstream_t *up, hcp_exchange_t *ex, const struct socka
         hcp_upstream_forget(up, ex);
         return HCM_EUNREACHABLE;
     }
-    uv_idle_start(&up->idle, on_idle);
     return 0;
 }
 
@@ -450,8 +440,7 @@ int hcp_upstream_new(hcp_proxy_t *proxy, hcp_upstream_t **out)
         free(up);
         return err;
     }
-    uv_idle_init(proxy->loop, &up->idle);
-    up->open_handles = 2;
+    up->open_handles = 1;
     *out = up;
     return 0;
 }
@@ -476,7 +465,5 @@ static void on_closed(uv_handle_t *handle)
 void hcp_upstream_close(hcp_upstream_t *up)
 {
     up->poll.data = up;
-    up->idle.data = up;
     uv_close((uv_handle_t *)&up->poll, on_closed);
-    uv_close((uv_handle_t *)&up->idle, on_closed);
 }
