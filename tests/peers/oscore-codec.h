@@ -94,6 +94,10 @@ int osc_coap_decode(osc_bytes_t wire, osc_form_t form, osc_coap_t *m);
 int osc_coap_add_option(osc_coap_t *m, uint16_t number, osc_bytes_t value);
 /* The first option |number|, or NULL. */
 const osc_coap_option_t *osc_coap_find(const osc_coap_t *m, uint16_t number);
+/* CoAP uint option values (RFC 7252 s3.2): big endian, shortest form, 0 is empty. The encoder
+ * returns the length (0 to 4); the decoder reads at most 4 bytes. */
+size_t osc_coap_uint_encode(uint32_t v, uint8_t out[4]);
+uint32_t osc_coap_uint_decode(osc_bytes_t value);
 /* Whether RFC 8613 s4.1 (Figure 5) makes the option Class U only. Every other option, known or
  * not, is Class E; the options that are both (Observe, Max-Age, Block*, Size*) stay inner here,
  * since this peer never needs their outer form. */

@@ -1,0 +1,60 @@
+/* The OSCORE test peer's subcommands and what they share (tests only). */
+#ifndef OSCORE_PEER_H
+#define OSCORE_PEER_H
+
+#include <stdio.h>
+
+#include <coap3/coap.h>
+
+#include "oscore-crypto.h"
+
+enum { PEER_MAX_CONTEXTS = 3, PEER_CF_NONE = -1 };
+
+/* Every option of every subcommand; each subcommand checks the ones it needs. */
+typedef struct peer_args {
+    const char *method;       /* --method: GET, POST, ... (inner) */
+    const char *path;         /* --path: inner target, "/hello" or "/big?n=10" */
+    const char *payload_file; /* --payload-file */
+    int content_format;       /* --content-format, or PEER_CF_NONE */
+    unsigned long long seq;   /* --seq: sender sequence number of the request */
+    bool has_seq;
+    const char *out_body;     /* --out-body: protect writes the ciphertext here */
+    const char *header;       /* --header: verify reads the OSCORE header value */
+    const char *body_file;    /* --body-file: verify reads the ciphertext */
+    const char *out_payload;  /* --out-payload: the inner payload after verification */
+    const char *address;      /* -A / --host */
+    const char *port;         /* -p / --port */
+    const char *contexts[PEER_MAX_CONTEXTS]; /* -c: c1 (default), c2, c3 */
+    size_t ncontexts;
+    bool tamper;              /* --tamper: coap-request flips the last ciphertext byte */
+    bool verbose;             /* -v: libcoap debug log */
+} peer_args_t;
+
+/* The security context |name| (c1, c2, c3: RFC 8613 Appendix C.1-C.3) as seen by the client
+ * or the server; 0, or -1 for an unknown name. */
+int peer_context(const char *name, bool is_server, osc_ctx_t *ctx);
+
+/* Reads a whole file into a malloc'ed buffer; 0 or -1 (message printed). */
+int peer_read_file(const char *path, uint8_t **data, size_t *len);
+int peer_write_file(const char *path, osc_bytes_t data);
+
+/* The plaintext of the client's inner request (malloc'ed *out); 0 or -1 (message printed). */
+int peer_request_plaintext(const peer_args_t *args, uint8_t **out, size_t *len);
+/* Verifies a response to the client's request |seq| and prints its inner message as one line
+ * "code=2.05 cf=0 payload=..."; writes the inner payload to args->out_payload if set.
+ * Returns the exit status: 0, or 1 (message printed). */
+int peer_finish_response(const peer_args_t *args, const osc_ctx_t *ctx, osc_bytes_t option,
+                         osc_bytes_t ciphertext);
+/* "2.05" from 0x45; |buf| holds 8 bytes. */
+const char *peer_code_text(uint8_t code, char buf[8]);
+/* Prints |p| as text when all of it is printable ASCII, else as "hex:..." (cut after 32 bytes). */
+void peer_print_payload(FILE *f, osc_bytes_t p);
+
+/* A libcoap address for HOST (IPv4 or IPv6 literal) and PORT; 0 or -1. */
+int peer_address(const char *host, const char *port, coap_address_t *out);
+
+int peer_vectors(void);
+int peer_server(const peer_args_t *args);
+int peer_coap_request(const peer_args_t *args);
+
+#endif
