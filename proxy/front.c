@@ -72,6 +72,12 @@ void hcp_front_resume(hcp_front_t *front, void *connection)
     uv_idle_start(&front->idle, on_idle);
 }
 
+void hcp_front_flush(hcp_front_t *front)
+{
+    if (uv_is_active((uv_handle_t *)&front->idle))
+        on_idle(&front->idle);
+}
+
 /* ---- libmicrohttpd callbacks ------------------------------------------------------------- */
 
 /* Called with the request-target exactly as the client sent it, before libmicrohttpd

@@ -70,8 +70,12 @@ int hcp_front_new(hcp_proxy_t *proxy, hcp_front_t **out);
 void hcp_front_quiesce(hcp_front_t *front);
 /* Starts closing; the memory goes once the loop has closed the handles. */
 void hcp_front_close(hcp_front_t *front);
-/* Called after an exchange has its answer: resumes its suspended connection. */
+/* Called after an exchange has its answer: resumes its suspended connection. The daemon runs
+ * from an idle handle, or earlier from hcp_front_flush(). */
 void hcp_front_resume(hcp_front_t *front, void *connection);
+/* Runs the daemons now if connections were resumed: for callers outside every library callback,
+ * so that answers go out in the same loop turn as the CoAP responses that made them. */
+void hcp_front_flush(hcp_front_t *front);
 
 /* ---- upstream.c: libcoap client under uv_poll ------------------------------------------ */
 

@@ -42,22 +42,52 @@ struct hcp_upstream {
     slot_t *slots;
     uint32_t nslots;
     uint32_t free_slot;
-    uint64_t prng_state;
 };
 
 /* ---- tokens ------------------------------------------------------------------------------ */
 
-/* xorshift64*: tokens need unpredictability against off-path guessing, not cryptographic
- * strength (RFC 7252 s5.3.1); the seed comes from the kernel. */
-static uint32_t next_nonce(hcp_upstream_t *up)
+/* xorshift64*: tokens and message ids need unpredictability against off-path guessing, not
+ * cryptographic strength (RFC 7252 s5.3.1); the seed comes from the kernel once. libcoap's own
+ * generator asks the kernel (getrandom) for every request, a system call per exchange; its
+ * coap_set_prng() hook takes no context pointer, hence the one file-level state. */
+static uint64_t prng_state;
+
+static uint64_t prng_next(void)
 {
-    uint64_t x = up->prng_state;
+    uint64_t x = prng_state;
 
     x ^= x >> 12;
     x ^= x << 25;
     x ^= x >> 27;
-    up->prng_state = x;
-    return (uint32_t)((x * 0x2545F4914F6CDD1DULL) >> 32);
+    prng_state = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+static void prng_seed(void)
+{
+    if (getrandom(&prng_state, sizeof prng_state, 0) != sizeof prng_state || prng_state == 0)
+        prng_state = uv_hrtime() | 1;
+}
+
+/* coap_rand_func_t: fills |out| with |len| bytes. */
+static int prng_fill(void *out, size_t len)
+{
+    uint8_t *p = out;
+
+    while (len > 0) {
+        uint64_t r = prng_next();
+        size_t n = len < sizeof r ? len : sizeof r;
+        memcpy(p, &r, n);
+        p += n;
+        len -= n;
+    }
+    return 1;
+}
+
+static uint32_t next_nonce(hcp_upstream_t *up)
+{
+    (void)up;
+    return (uint32_t)(prng_next() >> 32);
 }
 
 static int grow_slots(hcp_upstream_t *up)
@@ -238,6 +268,7 @@ static void on_coap_io(uv_poll_t *poll, int status, int events)
     if (status < 0)
         hcp_log(HCC_LOG_ERROR, NULL, "coap poll: %s", uv_strerror(status));
     process(up);
+    hcp_front_flush(up->proxy->front); /* outside libcoap now: answer in this loop turn */
 }
 
 /* ---- sessions ---------------------------------------------------------------------------- */
@@ -415,10 +446,9 @@ int hcp_upstream_new(hcp_proxy_t *proxy, hcp_upstream_t **out)
         return UV_ENOMEM;
     up->proxy = proxy;
     up->free_slot = NO_SLOT;
-    if (getrandom(&up->prng_state, sizeof up->prng_state, 0) != sizeof up->prng_state ||
-        up->prng_state == 0)
-        up->prng_state = uv_hrtime() | 1;
+    prng_seed();
     coap_startup();
+    coap_set_prng(prng_fill);
     coap_set_log_handler(on_coap_log);
     coap_set_log_level(hcp_log_enabled(HCC_LOG_DEBUG) ? LOG_DEBUG : LOG_WARNING);
     up->ctx = coap_new_context(NULL);
