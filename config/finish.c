@@ -1,13 +1,17 @@
-/* config/finish.c: the fields derived from the keys (listen addresses, allow rules) and the
+/* config/finish.c: the fields derived from the keys (listen addresses, rules, routes) and the
  * checks a key's type cannot make. They run once every source is read, on the effective values,
  * so a flag may put right what the file got wrong; an error still names where the value came
  * from, which origin[] remembers. */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "hcc.h"
 #include "hcc_internal.h"
@@ -53,15 +57,13 @@ static int parse_listen(const char *text, struct sockaddr_storage *ss, char *rea
     return 0;
 }
 
-static int derive_listen(hcc_config_t *cfg, char *reason, size_t len)
+/* Parses every address of |list| into a new array for *|addrs|, which it replaces. */
+static int derive_addrs(const hcc_list_t *list, struct sockaddr_storage **addrs_out,
+                        size_t *count_out, char *reason, size_t len)
 {
-    const hcc_list_t *list = &cfg->http_listen;
-    struct sockaddr_storage *addrs;
+    struct sockaddr_storage *addrs = NULL;
 
-    if (list->count == 0)
-        return hcc__fail(reason, len, "needs at least one address");
-    addrs = calloc(list->count, sizeof(*addrs));
-    if (addrs == NULL)
+    if (list->count > 0 && (addrs = calloc(list->count, sizeof(*addrs))) == NULL)
         return hcc__fail(reason, len, "out of memory");
     for (size_t i = 0; i < list->count; i++) {
         if (parse_listen(list->items[i], &addrs[i], reason, len) != 0) {
@@ -69,52 +71,95 @@ static int derive_listen(hcc_config_t *cfg, char *reason, size_t len)
             return -1;
         }
     }
-    free(cfg->listen_addrs);
-    cfg->listen_addrs = addrs;
-    cfg->nlisten_addrs = list->count;
+    free(*addrs_out);
+    *addrs_out = addrs;
+    *count_out = list->count;
     return 0;
 }
 
-static int derive_allow(hcc_config_t *cfg, char *reason, size_t len)
+static int derive_listen(hcc_config_t *cfg, char *reason, size_t len)
 {
-    const hcc_list_t *list = &cfg->upstream_allow;
+    if (cfg->http_listen.count == 0)
+        return hcc__fail(reason, len, "needs at least one address");
+    return derive_addrs(&cfg->http_listen, &cfg->listen_addrs, &cfg->nlisten_addrs, reason, len);
+}
+
+/* CoAP clients are optional: no address turns the CoAP -> HTTP direction off. */
+static int derive_coap_listen(hcc_config_t *cfg, char *reason, size_t len)
+{
+    return derive_addrs(&cfg->coap_listen, &cfg->coap_listen_addrs, &cfg->ncoap_listen_addrs,
+                        reason, len);
+}
+
+/* Parses every rule of |list| into a new array for *|rules|, which it replaces. */
+static int derive_rules(const hcc_list_t *list, const hcc__schemes_t *schemes,
+                        hcc_rule_t **rules_out, size_t *count_out, char *reason, size_t len)
+{
     hcc_rule_t *rules = NULL;
 
     if (list->count > 0 && (rules = calloc(list->count, sizeof(*rules))) == NULL)
         return hcc__fail(reason, len, "out of memory");
     for (size_t i = 0; i < list->count; i++) {
-        if (hcc_rule_parse(list->items[i], &rules[i], reason, len) != 0) {
+        if (hcc__rule_parse(list->items[i], schemes, &rules[i], reason, len) != 0) {
             free(rules);
             return -1;
         }
     }
-    free(cfg->allow_rules);
-    cfg->allow_rules = rules;
-    cfg->nallow_rules = list->count;
+    free(*rules_out);
+    *rules_out = rules;
+    *count_out = list->count;
     return 0;
 }
 
-static int derive_routes(hcc_config_t *cfg, char *reason, size_t len)
+static int derive_allow(hcc_config_t *cfg, char *reason, size_t len)
 {
-    const hcc_list_t *list = &cfg->http_routes;
+    return derive_rules(&cfg->upstream_allow, &hcc__coap_rule_schemes, &cfg->allow_rules,
+                        &cfg->nallow_rules, reason, len);
+}
+
+static int derive_origin_allow(hcc_config_t *cfg, char *reason, size_t len)
+{
+    return derive_rules(&cfg->origin_allow, &hcc__http_rule_schemes, &cfg->origin_rules,
+                        &cfg->norigin_rules, reason, len);
+}
+
+/* Parses every route of |list| into a new array; a prefix under |reserved| (NULL: none) is
+ * refused, since requests under it never reach the routes. */
+static int derive_route_list(const hcc_list_t *list, const hcc__route_kind_t *kind,
+                             const char *reserved, const char *reserved_key,
+                             hcc_route_t **routes_out, size_t *count_out, char *reason, size_t len)
+{
     hcc_route_t *routes = NULL;
 
     if (list->count > 0 && (routes = calloc(list->count, sizeof(*routes))) == NULL)
         return hcc__fail(reason, len, "out of memory");
     for (size_t i = 0; i < list->count; i++) {
-        if (hcc_route_parse(list->items[i], &routes[i], reason, len) != 0) {
+        if (hcc__route_parse(list->items[i], kind, &routes[i], reason, len) != 0) {
             hcc_routes_free(routes, i);
             return -1;
         }
-        if (strncmp(routes[i].prefix, cfg->http_hc_path, strlen(cfg->http_hc_path)) == 0) {
+        if (reserved != NULL && strncmp(routes[i].prefix, reserved, strlen(reserved)) == 0) {
             hcc_routes_free(routes, i + 1);
-            return hcc__fail(reason, len, "route prefix must not be inside http.hc_path");
+            return hcc__fail(reason, len, "route prefix must not be inside %s", reserved_key);
         }
     }
-    hcc_routes_free(cfg->routes, cfg->nroutes);
-    cfg->routes = routes;
-    cfg->nroutes = list->count;
+    hcc_routes_free(*routes_out, *count_out);
+    *routes_out = routes;
+    *count_out = list->count;
     return 0;
+}
+
+static int derive_routes(hcc_config_t *cfg, char *reason, size_t len)
+{
+    return derive_route_list(&cfg->http_routes, &hcc__coap_base_routes, cfg->http_hc_path,
+                             hcc_keys[HCC_K_http_hc_path].name, &cfg->routes, &cfg->nroutes,
+                             reason, len);
+}
+
+static int derive_coap_routes(hcc_config_t *cfg, char *reason, size_t len)
+{
+    return derive_route_list(&cfg->coap_routes_list, &hcc__http_base_routes, NULL, NULL,
+                             &cfg->coap_routes, &cfg->ncoap_routes, reason, len);
 }
 
 /* Location headers are this followed by the HC path and a CoAP URI. */
@@ -154,6 +199,27 @@ static int check_block_size(hcc_config_t *cfg, char *reason, size_t len)
     return 0;
 }
 
+/* The CA bundle is read when the first HTTPS exchange starts; a path that cannot be read is
+ * better refused by --check-config than found by the first device that reports. */
+static int check_ca_file(hcc_config_t *cfg, char *reason, size_t len)
+{
+    const char *path = cfg->origin_ca_file;
+    struct stat st;
+    int fd;
+
+    if (path[0] == '\0')
+        return 0;
+    fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return hcc__fail(reason, len, "%s: cannot read: %s", path, strerror(errno));
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return hcc__fail(reason, len, "%s: not a file", path);
+    }
+    close(fd);
+    return 0;
+}
+
 static const struct {
     enum hcc_key_id key;
     int (*check)(hcc_config_t *cfg, char *reason, size_t len);
@@ -164,6 +230,10 @@ static const struct {
     {HCC_K_http_routes, derive_routes},
     {HCC_K_http_public_url, check_public_url},
     {HCC_K_upstream_block_size, check_block_size},
+    {HCC_K_coap_listen, derive_coap_listen},
+    {HCC_K_coap_routes_list, derive_coap_routes},
+    {HCC_K_origin_allow, derive_origin_allow},
+    {HCC_K_origin_ca_file, check_ca_file},
 };
 
 /* "where: key: reason", where being the place the key was last set. */

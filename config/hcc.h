@@ -22,9 +22,10 @@ typedef enum hcc_level { HCC_LOG_ERROR, HCC_LOG_WARN, HCC_LOG_INFO, HCC_LOG_DEBU
 /* One allowed destination, written scheme://host-or-CIDR[:port]: coap://127.0.0.0/8,
  * coap://[::1]:5683, a name such as coap://sensor.example, or a leading "*." on the name for its
  * subdomains; "*" as the scheme matches every scheme. A CIDR matches resolved addresses; a name
- * matches the target's host. */
+ * matches the target's host. upstream.allow takes the CoAP schemes, origin.allow http and https
+ * (https://api.example, http://10.0.0.0/8:8000). */
 typedef struct hcc_rule {
-    char scheme[12];      /* "coap", "coaps", "coap+tcp", "coaps+tcp" or "*" */
+    char scheme[12];      /* "coap", "coaps", "coap+tcp", "coaps+tcp", "http", "https" or "*" */
     bool is_cidr;
     int family;           /* AF_INET or AF_INET6 when is_cidr */
     uint8_t addr[16];     /* network byte order, host bits zero */
@@ -33,11 +34,11 @@ typedef struct hcc_rule {
     uint16_t port;        /* 0 matches every port */
 } hcc_rule_t;
 
-/* A named route (http.routes): requests under |prefix| go to |base| with the rest of the path
- * and the query appended, so that clients need not know device addresses. */
+/* A named route (http.routes, coap.routes): requests under |prefix| go to |base| with the rest
+ * of the path and the query appended, so that clients need not know the servers' addresses. */
 typedef struct hcc_route {
     char *prefix; /* "/sensors/" */
-    char *base;   /* "coap://[fd00::1]/s/" */
+    char *base;   /* "coap://[fd00::1]/s/"; for coap.routes "http://127.0.0.1:8000/api/" */
 } hcc_route_t;
 
 #define HCC_TYPE_STRING char *
@@ -97,6 +98,13 @@ typedef struct hcc_config {
     size_t nallow_rules;
     hcc_route_t *routes;
     size_t nroutes;
+    /* the reverse direction: CoAP clients to HTTP origins */
+    struct sockaddr_storage *coap_listen_addrs;
+    size_t ncoap_listen_addrs;
+    hcc_rule_t *origin_rules;
+    size_t norigin_rules;
+    hcc_route_t *coap_routes; /* prefix "/lwm2m/", base "http://127.0.0.1:8000/api/" */
+    size_t ncoap_routes;
     char *source; /* the file read, or NULL for the embedded defaults */
     /* private: where each key was last set (source, and its line there), for hcc_finish() */
     struct hcc_origin { hcc_from_t from; unsigned line; } origin[HCC_NKEYS];
@@ -120,15 +128,24 @@ int hcc_load_file(hcc_config_t *cfg, const char *path, char *err, size_t errlen)
  * 0, or -1 with the reason ("unknown key", "must be ...") and |cfg| unchanged. Derived fields
  * are stale until hcc_finish(). */
 int hcc_set(hcc_config_t *cfg, const char *key, const char *text, char *err, size_t errlen);
-/* Re-derives listen_addrs and allow_rules and checks the rules a key's type cannot say (an
- * address, a path, a power of two). 0, or -1 with "where: key: reason", where being the place
+/* Re-derives the fields after the keys (listen_addrs, allow_rules, routes, coap_listen_addrs,
+ * origin_rules, coap_routes) and checks the rules a key's type cannot say (an address, a path,
+ * a readable file, a power of two). 0, or -1 with "where: key: reason", where being the place
  * the key was last set ("file:line", "HCPROXY_X"; a flag gives "--flag: reason"). */
 int hcc_finish(hcc_config_t *cfg, char *err, size_t errlen);
 /* Frees what |cfg| owns and zeroes it, so a second call does nothing. */
 void hcc_free(hcc_config_t *cfg);
 
-/* Parses "scheme://host-or-CIDR[:port]". 0 or -1 with the reason in |err|. */
+/* Parses "scheme://host-or-CIDR[:port]" with a CoAP scheme (upstream.allow). 0 or -1 with the
+ * reason in |err|. */
 int hcc_rule_parse(const char *text, hcc_rule_t *rule, char *err, size_t errlen);
+
+/* Whether an HTTP origin may be reached (origin.allow); arguments as for hcc_allows(). */
+bool hcc_origin_allows(const hcc_config_t *cfg, const char *scheme, const char *host, int family,
+                       const void *addr, uint16_t port);
+/* The reverse route (coap.routes) whose prefix begins |path| ("/lwm2m/rd"; the longest, when
+ * several do), or NULL. */
+const hcc_route_t *hcc_coap_route_find(const hcc_config_t *cfg, const char *path);
 
 /* Whether the destination may be reached. |host| is the target's host (lower case, IPv6
  * without brackets); |addr| the resolved address in network byte order (4 or 16 bytes by
@@ -137,14 +154,15 @@ int hcc_rule_parse(const char *text, hcc_rule_t *rule, char *err, size_t errlen)
 bool hcc_allows(const hcc_config_t *cfg, const char *scheme, const char *host, int family,
                 const void *addr, uint16_t port);
 
-/* Writes the usage line, the flags that are not keys, then every key (flag, variable, help,
- * default, range) to |out|; the program is named by |argv0|'s last path component. */
-/* Parses "PREFIX=COAP-BASE-URI". 0, or -1 with the reason in |err|; |route| owns two strings. */
+/* Parses "PREFIX=COAP-BASE-URI" (http.routes). 0, or -1 with the reason in |err|; |route| owns
+ * two strings. */
 int hcc_route_parse(const char *text, hcc_route_t *route, char *err, size_t errlen);
 /* The route whose prefix begins |path| (the longest, when several do), or NULL. */
 const hcc_route_t *hcc_route_find(const hcc_config_t *cfg, const char *path);
 void hcc_routes_free(hcc_route_t *routes, size_t count);
 
+/* Writes the usage line, the flags that are not keys, then every key (flag, variable, help,
+ * default, range) to |out|; the program is named by |argv0|'s last path component. */
 void hcc_print_help(FILE *out, const char *argv0);
 /* Writes the effective configuration in the file's syntax. */
 void hcc_print(const hcc_config_t *cfg, FILE *out);

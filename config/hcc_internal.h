@@ -4,10 +4,35 @@
 
 #include <stddef.h>
 
+#include "hcc.h"
+
 #define HCC_COUNTOF(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Formats one error line into |err| and returns -1, so a check can end with `return fail(...)`. */
 __attribute__((format(printf, 3, 4))) int hcc__fail(char *err, size_t errlen, const char *fmt,
                                                     ...);
+
+/* The schemes one key's rules or routes may name, in lower case, and how an error lists them. */
+typedef struct hcc__schemes {
+    const char *const *names; /* "coap", "coaps", ... */
+    size_t count;
+    const char *list; /* "coap, coaps, coap+tcp, coaps+tcp or *" */
+} hcc__schemes_t;
+
+/* Rules (rules.c): upstream.allow takes the CoAP schemes, origin.allow the HTTP ones; "*" is in
+ * both. hcc_rule_parse() is hcc__rule_parse() with the CoAP ones. */
+extern const hcc__schemes_t hcc__coap_rule_schemes, hcc__http_rule_schemes;
+int hcc__rule_parse(const char *text, const hcc__schemes_t *schemes, hcc_rule_t *rule, char *err,
+                    size_t errlen);
+
+/* Routes (routes.c): http.routes lead to CoAP base URIs, coap.routes to HTTP base URLs. */
+typedef struct hcc__route_kind {
+    hcc__schemes_t schemes; /* of the base; list: "a coap, coaps, coap+tcp or coaps+tcp URI" */
+    const char *form;       /* "PATH-PREFIX=COAP-BASE-URI" */
+} hcc__route_kind_t;
+
+extern const hcc__route_kind_t hcc__coap_base_routes, hcc__http_base_routes;
+int hcc__route_parse(const char *text, const hcc__route_kind_t *kind, hcc_route_t *route,
+                     char *err, size_t errlen);
 
 #endif

@@ -1,7 +1,8 @@
-/* config/rules.c: the destinations hcproxy may reach ("scheme://host-or-CIDR[:port]", the
- * upstream.allow key) and the check of one destination against them. A proxy that reaches any
- * address it is given is an open relay into the networks behind it, so nothing is allowed that
- * no rule names: there is no "*" host, and "everything" must be written 0.0.0.0/0 and [::/0]. */
+/* config/rules.c: the destinations hcproxy may reach ("scheme://host-or-CIDR[:port]": the
+ * CoAP servers of upstream.allow, the HTTP origins of origin.allow) and the check of one
+ * destination against them. A proxy that reaches any address it is given is an open relay into
+ * the networks behind it, so nothing is allowed that no rule names: there is no "*" host, and
+ * "everything" must be written 0.0.0.0/0 and [::/0]. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <stdarg.h>
@@ -13,22 +14,32 @@
 #include "hcc_internal.h"
 
 
-static const char *const schemes[] = {"coap", "coaps", "coap+tcp", "coaps+tcp", "*"};
+/* Each key takes the schemes of its own direction: an http:// rule in upstream.allow, or a
+ * coap:// one in origin.allow, would never match, so it is a mistake to report. */
+static const char *const coap_schemes[] = {"coap", "coaps", "coap+tcp", "coaps+tcp", "*"};
+static const char *const http_schemes[] = {"http", "https", "*"};
+
+const hcc__schemes_t hcc__coap_rule_schemes = {
+    coap_schemes, HCC_COUNTOF(coap_schemes), "coap, coaps, coap+tcp, coaps+tcp or *"};
+const hcc__schemes_t hcc__http_rule_schemes = {
+    http_schemes, HCC_COUNTOF(http_schemes), "http, https or *"};
 
 /* The IPv4-mapped IPv6 prefix ::ffff:0:0/96 (RFC 4291 s2.5.5.2). */
 static const uint8_t v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
 
-static int parse_scheme(const char *text, size_t len, hcc_rule_t *rule, char *err, size_t errlen)
+static int parse_scheme(const char *text, size_t len, const hcc__schemes_t *schemes,
+                        hcc_rule_t *rule, char *err, size_t errlen)
 {
-    for (size_t i = 0; i < HCC_COUNTOF(schemes); i++) {
-        if (strlen(schemes[i]) == len && strncasecmp(text, schemes[i], len) == 0) {
-            memcpy(rule->scheme, schemes[i], len + 1);
+    for (size_t i = 0; i < schemes->count; i++) {
+        const char *name = schemes->names[i];
+
+        if (strlen(name) == len && strncasecmp(text, name, len) == 0) {
+            memcpy(rule->scheme, name, len + 1);
             return 0;
         }
     }
-    return hcc__fail(err, errlen, "unknown scheme \"%.*s\" (coap, coaps, coap+tcp, coaps+tcp or *)",
-                (int)len, text);
+    return hcc__fail(err, errlen, "unknown scheme \"%.*s\" (%s)", (int)len, text, schemes->list);
 }
 
 /* An IPv4-mapped IPv6 address is an IPv4 peer seen through a dual-stack socket: it becomes
@@ -201,16 +212,22 @@ static int parse_authority(const char *text, hcc_rule_t *rule, char *err, size_t
     return rc;
 }
 
-int hcc_rule_parse(const char *text, hcc_rule_t *rule, char *err, size_t errlen)
+int hcc__rule_parse(const char *text, const hcc__schemes_t *schemes, hcc_rule_t *rule, char *err,
+                    size_t errlen)
 {
     const char *sep = strstr(text, "://");
 
     memset(rule, 0, sizeof(*rule));
     if (sep == NULL)
         return hcc__fail(err, errlen, "%s: must be scheme://host-or-CIDR[:port]", text);
-    if (parse_scheme(text, (size_t)(sep - text), rule, err, errlen) != 0)
+    if (parse_scheme(text, (size_t)(sep - text), schemes, rule, err, errlen) != 0)
         return -1;
     return parse_authority(sep + 3, rule, err, errlen);
+}
+
+int hcc_rule_parse(const char *text, hcc_rule_t *rule, char *err, size_t errlen)
+{
+    return hcc__rule_parse(text, &hcc__coap_rule_schemes, rule, err, errlen);
 }
 
 /* ---- matching ---- */
@@ -261,15 +278,28 @@ static bool rule_matches(const hcc_rule_t *r, const char *scheme, const char *ho
     return host != NULL && name_matches(r->host, host);
 }
 
-bool hcc_allows(const hcc_config_t *cfg, const char *scheme, const char *host, int family,
-                const void *addr, uint16_t port)
+/* Whether one of |rules| matches the destination; hcc_allows() spells out the arguments. */
+static bool rules_allow(const hcc_rule_t *rules, size_t count, const char *scheme,
+                        const char *host, int family, const void *addr, uint16_t port)
 {
     uint8_t ip[16];
     int fam = AF_UNSPEC;
     bool has_ip = dest_addr(host, family, addr, &fam, ip);
 
-    for (size_t i = 0; i < cfg->nallow_rules; i++)
-        if (rule_matches(&cfg->allow_rules[i], scheme, host, has_ip, fam, ip, port))
+    for (size_t i = 0; i < count; i++)
+        if (rule_matches(&rules[i], scheme, host, has_ip, fam, ip, port))
             return true;
     return false;
+}
+
+bool hcc_allows(const hcc_config_t *cfg, const char *scheme, const char *host, int family,
+                const void *addr, uint16_t port)
+{
+    return rules_allow(cfg->allow_rules, cfg->nallow_rules, scheme, host, family, addr, port);
+}
+
+bool hcc_origin_allows(const hcc_config_t *cfg, const char *scheme, const char *host, int family,
+                       const void *addr, uint16_t port)
+{
+    return rules_allow(cfg->origin_rules, cfg->norigin_rules, scheme, host, family, addr, port);
 }

@@ -311,6 +311,9 @@ void hcc_free(hcc_config_t *cfg)
     free(cfg->listen_addrs);
     free(cfg->allow_rules);
     hcc_routes_free(cfg->routes, cfg->nroutes);
+    free(cfg->coap_listen_addrs);
+    free(cfg->origin_rules);
+    hcc_routes_free(cfg->coap_routes, cfg->ncoap_routes);
     free(cfg->source);
     memset(cfg, 0, sizeof(*cfg));
 }
@@ -461,9 +464,10 @@ void hcc_print_help(FILE *out, const char *argv0)
     fprintf(out,
             "Usage: %s [--config FILE] [--check-config] [--help] [--version] [--KEY VALUE]...\n"
             "\n"
-            "An HTTP to CoAP proxy (RFC 8075). Each key is set by the defaults, then the file,\n"
-            "then its HCPROXY_* environment variable, then its flag; each overrides the one\n"
-            "before. --KEY=VALUE works too; a LIST is comma-separated.\n"
+            "A proxy from HTTP clients to CoAP servers (RFC 8075), and from CoAP clients to HTTP\n"
+            "origins (RFC 7252 s10.1). Each key is set by the defaults, then the file, then its\n"
+            "HCPROXY_* environment variable, then its flag; each overrides the one before.\n"
+            "--KEY=VALUE works too; a LIST is comma-separated.\n"
             "\n"
             "  --config FILE                        read FILE (libconfig syntax); HCPROXY_CONFIG\n"
             "  --check-config                       check the configuration, print it, exit\n"

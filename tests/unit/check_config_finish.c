@@ -1,4 +1,5 @@
-/* hcc_finish() (config/finish.c): listen addresses, allow rules, hc_path, block_size. The
+/* hcc_finish() (config/finish.c): listen addresses (HTTP and CoAP), allow rules, hc_path,
+ * block_size, ca_file. The
  * errors naming a file, a variable or a flag are checked through hcc_configure() in
  * check_config_load.c; here keys come from hcc_set(), so an error is "key: reason". */
 #include <arpa/inet.h>
@@ -11,17 +12,26 @@
 
 #define COUNTOF(a) (sizeof(a) / sizeof((a)[0]))
 
+/* http.listen and coap.listen read addresses alike; |key| names the one a row sets. */
 static const struct {
+    const char *key;
     const char *text;
     int family;
     const char *addr;
     uint16_t port;
 } good_listen[] = {
-    {"127.0.0.1:8080", AF_INET, "127.0.0.1", 8080},
-    {"0.0.0.0:1", AF_INET, "0.0.0.0", 1},
-    {"[::1]:65535", AF_INET6, "::1", 65535},
-    {"[::]:80", AF_INET6, "::", 80},
-    {"[::ffff:1.2.3.4]:80", AF_INET6, "::ffff:1.2.3.4", 80},
+    {"http.listen", "127.0.0.1:8080", AF_INET, "127.0.0.1", 8080},
+    {"http.listen", "0.0.0.0:1", AF_INET, "0.0.0.0", 1},
+    {"http.listen", "[::1]:65535", AF_INET6, "::1", 65535},
+    {"http.listen", "[::]:80", AF_INET6, "::", 80},
+    {"http.listen", "[::ffff:1.2.3.4]:80", AF_INET6, "::ffff:1.2.3.4", 80},
+    {"http.listen", "127.0.0.1:0", AF_INET, "127.0.0.1", 0},
+    {"coap.listen", "127.0.0.1:5683", AF_INET, "127.0.0.1", 5683},
+    {"coap.listen", "127.0.0.1:0", AF_INET, "127.0.0.1", 0}, /* an ephemeral port */
+    {"coap.listen", "[::]:0", AF_INET6, "::", 0},
+    {"coap.listen", "0.0.0.0:5684", AF_INET, "0.0.0.0", 5684},
+    {"coap.listen", "[fe80::1]:65535", AF_INET6, "fe80::1", 65535},
+    {"coap.listen", " [::1]:5683 ", AF_INET6, "::1", 5683},
 };
 
 START_TEST(listen_good)
@@ -30,12 +40,14 @@ START_TEST(listen_good)
     uint8_t want[16];
     char err[256] = "";
     const struct sockaddr_storage *ss;
+    bool coap = strcmp(good_listen[_i].key, "coap.listen") == 0;
 
     ck_assert_int_eq(hcc_defaults(&cfg, err, sizeof(err)), 0);
-    ck_assert_int_eq(hcc_set(&cfg, "http.listen", good_listen[_i].text, err, sizeof(err)), 0);
+    ck_assert_int_eq(hcc_set(&cfg, good_listen[_i].key, good_listen[_i].text, err, sizeof(err)),
+                     0);
     ck_assert_msg(hcc_finish(&cfg, err, sizeof(err)) == 0, "%s", err);
-    ck_assert_uint_eq(cfg.nlisten_addrs, 1);
-    ss = &cfg.listen_addrs[0];
+    ck_assert_uint_eq(coap ? cfg.ncoap_listen_addrs : cfg.nlisten_addrs, 1);
+    ss = coap ? &cfg.coap_listen_addrs[0] : &cfg.listen_addrs[0];
     ck_assert_int_eq(ss->ss_family, good_listen[_i].family);
     ck_assert_int_eq(inet_pton(good_listen[_i].family, good_listen[_i].addr, want), 1);
     if (ss->ss_family == AF_INET) {
@@ -78,6 +90,28 @@ static const struct {
     {"upstream.allow", "coap://10.0.0.1/8", "upstream.allow: host bits set in 10.0.0.1/8"},
     {"upstream.allow", "coap://a.example, ftp://b", "upstream.allow: unknown scheme \"ftp\" "
                                                      "(coap, coaps, coap+tcp, coaps+tcp or *)"},
+    {"upstream.allow", "http://127.0.0.1", "upstream.allow: unknown scheme \"http\" "
+                                           "(coap, coaps, coap+tcp, coaps+tcp or *)"},
+    /* coap.listen: the addresses of http.listen, and none is allowed */
+    {"coap.listen", "localhost:5683", "coap.listen: localhost:5683" NOT_ADDR},
+    {"coap.listen", "127.0.0.1", "coap.listen: 127.0.0.1" NOT_ADDR},
+    {"coap.listen", "[::1]", "coap.listen: [::1]" NOT_ADDR},
+    {"coap.listen", "::1:5683", "coap.listen: ::1:5683" NOT_ADDR},
+    {"coap.listen", "[fe80::1%eth0]:5683", "coap.listen: [fe80::1%eth0]:5683" NOT_ADDR},
+    {"coap.listen", "coap://127.0.0.1:5683", "coap.listen: coap://127.0.0.1:5683" NOT_ADDR},
+    {"coap.listen", "127.0.0.1:65536", "coap.listen: 127.0.0.1:65536: the port must be 0 to 65535"},
+    {"coap.listen", "127.0.0.1:-1", "coap.listen: 127.0.0.1:-1: the port must be 0 to 65535"},
+    {"coap.listen", "127.0.0.1:", "coap.listen: 127.0.0.1:: the port must be 0 to 65535"},
+    {"coap.listen", "[::1]:5683x", "coap.listen: [::1]:5683x: the port must be 0 to 65535"},
+    {"coap.listen", "127.0.0.1:5683, x", "coap.listen: x" NOT_ADDR},
+    /* origin.allow and coap.routes: more in check_config_rules.c and check_config_routes.c */
+    {"origin.allow", "coap://127.0.0.1", "origin.allow: unknown scheme \"coap\" "
+                                         "(http, https or *)"},
+    {"coap.routes", "/a/=coap://h/", "coap.routes: route base must be an http or https URL"},
+    /* origin.ca_file must be a file hcproxy can read */
+    {"origin.ca_file", "/nonexistent/ca.pem",
+     "origin.ca_file: /nonexistent/ca.pem: cannot read: No such file or directory"},
+    {"origin.ca_file", "/", "origin.ca_file: /: not a file"},
 };
 
 START_TEST(finish_bad)
@@ -100,6 +134,11 @@ static const struct {
     {"http.hc_path", "/"},          {"http.hc_path", "/a/b/"},
     {"upstream.block_size", "16"},  {"upstream.block_size", "512"},
     {"upstream.allow", ""},         {"http.listen", "127.0.0.1:1, [::1]:2, 0.0.0.0:3"},
+    {"coap.listen", ""},            {"coap.listen", "127.0.0.1:0, [::1]:0, 0.0.0.0:5683"},
+    {"origin.allow", ""},           {"origin.allow", "https://a.example, http://10.0.0.0/8:80"},
+    {"coap.routes", ""},            {"coap.routes", "/a/=http://h/, /b/=https://h/b/"},
+    {"origin.ca_file", ""},         {"origin.ca_file", EXAMPLE_CONF}, /* any readable file */
+    {"http.listen", "127.0.0.1:5683"}, /* TCP and UDP: the same port is no clash */
 };
 
 START_TEST(finish_good)
@@ -113,6 +152,49 @@ START_TEST(finish_good)
     ck_assert_msg(hcc_finish(&cfg, err, sizeof(err)) == 0, "%s", err);
     ck_assert_uint_eq(cfg.nallow_rules, cfg.upstream_allow.count);
     ck_assert_uint_eq(cfg.nlisten_addrs, cfg.http_listen.count);
+    ck_assert_uint_eq(cfg.ncoap_listen_addrs, cfg.coap_listen.count);
+    ck_assert_uint_eq(cfg.norigin_rules, cfg.origin_allow.count);
+    ck_assert_uint_eq(cfg.ncoap_routes, cfg.coap_routes_list.count);
+    hcc_free(&cfg);
+}
+END_TEST
+
+/* An empty coap.listen turns the reverse direction off: no address, and no array. */
+START_TEST(coap_listen_off)
+{
+    hcc_config_t cfg;
+    char err[256] = "";
+
+    ck_assert_int_eq(hcc_defaults(&cfg, err, sizeof(err)), 0);
+    ck_assert_uint_eq(cfg.ncoap_listen_addrs, 1);
+    ck_assert_int_eq(hcc_set(&cfg, "coap.listen", "", err, sizeof(err)), 0);
+    ck_assert_msg(hcc_finish(&cfg, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_uint_eq(cfg.ncoap_listen_addrs, 0);
+    ck_assert_ptr_null(cfg.coap_listen_addrs);
+    ck_assert_uint_eq(cfg.nlisten_addrs, 1); /* HTTP still listens */
+    hcc_free(&cfg);
+}
+END_TEST
+
+/* A refused value leaves the derived fields as the last good hcc_finish() made them, and
+ * hcc_finish() may run again once it is put right. */
+START_TEST(finish_again)
+{
+    hcc_config_t cfg;
+    char err[256] = "";
+
+    ck_assert_int_eq(hcc_defaults(&cfg, err, sizeof(err)), 0);
+    ck_assert_int_eq(hcc_set(&cfg, "coap.listen", "127.0.0.1:1, 127.0.0.1:2", err, sizeof(err)),
+                     0);
+    ck_assert_msg(hcc_finish(&cfg, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_uint_eq(cfg.ncoap_listen_addrs, 2);
+    ck_assert_int_eq(hcc_set(&cfg, "coap.listen", "127.0.0.1:3, x", err, sizeof(err)), 0);
+    ck_assert_int_eq(hcc_finish(&cfg, err, sizeof(err)), -1);
+    ck_assert_uint_eq(cfg.ncoap_listen_addrs, 2);
+    ck_assert_int_eq(hcc_set(&cfg, "coap.listen", "[::1]:0", err, sizeof(err)), 0);
+    ck_assert_msg(hcc_finish(&cfg, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_uint_eq(cfg.ncoap_listen_addrs, 1);
+    ck_assert_int_eq(cfg.coap_listen_addrs[0].ss_family, AF_INET6);
     hcc_free(&cfg);
 }
 END_TEST
@@ -125,6 +207,8 @@ static Suite *finish_suite(void)
     tcase_add_loop_test(tc, listen_good, 0, COUNTOF(good_listen));
     tcase_add_loop_test(tc, finish_bad, 0, COUNTOF(bad_finish));
     tcase_add_loop_test(tc, finish_good, 0, COUNTOF(good_finish));
+    tcase_add_test(tc, coap_listen_off);
+    tcase_add_test(tc, finish_again);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,5 +1,6 @@
 /* hcc_load_file() and hcc_configure() (config/load.c). */
 #include <check.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,37 @@ START_TEST(example_loads)
 }
 END_TEST
 
+/* The example's printed configuration has the reverse direction's groups, whole and in the
+ * file's syntax, as --check-config --config hcproxy.conf.example shows them. */
+static const char *const example_lines[] = {
+    "\ncoap: {\n    listen = [ \"127.0.0.1:5683\" ];\n    routes = [ ];\n"
+    "    max_body_bytes = 4194304;\n};\n",
+    "\norigin: {\n    allow = [ \"http://127.0.0.0/8\", \"http://[::1]\", "
+    "\"http://localhost\" ];\n",
+    "    timeout_ms = 30000;\n    connect_timeout_ms = 5000;\n    verify_tls = true;\n",
+    "    ca_file = \"\";\n    redirects = 0;\n    max_response_bytes = 16777216;\n"
+    "    max_connections = 64;\n};\n",
+};
+
+START_TEST(example_prints_reverse_keys)
+{
+    hcc_config_t cfg;
+    char err[256] = "", *text;
+
+    ck_assert_int_eq(hcc_defaults(&cfg, err, sizeof(err)), 0);
+    ck_assert_msg(hcc_load_file(&cfg, EXAMPLE_CONF, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_msg(hcc_finish(&cfg, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_uint_eq(cfg.ncoap_listen_addrs, 1);
+    ck_assert_uint_eq(cfg.norigin_rules, 3);
+    ck_assert_uint_eq(cfg.ncoap_routes, 0);
+    text = print_keys(&cfg);
+    ck_assert_msg(strstr(text, example_lines[_i]) != NULL, "no \"%s\" in\n%s", example_lines[_i],
+                  text);
+    free(text);
+    hcc_free(&cfg);
+}
+END_TEST
+
 /* ---- good files ---- */
 
 /* The forms a file may use: LIST as a string, an array or a list; FLOAT as an integer; the
@@ -103,6 +135,22 @@ static const struct {
      "    level = \"warn\";\n"},
     {"", "    max_connections = 1024;\n"},
     {"http: { };", "    max_connections = 1024;\n"},
+    /* the reverse direction's groups */
+    {"coap: { listen = [ ]; };", "\ncoap: {\n    listen = [ ];\n"},
+    {"coap: { listen = \"127.0.0.1:0\"; };", "\ncoap: {\n    listen = [ \"127.0.0.1:0\" ];\n"},
+    {"coap: { routes = ( \"/lwm2m/=http://127.0.0.1:8000/api/\" ); };",
+     "    routes = [ \"/lwm2m/=http://127.0.0.1:8000/api/\" ];\n"},
+    {"coap: { max_body_bytes = 0; };", "    max_body_bytes = 0;\n};\norigin: {\n"},
+    {"origin: { allow = [ \"https://api.example\", \"*://[fd00::/8]\" ]; };",
+     "    allow = [ \"https://api.example\", \"*://[fd00::/8]\" ];\n"},
+    {"origin: { verify_tls = false; };", "    verify_tls = false;\n"},
+    {"origin: { verify_tls = TRUE; };", "    verify_tls = true;\n"},
+    {"origin: { ca_file = \"/etc/ssl/certs/ca-certificates.crt\"; };",
+     "    ca_file = \"/etc/ssl/certs/ca-certificates.crt\";\n"},
+    {"origin: { redirects = 10; timeout_ms = 1; connect_timeout_ms = 600000; };",
+     "    timeout_ms = 1;\n    connect_timeout_ms = 600000;\n"},
+    {"origin: { max_response_bytes = 1073741824L; max_connections = 10000; };",
+     "    max_response_bytes = 1073741824;\n    max_connections = 10000;\n"},
 };
 
 START_TEST(file_good)
@@ -173,6 +221,31 @@ static const struct {
      "@:2: upstream.ack_random_factor: must be a number from 1 to 4"},
     {"log: {\n  level = \"loud\";\n};\n", "@:2: log.level: must be error, warn, info or debug"},
     {"log: {\n  level = 3;\n};\n", "@:2: log.level: must be error, warn, info or debug"},
+    /* the reverse direction's keys: a switch is a libconfig boolean, not a word or a number */
+    {"origin: {\n  verify_tls = \"yes\";\n};\n", "@:2: origin.verify_tls: must be true or false"},
+    {"origin: {\n  verify_tls = 1;\n};\n", "@:2: origin.verify_tls: must be true or false"},
+    {"origin: {\n  verify_tls = [ true ];\n};\n", "@:2: origin.verify_tls: must be true or false"},
+    {"origin: {\n  ca_file = [ \"/a.pem\" ];\n};\n", "@:2: origin.ca_file: must be a string"},
+    {"origin: {\n  ca_file = 0;\n};\n", "@:2: origin.ca_file: must be a string"},
+    {"origin: {\n  redirects = 11;\n};\n",
+     "@:2: origin.redirects: must be an integer from 0 to 10"},
+    {"origin: {\n\n  timeout_ms = 0;\n};\n",
+     "@:3: origin.timeout_ms: must be an integer from 1 to 3600000"},
+    {"origin: {\n  connect_timeout_ms = 600001;\n};\n",
+     "@:2: origin.connect_timeout_ms: must be an integer from 1 to 600000"},
+    {"origin: {\n  max_response_bytes = 2147483648L;\n};\n",
+     "@:2: origin.max_response_bytes: must be an integer from 0 to 1073741824"},
+    {"origin: {\n  max_connections = 0;\n};\n",
+     "@:2: origin.max_connections: must be an integer from 1 to 10000"},
+    {"origin: {\n  allow = [ \"http://h\", 1 ];\n};\n",
+     "@:2: syntax error: mismatched element type in array"},
+    {"origin: {\n  allow = 80;\n};\n", "@:2: origin.allow: must be a string or a list of strings"},
+    {"origin: {\n  verify = true;\n};\n", "@:2: origin.verify: unknown key"},
+    {"coap: {\n  max_body_bytes = -1;\n};\n",
+     "@:2: coap.max_body_bytes: must be an integer from 0 to 1073741824"},
+    {"coap: {\n  listen = 5683;\n};\n", "@:2: coap.listen: must be a string or a list of strings"},
+    {"coap: {\n  route = [ ];\n};\n", "@:2: coap.route: unknown key"},
+    {"coap = [ \"127.0.0.1:5683\" ];\n", "@:1: coap: must be a group: coap: { ... };"},
 };
 
 START_TEST(file_bad)
@@ -319,6 +392,56 @@ static const struct {
      "--upstream-block-size: must be a power of two from 16 to 1024"},
     {NULL, {"--upstream-allow=coap://10.0.0.1/8"}, {NULL}, -1, HCC_RUN, 0,
      "--upstream-allow: host bits set in 10.0.0.1/8"},
+    /* the reverse direction's keys from each source, and hcc_finish() blaming the right one */
+    {"coap: {\n  listen = [ ];\n};\norigin: {\n  verify_tls = false;\n};\n",
+     {"--config", "@", "--origin-redirects", "3"},
+     {"HCPROXY_COAP_MAX_BODY_BYTES=1024", "HCPROXY_ORIGIN_ALLOW=https://api.example"},
+     0, HCC_RUN, 1024, NULL},
+    {NULL, {"--coap-listen", "[::1]:0", "--origin-verify-tls=off"}, {NULL}, 0, HCC_RUN, 1024,
+     NULL},
+    {"# reverse routes\ncoap: {\n  routes = [\n    \"/a/=coap://h/\"\n  ];\n};\n",
+     {"--config", "@"},
+     {NULL},
+     -1, HCC_RUN, 0,
+     "@:3: coap.routes: route base must be an http or https URL"},
+    {"origin: {\n  allow = \"coap://h\";\n};\n",
+     {"--config", "@"},
+     {NULL},
+     -1, HCC_RUN, 0,
+     "@:2: origin.allow: unknown scheme \"coap\" (http, https or *)"},
+    {"coap: {\n  listen = \"localhost:5683\";\n};\n",
+     {"--config", "@"},
+     {NULL},
+     -1, HCC_RUN, 0,
+     "@:2: coap.listen: localhost:5683: must be IPv4:port or [IPv6]:port"},
+    {"origin: {\n  ca_file = \"/nonexistent/ca.pem\";\n};\n",
+     {NULL},
+     {"HCPROXY_CONFIG=@"},
+     -1, HCC_RUN, 0,
+     "@:2: origin.ca_file: /nonexistent/ca.pem: cannot read: No such file or directory"},
+    /* a flag puts right what the file got wrong */
+    {"origin: {\n  ca_file = \"/nonexistent/ca.pem\";\n};\n",
+     {"--config", "@", "--origin-ca-file="},
+     {NULL},
+     0, HCC_RUN, 1024, NULL},
+    {NULL, {NULL}, {"HCPROXY_ORIGIN_ALLOW=ftp://h"}, -1, HCC_RUN, 0,
+     "HCPROXY_ORIGIN_ALLOW: origin.allow: unknown scheme \"ftp\" (http, https or *)"},
+    {NULL, {NULL}, {"HCPROXY_ORIGIN_VERIFY_TLS=maybe"}, -1, HCC_RUN, 0,
+     "HCPROXY_ORIGIN_VERIFY_TLS: origin.verify_tls: must be true or false"},
+    {NULL, {NULL}, {"HCPROXY_COAP_LISTEN=127.0.0.1:99999"}, -1, HCC_RUN, 0,
+     "HCPROXY_COAP_LISTEN: coap.listen: 127.0.0.1:99999: the port must be 0 to 65535"},
+    {NULL, {NULL}, {"HCPROXY_ORIGIN_TLS=1"}, -1, HCC_RUN, 0,
+     "HCPROXY_ORIGIN_TLS: unknown variable (see --help)"},
+    {NULL, {"--coap-listen=localhost:5683"}, {NULL}, -1, HCC_RUN, 0,
+     "--coap-listen: localhost:5683: must be IPv4:port or [IPv6]:port"},
+    {NULL, {"--coap-routes", "/lwm2m/=http://h/api"}, {NULL}, -1, HCC_RUN, 0,
+     "--coap-routes: route base must end with '/'"},
+    {NULL, {"--origin-ca-file", "/"}, {NULL}, -1, HCC_RUN, 0, "--origin-ca-file: /: not a file"},
+    {NULL, {"--origin-redirects=-1"}, {NULL}, -1, HCC_RUN, 0,
+     "--origin-redirects: must be an integer from 0 to 10"},
+    {NULL, {"--origin-max-connections", "10001"}, {NULL}, -1, HCC_RUN, 0,
+     "--origin-max-connections: must be an integer from 1 to 10000"},
+    {NULL, {"--origin-verify-tls"}, {NULL}, -1, HCC_RUN, 0, "--origin-verify-tls: needs a value"},
 };
 
 START_TEST(configure_row)
@@ -380,12 +503,53 @@ START_TEST(configure_origin)
 }
 END_TEST
 
+/* The reverse direction's keys from the file, the environment and the flags, each where the
+ * proxy reads it, the derived fields included. */
+START_TEST(configure_reverse)
+{
+    hcc_config_t cfg;
+    hcc_action_t action;
+    char path[64], err[256] = "", cfgarg[80], prog[] = "hcproxy", f1[] = "--origin-redirects=3";
+    char f2[] = "--coap-routes", v2[] = "/lwm2m/=http://127.0.0.1:8000/api/";
+    char e1[] = "HCPROXY_COAP_MAX_BODY_BYTES=1024";
+    char e2[] = "HCPROXY_ORIGIN_ALLOW=https://api.example";
+    char *argv[] = {prog, cfgarg, f1, f2, v2, NULL}, *envp[] = {e1, e2, NULL};
+
+    write_temp(path, "coap: {\n  listen = [ \"[::1]:0\", \"127.0.0.1:0\" ];\n};\n"
+                     "origin: {\n  verify_tls = false;\n  timeout_ms = 1000;\n};\n");
+    snprintf(cfgarg, sizeof(cfgarg), "--config=%s", path);
+    ck_assert_msg(hcc_configure(&cfg, 5, argv, envp, &action, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_uint_eq(cfg.ncoap_listen_addrs, 2);
+    ck_assert_int_eq(cfg.coap_listen_addrs[0].ss_family, AF_INET6);
+    ck_assert_int_eq(cfg.coap_listen_addrs[1].ss_family, AF_INET);
+    ck_assert_int_eq(cfg.origin[HCC_K_coap_listen].from, HCC_FROM_FILE);
+    ck_assert_uint_eq(cfg.origin[HCC_K_coap_listen].line, 2);
+    ck_assert(!cfg.origin_verify_tls);
+    ck_assert_uint_eq(cfg.origin[HCC_K_origin_verify_tls].line, 5);
+    ck_assert_int_eq(cfg.origin_timeout_ms, 1000);
+    ck_assert_int_eq(cfg.coap_max_body_bytes, 1024);
+    ck_assert_int_eq(cfg.origin[HCC_K_coap_max_body_bytes].from, HCC_FROM_ENV);
+    ck_assert_uint_eq(cfg.norigin_rules, 1);
+    ck_assert_str_eq(cfg.origin_rules[0].scheme, "https");
+    ck_assert_str_eq(cfg.origin_rules[0].host, "api.example");
+    ck_assert_int_eq(cfg.origin_redirects, 3);
+    ck_assert_int_eq(cfg.origin[HCC_K_origin_redirects].from, HCC_FROM_FLAG);
+    ck_assert_uint_eq(cfg.ncoap_routes, 1);
+    ck_assert_str_eq(cfg.coap_routes[0].base, "http://127.0.0.1:8000/api/");
+    ck_assert_int_eq(cfg.origin[HCC_K_coap_routes_list].from, HCC_FROM_FLAG);
+    ck_assert_int_eq(cfg.origin[HCC_K_origin_max_connections].from, HCC_FROM_DEFAULT);
+    hcc_free(&cfg);
+    unlink(path);
+}
+END_TEST
+
 static Suite *load_suite(void)
 {
     Suite *s = suite_create("config_load");
     TCase *tc = tcase_create("file");
 
     tcase_add_test(tc, example_loads);
+    tcase_add_loop_test(tc, example_prints_reverse_keys, 0, COUNTOF(example_lines));
     tcase_add_loop_test(tc, file_good, 0, COUNTOF(good_files));
     tcase_add_loop_test(tc, file_bad, 0, COUNTOF(bad_files));
     tcase_add_test(tc, file_missing);
@@ -393,6 +557,7 @@ static Suite *load_suite(void)
     tc = tcase_create("configure");
     tcase_add_loop_test(tc, configure_row, 0, COUNTOF(configure_rows));
     tcase_add_test(tc, configure_origin);
+    tcase_add_test(tc, configure_reverse);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,4 +1,5 @@
-/* hcc_rule_parse() and hcc_allows() (config/rules.c). */
+/* hcc_rule_parse(), hcc_allows() and hcc_origin_allows() (config/rules.c): upstream.allow takes
+ * rules with the CoAP schemes, origin.allow with the HTTP ones, through the same parser. */
 #include <arpa/inet.h>
 #include <check.h>
 #include <stdlib.h>
@@ -9,7 +10,7 @@
 #define COUNTOF(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Good rules and what they must parse to; the address is written as text, as a reader would. */
-static const struct {
+typedef struct good_rule {
     const char *text;
     const char *scheme;
     bool is_cidr;
@@ -18,7 +19,9 @@ static const struct {
     unsigned prefix_len;
     const char *host;
     uint16_t port;
-} good_rules[] = {
+} good_rule_t;
+
+static const good_rule_t good_rules[] = {
     {"coap://127.0.0.0/8", "coap", true, AF_INET, "127.0.0.0", 8, "", 0},
     {"coap://127.0.0.1", "coap", true, AF_INET, "127.0.0.1", 32, "", 0},
     {"coap://10.1.2.3/32:65535", "coap", true, AF_INET, "10.1.2.3", 32, "", 65535},
@@ -48,6 +51,7 @@ static const struct {
     {"127.0.0.1", "127.0.0.1: must be scheme://host-or-CIDR[:port]"},
     {"coap:/127.0.0.1", "coap:/127.0.0.1: must be scheme://host-or-CIDR[:port]"},
     {"http://127.0.0.1", "unknown scheme \"http\" (coap, coaps, coap+tcp, coaps+tcp or *)"},
+    {"https://127.0.0.1", "unknown scheme \"https\" (coap, coaps, coap+tcp, coaps+tcp or *)"},
     {"://127.0.0.1", "unknown scheme \"\" (coap, coaps, coap+tcp, coaps+tcp or *)"},
     {"coap://10.0.0.1/8", "host bits set in 10.0.0.1/8"},
     {"coap://192.168.1.0/23", "host bits set in 192.168.1.0/23"},
@@ -89,24 +93,98 @@ static const struct {
     {"coap://x:1:2", "an IPv6 address needs brackets: [x:1:2]"},
 };
 
+/* The HTTP schemes in origin.allow: the same hosts, CIDRs and ports as upstream.allow. */
+static const good_rule_t good_origin_rules[] = {
+    {"http://127.0.0.0/8", "http", true, AF_INET, "127.0.0.0", 8, "", 0},
+    {"https://10.1.2.3/32:8443", "https", true, AF_INET, "10.1.2.3", 32, "", 8443},
+    {"http://[::1]", "http", true, AF_INET6, "::1", 128, "", 0},
+    {"HTTPS://[fd00::]/8:443", "https", true, AF_INET6, "fd00::", 8, "", 443},
+    {"http://[::ffff:10.0.0.0/104]", "http", true, AF_INET, "10.0.0.0", 8, "", 0},
+    {"http://localhost:8000", "http", false, 0, NULL, 0, "localhost", 8000},
+    {"https://*.Example.NET:*", "https", false, 0, NULL, 0, "*.example.net", 0},
+    {"*://api.example", "*", false, 0, NULL, 0, "api.example", 0},
+};
+
+static void check_rule(const hcc_rule_t *rule, const good_rule_t *want)
+{
+    uint8_t addr[16] = {0};
+
+    ck_assert_str_eq(rule->scheme, want->scheme);
+    ck_assert_int_eq(rule->is_cidr, want->is_cidr);
+    ck_assert_uint_eq(rule->port, want->port);
+    ck_assert_str_eq(rule->host, want->host);
+    if (!want->is_cidr)
+        return;
+    ck_assert_int_eq(rule->family, want->family);
+    ck_assert_int_eq(inet_pton(want->family, want->addr, addr), 1);
+    ck_assert_mem_eq(rule->addr, addr, sizeof(addr));
+    ck_assert_uint_eq(rule->prefix_len, want->prefix_len);
+}
+
 START_TEST(parse_good)
 {
     hcc_rule_t rule;
-    uint8_t addr[16] = {0};
     char err[256] = "";
 
     ck_assert_int_eq(hcc_rule_parse(good_rules[_i].text, &rule, err, sizeof(err)), 0);
     ck_assert_str_eq(err, "");
-    ck_assert_str_eq(rule.scheme, good_rules[_i].scheme);
-    ck_assert_int_eq(rule.is_cidr, good_rules[_i].is_cidr);
-    ck_assert_uint_eq(rule.port, good_rules[_i].port);
-    ck_assert_str_eq(rule.host, good_rules[_i].host);
-    if (!good_rules[_i].is_cidr)
-        return;
-    ck_assert_int_eq(rule.family, good_rules[_i].family);
-    ck_assert_int_eq(inet_pton(good_rules[_i].family, good_rules[_i].addr, addr), 1);
-    ck_assert_mem_eq(rule.addr, addr, sizeof(addr));
-    ck_assert_uint_eq(rule.prefix_len, good_rules[_i].prefix_len);
+    check_rule(&rule, &good_rules[_i]);
+}
+END_TEST
+
+START_TEST(parse_good_origin)
+{
+    hcc_config_t cfg;
+    char err[256] = "";
+
+    ck_assert_int_eq(hcc_defaults(&cfg, err, sizeof(err)), 0);
+    ck_assert_int_eq(hcc_set(&cfg, "origin.allow", good_origin_rules[_i].text, err, sizeof(err)),
+                     0);
+    ck_assert_msg(hcc_finish(&cfg, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_uint_eq(cfg.norigin_rules, 1);
+    check_rule(&cfg.origin_rules[0], &good_origin_rules[_i]);
+    hcc_free(&cfg);
+}
+END_TEST
+
+/* origin.allow's errors, as hcc_finish() reports them: the CoAP schemes are refused there, as
+ * the HTTP ones are in upstream.allow, and the rest is the parser's. */
+#define HTTP_SCHEMES "(http, https or *)"
+static const struct {
+    const char *text;
+    const char *err;
+} bad_origin_rules[] = {
+    {"coap://127.0.0.1", "origin.allow: unknown scheme \"coap\" " HTTP_SCHEMES},
+    {"coaps+tcp://h", "origin.allow: unknown scheme \"coaps+tcp\" " HTTP_SCHEMES},
+    {"ftp://h", "origin.allow: unknown scheme \"ftp\" " HTTP_SCHEMES},
+    {"http+unix://h", "origin.allow: unknown scheme \"http+unix\" " HTTP_SCHEMES},
+    {"ws://h", "origin.allow: unknown scheme \"ws\" " HTTP_SCHEMES},
+    {"://h", "origin.allow: unknown scheme \"\" " HTTP_SCHEMES},
+    {"localhost", "origin.allow: localhost: must be scheme://host-or-CIDR[:port]"},
+    {"http:/h", "origin.allow: http:/h: must be scheme://host-or-CIDR[:port]"},
+    {"http://10.0.0.1/8", "origin.allow: host bits set in 10.0.0.1/8"},
+    {"https://[::1", "origin.allow: missing ] after [::1"},
+    {"http://", "origin.allow: empty host"},
+    {"http://a_b.example", "origin.allow: bad host name a_b.example"},
+    {"http://api.example/v1/", "origin.allow: unexpected /v1/ after the host"},
+    {"http://h:0", "origin.allow: bad port \"0\": must be * or 1 to 65535"},
+    {"https://h:65536", "origin.allow: bad port \"65536\": must be * or 1 to 65535"},
+    {"http://h, coap://h", "origin.allow: unknown scheme \"coap\" " HTTP_SCHEMES},
+};
+
+START_TEST(parse_bad_origin)
+{
+    hcc_config_t cfg;
+    char err[256] = "";
+
+    ck_assert_int_eq(hcc_defaults(&cfg, err, sizeof(err)), 0);
+    ck_assert_int_eq(hcc_set(&cfg, "origin.allow", bad_origin_rules[_i].text, err, sizeof(err)),
+                     0);
+    ck_assert_int_eq(hcc_finish(&cfg, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, bad_origin_rules[_i].err);
+    /* the rules in force before stay, whole */
+    ck_assert_uint_eq(cfg.norigin_rules, 3);
+    hcc_free(&cfg);
 }
 END_TEST
 
@@ -238,6 +316,97 @@ START_TEST(allows_row)
 }
 END_TEST
 
+/* One HTTP origin against origin.allow (its text form), as hcc_origin_allows() decides: the
+ * matching of hcc_allows(), with the HTTP schemes. */
+static const struct {
+    const char *rules;
+    const char *scheme;
+    const char *host;
+    int family;
+    const char *addr;
+    uint16_t port;
+    bool allowed;
+} origin_allows[] = {
+    /* CIDRs, both families, and mapped addresses */
+    {"http://127.0.0.0/8", "http", "localhost", AF_INET, "127.0.0.1", 80, true},
+    {"http://127.0.0.0/8", "http", "h", AF_INET, "128.0.0.1", 80, false},
+    {"http://127.0.0.0/8", "http", "h", AF_INET6, "::ffff:127.0.0.2", 80, true},
+    {"http://[fd00::/8]", "http", "h", AF_INET6, "fd12::1", 8080, true},
+    {"http://[fd00::/8]", "http", "h", AF_INET6, "fe80::1", 8080, false},
+    {"http://[::1]", "http", "::1", AF_INET6, NULL, 8000, true},
+    {"http://127.0.0.0/8", "http", "127.0.0.1", AF_INET, NULL, 8000, true},
+    {"http://127.0.0.0/8", "http", "localhost", AF_INET, NULL, 8000, false},
+    /* schemes: http and https are distinct; "*" is both; case does not matter */
+    {"http://10.0.0.0/8", "https", "h", AF_INET, "10.0.0.1", 443, false},
+    {"https://10.0.0.0/8", "https", "h", AF_INET, "10.0.0.1", 443, true},
+    {"https://10.0.0.0/8", "http", "h", AF_INET, "10.0.0.1", 80, false},
+    {"https://10.0.0.0/8", "HTTPS", "h", AF_INET, "10.0.0.1", 443, true},
+    {"*://10.0.0.0/8", "https", "h", AF_INET, "10.0.0.1", 443, true},
+    {"*://10.0.0.0/8", "http", "h", AF_INET, "10.0.0.1", 80, true},
+    {"http://10.0.0.0/8", "coap", "h", AF_INET, "10.0.0.1", 5683, false},
+    {"http://10.0.0.0/8", NULL, "h", AF_INET, "10.0.0.1", 80, false},
+    /* ports */
+    {"http://localhost:8000", "http", "localhost", AF_INET, NULL, 8000, true},
+    {"http://localhost:8000", "http", "localhost", AF_INET, NULL, 8001, false},
+    {"https://api.example:*", "https", "api.example", AF_INET, NULL, 1, true},
+    /* names, and a name still holding once resolved */
+    {"https://*.example.net", "https", "lwm2m.example.net", AF_INET, NULL, 443, true},
+    {"https://*.example.net", "https", "example.net", AF_INET, NULL, 443, false},
+    {"https://api.example", "https", "API.Example.", AF_INET, NULL, 443, true},
+    {"https://api.example", "https", "api.example", AF_INET6, "2001:db8::1", 443, true},
+    {"https://api.example", "https", "evil.example", AF_INET, "10.0.0.1", 443, false},
+    /* the resolved address decides over the host's text */
+    {"http://10.0.0.0/8", "http", "10.0.0.1", AF_INET, "11.0.0.1", 80, false},
+    /* several rules, and none */
+    {"https://api.example, http://10.0.0.0/8", "http", "b.example", AF_INET, "10.9.9.9", 80, true},
+    {"https://api.example, http://10.0.0.0/8", "http", "api.example", AF_INET, NULL, 80, false},
+    {"", "http", "127.0.0.1", AF_INET, "127.0.0.1", 80, false},
+};
+
+START_TEST(origin_allows_row)
+{
+    hcc_config_t cfg;
+    uint8_t addr[16];
+    char err[256] = "";
+
+    ck_assert_int_eq(hcc_defaults(&cfg, err, sizeof(err)), 0);
+    ck_assert_int_eq(hcc_set(&cfg, "origin.allow", origin_allows[_i].rules, err, sizeof(err)), 0);
+    ck_assert_msg(hcc_finish(&cfg, err, sizeof(err)) == 0, "%s", err);
+    if (origin_allows[_i].addr != NULL)
+        ck_assert_int_eq(inet_pton(origin_allows[_i].family, origin_allows[_i].addr, addr), 1);
+    ck_assert_int_eq(hcc_origin_allows(&cfg, origin_allows[_i].scheme, origin_allows[_i].host,
+                                       origin_allows[_i].family,
+                                       origin_allows[_i].addr != NULL ? addr : NULL,
+                                       origin_allows[_i].port),
+                     origin_allows[_i].allowed);
+    hcc_free(&cfg);
+}
+END_TEST
+
+/* The two directions keep their own rules: opening one opens nothing in the other. */
+START_TEST(directions_apart)
+{
+    hcc_config_t cfg;
+    uint8_t ip[4] = {10, 0, 0, 1};
+    char err[256] = "";
+
+    ck_assert_int_eq(hcc_defaults(&cfg, err, sizeof(err)), 0);
+    ck_assert_int_eq(hcc_set(&cfg, "upstream.allow", "*://10.0.0.0/8", err, sizeof(err)), 0);
+    ck_assert_int_eq(hcc_set(&cfg, "origin.allow", "", err, sizeof(err)), 0);
+    ck_assert_msg(hcc_finish(&cfg, err, sizeof(err)) == 0, "%s", err);
+    ck_assert(hcc_allows(&cfg, "coap", "h", AF_INET, ip, 5683));
+    ck_assert(hcc_allows(&cfg, "http", "h", AF_INET, ip, 80)); /* "*" is any scheme */
+    ck_assert(!hcc_origin_allows(&cfg, "http", "h", AF_INET, ip, 80));
+    ck_assert_int_eq(hcc_set(&cfg, "upstream.allow", "", err, sizeof(err)), 0);
+    ck_assert_int_eq(hcc_set(&cfg, "origin.allow", "*://10.0.0.0/8", err, sizeof(err)), 0);
+    ck_assert_msg(hcc_finish(&cfg, err, sizeof(err)) == 0, "%s", err);
+    ck_assert(!hcc_allows(&cfg, "coap", "h", AF_INET, ip, 5683));
+    ck_assert(hcc_origin_allows(&cfg, "http", "h", AF_INET, ip, 80));
+    ck_assert(hcc_origin_allows(&cfg, "https", "h", AF_INET, ip, 443));
+    hcc_free(&cfg);
+}
+END_TEST
+
 /* The embedded defaults reach this host only. */
 START_TEST(allows_defaults)
 {
@@ -251,6 +420,13 @@ START_TEST(allows_defaults)
     ck_assert(hcc_allows(&cfg, "coap", "h", AF_INET6, v6, 5683));
     ck_assert(!hcc_allows(&cfg, "coap", "h", AF_INET, other, 5683));
     ck_assert(!hcc_allows(&cfg, "coaps", "localhost", AF_INET, v4, 5684));
+    /* HTTP origins too: plain http on this host, any port */
+    ck_assert(hcc_origin_allows(&cfg, "http", "localhost", AF_INET, NULL, 8000));
+    ck_assert(hcc_origin_allows(&cfg, "http", "h", AF_INET, v4, 80));
+    ck_assert(hcc_origin_allows(&cfg, "http", "h", AF_INET6, v6, 8080));
+    ck_assert(!hcc_origin_allows(&cfg, "http", "h", AF_INET, other, 80));
+    ck_assert(!hcc_origin_allows(&cfg, "https", "localhost", AF_INET, v4, 443));
+    ck_assert(!hcc_origin_allows(&cfg, "coap", "localhost", AF_INET, v4, 5683));
     hcc_free(&cfg);
 }
 END_TEST
@@ -262,10 +438,14 @@ static Suite *rules_suite(void)
 
     tcase_add_loop_test(tc, parse_good, 0, COUNTOF(good_rules));
     tcase_add_loop_test(tc, parse_bad, 0, COUNTOF(bad_rules));
+    tcase_add_loop_test(tc, parse_good_origin, 0, COUNTOF(good_origin_rules));
+    tcase_add_loop_test(tc, parse_bad_origin, 0, COUNTOF(bad_origin_rules));
     tcase_add_test(tc, parse_name_lengths);
     suite_add_tcase(s, tc);
     tc = tcase_create("allows");
     tcase_add_loop_test(tc, allows_row, 0, COUNTOF(allows));
+    tcase_add_loop_test(tc, origin_allows_row, 0, COUNTOF(origin_allows));
+    tcase_add_test(tc, directions_apart);
     tcase_add_test(tc, allows_defaults);
     suite_add_tcase(s, tc);
     return s;

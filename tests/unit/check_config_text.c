@@ -37,10 +37,32 @@ START_TEST(defaults_valid)
     ck_assert_int_eq(cfg.upstream_max_inflight, 10000);
     ck_assert_int_eq(cfg.upstream_block_size, 1024);
     ck_assert_int_eq(cfg.log_level, HCC_LOG_INFO);
+    /* the reverse direction: CoAP clients to HTTP origins on this host only */
+    ck_assert_uint_eq(cfg.coap_listen.count, 1);
+    ck_assert_str_eq(cfg.coap_listen.items[0], "127.0.0.1:5683");
+    ck_assert_uint_eq(cfg.coap_routes_list.count, 0);
+    ck_assert_int_eq(cfg.coap_max_body_bytes, 4194304);
+    ck_assert_uint_eq(cfg.origin_allow.count, 3);
+    ck_assert_str_eq(cfg.origin_allow.items[0], "http://127.0.0.0/8");
+    ck_assert_str_eq(cfg.origin_allow.items[1], "http://[::1]");
+    ck_assert_str_eq(cfg.origin_allow.items[2], "http://localhost");
+    ck_assert_int_eq(cfg.origin_timeout_ms, 30000);
+    ck_assert_int_eq(cfg.origin_connect_timeout_ms, 5000);
+    ck_assert(cfg.origin_verify_tls);
+    ck_assert_str_eq(cfg.origin_ca_file, "");
+    ck_assert_int_eq(cfg.origin_redirects, 0);
+    ck_assert_int_eq(cfg.origin_max_response_bytes, 16777216);
+    ck_assert_int_eq(cfg.origin_max_connections, 64);
     /* derived by hcc_defaults() too */
     ck_assert_uint_eq(cfg.nlisten_addrs, 1);
     ck_assert_int_eq(cfg.listen_addrs[0].ss_family, AF_INET);
     ck_assert_uint_eq(cfg.nallow_rules, 3);
+    ck_assert_uint_eq(cfg.ncoap_listen_addrs, 1);
+    ck_assert_int_eq(cfg.coap_listen_addrs[0].ss_family, AF_INET);
+    ck_assert_uint_eq(cfg.norigin_rules, 3);
+    ck_assert_str_eq(cfg.origin_rules[0].scheme, "http");
+    ck_assert_uint_eq(cfg.ncoap_routes, 0);
+    ck_assert_ptr_null(cfg.coap_routes);
     ck_assert_ptr_null(cfg.source);
     for (size_t i = 0; i < HCC_NKEYS; i++)
         ck_assert_int_eq(cfg.origin[i].from, HCC_FROM_DEFAULT);
@@ -83,6 +105,16 @@ static const struct {
     {"upstream.ack_random_factor", "--upstream-ack-random-factor",
      "HCPROXY_UPSTREAM_ACK_RANDOM_FACTOR"},
     {"log.level", "--log-level", "HCPROXY_LOG_LEVEL"},
+    {"coap.listen", "--coap-listen", "HCPROXY_COAP_LISTEN"},
+    {"coap.routes", "--coap-routes", "HCPROXY_COAP_ROUTES"},
+    {"coap.max_body_bytes", "--coap-max-body-bytes", "HCPROXY_COAP_MAX_BODY_BYTES"},
+    {"origin.allow", "--origin-allow", "HCPROXY_ORIGIN_ALLOW"},
+    {"origin.connect_timeout_ms", "--origin-connect-timeout-ms",
+     "HCPROXY_ORIGIN_CONNECT_TIMEOUT_MS"},
+    {"origin.verify_tls", "--origin-verify-tls", "HCPROXY_ORIGIN_VERIFY_TLS"},
+    {"origin.ca_file", "--origin-ca-file", "HCPROXY_ORIGIN_CA_FILE"},
+    {"origin.max_response_bytes", "--origin-max-response-bytes",
+     "HCPROXY_ORIGIN_MAX_RESPONSE_BYTES"},
 };
 
 START_TEST(key_names)
@@ -125,6 +157,28 @@ static const struct {
     {"http.max_body_bytes", "1073741824", 1073741824},
     {"upstream.max_retransmit", "0", 0},
     {"upstream.block_size", "16", 16},
+    /* the reverse direction's limits, at both ends of their ranges */
+    {"coap.max_body_bytes", "0", 0},
+    {"coap.max_body_bytes", "1073741824", 1073741824},
+    {"origin.timeout_ms", "1", 1},
+    {"origin.timeout_ms", "3600000", 3600000},
+    {"origin.connect_timeout_ms", "1", 1},
+    {"origin.connect_timeout_ms", "600000", 600000},
+    {"origin.redirects", "0", 0},
+    {"origin.redirects", "10", 10},
+    {"origin.max_response_bytes", "0", 0},
+    {"origin.max_response_bytes", "1073741824", 1073741824},
+    {"origin.max_connections", "1", 1},
+    {"origin.max_connections", "10000", 10000},
+};
+
+/* The words a switch takes, in any case. */
+static const struct {
+    const char *text;
+    bool value;
+} good_bools[] = {
+    {"true", true}, {"false", false}, {"yes", true},  {"no", false},   {"on", true},
+    {"off", false}, {"1", true},      {"0", false},   {"TRUE", true},  {"Off", false},
 };
 
 static const struct {
@@ -193,6 +247,19 @@ START_TEST(set_float)
 }
 END_TEST
 
+START_TEST(set_bool)
+{
+    hcc_config_t cfg;
+    char err[256] = "";
+
+    ck_assert_int_eq(hcc_defaults(&cfg, err, sizeof(err)), 0);
+    cfg.origin_verify_tls = !good_bools[_i].value;
+    ck_assert_int_eq(hcc_set(&cfg, "origin.verify_tls", good_bools[_i].text, err, sizeof(err)), 0);
+    ck_assert_int_eq(cfg.origin_verify_tls, good_bools[_i].value);
+    hcc_free(&cfg);
+}
+END_TEST
+
 START_TEST(set_level)
 {
     hcc_config_t cfg;
@@ -229,6 +296,10 @@ START_TEST(set_string)
     ck_assert_str_eq(cfg.http_hc_path, "/x/");
     ck_assert_int_eq(hcc_set(&cfg, "http.hc_path", " a, b ", err, sizeof(err)), 0);
     ck_assert_str_eq(cfg.http_hc_path, " a, b "); /* a STRING is taken as it is */
+    ck_assert_int_eq(hcc_set(&cfg, "origin.ca_file", "/etc/ssl/ca.pem", err, sizeof(err)), 0);
+    ck_assert_str_eq(cfg.origin_ca_file, "/etc/ssl/ca.pem");
+    ck_assert_int_eq(hcc_set(&cfg, "origin.ca_file", "", err, sizeof(err)), 0);
+    ck_assert_str_eq(cfg.origin_ca_file, "");
     hcc_free(&cfg);
 }
 END_TEST
@@ -238,6 +309,8 @@ END_TEST
 #define INT_1_1000000 "must be an integer from 1 to 1000000"
 #define FLOAT_1_4 "must be a number from 1 to 4"
 #define LEVELS "must be error, warn, info or debug"
+#define INT_0_1G "must be an integer from 0 to 1073741824"
+#define BOOLS "must be true or false"
 
 static const struct {
     const char *key, *text, *err;
@@ -264,6 +337,26 @@ static const struct {
     {"upstream.ack_random_factor", "", FLOAT_1_4},
     {"upstream.ack_random_factor", "1.5x", FLOAT_1_4},
     {"upstream.ack_random_factor", "1,5", FLOAT_1_4},
+    {"coap.max_body_bytes", "-1", INT_0_1G},
+    {"coap.max_body_bytes", "1073741825", INT_0_1G},
+    {"coap.max_body_bytes", "4M", INT_0_1G},
+    {"origin.timeout_ms", "0", "must be an integer from 1 to 3600000"},
+    {"origin.timeout_ms", "3600001", "must be an integer from 1 to 3600000"},
+    {"origin.connect_timeout_ms", "0", "must be an integer from 1 to 600000"},
+    {"origin.connect_timeout_ms", "600001", "must be an integer from 1 to 600000"},
+    {"origin.redirects", "-1", "must be an integer from 0 to 10"},
+    {"origin.redirects", "11", "must be an integer from 0 to 10"},
+    {"origin.max_response_bytes", "-1", INT_0_1G},
+    {"origin.max_response_bytes", "1073741825", INT_0_1G},
+    {"origin.max_connections", "0", "must be an integer from 1 to 10000"},
+    {"origin.max_connections", "10001", "must be an integer from 1 to 10000"},
+    {"origin.verify_tls", "maybe", BOOLS},
+    {"origin.verify_tls", "", BOOLS},
+    {"origin.verify_tls", "2", BOOLS},
+    {"origin.verify_tls", " true", BOOLS},
+    {"origin.verify_tls", "true,false", BOOLS},
+    {"origin.verifytls", "true", "unknown key"},
+    {"coap.route", "/a/=http://h/", "unknown key"},
     {"log.level", "verbose", LEVELS},
     {"log.level", "", LEVELS},
     {"log.level", "info,debug", LEVELS},
@@ -296,7 +389,7 @@ START_TEST(set_bad)
 }
 END_TEST
 
-/* hcc_key_expect() for the types keys.def has no key of yet. */
+/* hcc_key_expect() for a key made up here, of each type without an integer range. */
 START_TEST(expect_other_types)
 {
     hcc_key_t k = {"g.k", HCC_T_BOOL, 0, "true", 0, 0, "h"};
@@ -324,6 +417,10 @@ START_TEST(free_twice)
     hcc_free(&cfg);
     ck_assert_ptr_null(cfg.http_hc_path);
     ck_assert_ptr_null(cfg.listen_addrs);
+    ck_assert_ptr_null(cfg.coap_listen_addrs);
+    ck_assert_ptr_null(cfg.origin_rules);
+    ck_assert_ptr_null(cfg.origin_ca_file);
+    ck_assert_uint_eq(cfg.ncoap_listen_addrs, 0);
     hcc_free(&cfg);
 }
 END_TEST
@@ -350,6 +447,13 @@ static const char *const default_lines[] = {
      "\"coap://localhost\" ];\n"),
     "    timeout_ms = 60000;\n",
     "    ack_random_factor = 1.5;\n",
+    ("\n};\ncoap: {\n    listen = [ \"127.0.0.1:5683\" ];\n    routes = [ ];\n"
+     "    max_body_bytes = 4194304;\n};\n"),
+    ("\norigin: {\n    allow = [ \"http://127.0.0.0/8\", \"http://[::1]\", "
+     "\"http://localhost\" ];\n"
+     "    timeout_ms = 30000;\n    connect_timeout_ms = 5000;\n    verify_tls = true;\n"
+     "    ca_file = \"\";\n    redirects = 0;\n    max_response_bytes = 16777216;\n"
+     "    max_connections = 64;\n};\n"),
     "\n};\nlog: {\n    level = \"info\";\n};\n",
 };
 
@@ -381,6 +485,12 @@ static const struct {
     {"upstream.allow", "coap://a.example,coap://[fd00::/8]:5683"},
     {"log.level", "debug"},
     {"http.max_body_bytes", "0"},
+    {"origin.verify_tls", "off"},
+    {"origin.ca_file", "/etc/ssl/certs/ca-certificates.crt"},
+    {"origin.allow", "https://*.example.net:8443,*://[fd00::/8]"},
+    {"coap.listen", ""},
+    {"coap.routes", "/lwm2m/=http://127.0.0.1:8000/api/,/rd/=https://lwm2m.example/rd/"},
+    {"origin.redirects", "10"},
 };
 
 START_TEST(print_reload)
@@ -486,6 +596,7 @@ static Suite *text_suite(void)
     tc = tcase_create("set");
     tcase_add_loop_test(tc, set_int, 0, COUNTOF(good_ints));
     tcase_add_loop_test(tc, set_float, 0, COUNTOF(good_floats));
+    tcase_add_loop_test(tc, set_bool, 0, COUNTOF(good_bools));
     tcase_add_loop_test(tc, set_level, 0, COUNTOF(good_levels));
     tcase_add_loop_test(tc, set_list, 0, COUNTOF(good_lists));
     tcase_add_test(tc, set_string);
