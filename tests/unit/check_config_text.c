@@ -24,7 +24,7 @@ START_TEST(defaults_valid)
     ck_assert_int_eq(cfg.http_max_connections, 1024);
     ck_assert_int_eq(cfg.http_idle_timeout_s, 30);
     ck_assert_int_eq(cfg.http_max_body_bytes, 4194304);
-    ck_assert_int_eq(cfg.http_max_header_bytes, 16384);
+    ck_assert_int_eq(cfg.http_max_header_bytes, 8192);
     ck_assert_uint_eq(cfg.upstream_allow.count, 3);
     ck_assert_str_eq(cfg.upstream_allow.items[0], "coap://127.0.0.0/8");
     ck_assert_str_eq(cfg.upstream_allow.items[1], "coap://[::1]");
