@@ -1,12 +1,15 @@
-/* hcm_strerror() and hcm_err_status(), generated from errors.def (STYLE.md s4, after libuv's
- * UV_ERRNO_MAP), so that every error is born with its HTTP status and its reason. */
+/* hcm_strerror(), hcm_err_status() and hcm_err_code(), generated from errors.def (STYLE.md s4,
+ * after libuv's UV_ERRNO_MAP), so that every error is born with its HTTP status, its CoAP code and
+ * its reason. */
 #include "hcm.h"
 
 static const struct error_row {
     unsigned status;
+    uint8_t code;
     const char *reason;
 } errors[] = {
-#define HCM_ERR(name, status, reason) [HCM_E##name - HCM_EBASE - 1] = { status, reason },
+#define HCM_ERR(name, status, coap, reason)                                                       \
+    [HCM_E##name - HCM_EBASE - 1] = { status, coap, reason },
 #include "errors.def"
 #undef HCM_ERR
 };
@@ -34,4 +37,12 @@ unsigned hcm_err_status(int err)
     const struct error_row *row = find(err);
 
     return row != NULL ? row->status : 500;
+}
+
+/* An error hcproxy does not know is its own failure: 5.00, as hcm_err_status() gives 500. */
+uint8_t hcm_err_code(int err)
+{
+    const struct error_row *row = find(err);
+
+    return row != NULL ? row->code : HCM_CODE(5, 0);
 }

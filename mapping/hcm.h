@@ -2,8 +2,8 @@
  *
  * Pure functions over plain data: no I/O, no clock, no logging, no allocation of its own.
  * Whatever a function produces lives in the caller's input or in the caller's arena, and every
- * function returns 0 or a negative HCM_E* code (see errors.def), whose HTTP status and one-line
- * reason come from hcm_err_status() and hcm_strerror(). */
+ * function returns 0 or a negative HCM_E* code (see errors.def), whose HTTP status, CoAP code and
+ * one-line reason come from hcm_err_status(), hcm_err_code() and hcm_strerror(). */
 #ifndef HCM_H
 #define HCM_H
 
@@ -18,7 +18,7 @@
 /* Negative codes from -1000 up, so that they never collide with libuv's negative errno. */
 enum hcm_error {
     HCM_EBASE = -1000,
-#define HCM_ERR(name, status, reason) HCM_E##name,
+#define HCM_ERR(name, status, coap, reason) HCM_E##name,
 #include "errors.def"
 #undef HCM_ERR
     HCM_ELAST
@@ -232,5 +232,62 @@ const char *hcm_method_from_code(uint8_t code);
  * (spec digest C.2/C.3: success codes by method, 304 -> 2.03, 408 -> 4.08, 413 -> 4.13,
  * 508 -> 5.08, ...). */
 uint8_t hcm_code_from_status(unsigned status, uint8_t request_code);
+
+/* The CoAP response code hcproxy answers a proxy-generated error with, when the client speaks
+ * CoAP (RFC 7252 s5.7.2, s10.1; digest M): 5.02, 5.04, 5.05, 4.02, 4.03, 4.13, ... (errors.def);
+ * 5.00 for a code not in errors.def. */
+uint8_t hcm_err_code(int err);
+
+/* An HTTP request to an origin, made from a CoAP request. */
+typedef struct hcm_origin_req {
+    const char *method; /* "GET", "POST", "PUT", "DELETE" or "PATCH" */
+    const char *url;    /* absolute http:// or https:// URL, in the arena */
+    const char *scheme; /* "http" or "https" */
+    const char *host;   /* lower case; an IPv6 literal without brackets */
+    uint16_t port;      /* explicit, or the scheme's default (80, 443) */
+    hcm_header_t headers[HCM_MAX_HEADERS];
+    size_t nheaders;
+    hcm_bytes_t body;
+    hcm_req_info_t info; /* the CoAP method, and whether this is OSCORE */
+} hcm_origin_req_t;
+
+/* Maps a CoAP request onto an HTTP request to an origin (RFC 7252 s10.1, RFC 8613 s11.2):
+ * - the URL: Proxy-Uri (absolute http/https; with Uri-* options beside it: HCM_EBADTARGET,
+ *   RFC 7252 s5.10.2), else Proxy-Scheme + Uri-Host + Uri-Port + Uri-Path + Uri-Query
+ *   (RFC 7252 s6.5), else |route_base| (a reverse route's "http://host/base/", or NULL) followed
+ *   by the Uri-Path segments after the first |route_skip| and the Uri-Query options; with none
+ *   of them HCM_ENOTPROXY. A scheme other than http/https: HCM_ETRANSPORT (5.05);
+ * - the method (hcm_method_from_code; FETCH: HCM_ENOMETHOD, 5.01);
+ * - options to headers: Content-Format -> Content-Type (+ Content-Encoding), Accept -> Accept,
+ *   If-Match -> If-Match (quoted hex, or *), If-None-Match -> If-None-Match: *, ETag options ->
+ *   If-None-Match with those tags (a validation: 304 becomes 2.03), Hop-Limit -> Via (RFC 8768
+ *   s5), OSCORE -> the OSCORE header and Content-Type application/oscore (a POST only);
+ *   unknown elective options are dropped;
+ * - the payload as the body.
+ * Each tag is listed in every spelling hcm_origin_to_coap() reads as its bytes (quoted lower-case
+ * hex, upper-case hex, and the bytes themselves when they form a tag), so that the origin finds
+ * its own. The body is a view of |in->payload|; everything else lives in |arena| or is constant.
+ * Errors besides those above: HCM_EBADOPTION (4.02: an unknown critical or unsafe option, or one
+ * malformed or repeated, RFC 7252 s5.4, s5.7.2), HCM_EHOPLIMIT (Hop-Limit 0 or above 255) and
+ * HCM_ELOOP (Hop-Limit 1, RFC 8768 s3), HCM_EBADPORT, HCM_EDOTSEGMENT (a "." or ".." Uri-Path),
+ * HCM_EOSCOREMETHOD, HCM_EOSCOREEMPTY, HCM_EOSCOREPATH (a path or query outside the ciphertext,
+ * RFC 8613 s4.1.3.3), HCM_EOSCORETYPE (Content-Format 10001 without OSCORE), HCM_EINTERNAL (a
+ * malformed |route_base|), HCM_ENOSPACE. */
+int hcm_coap_to_origin(const hcm_coap_msg_t *in, const char *route_base, size_t route_skip,
+                       hcm_arena_t *arena, hcm_origin_req_t *out);
+
+/* Maps an origin's HTTP response onto the CoAP response to |request|: the code
+ * (hcm_code_from_status, by method), Content-Type -> Content-Format (none when it has no
+ * number), ETag (a strong tag of 1 to 8 bytes) -> ETag, Cache-Control max-age -> Max-Age,
+ * Retry-After (503, 429) -> Max-Age, the body as payload. An OSCORE header on a 200 answering
+ * an OSCORE request -> 2.04, the OSCORE option, no Content-Format (RFC 8613 s11.3); an OSCORE
+ * header on any other status: HCM_EBADRESPONSE (5.02).
+ * The payload is a view of |body|; option values live in |arena|, so |headers| may go once this
+ * returns. Errors: HCM_EBADRESPONSE also for a malformed or repeated OSCORE header, one answering
+ * a request that was not OSCORE, a 304 to a request that validated nothing, and a body in a
+ * Content-Encoding no Content-Format names; HCM_ENOSPACE. */
+int hcm_origin_to_coap(unsigned status, const hcm_header_t *headers, size_t nheaders,
+                       hcm_bytes_t body, const hcm_origin_req_t *request, hcm_arena_t *arena,
+                       hcm_coap_msg_t *out);
 
 #endif

@@ -2,6 +2,8 @@
 #ifndef HCM_INTERNAL_H
 #define HCM_INTERNAL_H
 
+#include <uriparser/Uri.h>
+
 #include "hcm.h"
 
 /* The HTTP headers of a request, mapped onto |out| (headers.c, driven by headers.def). Fills
@@ -25,6 +27,22 @@ void hcm__accept_scan(hcm__accept_t *best, const char *list);
 int hcm__location_from_options(const hcm_coap_msg_t *in, const hcm_resp_ctx_t *ctx,
                                hcm_arena_t *arena, const char **location);
 
+/* RFC 7252 s6.5 (location.c): the parts of a URI, each with its own set of characters that stay
+ * as they are. */
+typedef enum hcm__uri_part { HCM__URI_HOST, HCM__URI_PATH, HCM__URI_QUERY } hcm__uri_part_t;
+/* Writes the |n| bytes at |s| into |dst| percent-encoded for |part|, with upper-case hex; with
+ * |dst| NULL writes nothing. Returns the length of the encoded text either way. */
+size_t hcm__uri_encode(char *dst, hcm__uri_part_t part, const uint8_t *s, size_t n);
+
+/* uriparser over the arena instead of malloc() (target.c). |mem| must live as long as |u|. */
+typedef struct hcm__uri_memory {
+    UriMemoryManager backend; /* malloc and free over the arena */
+    UriMemoryManager full;    /* uriparser's completion of it: calloc, realloc, reallocarray */
+} hcm__uri_memory_t;
+/* Parses |uri| into |u|: 0, HCM_EBADTARGET for a syntax error (malformed percent-encodings
+ * included), HCM_ENOSPACE. */
+int hcm__uri_parse(const char *uri, hcm_arena_t *arena, hcm__uri_memory_t *mem, UriUriA *u);
+
 /* The default port of |scheme| (RFC 7252 s6.1, s6.2; RFC 8323 s8.1, s8.2); 0 if unknown. */
 uint16_t hcm__scheme_default_port(hcm_scheme_t scheme);
 
@@ -37,5 +55,31 @@ int hcm__oscore_check_target(const hcm_coap_msg_t *out);
 /* An OSCORE response (one with the OSCORE option) onto |out|: 200, OSCORE, application/oscore,
  * the body unchanged. HCM_EBADRESPONSE when it cannot be an OSCORE message. */
 int hcm__oscore_response(const hcm_coap_msg_t *in, hcm_arena_t *arena, hcm_http_resp_t *out);
+
+/* "application/coap-payload; cf=N" (RFC 8075 s6.2), read back into N (media.c). HCM_EMEDIA for
+ * any other media type, or a cf that is not a number from 0 to 65535. */
+int hcm__content_format_from_coap_payload(const char *content_type, uint16_t *cf);
+
+/* ---- the reverse direction (RFC 7252 s10.1) ------------------------------------------------- */
+
+/* The origin's URL for a CoAP request (origin_url.c): fills out->url, scheme, host and port from
+ * Proxy-Uri, Proxy-Scheme + Uri-*, or |route_base| + Uri-Path/Uri-Query, as hcm_coap_to_origin()
+ * tells. |*has_path| says whether the client itself named a path or query beyond "/" and the
+ * route's, which an OSCORE request may not (RFC 8613 s4.1.3.3). HCM_ENOTPROXY, HCM_ETRANSPORT,
+ * HCM_EBADTARGET, HCM_EBADPORT, HCM_EDOTSEGMENT, HCM_EINTERNAL (a bad |route_base|),
+ * HCM_ENOSPACE. */
+int hcm__origin_url(const hcm_coap_msg_t *in, const char *route_base, size_t route_skip,
+                    hcm_arena_t *arena, hcm_origin_req_t *out, bool *has_path);
+
+/* HTTP entity-tags <-> CoAP ETags in the reverse direction (etag.c; hcproxy's convention, spec
+ * digest F GUIDANCE). The ETag for a strong entity-tag field value, written into |etag|: its value
+ * decoded from hex when it is 2 to 16 hex digits of one case, else its bytes when there are 1 to 8
+ * of them. False for a weak or malformed tag, or one that does not fit. */
+bool hcm__etag_from_entity_tag(const char *value, uint8_t etag[8], size_t *len);
+/* Appends to |list| (at |*len|, when |list| is not NULL) every entity-tag that
+ * hcm__etag_from_entity_tag() turns into |etag|, quoted and separated by ", ", so that a tag
+ * goes back to the origin the way the origin spelt it. Returns nothing; |*len| grows by the
+ * length written or needed. */
+void hcm__etag_to_entity_tags(hcm_bytes_t etag, char *list, size_t *len);
 
 #endif

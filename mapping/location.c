@@ -7,17 +7,45 @@
 
 #include "hcm_internal.h"
 
-/* The parts of a CoAP URI, each with the characters that RFC 7252 s6.5 leaves as they are besides
- * the unreserved ones: sub-delims in a host name (step 2, a reg-name); sub-delims, ':' and '@' in
- * a path segment (step 6); in a query also '/' and '?', but not '&', which separates arguments
- * (step 8). Every other byte is percent-encoded with upper-case hex (RFC 3986 s2.1). */
-enum part { HOST, PATH, QUERY };
-
+/* The characters that RFC 7252 s6.5 leaves as they are besides the unreserved ones: sub-delims in
+ * a host name (step 2, a reg-name); sub-delims, ':' and '@' in a path segment (step 6); in a query
+ * also '/' and '?', but not '&', which separates arguments (step 8). Every other byte is
+ * percent-encoded with upper-case hex (RFC 3986 s2.1). */
 static const char *const kept[] = {
-    [HOST] = "!$&'()*+,;=",
-    [PATH] = "!$&'()*+,;=:@",
-    [QUERY] = "!$'()*+,;=:@/?",
+    [HCM__URI_HOST] = "!$&'()*+,;=",
+    [HCM__URI_PATH] = "!$&'()*+,;=:@",
+    [HCM__URI_QUERY] = "!$'()*+,;=:@/?",
 };
+
+/* RFC 3986 s2.3: ALPHA / DIGIT / "-" / "." / "_" / "~". */
+static bool is_unreserved(uint8_t c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+size_t hcm__uri_encode(char *dst, hcm__uri_part_t part, const uint8_t *s, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t len = 0;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (is_unreserved(s[i]) || (s[i] != '\0' && strchr(kept[part], s[i]) != NULL)) {
+            if (dst != NULL)
+                dst[len] = (char)s[i];
+            len++;
+            continue;
+        }
+        if (dst != NULL) {
+            dst[len] = '%';
+            dst[len + 1] = hex[s[i] >> 4];
+            dst[len + 2] = hex[s[i] & 0xf];
+        }
+        len += 3;
+    }
+    return len;
+}
 
 /* The text being built; with |p| NULL only its length is counted, so that the arena is asked
  * once for exactly what the URI needs. */
@@ -38,26 +66,9 @@ static void put_str(builder_t *b, const char *s)
     put(b, s, strlen(s));
 }
 
-/* RFC 3986 s2.3: ALPHA / DIGIT / "-" / "." / "_" / "~". */
-static bool is_unreserved(uint8_t c)
+static void put_encoded(builder_t *b, hcm__uri_part_t part, const uint8_t *s, size_t n)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~';
-}
-
-static void put_encoded(builder_t *b, enum part part, const uint8_t *s, size_t n)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        char pct[3] = { '%', hex[s[i] >> 4], hex[s[i] & 0xf] };
-
-        if (is_unreserved(s[i]) || (s[i] != '\0' && strchr(kept[part], s[i]) != NULL))
-            put(b, (const char *)&s[i], 1);
-        else
-            put(b, pct, sizeof(pct));
-    }
+    b->len += hcm__uri_encode(b->p != NULL ? b->p + b->len : NULL, part, s, n);
 }
 
 /* RFC 7252 s6.5 step 2: an IPv6 literal goes in brackets. In the hosting URI space the brackets
@@ -71,7 +82,7 @@ static void put_host(builder_t *b, const hcm_target_t *t, bool is_in_http)
         put_str(b, t->host);
         put_str(b, is_in_http ? "%5D" : "]");
     } else {
-        put_encoded(b, HOST, (const uint8_t *)t->host, strlen(t->host));
+        put_encoded(b, HCM__URI_HOST, (const uint8_t *)t->host, strlen(t->host));
     }
 }
 
@@ -101,11 +112,11 @@ static void put_path_and_query(builder_t *b, const hcm_coap_msg_t *in)
 
         if (opt->number == HCM_OPT_LOCATION_PATH) {
             put_str(b, "/");
-            put_encoded(b, PATH, opt->value.p, opt->value.len);
+            put_encoded(b, HCM__URI_PATH, opt->value.p, opt->value.len);
             has_path = true;
         } else if (opt->number == HCM_OPT_LOCATION_QUERY) {
             put_str(b, has_query ? "&" : has_path ? "?" : "/?");
-            put_encoded(b, QUERY, opt->value.p, opt->value.len);
+            put_encoded(b, HCM__URI_QUERY, opt->value.p, opt->value.len);
             has_query = has_path = true;
         }
     }

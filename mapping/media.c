@@ -304,6 +304,35 @@ int hcm_content_format_from_media(const char *content_type, const char *content_
     return find_cf(&got, coding_of(content_encoding), cf);
 }
 
+/* RFC 8075 s6.2 defines application/coap-payload so that a payload whose Content-Format HTTP has
+ * no name for can cross HTTP; an origin that answers with it names the number itself. */
+int hcm__content_format_from_coap_payload(const char *content_type, uint16_t *cf)
+{
+    static const char type[] = "application", subtype[] = "coap-payload", name[] = "cf";
+    media_type_t m;
+    const char *p, *end;
+    uint32_t n = 0;
+
+    if (content_type == NULL || !parse_one_media_type(content_type, &m) || m.nparams != 1 ||
+        !span_eq_nocase(m.type, type, strlen(type)) ||
+        !span_eq_nocase(m.subtype, subtype, strlen(subtype)) ||
+        !span_eq_nocase(m.params[0].name, name, strlen(name)))
+        return HCM_EMEDIA;
+    p = m.params[0].value.p;
+    end = p + m.params[0].value.len;
+    if (p == end || end - p > 5)
+        return HCM_EMEDIA;
+    for (; p < end; p++) {
+        if (*p < '0' || *p > '9')
+            return HCM_EMEDIA; /* a quoted-pair is no digit either */
+        n = n * 10 + (uint32_t)(*p - '0');
+    }
+    if (n > 65535)
+        return HCM_EMEDIA;
+    *cf = (uint16_t)n;
+    return 0;
+}
+
 /* ---- Accept (RFC 9110 s12.5.1, RFC 8075 s6.1, RFC 7252 s10.2.2) ----------------------------- */
 
 /* qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ) (RFC 9110 s12.4.2), read in

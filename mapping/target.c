@@ -1,7 +1,6 @@
 /* Target CoAP URIs: unpacking them from an HTTP request-target (RFC 8075 s5) and turning them
  * into Uri-Host, Uri-Path and Uri-Query options (RFC 7252 s6.4). */
 #include <string.h>
-#include <uriparser/Uri.h>
 
 #include "hcm_internal.h"
 
@@ -166,11 +165,6 @@ static bool has_zone_id(const char *uri)
 
 /* uriparser allocates its path segment list; it gets the arena instead of malloc(), so that
  * mapping/ allocates nothing of its own and a full arena is HCM_ENOSPACE. */
-typedef struct uri_memory {
-    UriMemoryManager backend; /* malloc and free over the arena */
-    UriMemoryManager full;    /* uriparser's completion of it: calloc, realloc, reallocarray */
-} uri_memory_t;
-
 static void *arena_malloc(UriMemoryManager *mm, size_t size)
 {
     return hcm_arena_alloc(mm->userData, size);
@@ -182,7 +176,7 @@ static void arena_free(UriMemoryManager *mm, void *p)
     (void)p; /* freed with the arena */
 }
 
-static int uri_parse(const char *uri, hcm_arena_t *arena, uri_memory_t *mem, UriUriA *u)
+int hcm__uri_parse(const char *uri, hcm_arena_t *arena, hcm__uri_memory_t *mem, UriUriA *u)
 {
     int rc;
 
@@ -376,7 +370,7 @@ int hcm_target_parse(const char *uri, hcm_arena_t *arena, hcm_target_t *target,
                      hcm_coap_msg_t *msg)
 {
     size_t nopts = msg->nopts;
-    uri_memory_t mem;
+    hcm__uri_memory_t mem;
     UriUriA u;
     int err;
 
@@ -384,7 +378,7 @@ int hcm_target_parse(const char *uri, hcm_arena_t *arena, hcm_target_t *target,
         return HCM_EBADTARGET;
     if (has_zone_id(uri))
         return HCM_EZONEID;
-    err = uri_parse(uri, arena, &mem, &u);
+    err = hcm__uri_parse(uri, arena, &mem, &u);
     if (err != 0)
         return err;
     err = map_uri(&u, arena, target, msg);

@@ -19,6 +19,7 @@ typedef struct hcp_proxy hcp_proxy_t;
 typedef struct hcp_front hcp_front_t;
 typedef struct hcp_upstream hcp_upstream_t;
 typedef struct hcp_exchange hcp_exchange_t;
+typedef struct hcp_origin hcp_origin_t;
 typedef struct hcp_metrics hcp_metrics_t;
 
 /* ---- log.c ----------------------------------------------------------------------------- */
@@ -58,9 +59,11 @@ struct hcp_proxy {
     const hcc_config_t *cfg;
     hcp_front_t *front;
     hcp_upstream_t *upstream;
+    hcp_origin_t *origin;
     hcp_metrics_t metrics;
     uint64_t next_exchange_id;
     hcp_exchange_t *live; /* exchanges in flight, for shutdown */
+    struct rexchange *reverse_live; /* reverse exchanges in flight (reverse.c) */
 };
 
 /* ---- front.c: libmicrohttpd under uv_poll ---------------------------------------------- */
@@ -88,6 +91,44 @@ int hcp_upstream_send(hcp_upstream_t *up, hcp_exchange_t *ex, const struct socka
                       const hcm_coap_msg_t *msg);
 /* Forgets |ex|: a later answer with its token is dropped. */
 void hcp_upstream_forget(hcp_upstream_t *up, hcp_exchange_t *ex);
+/* Lets libcoap act on what was queued from outside its callbacks (a triggered async). */
+void hcp_upstream_kick(hcp_upstream_t *up);
+/* The libcoap context, which the reverse direction's endpoints share. */
+struct coap_context_t *hcp_upstream_context(hcp_upstream_t *up);
+/* A view of a libcoap PDU as a mapping message; valid while the PDU lives. */
+struct coap_pdu_t;
+int hcp_upstream_msg_from_pdu(const struct coap_pdu_t *pdu, hcm_coap_msg_t *msg);
+
+/* ---- reverse.c: CoAP clients to HTTP origins ------------------------------------------- */
+
+/* Listens on coap.listen with |ctx| and serves proxy requests and coap.routes through origin.c. */
+int hcp_reverse_start(hcp_proxy_t *proxy, struct coap_context_t *ctx);
+/* Ends every reverse exchange in flight (at shutdown). */
+void hcp_reverse_stop(hcp_proxy_t *proxy);
+
+/* ---- origin.c: libcurl's multi-socket interface on the loop ----------------------------- */
+
+typedef struct hcp_fetch hcp_fetch_t;
+
+typedef struct hcp_fetch_result {
+    int err;          /* 0, or a negative HCM_E* code when there is no HTTP answer */
+    unsigned status;  /* the final response's status */
+    hcm_header_t headers[32]; /* the final response's header fields (owned by the fetch) */
+    size_t nheaders;
+    uint8_t *body;    /* owned by the fetch */
+    size_t body_len;
+} hcp_fetch_result_t;
+
+/* Called once per fetch, from the loop; |result| lives until the callback returns. */
+typedef void (*hcp_fetch_done_cb)(void *data, const hcp_fetch_result_t *result);
+
+int hcp_origin_new(hcp_proxy_t *proxy, hcp_origin_t **out);
+void hcp_origin_close(hcp_origin_t *origin);
+/* Sends |req| to |address| (the numeric address approved for req->host). 0, or a negative
+ * HCM_E* code; on 0 |on_done| follows, unless hcp_origin_cancel() comes first. */
+int hcp_origin_fetch(hcp_origin_t *origin, const hcm_origin_req_t *req, const char *address,
+                     hcp_fetch_done_cb on_done, void *data, hcp_fetch_t **out);
+void hcp_origin_cancel(hcp_fetch_t *fetch);
 
 /* ---- exchange.c: one request's life ---------------------------------------------------- */
 

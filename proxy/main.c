@@ -23,7 +23,9 @@ typedef struct runtime {
 
 static void close_all(runtime_t *rt)
 {
+    hcp_reverse_stop(&rt->proxy);
     hcp_front_close(rt->proxy.front);
+    hcp_origin_close(rt->proxy.origin);
     hcp_upstream_close(rt->proxy.upstream);
     uv_close((uv_handle_t *)&rt->sigint, NULL);
     uv_close((uv_handle_t *)&rt->sigterm, NULL);
@@ -73,7 +75,11 @@ static int start(runtime_t *rt)
         hcp_log(HCC_LOG_ERROR, NULL, "cannot start the CoAP client: %s", uv_strerror(err));
         return err;
     }
+    if ((err = hcp_origin_new(&rt->proxy, &rt->proxy.origin)) < 0)
+        return err;
     if ((err = hcp_front_new(&rt->proxy, &rt->proxy.front)) < 0)
+        return err;
+    if ((err = hcp_reverse_start(&rt->proxy, hcp_upstream_context(rt->proxy.upstream))) < 0)
         return err;
     uv_signal_init(rt->proxy.loop, &rt->sigint);
     uv_signal_init(rt->proxy.loop, &rt->sigterm);
@@ -99,6 +105,8 @@ static int run(const hcc_config_t *cfg)
     if (err < 0) {
         if (rt.proxy.front != NULL)
             hcp_front_close(rt.proxy.front);
+        if (rt.proxy.origin != NULL)
+            hcp_origin_close(rt.proxy.origin);
         if (rt.proxy.upstream != NULL)
             hcp_upstream_close(rt.proxy.upstream);
     } else {

@@ -166,8 +166,7 @@ static hcp_upstream_t *upstream_of(coap_session_t *session)
     return coap_session_get_app_data(session);
 }
 
-/* A view of a libcoap PDU as a mapping message; valid while the PDU lives. */
-static int msg_from_pdu(const coap_pdu_t *pdu, hcm_coap_msg_t *msg)
+int hcp_upstream_msg_from_pdu(const coap_pdu_t *pdu, hcm_coap_msg_t *msg)
 {
     coap_opt_iterator_t it;
     coap_opt_t *opt;
@@ -209,7 +208,7 @@ static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *se
         up->proxy->metrics.late_responses++;
         return COAP_RESPONSE_OK;
     }
-    if (is_truncated(received) || msg_from_pdu(received, &msg) < 0)
+    if (is_truncated(received) || hcp_upstream_msg_from_pdu(received, &msg) < 0)
         hcp_exchange_fail(ex, HCM_EBADRESPONSE);
     else
         hcp_exchange_on_coap_response(ex, &msg);
@@ -258,6 +257,16 @@ static void on_coap_log(coap_log_t level, const char *message)
 static void process(hcp_upstream_t *up)
 {
     coap_io_process(up->ctx, COAP_IO_NO_WAIT);
+}
+
+void hcp_upstream_kick(hcp_upstream_t *up)
+{
+    process(up);
+}
+
+coap_context_t *hcp_upstream_context(hcp_upstream_t *up)
+{
+    return up->ctx;
 }
 
 static void on_coap_io(uv_poll_t *poll, int status, int events)

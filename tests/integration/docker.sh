@@ -108,7 +108,7 @@ ok "coap-server-notls answers"
 
 say "starting $IMAGE as $NAME: --network host, HCPROXY_HTTP_LISTEN=127.0.0.1:$HTTP_PORT"
 CONTAINER=$("$DOCKER" run -d --name "$NAME" --network host \
-    -e "HCPROXY_HTTP_LISTEN=127.0.0.1:$HTTP_PORT" \
+    -e "HCPROXY_HTTP_LISTEN=127.0.0.1:$HTTP_PORT" -e "HCPROXY_COAP_LISTEN=127.0.0.1:0" \
     --health-interval 1s --health-timeout 5s --health-start-period 30s --health-retries 3 \
     "$IMAGE")
 

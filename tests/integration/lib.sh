@@ -96,7 +96,7 @@ start_coap_server() {
 
 # start_hcproxy [flags]: starts hcproxy on an ephemeral HTTP port; sets PROXY and PROXY_PID.
 start_hcproxy() {
-    "$HCPROXY" --http-listen 127.0.0.1:0 "$@" >"$WORK/hcproxy.log" 2>&1 &
+    "$HCPROXY" --http-listen 127.0.0.1:0 --coap-listen 127.0.0.1:0 "$@" >"$WORK/hcproxy.log" 2>&1 &
     PROXY_PID=$!
     PIDS+=($PROXY_PID)
     wait_for 10 grep -q '"listening on http://' "$WORK/hcproxy.log" || {

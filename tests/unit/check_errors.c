@@ -1,55 +1,81 @@
-/* hcm_strerror() and hcm_err_status() (mapping/errors.c). */
+/* hcm_strerror(), hcm_err_status() and hcm_err_code() (mapping/errors.c). */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hcm.h"
 
-/* The HTTP answer for each error, typed from the spec digest (sections D and M) and the
- * reasons the RFCs give. */
+/* The answers for each error, typed from the spec digest (sections C.2, D and M) and the RFCs:
+ * the HTTP status for an HTTP client, the CoAP code (class, detail) for a CoAP client. */
 static const struct {
     int err;
     unsigned status;
+    unsigned coap_class, coap_detail;
 } rows[] = {
-    { HCM_ENOTPROXY, 404 },   /* outside the HC proxy path: not a proxy request at all */
-    { HCM_EBADTARGET, 400 },  /* RFC 8075 s5.3.1: malformed target, 4xx */
-    { HCM_ENOSCHEME, 400 },   /* RFC 8075 s5.3.1 */
-    { HCM_EBADSCHEME, 400 },  /* RFC 7252 s6.4 step 3 */
-    { HCM_EFRAGMENT, 400 },   /* RFC 7252 s6.4 step 4 */
-    { HCM_EUSERINFO, 400 },
-    { HCM_ENOHOST, 400 },
-    { HCM_EZONEID, 400 },
-    { HCM_EBADPORT, 400 },
-    { HCM_EDOTSEGMENT, 400 },
-    { HCM_ELONGOPTION, 400 },
-    { HCM_ETRANSPORT, 501 },  /* RFC 7252 s10.2: unable to service the CoAP URI */
-    { HCM_EHEADERS, 431 },    /* RFC 6585 s5: Request Header Fields Too Large */
-    { HCM_EBADHEADER, 400 },  /* digest D: a malformed header that must map (If-Match, Via) */
-    { HCM_ELOOP, 508 },       /* RFC 8768 s5: 508 Loop Detected */
+    /* Not a proxy request: no such resource (RFC 7252 s5.9.2.5: 4.04). */
+    { HCM_ENOTPROXY, 404, 4, 4 },
+    /* RFC 8075 s5.3.1: malformed target, 4xx; RFC 7252 s5.9.2.1: 4.00 Bad Request. */
+    { HCM_EBADTARGET, 400, 4, 0 },
+    { HCM_ENOSCHEME, 400, 4, 0 },
+    /* RFC 7252 s6.4 step 3; a scheme that cannot be proxied to: 5.05 (s5.7.2, digest M). */
+    { HCM_EBADSCHEME, 400, 5, 5 },
+    { HCM_EFRAGMENT, 400, 4, 0 }, /* RFC 7252 s6.4 step 4 */
+    { HCM_EUSERINFO, 400, 4, 0 },
+    { HCM_ENOHOST, 400, 4, 0 },
+    { HCM_EZONEID, 400, 4, 0 },
+    { HCM_EBADPORT, 400, 4, 0 },
+    { HCM_EDOTSEGMENT, 400, 4, 0 },
+    { HCM_ELONGOPTION, 400, 4, 0 },
+    /* RFC 7252 s10.2: unable to service the CoAP URI, 501; s10.1, s5.7.2: 5.05 Proxying Not
+     * Supported. */
+    { HCM_ETRANSPORT, 501, 5, 5 },
+    /* RFC 6585 s5: 431; CoAP has no such code, and an origin's 431 becomes 4.00 (digest C.3). */
+    { HCM_EHEADERS, 431, 4, 0 },
+    { HCM_EBADHEADER, 400, 4, 0 }, /* digest D: a malformed header that must map (If-Match, Via) */
+    /* RFC 7252 s5.4.1, s5.7 (digest C.2, M): an unrecognized critical or unsafe option, 4.02. */
+    { HCM_EBADOPTION, 400, 4, 2 },
+    /* RFC 8768 s3 (digest L): Hop-Limit 0 MUST be answered 4.00 Bad Request. */
+    { HCM_EHOPLIMIT, 400, 4, 0 },
+    { HCM_ELOOP, 508, 5, 8 }, /* RFC 8768 s5: 508 Loop Detected, 5.08 Hop Limit Reached */
     /* oscore-http.md 9.5 (GUIDANCE): malformed OSCORE framing is the client's error. */
-    { HCM_EBADOSCORE, 400 },
-    { HCM_EOSCORETYPE, 400 },
-    { HCM_EOSCOREMETHOD, 400 },
-    { HCM_EOSCOREEMPTY, 400 },
-    { HCM_EOSCOREPATH, 400 },
-    { HCM_EOBSERVE, 501 },    /* issue 3 item 6: Observe is not mapped */
-    { HCM_ENOROUTE, 404 },    /* no named route: no such resource */
-    { HCM_ERESPTOOLARGE, 502 }, /* RFC 7252 s10.2: the answer could not be processed */
-    { HCM_EFORBIDDEN, 403 },  /* RFC 8075 s8.4, s10.4 */
-    { HCM_ENOMETHOD, 501 },   /* RFC 7252 s10.2.1, s10.2.7 */
-    { HCM_EMEDIA, 415 },      /* RFC 8075 s6.1 (SHALL) */
-    { HCM_ETOOLARGE, 413 },
-    { HCM_ERESOLVE, 502 },
-    { HCM_EUNREACHABLE, 502 }, /* digest D: hard failure 502 */
-    { HCM_ERESET, 502 },
-    { HCM_EBADRESPONSE, 502 }, /* RFC 7252 s10.2: answer not understood */
-    { HCM_ETIMEOUT, 504 },     /* RFC 8075 s8.5 */
-    { HCM_EOVERLOAD, 503 },    /* RFC 8075 s8.1 */
-    { HCM_ESHUTDOWN, 503 },
-    { HCM_ENOSPACE, 500 },
-    { HCM_EINTERNAL, 500 },
+    { HCM_EBADOSCORE, 400, 4, 0 },
+    { HCM_EOSCORETYPE, 400, 4, 0 },
+    { HCM_EOSCOREMETHOD, 400, 4, 0 },
+    { HCM_EOSCOREEMPTY, 400, 4, 0 },
+    { HCM_EOSCOREPATH, 400, 4, 0 },
+    { HCM_EOBSERVE, 501, 5, 1 }, /* issue 3 item 6: Observe is not mapped */
+    { HCM_ENOROUTE, 404, 4, 4 }, /* no named route: no such resource */
+    /* RFC 7252 s10.2 and s10.1: the answer could not be processed, 502 and 5.02. */
+    { HCM_ERESPTOOLARGE, 502, 5, 2 },
+    { HCM_EFORBIDDEN, 403, 4, 3 }, /* RFC 8075 s8.4, s10.4; 4.03 Forbidden */
+    /* RFC 7252 s10.2.1, s10.2.7: 501; digest C.2 and M (GUIDANCE): 5.01 for FETCH. */
+    { HCM_ENOMETHOD, 501, 5, 1 },
+    { HCM_EMEDIA, 415, 4, 15 },   /* RFC 8075 s6.1 (SHALL); digest M: 4.15 */
+    { HCM_ETOOLARGE, 413, 4, 13 }, /* RFC 7959 s2.9.3: 4.13 Request Entity Too Large */
+    { HCM_ERESOLVE, 502, 5, 2 },
+    { HCM_EUNREACHABLE, 502, 5, 2 }, /* digest D, M: hard failure, Bad Gateway */
+    { HCM_ERESET, 502, 5, 2 },
+    { HCM_EBADRESPONSE, 502, 5, 2 }, /* RFC 7252 s10.1, s10.2: answer not understood */
+    { HCM_ETIMEOUT, 504, 5, 4 },     /* RFC 8075 s8.5; RFC 7252 s10.1 MUST: 5.04 */
+    { HCM_EOVERLOAD, 503, 5, 3 },    /* RFC 8075 s8.1; digest M: 5.03 */
+    { HCM_ESHUTDOWN, 503, 5, 3 },
+    { HCM_ENOSPACE, 500, 5, 0 },
+    { HCM_EINTERNAL, 500, 5, 0 },
 };
 
+START_TEST(coap_code)
+{
+    uint8_t code = hcm_err_code(rows[_i].err);
+
+    ck_assert_msg(HCM_CODE_CLASS(code) == rows[_i].coap_class &&
+                      HCM_CODE_DETAIL(code) == rows[_i].coap_detail,
+                  "%s: %u.%02u, want %u.%02u", hcm_strerror(rows[_i].err), HCM_CODE_CLASS(code),
+                  HCM_CODE_DETAIL(code), rows[_i].coap_class, rows[_i].coap_detail);
+    /* A proxy-generated answer is an error: 4.xx or 5.xx, never a success or a request. */
+    ck_assert_uint_ge(HCM_CODE_CLASS(code), 4);
+    ck_assert_uint_le(HCM_CODE_CLASS(code), 5);
+}
+END_TEST
 
 START_TEST(status_and_reason)
 {
@@ -100,6 +126,7 @@ START_TEST(unknown_codes)
 {
     ck_assert_str_eq(hcm_strerror(unknown[_i]), "unknown error");
     ck_assert_uint_eq(hcm_err_status(unknown[_i]), 500);
+    ck_assert_uint_eq(hcm_err_code(unknown[_i]), 0xa0); /* 5.00 */
 }
 END_TEST
 
@@ -109,6 +136,7 @@ static Suite *errors_suite(void)
     TCase *tc = tcase_create("core");
 
     tcase_add_loop_test(tc, status_and_reason, 0, HCM_COUNTOF(rows));
+    tcase_add_loop_test(tc, coap_code, 0, HCM_COUNTOF(rows));
     tcase_add_loop_test(tc, reasons_are_distinct, 0, HCM_COUNTOF(rows));
     tcase_add_loop_test(tc, codes_stay_in_their_range, 0, HCM_COUNTOF(rows));
     tcase_add_test(tc, every_error_has_a_row);

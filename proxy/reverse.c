@@ -1,0 +1,396 @@
+/* The reverse direction (RFC 7252 s10.1): CoAP clients reach HTTP origins. hcproxy's libcoap
+ * context also listens on coap.listen; a request with Proxy-Uri or Proxy-Scheme, or under a
+ * coap.routes prefix, becomes an HTTP request through origin.c.
+ *
+ * The CoAP answer is a separate response: the handler registers the request with libcoap's async
+ * API (an empty ACK goes out at once), and when the origin has answered, coap_async_trigger()
+ * makes libcoap call the handler again with the same request, which then fills the response. */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <coap3/coap.h>
+
+#include "hcp.h"
+
+typedef struct rexchange {
+    hcp_proxy_t *proxy;
+    struct rexchange *prev, *next; /* in the live list, for shutdown */
+    uint64_t id;
+    coap_session_t *session; /* referenced while the exchange lives */
+    coap_async_t *async;
+    hcp_fetch_t *fetch;
+    uv_getaddrinfo_t resolver;
+    bool is_resolving;
+    bool is_abandoned;      /* shut down while resolving: the callback frees */
+    bool is_linked;         /* in proxy->reverse_live */
+    hcm_origin_req_t req;
+    uint8_t code;           /* the answer, once known (0 before) */
+    hcm_coap_msg_t answer;
+    uint8_t *payload;       /* owned */
+    hcm_arena_t arena;
+    uint8_t arena_buf[];
+} rexchange_t;
+
+/* ---- ending --------------------------------------------------------------------------------- */
+
+static void unlink_live(rexchange_t *rx)
+{
+    if (!rx->is_linked)
+        return;
+    if (rx->prev != NULL)
+        rx->prev->next = rx->next;
+    else
+        rx->proxy->reverse_live = rx->next;
+    if (rx->next != NULL)
+        rx->next->prev = rx->prev;
+    rx->is_linked = false;
+}
+
+static void rexchange_free(rexchange_t *rx)
+{
+    unlink_live(rx);
+    if (rx->session != NULL)
+        coap_session_release(rx->session);
+    free(rx->payload);
+    free(rx);
+}
+
+/* The answer is ready: libcoap calls the handler again with the registered request. */
+static void deliver(rexchange_t *rx)
+{
+    coap_async_trigger(rx->async);
+    hcp_upstream_kick(rx->proxy->upstream);
+}
+
+static void answer_error(rexchange_t *rx, int err)
+{
+    const char *reason = hcm_strerror(err);
+    size_t len = strlen(reason);
+
+    rx->code = hcm_err_code(err);
+    memset(&rx->answer, 0, sizeof rx->answer);
+    rx->answer.code = rx->code;
+    rx->payload = malloc(len);
+    if (rx->payload != NULL) {
+        memcpy(rx->payload, reason, len); /* RFC 7252 s5.5.2: a diagnostic payload */
+        rx->answer.payload = (hcm_bytes_t){rx->payload, len};
+    }
+    hcp_log(HCC_LOG_INFO, NULL, "coap %s -> %u.%02u (%s)", rx->req.url ? rx->req.url : "-",
+            rx->code >> 5, rx->code & 0x1f, reason);
+}
+
+/* ---- the origin's answer ---------------------------------------------------------------------- */
+
+static void on_fetched(void *data, const hcp_fetch_result_t *result)
+{
+    rexchange_t *rx = data;
+    int err = result->err;
+
+    rx->fetch = NULL;
+    if (err == 0) {
+        hcm_bytes_t body = {result->body, result->body_len};
+        err = hcm_origin_to_coap(result->status, result->headers, result->nheaders, body, &rx->req,
+                                 &rx->arena, &rx->answer);
+    }
+    if (err < 0) {
+        answer_error(rx, err);
+    } else {
+        /* The payload points into the fetch, which goes when this returns: keep a copy. */
+        rx->payload = malloc(rx->answer.payload.len ? rx->answer.payload.len : 1);
+        if (rx->payload == NULL) {
+            answer_error(rx, HCM_EINTERNAL);
+        } else {
+            memcpy(rx->payload, rx->answer.payload.p, rx->answer.payload.len);
+            rx->answer.payload.p = rx->payload;
+            rx->code = rx->answer.code;
+            hcp_log(HCC_LOG_INFO, NULL, "coap %s %s -> HTTP %u -> %u.%02u", rx->req.method,
+                    rx->req.url, result->status, rx->code >> 5, rx->code & 0x1f);
+        }
+    }
+    deliver(rx);
+}
+
+static int fetch_from(rexchange_t *rx, const char *address)
+{
+    return hcp_origin_fetch(rx->proxy->origin, &rx->req, address, on_fetched, rx, &rx->fetch);
+}
+
+static const void *address_bytes(const struct sockaddr *sa)
+{
+    return sa->sa_family == AF_INET ? (const void *)&((const struct sockaddr_in *)sa)->sin_addr
+                                    : (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
+}
+
+static bool origin_allowed(const rexchange_t *rx, int family, const void *addr)
+{
+    return hcc_origin_allows(rx->proxy->cfg, rx->req.scheme, rx->req.host, family, addr,
+                             rx->req.port);
+}
+
+static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+    rexchange_t *rx = hcp_container_of(req, rexchange_t, resolver);
+    const struct addrinfo *ai;
+    char text[INET6_ADDRSTRLEN];
+    int err;
+
+    rx->is_resolving = false;
+    if (rx->is_abandoned) {
+        uv_freeaddrinfo(res);
+        rexchange_free(rx);
+        return;
+    }
+    for (ai = status == 0 ? res : NULL; ai != NULL; ai = ai->ai_next)
+        if ((ai->ai_family == AF_INET || ai->ai_family == AF_INET6) &&
+            origin_allowed(rx, ai->ai_family, address_bytes(ai->ai_addr)))
+            break;
+    if (ai != NULL)
+        inet_ntop(ai->ai_family, address_bytes(ai->ai_addr), text, sizeof text);
+    err = ai == NULL ? (status == 0 ? HCM_EFORBIDDEN : HCM_ERESOLVE) : fetch_from(rx, text);
+    uv_freeaddrinfo(res);
+    if (err < 0) {
+        answer_error(rx, err);
+        deliver(rx);
+    }
+}
+
+/* A literal host is judged at once; a name is resolved without blocking the loop, and the
+ * first address the policy allows is the one libcurl is told to use. */
+static int reach_origin(rexchange_t *rx)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    uint8_t addr[16];
+    int family = inet_pton(AF_INET, rx->req.host, addr) == 1    ? AF_INET
+                 : inet_pton(AF_INET6, rx->req.host, addr) == 1 ? AF_INET6
+                                                                : 0;
+
+    if (family != 0) {
+        if (!origin_allowed(rx, family, addr))
+            return HCM_EFORBIDDEN;
+        return fetch_from(rx, rx->req.host);
+    }
+    if (uv_getaddrinfo(rx->proxy->loop, &rx->resolver, on_resolved, rx->req.host, NULL, &hints) != 0)
+        return HCM_ERESOLVE;
+    rx->is_resolving = true;
+    return 0;
+}
+
+/* ---- the CoAP request ------------------------------------------------------------------------- */
+
+/* The request's Uri-Path as "/a/b", for the route lookup. */
+static void request_path(const coap_pdu_t *pdu, char *buf, size_t len)
+{
+    coap_opt_iterator_t it;
+    coap_opt_t *opt;
+    size_t used = 0;
+
+    buf[0] = '\0';
+    coap_option_iterator_init(pdu, &it, COAP_OPT_ALL);
+    while ((opt = coap_option_next(&it)) != NULL && used + 2 < len) {
+        if (it.number != COAP_OPTION_URI_PATH)
+            continue;
+        used += (size_t)snprintf(buf + used, len - used, "/%.*s", (int)coap_opt_length(opt),
+                                 (const char *)coap_opt_value(opt));
+    }
+    if (used + 1 < len && used > 0) {
+        buf[used++] = '/'; /* routes are prefixes ending with '/': "/lwm2m/" matches "/lwm2m" */
+        buf[used] = '\0';
+    }
+}
+
+static size_t count_segments(const char *prefix)
+{
+    size_t n = 0;
+
+    for (const char *p = prefix + 1; *p != '\0'; p++)
+        n += *p == '/';
+    return n;
+}
+
+static int map_request(rexchange_t *rx, const coap_pdu_t *request)
+{
+    const hcc_config_t *cfg = rx->proxy->cfg;
+    hcm_coap_msg_t *msg = hcm_arena_alloc(&rx->arena, sizeof *msg);
+    const hcc_route_t *route;
+    char path[512];
+    int err;
+
+    if (msg == NULL)
+        return HCM_ENOSPACE;
+    if ((err = hcp_upstream_msg_from_pdu(request, msg)) < 0)
+        return err;
+    if (msg->payload.len > (size_t)cfg->coap_max_body_bytes)
+        return HCM_ETOOLARGE;
+    request_path(request, path, sizeof path);
+    route = hcc_coap_route_find(cfg, path);
+    return hcm_coap_to_origin(msg, route ? route->base : NULL,
+                              route ? count_segments(route->prefix) : 0, &rx->arena, &rx->req);
+}
+
+static rexchange_t *rexchange_new(hcp_proxy_t *proxy, coap_session_t *session,
+                                  const coap_pdu_t *request)
+{
+    size_t len = 0, offset, total;
+    const uint8_t *data;
+    size_t arena_size;
+    rexchange_t *rx;
+
+    coap_get_data_large(request, &len, &data, &offset, &total);
+    arena_size = 2 * len + 16384; /* the payload is viewed, options and headers are copied */
+    if ((rx = malloc(sizeof *rx + arena_size)) == NULL)
+        return NULL;
+    memset(rx, 0, sizeof *rx);
+    rx->proxy = proxy;
+    rx->id = ++proxy->next_exchange_id;
+    rx->session = coap_session_reference(session);
+    hcm_arena_init(&rx->arena, rx->arena_buf, arena_size);
+    rx->next = proxy->reverse_live;
+    if (rx->next != NULL)
+        rx->next->prev = rx;
+    proxy->reverse_live = rx;
+    rx->is_linked = true;
+    return rx;
+}
+
+/* ---- answering ------------------------------------------------------------------------------ */
+
+static void release_payload(coap_session_t *session, void *payload)
+{
+    (void)session;
+    free(payload);
+}
+
+/* Fills libcoap's response PDU from the answer; a large payload goes block-wise (RFC 7959). */
+static void respond(rexchange_t *rx, coap_resource_t *resource, coap_session_t *session,
+                    const coap_pdu_t *request, const coap_string_t *query, coap_pdu_t *response)
+{
+    const hcm_coap_msg_t *a = &rx->answer;
+
+    coap_pdu_set_code(response, (coap_pdu_code_t)rx->code);
+    for (size_t i = 0; i < a->nopts; i++)
+        coap_add_option(response, a->opts[i].number, a->opts[i].value.len, a->opts[i].value.p);
+    if (a->payload.len == 0)
+        return;
+    if (a->payload.len <= 1024) {
+        coap_add_data(response, a->payload.len, a->payload.p);
+        return;
+    }
+    /* Media type 0 makes libcoap add no Content-Format of its own: the answer's options already
+     * carry the right one, or none (an OSCORE message must have none). The payload moves to
+     * libcoap, which frees it after the last block. */
+    coap_add_data_large_response(resource, session, request, response, query, 0, -1, 0,
+                                 a->payload.len, rx->payload, release_payload, rx->payload);
+    rx->payload = NULL;
+}
+
+static void on_request(coap_resource_t *resource, coap_session_t *session,
+                       const coap_pdu_t *request, const coap_string_t *query,
+                       coap_pdu_t *response)
+{
+    hcp_proxy_t *proxy = coap_resource_get_userdata(resource);
+    coap_async_t *async = coap_find_async(session, coap_pdu_get_token(request));
+    rexchange_t *rx;
+    int err;
+
+    if (async != NULL) { /* the second call: the answer is ready */
+        rx = coap_async_get_app_data(async);
+        respond(rx, resource, session, request, query, response);
+        rexchange_free(rx); /* libcoap removes the async itself when this returns */
+        return;
+    }
+    if ((rx = rexchange_new(proxy, session, request)) == NULL) {
+        coap_pdu_set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
+        return;
+    }
+    err = map_request(rx, request);
+    if (err == 0)
+        err = reach_origin(rx);
+    if (err < 0) { /* answered at once, piggybacked */
+        answer_error(rx, err);
+        respond(rx, resource, session, request, query, response);
+        rexchange_free(rx);
+        return;
+    }
+    rx->async = coap_register_async(session, request, 0);
+    if (rx->async == NULL) {
+        coap_pdu_set_code(response, COAP_RESPONSE_CODE_SERVICE_UNAVAILABLE);
+        rx->is_abandoned = rx->is_resolving; /* the resolver callback frees */
+        if (rx->fetch != NULL)
+            hcp_origin_cancel(rx->fetch);
+        if (!rx->is_resolving)
+            rexchange_free(rx);
+        return;
+    }
+    coap_async_set_app_data(rx->async, rx);
+    /* No response code: libcoap acknowledges a CON with an empty ACK (a separate response). */
+}
+
+/* ---- setup ---------------------------------------------------------------------------------- */
+
+static const coap_request_t methods[] = {
+    COAP_REQUEST_GET,   COAP_REQUEST_POST,  COAP_REQUEST_PUT,    COAP_REQUEST_DELETE,
+    COAP_REQUEST_FETCH, COAP_REQUEST_PATCH, COAP_REQUEST_IPATCH,
+};
+
+static int add_catch_all(hcp_proxy_t *proxy, coap_context_t *ctx, coap_resource_t *r)
+{
+    if (r == NULL)
+        return UV_ENOMEM;
+    coap_resource_set_userdata(r, proxy);
+    for (size_t i = 0; i < HCM_COUNTOF(methods); i++)
+        coap_register_request_handler(r, methods[i], on_request);
+    coap_add_resource(ctx, r);
+    return 0;
+}
+
+/* libcoap wants the names a request's Proxy-Uri may use for this proxy itself (those are served
+ * locally). hcproxy serves nothing locally over CoAP, so the one name is one that cannot occur
+ * (RFC 6761 s6.4); every proxy request is forwarded, subject to origin.allow. */
+static const char *own_names[] = {"hcproxy.invalid"}; /* libcoap takes it as const char ** */
+
+int hcp_reverse_start(hcp_proxy_t *proxy, coap_context_t *ctx)
+{
+    const hcc_config_t *cfg = proxy->cfg;
+
+    for (size_t i = 0; i < cfg->ncoap_listen_addrs; i++) {
+        const struct sockaddr *sa = (const struct sockaddr *)&cfg->coap_listen_addrs[i];
+        coap_address_t addr;
+        coap_endpoint_t *ep;
+
+        coap_address_init(&addr);
+        addr.size = sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+                                             : sizeof(struct sockaddr_in6);
+        memcpy(&addr.addr.sa, sa, addr.size);
+        if ((ep = coap_new_endpoint(ctx, &addr, COAP_PROTO_UDP)) == NULL) {
+            hcp_log(HCC_LOG_ERROR, NULL, "coap.listen: cannot listen on address %zu", i + 1);
+            return UV_EADDRINUSE;
+        }
+        /* Tests and operators read the bound port here when the configured port is 0. */
+        hcp_log(HCC_LOG_INFO, NULL, "listening on coap://%s", coap_endpoint_str(ep));
+    }
+    if (cfg->ncoap_listen_addrs == 0)
+        return 0;
+    if (add_catch_all(proxy, ctx,
+                      coap_resource_proxy_uri_init2(on_request, HCM_COUNTOF(own_names),
+                                                    own_names, 0)) < 0 ||
+        add_catch_all(proxy, ctx, coap_resource_unknown_init2(on_request, 0)) < 0)
+        return UV_ENOMEM;
+    return 0;
+}
+
+void hcp_reverse_stop(hcp_proxy_t *proxy)
+{
+    while (proxy->reverse_live != NULL) {
+        rexchange_t *rx = proxy->reverse_live;
+        if (rx->fetch != NULL)
+            hcp_origin_cancel(rx->fetch);
+        rx->fetch = NULL;
+        if (rx->is_resolving) {
+            rx->is_abandoned = true; /* on_resolved frees it */
+            unlink_live(rx);
+            continue;
+        }
+        rexchange_free(rx);
+    }
+}

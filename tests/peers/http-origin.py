@@ -1,0 +1,106 @@
+#!/usr/bin/python3
+"""An HTTP origin for hcproxy's reverse-direction tests (CoAP client -> hcproxy -> HTTP).
+
+Usage: http-origin.py RECORD_FILE
+Binds 127.0.0.1 on a port the kernel picks and prints "ready PORT". Every request is written to
+RECORD_FILE (method, target, headers, body in hex), so a test can compare what arrived.
+
+  GET /hello            200 text/plain "hello from http"
+  * /echo               the request body back with its Content-Type (200); DELETE: 204
+  GET /status/N         status N with the body "status N"
+  GET /slow?ms=N        200 "slow" after N ms (a thread per request keeps the others going)
+  GET /bytes?n=N        N bytes (i % 256), application/octet-stream
+  POST /created         201 with Location: /items/42
+  GET /etag             ETag "0a1b"; with If-None-Match: "0a1b", 304
+  GET /cache            Cache-Control: max-age=30
+  POST /                RFC 8613 Appendix C: with OSCORE: CRQ and the C.4 ciphertext, 200 +
+                        OSCORE: AA + application/oscore + the C.7 ciphertext; else 400
+"""
+import sys
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+C4_CIPHERTEXT = bytes.fromhex("612f1092f1776f1c1668b3825e")
+C7_CIPHERTEXT = bytes.fromhex("dbaad1e9a7e7b2a813d3c31524378303cdafae119106")
+RECORD = sys.argv[1]
+
+
+class Origin(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def _body(self):
+        n = int(self.headers.get("Content-Length", "0") or 0)
+        return self.rfile.read(n) if n else b""
+
+    def _record(self, body):
+        with open(RECORD, "w") as f:
+            f.write(f"{self.command} {self.path}\n")
+            for name, value in self.headers.items():
+                f.write(f"{name.lower()}: {value}\n")
+            f.write(f"body:{body.hex()}\n")
+
+    def _send(self, status, body=b"", ctype="text/plain; charset=utf-8", extra=()):
+        self.send_response(status)
+        if body or status not in (204, 304):
+            self.send_header("Content-Type", ctype)
+        for name, value in extra:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _handle(self):
+        body = self._body()
+        self._record(body)
+        url = urllib.parse.urlsplit(self.path)
+        query = dict(urllib.parse.parse_qsl(url.query))
+        path = url.path
+        if path == "/hello":
+            return self._send(200, b"hello from http")
+        if path == "/echo":
+            if self.command == "DELETE":
+                return self._send(204)
+            return self._send(200, body, self.headers.get("Content-Type", "application/octet-stream"))
+        if path.startswith("/status/"):
+            code = int(path.rsplit("/", 1)[1])
+            return self._send(code, f"status {code}".encode())
+        if path == "/slow":
+            time.sleep(int(query.get("ms", "1000")) / 1000)
+            return self._send(200, b"slow")
+        if path == "/bytes":
+            n = int(query.get("n", "0"))
+            return self._send(200, bytes(i % 256 for i in range(n)), "application/octet-stream")
+        if path == "/created":
+            return self._send(201, b"", extra=[("Location", "/items/42")])
+        if path == "/etag":
+            if self.headers.get("If-None-Match") == '"0a1b"':
+                return self._send(304, extra=[("ETag", '"0a1b"')])
+            return self._send(200, b"tagged", extra=[("ETag", '"0a1b"')])
+        if path == "/cache":
+            return self._send(200, b"fresh", extra=[("Cache-Control", "max-age=30")])
+        if path == "/" and self.command == "POST":
+            if self.headers.get("OSCORE") == "CRQ" and body == C4_CIPHERTEXT:
+                return self._send(200, C7_CIPHERTEXT, "application/oscore", [("OSCORE", "AA")])
+            return self._send(400, b"not the C.4 request")
+        return self._send(404, b"no such origin resource")
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _handle
+
+
+def main():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Origin)
+    server.daemon_threads = True
+    print(f"ready {server.server_address[1]}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
