@@ -101,7 +101,8 @@ static void on_fetched(void *data, const hcp_fetch_result_t *result)
         if (rx->payload == NULL) {
             answer_error(rx, HCM_EINTERNAL);
         } else {
-            memcpy(rx->payload, rx->answer.payload.p, rx->answer.payload.len);
+            if (rx->answer.payload.len > 0) /* an empty body may have no buffer at all */
+                memcpy(rx->payload, rx->answer.payload.p, rx->answer.payload.len);
             rx->answer.payload.p = rx->payload;
             rx->code = rx->answer.code;
             hcp_log(HCC_LOG_INFO, NULL, "coap %s %s -> HTTP %u -> %u.%02u", rx->req.method,
