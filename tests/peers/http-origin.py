@@ -11,11 +11,13 @@ RECORD_FILE (method, target, headers, body in hex), so a test can compare what a
   GET /slow?ms=N        200 "slow" after N ms (a thread per request keeps the others going)
   GET /bytes?n=N        N bytes (i % 256), application/octet-stream
   POST /created         201 with Location: /items/42
+  POST /sha256          200 with the hex SHA-256 of the body (for large uploads)
   GET /etag             ETag "0a1b"; with If-None-Match: "0a1b", 304
   GET /cache            Cache-Control: max-age=30
   POST /                RFC 8613 Appendix C: with OSCORE: CRQ and the C.4 ciphertext, 200 +
                         OSCORE: AA + application/oscore + the C.7 ciphertext; else 400
 """
+import hashlib
 import sys
 import time
 import urllib.parse
@@ -75,6 +77,8 @@ class Origin(BaseHTTPRequestHandler):
         if path == "/bytes":
             n = int(query.get("n", "0"))
             return self._send(200, bytes(i % 256 for i in range(n)), "application/octet-stream")
+        if path == "/sha256":
+            return self._send(200, hashlib.sha256(body).hexdigest().encode())
         if path == "/created":
             return self._send(201, b"", extra=[("Location", "/items/42")])
         if path == "/etag":
