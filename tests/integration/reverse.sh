@@ -35,6 +35,15 @@ expect_eq "PUT reaches the origin" "text" "$OUT"
 coap -P "$P" -m delete "$O/echo"
 expect_eq "DELETE reaches the origin" "DELETE /echo" "$(head -n1 "$WORK/origin.record")"
 
+# The Proxy-Scheme form: Proxy-Scheme, Uri-Host and Uri-Port name the origin (RFC 7252 s5.10.2,
+# s6.5); coap-client-notls will not send "http" there, so coap-probe does.
+hexs() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
+PROBE=${PROBE:-$(dirname "$HCPROXY")/../tests/peers/coap-probe}
+"$PROBE" -p "$CP" -O "3,$(hexs 127.0.0.1)" -O "7,$(printf '%04x' "$OP")" -O "11,$(hexs hello)" \
+    -O "39,$(hexs http)" -o "$WORK/scheme.out" - >"$WORK/probe.txt" || true
+expect_eq "GET through Proxy-Scheme + Uri-Host + Uri-Port + Uri-Path" "hello from http" \
+    "$(cat "$WORK/scheme.out" 2>/dev/null)"
+
 # A reverse route for devices that cannot set proxy options.
 coap "$P/api/hello"
 expect_eq "GET through the coap.routes prefix /api/" "hello from http" "$OUT"
@@ -48,7 +57,6 @@ done
 
 # Large bodies, RFC 7959. A Block2 answer that starts in a separate response is beyond Debian's
 # libcoap 4.3.1 clients (obgm/libcoap#1595, fixed in 4.3.5), so coap-probe fetches the blocks itself.
-PROBE=${PROBE:-$(dirname "$HCPROXY")/../tests/peers/coap-probe}
 "$PY" -c "import sys; sys.stdout.buffer.write(bytes(i % 256 for i in range(1048576)))" >"$WORK/pattern"
 "$PROBE" -p "$CP" -o "$WORK/big" "$O/bytes?n=1048576" >"$WORK/probe.txt" || true
 if cmp -s "$WORK/big" "$WORK/pattern"; then ok "a 1 MiB HTTP answer reaches the CoAP client in Block2 blocks, byte for byte"

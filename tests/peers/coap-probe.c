@@ -4,7 +4,7 @@
  * which coap-client-notls drops as an unknown critical option.
  *
  * Usage: coap-probe -p PROXY_PORT [-m METHOD] [-O NUM,HEX]... [-f BODY] [-o OUT] URI
- *   URI goes into Proxy-Uri. Prints "code:C.DD", then "opt:N:HEX" for each option of the last
+ *   URI goes into Proxy-Uri ("-": none, for the Proxy-Scheme form given with -O). Prints "code:C.DD", then "opt:N:HEX" for each option of the last
  *   answer, on stdout; the whole (reassembled) payload goes to OUT. Exit 0 when an answer came. */
 #include <arpa/inet.h>
 #include <signal.h>
@@ -55,7 +55,8 @@ static coap_pdu_t *build(coap_session_t *session, unsigned block_num)
     coap_add_token(pdu, token_len, token);
     for (size_t i = 0; i < nextra; i++)
         coap_add_option(pdu, extra[i].number, extra[i].len, extra[i].value);
-    coap_add_option(pdu, COAP_OPTION_PROXY_URI, strlen(proxy_uri), (const uint8_t *)proxy_uri);
+    if (strcmp(proxy_uri, "-") != 0)
+        coap_add_option(pdu, COAP_OPTION_PROXY_URI, strlen(proxy_uri), (const uint8_t *)proxy_uri);
     if (block_num > 0)
         coap_add_option(pdu, COAP_OPTION_BLOCK2,
                         coap_encode_var_safe(buf, sizeof buf, (block_num << 4) | 6), buf);
