@@ -140,14 +140,16 @@ void hcc_free(hcc_config_t *cfg);
  * reason in |err|. */
 int hcc_rule_parse(const char *text, hcc_rule_t *rule, char *err, size_t errlen);
 
-/* Whether an HTTP origin may be reached (origin.allow); arguments as for hcc_allows(). */
+/* Whether an HTTP origin may be reached (origin.allow): http or https only; arguments as for
+ * hcc_allows(). */
 bool hcc_origin_allows(const hcc_config_t *cfg, const char *scheme, const char *host, int family,
                        const void *addr, uint16_t port);
 /* The reverse route (coap.routes) whose prefix begins |path| ("/lwm2m/rd"; the longest, when
  * several do), or NULL. */
 const hcc_route_t *hcc_coap_route_find(const hcc_config_t *cfg, const char *path);
 
-/* Whether the destination may be reached. |host| is the target's host (lower case, IPv6
+/* Whether the destination may be reached: a CoAP scheme only (a rule's "*" is any of them).
+ * |host| is the target's host (lower case, IPv6
  * without brackets); |addr| the resolved address in network byte order (4 or 16 bytes by
  * |family|), or NULL before resolution: then name rules match, and CIDR rules only a host that
  * is an IP literal. An IPv4-mapped IPv6 address (::ffff:a.b.c.d) matches as IPv4. */

@@ -278,14 +278,26 @@ static bool rule_matches(const hcc_rule_t *r, const char *scheme, const char *ho
     return host != NULL && name_matches(r->host, host);
 }
 
+/* A rule's "*" scheme stands for the schemes of its own list alone, never "*" itself. */
+static bool scheme_in(const char *scheme, const char *const *schemes, size_t count)
+{
+    for (size_t i = 0; scheme != NULL && i < count; i++)
+        if (strcmp(schemes[i], "*") != 0 && strcasecmp(schemes[i], scheme) == 0)
+            return true;
+    return false;
+}
+
 /* Whether one of |rules| matches the destination; hcc_allows() spells out the arguments. */
-static bool rules_allow(const hcc_rule_t *rules, size_t count, const char *scheme,
-                        const char *host, int family, const void *addr, uint16_t port)
+static bool rules_allow(const hcc_rule_t *rules, size_t count, const char *const *schemes,
+                        size_t nschemes, const char *scheme, const char *host, int family,
+                        const void *addr, uint16_t port)
 {
     uint8_t ip[16];
     int fam = AF_UNSPEC;
     bool has_ip = dest_addr(host, family, addr, &fam, ip);
 
+    if (!scheme_in(scheme, schemes, nschemes))
+        return false;
     for (size_t i = 0; i < count; i++)
         if (rule_matches(&rules[i], scheme, host, has_ip, fam, ip, port))
             return true;
@@ -295,11 +307,13 @@ static bool rules_allow(const hcc_rule_t *rules, size_t count, const char *schem
 bool hcc_allows(const hcc_config_t *cfg, const char *scheme, const char *host, int family,
                 const void *addr, uint16_t port)
 {
-    return rules_allow(cfg->allow_rules, cfg->nallow_rules, scheme, host, family, addr, port);
+    return rules_allow(cfg->allow_rules, cfg->nallow_rules, coap_schemes, HCC_COUNTOF(coap_schemes),
+                       scheme, host, family, addr, port);
 }
 
 bool hcc_origin_allows(const hcc_config_t *cfg, const char *scheme, const char *host, int family,
                        const void *addr, uint16_t port)
 {
-    return rules_allow(cfg->origin_rules, cfg->norigin_rules, scheme, host, family, addr, port);
+    return rules_allow(cfg->origin_rules, cfg->norigin_rules, http_schemes,
+                       HCC_COUNTOF(http_schemes), scheme, host, family, addr, port);
 }

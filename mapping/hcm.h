@@ -290,4 +290,15 @@ int hcm_origin_to_coap(unsigned status, const hcm_header_t *headers, size_t nhea
                        hcm_bytes_t body, const hcm_origin_req_t *request, hcm_arena_t *arena,
                        hcm_coap_msg_t *out);
 
+/* The request to make next when an origin answered |request| with a redirect hcproxy may follow:
+ * 307 or 308 (RFC 9110 s15.4.8, s15.4.9: same method, same body) with one Location, resolved
+ * against request->url (RFC 9110 s10.2.2), its fragment dropped. |out| is |request| with url,
+ * scheme, host and port replaced; it shares request's headers and body. Returns 1 with |out|
+ * filled; 0 for any other status (the answer is mapped as it is); HCM_EBADRESPONSE for a missing,
+ * repeated or malformed Location; HCM_ETRANSPORT for one that is not http or https;
+ * HCM_ENOSPACE. Whether the new origin is allowed is the caller's to judge. */
+int hcm_origin_redirect(unsigned status, const hcm_header_t *headers, size_t nheaders,
+                        const hcm_origin_req_t *request, hcm_arena_t *arena,
+                        hcm_origin_req_t *out);
+
 #endif

@@ -70,6 +70,9 @@ int hcm__content_format_from_coap_payload(const char *content_type, uint16_t *cf
  * HCM_ENOSPACE. */
 int hcm__origin_url(const hcm_coap_msg_t *in, const char *route_base, size_t route_skip,
                     hcm_arena_t *arena, hcm_origin_req_t *out, bool *has_path);
+/* The same for an absolute http(s) URI as it stands (a resolved Location): the path and query go
+ * on as written. HCM_ETRANSPORT, HCM_EBADTARGET, HCM_EBADPORT, HCM_ENOSPACE. */
+int hcm__origin_url_absolute(const char *uri, hcm_arena_t *arena, hcm_origin_req_t *out);
 
 /* HTTP entity-tags <-> CoAP ETags in the reverse direction (etag.c; hcproxy's convention, spec
  * digest F GUIDANCE). The ETag for a strong entity-tag field value, written into |etag|: its value

@@ -291,6 +291,14 @@ static int parse_uri(const char *uri, hcm_arena_t *arena, url_t *url)
     return err;
 }
 
+int hcm__origin_url_absolute(const char *uri, hcm_arena_t *arena, hcm_origin_req_t *out)
+{
+    url_t url = { 0 };
+    int err = parse_uri(uri, arena, &url);
+
+    return err != 0 ? err : write_url(&url, arena, out);
+}
+
 /* RFC 7252 s5.10.2: Proxy-Uri, with none of the Uri-* options beside it. */
 static int from_proxy_uri(const hcm_coap_msg_t *in, const hcm_option_t *opt, hcm_arena_t *arena,
                           url_t *url, bool *has_path)

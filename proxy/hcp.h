@@ -125,7 +125,8 @@ typedef void (*hcp_fetch_done_cb)(void *data, const hcp_fetch_result_t *result);
 int hcp_origin_new(hcp_proxy_t *proxy, hcp_origin_t **out);
 void hcp_origin_close(hcp_origin_t *origin);
 /* Sends |req| to |address| (the numeric address approved for req->host). 0, or a negative
- * HCM_E* code; on 0 |on_done| follows, unless hcp_origin_cancel() comes first. */
+ * HCM_E* code; on 0 |on_done| follows, unless hcp_origin_cancel() comes first. req->body is not
+ * copied: it must live until then. */
 int hcp_origin_fetch(hcp_origin_t *origin, const hcm_origin_req_t *req, const char *address,
                      hcp_fetch_done_cb on_done, void *data, hcp_fetch_t **out);
 void hcp_origin_cancel(hcp_fetch_t *fetch);

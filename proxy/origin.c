@@ -36,6 +36,7 @@ struct hcp_fetch {
     size_t header_bytes;
     size_t body_cap;
     bool is_too_large;
+    char error[CURL_ERROR_SIZE]; /* libcurl's own words on a failure, for the log */
 };
 
 /* ---- transfers ----------------------------------------------------------------------------- */
@@ -116,14 +117,37 @@ static size_t on_header(char *line, size_t size, size_t n, void *cls)
 }
 
 /* libcurl's outcome as hcproxy's error codes (RFC 7252 s10.1: 5.04 for no answer in time,
- * 5.02 for an answer that could not be had or understood). */
+ * 5.02 for an answer that could not be had or understood); anything not listed: unreachable. */
+static const struct {
+    CURLcode code;
+    int err;
+} curl_errors[] = {
+    {CURLE_OPERATION_TIMEDOUT, HCM_ETIMEOUT},
+    {CURLE_PEER_FAILED_VERIFICATION, HCM_ETLSVERIFY}, /* CURLE_SSL_CACERT is the same code */
+    {CURLE_SSL_CACERT_BADFILE, HCM_ETLSVERIFY},
+    {CURLE_SSL_CONNECT_ERROR, HCM_ETLSHANDSHAKE},
+    {CURLE_RECV_ERROR, HCM_ERESET},
+    {CURLE_GOT_NOTHING, HCM_ERESET},
+    {CURLE_WEIRD_SERVER_REPLY, HCM_EBADRESPONSE},
+};
+
 static int error_for(CURLcode code, const hcp_fetch_t *f)
 {
     if (f->is_too_large)
         return HCM_ERESPTOOLARGE;
-    if (code == CURLE_OPERATION_TIMEDOUT)
-        return HCM_ETIMEOUT;
+    for (size_t i = 0; i < HCM_COUNTOF(curl_errors); i++)
+        if (curl_errors[i].code == code)
+            return curl_errors[i].err;
     return HCM_EUNREACHABLE;
+}
+
+static void log_failure(const hcp_fetch_t *f, CURLcode code)
+{
+    const char *url = NULL;
+
+    curl_easy_getinfo(f->easy, CURLINFO_EFFECTIVE_URL, &url);
+    hcp_log(HCC_LOG_INFO, NULL, "origin %s: %s", url ? url : "-",
+            f->error[0] != '\0' ? f->error : curl_easy_strerror(code));
 }
 
 static void sweep_finished(hcp_origin_t *origin)
@@ -142,6 +166,8 @@ static void sweep_finished(hcp_origin_t *origin)
         curl_multi_remove_handle(origin->multi, msg->easy_handle);
         f->result.status = (unsigned)status;
         f->result.err = msg->data.result == CURLE_OK ? 0 : error_for(msg->data.result, f);
+        if (msg->data.result != CURLE_OK)
+            log_failure(f, msg->data.result);
         f->on_done(f->data, &f->result);
         fetch_free(f);
     }
@@ -246,6 +272,7 @@ static void set_options(hcp_fetch_t *f, const hcm_origin_req_t *req)
 
     curl_easy_setopt(e, CURLOPT_URL, req->url);
     curl_easy_setopt(e, CURLOPT_PRIVATE, f);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, f->error);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L); /* redirects are policy, not libcurl's */
@@ -267,7 +294,7 @@ static void set_options(hcp_fetch_t *f, const hcm_origin_req_t *req)
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
         if (req->body.len > 0 || strcmp(req->method, "DELETE") != 0) {
             curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body.len);
-            curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, req->body.len ? (const char *)req->body.p : "");
+            curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body.len ? (const char *)req->body.p : "");
         }
     }
 }

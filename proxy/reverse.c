@@ -25,6 +25,7 @@ typedef struct rexchange {
     bool is_abandoned;      /* shut down while resolving: the callback frees */
     bool is_linked;         /* in proxy->reverse_live */
     hcm_origin_req_t req;
+    int redirects_left;     /* origin.redirects, counted down */
     uint8_t code;           /* the answer, once known (0 before) */
     hcm_coap_msg_t answer;
     uint8_t *payload;       /* owned */
@@ -82,12 +83,38 @@ static void answer_error(rexchange_t *rx, int err)
 
 /* ---- the origin's answer ---------------------------------------------------------------------- */
 
+static int reach_origin(rexchange_t *rx);
+
+/* A 307 or 308 the configuration lets hcproxy follow: the same request again, to the new URL,
+ * which reach_origin() judges against origin.allow like any other. 1 when the request is on its
+ * way (or being resolved), 0 when |result| is the answer, or an error. */
+static int follow_redirect(rexchange_t *rx, const hcp_fetch_result_t *result)
+{
+    hcm_origin_req_t next;
+    int err;
+
+    if (rx->redirects_left == 0)
+        return 0;
+    err = hcm_origin_redirect(result->status, result->headers, result->nheaders, &rx->req,
+                              &rx->arena, &next);
+    if (err <= 0)
+        return err;
+    hcp_log(HCC_LOG_INFO, NULL, "coap %s %s -> HTTP %u, following to %s", rx->req.method,
+            rx->req.url, result->status, next.url);
+    rx->redirects_left--;
+    rx->req = next;
+    err = reach_origin(rx);
+    return err < 0 ? err : 1;
+}
+
 static void on_fetched(void *data, const hcp_fetch_result_t *result)
 {
     rexchange_t *rx = data;
     int err = result->err;
 
     rx->fetch = NULL;
+    if (err == 0 && (err = follow_redirect(rx, result)) > 0)
+        return;
     if (err == 0) {
         hcm_bytes_t body = {result->body, result->body_len};
         err = hcm_origin_to_coap(result->status, result->headers, result->nheaders, body, &rx->req,
@@ -229,6 +256,21 @@ static int map_request(rexchange_t *rx, const coap_pdu_t *request)
                               route ? count_segments(route->prefix) : 0, &rx->arena, &rx->req);
 }
 
+/* The body is a view of the request PDU, which is libcoap's only while the handler runs; the
+ * exchange keeps a copy for libcurl, which sends it again when a redirect is followed. */
+static int keep_body(rexchange_t *rx)
+{
+    uint8_t *copy;
+
+    if (rx->req.body.len == 0)
+        return 0;
+    if ((copy = hcm_arena_alloc(&rx->arena, rx->req.body.len)) == NULL)
+        return HCM_ENOSPACE;
+    memcpy(copy, rx->req.body.p, rx->req.body.len);
+    rx->req.body.p = copy;
+    return 0;
+}
+
 static rexchange_t *rexchange_new(hcp_proxy_t *proxy, coap_session_t *session,
                                   const coap_pdu_t *request)
 {
@@ -238,12 +280,13 @@ static rexchange_t *rexchange_new(hcp_proxy_t *proxy, coap_session_t *session,
     rexchange_t *rx;
 
     coap_get_data_large(request, &len, &data, &offset, &total);
-    arena_size = 2 * len + 16384; /* the payload is viewed, options and headers are copied */
+    arena_size = 2 * len + 16384; /* the payload and every option, header and URL are copied */
     if ((rx = malloc(sizeof *rx + arena_size)) == NULL)
         return NULL;
     memset(rx, 0, sizeof *rx);
     rx->proxy = proxy;
     rx->id = ++proxy->next_exchange_id;
+    rx->redirects_left = proxy->cfg->origin_redirects;
     rx->session = coap_session_reference(session);
     hcm_arena_init(&rx->arena, rx->arena_buf, arena_size);
     rx->next = proxy->reverse_live;
@@ -305,6 +348,8 @@ static void on_request(coap_resource_t *resource, coap_session_t *session,
         return;
     }
     err = map_request(rx, request);
+    if (err == 0)
+        err = keep_body(rx);
     if (err == 0)
         err = reach_origin(rx);
     if (err < 0) { /* answered at once, piggybacked */

@@ -10,7 +10,7 @@ wait_for 10 grep -q '^ready' "$WORK/origin.out" || { echo "Bail out! the HTTP or
 OP=$(sed -n 's/^ready //p' "$WORK/origin.out")
 O="http://127.0.0.1:$OP"
 
-start_hcproxy --coap-routes "/api/=$O/" --origin-timeout-ms 1500
+start_hcproxy --coap-routes "/api/=$O/" --origin-timeout-ms 1500 --origin-redirects 2
 CP=$(grep -o -m1 'listening on coap://[^ "]*' "$WORK/hcproxy.log" | sed 's/.*:\([0-9][0-9]*\).*/\1/')
 P="coap://127.0.0.1:$CP"
 # coap ARGS...: one exchange with coap-client-notls; sets OUT (payload) and CODE (e.g. 2.05).
@@ -82,6 +82,23 @@ coap -P "$P" "$O/slow?ms=800"
 expect_eq "a slow origin is answered (separate response)" "slow" "$OUT"
 expect_match "... after an empty ACK" "t:ACK c:0\.00" "$(cat "$WORK/coap.err")"
 
+# Redirects: 307 and 308 keep method and body (RFC 9110 s15.4.8-9), so hcproxy follows them, up
+# to origin.redirects (2 here) and only to origins origin.allow lets through.
+enc() { "$PY" -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }
+coap -P "$P" -m post -t 0 -e 'moved body' "$O/redirect?to=$(enc "$O/echo")"
+expect_eq "a 307 is followed with the same method and body" "moved body" "$OUT"
+expect_eq "... the origin saw the POST at the new URL" "POST /echo" "$(head -n1 "$WORK/origin.record")"
+coap -P "$P" -m put -t 0 -e 'two hops' "$O/hops/2"
+expect_eq "two relative 308s are followed (origin.redirects 2)" "PUT two hops" "$OUT"
+coap -P "$P" "$O/hops/3"
+expect_eq "a third redirect is not: 5.02" "5.02" "$CODE"
+coap -P "$P" "$O/redirect?code=302&to=$(enc "$O/hello")"
+expect_eq "a 302 (it may change the method) is not followed: 5.02" "5.02" "$CODE"
+coap -P "$P" "$O/redirect?to=$(enc "http://192.0.2.1/x")"
+expect_eq "a redirect to an origin outside origin.allow gives 4.03" "4.03" "$CODE"
+coap -P "$P" "$O/redirect?to=$(enc "ftp://127.0.0.1/x")"
+expect_eq "a redirect to a scheme hcproxy cannot proxy gives 5.05" "5.05" "$CODE"
+
 # Failures, each with its code and a diagnostic payload.
 DEAD=$(free_udp_port)
 coap -P "$P" "http://127.0.0.1:$DEAD/"
@@ -94,5 +111,39 @@ coap -P "$P" "ftp://127.0.0.1/"
 expect_eq "a scheme hcproxy cannot proxy gives 5.05" "5.05" "$CODE"
 coap "$P/no-route"
 expect_eq "a path with no route and no proxy option gives 4.04" "4.04" "$CODE"
+
+# HTTPS origins: certificates are verified by default, against origin.ca_file when set. The test
+# makes its own CA and a certificate for 127.0.0.1 signed by it.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=hcproxy-test-ca \
+    -keyout "$WORK/ca.key" -out "$WORK/ca.pem" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1 \
+    -keyout "$WORK/origin.key" -out "$WORK/origin.csr" 2>/dev/null
+printf 'subjectAltName = IP:127.0.0.1\n' >"$WORK/san.ext"
+openssl x509 -req -in "$WORK/origin.csr" -CA "$WORK/ca.pem" -CAkey "$WORK/ca.key" -CAcreateserial \
+    -days 2 -extfile "$WORK/san.ext" -out "$WORK/origin.pem" 2>/dev/null
+"$PY" "$ORIGIN" "$WORK/tls.record" "$WORK/origin.pem" "$WORK/origin.key" >"$WORK/tls.out" 2>&1 &
+PIDS+=($!)
+wait_for 10 grep -q '^ready' "$WORK/tls.out" || { echo "Bail out! the HTTPS origin did not start"; exit 1; }
+S="https://127.0.0.1:$(sed -n 's/^ready //p' "$WORK/tls.out")"
+restart_with() {
+    stop_hcproxy || true
+    start_hcproxy "$@"
+    CP=$(grep -o -m1 'listening on coap://[^ "]*' "$WORK/hcproxy.log" | sed 's/.*:\([0-9][0-9]*\).*/\1/')
+    P="coap://127.0.0.1:$CP"
+}
+restart_with --origin-ca-file "$WORK/ca.pem"
+coap -P "$P" "$S/hello"
+expect_eq "an HTTPS origin whose certificate origin.ca_file vouches for is reached" "hello from http" "$OUT"
+coap -P "$P" -m post -t 0 -e 'over tls' "$S/echo"
+expect_eq "... POST over HTTPS" "over tls" "$OUT"
+restart_with
+coap -P "$P" "$S/hello"
+expect_eq "an HTTPS origin with a certificate no trusted CA signed gives 5.02" "5.02" "$CODE"
+expect_match "... with the reason as its diagnostic payload" "the origin's TLS certificate could not be verified" \
+    "$(cat "$WORK/coap.err")"
+expect_match "... and libcurl's words in the log" "origin https://127.0.0.1:[0-9]*/hello: .*certificate" "$(cat "$WORK/hcproxy.log")"
+restart_with --origin-verify-tls false
+coap -P "$P" "$S/hello"
+expect_eq "with origin.verify_tls false the same origin is reached" "hello from http" "$OUT"
 
 done_testing

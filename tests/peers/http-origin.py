@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """An HTTP origin for hcproxy's reverse-direction tests (CoAP client -> hcproxy -> HTTP).
 
-Usage: http-origin.py RECORD_FILE
-Binds 127.0.0.1 on a port the kernel picks and prints "ready PORT". Every request is written to
+Usage: http-origin.py RECORD_FILE [CERT_PEM KEY_PEM]
+Binds 127.0.0.1 on a port the kernel picks and prints "ready PORT"; with a certificate and key it
+speaks HTTPS. Every request is written to
 RECORD_FILE (method, target, headers, body in hex), so a test can compare what arrived.
 
   GET /hello            200 text/plain "hello from http"
@@ -14,10 +15,13 @@ RECORD_FILE (method, target, headers, body in hex), so a test can compare what a
   POST /sha256          200 with the hex SHA-256 of the body (for large uploads)
   GET /etag             ETag "0a1b"; with If-None-Match: "0a1b", 304
   GET /cache            Cache-Control: max-age=30
+  * /redirect?code=N&to=URL   status N (307 unless given) with Location: URL
+  * /hops/N               308 to /hops/N-1 (a relative Location); /hops/0: 200 "METHOD BODY"
   POST /                RFC 8613 Appendix C: with OSCORE: CRQ and the C.4 ciphertext, 200 +
                         OSCORE: AA + application/oscore + the C.7 ciphertext; else 400
 """
 import hashlib
+import ssl
 import sys
 import time
 import urllib.parse
@@ -87,6 +91,14 @@ class Origin(BaseHTTPRequestHandler):
             return self._send(200, b"tagged", extra=[("ETag", '"0a1b"')])
         if path == "/cache":
             return self._send(200, b"fresh", extra=[("Cache-Control", "max-age=30")])
+        if path == "/redirect":
+            code = int(query.get("code", "307"))
+            return self._send(code, b"moved", extra=[("Location", query.get("to", "/hello"))])
+        if path.startswith("/hops/"):
+            left = int(path.rsplit("/", 1)[1])
+            if left > 0:
+                return self._send(308, b"", extra=[("Location", str(left - 1))])
+            return self._send(200, self.command.encode() + b" " + body)
         if path == "/" and self.command == "POST":
             if self.headers.get("OSCORE") == "CRQ" and body == C4_CIPHERTEXT:
                 return self._send(200, C7_CIPHERTEXT, "application/oscore", [("OSCORE", "AA")])
@@ -99,6 +111,10 @@ class Origin(BaseHTTPRequestHandler):
 def main():
     server = ThreadingHTTPServer(("127.0.0.1", 0), Origin)
     server.daemon_threads = True
+    if len(sys.argv) == 4:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(sys.argv[2], sys.argv[3])
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     print(f"ready {server.server_address[1]}", flush=True)
     try:
         server.serve_forever()

@@ -85,8 +85,8 @@ END_TEST
 static const char *const example_lines[] = {
     "\ncoap: {\n    listen = [ \"127.0.0.1:5683\" ];\n    routes = [ ];\n"
     "    max_body_bytes = 4194304;\n};\n",
-    "\norigin: {\n    allow = [ \"http://127.0.0.0/8\", \"http://[::1]\", "
-    "\"http://localhost\" ];\n",
+    "\norigin: {\n    allow = [ \"*://127.0.0.0/8\", \"*://[::1]\", "
+    "\"*://localhost\" ];\n",
     "    timeout_ms = 30000;\n    connect_timeout_ms = 5000;\n    verify_tls = true;\n",
     "    ca_file = \"\";\n    redirects = 0;\n    max_response_bytes = 16777216;\n"
     "    max_connections = 64;\n};\n",

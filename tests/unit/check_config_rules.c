@@ -395,7 +395,7 @@ START_TEST(directions_apart)
     ck_assert_int_eq(hcc_set(&cfg, "origin.allow", "", err, sizeof(err)), 0);
     ck_assert_msg(hcc_finish(&cfg, err, sizeof(err)) == 0, "%s", err);
     ck_assert(hcc_allows(&cfg, "coap", "h", AF_INET, ip, 5683));
-    ck_assert(hcc_allows(&cfg, "http", "h", AF_INET, ip, 80)); /* "*" is any scheme */
+    ck_assert(!hcc_allows(&cfg, "http", "h", AF_INET, ip, 80)); /* "*": any CoAP scheme, no other */
     ck_assert(!hcc_origin_allows(&cfg, "http", "h", AF_INET, ip, 80));
     ck_assert_int_eq(hcc_set(&cfg, "upstream.allow", "", err, sizeof(err)), 0);
     ck_assert_int_eq(hcc_set(&cfg, "origin.allow", "*://10.0.0.0/8", err, sizeof(err)), 0);
@@ -420,12 +420,14 @@ START_TEST(allows_defaults)
     ck_assert(hcc_allows(&cfg, "coap", "h", AF_INET6, v6, 5683));
     ck_assert(!hcc_allows(&cfg, "coap", "h", AF_INET, other, 5683));
     ck_assert(!hcc_allows(&cfg, "coaps", "localhost", AF_INET, v4, 5684));
-    /* HTTP origins too: plain http on this host, any port */
+    /* HTTP origins too: http and https on this host, any port */
     ck_assert(hcc_origin_allows(&cfg, "http", "localhost", AF_INET, NULL, 8000));
     ck_assert(hcc_origin_allows(&cfg, "http", "h", AF_INET, v4, 80));
     ck_assert(hcc_origin_allows(&cfg, "http", "h", AF_INET6, v6, 8080));
     ck_assert(!hcc_origin_allows(&cfg, "http", "h", AF_INET, other, 80));
-    ck_assert(!hcc_origin_allows(&cfg, "https", "localhost", AF_INET, v4, 443));
+    ck_assert(hcc_origin_allows(&cfg, "https", "localhost", AF_INET, v4, 443));
+    ck_assert(hcc_origin_allows(&cfg, "https", "h", AF_INET6, v6, 8443));
+    ck_assert(!hcc_origin_allows(&cfg, "https", "h", AF_INET, other, 443));
     ck_assert(!hcc_origin_allows(&cfg, "coap", "localhost", AF_INET, v4, 5683));
     hcc_free(&cfg);
 }

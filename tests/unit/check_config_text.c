@@ -43,9 +43,9 @@ START_TEST(defaults_valid)
     ck_assert_uint_eq(cfg.coap_routes_list.count, 0);
     ck_assert_int_eq(cfg.coap_max_body_bytes, 4194304);
     ck_assert_uint_eq(cfg.origin_allow.count, 3);
-    ck_assert_str_eq(cfg.origin_allow.items[0], "http://127.0.0.0/8");
-    ck_assert_str_eq(cfg.origin_allow.items[1], "http://[::1]");
-    ck_assert_str_eq(cfg.origin_allow.items[2], "http://localhost");
+    ck_assert_str_eq(cfg.origin_allow.items[0], "*://127.0.0.0/8");
+    ck_assert_str_eq(cfg.origin_allow.items[1], "*://[::1]");
+    ck_assert_str_eq(cfg.origin_allow.items[2], "*://localhost");
     ck_assert_int_eq(cfg.origin_timeout_ms, 30000);
     ck_assert_int_eq(cfg.origin_connect_timeout_ms, 5000);
     ck_assert(cfg.origin_verify_tls);
@@ -60,7 +60,7 @@ START_TEST(defaults_valid)
     ck_assert_uint_eq(cfg.ncoap_listen_addrs, 1);
     ck_assert_int_eq(cfg.coap_listen_addrs[0].ss_family, AF_INET);
     ck_assert_uint_eq(cfg.norigin_rules, 3);
-    ck_assert_str_eq(cfg.origin_rules[0].scheme, "http");
+    ck_assert_str_eq(cfg.origin_rules[0].scheme, "*");
     ck_assert_uint_eq(cfg.ncoap_routes, 0);
     ck_assert_ptr_null(cfg.coap_routes);
     ck_assert_ptr_null(cfg.source);
@@ -449,8 +449,8 @@ static const char *const default_lines[] = {
     "    ack_random_factor = 1.5;\n",
     ("\n};\ncoap: {\n    listen = [ \"127.0.0.1:5683\" ];\n    routes = [ ];\n"
      "    max_body_bytes = 4194304;\n};\n"),
-    ("\norigin: {\n    allow = [ \"http://127.0.0.0/8\", \"http://[::1]\", "
-     "\"http://localhost\" ];\n"
+    ("\norigin: {\n    allow = [ \"*://127.0.0.0/8\", \"*://[::1]\", "
+     "\"*://localhost\" ];\n"
      "    timeout_ms = 30000;\n    connect_timeout_ms = 5000;\n    verify_tls = true;\n"
      "    ca_file = \"\";\n    redirects = 0;\n    max_response_bytes = 16777216;\n"
      "    max_connections = 64;\n};\n"),
