@@ -34,6 +34,12 @@ coap -P "$P" -m put -t 0 -e 'text' "$O/echo"
 expect_eq "PUT reaches the origin" "text" "$OUT"
 coap -P "$P" -m delete "$O/echo"
 expect_eq "DELETE reaches the origin" "DELETE /echo" "$(head -n1 "$WORK/origin.record")"
+coap -N -P "$P" -m post -t 60 -e 'cbor' "$O/echo"
+expect_eq "a non-confirmable POST is answered" "cbor" "$OUT"
+expect_match "... with a NON 2.04 carrying Content-Format application/cbor (60) back" \
+    "t:NON c:2.04 .*Content-Format:application/cbor" "$(cat "$WORK/coap.err")"
+expect_match "... which the origin saw as Content-Type: application/cbor" "content-type: application/cbor" \
+    "$(cat "$WORK/origin.record")"
 
 # The Proxy-Scheme form: Proxy-Scheme, Uri-Host and Uri-Port name the origin (RFC 7252 s5.10.2,
 # s6.5); coap-client-notls will not send "http" there, so coap-probe does.
@@ -142,8 +148,14 @@ expect_eq "an HTTPS origin with a certificate no trusted CA signed gives 5.02" "
 expect_match "... with the reason as its diagnostic payload" "the origin's TLS certificate could not be verified" \
     "$(cat "$WORK/coap.err")"
 expect_match "... and libcurl's words in the log" "origin https://127.0.0.1:[0-9]*/hello: .*certificate" "$(cat "$WORK/hcproxy.log")"
-restart_with --origin-verify-tls false
+restart_with --origin-verify-tls false --coap-max-body-bytes 1000
 coap -P "$P" "$S/hello"
 expect_eq "with origin.verify_tls false the same origin is reached" "hello from http" "$OUT"
+
+# A request body over coap.max_body_bytes, reassembled from Block1 blocks: 4.13 and its reason.
+head -c 3000 "$WORK/pattern" >"$WORK/3000"
+coap -P "$P" -m post -t 42 -f "$WORK/3000" "$O/sha256"
+expect_eq "a body over coap.max_body_bytes gives 4.13" "4.13" "$CODE"
+expect_match "... with its reason" "request body exceeds the configured limit" "$(cat "$WORK/coap.err")"
 
 done_testing
