@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "hcm.h"
+#include "run_suite.h"
 
 /* Offsets 0..7 into an aligned buffer: the arena must align addresses, not offsets. */
 static _Alignas(16) uint8_t backing[256 + 8];
@@ -124,11 +125,5 @@ static Suite *arena_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(arena_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return run_suite(arena_suite());
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "hcm.h"
+#include "run_suite.h"
 
 /* Spec digest A.2 (names) and E (RFC 8075 s7 Table 2 and the rows after it), one per code, as
  * bytes on the wire. */
@@ -261,11 +262,5 @@ static Suite *codes_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(codes_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return run_suite(codes_suite());
 }

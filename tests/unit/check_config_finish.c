@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "hcc.h"
+#include "run_suite.h"
 
 #define COUNTOF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -215,11 +216,5 @@ static Suite *finish_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(finish_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(finish_suite());
 }

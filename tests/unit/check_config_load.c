@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "hcc.h"
+#include "run_suite.h"
 
 #define COUNTOF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -564,11 +565,5 @@ static Suite *load_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(load_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(load_suite());
 }

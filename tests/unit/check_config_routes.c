@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "hcc.h"
+#include "run_suite.h"
 
 #define COUNTOF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -296,11 +297,5 @@ static Suite *routes_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(routes_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return run_suite(routes_suite());
 }

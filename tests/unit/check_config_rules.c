@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "hcc.h"
+#include "run_suite.h"
 
 #define COUNTOF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -455,11 +456,5 @@ static Suite *rules_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(rules_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(rules_suite());
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "hcc.h"
+#include "run_suite.h"
 
 #define COUNTOF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -615,11 +616,5 @@ static Suite *text_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(text_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(text_suite());
 }

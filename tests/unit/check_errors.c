@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "hcm.h"
+#include "run_suite.h"
 
 /* The answers for each error, typed from the spec digest (sections C.2, D and M) and the RFCs:
  * the HTTP status for an HTTP client, the CoAP code (class, detail) for a CoAP client. */
@@ -149,11 +150,5 @@ static Suite *errors_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(errors_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return run_suite(errors_suite());
 }

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "hcm.h"
+#include "run_suite.h"
 
 #define ARENA_SIZE 4096
 #define MAX_OPTS 6
@@ -531,11 +532,5 @@ static Suite *headers_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(headers_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return run_suite(headers_suite());
 }

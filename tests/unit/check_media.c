@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "hcm.h"
+#include "run_suite.h"
 
 /* content-formats.md s2, every row: number, registry string, coding. */
 static const struct {
@@ -279,11 +280,5 @@ static Suite *media_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(media_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return run_suite(media_suite());
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "hcm.h"
+#include "run_suite.h"
 
 static hcm_bytes_t bytes(const char *s)
 {
@@ -180,11 +181,5 @@ static Suite *message_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(message_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return run_suite(message_suite());
 }

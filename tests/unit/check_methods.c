@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "hcm.h"
+#include "run_suite.h"
 
 /* RFC 7252 s12.1.1 and RFC 8132 s2, s3 (digest A.1), HEAD as GET (RFC 7252 s10.2.3), and iPATCH
  * also as issue 3 and `curl -X IPATCH` spell it. */
@@ -87,11 +88,5 @@ static Suite *methods_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(methods_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return run_suite(methods_suite());
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "hcm.h"
+#include "run_suite.h"
 
 #define ARENA_SIZE 4096
 
@@ -160,11 +161,5 @@ static Suite *origin_redirect_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(origin_redirect_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return run_suite(origin_redirect_suite());
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "hcm.h"
+#include "run_suite.h"
 
 #define ARENA_SIZE 2048
 #define MAX_OPTS 8
@@ -372,11 +373,5 @@ static Suite *origin_request_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(origin_request_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return run_suite(origin_request_suite());
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "hcm.h"
+#include "run_suite.h"
 
 #define ARENA_SIZE 1024
 #define MAX_OPTS 4
@@ -510,11 +511,5 @@ static Suite *origin_response_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(origin_response_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return run_suite(origin_response_suite());
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "hcm.h"
+#include "run_suite.h"
 
 #define ARENA_SIZE 2048
 #define MAX_OPTS 8
@@ -282,11 +283,5 @@ static Suite *origin_url_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(origin_url_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return run_suite(origin_url_suite());
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "hcm.h"
+#include "run_suite.h"
 
 #define COUNTOF(a) (sizeof(a) / sizeof((a)[0]))
 #define ARENA_SIZE 8192
@@ -300,11 +301,5 @@ static Suite *oscore_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(oscore_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return run_suite(oscore_suite());
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "hcm.h"
+#include "run_suite.h"
 
 #define ARENA_SIZE 4096
 
@@ -445,11 +446,5 @@ static Suite *target_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(target_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return run_suite(target_suite());
 }
