@@ -1,0 +1,25 @@
+/* URI parsing (mapping/target.c): the whole input as an HTTP request-target under the HC proxy
+ * path "/hc/" (RFC 8075 s5.3, s5.4.1), and as a CoAP URI on its own (RFC 7252 s6.4). */
+#include "fuzz_input.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static _Alignas(16) uint8_t arena_buf[65536];
+    static char text[8192];
+    hcm_target_t target;
+    hcm_coap_msg_t msg = { 0 };
+    hcm_arena_t arena;
+    const char *uri;
+
+    if (size >= sizeof text)
+        return 0;
+    memcpy(text, data, size);
+    text[size] = '\0';
+    hcm_arena_init(&arena, arena_buf, sizeof arena_buf);
+    if (hcm_target_extract(text, "/hc/", &arena, &uri) == 0)
+        hcm_target_parse(uri, &arena, &target, &msg);
+    memset(&msg, 0, sizeof msg);
+    if (hcm_target_parse(text, &arena, &target, &msg) == 0 && target.host == NULL)
+        abort();
+    return 0;
+}
