@@ -48,6 +48,9 @@ expect_match() {
     if [[ "$3" =~ $2 ]]; then ok "$1"; else not_ok "$1" "expected to match: $2" "actual: $3"; fi
 }
 done_testing() {
+    if [ -n "${PROXY_PID:-}" ] && kill -0 "$PROXY_PID" 2>/dev/null; then
+        expect_clean_exit
+    fi
     echo "1..$TAP_N"
     [ "$TAP_FAILED" -eq 0 ]
 }
@@ -110,6 +113,19 @@ stop_hcproxy() {
     local status=0
     wait "$PROXY_PID" || status=$?
     return $status
+}
+# expect_clean_exit: stops hcproxy with SIGTERM and checks that it drained and exited 0 without a
+# sanitizer report. Under ASan (the sanitizer suite) that is the LeakSanitizer check: every byte
+# hcproxy allocated during the test was freed by its shutdown.
+expect_clean_exit() {
+    local status=0
+    stop_hcproxy || status=$?
+    if [ "$status" -eq 0 ] && ! grep -q -E 'Sanitizer|runtime error:' "$WORK/hcproxy.log"; then
+        ok "hcproxy exits 0 on SIGTERM, with no leak or sanitizer report"
+    else
+        not_ok "hcproxy exits 0 on SIGTERM, with no leak or sanitizer report" "exit status $status" \
+            "$(grep -m3 -E 'Sanitizer|runtime error:|#[0-9]+ ' "$WORK/hcproxy.log" | head -n 8)"
+    fi
 }
 
 # ---- HTTP -----------------------------------------------------------------------------------
