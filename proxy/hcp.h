@@ -124,9 +124,10 @@ typedef void (*hcp_fetch_done_cb)(void *data, const hcp_fetch_result_t *result);
 
 int hcp_origin_new(hcp_proxy_t *proxy, hcp_origin_t **out);
 void hcp_origin_close(hcp_origin_t *origin);
-/* Sends |req| to |address| (the numeric address approved for req->host). 0, or a negative
- * HCM_E* code; on 0 |on_done| follows, unless hcp_origin_cancel() comes first. req->body is not
- * copied: it must live until then. */
+/* Sends |req| to |address| (the numeric address approved for req->host). |req| is the caller's
+ * and must live until |on_done| or hcp_origin_cancel(); |address| is copied. 0, or a negative
+ * HCM_E* code (HCM_ENOHTTPCLIENT once libcurl has failed to load); on 0 |on_done| follows, never
+ * from within this call, unless hcp_origin_cancel() comes first. */
 int hcp_origin_fetch(hcp_origin_t *origin, const hcm_origin_req_t *req, const char *address,
                      hcp_fetch_done_cb on_done, void *data, hcp_fetch_t **out);
 void hcp_origin_cancel(hcp_fetch_t *fetch);

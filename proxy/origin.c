@@ -3,19 +3,33 @@
  * each event ends in curl_multi_socket_action() and a sweep of finished transfers. libcurl keeps
  * connections to each origin open for reuse. Host names are resolved by the caller
  * (uv_getaddrinfo, then policy) and pinned with CURLOPT_RESOLVE, so libcurl never resolves and
- * never connects anywhere the policy did not see. */
+ * never connects anywhere the policy did not see.
+ *
+ * libcurl is not linked: the first fetch loads it (libcurl.c) on libuv's thread pool, and the
+ * fetches asked for meanwhile wait in a queue, started once it is there or failed if it cannot
+ * be loaded. An hcproxy that never serves the reverse direction never maps it. */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
 #include "hcp.h"
+#include "libcurl.h"
+
+typedef enum { NOT_LOADED, LOADING, LOADED, LOAD_FAILED } load_state_t;
 
 struct hcp_origin {
     hcp_proxy_t *proxy;
+    load_state_t state;   /* the loop's view; the loader thread never writes it */
+    /* Written by the loader thread, read on the loop only from on_loaded() on. */
+    hcp_libcurl_t api;
+    int load_status;      /* 0 or -1 */
+    char load_error[256];
+    uv_work_t loader;
+    hcp_fetch_t *waiting; /* fetches asked for while libcurl loads, oldest first */
     CURLM *multi;
     uv_timer_t timer;
-    int open_handles;
+    bool is_closed;       /* hcp_origin_close() has run */
+    bool is_timer_closed; /* the memory goes when the timer is closed and no load runs */
 };
 
 /* One watched socket; libcurl keeps a pointer to it with curl_multi_assign(). */
@@ -27,6 +41,9 @@ typedef struct watched_socket {
 
 struct hcp_fetch {
     hcp_origin_t *origin;
+    hcp_fetch_t *next_waiting;
+    const hcm_origin_req_t *req; /* the caller's, until on_done or hcp_origin_cancel() */
+    char address[64];            /* the numeric address approved for req->host */
     CURL *easy;
     struct curl_slist *headers;
     struct curl_slist *resolve;
@@ -43,14 +60,18 @@ struct hcp_fetch {
 
 static void fetch_free(hcp_fetch_t *f)
 {
+    const hcp_libcurl_t *api = &f->origin->api;
+
     for (size_t i = 0; i < f->result.nheaders; i++) {
         free((char *)f->result.headers[i].name);
         free((char *)f->result.headers[i].value);
     }
     free(f->result.body);
-    curl_slist_free_all(f->headers);
-    curl_slist_free_all(f->resolve);
-    curl_easy_cleanup(f->easy);
+    if (f->easy != NULL) { /* else it never reached libcurl, and holds nothing of it */
+        api->slist_free_all(f->headers);
+        api->slist_free_all(f->resolve);
+        api->easy_cleanup(f->easy);
+    }
     free(f);
 }
 
@@ -143,27 +164,29 @@ static int error_for(CURLcode code, const hcp_fetch_t *f)
 
 static void log_failure(const hcp_fetch_t *f, CURLcode code)
 {
+    const hcp_libcurl_t *api = &f->origin->api;
     const char *url = NULL;
 
-    curl_easy_getinfo(f->easy, CURLINFO_EFFECTIVE_URL, &url);
+    api->easy_getinfo(f->easy, CURLINFO_EFFECTIVE_URL, &url);
     hcp_log(HCC_LOG_INFO, NULL, "origin %s: %s", url ? url : "-",
-            f->error[0] != '\0' ? f->error : curl_easy_strerror(code));
+            f->error[0] != '\0' ? f->error : api->easy_strerror(code));
 }
 
 static void sweep_finished(hcp_origin_t *origin)
 {
+    const hcp_libcurl_t *api = &origin->api;
     CURLMsg *msg;
     int left;
 
-    while ((msg = curl_multi_info_read(origin->multi, &left)) != NULL) {
+    while ((msg = api->multi_info_read(origin->multi, &left)) != NULL) {
         hcp_fetch_t *f;
         long status = 0;
 
         if (msg->msg != CURLMSG_DONE)
             continue;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&f);
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
-        curl_multi_remove_handle(origin->multi, msg->easy_handle);
+        api->easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&f);
+        api->easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
+        api->multi_remove_handle(origin->multi, msg->easy_handle);
         f->result.status = (unsigned)status;
         f->result.err = msg->data.result == CURLE_OK ? 0 : error_for(msg->data.result, f);
         if (msg->data.result != CURLE_OK)
@@ -187,7 +210,7 @@ static void on_socket_event(uv_poll_t *poll, int status, int events)
         flags |= CURL_CSELECT_IN;
     if (events & UV_WRITABLE)
         flags |= CURL_CSELECT_OUT;
-    curl_multi_socket_action(origin->multi, w->fd, flags, &running);
+    origin->api.multi_socket_action(origin->multi, w->fd, flags, &running);
     sweep_finished(origin);
 }
 
@@ -207,7 +230,7 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *cls, void *so
         if (w != NULL) {
             uv_poll_stop(&w->poll);
             uv_close((uv_handle_t *)&w->poll, on_socket_closed);
-            curl_multi_assign(origin->multi, fd, NULL);
+            origin->api.multi_assign(origin->multi, fd, NULL);
         }
         return 0;
     }
@@ -218,7 +241,7 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *cls, void *so
         w->fd = fd;
         w->poll.data = w;
         uv_poll_init_socket(origin->proxy->loop, &w->poll, fd);
-        curl_multi_assign(origin->multi, fd, w);
+        origin->api.multi_assign(origin->multi, fd, w);
     }
     if (what & CURL_POLL_IN)
         events |= UV_READABLE;
@@ -233,7 +256,7 @@ static void on_timer(uv_timer_t *timer)
     hcp_origin_t *origin = hcp_container_of(timer, hcp_origin_t, timer);
     int running;
 
-    curl_multi_socket_action(origin->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    origin->api.multi_socket_action(origin->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     sweep_finished(origin);
 }
 
@@ -251,85 +274,267 @@ static int on_timer_change(CURLM *multi, long timeout_ms, void *cls)
 
 /* ---- starting a transfer -------------------------------------------------------------------- */
 
+/* curl_easy_setopt() is variadic, and reached through a pointer it checks nothing (curl's
+ * typecheck-gcc.h wraps only the linked name). curl.h numbers each option by the type of value
+ * it takes (CURLOPTTYPE_*, 10000 apart), so each type gets a setter whose parameter converts the
+ * value, and a compile-time check that the option takes that type. */
+#define TAKES(opt, type) ((opt) / 10000 * 10000 == CURLOPTTYPE_##type)
+#define set_long(f, opt, v)                                                                       \
+    do {                                                                                          \
+        _Static_assert(TAKES(opt, LONG), #opt " takes no long");                                  \
+        easy_long(f, opt, v);                                                                     \
+    } while (0)
+#define set_pointer(f, opt, v)                                                                    \
+    do {                                                                                          \
+        _Static_assert(TAKES(opt, OBJECTPOINT), #opt " takes no pointer");                        \
+        easy_pointer(f, opt, v);                                                                  \
+    } while (0)
+#define set_writer(f, opt, v)                                                                     \
+    do {                                                                                          \
+        _Static_assert(TAKES(opt, FUNCTIONPOINT), #opt " takes no function");                     \
+        easy_writer(f, opt, v);                                                                   \
+    } while (0)
+#define set_size(f, opt, v)                                                                       \
+    do {                                                                                          \
+        _Static_assert(TAKES(opt, OFF_T), #opt " takes no curl_off_t");                           \
+        easy_size(f, opt, v);                                                                     \
+    } while (0)
+
+static void easy_long(hcp_fetch_t *f, CURLoption opt, long v)
+{
+    f->origin->api.easy_setopt(f->easy, opt, v);
+}
+
+static void easy_pointer(hcp_fetch_t *f, CURLoption opt, const void *v)
+{
+    f->origin->api.easy_setopt(f->easy, opt, v);
+}
+
+static void easy_writer(hcp_fetch_t *f, CURLoption opt, curl_write_callback v)
+{
+    f->origin->api.easy_setopt(f->easy, opt, v);
+}
+
+static void easy_size(hcp_fetch_t *f, CURLoption opt, curl_off_t v)
+{
+    f->origin->api.easy_setopt(f->easy, opt, v);
+}
+
 static int add_header_lines(hcp_fetch_t *f, const hcm_origin_req_t *req)
 {
+    const hcp_libcurl_t *api = &f->origin->api;
     char line[1024];
 
     for (size_t i = 0; i < req->nheaders; i++) {
         snprintf(line, sizeof line, "%s: %s", req->headers[i].name, req->headers[i].value);
-        if ((f->headers = curl_slist_append(f->headers, line)) == NULL)
+        if ((f->headers = api->slist_append(f->headers, line)) == NULL)
             return -1;
     }
     /* No "Expect: 100-continue" round trip: the whole body is already here. */
-    f->headers = curl_slist_append(f->headers, "Expect:");
+    f->headers = api->slist_append(f->headers, "Expect:");
     return f->headers != NULL ? 0 : -1;
 }
 
 static void set_options(hcp_fetch_t *f, const hcm_origin_req_t *req)
 {
     const hcc_config_t *cfg = f->origin->proxy->cfg;
-    CURL *e = f->easy;
 
-    curl_easy_setopt(e, CURLOPT_URL, req->url);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, f);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, f->error);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L); /* redirects are policy, not libcurl's */
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)cfg->origin_timeout_ms);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->origin_connect_timeout_ms);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, cfg->origin_verify_tls ? 1L : 0L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, cfg->origin_verify_tls ? 2L : 0L);
+    set_pointer(f, CURLOPT_URL, req->url);
+    set_pointer(f, CURLOPT_PRIVATE, f);
+    set_pointer(f, CURLOPT_ERRORBUFFER, f->error);
+    set_long(f, CURLOPT_NOSIGNAL, 1);
+    set_pointer(f, CURLOPT_PROTOCOLS_STR, "http,https");
+    set_long(f, CURLOPT_FOLLOWLOCATION, 0); /* redirects are policy, not libcurl's */
+    set_long(f, CURLOPT_TIMEOUT_MS, cfg->origin_timeout_ms);
+    set_long(f, CURLOPT_CONNECTTIMEOUT_MS, cfg->origin_connect_timeout_ms);
+    set_long(f, CURLOPT_SSL_VERIFYPEER, cfg->origin_verify_tls ? 1 : 0);
+    set_long(f, CURLOPT_SSL_VERIFYHOST, cfg->origin_verify_tls ? 2 : 0);
     if (cfg->origin_ca_file[0] != '\0')
-        curl_easy_setopt(e, CURLOPT_CAINFO, cfg->origin_ca_file);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, f);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, f);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, f->headers);
-    curl_easy_setopt(e, CURLOPT_RESOLVE, f->resolve);
+        set_pointer(f, CURLOPT_CAINFO, cfg->origin_ca_file);
+    set_writer(f, CURLOPT_WRITEFUNCTION, on_body);
+    set_pointer(f, CURLOPT_WRITEDATA, f);
+    set_writer(f, CURLOPT_HEADERFUNCTION, on_header);
+    set_pointer(f, CURLOPT_HEADERDATA, f);
+    set_pointer(f, CURLOPT_HTTPHEADER, f->headers);
+    set_pointer(f, CURLOPT_RESOLVE, f->resolve);
     if (strcmp(req->method, "GET") == 0) {
-        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+        set_long(f, CURLOPT_HTTPGET, 1);
     } else {
-        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+        set_pointer(f, CURLOPT_CUSTOMREQUEST, req->method);
         if (req->body.len > 0 || strcmp(req->method, "DELETE") != 0) {
-            curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body.len);
-            curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body.len ? (const char *)req->body.p : "");
+            set_size(f, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body.len);
+            set_pointer(f, CURLOPT_POSTFIELDS, req->body.len ? (const char *)req->body.p : "");
         }
     }
 }
 
 /* CURLOPT_RESOLVE "host:port:address": the address the policy approved, nothing else. */
-static int pin_address(hcp_fetch_t *f, const hcm_origin_req_t *req, const char *address)
+static int pin_address(hcp_fetch_t *f, const hcm_origin_req_t *req)
 {
     char entry[512];
-    bool is_v6 = strchr(address, ':') != NULL;
+    bool is_v6 = strchr(f->address, ':') != NULL;
 
     snprintf(entry, sizeof entry, "%s:%u:%s%s%s", req->host, req->port, is_v6 ? "[" : "",
-             address, is_v6 ? "]" : "");
-    f->resolve = curl_slist_append(NULL, entry);
+             f->address, is_v6 ? "]" : "");
+    f->resolve = f->origin->api.slist_append(NULL, entry);
     return f->resolve != NULL ? 0 : -1;
 }
+
+/* Hands |f| to libcurl, which must be LOADED. 0 or HCM_EINTERNAL; |f| stays the caller's. */
+static int start_fetch(hcp_fetch_t *f)
+{
+    const hcp_libcurl_t *api = &f->origin->api;
+
+    f->easy = api->easy_init();
+    if (f->easy == NULL || add_header_lines(f, f->req) < 0 || pin_address(f, f->req) < 0)
+        return HCM_EINTERNAL;
+    set_options(f, f->req);
+    if (api->multi_add_handle(f->origin->multi, f->easy) != CURLM_OK)
+        return HCM_EINTERNAL;
+    return 0;
+}
+
+/* ---- loading libcurl ------------------------------------------------------------------------ */
+
+static void append_waiting(hcp_origin_t *origin, hcp_fetch_t *f)
+{
+    hcp_fetch_t **p = &origin->waiting;
+
+    while (*p != NULL)
+        p = &(*p)->next_waiting;
+    *p = f;
+}
+
+static bool remove_waiting(hcp_origin_t *origin, hcp_fetch_t *f)
+{
+    for (hcp_fetch_t **p = &origin->waiting; *p != NULL; p = &(*p)->next_waiting)
+        if (*p == f) {
+            *p = f->next_waiting;
+            return true;
+        }
+    return false;
+}
+
+static void free_origin(hcp_origin_t *origin)
+{
+    if (origin->state == LOADED) {
+        if (origin->multi != NULL)
+            origin->api.multi_cleanup(origin->multi);
+        origin->api.global_cleanup();
+    }
+    free(origin);
+}
+
+/* On the thread pool: dlopen() reads files and relocates, so it stays off the loop. */
+static void on_load_work(uv_work_t *work)
+{
+    hcp_origin_t *origin = hcp_container_of(work, hcp_origin_t, loader);
+
+    origin->load_status =
+        hcp_libcurl_load(&origin->api, origin->load_error, sizeof origin->load_error);
+}
+
+static int make_multi(hcp_origin_t *origin)
+{
+    const hcp_libcurl_t *api = &origin->api;
+    CURLM *m = api->multi_init();
+    /* The call is variadic: each value is given exactly the type its option takes, the
+     * callbacks through typed variables so that a wrong signature does not compile. */
+    curl_socket_callback socket_cb = on_socket;
+    curl_multi_timer_callback timer_cb = on_timer_change;
+
+    if (m == NULL)
+        return -1;
+    api->multi_setopt(m, CURLMOPT_SOCKETFUNCTION, socket_cb);
+    api->multi_setopt(m, CURLMOPT_SOCKETDATA, (void *)origin);
+    api->multi_setopt(m, CURLMOPT_TIMERFUNCTION, timer_cb);
+    api->multi_setopt(m, CURLMOPT_TIMERDATA, (void *)origin);
+    api->multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+                      (long)origin->proxy->cfg->origin_max_connections);
+    origin->multi = m;
+    return 0;
+}
+
+/* The outcome of the load, on the loop. */
+static void settle_load(hcp_origin_t *origin, int status)
+{
+    if (status < 0) /* uv_cancel() at shutdown: the loader never ran */
+        snprintf(origin->load_error, sizeof origin->load_error, "%s", uv_strerror(status));
+    origin->state = status == 0 && origin->load_status == 0 ? LOADED : LOAD_FAILED;
+    if (origin->state == LOADED && !origin->is_closed && make_multi(origin) < 0) {
+        origin->api.global_cleanup();
+        origin->state = LOAD_FAILED;
+        snprintf(origin->load_error, sizeof origin->load_error, "curl_multi_init() failed");
+    }
+    if (origin->state == LOAD_FAILED && status == 0)
+        hcp_log(HCC_LOG_ERROR, NULL, "the reverse direction has no HTTP client: %s",
+                origin->load_error);
+}
+
+/* Back on the loop: start the fetches that waited, or fail each of them once. */
+static void on_loaded(uv_work_t *work, int status)
+{
+    hcp_origin_t *origin = hcp_container_of(work, hcp_origin_t, loader);
+    hcp_fetch_t *f;
+
+    settle_load(origin, status);
+    if (origin->is_closed) {
+        assert(origin->waiting == NULL); /* hcp_reverse_stop() cancelled them */
+        if (origin->is_timer_closed)
+            free_origin(origin);
+        return;
+    }
+    /* One at a time off the list: a callback may start or cancel other fetches. */
+    while ((f = origin->waiting) != NULL) {
+        int err;
+
+        origin->waiting = f->next_waiting;
+        err = origin->state == LOADED ? start_fetch(f) : HCM_ENOHTTPCLIENT;
+        if (err < 0) {
+            f->result.err = err;
+            f->on_done(f->data, &f->result);
+            fetch_free(f);
+        }
+    }
+}
+
+static int begin_loading(hcp_origin_t *origin)
+{
+    int err = uv_queue_work(origin->proxy->loop, &origin->loader, on_load_work, on_loaded);
+
+    if (err < 0) {
+        hcp_log(HCC_LOG_ERROR, NULL, "cannot load libcurl: %s", uv_strerror(err));
+        return HCM_EINTERNAL;
+    }
+    origin->state = LOADING;
+    hcp_log(HCC_LOG_INFO, NULL, "loading %s for the reverse direction", HCP_LIBCURL_SONAME);
+    return 0;
+}
+
+/* ---- the interface -------------------------------------------------------------------------- */
 
 int hcp_origin_fetch(hcp_origin_t *origin, const hcm_origin_req_t *req, const char *address,
                      hcp_fetch_done_cb on_done, void *data, hcp_fetch_t **out)
 {
-    hcp_fetch_t *f = calloc(1, sizeof *f);
+    hcp_fetch_t *f;
+    int err;
 
-    if (f == NULL)
+    if (origin->state == LOAD_FAILED)
+        return HCM_ENOHTTPCLIENT;
+    if (origin->state == NOT_LOADED && (err = begin_loading(origin)) < 0)
+        return err;
+    if ((f = calloc(1, sizeof *f)) == NULL)
         return HCM_EINTERNAL;
     f->origin = origin;
+    f->req = req;
+    snprintf(f->address, sizeof f->address, "%s", address);
     f->on_done = on_done;
     f->data = data;
-    f->easy = curl_easy_init();
-    if (f->easy == NULL || add_header_lines(f, req) < 0 || pin_address(f, req, address) < 0) {
+    if (origin->state == LOADING) {
+        append_waiting(origin, f);
+    } else if ((err = start_fetch(f)) < 0) {
         fetch_free(f);
-        return HCM_EINTERNAL;
-    }
-    set_options(f, req);
-    if (curl_multi_add_handle(origin->multi, f->easy) != CURLM_OK) {
-        fetch_free(f);
-        return HCM_EINTERNAL;
+        return err;
     }
     *out = f;
     return 0;
@@ -337,7 +542,8 @@ int hcp_origin_fetch(hcp_origin_t *origin, const hcm_origin_req_t *req, const ch
 
 void hcp_origin_cancel(hcp_fetch_t *f)
 {
-    curl_multi_remove_handle(f->origin->multi, f->easy);
+    if (!remove_waiting(f->origin, f))
+        f->origin->api.multi_remove_handle(f->origin->multi, f->easy);
     fetch_free(f);
 }
 
@@ -349,20 +555,10 @@ int hcp_origin_new(hcp_proxy_t *proxy, hcp_origin_t **out)
 
     if (origin == NULL)
         return UV_ENOMEM;
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
-        (origin->multi = curl_multi_init()) == NULL) {
-        free(origin);
-        return UV_ENOMEM;
-    }
     origin->proxy = proxy;
-    curl_multi_setopt(origin->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-    curl_multi_setopt(origin->multi, CURLMOPT_SOCKETDATA, origin);
-    curl_multi_setopt(origin->multi, CURLMOPT_TIMERFUNCTION, on_timer_change);
-    curl_multi_setopt(origin->multi, CURLMOPT_TIMERDATA, origin);
-    curl_multi_setopt(origin->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
-                      (long)proxy->cfg->origin_max_connections);
+    origin->state = NOT_LOADED;
     uv_timer_init(proxy->loop, &origin->timer);
-    origin->open_handles = 1;
+    origin->timer.data = origin;
     *out = origin;
     return 0;
 }
@@ -371,13 +567,15 @@ static void on_closed(uv_handle_t *handle)
 {
     hcp_origin_t *origin = handle->data;
 
-    curl_multi_cleanup(origin->multi);
-    curl_global_cleanup();
-    free(origin);
+    origin->is_timer_closed = true;
+    if (origin->state != LOADING) /* else on_loaded() frees */
+        free_origin(origin);
 }
 
 void hcp_origin_close(hcp_origin_t *origin)
 {
-    origin->timer.data = origin;
+    origin->is_closed = true;
+    if (origin->state == LOADING)
+        uv_cancel((uv_req_t *)&origin->loader); /* on_loaded() follows, with UV_ECANCELED */
     uv_close((uv_handle_t *)&origin->timer, on_closed);
 }

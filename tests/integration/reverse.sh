@@ -24,8 +24,18 @@ coap() {
 }
 hexof() { "$PY" -c 'import sys; print(open(sys.argv[1], "rb").read().hex())' "$1"; }
 
+# libcurl is loaded on the first reverse request, not before (proxy/libcurl.c): an idle hcproxy
+# does not carry it (about 5 MB of RSS, bench/README.md).
+curl_mapped() { grep -c 'libcurl' "/proc/$1/maps" || true; }
+expect_eq "an idle hcproxy has no libcurl mapped" "0" "$(curl_mapped "$PROXY_PID")"
+# Two requests at once: the first starts the load and waits for it, and both are answered.
+coap-client-notls -B 10 -P "$P" -o "$WORK/first1.out" "$O/hello" >/dev/null 2>&1 &
+first=$!
 coap -P "$P" "$O/hello"
+wait "$first" || true
 expect_eq "GET through Proxy-Uri reaches the origin" "hello from http" "$OUT"
+expect_eq "... and so does the one sent at the same time" "hello from http" "$(cat "$WORK/first1.out" 2>/dev/null)"
+expect_match "... after which libcurl is mapped" "^[1-9]" "$(curl_mapped "$PROXY_PID")"
 expect_eq "... and the request was an HTTP GET of /hello" "GET /hello" "$(head -n1 "$WORK/origin.record")"
 coap -P "$P" -m post -t 50 -e '{"a":1}' "$O/echo"
 expect_eq "POST with Content-Format 50 arrives as application/json and comes back" '{"a":1}' "$OUT"
@@ -157,5 +167,30 @@ head -c 3000 "$WORK/pattern" >"$WORK/3000"
 coap -P "$P" -m post -t 42 -f "$WORK/3000" "$O/sha256"
 expect_eq "a body over coap.max_body_bytes gives 4.13" "4.13" "$CODE"
 expect_match "... with its reason" "request body exceeds the configured limit" "$(cat "$WORK/coap.err")"
+
+# libcurl cannot be loaded: a file of that name that is no library comes first on the search path.
+# Each request is answered once, 5.00 with the reason: the one that tried the load and waited for
+# it, and those after it.
+stop_hcproxy || true
+mkdir "$WORK/nolib"
+: >"$WORK/nolib/libcurl-gnutls.so.4"
+LD_LIBRARY_PATH="$WORK/nolib" start_hcproxy --coap-routes "/api/=$O/"
+CP=$(grep -o -m1 'listening on coap://[^ "]*' "$WORK/hcproxy.log" | sed 's/.*:\([0-9][0-9]*\).*/\1/')
+P="coap://127.0.0.1:$CP"
+coap-client-notls -B 10 -v 7 -P "$P" "$O/hello" >"$WORK/nolib1.err" 2>&1 &
+first=$!
+coap -P "$P" "$O/hello"
+wait "$first" || true
+expect_eq "without libcurl, a reverse request gives 5.00" "5.00" "$CODE"
+expect_match "... with the reason as its payload" "libcurl\) could not be loaded" "$(cat "$WORK/coap.err")"
+expect_eq "... and so does the one sent at the same time" "5.00" \
+    "$(grep -a -o 'c:[2-5]\.[0-9][0-9]' "$WORK/nolib1.err" | tail -n1 | sed 's/c://')"
+coap "$P/api/hello"
+expect_eq "... and every later one" "5.00" "$CODE"
+expect_eq "three requests, three answers (hcproxy logs each once)" "3" \
+    "$(grep -c -- '-> 5.00 (the proxy.s HTTP client library' "$WORK/hcproxy.log")"
+expect_match "the log says why" "no HTTP client: .*libcurl-gnutls.so.4" "$(cat "$WORK/hcproxy.log")"
+http "http://$PROXY/healthz"
+expect_eq "the HTTP -> CoAP direction is unaffected" "200 ok" "$STATUS $BODY"
 
 done_testing

@@ -63,6 +63,7 @@ static const struct {
     { HCM_EOVERLOAD, 503, 5, 3 },    /* RFC 8075 s8.1; digest M: 5.03 */
     { HCM_ESHUTDOWN, 503, 5, 3 },
     { HCM_ENOSPACE, 500, 5, 0 },
+    { HCM_ENOHTTPCLIENT, 500, 5, 0 }, /* hcproxy's own failure: 5.00 (RFC 7252 s5.9.3.1) */
     { HCM_EINTERNAL, 500, 5, 0 },
 };
 
