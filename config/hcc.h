@@ -140,6 +140,10 @@ void hcc_free(hcc_config_t *cfg);
  * reason in |err|. */
 int hcc_rule_parse(const char *text, hcc_rule_t *rule, char *err, size_t errlen);
 
+/* Whether |addr| (4 or 16 bytes by |family|; IPv4-mapped IPv6 counts as IPv4) is a multicast
+ * group or the IPv4 broadcast address: never a destination (RFC 8075 s10.4), whatever the rules
+ * say. */
+bool hcc_is_multicast(int family, const void *addr);
 /* Whether an HTTP origin may be reached (origin.allow): http or https only; arguments as for
  * hcc_allows(). */
 bool hcc_origin_allows(const hcc_config_t *cfg, const char *scheme, const char *host, int family,

@@ -287,6 +287,22 @@ static bool scheme_in(const char *scheme, const char *const *schemes, size_t cou
     return false;
 }
 
+/* RFC 8075 s10.4: a proxy forwarding to a multicast group would answer one request with many
+ * servers' responses, or amplify traffic for whoever sent it; hcproxy never does. The IPv4
+ * limited broadcast address is refused with them. */
+bool hcc_is_multicast(int family, const void *addr)
+{
+    uint8_t ip[16] = { 0 };
+
+    if (addr == NULL || (family != AF_INET && family != AF_INET6))
+        return false;
+    memcpy(ip, addr, family == AF_INET ? 4 : 16);
+    unmap(&family, ip, NULL);
+    if (family == AF_INET)
+        return (ip[0] & 0xf0) == 224 || memcmp(ip, "\xff\xff\xff\xff", 4) == 0;
+    return ip[0] == 0xff;
+}
+
 /* Whether one of |rules| matches the destination; hcc_allows() spells out the arguments. */
 static bool rules_allow(const hcc_rule_t *rules, size_t count, const char *const *schemes,
                         size_t nschemes, const char *scheme, const char *host, int family,
@@ -296,7 +312,7 @@ static bool rules_allow(const hcc_rule_t *rules, size_t count, const char *const
     int fam = AF_UNSPEC;
     bool has_ip = dest_addr(host, family, addr, &fam, ip);
 
-    if (!scheme_in(scheme, schemes, nschemes))
+    if (!scheme_in(scheme, schemes, nschemes) || (has_ip && hcc_is_multicast(fam, ip)))
         return false;
     for (size_t i = 0; i < count; i++)
         if (rule_matches(&rules[i], scheme, host, has_ip, fam, ip, port))

@@ -386,14 +386,21 @@ static bool literal_address(const hcm_target_t *t, struct sockaddr_storage *ss)
     return false;
 }
 
-static bool address_allowed(const hcp_exchange_t *ex, const struct sockaddr *sa)
+/* 0 when the CoAP server at |sa| (with the target's port) may be reached, else why not: a
+ * multicast group or hcproxy's own CoAP listener (policy.c), or outside upstream.allow. */
+static int judge_address(const hcp_exchange_t *ex, const struct sockaddr *sa)
 {
     const void *addr = sa->sa_family == AF_INET
                            ? (const void *)&((const struct sockaddr_in *)sa)->sin_addr
                            : (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
+    int err = hcp_policy_check(ex->proxy, HCP_OWN_COAP, sa);
 
-    return hcc_allows(ex->proxy->cfg, hcm_scheme_name(ex->target.scheme), ex->target.host,
-                      sa->sa_family, addr, ex->target.port);
+    if (err < 0)
+        return err;
+    if (!hcc_allows(ex->proxy->cfg, hcm_scheme_name(ex->target.scheme), ex->target.host,
+                    sa->sa_family, addr, ex->target.port))
+        return HCM_EFORBIDDEN;
+    return 0;
 }
 
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
@@ -403,19 +410,26 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 
     ex->is_resolving = false;
     if (ex->state == EX_RESOLVING) {
+        /* The first address that may be reached; when none may, the reason the first gave. */
+        struct sockaddr_storage ss;
+        int err = status == 0 ? HCM_EFORBIDDEN : HCM_ERESOLVE;
+
         for (ai = status == 0 ? res : NULL; ai != NULL; ai = ai->ai_next) {
-            if ((ai->ai_family == AF_INET || ai->ai_family == AF_INET6) &&
-                address_allowed(ex, ai->ai_addr))
+            int why = HCM_EFORBIDDEN;
+            if (ai->ai_family == AF_INET || ai->ai_family == AF_INET6) {
+                memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+                ((struct sockaddr_in *)&ss)->sin_port = htons(ex->target.port);
+                why = judge_address(ex, (struct sockaddr *)&ss);
+            }
+            if (why == 0)
                 break;
+            if (ai == res)
+                err = why;
         }
-        if (ai != NULL) {
-            struct sockaddr_storage ss;
-            memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
-            ((struct sockaddr_in *)&ss)->sin_port = htons(ex->target.port);
+        if (ai != NULL)
             send_to(ex, (struct sockaddr *)&ss);
-        } else {
-            answer_error(ex, status == 0 ? HCM_EFORBIDDEN : HCM_ERESOLVE);
-        }
+        else
+            answer_error(ex, err);
     }
     uv_freeaddrinfo(res);
     if (ex->is_http_done)
@@ -540,8 +554,8 @@ static void begin(hcp_exchange_t *ex)
         err = map_request(ex);
     if (err == 0 && ex->proxy->metrics.inflight >= (uint64_t)ex->proxy->cfg->upstream_max_inflight)
         err = HCM_EOVERLOAD;
-    if (err == 0 && literal_address(&ex->target, &ss) && !address_allowed(ex, (struct sockaddr *)&ss))
-        err = HCM_EFORBIDDEN;
+    if (err == 0 && literal_address(&ex->target, &ss))
+        err = judge_address(ex, (struct sockaddr *)&ss);
     if (err < 0) {
         answer_error(ex, err);
         return;

@@ -54,6 +54,13 @@ bool hcp_local_find(const hcp_proxy_t *proxy, const char *raw_uri, hcp_local_t *
 
 /* ---- the whole proxy (main.c) ---------------------------------------------------------- */
 
+/* One of hcproxy's own listening addresses (policy.c). */
+typedef enum hcp_own_kind { HCP_OWN_HTTP, HCP_OWN_COAP } hcp_own_kind_t;
+typedef struct hcp_own_addr {
+    hcp_own_kind_t kind;
+    struct sockaddr_storage addr; /* with the port actually bound */
+} hcp_own_addr_t;
+
 struct hcp_proxy {
     uv_loop_t *loop;
     const hcc_config_t *cfg;
@@ -64,7 +71,19 @@ struct hcp_proxy {
     uint64_t next_exchange_id;
     hcp_exchange_t *live; /* exchanges in flight, for shutdown */
     struct rexchange *reverse_live; /* reverse exchanges in flight (reverse.c) */
+    hcp_own_addr_t *own;            /* where hcproxy listens, for policy.c */
+    size_t nown;
 };
+
+/* ---- policy.c: what no configuration can allow -------------------------------------------- */
+
+/* Records a listening address: |sa| with |port|, the one the kernel bound. */
+void hcp_policy_add_own(hcp_proxy_t *proxy, hcp_own_kind_t kind, const struct sockaddr *sa,
+                        uint16_t port);
+/* Judges a destination the allow rules have let through: HCM_EMULTICAST for a multicast group
+ * (RFC 8075 s10.4), HCM_ESELFLOOP for one of hcproxy's own |kind| listeners (the address and
+ * port; a wildcard listener counts for every local address), else 0. */
+int hcp_policy_check(const hcp_proxy_t *proxy, hcp_own_kind_t kind, const struct sockaddr *dest);
 
 /* ---- front.c: libmicrohttpd under uv_poll ---------------------------------------------- */
 

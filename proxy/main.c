@@ -115,6 +115,7 @@ static int run(const hcc_config_t *cfg)
     }
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
+    free(rt.proxy.own);
     if (err == 0)
         hcp_log(HCC_LOG_INFO, NULL, "stopped");
     return err < 0 ? 1 : 0;

@@ -150,10 +150,25 @@ static const void *address_bytes(const struct sockaddr *sa)
                                     : (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
 }
 
-static bool origin_allowed(const rexchange_t *rx, int family, const void *addr)
+/* 0 when the origin at |sa| (its port is ignored: the request's is used) may be reached, else
+ * why not: a multicast group or hcproxy's own HTTP listener (policy.c), or outside origin.allow. */
+static int judge_origin(const rexchange_t *rx, const struct sockaddr *sa)
 {
-    return hcc_origin_allows(rx->proxy->cfg, rx->req.scheme, rx->req.host, family, addr,
-                             rx->req.port);
+    struct sockaddr_storage dest;
+    int err;
+
+    memcpy(&dest, sa, sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+                                               : sizeof(struct sockaddr_in6));
+    if (sa->sa_family == AF_INET)
+        ((struct sockaddr_in *)&dest)->sin_port = htons(rx->req.port);
+    else
+        ((struct sockaddr_in6 *)&dest)->sin6_port = htons(rx->req.port);
+    if ((err = hcp_policy_check(rx->proxy, HCP_OWN_HTTP, (const struct sockaddr *)&dest)) < 0)
+        return err;
+    if (!hcc_origin_allows(rx->proxy->cfg, rx->req.scheme, rx->req.host, sa->sa_family,
+                           address_bytes(sa), rx->req.port))
+        return HCM_EFORBIDDEN;
+    return 0;
 }
 
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
@@ -169,13 +184,20 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
         rexchange_free(rx);
         return;
     }
-    for (ai = status == 0 ? res : NULL; ai != NULL; ai = ai->ai_next)
-        if ((ai->ai_family == AF_INET || ai->ai_family == AF_INET6) &&
-            origin_allowed(rx, ai->ai_family, address_bytes(ai->ai_addr)))
+    /* The first address that may be reached; when none may, the reason the first one gave. */
+    err = status == 0 ? HCM_EFORBIDDEN : HCM_ERESOLVE;
+    for (ai = status == 0 ? res : NULL; ai != NULL; ai = ai->ai_next) {
+        int why = ai->ai_family == AF_INET || ai->ai_family == AF_INET6
+                      ? judge_origin(rx, ai->ai_addr) : HCM_EFORBIDDEN;
+        if (why == 0)
             break;
-    if (ai != NULL)
+        if (ai == res)
+            err = why;
+    }
+    if (ai != NULL) {
         inet_ntop(ai->ai_family, address_bytes(ai->ai_addr), text, sizeof text);
-    err = ai == NULL ? (status == 0 ? HCM_EFORBIDDEN : HCM_ERESOLVE) : fetch_from(rx, text);
+        err = fetch_from(rx, text);
+    }
     uv_freeaddrinfo(res);
     if (err < 0) {
         answer_error(rx, err);
@@ -183,19 +205,33 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     }
 }
 
+static bool literal_address(const char *host, struct sockaddr_storage *ss)
+{
+    struct sockaddr_in *in = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+    if (inet_pton(AF_INET, host, &in->sin_addr) == 1) {
+        in->sin_family = AF_INET;
+        return true;
+    }
+    if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        return true;
+    }
+    return false;
+}
+
 /* A literal host is judged at once; a name is resolved without blocking the loop, and the
  * first address the policy allows is the one libcurl is told to use. */
 static int reach_origin(rexchange_t *rx)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
-    uint8_t addr[16];
-    int family = inet_pton(AF_INET, rx->req.host, addr) == 1    ? AF_INET
-                 : inet_pton(AF_INET6, rx->req.host, addr) == 1 ? AF_INET6
-                                                                : 0;
+    struct sockaddr_storage literal = {0};
+    int err;
 
-    if (family != 0) {
-        if (!origin_allowed(rx, family, addr))
-            return HCM_EFORBIDDEN;
+    if (literal_address(rx->req.host, &literal)) {
+        if ((err = judge_origin(rx, (const struct sockaddr *)&literal)) < 0)
+            return err;
         return fetch_from(rx, rx->req.host);
     }
     if (uv_getaddrinfo(rx->proxy->loop, &rx->resolver, on_resolved, rx->req.host, NULL, &hints) != 0)
@@ -390,6 +426,20 @@ static int add_catch_all(hcp_proxy_t *proxy, coap_context_t *ctx, coap_resource_
     return 0;
 }
 
+/* The port the kernel bound for |ep|. libcoap 4.3.1 has no getter for an endpoint's address;
+ * coap_endpoint_str() prints it as "addr:port PROTO" or "[addr]:port PROTO". */
+static uint16_t bound_port(const coap_endpoint_t *ep)
+{
+    const char *text = coap_endpoint_str(ep);
+    const char *space = strchr(text, ' ');
+    const char *colon = NULL;
+
+    for (const char *p = text; *p != '\0' && p != space; p++)
+        if (*p == ':')
+            colon = p;
+    return colon != NULL ? (uint16_t)strtoul(colon + 1, NULL, 10) : 0;
+}
+
 /* libcoap wants the names a request's Proxy-Uri may use for this proxy itself (those are served
  * locally). hcproxy serves nothing locally over CoAP, so the one name is one that cannot occur
  * (RFC 6761 s6.4); every proxy request is forwarded, subject to origin.allow. */
@@ -414,6 +464,7 @@ int hcp_reverse_start(hcp_proxy_t *proxy, coap_context_t *ctx)
         }
         /* Tests and operators read the bound port here when the configured port is 0. */
         hcp_log(HCC_LOG_INFO, NULL, "listening on coap://%s", coap_endpoint_str(ep));
+        hcp_policy_add_own(proxy, HCP_OWN_COAP, sa, bound_port(ep)); /* no CoAP server is us */
     }
     if (cfg->ncoap_listen_addrs == 0)
         return 0;

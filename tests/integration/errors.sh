@@ -4,8 +4,11 @@
 . "$(dirname "$0")/lib.sh"
 
 start_testserver
-start_hcproxy --upstream-timeout-ms 400 --http-max-body-bytes 1000
+# Multicast ranges in upstream.allow on purpose: no rule can open them (RFC 8075 s10.4).
+start_hcproxy --upstream-timeout-ms 400 --http-max-body-bytes 1000 \
+    --upstream-allow 'coap://127.0.0.0/8,coap://[::1],coap://224.0.0.0/4,coap://[ff00::]/8'
 T="coap://127.0.0.1:$TS_PORT"
+OWN_COAP=$(grep -o -m1 'listening on coap://[^ "]*' "$WORK/hcproxy.log" | sed 's/.*:\([0-9][0-9]*\).*/\1/')
 
 http "http://$PROXY/hc/127.0.0.1/x"
 expect_eq "a target without scheme is a 400" 400 "$STATUS"
@@ -23,6 +26,14 @@ expect_eq "coap+tcp is parsed but answered 501 until TCP arrives" 501 "$STATUS"
 http "http://$PROXY/hc/coap://192.0.2.1/x"
 expect_eq "a destination outside upstream.allow is a 403" 403 "$STATUS"
 expect_match "... saying so" "refused by policy" "$BODY"
+http "http://$PROXY/hc/coap://224.0.1.187/x"
+expect_eq "a multicast destination is a 403 even when upstream.allow names it" 403 "$STATUS"
+expect_match "... saying why" "multicast destinations are refused" "$BODY"
+http "http://$PROXY/hc/coap://%5Bff02::fd%5D/x"
+expect_eq "... an IPv6 multicast group too" 403 "$STATUS"
+http "http://$PROXY/hc/coap://127.0.0.1:$OWN_COAP/x"
+expect_eq "hcproxy's own CoAP listener as the destination is a 508, not a loop" 508 "$STATUS"
+expect_match "... saying why" "this proxy itself" "$BODY"
 http "http://$PROXY/elsewhere"
 expect_eq "a path outside the HC proxy path is a 404" 404 "$STATUS"
 

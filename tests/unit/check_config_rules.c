@@ -409,6 +409,50 @@ START_TEST(directions_apart)
 END_TEST
 
 /* The embedded defaults reach this host only. */
+/* Multicast groups and the IPv4 broadcast address (RFC 8075 s10.4), as literals in the table. */
+static const struct {
+    const char *addr;
+    bool is_multicast;
+} multicast_rows[] = {
+    {"224.0.0.1", true},       {"224.0.1.187", true}, /* All CoAP Nodes, RFC 7252 s12.8 */
+    {"239.255.255.255", true}, {"255.255.255.255", true},
+    {"223.255.255.255", false}, {"240.0.0.1", false}, {"127.0.0.1", false},
+    {"ff02::fd", true},        {"ff05::fd", true},     {"ff00::", true},
+    {"::ffff:224.0.1.187", true}, {"::ffff:10.0.0.1", false},
+    {"fe80::1", false},        {"::1", false},          {"2001:db8::1", false},
+};
+
+START_TEST(multicast_row)
+{
+    uint8_t addr[16];
+    int family = strchr(multicast_rows[_i].addr, ':') != NULL ? AF_INET6 : AF_INET;
+
+    ck_assert_int_eq(inet_pton(family, multicast_rows[_i].addr, addr), 1);
+    ck_assert_msg(hcc_is_multicast(family, addr) == multicast_rows[_i].is_multicast, "%s",
+                  multicast_rows[_i].addr);
+}
+END_TEST
+
+/* No rule opens a multicast group, not even one that spans it. */
+START_TEST(multicast_never_allowed)
+{
+    hcc_config_t cfg;
+    uint8_t group[4] = {224, 0, 1, 187}, unicast[4] = {192, 0, 2, 1};
+    char err[256] = "";
+
+    ck_assert_int_eq(hcc_defaults(&cfg, err, sizeof(err)), 0);
+    ck_assert_int_eq(hcc_set(&cfg, "upstream.allow", "*://0.0.0.0/0,*://[::]/0", err, sizeof(err)), 0);
+    ck_assert_int_eq(hcc_set(&cfg, "origin.allow", "*://0.0.0.0/0", err, sizeof(err)), 0);
+    ck_assert_msg(hcc_finish(&cfg, err, sizeof(err)) == 0, "%s", err);
+    ck_assert(hcc_allows(&cfg, "coap", "h", AF_INET, unicast, 5683));
+    ck_assert(!hcc_allows(&cfg, "coap", "h", AF_INET, group, 5683));
+    ck_assert(!hcc_allows(&cfg, "coap", "224.0.1.187", AF_UNSPEC, NULL, 5683));
+    ck_assert(!hcc_allows(&cfg, "coap", "ff02::fd", AF_UNSPEC, NULL, 5683));
+    ck_assert(!hcc_origin_allows(&cfg, "http", "h", AF_INET, group, 80));
+    hcc_free(&cfg);
+}
+END_TEST
+
 START_TEST(allows_defaults)
 {
     hcc_config_t cfg;
@@ -450,6 +494,8 @@ static Suite *rules_suite(void)
     tcase_add_loop_test(tc, origin_allows_row, 0, COUNTOF(origin_allows));
     tcase_add_test(tc, directions_apart);
     tcase_add_test(tc, allows_defaults);
+    tcase_add_loop_test(tc, multicast_row, 0, COUNTOF(multicast_rows));
+    tcase_add_test(tc, multicast_never_allowed);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,130 @@
+/* The last word on a destination, after the configuration's allow rules: never a multicast group
+ * (RFC 8075 s10.4), never hcproxy itself. A request sent to one of hcproxy's own listening
+ * addresses would be mapped and sent again by the other side, each pass a new exchange, until
+ * Hop-Limit or Via stopped it 16 passes later; hcproxy refuses the first pass instead. */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hcp.h"
+
+static const uint8_t v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+/* An address as family + 16 bytes + port, IPv4-mapped IPv6 folded into IPv4. */
+typedef struct flat_addr {
+    int family;
+    uint8_t ip[16];
+    uint16_t port;
+} flat_addr_t;
+
+static bool flatten(const struct sockaddr *sa, flat_addr_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        out->family = AF_INET;
+        memcpy(out->ip, &in->sin_addr, 4);
+        out->port = ntohs(in->sin_port);
+        return true;
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        bool mapped = memcmp(&in6->sin6_addr, v4_mapped, sizeof v4_mapped) == 0;
+        out->family = mapped ? AF_INET : AF_INET6;
+        memcpy(out->ip, (const uint8_t *)&in6->sin6_addr + (mapped ? 12 : 0), mapped ? 4 : 16);
+        out->port = ntohs(in6->sin6_port);
+        return true;
+    }
+    return false;
+}
+
+static bool is_unspecified(const flat_addr_t *a)
+{
+    static const uint8_t zero[16];
+
+    return memcmp(a->ip, zero, a->family == AF_INET ? 4 : 16) == 0;
+}
+
+static bool same_ip(const flat_addr_t *a, const flat_addr_t *b)
+{
+    return a->family == b->family && memcmp(a->ip, b->ip, a->family == AF_INET ? 4 : 16) == 0;
+}
+
+static bool is_loopback(const flat_addr_t *a)
+{
+    static const uint8_t v6_loopback[16] = {[15] = 1};
+
+    return a->family == AF_INET ? a->ip[0] == 127 : memcmp(a->ip, v6_loopback, 16) == 0;
+}
+
+/* Whether |a| belongs to this host: loopback, or an address of one of its interfaces. Asked
+ * only for a wildcard listener, so the interface list is read then (uv_interface_addresses()
+ * reads the kernel's table, without blocking on the network). */
+static bool is_local(const flat_addr_t *a)
+{
+    uv_interface_address_t *ifs;
+    int count;
+    bool found = false;
+
+    if (is_loopback(a))
+        return true;
+    if (uv_interface_addresses(&ifs, &count) != 0)
+        return true; /* unknown: a refused request is safer than a loop */
+    for (int i = 0; i < count && !found; i++) {
+        flat_addr_t own;
+        if (flatten((const struct sockaddr *)&ifs[i].address, &own))
+            found = same_ip(&own, a);
+    }
+    uv_free_interface_addresses(ifs, count);
+    return found;
+}
+
+void hcp_policy_add_own(hcp_proxy_t *proxy, hcp_own_kind_t kind, const struct sockaddr *sa,
+                        uint16_t port)
+{
+    hcp_own_addr_t *grown, *own;
+
+    if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
+        return;
+    grown = realloc(proxy->own, (proxy->nown + 1) * sizeof *grown);
+    if (grown == NULL)
+        return;
+    proxy->own = grown;
+    own = &proxy->own[proxy->nown++];
+    own->kind = kind;
+    memset(&own->addr, 0, sizeof own->addr);
+    if (sa->sa_family == AF_INET) {
+        memcpy(&own->addr, sa, sizeof(struct sockaddr_in));
+        ((struct sockaddr_in *)&own->addr)->sin_port = htons(port);
+    } else {
+        memcpy(&own->addr, sa, sizeof(struct sockaddr_in6));
+        ((struct sockaddr_in6 *)&own->addr)->sin6_port = htons(port);
+    }
+}
+
+static bool is_self(const hcp_proxy_t *proxy, hcp_own_kind_t kind, const flat_addr_t *dest)
+{
+    for (size_t i = 0; i < proxy->nown; i++) {
+        flat_addr_t own;
+
+        if (proxy->own[i].kind != kind ||
+            !flatten((const struct sockaddr *)&proxy->own[i].addr, &own) || own.port != dest->port)
+            continue;
+        if (is_unspecified(&own) ? is_local(dest) : same_ip(&own, dest))
+            return true;
+    }
+    return false;
+}
+
+int hcp_policy_check(const hcp_proxy_t *proxy, hcp_own_kind_t kind, const struct sockaddr *dest)
+{
+    flat_addr_t d;
+
+    if (!flatten(dest, &d))
+        return HCM_EFORBIDDEN;
+    if (hcc_is_multicast(d.family, d.ip))
+        return HCM_EMULTICAST;
+    if (is_self(proxy, kind, &d))
+        return HCM_ESELFLOOP;
+    return 0;
+}
