@@ -220,6 +220,24 @@ static int check_ca_file(hcc_config_t *cfg, char *reason, size_t len)
     return 0;
 }
 
+/* RFC 6750 s2.1: a b64token, 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
+ * Fewer than 16 characters is a password, not a token: refused. The token itself never goes into
+ * the reason: it is a secret, and the reason is printed. */
+static int check_bearer_tokens(hcc_config_t *cfg, char *reason, size_t len)
+{
+    for (size_t i = 0; i < cfg->http_bearer_tokens.count; i++) {
+        const char *t = cfg->http_bearer_tokens.items[i];
+        size_t n = strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/");
+
+        if (n < 16 || t[n + strspn(t + n, "=")] != '\0')
+            return hcc__fail(reason, len,
+                             "token %zu: must be 16 or more of A-Z a-z 0-9 - . _ ~ + / (then = "
+                             "padding), RFC 6750 s2.1",
+                             i + 1);
+    }
+    return 0;
+}
+
 static const struct {
     enum hcc_key_id key;
     int (*check)(hcc_config_t *cfg, char *reason, size_t len);
@@ -234,6 +252,7 @@ static const struct {
     {HCC_K_coap_routes_list, derive_coap_routes},
     {HCC_K_origin_allow, derive_origin_allow},
     {HCC_K_origin_ca_file, check_ca_file},
+    {HCC_K_http_bearer_tokens, check_bearer_tokens},
 };
 
 /* "where: key: reason", where being the place the key was last set. */

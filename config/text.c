@@ -426,7 +426,10 @@ void hcc_print(const hcc_config_t *cfg, FILE *out)
             if (!same_group(&hcc_keys[i], &hcc_keys[j]))
                 continue;
             fprintf(out, "    %s = ", hcc_keys[j].name + glen + 1);
-            print_value(cfg, &hcc_keys[j], out);
+            if (j == HCC_K_http_bearer_tokens) /* a secret: how many, never what */
+                fprintf(out, "[ ] /* %zu set, not shown */", cfg->http_bearer_tokens.count);
+            else
+                print_value(cfg, &hcc_keys[j], out);
             fputs(";\n", out);
         }
         fputs("};\n", out);

@@ -200,10 +200,17 @@ static struct MHD_Response *text_response(const char *text)
 /* A proxy-generated error: its status and one-line reason come from mapping/errors.def. */
 static void answer_error(hcp_exchange_t *ex, int err)
 {
+    struct MHD_Response *r;
     char line[256];
 
     snprintf(line, sizeof line, "%s\n", hcm_strerror(err));
-    answer(ex, text_response(line), hcm_err_status(err));
+    r = text_response(line);
+    /* RFC 6750 s3: a 401 names the scheme, and says when the token itself was the problem. */
+    if (r != NULL && (err == HCM_ENOTOKEN || err == HCM_EBADTOKEN))
+        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                err == HCM_EBADTOKEN ? "Bearer realm=\"hcproxy\", error=\"invalid_token\""
+                                                     : "Bearer realm=\"hcproxy\"");
+    answer(ex, r, hcm_err_status(err));
 }
 
 static void cancel(hcp_exchange_t *ex)
@@ -642,17 +649,40 @@ static int on_body(hcp_exchange_t *ex, const char *data, size_t len)
     return 0;
 }
 
+/* http.bearer_tokens: 0, or why the request may not go on (/healthz needs no token). */
+static int authorize(hcp_exchange_t *ex)
+{
+    if (hcp_local_is_public(ex->raw_uri))
+        return 0;
+    return hcp_policy_authorize(ex->proxy, MHD_lookup_connection_value(
+                                               ex->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION));
+}
+
+static bool declares_body(hcp_exchange_t *ex)
+{
+    const char *cl = MHD_lookup_connection_value(ex->conn, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+    return (cl != NULL && strcmp(cl, "0") != 0) ||
+           MHD_lookup_connection_value(ex->conn, MHD_HEADER_KIND,
+                                       MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+}
+
 int hcp_exchange_on_http(hcp_exchange_t *ex, struct MHD_Connection *conn, const char *method,
                          const char *upload_data, size_t *upload_data_size)
 {
+    int err;
+
     (void)conn;
     if (ex->method == NULL) {
         ex->method = method;
-        if (!declared_length_fits(ex)) {
+        err = declared_length_fits(ex) ? authorize(ex) : HCM_ETOOLARGE;
+        if (err < 0 && (err == HCM_ETOOLARGE || declares_body(ex))) {
             /* Refused before any of the body is read; the connection then closes. */
-            answer_error(ex, HCM_ETOOLARGE);
+            answer_error(ex, err);
             return queue_answer(ex);
         }
+        ex->early_error = err; /* without a body: answered later, the connection kept */
         return 0; /* answer later: keeps the connection alive (see the top of this file) */
     }
     if (*upload_data_size > 0) {

@@ -51,6 +51,8 @@ typedef struct hcp_local {
 
 /* Whether |raw_uri| names one of hcproxy's own resources; if so, fills |out|. */
 bool hcp_local_find(const hcp_proxy_t *proxy, const char *raw_uri, hcp_local_t *out);
+/* Whether |raw_uri| is one of them that needs no bearer token (/healthz). */
+bool hcp_local_is_public(const char *raw_uri);
 
 /* ---- the whole proxy (main.c) ---------------------------------------------------------- */
 
@@ -84,6 +86,9 @@ void hcp_policy_add_own(hcp_proxy_t *proxy, hcp_own_kind_t kind, const struct so
  * (RFC 8075 s10.4), HCM_ESELFLOOP for one of hcproxy's own |kind| listeners (the address and
  * port; a wildcard listener counts for every local address), else 0. */
 int hcp_policy_check(const hcp_proxy_t *proxy, hcp_own_kind_t kind, const struct sockaddr *dest);
+/* Judges an HTTP request's Authorization header (NULL when absent) against http.bearer_tokens:
+ * 0 when none are configured or it carries one of them, else HCM_ENOTOKEN or HCM_EBADTOKEN. */
+int hcp_policy_authorize(const hcp_proxy_t *proxy, const char *authorization);
 
 /* ---- front.c: libmicrohttpd under uv_poll ---------------------------------------------- */
 

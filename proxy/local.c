@@ -29,25 +29,42 @@ static void metrics(const hcp_proxy_t *proxy, char *buf, size_t len)
              (unsigned long long)m->inflight);
 }
 
+/* A container's health check carries no token, so /healthz is public even when
+ * http.bearer_tokens is set; the counters are not. */
 static const struct {
     const char *path;
     void (*render)(const hcp_proxy_t *proxy, char *buf, size_t len);
+    bool is_public;
 } resources[] = {
-    {"/healthz", health},
-    {"/metrics", metrics},
+    {"/healthz", health, true},
+    {"/metrics", metrics, false},
 };
 
-bool hcp_local_find(const hcp_proxy_t *proxy, const char *raw_uri, hcp_local_t *out)
+static int find(const char *raw_uri)
 {
     size_t path_len = strcspn(raw_uri, "?");
 
-    for (size_t i = 0; i < HCM_COUNTOF(resources); i++) {
+    for (size_t i = 0; i < HCM_COUNTOF(resources); i++)
         if (strlen(resources[i].path) == path_len &&
-            strncmp(raw_uri, resources[i].path, path_len) == 0) {
-            resources[i].render(proxy, out->text, sizeof out->text);
-            out->status = 200;
-            return true;
-        }
-    }
-    return false;
+            strncmp(raw_uri, resources[i].path, path_len) == 0)
+            return (int)i;
+    return -1;
+}
+
+bool hcp_local_find(const hcp_proxy_t *proxy, const char *raw_uri, hcp_local_t *out)
+{
+    int i = find(raw_uri);
+
+    if (i < 0)
+        return false;
+    resources[i].render(proxy, out->text, sizeof out->text);
+    out->status = 200;
+    return true;
+}
+
+bool hcp_local_is_public(const char *raw_uri)
+{
+    int i = find(raw_uri);
+
+    return i >= 0 && resources[i].is_public;
 }

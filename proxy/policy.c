@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "hcp.h"
 
@@ -127,4 +128,35 @@ int hcp_policy_check(const hcp_proxy_t *proxy, hcp_own_kind_t kind, const struct
     if (is_self(proxy, kind, &d))
         return HCM_ESELFLOOP;
     return 0;
+}
+
+/* ---- bearer tokens (RFC 6750) ----------------------------------------------------------- */
+
+/* Compares in time that depends on the presented token's length alone, so that timing tells a
+ * client nothing about how much of a configured token it guessed. */
+static bool same_secret(const char *presented, size_t len, const char *secret)
+{
+    size_t secret_len = strlen(secret);
+    unsigned char diff = len != secret_len;
+
+    for (size_t i = 0; i < len; i++)
+        diff |= (unsigned char)(presented[i] ^ (i < secret_len ? secret[i] : 0));
+    return diff == 0;
+}
+
+int hcp_policy_authorize(const hcp_proxy_t *proxy, const char *authorization)
+{
+    const hcc_list_t *tokens = &proxy->cfg->http_bearer_tokens;
+    const char *token;
+    bool found = false;
+
+    if (tokens->count == 0)
+        return 0;
+    /* RFC 7235 s2.1: the scheme is case-insensitive, then one or more spaces, then the token. */
+    if (authorization == NULL || strncasecmp(authorization, "Bearer ", 7) != 0)
+        return HCM_ENOTOKEN;
+    token = authorization + 7 + strspn(authorization + 7, " ");
+    for (size_t i = 0; i < tokens->count; i++)
+        found |= same_secret(token, strlen(token), tokens->items[i]);
+    return found ? 0 : HCM_EBADTOKEN;
 }
