@@ -79,8 +79,8 @@ static int derive_addrs(const hcc_list_t *list, struct sockaddr_storage **addrs_
 
 static int derive_listen(hcc_config_t *cfg, char *reason, size_t len)
 {
-    if (cfg->http_listen.count == 0)
-        return hcc__fail(reason, len, "needs at least one address");
+    if (cfg->http_listen.count == 0 && cfg->https_listen.count == 0)
+        return hcc__fail(reason, len, "needs at least one address, or https.listen one");
     return derive_addrs(&cfg->http_listen, &cfg->listen_addrs, &cfg->nlisten_addrs, reason, len);
 }
 
@@ -199,11 +199,10 @@ static int check_block_size(hcc_config_t *cfg, char *reason, size_t len)
     return 0;
 }
 
-/* The CA bundle is read when the first HTTPS exchange starts; a path that cannot be read is
- * better refused by --check-config than found by the first device that reports. */
-static int check_ca_file(hcc_config_t *cfg, char *reason, size_t len)
+/* A file named by the configuration must be there and readable: one that is not is better refused
+ * by --check-config than found by the first device that reports. An empty path is no file. */
+static int check_readable(const char *path, char *reason, size_t len)
 {
-    const char *path = cfg->origin_ca_file;
     struct stat st;
     int fd;
 
@@ -218,6 +217,36 @@ static int check_ca_file(hcc_config_t *cfg, char *reason, size_t len)
     }
     close(fd);
     return 0;
+}
+
+/* The CA bundle for HTTPS origins is read when the first HTTPS exchange starts. */
+static int check_ca_file(hcc_config_t *cfg, char *reason, size_t len)
+{
+    return check_readable(cfg->origin_ca_file, reason, len);
+}
+
+/* The HTTPS front end: its addresses, and the certificate and key every one of them needs. */
+static int derive_https_listen(hcc_config_t *cfg, char *reason, size_t len)
+{
+    if (cfg->https_listen.count > 0 && (cfg->https_cert_file[0] == '\0' || cfg->https_key_file[0] == '\0'))
+        return hcc__fail(reason, len, "needs https.cert_file and https.key_file");
+    return derive_addrs(&cfg->https_listen, &cfg->https_listen_addrs, &cfg->nhttps_listen_addrs,
+                        reason, len);
+}
+
+static int check_https_cert(hcc_config_t *cfg, char *reason, size_t len)
+{
+    return check_readable(cfg->https_cert_file, reason, len);
+}
+
+static int check_https_key(hcc_config_t *cfg, char *reason, size_t len)
+{
+    return check_readable(cfg->https_key_file, reason, len);
+}
+
+static int check_https_client_ca(hcc_config_t *cfg, char *reason, size_t len)
+{
+    return check_readable(cfg->https_client_ca_file, reason, len);
 }
 
 /* RFC 6750 s2.1: a b64token, 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
@@ -253,6 +282,10 @@ static const struct {
     {HCC_K_origin_allow, derive_origin_allow},
     {HCC_K_origin_ca_file, check_ca_file},
     {HCC_K_http_bearer_tokens, check_bearer_tokens},
+    {HCC_K_https_listen, derive_https_listen},
+    {HCC_K_https_cert_file, check_https_cert},
+    {HCC_K_https_key_file, check_https_key},
+    {HCC_K_https_client_ca_file, check_https_client_ca},
 };
 
 /* "where: key: reason", where being the place the key was last set. */

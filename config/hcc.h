@@ -94,6 +94,8 @@ typedef struct hcc_config {
     /* derived and validated from the keys above */
     struct sockaddr_storage *listen_addrs;
     size_t nlisten_addrs;
+    struct sockaddr_storage *https_listen_addrs;
+    size_t nhttps_listen_addrs;
     hcc_rule_t *allow_rules;
     size_t nallow_rules;
     hcc_route_t *routes;

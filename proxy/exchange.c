@@ -268,9 +268,10 @@ static const char *hosting_prefix(hcp_exchange_t *ex)
         host = MHD_lookup_connection_value(ex->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
         if (host == NULL || !is_plain_host(host))
             return NULL;
-        len = strlen("http://") + strlen(host) + strlen(cfg->http_hc_path) + 1;
+        len = strlen("https://") + strlen(host) + strlen(cfg->http_hc_path) + 1;
         if ((out = hcm_arena_alloc(&ex->arena, len)) != NULL)
-            snprintf(out, len, "http://%s%s", host, cfg->http_hc_path);
+            snprintf(out, len, "%s://%s%s", hcp_front_is_tls(ex->conn) ? "https" : "http", host,
+                     cfg->http_hc_path);
         return out;
     }
     len = strlen(host) + strlen(cfg->http_hc_path) + 1;
@@ -649,9 +650,14 @@ static int on_body(hcp_exchange_t *ex, const char *data, size_t len)
     return 0;
 }
 
-/* http.bearer_tokens: 0, or why the request may not go on (/healthz needs no token). */
+/* https.client_ca_file and http.bearer_tokens: 0, or why the request may not go on (/healthz
+ * needs no token). */
 static int authorize(hcp_exchange_t *ex)
 {
+    int err = hcp_front_check_client(ex->proxy->front, ex->conn);
+
+    if (err < 0)
+        return err;
     if (hcp_local_is_public(ex->raw_uri))
         return 0;
     return hcp_policy_authorize(ex->proxy, MHD_lookup_connection_value(

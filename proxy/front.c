@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
 #include "hcp.h"
@@ -21,8 +22,15 @@ typedef struct front_daemon {
     uv_timer_t timer;
 } front_daemon_t;
 
+/* The HTTPS credentials, PEM text read once at start (https.*_file); libmicrohttpd hands them to
+ * GnuTLS, which keeps its own copies. */
+typedef struct front_tls {
+    char *cert, *key, *client_ca;
+} front_tls_t;
+
 struct hcp_front {
     hcp_proxy_t *proxy;
+    front_tls_t tls;
     front_daemon_t *daemons;
     size_t ndaemons;
     uv_idle_t idle; /* active while a resumed connection waits for its daemon to run */
@@ -139,21 +147,44 @@ static void format_address(const struct sockaddr *sa, uint16_t port, char *buf, 
     }
 }
 
-static int start_daemon(hcp_front_t *front, front_daemon_t *d, const struct sockaddr *sa)
+/* The options that differ between daemons: TLS for an https.listen address, SO_REUSEPORT. */
+static void daemon_options(const hcp_front_t *front, bool is_tls, struct MHD_OptionItem *opts)
+{
+    size_t n = 0;
+
+    if (front->proxy->cfg->http_reuse_port)
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL};
+    if (is_tls) {
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, front->tls.cert};
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, front->tls.key};
+        /* With a trust list, libmicrohttpd asks each client for a certificate; whether it
+         * chains to one of these CAs is judged per request (hcp_front_check_client). */
+        if (front->tls.client_ca != NULL)
+            opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, front->tls.client_ca};
+    }
+    opts[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+}
+
+static int start_daemon(hcp_front_t *front, front_daemon_t *d, const struct sockaddr *sa,
+                        bool is_tls)
 {
     const hcc_config_t *cfg = front->proxy->cfg;
     unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    struct MHD_OptionItem opts[5];
     const union MHD_DaemonInfo *info;
     char where[80];
     int err;
 
     if (sa->sa_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    if (is_tls)
+        flags |= MHD_USE_TLS;
+    daemon_options(front, is_tls, opts);
     d->front = front;
     d->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, front->proxy,
         /* first, so that no message escapes to libmicrohttpd's own stderr logger */
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, front, MHD_OPTION_SOCK_ADDR, sa,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, front, MHD_OPTION_ARRAY, opts, MHD_OPTION_SOCK_ADDR, sa,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, front->proxy, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, front->proxy, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)cfg->http_max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
@@ -174,20 +205,95 @@ static int start_daemon(hcp_front_t *front, front_daemon_t *d, const struct sock
     format_address(sa, info->port, where, sizeof where);
     hcp_policy_add_own(front->proxy, HCP_OWN_HTTP, sa, info->port); /* no origin may be us */
     /* Tests and operators read the bound port from this line when the configured port is 0. */
-    hcp_log(HCC_LOG_INFO, NULL, "listening on http://%s%s", where, cfg->http_hc_path);
+    hcp_log(HCC_LOG_INFO, NULL, "listening on %s://%s%s", is_tls ? "https" : "http", where,
+            cfg->http_hc_path);
     return 0;
+}
+
+/* A whole PEM file as text. Read before the loop runs, once: the only blocking read hcproxy
+ * makes, at start. NULL for an empty path; *|err| set when the file cannot be read. */
+static char *read_pem(const char *path, const char *key, int *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f;
+
+    if (path[0] == '\0')
+        return NULL;
+    if ((f = fopen(path, "re")) == NULL || getdelim(&text, &len, '\0', f) < 0) {
+        hcp_log(HCC_LOG_ERROR, NULL, "%s: %s: cannot read", key, path);
+        *err = UV_EIO;
+    }
+    if (f != NULL)
+        fclose(f);
+    return text;
+}
+
+static void forget_pem(char *text)
+{
+    if (text != NULL) {
+        explicit_bzero(text, strlen(text)); /* the private key leaves no copy behind */
+        free(text);
+    }
+}
+
+/* GnuTLS has one audit-log hook per process. libcoap 4.3.1's coap_startup() sets it to a
+ * function that takes every session's transport pointer for a coap_session_t; on an HTTPS
+ * connection that pointer is libmicrohttpd's socket, and the first failed handshake crashed
+ * hcproxy. The hook goes back to one that reads nothing from the session. */
+static void on_gnutls_audit(gnutls_session_t session, const char *text)
+{
+    (void)session;
+    hcp_log(HCC_LOG_DEBUG, NULL, "gnutls: %.*s", (int)strcspn(text, "\n"), text);
+}
+
+static int load_tls(hcp_front_t *front)
+{
+    const hcc_config_t *cfg = front->proxy->cfg;
+    int err = 0;
+
+    if (cfg->nhttps_listen_addrs == 0)
+        return 0;
+    gnutls_global_set_audit_log_function(on_gnutls_audit); /* after coap_startup(): main.c */
+    front->tls.cert = read_pem(cfg->https_cert_file, "https.cert_file", &err);
+    front->tls.key = read_pem(cfg->https_key_file, "https.key_file", &err);
+    front->tls.client_ca = read_pem(cfg->https_client_ca_file, "https.client_ca_file", &err);
+    return err;
+}
+
+/* One daemon per address: the http.listen ones plain, the https.listen ones with TLS. */
+static int start_daemons(hcp_front_t *front)
+{
+    const hcc_config_t *cfg = front->proxy->cfg;
+    size_t total = cfg->nlisten_addrs + cfg->nhttps_listen_addrs;
+    int err = 0;
+
+    for (size_t i = 0; i < total && err == 0; i++) {
+        bool is_tls = i >= cfg->nlisten_addrs;
+        const struct sockaddr_storage *ss =
+            is_tls ? &cfg->https_listen_addrs[i - cfg->nlisten_addrs] : &cfg->listen_addrs[i];
+
+        err = start_daemon(front, &front->daemons[i], (const struct sockaddr *)ss, is_tls);
+        if (err == 0)
+            front->ndaemons++;
+        else
+            hcp_log(HCC_LOG_ERROR, NULL, "%s: cannot listen on address %zu",
+                    is_tls ? "https.listen" : "http.listen",
+                    is_tls ? i - cfg->nlisten_addrs + 1 : i + 1);
+    }
+    return err;
 }
 
 int hcp_front_new(hcp_proxy_t *proxy, hcp_front_t **out)
 {
     const hcc_config_t *cfg = proxy->cfg;
     hcp_front_t *front = calloc(1, sizeof *front);
-    int err = 0;
+    int err;
 
     if (front == NULL)
         return UV_ENOMEM;
     front->proxy = proxy;
-    front->daemons = calloc(cfg->nlisten_addrs, sizeof *front->daemons);
+    front->daemons = calloc(cfg->nlisten_addrs + cfg->nhttps_listen_addrs, sizeof *front->daemons);
     if (front->daemons == NULL) {
         free(front);
         return UV_ENOMEM;
@@ -195,15 +301,32 @@ int hcp_front_new(hcp_proxy_t *proxy, hcp_front_t **out)
     uv_idle_init(proxy->loop, &front->idle);
     front->open_handles = 1;
     *out = front;
-    for (size_t i = 0; i < cfg->nlisten_addrs && err == 0; i++) {
-        const struct sockaddr *sa = (const struct sockaddr *)&cfg->listen_addrs[i];
-        err = start_daemon(front, &front->daemons[i], sa);
-        if (err == 0)
-            front->ndaemons++;
-        else
-            hcp_log(HCC_LOG_ERROR, NULL, "http.listen: cannot listen on address %zu", i + 1);
-    }
-    return err;
+    err = load_tls(front);
+    return err < 0 ? err : start_daemons(front);
+}
+
+bool hcp_front_is_tls(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+
+    return info != NULL && info->tls_session != NULL;
+}
+
+/* https.client_ca_file (mutual TLS): a client on an HTTPS listener must have presented a
+ * certificate that chains to one of those CAs and is valid now. */
+int hcp_front_check_client(const hcp_front_t *front, struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *info;
+    unsigned status = 0;
+
+    if (front->tls.client_ca == NULL || !hcp_front_is_tls(conn))
+        return 0;
+    info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    if (gnutls_certificate_verify_peers2((gnutls_session_t)info->tls_session, &status) < 0 ||
+        status != 0)
+        return HCM_ECLIENTCERT;
+    return 0;
 }
 
 void hcp_front_quiesce(hcp_front_t *front)
@@ -221,6 +344,9 @@ static void on_closed(uv_handle_t *handle)
 
     if (--front->open_handles > 0)
         return;
+    forget_pem(front->tls.cert);
+    forget_pem(front->tls.key);
+    forget_pem(front->tls.client_ca);
     free(front->daemons);
     free(front);
 }

@@ -21,6 +21,7 @@ typedef struct hcp_upstream hcp_upstream_t;
 typedef struct hcp_exchange hcp_exchange_t;
 typedef struct hcp_origin hcp_origin_t;
 typedef struct hcp_metrics hcp_metrics_t;
+struct MHD_Connection;
 
 /* ---- log.c ----------------------------------------------------------------------------- */
 
@@ -103,6 +104,11 @@ void hcp_front_resume(hcp_front_t *front, void *connection);
 /* Runs the daemons now if connections were resumed: for callers outside every library callback,
  * so that answers go out in the same loop turn as the CoAP responses that made them. */
 void hcp_front_flush(hcp_front_t *front);
+/* Whether |conn| came in on an https.listen address. */
+bool hcp_front_is_tls(struct MHD_Connection *conn);
+/* 0, or HCM_ECLIENTCERT when https.client_ca_file is set and |conn|, an HTTPS connection, has
+ * no client certificate that chains to it. */
+int hcp_front_check_client(const hcp_front_t *front, struct MHD_Connection *conn);
 
 /* ---- upstream.c: libcoap client under uv_poll ------------------------------------------ */
 
@@ -173,7 +179,6 @@ void hcp_exchange_on_coap_response(hcp_exchange_t *ex, const hcm_coap_msg_t *msg
 void hcp_exchange_fail(hcp_exchange_t *ex, int err);
 
 /* The access handler's work for one call (front.c passes libmicrohttpd's arguments through). */
-struct MHD_Connection;
 int hcp_exchange_on_http(hcp_exchange_t *ex, struct MHD_Connection *conn, const char *method,
                          const char *upload_data, size_t *upload_data_size);
 /* libmicrohttpd has completed the request; |ex| must not be used by front.c afterwards. */

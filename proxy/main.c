@@ -77,6 +77,8 @@ static int start(runtime_t *rt)
     }
     if ((err = hcp_origin_new(&rt->proxy, &rt->proxy.origin)) < 0)
         return err;
+    /* After the upstream: its coap_startup() sets GnuTLS's process-wide hooks, which the front
+     * end's HTTPS must then take back (front.c, on_gnutls_audit). */
     if ((err = hcp_front_new(&rt->proxy, &rt->proxy.front)) < 0)
         return err;
     if ((err = hcp_reverse_start(&rt->proxy, hcp_upstream_context(rt->proxy.upstream))) < 0)

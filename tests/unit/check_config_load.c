@@ -356,7 +356,7 @@ static const struct {
      {"--config", "@"},
      {NULL},
      -1, HCC_RUN, 0,
-     "@:2: http.listen: needs at least one address"},
+     "@:2: http.listen: needs at least one address, or https.listen one"},
     /* the environment's errors */
     {NULL,
      {NULL},

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The HTTPS front end (https.*): curl over TLS with and without a client certificate, mutual TLS
+# against https.client_ca_file, plain HTTP beside it, keep-alive, Location with https://. The
+# test makes its own CA, a server certificate for 127.0.0.1, a client certificate that CA signed
+# and one it did not.
+. "$(dirname "$0")/lib.sh"
+
+cert() { # cert NAME SUBJECT [SAN]: a P-256 key and a certificate signed by the test CA
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$2" \
+        -keyout "$WORK/$1.key" -out "$WORK/$1.csr" 2>/dev/null
+    printf '%s\n' "${3:-extendedKeyUsage = clientAuth}" >"$WORK/$1.ext"
+    openssl x509 -req -in "$WORK/$1.csr" -CA "$WORK/ca.pem" -CAkey "$WORK/ca.key" -CAcreateserial \
+        -days 2 -extfile "$WORK/$1.ext" -out "$WORK/$1.pem" 2>/dev/null
+}
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=hcproxy-test-ca \
+    -keyout "$WORK/ca.key" -out "$WORK/ca.pem" 2>/dev/null
+cert server 127.0.0.1 "subjectAltName = IP:127.0.0.1"
+cert client app.example
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=stranger \
+    -keyout "$WORK/stranger.key" -out "$WORK/stranger.pem" 2>/dev/null
+
+start_testserver
+start_hcproxy --https-listen 127.0.0.1:0 --https-cert-file "$WORK/server.pem" \
+    --https-key-file "$WORK/server.key"
+SP=$(grep -o -m1 'listening on https://[0-9.:]*' "$WORK/hcproxy.log" | sed 's/.*://')
+S="https://127.0.0.1:$SP/hc/coap://127.0.0.1:$TS_PORT"
+TLS=(--cacert "$WORK/ca.pem")
+
+http "${TLS[@]}" "$S/echo?over-tls"
+expect_eq "curl over HTTPS reaches the CoAP server" "200 over-tls" "$STATUS $BODY"
+http "http://$PROXY/hc/coap://127.0.0.1:$TS_PORT/echo?plain"
+expect_eq "plain HTTP on http.listen still works beside it" "200 plain" "$STATUS $BODY"
+http "$S/echo"
+expect_eq "a client that does not trust the certificate gets no answer (curl: 000)" "000" "$STATUS"
+http "${TLS[@]}" "$S/echo?after-a-failed-handshake"
+expect_eq "... and hcproxy goes on serving (libcoap's GnuTLS audit hook no longer crashes it)" \
+    "200 after-a-failed-handshake" "$STATUS $BODY"
+http "${TLS[@]}" -X POST "$S/created"
+expect_match "Location from a 2.01 says https://" "^https://127.0.0.1:$SP/hc/coap://" "$(header location)"
+curl -sv --max-time 10 "${TLS[@]}" "$S/echo?a" "$S/echo?b" >"$WORK/both" 2>&1 || true
+expect_eq "two requests on one TLS connection (keep-alive)" "1" "$(grep -c 'Re-using existing connection' "$WORK/both")"
+expect_clean_exit
+
+# Mutual TLS: only clients with a certificate from https.client_ca_file.
+start_hcproxy --https-listen 127.0.0.1:0 --https-cert-file "$WORK/server.pem" \
+    --https-key-file "$WORK/server.key" --https-client-ca-file "$WORK/ca.pem"
+SP=$(grep -o -m1 'listening on https://[0-9.:]*' "$WORK/hcproxy.log" | sed 's/.*://')
+S="https://127.0.0.1:$SP/hc/coap://127.0.0.1:$TS_PORT"
+http "${TLS[@]}" "$S/echo?no-cert"
+expect_eq "mTLS: without a client certificate, 403" 403 "$STATUS"
+expect_match "... saying what is needed" "client certificate" "$BODY"
+http "${TLS[@]}" --cert "$WORK/client.pem" --key "$WORK/client.key" "$S/echo?known"
+expect_eq "mTLS: with a certificate the CA signed, served" "200 known" "$STATUS $BODY"
+http "${TLS[@]}" --cert "$WORK/stranger.pem" --key "$WORK/stranger.key" "$S/echo?stranger"
+expect_eq "mTLS: with a self-signed certificate, 403" 403 "$STATUS"
+http "http://$PROXY/hc/coap://127.0.0.1:$TS_PORT/echo?loopback"
+expect_eq "plain HTTP (a loopback sidecar) is not asked for a certificate" "200 loopback" "$STATUS $BODY"
+
+# Bad configuration is refused at start, naming the key.
+"$HCPROXY" --https-listen 127.0.0.1:0 --https-cert-file "$WORK/server.pem" --check-config >"$WORK/check" 2>&1 || true
+expect_eq "https.listen without a key is refused" "hcproxy: --https-listen: needs https.cert_file and https.key_file" \
+    "$(head -n1 "$WORK/check")"
+"$HCPROXY" --https-listen 127.0.0.1:0 --https-cert-file "$WORK/server.pem" --https-key-file "$WORK/none.key" \
+    --check-config >"$WORK/check" 2>&1 || true
+expect_match "an unreadable key file is refused" "https-key-file: .*none.key: cannot read" "$(head -n1 "$WORK/check")"
+"$HCPROXY" --http-listen 127.0.0.1:0 --https-listen 127.0.0.1:0 --https-cert-file "$WORK/ca.key" \
+    --https-key-file "$WORK/server.key" --coap-listen '' >"$WORK/bad.log" 2>&1 &
+BAD=$!
+PIDS+=($BAD)
+status=0
+wait "$BAD" || status=$?
+expect_eq "a certificate file that is no certificate stops hcproxy at start (exit 1)" 1 "$status"
+
+done_testing
