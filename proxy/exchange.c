@@ -87,6 +87,7 @@ hcp_exchange_t *hcp_exchange_new(hcp_proxy_t *proxy, void *connection, const cha
     uv_timer_init(proxy->loop, &ex->timer);
     ex->timer.data = ex;
     ex->open_handles = 1;
+    hcp_front_request_started(proxy->front, connection);
     return ex;
 }
 
@@ -205,6 +206,9 @@ static void answer_error(hcp_exchange_t *ex, int err)
 
     snprintf(line, sizeof line, "%s\n", hcm_strerror(err));
     r = text_response(line);
+    /* RFC 6585 s4: when to come back; a bucket refills one request in 1/rate s. */
+    if (r != NULL && err == HCM_ERATELIMIT)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
     /* RFC 6750 s3: a 401 names the scheme, and says when the token itself was the problem. */
     if (r != NULL && (err == HCM_ENOTOKEN || err == HCM_EBADTOKEN))
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
@@ -556,6 +560,7 @@ static void begin(hcp_exchange_t *ex)
     struct sockaddr_storage ss = {0};
     int err = ex->early_error;
 
+    hcp_front_request_complete(ex->conn);
     if (err == 0 && serve_local(ex))
         return;
     if (err == 0)
@@ -650,16 +655,18 @@ static int on_body(hcp_exchange_t *ex, const char *data, size_t len)
     return 0;
 }
 
-/* https.client_ca_file and http.bearer_tokens: 0, or why the request may not go on (/healthz
- * needs no token). */
+/* https.client_ca_file, http.rate_limit and http.bearer_tokens: 0, or why the request may not
+ * go on. /healthz answers a container's health check whatever the rate, without a token. */
 static int authorize(hcp_exchange_t *ex)
 {
+    const union MHD_ConnectionInfo *client =
+        MHD_get_connection_info(ex->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     int err = hcp_front_check_client(ex->proxy->front, ex->conn);
 
-    if (err < 0)
+    if (err < 0 || hcp_local_is_public(ex->raw_uri))
         return err;
-    if (hcp_local_is_public(ex->raw_uri))
-        return 0;
+    if ((err = hcp_policy_rate(ex->proxy, client != NULL ? client->client_addr : NULL)) < 0)
+        return err;
     return hcp_policy_authorize(ex->proxy, MHD_lookup_connection_value(
                                                ex->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION));
 }
@@ -685,6 +692,7 @@ int hcp_exchange_on_http(hcp_exchange_t *ex, struct MHD_Connection *conn, const 
         err = declared_length_fits(ex) ? authorize(ex) : HCM_ETOOLARGE;
         if (err < 0 && (err == HCM_ETOOLARGE || declares_body(ex))) {
             /* Refused before any of the body is read; the connection then closes. */
+            hcp_front_request_complete(ex->conn);
             answer_error(ex, err);
             return queue_answer(ex);
         }

@@ -28,9 +28,19 @@ typedef struct front_tls {
     char *cert, *key, *client_ca;
 } front_tls_t;
 
+/* A connection's deadline for its request (http.request_timeout_s), kept from libmicrohttpd's
+ * connection-started notice to its closed notice, in a list swept once a second. */
+typedef struct tracked_conn {
+    struct tracked_conn *prev, *next;
+    struct MHD_Connection *conn;
+    uint64_t deadline_ns; /* 0: none (answering, or idle between requests) */
+} tracked_conn_t;
+
 struct hcp_front {
     hcp_proxy_t *proxy;
     front_tls_t tls;
+    tracked_conn_t *tracked;
+    uv_timer_t sweep; /* runs while connections are tracked */
     front_daemon_t *daemons;
     size_t ndaemons;
     uv_idle_t idle; /* active while a resumed connection waits for its daemon to run */
@@ -121,6 +131,91 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     *req_cls = NULL;
 }
 
+/* ---- http.request_timeout_s ------------------------------------------------------------------ */
+
+static void set_deadline(tracked_conn_t *t, const hcc_config_t *cfg)
+{
+    t->deadline_ns = uv_hrtime() + (uint64_t)cfg->http_request_timeout_s * 1000000000u;
+}
+
+/* A client still sending its request past the deadline loses the connection. libmicrohttpd
+ * closes connections only by itself, so the socket is shut down under it: its next read sees
+ * the end, and it closes and reports the connection as any other. */
+static void on_sweep(uv_timer_t *timer)
+{
+    hcp_front_t *front = hcp_container_of(timer, hcp_front_t, sweep);
+    uint64_t now = uv_hrtime();
+
+    for (tracked_conn_t *t = front->tracked; t != NULL; t = t->next) {
+        const union MHD_ConnectionInfo *info;
+
+        if (t->deadline_ns == 0 || now < t->deadline_ns)
+            continue;
+        t->deadline_ns = 0;
+        info = MHD_get_connection_info(t->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (info != NULL && shutdown(info->connect_fd, SHUT_RDWR) == 0)
+            hcp_log(HCC_LOG_INFO, NULL, "connection closed: no whole request within %llds "
+                    "(http.request_timeout_s)", (long long)front->proxy->cfg->http_request_timeout_s);
+    }
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    hcp_front_t *front = cls;
+    tracked_conn_t *t = *socket_context;
+
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        if ((t = calloc(1, sizeof *t)) == NULL)
+            return; /* untracked: the idle timeout still applies */
+        t->conn = conn;
+        set_deadline(t, front->proxy->cfg); /* the first request counts from the accept */
+        if ((t->next = front->tracked) != NULL)
+            t->next->prev = t;
+        front->tracked = t;
+        *socket_context = t;
+        if (!uv_is_active((uv_handle_t *)&front->sweep))
+            uv_timer_start(&front->sweep, on_sweep, 1000, 1000);
+        return;
+    }
+    if (t == NULL)
+        return;
+    if (t->prev != NULL)
+        t->prev->next = t->next;
+    else
+        front->tracked = t->next;
+    if (t->next != NULL)
+        t->next->prev = t->prev;
+    free(t);
+    *socket_context = NULL;
+    if (front->tracked == NULL)
+        uv_timer_stop(&front->sweep);
+}
+
+static tracked_conn_t *tracked_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return info != NULL ? info->socket_context : NULL;
+}
+
+void hcp_front_request_started(hcp_front_t *front, struct MHD_Connection *conn)
+{
+    tracked_conn_t *t = tracked_of(conn);
+
+    if (t != NULL)
+        set_deadline(t, front->proxy->cfg);
+}
+
+void hcp_front_request_complete(struct MHD_Connection *conn)
+{
+    tracked_conn_t *t = tracked_of(conn);
+
+    if (t != NULL)
+        t->deadline_ns = 0;
+}
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char msg[512];
@@ -154,6 +249,9 @@ static void daemon_options(const hcp_front_t *front, bool is_tls, struct MHD_Opt
 
     if (front->proxy->cfg->http_reuse_port)
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL};
+    if (front->proxy->cfg->http_max_connections_per_client > 0)
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                                            front->proxy->cfg->http_max_connections_per_client, NULL};
     if (is_tls) {
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, front->tls.cert};
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, front->tls.key};
@@ -170,7 +268,7 @@ static int start_daemon(hcp_front_t *front, front_daemon_t *d, const struct sock
 {
     const hcc_config_t *cfg = front->proxy->cfg;
     unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-    struct MHD_OptionItem opts[5];
+    struct MHD_OptionItem opts[6];
     const union MHD_DaemonInfo *info;
     char where[80];
     int err;
@@ -185,7 +283,8 @@ static int start_daemon(hcp_front_t *front, front_daemon_t *d, const struct sock
         flags, 0, NULL, NULL, on_request, front->proxy,
         /* first, so that no message escapes to libmicrohttpd's own stderr logger */
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, front, MHD_OPTION_ARRAY, opts, MHD_OPTION_SOCK_ADDR, sa,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, front->proxy, MHD_OPTION_NOTIFY_COMPLETED,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, front->proxy, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, front, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, front->proxy, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)cfg->http_max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)cfg->http_idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
@@ -299,7 +398,9 @@ int hcp_front_new(hcp_proxy_t *proxy, hcp_front_t **out)
         return UV_ENOMEM;
     }
     uv_idle_init(proxy->loop, &front->idle);
-    front->open_handles = 1;
+    uv_timer_init(proxy->loop, &front->sweep);
+    uv_unref((uv_handle_t *)&front->sweep); /* never what keeps the loop alive */
+    front->open_handles = 2;
     *out = front;
     err = load_tls(front);
     return err < 0 ? err : start_daemons(front);
@@ -365,4 +466,5 @@ void hcp_front_close(hcp_front_t *front)
         close_handle(front, (uv_handle_t *)&front->daemons[i].timer);
     }
     close_handle(front, (uv_handle_t *)&front->idle);
+    close_handle(front, (uv_handle_t *)&front->sweep);
 }

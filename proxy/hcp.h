@@ -12,6 +12,7 @@
 
 #include "hcc.h"
 #include "hcm.h"
+#include "ratelimit.h"
 
 #define hcp_container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
@@ -76,6 +77,7 @@ struct hcp_proxy {
     struct rexchange *reverse_live; /* reverse exchanges in flight (reverse.c) */
     hcp_own_addr_t *own;            /* where hcproxy listens, for policy.c */
     size_t nown;
+    hcp_ratelimit_t *ratelimit;     /* http.rate_limit, or NULL for none */
 };
 
 /* ---- policy.c: what no configuration can allow -------------------------------------------- */
@@ -87,6 +89,8 @@ void hcp_policy_add_own(hcp_proxy_t *proxy, hcp_own_kind_t kind, const struct so
  * (RFC 8075 s10.4), HCM_ESELFLOOP for one of hcproxy's own |kind| listeners (the address and
  * port; a wildcard listener counts for every local address), else 0. */
 int hcp_policy_check(const hcp_proxy_t *proxy, hcp_own_kind_t kind, const struct sockaddr *dest);
+/* http.rate_limit: 0, or HCM_ERATELIMIT when the client at |client| has used up its requests. */
+int hcp_policy_rate(hcp_proxy_t *proxy, const struct sockaddr *client);
 /* Judges an HTTP request's Authorization header (NULL when absent) against http.bearer_tokens:
  * 0 when none are configured or it carries one of them, else HCM_ENOTOKEN or HCM_EBADTOKEN. */
 int hcp_policy_authorize(const hcp_proxy_t *proxy, const char *authorization);
@@ -104,6 +108,10 @@ void hcp_front_resume(hcp_front_t *front, void *connection);
 /* Runs the daemons now if connections were resumed: for callers outside every library callback,
  * so that answers go out in the same loop turn as the CoAP responses that made them. */
 void hcp_front_flush(hcp_front_t *front);
+/* http.request_timeout_s: a request line has arrived on |conn| (its deadline starts), or the
+ * whole request has (no deadline while it is answered). */
+void hcp_front_request_started(hcp_front_t *front, struct MHD_Connection *conn);
+void hcp_front_request_complete(struct MHD_Connection *conn);
 /* Whether |conn| came in on an https.listen address. */
 bool hcp_front_is_tls(struct MHD_Connection *conn);
 /* 0, or HCM_ECLIENTCERT when https.client_ca_file is set and |conn|, an HTTPS connection, has

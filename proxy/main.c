@@ -71,6 +71,9 @@ static int start(runtime_t *rt)
 {
     int err;
 
+    if (rt->proxy.cfg->http_rate_limit > 0 &&
+        (rt->proxy.ratelimit = hcp_ratelimit_new((unsigned)rt->proxy.cfg->http_rate_limit)) == NULL)
+        return UV_ENOMEM;
     if ((err = hcp_upstream_new(&rt->proxy, &rt->proxy.upstream)) < 0) {
         hcp_log(HCC_LOG_ERROR, NULL, "cannot start the CoAP client: %s", uv_strerror(err));
         return err;
@@ -118,6 +121,7 @@ static int run(const hcc_config_t *cfg)
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
     free(rt.proxy.own);
+    hcp_ratelimit_free(rt.proxy.ratelimit);
     if (err == 0)
         hcp_log(HCC_LOG_INFO, NULL, "stopped");
     return err < 0 ? 1 : 0;

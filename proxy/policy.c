@@ -160,3 +160,14 @@ int hcp_policy_authorize(const hcp_proxy_t *proxy, const char *authorization)
         found |= same_secret(token, strlen(token), tokens->items[i]);
     return found ? 0 : HCM_EBADTOKEN;
 }
+
+/* ---- per-client rate (ratelimit.c) --------------------------------------------------------- */
+
+int hcp_policy_rate(hcp_proxy_t *proxy, const struct sockaddr *client)
+{
+    flat_addr_t c;
+
+    if (proxy->ratelimit == NULL || client == NULL || !flatten(client, &c))
+        return 0;
+    return hcp_ratelimit_take(proxy->ratelimit, c.family, c.ip, uv_hrtime()) ? 0 : HCM_ERATELIMIT;
+}

@@ -51,6 +51,7 @@ static const struct {
     { HCM_EFORBIDDEN, 403, 4, 3 }, /* RFC 8075 s8.4, s10.4; 4.03 Forbidden */
     { HCM_ENOTOKEN, 401, 4, 1 },      /* RFC 6750 s3 */
     { HCM_EBADTOKEN, 401, 4, 1 },
+    { HCM_ERATELIMIT, 429, 4, 29 },   /* RFC 6585 s4; RFC 8516 4.29 */
     { HCM_ECLIENTCERT, 403, 4, 3 },
     { HCM_EMULTICAST, 403, 4, 3 },    /* RFC 8075 s10.4 */
     { HCM_ESELFLOOP, 508, 5, 8 },

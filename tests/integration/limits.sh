@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Limits on what one client may take: http.rate_limit (429 with Retry-After), the connections
+# of one client address (http.max_connections_per_client), and the time a client has to send a
+# whole request (http.request_timeout_s), so that a slowloris cannot hold a connection slot.
+. "$(dirname "$0")/lib.sh"
+
+start_testserver
+start_hcproxy --http-rate-limit 5 --http-max-connections-per-client 3 --http-request-timeout-s 1
+U="http://$PROXY/hc/coap://127.0.0.1:$TS_PORT/echo"
+
+# A slowloris: the request line, then a header byte now and then, never the end of the headers.
+"$PY" - "$PROXY" >"$WORK/slow" 2>&1 <<'PYEOF' &
+import socket, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+s = socket.create_connection((host, int(port)))
+s.sendall(b"GET /hc/coap://127.0.0.1/echo HTTP/1.1\r\nHost: x\r\n")
+start = time.monotonic()
+print("dripping", flush=True)
+try:
+    while time.monotonic() - start < 10:
+        s.sendall(b"X")
+        time.sleep(0.2)
+        s.settimeout(0.01)
+        try:
+            if s.recv(1) == b"":
+                break
+        except socket.timeout:
+            pass
+        s.settimeout(None)
+    print("closed after %.1f s" % (time.monotonic() - start))
+except OSError:
+    print("closed after %.1f s" % (time.monotonic() - start))
+PYEOF
+SLOW=$!
+PIDS+=($SLOW)
+wait_for 5 grep -q dripping "$WORK/slow"
+http "$U?meanwhile"  # served while the slow client is still dripping
+expect_eq "a normal request is served beside the slow client" "200 meanwhile" "$STATUS $BODY"
+wait "$SLOW" || true
+expect_match "the slow client's connection is closed once http.request_timeout_s (1 s) has passed" \
+    "^closed after [1-3]\." "$(grep closed "$WORK/slow")"
+expect_match "... and the log says why" "no whole request within 1s" "$(cat "$WORK/hcproxy.log")"
+
+# Three idle connections from one address are the most it may have: a fourth is not served.
+"$PY" - "$PROXY" >"$WORK/idle" 2>&1 <<'PYEOF' &
+import socket, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+held = [socket.create_connection((host, int(port))) for _ in range(3)]
+print("holding", flush=True)
+time.sleep(0.8)
+PYEOF
+IDLE=$!
+PIDS+=($IDLE)
+wait_for 5 grep -q holding "$WORK/idle"
+http "http://$PROXY/healthz"
+expect_eq "http.max_connections_per_client 3: a fourth connection is refused" "000" "$STATUS"
+wait "$IDLE" || true
+if wait_for 5 sh -c "curl -s -o /dev/null -w '%{http_code}' 'http://$PROXY/healthz' | grep -q 200"; then
+    ok "... and served once the others have gone"
+else
+    not_ok "... and served once the others have gone"
+fi
+
+# Ten requests at once on one connection: the bucket holds five (a few ms let at most one more
+# refill in).
+curl -s --max-time 10 -w '%{http_code}\n' $(for i in $(seq 10); do echo "-o /dev/null $U?$i"; done) >"$WORK/codes"
+ok200=$(grep -c '^200$' "$WORK/codes" || true)
+ok429=$(grep -c '^429$' "$WORK/codes" || true)
+if [ "$ok200" -ge 5 ] && [ "$ok200" -le 6 ] && [ $((ok200 + ok429)) -eq 10 ]; then
+    ok "http.rate_limit 5: ten requests at once, $ok200 served and $ok429 answered 429"
+else
+    not_ok "http.rate_limit 5: ten requests at once, 5 or 6 served and the rest 429" "$(tr '\n' ' ' <"$WORK/codes")"
+fi
+http "$U?again"
+expect_eq "... the next one within the second: 429" 429 "$STATUS"
+expect_eq "... with Retry-After" "1" "$(header retry-after)"
+expect_match "... and its reason" "too many requests from this client" "$BODY"
+http "http://$PROXY/healthz"
+expect_eq "/healthz is not rate limited (a container's health check)" 200 "$STATUS"
+if wait_for 5 sh -c "curl -s -o /dev/null -w '%{http_code}' '$U?later' | grep -q 200"; then
+    ok "a second later the bucket has refilled"
+else
+    not_ok "a second later the bucket has refilled"
+fi
+
+done_testing
