@@ -225,6 +225,32 @@ static int check_ca_file(hcc_config_t *cfg, char *reason, size_t len)
     return check_readable(cfg->origin_ca_file, reason, len);
 }
 
+/* Each entry parsed, and each file it names readable now rather than at the first exchange. */
+static int derive_credentials(hcc_config_t *cfg, char *reason, size_t len)
+{
+    const hcc_list_t *list = &cfg->upstream_credentials;
+    hcc_credential_t *creds = NULL;
+    char why[256];
+
+    if (list->count > 0 && (creds = calloc(list->count, sizeof *creds)) == NULL)
+        return hcc__fail(reason, len, "out of memory");
+    for (size_t i = 0; i < list->count; i++) {
+        hcc_credential_t *c = &creds[i];
+
+        if (hcc_credential_parse(list->items[i], c, why, sizeof why) != 0 ||
+            check_readable(c->key_file, why, sizeof why) != 0 ||
+            check_readable(c->ca_file, why, sizeof why) != 0 ||
+            check_readable(c->cert_file, why, sizeof why) != 0) {
+            free(creds);
+            return hcc__fail(reason, len, "entry %zu: %s", i + 1, why);
+        }
+    }
+    free(cfg->credentials);
+    cfg->credentials = creds;
+    cfg->ncredentials = list->count;
+    return 0;
+}
+
 /* The HTTPS front end: its addresses, and the certificate and key every one of them needs. */
 static int derive_https_listen(hcc_config_t *cfg, char *reason, size_t len)
 {
@@ -283,6 +309,7 @@ static const struct {
     {HCC_K_origin_ca_file, check_ca_file},
     {HCC_K_http_bearer_tokens, check_bearer_tokens},
     {HCC_K_https_listen, derive_https_listen},
+    {HCC_K_upstream_credentials, derive_credentials},
     {HCC_K_https_cert_file, check_https_cert},
     {HCC_K_https_key_file, check_https_key},
     {HCC_K_https_client_ca_file, check_https_client_ca},

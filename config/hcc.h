@@ -34,6 +34,21 @@ typedef struct hcc_rule {
     uint16_t port;        /* 0 matches every port */
 } hcc_rule_t;
 
+/* One entry of upstream.credentials (credentials.c): how to secure the exchanges with the
+ * coaps and coaps+tcp servers |match| names. Keys stay in their files or variables: this holds
+ * names, never key bytes. */
+typedef enum hcc_cred_kind { HCC_CRED_PSK, HCC_CRED_PKI } hcc_cred_kind_t;
+typedef struct hcc_credential {
+    hcc_rule_t match;
+    hcc_cred_kind_t kind;
+    char identity[128];  /* psk: the PSK identity sent to the server */
+    char key_env[64];    /* psk: a variable whose value is the key */
+    char key_file[512];  /* psk: a file whose bytes are the key; pki: the client's key (PEM) */
+    char ca_file[512];   /* pki: CAs (PEM) the server's certificate must chain to */
+    char cert_file[512]; /* pki: the client's certificate (PEM), or none */
+    bool verify;         /* pki: check the server's certificate and name (default true) */
+} hcc_credential_t;
+
 /* A named route (http.routes, coap.routes): requests under |prefix| go to |base| with the rest
  * of the path and the query appended, so that clients need not know the servers' addresses. */
 typedef struct hcc_route {
@@ -107,12 +122,23 @@ typedef struct hcc_config {
     size_t norigin_rules;
     hcc_route_t *coap_routes; /* prefix "/lwm2m/", base "http://127.0.0.1:8000/api/" */
     size_t ncoap_routes;
+    hcc_credential_t *credentials; /* upstream.credentials, in order */
+    size_t ncredentials;
     char *source; /* the file read, or NULL for the embedded defaults */
     /* private: where each key was last set (source, and its line there), for hcc_finish() */
     struct hcc_origin { hcc_from_t from; unsigned line; } origin[HCC_NKEYS];
 } hcc_config_t;
 
 typedef enum hcc_action { HCC_RUN, HCC_HELP, HCC_VERSION, HCC_CHECK } hcc_action_t;
+
+/* Parses one upstream.credentials entry, "DESTINATION psk|pki name=value ...". 0, or -1 with
+ * the reason in |err| (never a key: the entry holds none). */
+int hcc_credential_parse(const char *text, hcc_credential_t *c, char *err, size_t errlen);
+/* The first upstream.credentials entry for the destination (arguments as for hcc_allows()),
+ * or NULL. */
+const hcc_credential_t *hcc_credential_find(const hcc_config_t *cfg, const char *scheme,
+                                            const char *host, int family, const void *addr,
+                                            uint16_t port);
 
 /* Fills |cfg| from defaults, the file named by --config or HCPROXY_CONFIG, the environment
  * |envp| and the flags |argv|. 0, or -1 with one line "where: key: what is wrong" in |err|:

@@ -22,6 +22,9 @@ typedef struct hcc__schemes {
 /* Rules (rules.c): upstream.allow takes the CoAP schemes, origin.allow the HTTP ones; "*" is in
  * both. hcc_rule_parse() is hcc__rule_parse() with the CoAP ones. */
 extern const hcc__schemes_t hcc__coap_rule_schemes, hcc__http_rule_schemes;
+/* Whether the one rule |r| matches the destination (arguments as for hcc_allows()). */
+bool hcc__rule_matches(const hcc_rule_t *r, const char *scheme, const char *host, int family,
+                       const void *addr, uint16_t port);
 int hcc__rule_parse(const char *text, const hcc__schemes_t *schemes, hcc_rule_t *rule, char *err,
                     size_t errlen);
 

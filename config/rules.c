@@ -303,6 +303,16 @@ bool hcc_is_multicast(int family, const void *addr)
     return ip[0] == 0xff;
 }
 
+bool hcc__rule_matches(const hcc_rule_t *r, const char *scheme, const char *host, int family,
+                       const void *addr, uint16_t port)
+{
+    uint8_t ip[16];
+    int fam = AF_UNSPEC;
+    bool has_ip = dest_addr(host, family, addr, &fam, ip);
+
+    return rule_matches(r, scheme, host, has_ip, fam, ip, port);
+}
+
 /* Whether one of |rules| matches the destination; hcc_allows() spells out the arguments. */
 static bool rules_allow(const hcc_rule_t *rules, size_t count, const char *const *schemes,
                         size_t nschemes, const char *scheme, const char *host, int family,

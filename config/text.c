@@ -309,6 +309,7 @@ void hcc_free(hcc_config_t *cfg)
     for (size_t i = 0; i < HCC_NKEYS; i++)
         field_release(cfg, &hcc_keys[i]);
     free(cfg->listen_addrs);
+    free(cfg->credentials);
     free(cfg->https_listen_addrs);
     free(cfg->allow_rules);
     hcc_routes_free(cfg->routes, cfg->nroutes);
