@@ -1,7 +1,7 @@
 /* upstream.credentials: what hcproxy presents to, and how it checks, each secure CoAP server
  * (coaps, DTLS; coaps+tcp, TLS, RFC 8323). One entry is a line of words:
  *
- *     coaps://10.0.0.0/8 psk identity=gw-1 key_env=HCPROXY_PSK_GW1
+ *     coaps://10.0.0.0/8 psk identity=gw-1 key_env=GW1_PSK
  *     coaps+tcp://meters.example pki ca_file=/etc/hcproxy/meters-ca.pem
  *     coaps://sensor.example pki ca_file=ca.pem cert_file=gw.pem key_file=gw.key
  *
@@ -139,4 +139,24 @@ const hcc_credential_t *hcc_credential_find(const hcc_config_t *cfg, const char 
         if (hcc__rule_matches(&cfg->credentials[i].match, scheme, host, family, addr, port))
             return &cfg->credentials[i];
     return NULL;
+}
+
+int hcc_server_psk_parse(const char *text, hcc_server_psk_t *psk, char *err, size_t errlen)
+{
+    const char *space = strchr(text, ' ');
+    size_t id_len = space != NULL ? (size_t)(space - text) : 0;
+    const char *where = space != NULL ? space + strspn(space, " ") : NULL;
+    bool is_env = where != NULL && strncmp(where, "key_env=", 8) == 0;
+    bool is_file = where != NULL && strncmp(where, "key_file=", 9) == 0;
+    const char *value = is_env ? where + 8 : is_file ? where + 9 : NULL;
+
+    memset(psk, 0, sizeof *psk);
+    if (id_len == 0 || value == NULL || value[0] == '\0' || strchr(value, ' ') != NULL)
+        return hcc__fail(err, errlen, "must be IDENTITY key_env=VARIABLE or IDENTITY key_file=PATH");
+    if (id_len >= sizeof psk->identity ||
+        strlen(value) >= (is_env ? sizeof psk->key_env : sizeof psk->key_file))
+        return hcc__fail(err, errlen, "too long");
+    memcpy(psk->identity, text, id_len);
+    strcpy(is_env ? psk->key_env : psk->key_file, value);
+    return 0;
 }

@@ -84,11 +84,54 @@ static int derive_listen(hcc_config_t *cfg, char *reason, size_t len)
     return derive_addrs(&cfg->http_listen, &cfg->listen_addrs, &cfg->nlisten_addrs, reason, len);
 }
 
+static const struct {
+    const char *prefix;
+    hcc_transport_t transport;
+} listen_schemes[] = {
+    {"coap://", HCC_UDP}, {"coaps://", HCC_DTLS}, {"coap+tcp://", HCC_TCP}, {"coaps+tcp://", HCC_TLS},
+};
+
+/* "[scheme://]address:port": the transport, and where the address starts. */
+static hcc_transport_t take_transport(const char **text)
+{
+    for (size_t i = 0; i < HCC_COUNTOF(listen_schemes); i++) {
+        size_t n = strlen(listen_schemes[i].prefix);
+        if (strncmp(*text, listen_schemes[i].prefix, n) == 0) {
+            *text += n;
+            return listen_schemes[i].transport;
+        }
+    }
+    return HCC_UDP;
+}
+
 /* CoAP clients are optional: no address turns the CoAP -> HTTP direction off. */
 static int derive_coap_listen(hcc_config_t *cfg, char *reason, size_t len)
 {
-    return derive_addrs(&cfg->coap_listen, &cfg->coap_listen_addrs, &cfg->ncoap_listen_addrs,
-                        reason, len);
+    const hcc_list_t *list = &cfg->coap_listen;
+    struct sockaddr_storage *addrs = NULL;
+    hcc_transport_t *transports = NULL;
+
+    if (list->count > 0 && ((addrs = calloc(list->count, sizeof *addrs)) == NULL ||
+                            (transports = calloc(list->count, sizeof *transports)) == NULL)) {
+        free(addrs);
+        return hcc__fail(reason, len, "out of memory");
+    }
+    for (size_t i = 0; i < list->count; i++) {
+        const char *text = list->items[i];
+
+        transports[i] = take_transport(&text);
+        if (parse_listen(text, &addrs[i], reason, len) != 0) {
+            free(addrs);
+            free(transports);
+            return -1;
+        }
+    }
+    free(cfg->coap_listen_addrs);
+    free(cfg->coap_listen_transports);
+    cfg->coap_listen_addrs = addrs;
+    cfg->coap_listen_transports = transports;
+    cfg->ncoap_listen_addrs = list->count;
+    return 0;
 }
 
 /* Parses every rule of |list| into a new array for *|rules|, which it replaces. */
@@ -251,6 +294,51 @@ static int derive_credentials(hcc_config_t *cfg, char *reason, size_t len)
     return 0;
 }
 
+static int derive_coap_psk(hcc_config_t *cfg, char *reason, size_t len)
+{
+    const hcc_list_t *list = &cfg->coap_psk;
+    hcc_server_psk_t *psks = NULL;
+    char why[256];
+
+    if (list->count > 0 && (psks = calloc(list->count, sizeof *psks)) == NULL)
+        return hcc__fail(reason, len, "out of memory");
+    for (size_t i = 0; i < list->count; i++) {
+        if (hcc_server_psk_parse(list->items[i], &psks[i], why, sizeof why) != 0 ||
+            check_readable(psks[i].key_file, why, sizeof why) != 0) {
+            free(psks);
+            return hcc__fail(reason, len, "entry %zu: %s", i + 1, why);
+        }
+    }
+    free(cfg->coap_psks);
+    cfg->coap_psks = psks;
+    cfg->ncoap_psks = list->count;
+    return 0;
+}
+
+static bool has_secure_coap_listener(const hcc_config_t *cfg)
+{
+    for (size_t i = 0; i < cfg->ncoap_listen_addrs; i++)
+        if (cfg->coap_listen_transports[i] == HCC_DTLS || cfg->coap_listen_transports[i] == HCC_TLS)
+            return true;
+    return false;
+}
+
+/* A secure listener needs something to prove itself with: PSKs (DTLS only) or a certificate. */
+static int check_coap_secure(hcc_config_t *cfg, char *reason, size_t len)
+{
+    bool has_cert = cfg->coap_cert_file[0] != '\0' && cfg->coap_key_file[0] != '\0';
+
+    if ((cfg->coap_cert_file[0] != '\0') != (cfg->coap_key_file[0] != '\0'))
+        return hcc__fail(reason, len, "coap.cert_file and coap.key_file go together");
+    if (has_secure_coap_listener(cfg) && cfg->ncoap_psks == 0 && !has_cert)
+        return hcc__fail(reason, len, "a coaps or coaps+tcp listener needs coap.psk or "
+                                      "coap.cert_file and coap.key_file");
+    if (check_readable(cfg->coap_cert_file, reason, len) != 0 ||
+        check_readable(cfg->coap_key_file, reason, len) != 0)
+        return -1;
+    return check_readable(cfg->coap_client_ca_file, reason, len);
+}
+
 /* The HTTPS front end: its addresses, and the certificate and key every one of them needs. */
 static int derive_https_listen(hcc_config_t *cfg, char *reason, size_t len)
 {
@@ -310,6 +398,8 @@ static const struct {
     {HCC_K_http_bearer_tokens, check_bearer_tokens},
     {HCC_K_https_listen, derive_https_listen},
     {HCC_K_upstream_credentials, derive_credentials},
+    {HCC_K_coap_psk, derive_coap_psk},
+    {HCC_K_coap_listen, check_coap_secure},
     {HCC_K_https_cert_file, check_https_cert},
     {HCC_K_https_key_file, check_https_key},
     {HCC_K_https_client_ca_file, check_https_client_ca},

@@ -49,6 +49,17 @@ typedef struct hcc_credential {
     bool verify;         /* pki: check the server's certificate and name (default true) */
 } hcc_credential_t;
 
+/* A CoAP listener's transport (coap.listen): coap://, coaps:// (DTLS), coap+tcp://,
+ * coaps+tcp:// (TLS, RFC 8323). */
+typedef enum hcc_transport { HCC_UDP, HCC_DTLS, HCC_TCP, HCC_TLS } hcc_transport_t;
+
+/* One coap.psk entry: a client identity and where its key is. */
+typedef struct hcc_server_psk {
+    char identity[128];
+    char key_env[64];
+    char key_file[512];
+} hcc_server_psk_t;
+
 /* A named route (http.routes, coap.routes): requests under |prefix| go to |base| with the rest
  * of the path and the query appended, so that clients need not know the servers' addresses. */
 typedef struct hcc_route {
@@ -117,7 +128,10 @@ typedef struct hcc_config {
     size_t nroutes;
     /* the reverse direction: CoAP clients to HTTP origins */
     struct sockaddr_storage *coap_listen_addrs;
+    hcc_transport_t *coap_listen_transports; /* one per address */
     size_t ncoap_listen_addrs;
+    hcc_server_psk_t *coap_psks;
+    size_t ncoap_psks;
     hcc_rule_t *origin_rules;
     size_t norigin_rules;
     hcc_route_t *coap_routes; /* prefix "/lwm2m/", base "http://127.0.0.1:8000/api/" */
@@ -134,6 +148,8 @@ typedef enum hcc_action { HCC_RUN, HCC_HELP, HCC_VERSION, HCC_CHECK } hcc_action
 /* Parses one upstream.credentials entry, "DESTINATION psk|pki name=value ...". 0, or -1 with
  * the reason in |err| (never a key: the entry holds none). */
 int hcc_credential_parse(const char *text, hcc_credential_t *c, char *err, size_t errlen);
+/* Parses one coap.psk entry, "IDENTITY key_env=VARIABLE" or "IDENTITY key_file=PATH". */
+int hcc_server_psk_parse(const char *text, hcc_server_psk_t *psk, char *err, size_t errlen);
 /* The first upstream.credentials entry for the destination (arguments as for hcc_allows()),
  * or NULL. */
 const hcc_credential_t *hcc_credential_find(const hcc_config_t *cfg, const char *scheme,

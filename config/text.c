@@ -314,6 +314,8 @@ void hcc_free(hcc_config_t *cfg)
     free(cfg->allow_rules);
     hcc_routes_free(cfg->routes, cfg->nroutes);
     free(cfg->coap_listen_addrs);
+    free(cfg->coap_listen_transports);
+    free(cfg->coap_psks);
     free(cfg->origin_rules);
     hcc_routes_free(cfg->coap_routes, cfg->ncoap_routes);
     free(cfg->source);

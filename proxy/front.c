@@ -25,7 +25,7 @@ typedef struct front_daemon {
 /* The HTTPS credentials, PEM text read once at start (https.*_file); libmicrohttpd hands them to
  * GnuTLS, which keeps its own copies. */
 typedef struct front_tls {
-    char *cert, *key, *client_ca;
+    hcp_secret_t cert, key, client_ca;
 } front_tls_t;
 
 /* A connection's deadline for its request (http.request_timeout_s), kept from libmicrohttpd's
@@ -253,12 +253,13 @@ static void daemon_options(const hcp_front_t *front, bool is_tls, struct MHD_Opt
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
                                             front->proxy->cfg->http_max_connections_per_client, NULL};
     if (is_tls) {
-        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, front->tls.cert};
-        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, front->tls.key};
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, front->tls.cert.bytes};
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, front->tls.key.bytes};
         /* With a trust list, libmicrohttpd asks each client for a certificate; whether it
          * chains to one of these CAs is judged per request (hcp_front_check_client). */
-        if (front->tls.client_ca != NULL)
-            opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, front->tls.client_ca};
+        if (front->tls.client_ca.bytes != NULL)
+            opts[n++] =
+                (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, front->tls.client_ca.bytes};
     }
     opts[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 }
@@ -309,33 +310,6 @@ static int start_daemon(hcp_front_t *front, front_daemon_t *d, const struct sock
     return 0;
 }
 
-/* A whole PEM file as text. Read before the loop runs, once: the only blocking read hcproxy
- * makes, at start. NULL for an empty path; *|err| set when the file cannot be read. */
-static char *read_pem(const char *path, const char *key, int *err)
-{
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f;
-
-    if (path[0] == '\0')
-        return NULL;
-    if ((f = fopen(path, "re")) == NULL || getdelim(&text, &len, '\0', f) < 0) {
-        hcp_log(HCC_LOG_ERROR, NULL, "%s: %s: cannot read", key, path);
-        *err = UV_EIO;
-    }
-    if (f != NULL)
-        fclose(f);
-    return text;
-}
-
-static void forget_pem(char *text)
-{
-    if (text != NULL) {
-        explicit_bzero(text, strlen(text)); /* the private key leaves no copy behind */
-        free(text);
-    }
-}
-
 /* GnuTLS has one audit-log hook per process. libcoap 4.3.1's coap_startup() sets it to a
  * function that takes every session's transport pointer for a coap_session_t; on an HTTPS
  * connection that pointer is libmicrohttpd's socket, and the first failed handshake crashed
@@ -349,15 +323,16 @@ static void on_gnutls_audit(gnutls_session_t session, const char *text)
 static int load_tls(hcp_front_t *front)
 {
     const hcc_config_t *cfg = front->proxy->cfg;
-    int err = 0;
+    int err;
 
     if (cfg->nhttps_listen_addrs == 0)
         return 0;
     gnutls_global_set_audit_log_function(on_gnutls_audit); /* after coap_startup(): main.c */
-    front->tls.cert = read_pem(cfg->https_cert_file, "https.cert_file", &err);
-    front->tls.key = read_pem(cfg->https_key_file, "https.key_file", &err);
-    front->tls.client_ca = read_pem(cfg->https_client_ca_file, "https.client_ca_file", &err);
-    return err;
+    if ((err = hcp_secret_read(NULL, cfg->https_cert_file, "https.cert_file", &front->tls.cert)) < 0 ||
+        (err = hcp_secret_read(NULL, cfg->https_key_file, "https.key_file", &front->tls.key)) < 0)
+        return err;
+    return hcp_secret_read(NULL, cfg->https_client_ca_file, "https.client_ca_file",
+                           &front->tls.client_ca);
 }
 
 /* One daemon per address: the http.listen ones plain, the https.listen ones with TLS. */
@@ -421,7 +396,7 @@ int hcp_front_check_client(const hcp_front_t *front, struct MHD_Connection *conn
     const union MHD_ConnectionInfo *info;
     unsigned status = 0;
 
-    if (front->tls.client_ca == NULL || !hcp_front_is_tls(conn))
+    if (front->tls.client_ca.bytes == NULL || !hcp_front_is_tls(conn))
         return 0;
     info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
     if (gnutls_certificate_verify_peers2((gnutls_session_t)info->tls_session, &status) < 0 ||
@@ -445,9 +420,9 @@ static void on_closed(uv_handle_t *handle)
 
     if (--front->open_handles > 0)
         return;
-    forget_pem(front->tls.cert);
-    forget_pem(front->tls.key);
-    forget_pem(front->tls.client_ca);
+    hcp_secret_free(&front->tls.cert);
+    hcp_secret_free(&front->tls.key);
+    hcp_secret_free(&front->tls.client_ca);
     free(front->daemons);
     free(front);
 }

@@ -22,6 +22,8 @@ typedef struct hcp_upstream hcp_upstream_t;
 typedef struct hcp_exchange hcp_exchange_t;
 typedef struct hcp_origin hcp_origin_t;
 typedef struct hcp_metrics hcp_metrics_t;
+typedef struct hcp_coap_keys hcp_coap_keys_t;
+struct coap_context_t;
 struct MHD_Connection;
 
 /* ---- log.c ----------------------------------------------------------------------------- */
@@ -78,7 +80,28 @@ struct hcp_proxy {
     hcp_own_addr_t *own;            /* where hcproxy listens, for policy.c */
     size_t nown;
     hcp_ratelimit_t *ratelimit;     /* http.rate_limit, or NULL for none */
+    hcp_coap_keys_t *coap_keys;     /* secure CoAP listeners' credentials (coap_tls.c) */
 };
+
+/* ---- coap_tls.c: the secure CoAP listeners' credentials ------------------------------------ */
+
+/* Reads coap.psk, coap.cert_file, coap.key_file and coap.client_ca_file and gives them to
+ * |ctx| (server side); proxy->coap_keys holds them, freed after the loop. 0 or a UV_E*. */
+int hcp_coap_keys_install(hcp_proxy_t *proxy, struct coap_context_t *ctx);
+void hcp_coap_keys_free(hcp_coap_keys_t *keys);
+
+/* ---- secrets.c: keys and certificates, read at start ------------------------------------- */
+
+typedef struct hcp_secret {
+    uint8_t *bytes; /* NUL-terminated when read from a file or a variable; NULL: none */
+    size_t len;     /* without the terminator */
+} hcp_secret_t;
+
+/* The value of the variable |env| when it is named, else the bytes of |file| when it is named,
+ * else nothing (0, bytes NULL). |what| names the setting in the error logged. 0 or a UV_E*. */
+int hcp_secret_read(const char *env, const char *file, const char *what, hcp_secret_t *out);
+/* Wipes and frees. */
+void hcp_secret_free(hcp_secret_t *s);
 
 /* ---- policy.c: what no configuration can allow -------------------------------------------- */
 

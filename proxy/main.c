@@ -122,6 +122,7 @@ static int run(const hcc_config_t *cfg)
     uv_loop_close(&loop);
     free(rt.proxy.own);
     hcp_ratelimit_free(rt.proxy.ratelimit);
+    hcp_coap_keys_free(rt.proxy.coap_keys);
     if (err == 0)
         hcp_log(HCC_LOG_INFO, NULL, "stopped");
     return err < 0 ? 1 : 0;

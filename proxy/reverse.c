@@ -445,11 +445,25 @@ static uint16_t bound_port(const coap_endpoint_t *ep)
  * (RFC 6761 s6.4); every proxy request is forwarded, subject to origin.allow. */
 static const char *own_names[] = {"hcproxy.invalid"}; /* libcoap takes it as const char ** */
 
+static const struct {
+    coap_proto_t proto;
+    const char *scheme;
+} transports[] = {
+    [HCC_UDP] = {COAP_PROTO_UDP, "coap"},
+    [HCC_DTLS] = {COAP_PROTO_DTLS, "coaps"},
+    [HCC_TCP] = {COAP_PROTO_TCP, "coap+tcp"},
+    [HCC_TLS] = {COAP_PROTO_TLS, "coaps+tcp"},
+};
+
 int hcp_reverse_start(hcp_proxy_t *proxy, coap_context_t *ctx)
 {
     const hcc_config_t *cfg = proxy->cfg;
+    int err;
 
+    if (cfg->ncoap_listen_addrs > 0 && (err = hcp_coap_keys_install(proxy, ctx)) < 0)
+        return err;
     for (size_t i = 0; i < cfg->ncoap_listen_addrs; i++) {
+        hcc_transport_t t = cfg->coap_listen_transports[i];
         const struct sockaddr *sa = (const struct sockaddr *)&cfg->coap_listen_addrs[i];
         coap_address_t addr;
         coap_endpoint_t *ep;
@@ -458,12 +472,13 @@ int hcp_reverse_start(hcp_proxy_t *proxy, coap_context_t *ctx)
         addr.size = sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
                                              : sizeof(struct sockaddr_in6);
         memcpy(&addr.addr.sa, sa, addr.size);
-        if ((ep = coap_new_endpoint(ctx, &addr, COAP_PROTO_UDP)) == NULL) {
+        if ((ep = coap_new_endpoint(ctx, &addr, transports[t].proto)) == NULL) {
             hcp_log(HCC_LOG_ERROR, NULL, "coap.listen: cannot listen on address %zu", i + 1);
             return UV_EADDRINUSE;
         }
         /* Tests and operators read the bound port here when the configured port is 0. */
-        hcp_log(HCC_LOG_INFO, NULL, "listening on coap://%s", coap_endpoint_str(ep));
+        hcp_log(HCC_LOG_INFO, NULL, "listening on %s://%s", transports[t].scheme,
+                coap_endpoint_str(ep));
         hcp_policy_add_own(proxy, HCP_OWN_COAP, sa, bound_port(ep)); /* no CoAP server is us */
     }
     if (cfg->ncoap_listen_addrs == 0)

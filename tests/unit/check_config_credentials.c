@@ -17,8 +17,8 @@ static const struct {
     bool verify;
 } rows[] = {
 #define BAD(text, err) {text, err, HCC_CRED_PSK, NULL, NULL, NULL, NULL, NULL, false}
-    {"coaps://10.0.0.0/8 psk identity=gw-1 key_env=HCPROXY_PSK", NULL, HCC_CRED_PSK, "gw-1",
-     "HCPROXY_PSK", "", "", "", true},
+    {"coaps://10.0.0.0/8 psk identity=gw-1 key_env=GW_PSK", NULL, HCC_CRED_PSK, "gw-1",
+     "GW_PSK", "", "", "", true},
     {"coaps://sensor.example:5684 psk identity=x key_file=/run/secrets/psk", NULL, HCC_CRED_PSK,
      "x", "", "/run/secrets/psk", "", "", true},
     {"coaps+tcp://meters.example  pki\tca_file=ca.pem", NULL, HCC_CRED_PKI, "", "", "", "ca.pem",

@@ -85,7 +85,8 @@ END_TEST
  * file's syntax, as --check-config --config hcproxy.conf.example shows them. */
 static const char *const example_lines[] = {
     "\ncoap: {\n    listen = [ \"127.0.0.1:5683\" ];\n    routes = [ ];\n"
-    "    max_body_bytes = 4194304;\n};\n",
+    "    max_body_bytes = 4194304;\n    psk = [ ];\n    cert_file = \"\";\n    key_file = \"\";\n"
+     "    client_ca_file = \"\";\n};\n",
     "\norigin: {\n    allow = [ \"*://127.0.0.0/8\", \"*://[::1]\", "
     "\"*://localhost\" ];\n",
     "    timeout_ms = 30000;\n    connect_timeout_ms = 5000;\n    verify_tls = true;\n",
@@ -141,7 +142,7 @@ static const struct {
     {"coap: { listen = \"127.0.0.1:0\"; };", "\ncoap: {\n    listen = [ \"127.0.0.1:0\" ];\n"},
     {"coap: { routes = ( \"/lwm2m/=http://127.0.0.1:8000/api/\" ); };",
      "    routes = [ \"/lwm2m/=http://127.0.0.1:8000/api/\" ];\n"},
-    {"coap: { max_body_bytes = 0; };", "    max_body_bytes = 0;\n};\norigin: {\n"},
+    {"coap: { max_body_bytes = 0; };", "    max_body_bytes = 0;\n    psk = [ ];\n"},
     {"origin: { allow = [ \"https://api.example\", \"*://[fd00::/8]\" ]; };",
      "    allow = [ \"https://api.example\", \"*://[fd00::/8]\" ];\n"},
     {"origin: { verify_tls = false; };", "    verify_tls = false;\n"},

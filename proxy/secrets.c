@@ -1,0 +1,63 @@
+/* Keys and certificates, read once at start (the only blocking reads hcproxy makes, before its
+ * loop runs) from a file or an environment variable, kept in memory it owns, and wiped when
+ * they go. Their bytes are never logged; a failure names the file or the variable. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hcp.h"
+
+/* A whole file, NUL-terminated (PEM parsers take the terminator; key bytes ignore it). */
+static int read_file(const char *path, hcp_secret_t *out)
+{
+    FILE *f = fopen(path, "re");
+    char *text = NULL;
+    size_t cap = 0;
+    ssize_t n;
+
+    if (f == NULL)
+        return -1;
+    n = getdelim(&text, &cap, '\0', f);
+    fclose(f);
+    if (n < 0) {
+        free(text);
+        return -1;
+    }
+    out->bytes = (uint8_t *)text;
+    out->len = (size_t)n;
+    return 0;
+}
+
+int hcp_secret_read(const char *env, const char *file, const char *what, hcp_secret_t *out)
+{
+    const char *value;
+
+    memset(out, 0, sizeof *out);
+    if (env != NULL && env[0] != '\0') {
+        if ((value = getenv(env)) == NULL || value[0] == '\0') {
+            hcp_log(HCC_LOG_ERROR, NULL, "%s: the variable %s is not set", what, env);
+            return UV_EINVAL;
+        }
+        out->len = strlen(value);
+        if ((out->bytes = malloc(out->len + 1)) == NULL)
+            return UV_ENOMEM;
+        memcpy(out->bytes, value, out->len + 1);
+        return 0;
+    }
+    if (file == NULL || file[0] == '\0')
+        return 0; /* nothing asked for */
+    if (read_file(file, out) != 0) {
+        hcp_log(HCC_LOG_ERROR, NULL, "%s: %s: cannot read", what, file);
+        return UV_EIO;
+    }
+    return 0;
+}
+
+void hcp_secret_free(hcp_secret_t *s)
+{
+    if (s->bytes != NULL) {
+        explicit_bzero(s->bytes, s->len);
+        free(s->bytes);
+    }
+    memset(s, 0, sizeof *s);
+}
