@@ -14,8 +14,10 @@
  * outstanding with that server, so its delay queue stays empty. An interaction stops being
  * outstanding at its ACK, which libcoap 4.3.1 reports to no callback; so each destination has a
  * libcoap context of its own, and coap_can_exit() on it says whether anything is unacknowledged
- * (a CON in its send queue, a PDU delayed, a block-wise body being sent). Up to NSTART waiting
- * requests then go out together.
+ * (a CON in its send queue, a PDU delayed, a block-wise body being sent). Between two such quiet
+ * moments, the requests sent and not yet answered bound the outstanding ones from above (an
+ * answer implies the ACK), so a server that answers in its ACKs gets a new request for each
+ * answer. libcoap's own NSTART stays set as a second guard.
  *
  * Each exchange gets an 8-byte token: 4 bytes of slot index and 4 random bytes. The slot table
  * finds the exchange in O(1); the random half makes tokens hard to guess (RFC 7252 s5.3.1) and
@@ -51,6 +53,8 @@ typedef struct destination {
     int fd;              /* the session's socket, -1 when unknown */
     uv_poll_t poll;
     hcp_queue_t waiting; /* of hcp_upstream_link_t, oldest first */
+    uint32_t epoch;      /* counts the moments nothing was outstanding; never 0 */
+    unsigned unanswered; /* sent in this epoch, neither answered nor NACKed yet */
     struct destination *next;
 } destination_t;
 
@@ -176,6 +180,18 @@ void hcp_upstream_forget(hcp_upstream_t *up, hcp_exchange_t *ex)
     }
 }
 
+/* An answer or NACK for a request sent in the current epoch: it is outstanding no more. An
+ * exchange that ended without either keeps counting until the next quiet moment, since its CON
+ * may still be unacknowledged. */
+static void count_answered(hcp_upstream_link_t *link)
+{
+    destination_t *d = link->destination;
+
+    if (link->epoch != 0 && link->epoch == d->epoch && d->unanswered > 0)
+        d->unanswered--;
+    link->epoch = 0;
+}
+
 /* The exchange a token belongs to, or NULL for an ended or unknown one. */
 static hcp_exchange_t *claim(hcp_upstream_t *up, coap_bin_const_t token)
 {
@@ -190,6 +206,7 @@ static hcp_exchange_t *claim(hcp_upstream_t *up, coap_bin_const_t token)
     if (i >= up->nslots || up->slots[i].ex == NULL || up->slots[i].nonce != ntohl(nonce))
         return NULL;
     ex = up->slots[i].ex;
+    count_answered(hcp_exchange_upstream_link(ex));
     hcp_upstream_forget(up, ex);
     return ex;
 }
@@ -453,6 +470,7 @@ static destination_t *new_destination(hcp_upstream_t *up, const struct sockaddr 
         return NULL;
     d->up = up;
     d->fd = -1;
+    d->epoch = 1;
     memcpy(&d->addr, sa, sockaddr_len(sa));
     hcp_queue_init(&d->waiting);
     if ((d->ctx = new_context()) == NULL)
@@ -595,16 +613,27 @@ static int transmit(destination_t *d, hcp_upstream_link_t *link)
     return 0;
 }
 
-/* Sends waiting requests to |d| while NSTART allows: when nothing is outstanding with the server
- * (see the top of this file), up to NSTART of them, oldest first. A request that cannot be sent
- * ends its exchange and takes no room. Never called from inside a libcoap callback. */
+/* How many more requests NSTART lets |d| have outstanding (see the top of this file). */
+static long long room_at(destination_t *d)
+{
+    if (coap_can_exit(d->ctx)) { /* nothing unacknowledged: a new epoch */
+        if (++d->epoch == 0)
+            d->epoch = 1;
+        d->unanswered = 0;
+    }
+    return d->up->proxy->cfg->upstream_nstart - (long long)d->unanswered;
+}
+
+/* Sends waiting requests to |d|, oldest first, while NSTART has room. A request that cannot be
+ * sent ends its exchange and takes no room. Never called from inside a libcoap callback. */
 static void pump(destination_t *d)
 {
     hcp_upstream_t *up = d->up;
-    long long room = up->proxy->cfg->upstream_nstart;
+    long long room;
 
-    if (hcp_queue_is_empty(&d->waiting) || !coap_can_exit(d->ctx))
+    if (hcp_queue_is_empty(&d->waiting))
         return;
+    room = room_at(d);
     while (room > 0 && !hcp_queue_is_empty(&d->waiting)) {
         hcp_upstream_link_t *link =
             hcp_container_of(d->waiting.head.next, hcp_upstream_link_t, waiting);
@@ -616,6 +645,8 @@ static void pump(destination_t *d)
             hcp_upstream_forget(up, ex);
             hcp_exchange_fail(ex, err);
         } else {
+            link->epoch = d->epoch;
+            d->unanswered++;
             room--;
         }
     }

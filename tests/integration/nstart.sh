@@ -45,11 +45,11 @@ wait_for 10 grep -q 'hold' "$GATE_LOG" && ok "the first exchange is sent" \
 curl -s --max-time 60 -o /dev/null "http://$PROXY/hc/$G/echo?n=gone" &
 gone_pid=$!
 PIDS+=($gone_pid)
-wait_for 10 test "$(metric hcproxy_upstream_waiting)" = 1 && ok "the second exchange waits for NSTART room" \
+wait_for 10 metric_is hcproxy_upstream_waiting 1 && ok "the second exchange waits for NSTART room" \
     || not_ok "the second exchange waits for NSTART room" "waiting: $(metric hcproxy_upstream_waiting)"
 kill "$gone_pid" 2>/dev/null || true
 wait "$gone_pid" 2>/dev/null || true
-wait_for 10 test "$(metric hcproxy_upstream_waiting)" = 0 && ok "a client that hangs up leaves the queue" \
+wait_for 10 metric_is hcproxy_upstream_waiting 0 && ok "a client that hangs up leaves the queue" \
     || not_ok "a client that hangs up leaves the queue" "waiting: $(metric hcproxy_upstream_waiting)"
 expect_eq "its exchange is counted as cancelled" 1 "$(metric hcproxy_exchanges_cancelled_total)"
 
