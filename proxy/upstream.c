@@ -25,6 +25,7 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -338,24 +339,47 @@ static bool has_datagram(const destination_t *d)
     return d->fd >= 0 && ioctl(d->fd, FIONREAD, &len) == 0 && len > 0;
 }
 
-/* libcoap reads one datagram per socket per coap_io_process(). Taking a burst of answers in one
- * loop turn, rather than one per turn, lets libmicrohttpd resume all of their connections in
- * one run: libmicrohttpd 0.9.75 walks every suspended connection whenever one is resumed, so
- * with 10,000 exchanges waiting, one resume per run cost most of the CPU (bench/README.md).
- * The batch is bounded so that the HTTP side still gets its turn. */
+/* libcoap reads one datagram per socket per pass. Taking a burst of answers in one loop turn,
+ * rather than one per turn, lets libmicrohttpd resume all of their connections in one run:
+ * libmicrohttpd 0.9.75 walks every suspended connection whenever one is resumed, so with
+ * 10,000 exchanges waiting, one resume per run cost most of the CPU (bench/README.md). The
+ * batch is bounded so that the HTTP side still gets its turn. */
 #define IO_BATCH 64
+#define IO_EVENTS 8
+
+/* The loop of man coap_io's coap_io_prepare_epoll() example, which hcproxy owns: one
+ * epoll_wait() on the context's set, then one coap_io_do_epoll() per datagram. Each
+ * coap_io_process() would add an epoll_wait() and a timerfd_settime() per datagram, and
+ * coap_io_do_epoll() re-arms the retransmission timer itself when it ends. The socket's event
+ * is handed over again for the next datagram; the timer's, which libcoap registers with a NULL
+ * pointer (coap_io_do_epoll() in src/coap_net.c), is not, as reading its timerfd again would
+ * only answer EAGAIN. */
+static int without_timer(struct epoll_event *ready, int n)
+{
+    int kept = 0;
+
+    for (int i = 0; i < n; i++)
+        if (ready[i].data.ptr != NULL)
+            ready[kept++] = ready[i];
+    return kept;
+}
 
 static void on_destination_io(uv_poll_t *poll, int status, int events)
 {
     destination_t *d = hcp_container_of(poll, destination_t, poll);
-    int passes = 0;
+    struct epoll_event ready[IO_EVENTS];
+    int n, passes = 0;
 
     (void)events;
     if (status < 0)
         hcp_log(HCC_LOG_ERROR, NULL, "coap poll: %s", uv_strerror(status));
-    do
-        coap_io_process(d->ctx, COAP_IO_NO_WAIT);
-    while (++passes < IO_BATCH && has_datagram(d));
+    n = epoll_wait(coap_context_get_coap_fd(d->ctx), ready, IO_EVENTS, 0);
+    if (n > 0) {
+        coap_io_do_epoll(d->ctx, ready, (size_t)n);
+        n = without_timer(ready, n);
+        while (n > 0 && ++passes < IO_BATCH && has_datagram(d))
+            coap_io_do_epoll(d->ctx, ready, (size_t)n);
+    }
     pump(d);                              /* ACKs and answers in this batch may have made room */
     hcp_front_flush(d->up->proxy->front); /* outside libcoap now: answer in this loop turn */
 }
