@@ -91,6 +91,7 @@ typedef struct hcp_upstream_link {
     void *destination;           /* where it waits */
     const hcm_coap_msg_t *msg;   /* the exchange's own message, sent when its turn comes */
     uint32_t epoch;              /* the destination's epoch when sent and counted; 0: not counted */
+    bool is_sent;                /* handed to libcoap, and counted in the destination's awaiting */
 } hcp_upstream_link_t;
 
 int hcp_upstream_new(hcp_proxy_t *proxy, hcp_upstream_t **out);

@@ -56,6 +56,7 @@ typedef struct destination {
     hcp_queue_t waiting; /* of hcp_upstream_link_t, oldest first */
     uint32_t epoch;      /* counts the moments nothing was outstanding; never 0 */
     unsigned unanswered; /* sent in this epoch, neither answered nor NACKed yet */
+    unsigned awaiting;   /* sent for exchanges still waiting for their answer, in any epoch */
     struct destination *next;
 } destination_t;
 
@@ -175,6 +176,10 @@ void hcp_upstream_forget(hcp_upstream_t *up, hcp_exchange_t *ex)
 
     if (hcp_qlink_is_queued(&link->waiting))
         leave_queue(up, link); /* a client that hung up while waiting: never sent */
+    if (link->is_sent) {
+        link->is_sent = false;
+        ((destination_t *)link->destination)->awaiting--;
+    }
     if (link->slot != 0) {
         free_slot(up, link->slot - 1);
         link->slot = 0;
@@ -331,7 +336,8 @@ static void on_reverse_io(uv_poll_t *poll, int status, int events)
 
 static void pump(destination_t *d);
 
-/* Whether a datagram waits on the session's socket. */
+/* Whether a datagram waits on the session's socket. Asked only while answers are awaited: with
+ * NSTART 1 and answers in ACKs, none is after each answer, and the question is a system call. */
 static bool has_datagram(const destination_t *d)
 {
     int len = 0;
@@ -377,7 +383,7 @@ static void on_destination_io(uv_poll_t *poll, int status, int events)
     if (n > 0) {
         coap_io_do_epoll(d->ctx, ready, (size_t)n);
         n = without_timer(ready, n);
-        while (n > 0 && ++passes < IO_BATCH && has_datagram(d))
+        while (n > 0 && ++passes < IO_BATCH && d->awaiting > 0 && has_datagram(d))
             coap_io_do_epoll(d->ctx, ready, (size_t)n);
     }
     pump(d);                              /* ACKs and answers in this batch may have made room */
@@ -670,7 +676,9 @@ static void pump(destination_t *d)
             hcp_exchange_fail(ex, err);
         } else {
             link->epoch = d->epoch;
+            link->is_sent = true;
             d->unanswered++;
+            d->awaiting++;
             room--;
         }
     }
