@@ -1,10 +1,11 @@
 /* The CoAP side: libcoap clients on the shared loop.
  *
  * libcoap keeps sockets and a retransmission timerfd in one epoll set per context (man coap_io),
- * so a uv_poll_t on coap_context_get_coap_fd() drives a context with
- * coap_io_process(COAP_IO_NO_WAIT). Requests are sent from libmicrohttpd's callbacks, outside
- * libcoap: coap_send() itself arms the timerfd for the retransmission (tests/integration/
- * retransmit.sh loses the first answer and passes), so no extra pass through libcoap is needed.
+ * so a uv_poll_t on coap_context_get_coap_fd() drives a context: coap_io_process(COAP_IO_NO_WAIT)
+ * for the reverse direction's, and on_destination_io() for each client context. Requests are
+ * sent from libmicrohttpd's callbacks, outside libcoap: coap_send() itself arms the timerfd for
+ * the retransmission (tests/integration/retransmit.sh loses the first answer and passes), so no
+ * extra pass through libcoap is needed.
  *
  * NSTART (RFC 7252 s4.7) is enforced here, not in libcoap. libcoap 4.3.1 parks the requests
  * beyond NSTART in a per-session delay queue that it appends to by walking to the tail, after
