@@ -42,7 +42,7 @@ struct hcp_exchange {
     bool is_resolving;      /* a uv_getaddrinfo holds the exchange until its callback */
     bool has_hangup_watch;  /* hangup is initialised */
     int open_handles;       /* uv handles not yet closed */
-    uint32_t upstream_slot; /* owned by upstream.c */
+    hcp_upstream_link_t upstream; /* owned by upstream.c */
     struct MHD_Response *response;
     unsigned status;
     const char *method;     /* libmicrohttpd's copy, valid until the request completes */
@@ -96,9 +96,9 @@ uint64_t hcp_exchange_id(const hcp_exchange_t *ex)
     return ex->id;
 }
 
-uint32_t *hcp_exchange_upstream_slot(hcp_exchange_t *ex)
+hcp_upstream_link_t *hcp_exchange_upstream_link(hcp_exchange_t *ex)
 {
-    return &ex->upstream_slot;
+    return &ex->upstream;
 }
 
 /* ---- the end of an exchange ------------------------------------------------------------ */
@@ -371,9 +371,10 @@ static void watch_hangup(hcp_exchange_t *ex)
 
 static void send_to(hcp_exchange_t *ex, const struct sockaddr *addr)
 {
-    int err = hcp_upstream_send(ex->proxy->upstream, ex, addr, &ex->msg);
+    int err;
 
-    ex->state = EX_WAITING;
+    ex->state = EX_WAITING; /* first: the upstream may already end the exchange while sending */
+    err = hcp_upstream_send(ex->proxy->upstream, ex, addr, &ex->msg);
     if (err < 0)
         hcp_exchange_fail(ex, err);
 }

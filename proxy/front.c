@@ -47,6 +47,12 @@ struct hcp_front {
     int open_handles;
 };
 
+/* Connections the kernel may hold for accept(); it caps this at net.core.somaxconn (4096 on
+ * current kernels). A client opening 10,000 connections a second (bench/run) overflowed 1024
+ * whenever the loop was busy for a tenth of a second, and each dropped SYN costs its client a
+ * 1 s retransmission. */
+#define LISTEN_BACKLOG 4096u
+
 static void on_timer(uv_timer_t *timer);
 
 static void step(front_daemon_t *d)
@@ -289,7 +295,8 @@ static int start_daemon(hcp_front_t *front, front_daemon_t *d, const struct sock
         on_completed, front->proxy, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)cfg->http_max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)cfg->http_idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)cfg->http_max_header_bytes, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+        (size_t)cfg->http_max_header_bytes, MHD_OPTION_LISTEN_BACKLOG_SIZE, LISTEN_BACKLOG,
+        MHD_OPTION_END);
     if (d->daemon == NULL)
         return UV_EADDRNOTAVAIL;
     info = MHD_get_daemon_info(d->daemon, MHD_DAEMON_INFO_EPOLL_FD);

@@ -12,6 +12,7 @@
 
 #include "hcc.h"
 #include "hcm.h"
+#include "queue.h"
 #include "ratelimit.h"
 
 #define hcp_container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
@@ -44,6 +45,7 @@ struct hcp_metrics {
     uint64_t upstream_failures;   /* reset, unreachable, undeliverable */
     uint64_t late_responses;      /* CoAP answers for exchanges that had already ended */
     uint64_t inflight;            /* exchanges between their start and their end */
+    uint64_t upstream_waiting;    /* exchanges queued for NSTART room, not yet sent */
 };
 
 /* ---- local.c: what hcproxy serves itself ----------------------------------------------- */
@@ -143,14 +145,27 @@ int hcp_front_check_client(const hcp_front_t *front, struct MHD_Connection *conn
 
 /* ---- upstream.c: libcoap client under uv_poll ------------------------------------------ */
 
+/* What upstream.c keeps in each exchange (hcp_exchange_upstream_link); private to upstream.c. */
+typedef struct hcp_upstream_link {
+    uint32_t slot;               /* the token's slot + 1; 0 when the upstream holds nothing */
+    hcp_qlink_t waiting;         /* in its destination's queue until NSTART has room */
+    void *destination;           /* where it waits */
+    const hcm_coap_msg_t *msg;   /* the exchange's own message, sent when its turn comes */
+    uint32_t epoch;              /* the destination's epoch when sent and counted; 0: not counted */
+    bool is_sent;                /* handed to libcoap, and counted in the destination's awaiting */
+} hcp_upstream_link_t;
+
 int hcp_upstream_new(hcp_proxy_t *proxy, hcp_upstream_t **out);
 void hcp_upstream_close(hcp_upstream_t *up);
-/* Sends |msg| to |addr| (a struct sockaddr of |addrlen|) as a confirmable request carrying
- * |ex|'s token. The answer arrives through hcp_exchange_on_coap_response() or
- * hcp_exchange_fail(). 0 or a negative HCM_E* code. */
+/* Sends |msg| (which must live until the exchange ends) to |addr| as a confirmable request
+ * carrying |ex|'s token, at once or, when NSTART requests to |addr| are outstanding already
+ * (RFC 7252 s4.7), once their turn comes, oldest first. The answer arrives through
+ * hcp_exchange_on_coap_response() or hcp_exchange_fail(), which may be called before this
+ * returns. 0 or a negative HCM_E* code. */
 int hcp_upstream_send(hcp_upstream_t *up, hcp_exchange_t *ex, const struct sockaddr *addr,
                       const hcm_coap_msg_t *msg);
-/* Forgets |ex|: a later answer with its token is dropped. */
+/* Forgets |ex|: if it still waits for its turn it is never sent; a later answer with its token
+ * is dropped. */
 void hcp_upstream_forget(hcp_upstream_t *up, hcp_exchange_t *ex);
 /* Lets libcoap act on what was queued from outside its callbacks (a triggered async). */
 void hcp_upstream_kick(hcp_upstream_t *up);
@@ -199,8 +214,8 @@ void hcp_origin_cancel(hcp_fetch_t *fetch);
  * freed once libmicrohttpd has completed the request and every uv handle of it is closed. */
 hcp_exchange_t *hcp_exchange_new(hcp_proxy_t *proxy, void *connection, const char *raw_uri);
 uint64_t hcp_exchange_id(const hcp_exchange_t *ex);
-/* The upstream's bookkeeping slot for |ex| (token <-> exchange), owned by upstream.c. */
-uint32_t *hcp_exchange_upstream_slot(hcp_exchange_t *ex);
+/* The upstream's bookkeeping for |ex| (token, queue), owned by upstream.c. */
+hcp_upstream_link_t *hcp_exchange_upstream_link(hcp_exchange_t *ex);
 
 /* Answers every exchange in flight with 503 (at shutdown). */
 void hcp_exchange_abort_all(hcp_proxy_t *proxy);

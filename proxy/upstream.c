@@ -1,10 +1,24 @@
-/* The CoAP side: one libcoap client context on the shared loop.
+/* The CoAP side: libcoap clients on the shared loop.
  *
- * libcoap keeps its sockets and its retransmission timerfd in one epoll set (man coap_io), so a
- * single uv_poll_t on coap_context_get_coap_fd() drives all of it with
- * coap_io_process(COAP_IO_NO_WAIT). Requests are sent from libmicrohttpd's callbacks, outside
- * libcoap: coap_send() itself arms the timerfd for the retransmission (tests/integration/
- * retransmit.sh loses the first answer and passes), so no extra pass through libcoap is needed.
+ * libcoap keeps sockets and a retransmission timerfd in one epoll set per context (man coap_io),
+ * so a uv_poll_t on coap_context_get_coap_fd() drives a context: coap_io_process(COAP_IO_NO_WAIT)
+ * for the reverse direction's, and on_destination_io() for each client context. Requests are
+ * sent from libmicrohttpd's callbacks, outside libcoap: coap_send() itself arms the timerfd for
+ * the retransmission (tests/integration/retransmit.sh loses the first answer and passes), so no
+ * extra pass through libcoap is needed.
+ *
+ * NSTART (RFC 7252 s4.7) is enforced here, not in libcoap. libcoap 4.3.1 parks the requests
+ * beyond NSTART in a per-session delay queue that it appends to by walking to the tail, after
+ * a walk looking for a duplicate message id: a burst of 10,000 requests to one server spent
+ * most of hcproxy's CPU there (bench/README.md). Here each CoAP server (a destination) has an
+ * O(1) queue of waiting exchanges, and libcoap is handed requests only while nothing is
+ * outstanding with that server, so its delay queue stays empty. An interaction stops being
+ * outstanding at its ACK, which libcoap 4.3.1 reports to no callback; so each destination has a
+ * libcoap context of its own, and coap_can_exit() on it says whether anything is unacknowledged
+ * (a CON in its send queue, a PDU delayed, a block-wise body being sent). Between two such quiet
+ * moments, the requests sent and not yet answered bound the outstanding ones from above (an
+ * answer implies the ACK), so a server that answers in its ACKs gets a new request for each
+ * answer. libcoap's own NSTART stays set as a second guard.
  *
  * Each exchange gets an 8-byte token: 4 bytes of slot index and 4 random bytes. The slot table
  * finds the exchange in O(1); the random half makes tokens hard to guess (RFC 7252 s5.3.1) and
@@ -12,7 +26,11 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <coap3/coap.h>
 
@@ -27,15 +45,25 @@ typedef struct slot {
     uint32_t next_free;
 } slot_t;
 
+/* One CoAP server: its own libcoap context (see the top of this file), the session to it, and
+ * the exchanges waiting for their turn. */
 typedef struct destination {
+    hcp_upstream_t *up;
     struct sockaddr_storage addr;
+    coap_context_t *ctx;
     coap_session_t *session;
+    int fd;              /* the session's socket, -1 when unknown */
+    uv_poll_t poll;
+    hcp_queue_t waiting; /* of hcp_upstream_link_t, oldest first */
+    uint32_t epoch;      /* counts the moments nothing was outstanding; never 0 */
+    unsigned unanswered; /* sent in this epoch, neither answered nor NACKed yet */
+    unsigned awaiting;   /* sent for exchanges still waiting for their answer, in any epoch */
     struct destination *next;
 } destination_t;
 
 struct hcp_upstream {
     hcp_proxy_t *proxy;
-    coap_context_t *ctx;
+    coap_context_t *ctx; /* the reverse direction's endpoints */
     uv_poll_t poll;
     int open_handles;
     destination_t *destinations;
@@ -105,23 +133,27 @@ static int grow_slots(hcp_upstream_t *up)
     return 0;
 }
 
-static int take_slot(hcp_upstream_t *up, hcp_exchange_t *ex, uint8_t token[TOKEN_LEN])
+/* Gives |ex| a free slot, and so a token. */
+static int take_slot(hcp_upstream_t *up, hcp_exchange_t *ex)
 {
-    uint32_t i, nonce;
+    uint32_t i;
 
     if (up->free_slot == NO_SLOT && grow_slots(up) < 0)
         return HCM_EOVERLOAD;
     i = up->free_slot;
     up->free_slot = up->slots[i].next_free;
-    nonce = next_nonce(up);
     up->slots[i].ex = ex;
-    up->slots[i].nonce = nonce;
-    *hcp_exchange_upstream_slot(ex) = i + 1; /* 0 means "none" in a zeroed exchange */
-    i = htonl(i);
-    nonce = htonl(nonce);
-    memcpy(token, &i, 4);
-    memcpy(token + 4, &nonce, 4);
+    up->slots[i].nonce = next_nonce(up);
+    hcp_exchange_upstream_link(ex)->slot = i + 1; /* 0 means "none" in a zeroed exchange */
     return 0;
+}
+
+static void write_token(const hcp_upstream_t *up, uint32_t i, uint8_t token[TOKEN_LEN])
+{
+    uint32_t index = htonl(i), nonce = htonl(up->slots[i].nonce);
+
+    memcpy(token, &index, 4);
+    memcpy(token + 4, &nonce, 4);
 }
 
 static void free_slot(hcp_upstream_t *up, uint32_t i)
@@ -131,14 +163,40 @@ static void free_slot(hcp_upstream_t *up, uint32_t i)
     up->free_slot = i;
 }
 
+static void leave_queue(hcp_upstream_t *up, hcp_upstream_link_t *link)
+{
+    destination_t *d = link->destination;
+
+    hcp_queue_remove(&d->waiting, &link->waiting);
+    up->proxy->metrics.upstream_waiting--;
+}
+
 void hcp_upstream_forget(hcp_upstream_t *up, hcp_exchange_t *ex)
 {
-    uint32_t *slot = hcp_exchange_upstream_slot(ex);
+    hcp_upstream_link_t *link = hcp_exchange_upstream_link(ex);
 
-    if (*slot != 0) {
-        free_slot(up, *slot - 1);
-        *slot = 0;
+    if (hcp_qlink_is_queued(&link->waiting))
+        leave_queue(up, link); /* a client that hung up while waiting: never sent */
+    if (link->is_sent) {
+        link->is_sent = false;
+        ((destination_t *)link->destination)->awaiting--;
     }
+    if (link->slot != 0) {
+        free_slot(up, link->slot - 1);
+        link->slot = 0;
+    }
+}
+
+/* An answer or NACK for a request sent in the current epoch: it is outstanding no more. An
+ * exchange that ended without either keeps counting until the next quiet moment, since its CON
+ * may still be unacknowledged. */
+static void count_answered(hcp_upstream_link_t *link)
+{
+    destination_t *d = link->destination;
+
+    if (link->epoch != 0 && link->epoch == d->epoch && d->unanswered > 0)
+        d->unanswered--;
+    link->epoch = 0;
 }
 
 /* The exchange a token belongs to, or NULL for an ended or unknown one. */
@@ -155,6 +213,7 @@ static hcp_exchange_t *claim(hcp_upstream_t *up, coap_bin_const_t token)
     if (i >= up->nslots || up->slots[i].ex == NULL || up->slots[i].nonce != ntohl(nonce))
         return NULL;
     ex = up->slots[i].ex;
+    count_answered(hcp_exchange_upstream_link(ex));
     hcp_upstream_forget(up, ex);
     return ex;
 }
@@ -163,7 +222,9 @@ static hcp_exchange_t *claim(hcp_upstream_t *up, coap_bin_const_t token)
 
 static hcp_upstream_t *upstream_of(coap_session_t *session)
 {
-    return coap_session_get_app_data(session);
+    destination_t *d = coap_session_get_app_data(session);
+
+    return d->up;
 }
 
 int hcp_upstream_msg_from_pdu(const coap_pdu_t *pdu, hcm_coap_msg_t *msg)
@@ -254,14 +315,9 @@ static void on_coap_log(coap_log_t level, const char *message)
 
 /* ---- the loop ---------------------------------------------------------------------------- */
 
-static void process(hcp_upstream_t *up)
-{
-    coap_io_process(up->ctx, COAP_IO_NO_WAIT);
-}
-
 void hcp_upstream_kick(hcp_upstream_t *up)
 {
-    process(up);
+    coap_io_process(up->ctx, COAP_IO_NO_WAIT);
 }
 
 coap_context_t *hcp_upstream_context(hcp_upstream_t *up)
@@ -269,18 +325,73 @@ coap_context_t *hcp_upstream_context(hcp_upstream_t *up)
     return up->ctx;
 }
 
-static void on_coap_io(uv_poll_t *poll, int status, int events)
+static void on_reverse_io(uv_poll_t *poll, int status, int events)
 {
     hcp_upstream_t *up = hcp_container_of(poll, hcp_upstream_t, poll);
 
     (void)events;
     if (status < 0)
         hcp_log(HCC_LOG_ERROR, NULL, "coap poll: %s", uv_strerror(status));
-    process(up);
-    hcp_front_flush(up->proxy->front); /* outside libcoap now: answer in this loop turn */
+    coap_io_process(up->ctx, COAP_IO_NO_WAIT);
 }
 
-/* ---- sessions ---------------------------------------------------------------------------- */
+static void pump(destination_t *d);
+
+/* Whether a datagram waits on the session's socket. Asked only while answers are awaited: with
+ * NSTART 1 and answers in ACKs, none is after each answer, and the question is a system call. */
+static bool has_datagram(const destination_t *d)
+{
+    int len = 0;
+
+    return d->fd >= 0 && ioctl(d->fd, FIONREAD, &len) == 0 && len > 0;
+}
+
+/* libcoap reads one datagram per socket per pass. Taking a burst of answers in one loop turn,
+ * rather than one per turn, lets libmicrohttpd resume all of their connections in one run:
+ * libmicrohttpd 0.9.75 walks every suspended connection whenever one is resumed, so with
+ * 10,000 exchanges waiting, one resume per run cost most of the CPU (bench/README.md). The
+ * batch is bounded so that the HTTP side still gets its turn. */
+#define IO_BATCH 64
+#define IO_EVENTS 8
+
+/* The loop of man coap_io's coap_io_prepare_epoll() example, which hcproxy owns: one
+ * epoll_wait() on the context's set, then one coap_io_do_epoll() per datagram. Each
+ * coap_io_process() would add an epoll_wait() and a timerfd_settime() per datagram, and
+ * coap_io_do_epoll() re-arms the retransmission timer itself when it ends. The socket's event
+ * is handed over again for the next datagram; the timer's, which libcoap registers with a NULL
+ * pointer (coap_io_do_epoll() in src/coap_net.c), is not, as reading its timerfd again would
+ * only answer EAGAIN. */
+static int without_timer(struct epoll_event *ready, int n)
+{
+    int kept = 0;
+
+    for (int i = 0; i < n; i++)
+        if (ready[i].data.ptr != NULL)
+            ready[kept++] = ready[i];
+    return kept;
+}
+
+static void on_destination_io(uv_poll_t *poll, int status, int events)
+{
+    destination_t *d = hcp_container_of(poll, destination_t, poll);
+    struct epoll_event ready[IO_EVENTS];
+    int n, passes = 0;
+
+    (void)events;
+    if (status < 0)
+        hcp_log(HCC_LOG_ERROR, NULL, "coap poll: %s", uv_strerror(status));
+    n = epoll_wait(coap_context_get_coap_fd(d->ctx), ready, IO_EVENTS, 0);
+    if (n > 0) {
+        coap_io_do_epoll(d->ctx, ready, (size_t)n);
+        n = without_timer(ready, n);
+        while (n > 0 && ++passes < IO_BATCH && d->awaiting > 0 && has_datagram(d))
+            coap_io_do_epoll(d->ctx, ready, (size_t)n);
+    }
+    pump(d);                              /* ACKs and answers in this batch may have made room */
+    hcp_front_flush(d->up->proxy->front); /* outside libcoap now: answer in this loop turn */
+}
+
+/* ---- destinations ------------------------------------------------------------------------ */
 
 static size_t sockaddr_len(const struct sockaddr *sa)
 {
@@ -295,50 +406,144 @@ static coap_fixed_point_t fixed_point(double value)
     return fp;
 }
 
-static coap_session_t *new_session(hcp_upstream_t *up, const struct sockaddr *sa)
+/* A libcoap context as both directions use it: libcoap reassembles block-wise bodies, and knows
+ * the OSCORE option. libcoap 4.3.1 drops a response with a critical option it does not know;
+ * OSCORE (9) is critical, and hcproxy carries it without understanding it (RFC 8613 s2, s11). */
+static coap_context_t *new_context(void)
 {
-    const hcc_config_t *cfg = up->proxy->cfg;
+    coap_context_t *ctx = coap_new_context(NULL);
+
+    if (ctx == NULL)
+        return NULL;
+    coap_context_set_block_mode(ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+    coap_register_option(ctx, COAP_OPTION_OSCORE);
+    return ctx;
+}
+
+static bool is_socket_of(int fd, const coap_session_t *s)
+{
+    const coap_address_t *local = coap_session_get_addr_local(s);
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    int type;
+    socklen_t type_len = sizeof type;
+
+    return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &type_len) == 0 && type == SOCK_DGRAM &&
+           getsockname(fd, (struct sockaddr *)&ss, &len) == 0 && len == local->size &&
+           memcmp(&ss, &local->addr.sa, len) == 0;
+}
+
+/* libcoap 4.3.1 does not give out a session's socket, but it creates it with socket(), which
+ * returns the lowest free descriptor: |predicted| was that number just before the session was
+ * made. The guess is checked against the session's local address before it is used. */
+static void find_socket(destination_t *d, int predicted)
+{
+    d->fd = predicted >= 0 && is_socket_of(predicted, d->session) ? predicted : -1;
+    if (d->fd < 0)
+        hcp_log(HCC_LOG_WARN, NULL, "upstream: cannot find libcoap's socket; datagrams are "
+                                    "taken one per loop turn, at the default buffer size");
+}
+
+/* A burst of separate responses (10,000 answered a second after their ACKs, in bench/run)
+ * overflows the default 208 KiB receive buffer, and every dropped response costs its server a
+ * retransmission seconds later. */
+static void enlarge_receive_buffer(destination_t *d)
+{
+    int size = (int)d->up->proxy->cfg->upstream_receive_buffer_bytes;
+
+    if (size == 0 || d->fd < 0)
+        return;
+    if (setsockopt(d->fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size) != 0)
+        hcp_log(HCC_LOG_WARN, NULL, "upstream: SO_RCVBUF %d refused", size);
+}
+
+/* The descriptor number the next socket() will get. */
+static int lowest_free_fd(void)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+    if (fd >= 0)
+        close(fd);
+    return fd;
+}
+
+static coap_session_t *new_session(destination_t *d)
+{
+    const hcc_config_t *cfg = d->up->proxy->cfg;
+    const struct sockaddr *sa = (const struct sockaddr *)&d->addr;
+    int predicted_fd = lowest_free_fd();
     coap_address_t dst;
     coap_session_t *s;
 
     coap_address_init(&dst);
     dst.size = (socklen_t)sockaddr_len(sa);
     memcpy(&dst.addr.sa, sa, dst.size);
-    s = coap_new_client_session(up->ctx, NULL, &dst, COAP_PROTO_UDP);
+    s = coap_new_client_session(d->ctx, NULL, &dst, COAP_PROTO_UDP);
     if (s == NULL)
         return NULL;
-    coap_session_set_app_data(s, up);
+    d->session = s;
+    coap_session_set_app_data(s, d);
     coap_session_set_ack_timeout(s, fixed_point(cfg->upstream_ack_timeout_ms / 1000.0));
     coap_session_set_ack_random_factor(s, fixed_point(cfg->upstream_ack_random_factor));
     coap_session_set_max_retransmit(s, (uint16_t)cfg->upstream_max_retransmit);
+    /* pump() never hands over more than NSTART; libcoap's own limit is a second guard. */
     coap_session_set_nstart(s, (uint16_t)cfg->upstream_nstart);
+    find_socket(d, predicted_fd);
+    enlarge_receive_buffer(d);
     return s;
 }
 
-/* The session to |sa|, made on first use and kept: NSTART is counted per session, so all
- * exchanges with one server share it. A session libcoap has given up on is replaced. */
-static coap_session_t *session_for(hcp_upstream_t *up, const struct sockaddr *sa)
+static destination_t *new_destination(hcp_upstream_t *up, const struct sockaddr *sa)
+{
+    destination_t *d = calloc(1, sizeof *d);
+
+    if (d == NULL)
+        return NULL;
+    d->up = up;
+    d->fd = -1;
+    d->epoch = 1;
+    memcpy(&d->addr, sa, sockaddr_len(sa));
+    hcp_queue_init(&d->waiting);
+    if ((d->ctx = new_context()) == NULL)
+        goto fail_context;
+    coap_register_response_handler(d->ctx, on_response);
+    coap_register_nack_handler(d->ctx, on_nack);
+    if (uv_poll_init(up->proxy->loop, &d->poll, coap_context_get_coap_fd(d->ctx)) < 0)
+        goto fail_poll;
+    d->poll.data = up;
+    uv_poll_start(&d->poll, UV_READABLE, on_destination_io);
+    up->open_handles++;
+    d->next = up->destinations;
+    up->destinations = d;
+    return d;
+fail_poll:
+    coap_free_context(d->ctx);
+fail_context:
+    free(d);
+    return NULL;
+}
+
+/* The destination |sa|, made on first use and kept: NSTART is counted per server. */
+static destination_t *destination_for(hcp_upstream_t *up, const struct sockaddr *sa)
 {
     size_t len = sockaddr_len(sa);
-    destination_t *d;
 
-    for (d = up->destinations; d != NULL; d = d->next)
+    for (destination_t *d = up->destinations; d != NULL; d = d->next)
         if (memcmp(&d->addr, sa, len) == 0)
-            break;
-    if (d != NULL && coap_session_get_state(d->session) == COAP_SESSION_STATE_NONE) {
+            return d;
+    return new_destination(up, sa);
+}
+
+/* The session to |d|; a session libcoap has given up on is replaced. */
+static coap_session_t *session_of(destination_t *d)
+{
+    if (d->session != NULL && coap_session_get_state(d->session) == COAP_SESSION_STATE_NONE) {
         coap_session_release(d->session);
         d->session = NULL;
-    }
-    if (d == NULL) {
-        d = calloc(1, sizeof *d);
-        if (d == NULL)
-            return NULL;
-        memcpy(&d->addr, sa, len);
-        d->next = up->destinations;
-        up->destinations = d;
+        d->fd = -1;
     }
     if (d->session == NULL)
-        d->session = new_session(up, sa);
+        new_session(d);
     return d->session;
 }
 
@@ -415,32 +620,87 @@ fail:
     return NULL;
 }
 
-int hcp_upstream_send(hcp_upstream_t *up, hcp_exchange_t *ex, const struct sockaddr *addr,
-                      const hcm_coap_msg_t *msg)
+/* Hands one waiting exchange's request to libcoap. 0, or a negative HCM_E* code. */
+static int transmit(destination_t *d, hcp_upstream_link_t *link)
 {
+    hcp_upstream_t *up = d->up;
+    coap_session_t *session = session_of(d);
     uint8_t token[TOKEN_LEN];
-    coap_session_t *session = session_for(up, addr);
     coap_pdu_t *pdu;
     int err;
 
     if (session == NULL)
         return HCM_EUNREACHABLE;
-    if ((err = take_slot(up, ex, token)) < 0)
-        return err;
-    pdu = build_pdu(session, msg, token, up->proxy->cfg->upstream_block_size);
-    if (pdu == NULL) {
-        hcp_upstream_forget(up, ex);
+    write_token(up, link->slot - 1, token);
+    pdu = build_pdu(session, link->msg, token, up->proxy->cfg->upstream_block_size);
+    if (pdu == NULL)
         return HCM_ENOSPACE;
-    }
-    if ((err = add_payload(session, pdu, msg->payload)) < 0) {
+    if ((err = add_payload(session, pdu, link->msg->payload)) < 0) {
         coap_delete_pdu(pdu);
-        hcp_upstream_forget(up, ex);
         return err;
     }
-    if (coap_send(session, pdu) == COAP_INVALID_MID) {
-        hcp_upstream_forget(up, ex);
+    if (coap_send(session, pdu) == COAP_INVALID_MID)
         return HCM_EUNREACHABLE;
+    return 0;
+}
+
+/* How many more requests NSTART lets |d| have outstanding (see the top of this file). */
+static long long room_at(destination_t *d)
+{
+    if (coap_can_exit(d->ctx)) { /* nothing unacknowledged: a new epoch */
+        if (++d->epoch == 0)
+            d->epoch = 1;
+        d->unanswered = 0;
     }
+    return d->up->proxy->cfg->upstream_nstart - (long long)d->unanswered;
+}
+
+/* Sends waiting requests to |d|, oldest first, while NSTART has room. A request that cannot be
+ * sent ends its exchange and takes no room. Never called from inside a libcoap callback. */
+static void pump(destination_t *d)
+{
+    hcp_upstream_t *up = d->up;
+    long long room;
+
+    if (hcp_queue_is_empty(&d->waiting))
+        return;
+    room = room_at(d);
+    while (room > 0 && !hcp_queue_is_empty(&d->waiting)) {
+        hcp_upstream_link_t *link =
+            hcp_container_of(d->waiting.head.next, hcp_upstream_link_t, waiting);
+        hcp_exchange_t *ex = up->slots[link->slot - 1].ex;
+        int err;
+
+        leave_queue(up, link);
+        if ((err = transmit(d, link)) < 0) {
+            hcp_upstream_forget(up, ex);
+            hcp_exchange_fail(ex, err);
+        } else {
+            link->epoch = d->epoch;
+            link->is_sent = true;
+            d->unanswered++;
+            d->awaiting++;
+            room--;
+        }
+    }
+}
+
+int hcp_upstream_send(hcp_upstream_t *up, hcp_exchange_t *ex, const struct sockaddr *addr,
+                      const hcm_coap_msg_t *msg)
+{
+    hcp_upstream_link_t *link = hcp_exchange_upstream_link(ex);
+    destination_t *d = destination_for(up, addr);
+    int err;
+
+    if (d == NULL)
+        return HCM_EUNREACHABLE;
+    if ((err = take_slot(up, ex)) < 0)
+        return err;
+    link->destination = d;
+    link->msg = msg;
+    hcp_queue_push(&d->waiting, &link->waiting);
+    up->proxy->metrics.upstream_waiting++;
+    pump(d);
     return 0;
 }
 
@@ -460,25 +720,20 @@ int hcp_upstream_new(hcp_proxy_t *proxy, hcp_upstream_t **out)
     coap_set_prng(prng_fill);
     coap_set_log_handler(on_coap_log);
     coap_set_log_level(hcp_log_enabled(HCC_LOG_DEBUG) ? LOG_DEBUG : LOG_WARNING);
-    up->ctx = coap_new_context(NULL);
+    up->ctx = new_context();
     if (up->ctx == NULL) {
         free(up);
         return UV_ENOMEM;
     }
-    coap_context_set_block_mode(up->ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
-    /* libcoap 4.3.1 drops a response with a critical option it does not know; OSCORE (9) is
-     * critical, and hcproxy carries it without understanding it (RFC 8613 s2, s11). */
-    coap_register_option(up->ctx, COAP_OPTION_OSCORE);
-    coap_register_response_handler(up->ctx, on_response);
-    coap_register_nack_handler(up->ctx, on_nack);
     err = uv_poll_init(proxy->loop, &up->poll, coap_context_get_coap_fd(up->ctx));
     if (err == 0)
-        err = uv_poll_start(&up->poll, UV_READABLE, on_coap_io);
+        err = uv_poll_start(&up->poll, UV_READABLE, on_reverse_io);
     if (err < 0) {
         coap_free_context(up->ctx);
         free(up);
         return err;
     }
+    up->poll.data = up;
     up->open_handles = 1;
     *out = up;
     return 0;
@@ -493,9 +748,10 @@ static void on_closed(uv_handle_t *handle)
     while (up->destinations != NULL) {
         destination_t *d = up->destinations;
         up->destinations = d->next;
+        coap_free_context(d->ctx); /* releases the session too */
         free(d);
     }
-    coap_free_context(up->ctx); /* releases the sessions too */
+    coap_free_context(up->ctx);
     coap_cleanup();
     free(up->slots);
     free(up);
@@ -503,6 +759,7 @@ static void on_closed(uv_handle_t *handle)
 
 void hcp_upstream_close(hcp_upstream_t *up)
 {
-    up->poll.data = up;
+    for (destination_t *d = up->destinations; d != NULL; d = d->next)
+        uv_close((uv_handle_t *)&d->poll, on_closed);
     uv_close((uv_handle_t *)&up->poll, on_closed);
 }

@@ -23,7 +23,7 @@ expect_eq "each of the $N answers belongs to its own request" 0 "$wrong"
 
 # A client that hangs up while its exchange waits: the exchange is cancelled, nothing leaks.
 curl -s --max-time 0.5 "http://$PROXY/hc/$T/silent" >/dev/null || true
-wait_for 10 test "$(metric hcproxy_exchanges_cancelled_total)" = 1 && ok "a hung-up client cancels its exchange" \
+wait_for 10 metric_is hcproxy_exchanges_cancelled_total 1 && ok "a hung-up client cancels its exchange" \
     || not_ok "a hung-up client cancels its exchange" "cancelled: $(metric hcproxy_exchanges_cancelled_total)"
 expect_eq "nothing is left in flight after the hang-up" 0 "$(metric hcproxy_exchanges_inflight)"
 http "http://$PROXY/hc/$T/echo?after"

@@ -139,3 +139,6 @@ header() { printf '%s\n' "$HEADERS" | sed -n "s/^$1: //p" | head -n1; }
 # raw_header NAME: the value as sent (HEADERS is lower-cased), NAME matched in any case.
 raw_header() { tr -d '\r' <"$WORK/headers" | awk -v n="$1" 'tolower($0) ~ "^" tolower(n) ": " { sub(/^[^:]*: /, ""); print; exit }'; }
 metric() { curl -s --max-time 5 "http://$PROXY/metrics" | sed -n "s/^$1 //p"; }
+# metric_is NAME VALUE: for wait_for, which runs its command anew each time (a "$(metric ...)"
+# among wait_for's arguments would be read once, before the first try).
+metric_is() { [ "$(metric "$1")" = "$2" ]; }

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# NSTART (RFC 7252 s4.7) with hcproxy's own queue: with nstart 1, a burst of exchanges to one
+# server waits its turn and every exchange gets its own answer; an exchange stops holding NSTART
+# at its ACK, not at its answer; and a client that hangs up while its exchange waits leaves the
+# queue, and its request is never sent.
+. "$(dirname "$0")/lib.sh"
+
+start_testserver
+start_hcproxy --upstream-nstart 1 --upstream-timeout-ms 30000
+T="coap://127.0.0.1:$TS_PORT"
+
+# A mixed burst: piggybacked answers (/echo) and separate ones (/slow, acknowledged at once and
+# answered 50 ms later), all queued behind each other at the one server.
+N=120
+for i in $(seq 1 $N); do
+    if [ $((i % 2)) = 0 ]; then path="slow?ms=50&i=$i"; else path="echo?n=$i"; fi
+    echo "url = \"http://$PROXY/hc/$T/$path\""
+    echo "output = \"$WORK/out.$i\""
+done >"$WORK/urls"
+curl -s --max-time 60 --parallel --parallel-immediate --parallel-max $N -K "$WORK/urls" \
+     -w '%{http_code}\n' >"$WORK/codes" || true
+expect_eq "$N concurrent exchanges with nstart 1 all answered 200" "$N" "$(grep -c '^200$' "$WORK/codes")"
+wrong=0
+for i in $(seq 1 $N); do
+    if [ $((i % 2)) = 0 ]; then want=slow; else want="n=$i"; fi
+    [ "$(cat "$WORK/out.$i" 2>/dev/null)" = "$want" ] || wrong=$((wrong + 1))
+done
+expect_eq "each of the $N answers belongs to its own request" 0 "$wrong"
+expect_eq "nothing waits in the queue afterwards" 0 "$(metric hcproxy_upstream_waiting)"
+expect_eq "nothing is in flight afterwards" 0 "$(metric hcproxy_exchanges_inflight)"
+
+# A server that holds its ACK: /hold stays outstanding, so the next exchange has to wait.
+GATE_LOG="$WORK/gate.log"
+"$PY" "$(dirname "$0")/../peers/coap-gate.py" "$GATE_LOG" >"$WORK/gate.out" 2>&1 &
+PIDS+=($!)
+wait_for 10 grep -q '^ready' "$WORK/gate.out" || { echo "Bail out! coap-gate did not start"; exit 1; }
+G="coap://127.0.0.1:$(sed -n 's/^ready //p' "$WORK/gate.out")"
+
+curl -s --max-time 60 -o /dev/null "http://$PROXY/hc/$G/hold" &
+hold_pid=$!
+PIDS+=($hold_pid)
+wait_for 10 grep -q 'hold' "$GATE_LOG" && ok "the first exchange is sent" \
+    || not_ok "the first exchange is sent" "gate log: $(cat "$GATE_LOG")"
+
+curl -s --max-time 60 -o /dev/null "http://$PROXY/hc/$G/echo?n=gone" &
+gone_pid=$!
+PIDS+=($gone_pid)
+wait_for 10 metric_is hcproxy_upstream_waiting 1 && ok "the second exchange waits for NSTART room" \
+    || not_ok "the second exchange waits for NSTART room" "waiting: $(metric hcproxy_upstream_waiting)"
+kill "$gone_pid" 2>/dev/null || true
+wait "$gone_pid" 2>/dev/null || true
+wait_for 10 metric_is hcproxy_upstream_waiting 0 && ok "a client that hangs up leaves the queue" \
+    || not_ok "a client that hangs up leaves the queue" "waiting: $(metric hcproxy_upstream_waiting)"
+expect_eq "its exchange is counted as cancelled" 1 "$(metric hcproxy_exchanges_cancelled_total)"
+
+# The ACK for /hold ends its hold on NSTART, though its answer never comes: the next exchange
+# is sent and answered. Had the hung-up exchange stayed queued, it would have been sent first.
+printf release >"/dev/udp/127.0.0.1/${G##*:}"
+http "http://$PROXY/hc/$G/echo?n=after"
+expect_eq "after the ACK, the next exchange in the queue is sent and answered" "200 gate" "$STATUS $BODY"
+if grep -q 'n=gone' "$GATE_LOG"; then
+    not_ok "the hung-up client's request was never sent" "gate log: $(cat "$GATE_LOG")"
+else
+    ok "the hung-up client's request was never sent"
+fi
+expect_eq "the held exchange still waits for its answer" 1 "$(metric hcproxy_exchanges_inflight)"
+done_testing
