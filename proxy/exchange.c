@@ -374,7 +374,7 @@ static void send_to(hcp_exchange_t *ex, const struct sockaddr *addr)
     int err;
 
     ex->state = EX_WAITING; /* first: the upstream may already end the exchange while sending */
-    err = hcp_upstream_send(ex->proxy->upstream, ex, addr, &ex->msg);
+    err = hcp_upstream_send(ex->proxy->upstream, ex, addr, &ex->target, &ex->msg);
     if (err < 0)
         hcp_exchange_fail(ex, err);
 }
@@ -540,8 +540,6 @@ static int map_request(hcp_exchange_t *ex)
         err = collect_headers(ex, &req);
     if (err == 0)
         err = hcm_request_to_coap(&req, &ex->arena, &ex->target, &ex->msg, &ex->info);
-    if (err == 0 && ex->target.scheme != HCM_SCHEME_COAP)
-        err = HCM_ETRANSPORT;
     return err;
 }
 

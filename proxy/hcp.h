@@ -163,7 +163,7 @@ void hcp_upstream_close(hcp_upstream_t *up);
  * hcp_exchange_on_coap_response() or hcp_exchange_fail(), which may be called before this
  * returns. 0 or a negative HCM_E* code. */
 int hcp_upstream_send(hcp_upstream_t *up, hcp_exchange_t *ex, const struct sockaddr *addr,
-                      const hcm_coap_msg_t *msg);
+                      const hcm_target_t *target, const hcm_coap_msg_t *msg);
 /* Forgets |ex|: if it still waits for its turn it is never sent; a later answer with its token
  * is dropped. */
 void hcp_upstream_forget(hcp_upstream_t *up, hcp_exchange_t *ex);

@@ -24,8 +24,10 @@
  * finds the exchange in O(1); the random half makes tokens hard to guess (RFC 7252 s5.3.1) and
  * lets a late answer for a reused slot be told apart. */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
@@ -50,6 +52,10 @@ typedef struct slot {
 typedef struct destination {
     hcp_upstream_t *up;
     struct sockaddr_storage addr;
+    hcm_scheme_t scheme;           /* coap, coaps (DTLS), coap+tcp, coaps+tcp (TLS) */
+    char host[256];                /* the target's host: the name a certificate must carry */
+    const hcc_credential_t *cred;  /* upstream.credentials entry; NULL for coap and coap+tcp */
+    const struct cred_keys *keys;  /* its key material */
     coap_context_t *ctx;
     coap_session_t *session;
     int fd;              /* the session's socket, -1 when unknown */
@@ -61,8 +67,14 @@ typedef struct destination {
     struct destination *next;
 } destination_t;
 
+/* The bytes behind one upstream.credentials entry, read at start (secrets.c). */
+typedef struct cred_keys {
+    hcp_secret_t psk, ca, cert, key;
+} cred_keys_t;
+
 struct hcp_upstream {
     hcp_proxy_t *proxy;
+    cred_keys_t *cred_keys; /* one per cfg->credentials entry */
     coap_context_t *ctx; /* the reverse direction's endpoints */
     uv_poll_t poll;
     int open_handles;
@@ -283,7 +295,7 @@ static const struct {
     {COAP_NACK_TOO_MANY_RETRIES, HCM_ETIMEOUT},
     {COAP_NACK_NOT_DELIVERABLE, HCM_EUNREACHABLE},
     {COAP_NACK_RST, HCM_ERESET},
-    {COAP_NACK_TLS_FAILED, HCM_EUNREACHABLE},
+    {COAP_NACK_TLS_FAILED, HCM_ETLSHANDSHAKE},
     {COAP_NACK_ICMP_ISSUE, HCM_EUNREACHABLE},
 };
 
@@ -467,10 +479,140 @@ static int lowest_free_fd(void)
     return fd;
 }
 
+/* ---- secure transports (upstream.credentials) ------------------------------------------------ */
+
+static const coap_proto_t protos[] = {
+    [HCM_SCHEME_COAP] = COAP_PROTO_UDP,
+    [HCM_SCHEME_COAPS] = COAP_PROTO_DTLS,
+    [HCM_SCHEME_COAP_TCP] = COAP_PROTO_TCP,
+    [HCM_SCHEME_COAPS_TCP] = COAP_PROTO_TLS,
+};
+
+static bool is_secure(hcm_scheme_t scheme)
+{
+    return scheme == HCM_SCHEME_COAPS || scheme == HCM_SCHEME_COAPS_TCP;
+}
+
+static bool is_ip_literal(const char *host)
+{
+    uint8_t buf[16];
+
+    return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+}
+
+/* RFC 7252 s9.1.3.3: the server's certificate must name the host the request was for. libcoap
+ * hands over the subjectAltName (or the CN) of each certificate in the chain; the server's own
+ * is depth 0. */
+static int on_server_name(const char *cn, const uint8_t *cert, size_t cert_len,
+                          coap_session_t *session, unsigned depth, int validated, void *arg)
+{
+    const destination_t *d = arg;
+
+    (void)cert;
+    (void)cert_len;
+    (void)session;
+    if (!validated)
+        return 0;
+    if (depth > 0 || strcasecmp(cn, d->host) == 0)
+        return 1;
+    hcp_log(HCC_LOG_INFO, NULL, "upstream: %s's certificate names %s", d->host, cn);
+    return 0;
+}
+
+static coap_session_t *psk_session(destination_t *d, const coap_address_t *dst)
+{
+    coap_dtls_cpsk_t setup = {
+        .version = COAP_DTLS_CPSK_SETUP_VERSION,
+        .client_sni = is_ip_literal(d->host) ? NULL : d->host,
+        .psk_info.identity = {strlen(d->cred->identity), (const uint8_t *)d->cred->identity},
+        .psk_info.key = {d->keys->psk.len, d->keys->psk.bytes},
+    };
+
+    return coap_new_client_session_psk2(d->ctx, NULL, dst, protos[d->scheme], &setup);
+}
+
+/* PEM buffers; libcoap takes the NUL terminator in the length. */
+static void pem(coap_pki_key_pem_buf_t *out, const cred_keys_t *k)
+{
+    if (k->ca.bytes != NULL) {
+        out->ca_cert = k->ca.bytes;
+        out->ca_cert_len = k->ca.len + 1;
+    }
+    if (k->cert.bytes != NULL) {
+        out->public_cert = k->cert.bytes;
+        out->public_cert_len = k->cert.len + 1;
+        out->private_key = k->key.bytes;
+        out->private_key_len = k->key.len + 1;
+    }
+}
+
+static coap_session_t *pki_session(destination_t *d, const coap_address_t *dst)
+{
+    coap_dtls_pki_t setup = {
+        .version = COAP_DTLS_PKI_SETUP_VERSION,
+        .verify_peer_cert = d->cred->verify,
+        .cert_chain_validation = 1,
+        .cert_chain_verify_depth = 3,
+        .allow_no_crl = 1,
+        .allow_expired_crl = 1,
+        .validate_cn_call_back = d->cred->verify ? on_server_name : NULL,
+        .cn_call_back_arg = d,
+        .client_sni = is_ip_literal(d->host) ? NULL : d->host,
+        .pki_key.key_type = COAP_PKI_KEY_PEM_BUF,
+    };
+
+    pem(&setup.pki_key.key.pem_buf, d->keys);
+    return coap_new_client_session_pki(d->ctx, NULL, dst, protos[d->scheme], &setup);
+}
+
+static coap_session_t *open_session(destination_t *d, const coap_address_t *dst)
+{
+    if (!is_secure(d->scheme))
+        return coap_new_client_session(d->ctx, NULL, dst, protos[d->scheme]);
+    return d->cred->kind == HCC_CRED_PSK ? psk_session(d, dst) : pki_session(d, dst);
+}
+
+static int load_credentials(hcp_upstream_t *up)
+{
+    const hcc_config_t *cfg = up->proxy->cfg;
+    int err = 0;
+
+    if (cfg->ncredentials == 0)
+        return 0;
+    if ((up->cred_keys = calloc(cfg->ncredentials, sizeof *up->cred_keys)) == NULL)
+        return UV_ENOMEM;
+    for (size_t i = 0; i < cfg->ncredentials && err == 0; i++) {
+        const hcc_credential_t *c = &cfg->credentials[i];
+        cred_keys_t *k = &up->cred_keys[i];
+        const char *what = "upstream.credentials";
+
+        if (c->kind == HCC_CRED_PSK) {
+            err = hcp_secret_read(c->key_env, c->key_file, what, &k->psk);
+            continue;
+        }
+        if ((err = hcp_secret_read(NULL, c->ca_file, what, &k->ca)) == 0 &&
+            (err = hcp_secret_read(NULL, c->cert_file, what, &k->cert)) == 0)
+            err = hcp_secret_read(NULL, c->key_file, what, &k->key);
+    }
+    return err;
+}
+
+static void free_credentials(hcp_upstream_t *up)
+{
+    for (size_t i = 0; up->cred_keys != NULL && i < up->proxy->cfg->ncredentials; i++) {
+        hcp_secret_free(&up->cred_keys[i].psk);
+        hcp_secret_free(&up->cred_keys[i].ca);
+        hcp_secret_free(&up->cred_keys[i].cert);
+        hcp_secret_free(&up->cred_keys[i].key);
+    }
+    free(up->cred_keys);
+}
+
 static coap_session_t *new_session(destination_t *d)
 {
     const hcc_config_t *cfg = d->up->proxy->cfg;
     const struct sockaddr *sa = (const struct sockaddr *)&d->addr;
+    bool is_datagram = protos[d->scheme] == COAP_PROTO_UDP || protos[d->scheme] == COAP_PROTO_DTLS;
     int predicted_fd = lowest_free_fd();
     coap_address_t dst;
     coap_session_t *s;
@@ -478,7 +620,7 @@ static coap_session_t *new_session(destination_t *d)
     coap_address_init(&dst);
     dst.size = (socklen_t)sockaddr_len(sa);
     memcpy(&dst.addr.sa, sa, dst.size);
-    s = coap_new_client_session(d->ctx, NULL, &dst, COAP_PROTO_UDP);
+    s = open_session(d, &dst);
     if (s == NULL)
         return NULL;
     d->session = s;
@@ -488,12 +630,15 @@ static coap_session_t *new_session(destination_t *d)
     coap_session_set_max_retransmit(s, (uint16_t)cfg->upstream_max_retransmit);
     /* pump() never hands over more than NSTART; libcoap's own limit is a second guard. */
     coap_session_set_nstart(s, (uint16_t)cfg->upstream_nstart);
-    find_socket(d, predicted_fd);
-    enlarge_receive_buffer(d);
+    if (is_datagram) { /* a stream's bytes are libcoap's to read, whole messages at a time */
+        find_socket(d, predicted_fd);
+        enlarge_receive_buffer(d);
+    }
     return s;
 }
 
-static destination_t *new_destination(hcp_upstream_t *up, const struct sockaddr *sa)
+static destination_t *new_destination(hcp_upstream_t *up, const struct sockaddr *sa,
+                                      const hcm_target_t *target, const hcc_credential_t *cred)
 {
     destination_t *d = calloc(1, sizeof *d);
 
@@ -503,6 +648,10 @@ static destination_t *new_destination(hcp_upstream_t *up, const struct sockaddr 
     d->fd = -1;
     d->epoch = 1;
     memcpy(&d->addr, sa, sockaddr_len(sa));
+    d->scheme = target->scheme;
+    snprintf(d->host, sizeof d->host, "%s", target->host);
+    d->cred = cred;
+    d->keys = cred != NULL ? &up->cred_keys[cred - up->proxy->cfg->credentials] : NULL;
     hcp_queue_init(&d->waiting);
     if ((d->ctx = new_context()) == NULL)
         goto fail_context;
@@ -523,15 +672,30 @@ fail_context:
     return NULL;
 }
 
-/* The destination |sa|, made on first use and kept: NSTART is counted per server. */
-static destination_t *destination_for(hcp_upstream_t *up, const struct sockaddr *sa)
+/* The destination |sa| over |target|'s transport, made on first use and kept: NSTART is
+ * counted per server. A secure one is also told apart by the host its certificate must name. */
+static destination_t *destination_for(hcp_upstream_t *up, const struct sockaddr *sa,
+                                      const hcm_target_t *target, const hcc_credential_t *cred)
 {
     size_t len = sockaddr_len(sa);
 
     for (destination_t *d = up->destinations; d != NULL; d = d->next)
-        if (memcmp(&d->addr, sa, len) == 0)
+        if (memcmp(&d->addr, sa, len) == 0 && d->scheme == target->scheme &&
+            (!is_secure(d->scheme) || strcasecmp(d->host, target->host) == 0))
             return d;
-    return new_destination(up, sa);
+    return new_destination(up, sa, target, cred);
+}
+
+/* The upstream.credentials entry for a coaps or coaps+tcp target at |sa|. */
+static const hcc_credential_t *credential_for(hcp_upstream_t *up, const struct sockaddr *sa,
+                                              const hcm_target_t *target)
+{
+    const void *addr = sa->sa_family == AF_INET
+                           ? (const void *)&((const struct sockaddr_in *)sa)->sin_addr
+                           : (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+    return hcc_credential_find(up->proxy->cfg, hcm_scheme_name(target->scheme), target->host,
+                               sa->sa_family, addr, target->port);
 }
 
 /* The session to |d|; a session libcoap has given up on is replaced. */
@@ -686,13 +850,16 @@ static void pump(destination_t *d)
 }
 
 int hcp_upstream_send(hcp_upstream_t *up, hcp_exchange_t *ex, const struct sockaddr *addr,
-                      const hcm_coap_msg_t *msg)
+                      const hcm_target_t *target, const hcm_coap_msg_t *msg)
 {
     hcp_upstream_link_t *link = hcp_exchange_upstream_link(ex);
-    destination_t *d = destination_for(up, addr);
+    const hcc_credential_t *cred = NULL;
+    destination_t *d;
     int err;
 
-    if (d == NULL)
+    if (is_secure(target->scheme) && (cred = credential_for(up, addr, target)) == NULL)
+        return HCM_ENOCREDENTIALS;
+    if ((d = destination_for(up, addr, target, cred)) == NULL)
         return HCM_EUNREACHABLE;
     if ((err = take_slot(up, ex)) < 0)
         return err;
@@ -715,6 +882,11 @@ int hcp_upstream_new(hcp_proxy_t *proxy, hcp_upstream_t **out)
         return UV_ENOMEM;
     up->proxy = proxy;
     up->free_slot = NO_SLOT;
+    if ((err = load_credentials(up)) < 0) {
+        free_credentials(up);
+        free(up);
+        return err;
+    }
     prng_seed();
     coap_startup();
     coap_set_prng(prng_fill);
@@ -753,6 +925,7 @@ static void on_closed(uv_handle_t *handle)
     }
     coap_free_context(up->ctx);
     coap_cleanup();
+    free_credentials(up);
     free(up->slots);
     free(up);
 }

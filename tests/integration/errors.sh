@@ -6,7 +6,7 @@
 start_testserver
 # Multicast ranges in upstream.allow on purpose: no rule can open them (RFC 8075 s10.4).
 start_hcproxy --upstream-timeout-ms 400 --http-max-body-bytes 1000 \
-    --upstream-allow 'coap://127.0.0.0/8,coap://[::1],coap://224.0.0.0/4,coap://[ff00::]/8'
+    --upstream-allow '*://127.0.0.0/8,*://[::1],coap://224.0.0.0/4,coap://[ff00::]/8'
 T="coap://127.0.0.1:$TS_PORT"
 OWN_COAP=$(grep -o -m1 'listening on coap://[^ "]*' "$WORK/hcproxy.log" | sed 's/.*:\([0-9][0-9]*\).*/\1/')
 
@@ -20,9 +20,8 @@ expect_eq "a target with a fragment is a 400" 400 "$STATUS"
 http "http://$PROXY/hc/http://127.0.0.1/x"
 expect_eq "a non-CoAP scheme is a 400" 400 "$STATUS"
 http "http://$PROXY/hc/coaps://127.0.0.1/x"
-expect_eq "coaps is parsed but answered 501 until DTLS arrives" 501 "$STATUS"
-http "http://$PROXY/hc/coap+tcp://127.0.0.1/x"
-expect_eq "coap+tcp is parsed but answered 501 until TCP arrives" 501 "$STATUS"
+expect_eq "a coaps server without an upstream.credentials entry is a 502" 502 "$STATUS"
+expect_match "... saying so" "no upstream.credentials entry" "$BODY"
 http "http://$PROXY/hc/coap://192.0.2.1/x"
 expect_eq "a destination outside upstream.allow is a 403" 403 "$STATUS"
 expect_match "... saying so" "refused by policy" "$BODY"

@@ -464,7 +464,10 @@ START_TEST(allows_defaults)
     ck_assert(hcc_allows(&cfg, "coap", "h", AF_INET, v4, 5683));
     ck_assert(hcc_allows(&cfg, "coap", "h", AF_INET6, v6, 5683));
     ck_assert(!hcc_allows(&cfg, "coap", "h", AF_INET, other, 5683));
-    ck_assert(!hcc_allows(&cfg, "coaps", "localhost", AF_INET, v4, 5684));
+    ck_assert(hcc_allows(&cfg, "coaps", "localhost", AF_INET, v4, 5684)); /* every transport */
+    ck_assert(hcc_allows(&cfg, "coaps+tcp", "h", AF_INET6, v6, 5684));
+    ck_assert(!hcc_allows(&cfg, "coaps", "h", AF_INET, other, 5684));
+    ck_assert(!hcc_allows(&cfg, "http", "localhost", AF_INET, v4, 80)); /* a CoAP scheme only */
     /* HTTP origins too: http and https on this host, any port */
     ck_assert(hcc_origin_allows(&cfg, "http", "localhost", AF_INET, NULL, 8000));
     ck_assert(hcc_origin_allows(&cfg, "http", "h", AF_INET, v4, 80));

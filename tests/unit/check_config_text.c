@@ -27,9 +27,9 @@ START_TEST(defaults_valid)
     ck_assert_int_eq(cfg.http_max_body_bytes, 4194304);
     ck_assert_int_eq(cfg.http_max_header_bytes, 8192);
     ck_assert_uint_eq(cfg.upstream_allow.count, 3);
-    ck_assert_str_eq(cfg.upstream_allow.items[0], "coap://127.0.0.0/8");
-    ck_assert_str_eq(cfg.upstream_allow.items[1], "coap://[::1]");
-    ck_assert_str_eq(cfg.upstream_allow.items[2], "coap://localhost");
+    ck_assert_str_eq(cfg.upstream_allow.items[0], "*://127.0.0.0/8");
+    ck_assert_str_eq(cfg.upstream_allow.items[1], "*://[::1]");
+    ck_assert_str_eq(cfg.upstream_allow.items[2], "*://localhost");
     ck_assert_int_eq(cfg.upstream_timeout_ms, 60000);
     ck_assert_int_eq(cfg.upstream_ack_timeout_ms, 2000);
     ck_assert_double_eq(cfg.upstream_ack_random_factor, 1.5);
@@ -444,8 +444,8 @@ static char *print_to_string(const hcc_config_t *cfg)
 static const char *const default_lines[] = {
     "\nhttp: {\n    listen = [ \"127.0.0.1:8080\" ];\n    hc_path = \"/hc/\";\n",
     "    max_connections = 1024;\n",
-    ("\n};\nupstream: {\n    allow = [ \"coap://127.0.0.0/8\", \"coap://[::1]\", "
-     "\"coap://localhost\" ];\n"),
+    ("\n};\nupstream: {\n    allow = [ \"*://127.0.0.0/8\", \"*://[::1]\", "
+     "\"*://localhost\" ];\n"),
     "    timeout_ms = 60000;\n",
     "    ack_random_factor = 1.5;\n",
     ("\n};\ncoap: {\n    listen = [ \"127.0.0.1:5683\" ];\n    routes = [ ];\n"

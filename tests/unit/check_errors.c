@@ -62,6 +62,7 @@ static const struct {
     { HCM_ERESOLVE, 502, 5, 2 },
     { HCM_EUNREACHABLE, 502, 5, 2 }, /* digest D, M: hard failure, Bad Gateway */
     { HCM_ERESET, 502, 5, 2 },
+    { HCM_ENOCREDENTIALS, 502, 5, 2 },
     { HCM_ETLSVERIFY, 502, 5, 2 },    /* RFC 7252 s10.1: the origin could not be had */
     { HCM_ETLSHANDSHAKE, 502, 5, 2 },
     { HCM_EBADRESPONSE, 502, 5, 2 }, /* RFC 7252 s10.1, s10.2: answer not understood */
