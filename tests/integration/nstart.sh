@@ -2,7 +2,7 @@
 # NSTART (RFC 7252 s4.7) with hcproxy's own queue: with nstart 1, a burst of exchanges to one
 # server waits its turn and every exchange gets its own answer; an exchange stops holding NSTART
 # at its ACK, not at its answer; and a client that hangs up while its exchange waits leaves the
-# queue, and its request is never sent.
+# queue, and its request is never sent. A server left idle is let go.
 . "$(dirname "$0")/lib.sh"
 
 start_testserver
@@ -64,4 +64,16 @@ else
     ok "the hung-up client's request was never sent"
 fi
 expect_eq "the held exchange still waits for its answer" 1 "$(metric hcproxy_exchanges_inflight)"
+
+# A CoAP server left idle gives back its socket and libcoap state; the next request to it makes
+# them anew.
+start_hcproxy --upstream-idle-ms 1000
+http "http://$PROXY/hc/$T/echo?n=first"
+expect_eq "a first request is answered" "200 n=first" "$STATUS $BODY"
+expect_eq "its server is kept while in use" 1 "$(metric hcproxy_upstream_destinations)"
+wait_for 10 metric_is hcproxy_upstream_destinations 0 && ok "an idle server is let go" \
+    || not_ok "an idle server is let go" "destinations: $(metric hcproxy_upstream_destinations)"
+http "http://$PROXY/hc/$T/echo?n=again"
+expect_eq "the next request to it is answered" "200 n=again" "$STATUS $BODY"
+expect_eq "and its server is kept again" 1 "$(metric hcproxy_upstream_destinations)"
 done_testing
