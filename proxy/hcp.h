@@ -46,6 +46,7 @@ struct hcp_metrics {
     uint64_t late_responses;      /* CoAP answers for exchanges that had already ended */
     uint64_t inflight;            /* exchanges between their start and their end */
     uint64_t upstream_waiting;    /* exchanges queued for NSTART room, not yet sent */
+    uint64_t upstream_destinations; /* CoAP servers with a session (and a socket) kept */
 };
 
 /* ---- local.c: what hcproxy serves itself ----------------------------------------------- */

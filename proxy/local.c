@@ -23,11 +23,13 @@ static void metrics(const hcp_proxy_t *proxy, char *buf, size_t len)
              "hcproxy_upstream_failures_total %llu\n"
              "hcproxy_late_responses_total %llu\n"
              "hcproxy_exchanges_inflight %llu\n"
-             "hcproxy_upstream_waiting %llu\n",
+             "hcproxy_upstream_waiting %llu\n"
+             "hcproxy_upstream_destinations %llu\n",
              (unsigned long long)m->exchanges_started, (unsigned long long)m->exchanges_answered,
              (unsigned long long)m->exchanges_cancelled, (unsigned long long)m->upstream_timeouts,
              (unsigned long long)m->upstream_failures, (unsigned long long)m->late_responses,
-             (unsigned long long)m->inflight, (unsigned long long)m->upstream_waiting);
+             (unsigned long long)m->inflight, (unsigned long long)m->upstream_waiting,
+             (unsigned long long)m->upstream_destinations);
 }
 
 /* A container's health check carries no token, so /healthz is public even when

@@ -64,6 +64,7 @@ typedef struct destination {
     uint32_t epoch;      /* counts the moments nothing was outstanding; never 0 */
     unsigned unanswered; /* sent in this epoch, neither answered nor NACKed yet */
     unsigned awaiting;   /* sent for exchanges still waiting for their answer, in any epoch */
+    uint64_t last_used;  /* loop time of the last request or datagram */
     struct destination *next;
 } destination_t;
 
@@ -77,6 +78,7 @@ struct hcp_upstream {
     cred_keys_t *cred_keys; /* one per cfg->credentials entry */
     coap_context_t *ctx; /* the reverse direction's endpoints */
     uv_poll_t poll;
+    uv_timer_t sweep;    /* frees idle destinations */
     int open_handles;
     destination_t *destinations;
     slot_t *slots;
@@ -392,6 +394,7 @@ static void on_destination_io(uv_poll_t *poll, int status, int events)
     (void)events;
     if (status < 0)
         hcp_log(HCC_LOG_ERROR, NULL, "coap poll: %s", uv_strerror(status));
+    d->last_used = uv_now(d->up->proxy->loop);
     n = epoll_wait(coap_context_get_coap_fd(d->ctx), ready, IO_EVENTS, 0);
     if (n > 0) {
         coap_io_do_epoll(d->ctx, ready, (size_t)n);
@@ -662,6 +665,7 @@ static destination_t *new_destination(hcp_upstream_t *up, const struct sockaddr 
     d->poll.data = up;
     uv_poll_start(&d->poll, UV_READABLE, on_destination_io);
     up->open_handles++;
+    up->proxy->metrics.upstream_destinations++;
     d->next = up->destinations;
     up->destinations = d;
     return d;
@@ -863,12 +867,52 @@ int hcp_upstream_send(hcp_upstream_t *up, hcp_exchange_t *ex, const struct socka
         return HCM_EUNREACHABLE;
     if ((err = take_slot(up, ex)) < 0)
         return err;
+    d->last_used = uv_now(up->proxy->loop);
     link->destination = d;
     link->msg = msg;
     hcp_queue_push(&d->waiting, &link->waiting);
     up->proxy->metrics.upstream_waiting++;
     pump(d);
     return 0;
+}
+
+/* ---- idle destinations ------------------------------------------------------------------- */
+
+/* Nothing refers to an idle destination: every exchange that does is queued there (waiting) or
+ * has sent there and not ended (awaiting), and libcoap has nothing unacknowledged to resend. */
+static bool is_idle(const destination_t *d, uint64_t now, uint64_t idle_ms)
+{
+    return hcp_queue_is_empty(&d->waiting) && d->awaiting == 0 && now - d->last_used >= idle_ms &&
+           coap_can_exit(d->ctx);
+}
+
+static void on_destination_closed(uv_handle_t *handle)
+{
+    destination_t *d = hcp_container_of(handle, destination_t, poll);
+
+    coap_free_context(d->ctx); /* releases the session and closes its socket */
+    free(d);
+}
+
+/* A proxy in front of many devices would otherwise keep a socket, an epoll set and a timerfd
+ * for every server it ever reached. */
+static void on_sweep(uv_timer_t *timer)
+{
+    hcp_upstream_t *up = hcp_container_of(timer, hcp_upstream_t, sweep);
+    uint64_t now = uv_now(up->proxy->loop), idle_ms = (uint64_t)up->proxy->cfg->upstream_idle_ms;
+    destination_t **link = &up->destinations;
+
+    while (*link != NULL) {
+        destination_t *d = *link;
+        if (!is_idle(d, now, idle_ms)) {
+            link = &d->next;
+            continue;
+        }
+        *link = d->next;
+        up->open_handles--;
+        up->proxy->metrics.upstream_destinations--;
+        uv_close((uv_handle_t *)&d->poll, on_destination_closed);
+    }
 }
 
 /* ---- life -------------------------------------------------------------------------------- */
@@ -906,7 +950,13 @@ int hcp_upstream_new(hcp_proxy_t *proxy, hcp_upstream_t **out)
         return err;
     }
     up->poll.data = up;
-    up->open_handles = 1;
+    up->open_handles = 2;
+    uv_timer_init(proxy->loop, &up->sweep);
+    up->sweep.data = up;
+    /* A destination goes between one and two idle periods after its last use. */
+    uv_timer_start(&up->sweep, on_sweep, (uint64_t)proxy->cfg->upstream_idle_ms,
+                   (uint64_t)proxy->cfg->upstream_idle_ms);
+    uv_unref((uv_handle_t *)&up->sweep);
     *out = up;
     return 0;
 }
@@ -922,6 +972,7 @@ static void on_closed(uv_handle_t *handle)
         up->destinations = d->next;
         coap_free_context(d->ctx); /* releases the session too */
         free(d);
+        up->proxy->metrics.upstream_destinations--;
     }
     coap_free_context(up->ctx);
     coap_cleanup();
@@ -934,5 +985,6 @@ void hcp_upstream_close(hcp_upstream_t *up)
 {
     for (destination_t *d = up->destinations; d != NULL; d = d->next)
         uv_close((uv_handle_t *)&d->poll, on_closed);
+    uv_close((uv_handle_t *)&up->sweep, on_closed);
     uv_close((uv_handle_t *)&up->poll, on_closed);
 }

@@ -2,7 +2,7 @@
 # NSTART (RFC 7252 s4.7) with hcproxy's own queue: with nstart 1, a burst of exchanges to one
 # server waits its turn and every exchange gets its own answer; an exchange stops holding NSTART
 # at its ACK, not at its answer; and a client that hangs up while its exchange waits leaves the
-# queue, and its request is never sent.
+# queue, and its request is never sent. A server left idle is let go.
 . "$(dirname "$0")/lib.sh"
 
 start_testserver
@@ -64,4 +64,35 @@ else
     ok "the hung-up client's request was never sent"
 fi
 expect_eq "the held exchange still waits for its answer" 1 "$(metric hcproxy_exchanges_inflight)"
+
+# With nstart 2, two unacknowledged requests are out at once and a third waits for an ACK.
+start_hcproxy --upstream-nstart 2
+for i in 1 2; do
+    curl -s --max-time 60 -o /dev/null "http://$PROXY/hc/$G/hold?i=$i" &
+    PIDS+=($!)
+done
+# Uri-Path "hold", then Uri-Query "i=N" (its option header byte is 0x43, "C" in the repr).
+both_holds_received() { grep -q 'holdCi=1' "$GATE_LOG" && grep -q 'holdCi=2' "$GATE_LOG"; }
+wait_for 10 both_holds_received && ok "with nstart 2, two requests are out unacknowledged" \
+    || not_ok "with nstart 2, two requests are out unacknowledged" "gate log: $(cat "$GATE_LOG")"
+curl -s --max-time 60 -o "$WORK/third" "http://$PROXY/hc/$G/echo?n=third" &
+third_pid=$!
+PIDS+=($third_pid)
+wait_for 10 metric_is hcproxy_upstream_waiting 1 && ok "a third waits for NSTART room" \
+    || not_ok "a third waits for NSTART room" "waiting: $(metric hcproxy_upstream_waiting)"
+printf release >"/dev/udp/127.0.0.1/${G##*:}"
+wait "$third_pid" || true
+expect_eq "after the ACKs, the third is sent and answered" "gate" "$(cat "$WORK/third" 2>/dev/null)"
+
+# A CoAP server left idle gives back its socket and libcoap state; the next request to it makes
+# them anew.
+start_hcproxy --upstream-idle-ms 1000
+http "http://$PROXY/hc/$T/echo?n=first"
+expect_eq "a first request is answered" "200 n=first" "$STATUS $BODY"
+expect_eq "its server is kept while in use" 1 "$(metric hcproxy_upstream_destinations)"
+wait_for 10 metric_is hcproxy_upstream_destinations 0 && ok "an idle server is let go" \
+    || not_ok "an idle server is let go" "destinations: $(metric hcproxy_upstream_destinations)"
+http "http://$PROXY/hc/$T/echo?n=again"
+expect_eq "the next request to it is answered" "200 n=again" "$STATUS $BODY"
+expect_eq "and its server is kept again" 1 "$(metric hcproxy_upstream_destinations)"
 done_testing
