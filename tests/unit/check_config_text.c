@@ -156,7 +156,8 @@ static const struct {
     {"http.max_connections", "007", 7}, /* decimal, not octal */
     {"http.max_body_bytes", "0", 0},
     {"http.max_body_bytes", "1073741824", 1073741824},
-    {"upstream.max_retransmit", "0", 0},
+    {"upstream.max_retransmit", "1", 1},
+    {"upstream.ack_timeout_ms", "1000", 1000},
     {"upstream.block_size", "16", 16},
     /* the reverse direction's limits, at both ends of their ranges */
     {"coap.max_body_bytes", "0", 0},
@@ -329,6 +330,9 @@ static const struct {
     {"http.max_connections", "99999999999999999999", INT_1_1000000},
     {"http.max_header_bytes", "1023", "must be an integer from 1024 to 1048576"},
     {"http.max_body_bytes", "1073741825", "must be an integer from 0 to 1073741824"},
+    /* libcoap 4.3.1 would keep its defaults for these without a word (config/keys.def). */
+    {"upstream.ack_timeout_ms", "999", "must be an integer from 1000 to 60000"},
+    {"upstream.max_retransmit", "0", "must be an integer from 1 to 20"},
     {"upstream.ack_random_factor", "0.99", FLOAT_1_4},
     {"upstream.ack_random_factor", "4.01", FLOAT_1_4},
     {"upstream.ack_random_factor", "nan", FLOAT_1_4},
