@@ -83,9 +83,9 @@ expect_back_to_baseline "hang-ups" "$BASELINE"
 # ---- slowloris -----------------------------------------------------------------------------
 # http.idle_timeout_s 2. 200 clients send half a request and stop: each must be closed within the
 # idle timeout and a little (they get 6 s). 50 more send one header byte a second: libmicrohttpd's
-# timeout counts from the last byte received, so they are never idle, and with no deadline for the
-# whole header they hold their connections until http.max_header_bytes (8192 s at this rate).
-# That is a known gap (a TODO below). Meanwhile, ordinary requests are served.
+# timeout counts from the last byte received, so they are never idle; http.request_timeout_s (3 s
+# here) closes them, the whole request not being there in time. Meanwhile, ordinary requests are
+# served.
 slowloris_round() {
     local name="slowloris, round $1"
     rude stall stall 200 "/hc/$T/echo" 6; STALL_PID=$RUDE_PID
@@ -96,11 +96,11 @@ slowloris_round() {
     tally slowloris "$WORK/slowloris.plan" "$name"
     expect_eq "$name: stalled clients are closed by http.idle_timeout_s" "open=0 closed=200" \
         "$(grep '^open=' "$WORK/rude.stall")"
-    todo_eq "$name: clients trickling a byte a second are closed too" \
-        "no deadline for a whole request header" "open=0 closed=50" "$(grep '^open=' "$WORK/rude.trickle")"
+    expect_eq "$name: clients trickling a byte a second are closed by http.request_timeout_s" \
+        "open=0 closed=50" "$(grep '^open=' "$WORK/rude.trickle")"
 }
 N=50
-restart_hcproxy --http-idle-timeout-s 2
+restart_hcproxy --http-idle-timeout-s 2 --http-request-timeout-s 3
 slowloris_round 1
 BASELINE=$(rss_kb)
 slowloris_round 2
