@@ -185,20 +185,52 @@ static void leave_queue(hcp_upstream_t *up, hcp_upstream_link_t *link)
     up->proxy->metrics.upstream_waiting--;
 }
 
+static void pump(destination_t *d);
+
+/* An exchange that ended unanswered (its deadline passed, its client hung up) leaves its CON in
+ * libcoap, retransmitted for up to 93 s, and libcoap 4.3.1 has no call to cancel one: with NSTART
+ * 1 every later request to that server would wait behind it (tests/integration/faults_upstream.sh,
+ * the blackout). When nothing else is awaited there, the session goes, and the CON with it; the
+ * next request opens a new one. Never inside a libcoap callback: exchanges end from timers,
+ * hang-ups and answers libcoap has finished with. */
+static void count_answered(hcp_upstream_link_t *link);
+
+static void abandon(destination_t *d)
+{
+    if (d->awaiting > 0 || d->session == NULL || coap_can_exit(d->ctx))
+        return;
+    coap_session_disconnected(d->session, COAP_NACK_NOT_DELIVERABLE); /* drops its queue */
+    coap_session_release(d->session);
+    d->session = NULL;
+    d->fd = -1;
+    pump(d);
+}
+
+/* Whether |link| was awaiting an answer; it no longer is. */
+static bool stop_awaiting(hcp_upstream_link_t *link)
+{
+    if (!link->is_sent)
+        return false;
+    link->is_sent = false;
+    ((destination_t *)link->destination)->awaiting--;
+    return true;
+}
+
 void hcp_upstream_forget(hcp_upstream_t *up, hcp_exchange_t *ex)
 {
     hcp_upstream_link_t *link = hcp_exchange_upstream_link(ex);
+    bool was_awaited;
 
     if (hcp_qlink_is_queued(&link->waiting))
         leave_queue(up, link); /* a client that hung up while waiting: never sent */
-    if (link->is_sent) {
-        link->is_sent = false;
-        ((destination_t *)link->destination)->awaiting--;
-    }
-    if (link->slot != 0) {
+    count_answered(link);      /* no longer outstanding, as far as NSTART goes */
+    was_awaited = stop_awaiting(link);
+    if (link->slot != 0) { /* first: libcoap's NACKs for the abandoned CON find no exchange */
         free_slot(up, link->slot - 1);
         link->slot = 0;
     }
+    if (was_awaited) /* ended without its answer */
+        abandon(link->destination);
 }
 
 /* An answer or NACK for a request sent in the current epoch: it is outstanding no more. An
@@ -228,6 +260,7 @@ static hcp_exchange_t *claim(hcp_upstream_t *up, coap_bin_const_t token)
         return NULL;
     ex = up->slots[i].ex;
     count_answered(hcp_exchange_upstream_link(ex));
+    stop_awaiting(hcp_exchange_upstream_link(ex)); /* answered or given up: libcoap is done */
     hcp_upstream_forget(up, ex);
     return ex;
 }
@@ -349,7 +382,6 @@ static void on_reverse_io(uv_poll_t *poll, int status, int events)
     coap_io_process(up->ctx, COAP_IO_NO_WAIT);
 }
 
-static void pump(destination_t *d);
 
 /* Whether a datagram waits on the session's socket. Asked only while answers are awaited: with
  * NSTART 1 and answers in ACKs, none is after each answer, and the question is a system call. */

@@ -42,20 +42,6 @@ restart_hcproxy() {
     start_hcproxy "$@"
 }
 
-# todo_eq DESCRIPTION REASON EXPECTED ACTUAL: a check of a known bug, as TAP's TODO: "not ok ...
-# # TODO" is an expected failure and fails nothing; once the bug is fixed the "ok ... # TODO" is an
-# unexpected pass, which meson reports as a failure, so that the TODO is taken away.
-todo_eq() {
-    TAP_N=$((TAP_N + 1))
-    if [ "$3" = "$4" ]; then
-        echo "ok $TAP_N - $1 # TODO $2"
-    else
-        echo "not ok $TAP_N - $1 # TODO $2"
-        echo "#   expected: $3"
-        echo "#   actual:   $4"
-    fi
-}
-
 # ---- bursts of requests ----------------------------------------------------------------------
 # A plan is a file with one request a line: the URL, then TAB-separated answers that are
 # acceptable for it, each STATUS:BODY-REGEX. A 2xx that matches is "correct", any other status
