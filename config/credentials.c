@@ -6,7 +6,8 @@
  *     coaps://sensor.example pki ca_file=ca.pem cert_file=gw.pem key_file=gw.key
  *
  * The first word matches destinations as an upstream.allow rule does; the first entry that
- * matches a destination is used. Keys are never in the configuration itself: a file or an
+ * matches a destination is used. An rpk entry (RFC 7250 raw public keys) takes hcproxy's EC key,
+ * key_file=, and the server's public key to pin, peer_key_file=. Keys are never in the configuration itself: a file or an
  * environment variable holds them, and only their names are printed. */
 #include <stddef.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@ static const struct kind_name {
 } kinds[] = {
     {"psk", HCC_CRED_PSK}, /* RFC 7252 s9.1.3.1 */
     {"pki", HCC_CRED_PKI}, /* RFC 7252 s9.1.3.3, X.509 */
+    {"rpk", HCC_CRED_RPK}, /* RFC 7252 s9.1.3.2, raw public keys (RFC 7250) */
 };
 
 /* The words after the kind: name=value, each a string field of hcc_credential_t, or verify. */
@@ -36,7 +38,8 @@ static const struct field {
 #define FIELD(f, k) {#f, offsetof(hcc_credential_t, f), sizeof(((hcc_credential_t *)0)->f), (k)}
     FIELD(identity, 1u << HCC_CRED_PSK),
     FIELD(key_env, 1u << HCC_CRED_PSK),
-    FIELD(key_file, 1u << HCC_CRED_PSK | 1u << HCC_CRED_PKI),
+    FIELD(key_file, 1u << HCC_CRED_PSK | 1u << HCC_CRED_PKI | 1u << HCC_CRED_RPK),
+    FIELD(peer_key_file, 1u << HCC_CRED_RPK),
     FIELD(ca_file, 1u << HCC_CRED_PKI),
     FIELD(cert_file, 1u << HCC_CRED_PKI),
 #undef FIELD
@@ -50,13 +53,13 @@ static int parse_kind(const char *word, hcc_credential_t *c, char *err, size_t e
             return 0;
         }
     }
-    return hcc__fail(err, errlen, "\"%s\": the second word must be psk or pki", word);
+    return hcc__fail(err, errlen, "\"%s\": the second word must be psk, pki or rpk", word);
 }
 
 static int parse_verify(const char *value, hcc_credential_t *c, char *err, size_t errlen)
 {
-    if (c->kind != HCC_CRED_PKI)
-        return hcc__fail(err, errlen, "verify= is for pki");
+    if (c->kind == HCC_CRED_PSK)
+        return hcc__fail(err, errlen, "verify= is for pki and rpk");
     if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0)
         return hcc__fail(err, errlen, "verify= must be true or false");
     c->verify = strcmp(value, "true") == 0;
@@ -100,6 +103,13 @@ static int check_complete(const hcc_credential_t *c, char *err, size_t errlen)
             return hcc__fail(err, errlen, "psk needs one of key_env= and key_file=");
         return 0;
     }
+    if (c->kind == HCC_CRED_RPK) {
+        if (c->key_file[0] == '\0')
+            return hcc__fail(err, errlen, "rpk needs key_file= (hcproxy's EC private key)");
+        if (c->verify && c->peer_key_file[0] == '\0')
+            return hcc__fail(err, errlen, "rpk needs peer_key_file= to check servers (or verify=false)");
+        return 0;
+    }
     if ((c->cert_file[0] != '\0') != (c->key_file[0] != '\0'))
         return hcc__fail(err, errlen, "pki takes cert_file= and key_file= together");
     if (c->verify && c->ca_file[0] == '\0')
@@ -127,7 +137,7 @@ int hcc_credential_parse(const char *text, hcc_credential_t *c, char *err, size_
             rc = parse_field(word, c, err, errlen);
     }
     if (rc == 0 && n < 2)
-        return hcc__fail(err, errlen, "must be DESTINATION psk|pki name=value...");
+        return hcc__fail(err, errlen, "must be DESTINATION psk|pki|rpk name=value...");
     return rc != 0 ? rc : check_complete(c, err, errlen);
 }
 

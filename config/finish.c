@@ -283,7 +283,8 @@ static int derive_credentials(hcc_config_t *cfg, char *reason, size_t len)
         if (hcc_credential_parse(list->items[i], c, why, sizeof why) != 0 ||
             check_readable(c->key_file, why, sizeof why) != 0 ||
             check_readable(c->ca_file, why, sizeof why) != 0 ||
-            check_readable(c->cert_file, why, sizeof why) != 0) {
+            check_readable(c->cert_file, why, sizeof why) != 0 ||
+            check_readable(c->peer_key_file, why, sizeof why) != 0) {
             free(creds);
             return hcc__fail(reason, len, "entry %zu: %s", i + 1, why);
         }

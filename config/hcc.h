@@ -37,16 +37,18 @@ typedef struct hcc_rule {
 /* One entry of upstream.credentials (credentials.c): how to secure the exchanges with the
  * coaps and coaps+tcp servers |match| names. Keys stay in their files or variables: this holds
  * names, never key bytes. */
-typedef enum hcc_cred_kind { HCC_CRED_PSK, HCC_CRED_PKI } hcc_cred_kind_t;
+typedef enum hcc_cred_kind { HCC_CRED_PSK, HCC_CRED_PKI, HCC_CRED_RPK } hcc_cred_kind_t;
 typedef struct hcc_credential {
     hcc_rule_t match;
     hcc_cred_kind_t kind;
     char identity[128];  /* psk: the PSK identity sent to the server */
     char key_env[64];    /* psk: a variable whose value is the key */
-    char key_file[512];  /* psk: a file whose bytes are the key; pki: the client's key (PEM) */
+    char key_file[512];  /* psk: a file whose bytes are the key; pki, rpk: hcproxy's key (PEM) */
+    char peer_key_file[512]; /* rpk: the server's public key (PEM), pinned */
     char ca_file[512];   /* pki: CAs (PEM) the server's certificate must chain to */
     char cert_file[512]; /* pki: the client's certificate (PEM), or none */
-    bool verify;         /* pki: check the server's certificate and name (default true) */
+    bool verify;         /* pki: check the server's certificate and name; rpk: its key
+                          * (default true) */
 } hcc_credential_t;
 
 /* A CoAP listener's transport (coap.listen): coap://, coaps:// (DTLS), coap+tcp://,

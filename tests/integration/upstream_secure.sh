@@ -21,6 +21,13 @@ ca other-ca
 pki server 127.0.0.1 "extendedKeyUsage = serverAuth"
 pki misnamed other.example "extendedKeyUsage = serverAuth"
 pki client hcproxy-gw
+rpk() { # rpk NAME: an EC P-256 private key (NAME.pem) and its public key (NAME.pub), for RFC 7250
+    openssl ecparam -name prime256v1 -genkey -noout -out "$WORK/$1.pem" 2>/dev/null
+    openssl ec -in "$WORK/$1.pem" -pubout -out "$WORK/$1.pub" 2>/dev/null
+}
+rpk server-rpk
+rpk gw-rpk
+rpk stranger-rpk
 
 # free_port_pair: a port P with P and P+1 free for both UDP and TCP, below the ephemeral range
 # (ip_local_port_range starts at 32768), where outgoing connections cannot take P+1 meanwhile.
@@ -61,13 +68,16 @@ secure_server PSK -k up-secret-0123456789
 secure_server CERT -c "$WORK/server.pem" -j "$WORK/server.key" -n
 secure_server MISNAMED -c "$WORK/misnamed.pem" -j "$WORK/misnamed.key" -n
 secure_server MTLS -c "$WORK/server.pem" -j "$WORK/server.key" -C "$WORK/ca.pem"
+secure_server RPK -M "$WORK/server-rpk.pem" -n
 
 # get URI: one GET through hcproxy; sets STATUS and BODY.
 get() { http "http://$PROXY/hc/$1"; }
 # The first entry that matches is used: "localhost" by its name, before the address rules that
 # its resolved address would match too.
 UP_PSK=up-secret-0123456789 BAD_PSK=not-the-secret-0000 start_hcproxy --upstream-credentials "\
-coaps://localhost psk identity=hcproxy key_env=BAD_PSK,\
+coaps://localhost:$PSK_SPORT psk identity=hcproxy key_env=BAD_PSK,\
+coaps://localhost:$RPK_SPORT rpk key_file=$WORK/gw-rpk.pem peer_key_file=$WORK/stranger-rpk.pub,\
+coaps://127.0.0.1:$RPK_SPORT rpk key_file=$WORK/gw-rpk.pem peer_key_file=$WORK/server-rpk.pub,\
 coaps://127.0.0.1:$PSK_SPORT psk identity=hcproxy key_env=UP_PSK,\
 coaps+tcp://127.0.0.1:$PSK_SPORT psk identity=hcproxy key_env=UP_PSK,\
 coaps://127.0.0.1:$CERT_SPORT pki ca_file=$WORK/ca.pem,\
@@ -104,6 +114,12 @@ get "coaps://127.0.0.1:$MTLS_SPORT/"
 expect_match "a server that asks for a client certificate gets hcproxy's" "^200 $INDEX" "$STATUS $BODY"
 get "coaps+tcp://127.0.0.1:$MTLS_SPORT/"
 expect_eq "a server whose certificate another CA signed: 502" 502 "$STATUS"
+
+get "coaps://127.0.0.1:$RPK_SPORT/"
+expect_match "DTLS with raw public keys (RFC 7250), the server's key pinned" "^200 $INDEX" "$STATUS $BODY"
+get "coaps://localhost:$RPK_SPORT/"
+expect_eq "a server whose raw public key is not the pinned one: 502" 502 "$STATUS"
+expect_match "... and the log says so" "raw public key is not the one peer_key_file pins" "$(cat "$WORK/hcproxy.log")"
 
 expect_eq "no key in hcproxy's log" 0 "$(grep -c 'up-secret\|not-the-secret' "$WORK/hcproxy.log" || true)"
 done_testing
