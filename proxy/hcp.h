@@ -154,6 +154,7 @@ typedef struct hcp_upstream_link {
     const hcm_coap_msg_t *msg;   /* the exchange's own message, sent when its turn comes */
     uint32_t epoch;              /* the destination's epoch when sent and counted; 0: not counted */
     bool is_sent;                /* handed to libcoap, and counted in the destination's awaiting */
+    bool is_counted;             /* counted in the destination's inflight */
 } hcp_upstream_link_t;
 
 int hcp_upstream_new(hcp_proxy_t *proxy, hcp_upstream_t **out);

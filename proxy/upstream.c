@@ -64,6 +64,7 @@ typedef struct destination {
     uint32_t epoch;      /* counts the moments nothing was outstanding; never 0 */
     unsigned unanswered; /* sent in this epoch, neither answered nor NACKed yet */
     unsigned awaiting;   /* sent for exchanges still waiting for their answer, in any epoch */
+    unsigned inflight;   /* exchanges here, waiting or sent (upstream.max_inflight_per_server) */
     uint64_t last_used;  /* loop time of the last request or datagram */
     struct destination *next;
 } destination_t;
@@ -224,6 +225,10 @@ void hcp_upstream_forget(hcp_upstream_t *up, hcp_exchange_t *ex)
 
     if (hcp_qlink_is_queued(&link->waiting))
         leave_queue(up, link); /* a client that hung up while waiting: never sent */
+    if (link->is_counted) {
+        link->is_counted = false;
+        ((destination_t *)link->destination)->inflight--;
+    }
     count_answered(link);      /* no longer outstanding, as far as NSTART goes */
     was_awaited = stop_awaiting(link);
     if (link->slot != 0) { /* first: libcoap's NACKs for the abandoned CON find no exchange */
@@ -949,10 +954,14 @@ int hcp_upstream_send(hcp_upstream_t *up, hcp_exchange_t *ex, const struct socka
         return HCM_ENOCREDENTIALS;
     if ((d = destination_for(up, addr, target, cred)) == NULL)
         return HCM_EUNREACHABLE;
+    if (d->inflight >= (unsigned long long)up->proxy->cfg->upstream_max_inflight_per_server)
+        return HCM_EOVERLOAD; /* one slow server cannot take every slot */
     if ((err = take_slot(up, ex)) < 0)
         return err;
     d->last_used = uv_now(up->proxy->loop);
     link->destination = d;
+    link->is_counted = true;
+    d->inflight++;
     link->msg = msg;
     hcp_queue_push(&d->waiting, &link->waiting);
     up->proxy->metrics.upstream_waiting++;

@@ -84,4 +84,25 @@ else
     not_ok "a second later the bucket has refilled"
 fi
 
+# upstream.max_inflight_per_server 2: a third exchange to one slow CoAP server is refused with
+# 503 at once, while another server is still served.
+expect_clean_exit
+start_testserver
+OTHER=$TS_PORT
+start_testserver
+start_hcproxy --upstream-max-inflight-per-server 2 --upstream-nstart 4
+SLOW="http://$PROXY/hc/coap://127.0.0.1:$TS_PORT/slow?ms=1500"
+curl -s --max-time 10 -o /dev/null -w '%{http_code}\n' "$SLOW" >"$WORK/slow.1" &
+S1=$!
+curl -s --max-time 10 -o /dev/null -w '%{http_code}\n' "$SLOW" >"$WORK/slow.2" &
+S2=$!
+wait_for 5 sh -c "curl -s 'http://$PROXY/metrics' | grep -q '^hcproxy_exchanges_inflight 2$'"
+http "$SLOW"
+expect_eq "a third exchange in flight to one server: 503" 503 "$STATUS"
+expect_match "... with its reason" "too many exchanges in flight" "$BODY"
+http "http://$PROXY/hc/coap://127.0.0.1:$OTHER/echo?other"
+expect_eq "... while another server is served" "200 other" "$STATUS $BODY"
+wait "$S1" "$S2" || true
+expect_eq "... and the first two are answered" "200 200" "$(cat "$WORK/slow.1") $(cat "$WORK/slow.2")"
+
 done_testing
