@@ -10,17 +10,9 @@ PIDS+=($!)
 wait_for 10 grep -q '^ready' "$WORK/origin.out" || { echo "Bail out! the HTTP origin did not start"; exit 1; }
 O="http://127.0.0.1:$(sed -n 's/^ready //p' "$WORK/origin.out")"
 
-pki() { # pki NAME CN [EXTENSION]: a P-256 key and a certificate signed by the test CA
-    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$2" \
-        -keyout "$WORK/$1.key" -out "$WORK/$1.csr" 2>/dev/null
-    printf '%s\n' "${3:-extendedKeyUsage = clientAuth}" >"$WORK/$1.ext"
-    openssl x509 -req -in "$WORK/$1.csr" -CA "$WORK/ca.pem" -CAkey "$WORK/ca.key" -CAcreateserial \
-        -days 2 -extfile "$WORK/$1.ext" -out "$WORK/$1.pem" 2>/dev/null
-}
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=hcproxy-test-ca \
-    -keyout "$WORK/ca.key" -out "$WORK/ca.pem" 2>/dev/null
-pki server 127.0.0.1 "subjectAltName = IP:127.0.0.1"
-pki device device-1
+test_ca ca
+test_cert server 127.0.0.1 "subjectAltName = IP:127.0.0.1"
+test_cert device device-1
 
 ALL='127.0.0.1:0,coaps://127.0.0.1:0,coap+tcp://127.0.0.1:0,coaps+tcp://127.0.0.1:0'
 port() { grep -o "listening on $1://127.0.0.1:[0-9]*" "$WORK/hcproxy.log" | sed 's/.*://'; }

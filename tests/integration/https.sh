@@ -5,19 +5,10 @@
 # and one it did not.
 . "$(dirname "$0")/lib.sh"
 
-cert() { # cert NAME SUBJECT [SAN]: a P-256 key and a certificate signed by the test CA
-    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$2" \
-        -keyout "$WORK/$1.key" -out "$WORK/$1.csr" 2>/dev/null
-    printf '%s\n' "${3:-extendedKeyUsage = clientAuth}" >"$WORK/$1.ext"
-    openssl x509 -req -in "$WORK/$1.csr" -CA "$WORK/ca.pem" -CAkey "$WORK/ca.key" -CAcreateserial \
-        -days 2 -extfile "$WORK/$1.ext" -out "$WORK/$1.pem" 2>/dev/null
-}
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=hcproxy-test-ca \
-    -keyout "$WORK/ca.key" -out "$WORK/ca.pem" 2>/dev/null
-cert server 127.0.0.1 "subjectAltName = IP:127.0.0.1"
-cert client app.example
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=stranger \
-    -keyout "$WORK/stranger.key" -out "$WORK/stranger.pem" 2>/dev/null
+test_ca ca
+test_cert server 127.0.0.1 "subjectAltName = IP:127.0.0.1"
+test_cert client app.example
+test_ca stranger
 
 start_testserver
 start_hcproxy --https-listen 127.0.0.1:0 --https-cert-file "$WORK/server.pem" \

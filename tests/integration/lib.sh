@@ -142,3 +142,21 @@ metric() { curl -s --max-time 5 "http://$PROXY/metrics" | sed -n "s/^$1 //p"; }
 # metric_is NAME VALUE: for wait_for, which runs its command anew each time (a "$(metric ...)"
 # among wait_for's arguments would be read once, before the first try).
 metric_is() { [ "$(metric "$1")" = "$2" ]; }
+
+# ---- certificates ---------------------------------------------------------------------------
+# The TLS tests make their own keys: P-256, valid two days, in $WORK.
+# test_ca NAME: a self-signed CA, $WORK/NAME.pem and $WORK/NAME.key.
+test_ca() {
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=$1" \
+        -keyout "$WORK/$1.key" -out "$WORK/$1.pem" 2>/dev/null
+}
+# test_cert NAME CN [EXTENSION [CA]]: a key and a certificate that CA (default: ca) signed, with
+# one extension line (default: a client certificate's extendedKeyUsage).
+test_cert() {
+    local ca=${4:-ca}
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$2" \
+        -keyout "$WORK/$1.key" -out "$WORK/$1.csr" 2>/dev/null
+    printf '%s\n' "${3:-extendedKeyUsage = clientAuth}" >"$WORK/$1.ext"
+    openssl x509 -req -in "$WORK/$1.csr" -CA "$WORK/$ca.pem" -CAkey "$WORK/$ca.key" -CAcreateserial \
+        -days 2 -extfile "$WORK/$1.ext" -out "$WORK/$1.pem" 2>/dev/null
+}

@@ -135,13 +135,8 @@ expect_eq "a path with no route and no proxy option gives 4.04" "4.04" "$CODE"
 
 # HTTPS origins: certificates are verified by default, against origin.ca_file when set. The test
 # makes its own CA and a certificate for 127.0.0.1 signed by it.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=hcproxy-test-ca \
-    -keyout "$WORK/ca.key" -out "$WORK/ca.pem" 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1 \
-    -keyout "$WORK/origin.key" -out "$WORK/origin.csr" 2>/dev/null
-printf 'subjectAltName = IP:127.0.0.1\n' >"$WORK/san.ext"
-openssl x509 -req -in "$WORK/origin.csr" -CA "$WORK/ca.pem" -CAkey "$WORK/ca.key" -CAcreateserial \
-    -days 2 -extfile "$WORK/san.ext" -out "$WORK/origin.pem" 2>/dev/null
+test_ca ca
+test_cert origin 127.0.0.1 "subjectAltName = IP:127.0.0.1"
 "$PY" "$ORIGIN" "$WORK/tls.record" "$WORK/origin.pem" "$WORK/origin.key" >"$WORK/tls.out" 2>&1 &
 PIDS+=($!)
 wait_for 10 grep -q '^ready' "$WORK/tls.out" || { echo "Bail out! the HTTPS origin did not start"; exit 1; }

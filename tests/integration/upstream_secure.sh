@@ -4,23 +4,11 @@
 # certificate when the server asks), coap+tcp; and the failures, each a 502 with its reason.
 . "$(dirname "$0")/lib.sh"
 
-pki() { # pki NAME CN [EXTENSION] [CA]: a P-256 key and a certificate signed by CA (default ca)
-    local ca=${4:-ca}
-    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$2" \
-        -keyout "$WORK/$1.key" -out "$WORK/$1.csr" 2>/dev/null
-    printf '%s\n' "${3:-extendedKeyUsage = clientAuth}" >"$WORK/$1.ext"
-    openssl x509 -req -in "$WORK/$1.csr" -CA "$WORK/$ca.pem" -CAkey "$WORK/$ca.key" -CAcreateserial \
-        -days 2 -extfile "$WORK/$1.ext" -out "$WORK/$1.pem" 2>/dev/null
-}
-ca() { # ca NAME: a self-signed CA
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=$1" \
-        -keyout "$WORK/$1.key" -out "$WORK/$1.pem" 2>/dev/null
-}
-ca ca
-ca other-ca
-pki server 127.0.0.1 "extendedKeyUsage = serverAuth"
-pki misnamed other.example "extendedKeyUsage = serverAuth"
-pki client hcproxy-gw
+test_ca ca
+test_ca other-ca
+test_cert server 127.0.0.1 "extendedKeyUsage = serverAuth"
+test_cert misnamed other.example "extendedKeyUsage = serverAuth"
+test_cert client hcproxy-gw
 rpk() { # rpk NAME: an EC P-256 private key (NAME.pem) and its public key (NAME.pub), for RFC 7250
     openssl ecparam -name prime256v1 -genkey -noout -out "$WORK/$1.pem" 2>/dev/null
     openssl ec -in "$WORK/$1.pem" -pubout -out "$WORK/$1.pub" 2>/dev/null
