@@ -380,38 +380,16 @@ static void send_to(hcp_exchange_t *ex, const struct sockaddr *addr)
 }
 
 /* Fills a sockaddr for a literal host, or returns false for a name. */
-static bool literal_address(const hcm_target_t *t, struct sockaddr_storage *ss)
-{
-    struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-    memset(ss, 0, sizeof *ss);
-    if (inet_pton(AF_INET, t->host, &sin->sin_addr) == 1) {
-        sin->sin_family = AF_INET;
-        sin->sin_port = htons(t->port);
-        return true;
-    }
-    if (inet_pton(AF_INET6, t->host, &sin6->sin6_addr) == 1) {
-        sin6->sin6_family = AF_INET6;
-        sin6->sin6_port = htons(t->port);
-        return true;
-    }
-    return false;
-}
-
 /* 0 when the CoAP server at |sa| (with the target's port) may be reached, else why not: a
  * multicast group or hcproxy's own CoAP listener (policy.c), or outside upstream.allow. */
 static int judge_address(const hcp_exchange_t *ex, const struct sockaddr *sa)
 {
-    const void *addr = sa->sa_family == AF_INET
-                           ? (const void *)&((const struct sockaddr_in *)sa)->sin_addr
-                           : (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
     int err = hcp_policy_check(ex->proxy, HCP_OWN_COAP, sa);
 
     if (err < 0)
         return err;
     if (!hcc_allows(ex->proxy->cfg, hcm_scheme_name(ex->target.scheme), ex->target.host,
-                    sa->sa_family, addr, ex->target.port))
+                    sa->sa_family, hcp_sockaddr_ip(sa), ex->target.port))
         return HCM_EFORBIDDEN;
     return 0;
 }
@@ -430,8 +408,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
         for (ai = status == 0 ? res : NULL; ai != NULL; ai = ai->ai_next) {
             int why = HCM_EFORBIDDEN;
             if (ai->ai_family == AF_INET || ai->ai_family == AF_INET6) {
-                memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
-                ((struct sockaddr_in *)&ss)->sin_port = htons(ex->target.port);
+                hcp_sockaddr_with_port(ai->ai_addr, ex->target.port, &ss);
                 why = judge_address(ex, (struct sockaddr *)&ss);
             }
             if (why == 0)
@@ -566,7 +543,7 @@ static void begin(hcp_exchange_t *ex)
         err = map_request(ex);
     if (err == 0 && ex->proxy->metrics.inflight >= (uint64_t)ex->proxy->cfg->upstream_max_inflight)
         err = HCM_EOVERLOAD;
-    if (err == 0 && literal_address(&ex->target, &ss))
+    if (err == 0 && hcp_sockaddr_literal(ex->target.host, ex->target.port, &ss))
         err = judge_address(ex, (struct sockaddr *)&ss);
     if (err < 0) {
         answer_error(ex, err);

@@ -106,6 +106,15 @@ int hcp_secret_read(const char *env, const char *file, const char *what, hcp_sec
 /* Wipes and frees. */
 void hcp_secret_free(hcp_secret_t *s);
 
+/* ---- sockaddr.c: IPv4 and IPv6 socket addresses ------------------------------------------ */
+
+/* The 4 or 16 address bytes of an AF_INET or AF_INET6 |sa|, in network byte order. */
+const void *hcp_sockaddr_ip(const struct sockaddr *sa);
+/* |sa| (AF_INET or AF_INET6) with |port| instead of its own. */
+void hcp_sockaddr_with_port(const struct sockaddr *sa, uint16_t port, struct sockaddr_storage *out);
+/* |host| as an address with |port| when it is an IPv4 or IPv6 literal; false for a name. */
+bool hcp_sockaddr_literal(const char *host, uint16_t port, struct sockaddr_storage *out);
+
 /* ---- policy.c: what no configuration can allow -------------------------------------------- */
 
 /* Records a listening address: |sa| with |port|, the one the kernel bound. */

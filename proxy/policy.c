@@ -93,14 +93,7 @@ void hcp_policy_add_own(hcp_proxy_t *proxy, hcp_own_kind_t kind, const struct so
     proxy->own = grown;
     own = &proxy->own[proxy->nown++];
     own->kind = kind;
-    memset(&own->addr, 0, sizeof own->addr);
-    if (sa->sa_family == AF_INET) {
-        memcpy(&own->addr, sa, sizeof(struct sockaddr_in));
-        ((struct sockaddr_in *)&own->addr)->sin_port = htons(port);
-    } else {
-        memcpy(&own->addr, sa, sizeof(struct sockaddr_in6));
-        ((struct sockaddr_in6 *)&own->addr)->sin6_port = htons(port);
-    }
+    hcp_sockaddr_with_port(sa, port, &own->addr);
 }
 
 static bool is_self(const hcp_proxy_t *proxy, hcp_own_kind_t kind, const flat_addr_t *dest)

@@ -144,12 +144,6 @@ static int fetch_from(rexchange_t *rx, const char *address)
     return hcp_origin_fetch(rx->proxy->origin, &rx->req, address, on_fetched, rx, &rx->fetch);
 }
 
-static const void *address_bytes(const struct sockaddr *sa)
-{
-    return sa->sa_family == AF_INET ? (const void *)&((const struct sockaddr_in *)sa)->sin_addr
-                                    : (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
-}
-
 /* 0 when the origin at |sa| (its port is ignored: the request's is used) may be reached, else
  * why not: a multicast group or hcproxy's own HTTP listener (policy.c), or outside origin.allow. */
 static int judge_origin(const rexchange_t *rx, const struct sockaddr *sa)
@@ -157,16 +151,11 @@ static int judge_origin(const rexchange_t *rx, const struct sockaddr *sa)
     struct sockaddr_storage dest;
     int err;
 
-    memcpy(&dest, sa, sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
-                                               : sizeof(struct sockaddr_in6));
-    if (sa->sa_family == AF_INET)
-        ((struct sockaddr_in *)&dest)->sin_port = htons(rx->req.port);
-    else
-        ((struct sockaddr_in6 *)&dest)->sin6_port = htons(rx->req.port);
+    hcp_sockaddr_with_port(sa, rx->req.port, &dest);
     if ((err = hcp_policy_check(rx->proxy, HCP_OWN_HTTP, (const struct sockaddr *)&dest)) < 0)
         return err;
     if (!hcc_origin_allows(rx->proxy->cfg, rx->req.scheme, rx->req.host, sa->sa_family,
-                           address_bytes(sa), rx->req.port))
+                           hcp_sockaddr_ip(sa), rx->req.port))
         return HCM_EFORBIDDEN;
     return 0;
 }
@@ -195,7 +184,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
             err = why;
     }
     if (ai != NULL) {
-        inet_ntop(ai->ai_family, address_bytes(ai->ai_addr), text, sizeof text);
+        inet_ntop(ai->ai_family, hcp_sockaddr_ip(ai->ai_addr), text, sizeof text);
         err = fetch_from(rx, text);
     }
     uv_freeaddrinfo(res);
@@ -205,31 +194,15 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     }
 }
 
-static bool literal_address(const char *host, struct sockaddr_storage *ss)
-{
-    struct sockaddr_in *in = (struct sockaddr_in *)ss;
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-
-    if (inet_pton(AF_INET, host, &in->sin_addr) == 1) {
-        in->sin_family = AF_INET;
-        return true;
-    }
-    if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-        in6->sin6_family = AF_INET6;
-        return true;
-    }
-    return false;
-}
-
 /* A literal host is judged at once; a name is resolved without blocking the loop, and the
  * first address the policy allows is the one libcurl is told to use. */
 static int reach_origin(rexchange_t *rx)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
-    struct sockaddr_storage literal = {0};
+    struct sockaddr_storage literal;
     int err;
 
-    if (literal_address(rx->req.host, &literal)) {
+    if (hcp_sockaddr_literal(rx->req.host, rx->req.port, &literal)) {
         if ((err = judge_origin(rx, (const struct sockaddr *)&literal)) < 0)
             return err;
         return fetch_from(rx, rx->req.host);

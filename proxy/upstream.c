@@ -783,12 +783,8 @@ static destination_t *destination_for(hcp_upstream_t *up, const struct sockaddr 
 static const hcc_credential_t *credential_for(hcp_upstream_t *up, const struct sockaddr *sa,
                                               const hcm_target_t *target)
 {
-    const void *addr = sa->sa_family == AF_INET
-                           ? (const void *)&((const struct sockaddr_in *)sa)->sin_addr
-                           : (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
-
     return hcc_credential_find(up->proxy->cfg, hcm_scheme_name(target->scheme), target->host,
-                               sa->sa_family, addr, target->port);
+                               sa->sa_family, hcp_sockaddr_ip(sa), target->port);
 }
 
 /* The session to |d|; a session libcoap has given up on is replaced. */

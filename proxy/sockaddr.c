@@ -1,0 +1,44 @@
+/* Small facts about IPv4 and IPv6 socket addresses that the directions, the policy and the
+ * upstream all need: where the address bytes are, the same address with another port, and an
+ * IP literal as an address. */
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "hcp.h"
+
+const void *hcp_sockaddr_ip(const struct sockaddr *sa)
+{
+    return sa->sa_family == AF_INET ? (const void *)&((const struct sockaddr_in *)sa)->sin_addr
+                                    : (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
+}
+
+void hcp_sockaddr_with_port(const struct sockaddr *sa, uint16_t port, struct sockaddr_storage *out)
+{
+    memset(out, 0, sizeof *out);
+    if (sa->sa_family == AF_INET) {
+        memcpy(out, sa, sizeof(struct sockaddr_in));
+        ((struct sockaddr_in *)out)->sin_port = htons(port);
+    } else {
+        memcpy(out, sa, sizeof(struct sockaddr_in6));
+        ((struct sockaddr_in6 *)out)->sin6_port = htons(port);
+    }
+}
+
+bool hcp_sockaddr_literal(const char *host, uint16_t port, struct sockaddr_storage *out)
+{
+    struct sockaddr_in *sin = (struct sockaddr_in *)out;
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)out;
+
+    memset(out, 0, sizeof *out);
+    if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons(port);
+        return true;
+    }
+    if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons(port);
+        return true;
+    }
+    return false;
+}
