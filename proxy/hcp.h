@@ -82,6 +82,9 @@ struct hcp_proxy {
     struct rexchange *reverse_live; /* reverse exchanges in flight (reverse.c) */
     hcp_own_addr_t *own;            /* where hcproxy listens, for policy.c */
     size_t nown;
+    struct sockaddr_storage *local_addrs; /* the host's interface addresses, when a listener is a
+                                           * wildcard (policy.c); NULL otherwise */
+    size_t nlocal_addrs;
     hcp_ratelimit_t *ratelimit;     /* http.rate_limit, or NULL for none */
     hcp_coap_keys_t *coap_keys;     /* secure CoAP listeners' credentials (coap_tls.c) */
 };

@@ -121,6 +121,7 @@ static int run(const hcc_config_t *cfg)
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
     free(rt.proxy.own);
+    free(rt.proxy.local_addrs);
     hcp_ratelimit_free(rt.proxy.ratelimit);
     hcp_coap_keys_free(rt.proxy.coap_keys);
     if (err == 0)

@@ -58,32 +58,46 @@ static bool is_loopback(const flat_addr_t *a)
     return a->family == AF_INET ? a->ip[0] == 127 : memcmp(a->ip, v6_loopback, 16) == 0;
 }
 
-/* Whether |a| belongs to this host: loopback, or an address of one of its interfaces. Asked
- * only for a wildcard listener, so the interface list is read then (uv_interface_addresses()
- * reads the kernel's table, without blocking on the network). */
-static bool is_local(const flat_addr_t *a)
+/* The host's interface addresses, read once when the first wildcard listener is recorded (a
+ * request to a server on port 5683 would otherwise ask the kernel for them every time, with a
+ * wildcard CoAP listener on 5683, as in the container image). An address added later is not
+ * seen as this host's. */
+static void snapshot_interfaces(hcp_proxy_t *proxy)
 {
     uv_interface_address_t *ifs;
     int count;
-    bool found = false;
 
+    if (proxy->local_addrs != NULL || uv_interface_addresses(&ifs, &count) != 0)
+        return;
+    proxy->local_addrs = calloc((size_t)count + 1, sizeof *proxy->local_addrs);
+    for (int i = 0; proxy->local_addrs != NULL && i < count; i++)
+        if (ifs[i].address.address4.sin_family == AF_INET ||
+            ifs[i].address.address4.sin_family == AF_INET6)
+            hcp_sockaddr_with_port((const struct sockaddr *)&ifs[i].address, 0,
+                                   &proxy->local_addrs[proxy->nlocal_addrs++]);
+    uv_free_interface_addresses(ifs, count);
+}
+
+/* Whether |a| belongs to this host: loopback, or an address of one of its interfaces. */
+static bool is_local(const hcp_proxy_t *proxy, const flat_addr_t *a)
+{
     if (is_loopback(a))
         return true;
-    if (uv_interface_addresses(&ifs, &count) != 0)
+    if (proxy->local_addrs == NULL)
         return true; /* unknown: a refused request is safer than a loop */
-    for (int i = 0; i < count && !found; i++) {
+    for (size_t i = 0; i < proxy->nlocal_addrs; i++) {
         flat_addr_t own;
-        if (flatten((const struct sockaddr *)&ifs[i].address, &own))
-            found = same_ip(&own, a);
+        if (flatten((const struct sockaddr *)&proxy->local_addrs[i], &own) && same_ip(&own, a))
+            return true;
     }
-    uv_free_interface_addresses(ifs, count);
-    return found;
+    return false;
 }
 
 void hcp_policy_add_own(hcp_proxy_t *proxy, hcp_own_kind_t kind, const struct sockaddr *sa,
                         uint16_t port)
 {
     hcp_own_addr_t *grown, *own;
+    flat_addr_t flat;
 
     if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
         return;
@@ -94,6 +108,8 @@ void hcp_policy_add_own(hcp_proxy_t *proxy, hcp_own_kind_t kind, const struct so
     own = &proxy->own[proxy->nown++];
     own->kind = kind;
     hcp_sockaddr_with_port(sa, port, &own->addr);
+    if (flatten(sa, &flat) && is_unspecified(&flat))
+        snapshot_interfaces(proxy);
 }
 
 static bool is_self(const hcp_proxy_t *proxy, hcp_own_kind_t kind, const flat_addr_t *dest)
@@ -104,7 +120,7 @@ static bool is_self(const hcp_proxy_t *proxy, hcp_own_kind_t kind, const flat_ad
         if (proxy->own[i].kind != kind ||
             !flatten((const struct sockaddr *)&proxy->own[i].addr, &own) || own.port != dest->port)
             continue;
-        if (is_unspecified(&own) ? is_local(dest) : same_ip(&own, dest))
+        if (is_unspecified(&own) ? is_local(proxy, dest) : same_ip(&own, dest))
             return true;
     }
     return false;
