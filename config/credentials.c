@@ -117,6 +117,17 @@ static int check_complete(const hcc_credential_t *c, char *err, size_t errlen)
     return 0;
 }
 
+/* A session is secured for a whole server, so a destination names no path. */
+static int parse_destination(const char *word, hcc_credential_t *c, char *err, size_t errlen)
+{
+    if (hcc__rule_parse(word, &secure_rule_schemes, &c->match, err, errlen) != 0)
+        return -1;
+    if (c->match.path[0] != '\0')
+        return hcc__fail(err, errlen, "%s: credentials are for a whole server, without a path",
+                         word);
+    return 0;
+}
+
 int hcc_credential_parse(const char *text, hcc_credential_t *c, char *err, size_t errlen)
 {
     char words[2048], *save = NULL, *word;
@@ -130,7 +141,7 @@ int hcc_credential_parse(const char *text, hcc_credential_t *c, char *err, size_
     for (word = strtok_r(words, " \t", &save); word != NULL && rc == 0;
          word = strtok_r(NULL, " \t", &save), n++) {
         if (n == 0)
-            rc = hcc__rule_parse(word, &secure_rule_schemes, &c->match, err, errlen);
+            rc = parse_destination(word, c, err, errlen);
         else if (n == 1)
             rc = parse_kind(word, c, err, errlen);
         else

@@ -19,11 +19,14 @@ typedef struct hcc_list {
 
 typedef enum hcc_level { HCC_LOG_ERROR, HCC_LOG_WARN, HCC_LOG_INFO, HCC_LOG_DEBUG } hcc_level_t;
 
-/* One allowed destination, written scheme://host-or-CIDR[:port]: coap://127.0.0.0/8,
+/* One allowed destination, written scheme://host-or-CIDR[:port][/path]: coap://127.0.0.0/8,
  * coap://[::1]:5683, a name such as coap://sensor.example, or a leading "*." on the name for its
- * subdomains; "*" as the scheme matches every scheme. A CIDR matches resolved addresses; a name
- * matches the target's host. upstream.allow takes the CoAP schemes, origin.allow http and https
- * (https://api.example, http://10.0.0.0/8:8000). */
+ * subdomains; "*" as the scheme matches every scheme of its list. A CIDR matches resolved
+ * addresses; a name matches the target's host. A path is a prefix of whole segments:
+ * coap://10.0.0.0/8/sensors allows /sensors and /sensors/t, not /sensorsx; a number as the first
+ * segment after an IPv4 address needs the prefix length before it (coap://10.0.0.1/32/7).
+ * upstream.allow takes the CoAP schemes, origin.allow http and https (https://api.example/v1,
+ * http://10.0.0.0/8:8000). */
 typedef struct hcc_rule {
     char scheme[12];      /* "coap", "coaps", "coap+tcp", "coaps+tcp", "http", "https" or "*" */
     bool is_cidr;
@@ -32,6 +35,7 @@ typedef struct hcc_rule {
     unsigned prefix_len;
     char host[256];       /* lower-case name when !is_cidr; a leading "*." matches subdomains */
     uint16_t port;        /* 0 matches every port */
+    char path[256];       /* "sensors/t": the first segments of the path; "" matches every path */
 } hcc_rule_t;
 
 /* One entry of upstream.credentials (credentials.c): how to secure the exchanges with the
@@ -193,7 +197,7 @@ bool hcc_is_multicast(int family, const void *addr);
 /* Whether an HTTP origin may be reached (origin.allow): http or https only; arguments as for
  * hcc_allows(). */
 bool hcc_origin_allows(const hcc_config_t *cfg, const char *scheme, const char *host, int family,
-                       const void *addr, uint16_t port);
+                       const void *addr, uint16_t port, const char *path);
 /* The reverse route (coap.routes) whose prefix begins |path| ("/lwm2m/rd"; the longest, when
  * several do), or NULL. */
 const hcc_route_t *hcc_coap_route_find(const hcc_config_t *cfg, const char *path);
@@ -202,9 +206,12 @@ const hcc_route_t *hcc_coap_route_find(const hcc_config_t *cfg, const char *path
  * |host| is the target's host (lower case, IPv6
  * without brackets); |addr| the resolved address in network byte order (4 or 16 bytes by
  * |family|), or NULL before resolution: then name rules match, and CIDR rules only a host that
- * is an IP literal. An IPv4-mapped IPv6 address (::ffff:a.b.c.d) matches as IPv4. */
+ * is an IP literal. An IPv4-mapped IPv6 address (::ffff:a.b.c.d) matches as IPv4. |path| is the
+ * target's path as written in its URI, percent-encoding and all ("/a/b%20c"; "" or NULL for
+ * none): compared segment by segment once decoded, so "%2F" stays inside its segment. A path
+ * with a "." or ".." segment matches no rule that has a path. */
 bool hcc_allows(const hcc_config_t *cfg, const char *scheme, const char *host, int family,
-                const void *addr, uint16_t port);
+                const void *addr, uint16_t port, const char *path);
 
 /* Parses "PREFIX=COAP-BASE-URI" (http.routes). 0, or -1 with the reason in |err|; |route| owns
  * two strings. */

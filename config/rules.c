@@ -1,5 +1,5 @@
-/* config/rules.c: the destinations hcproxy may reach ("scheme://host-or-CIDR[:port]": the
- * CoAP servers of upstream.allow, the HTTP origins of origin.allow) and the check of one
+/* config/rules.c: the destinations hcproxy may reach ("scheme://host-or-CIDR[:port][/path]":
+ * the CoAP servers of upstream.allow, the HTTP origins of origin.allow) and the check of one
  * destination against them. A proxy that reaches any address it is given is an open relay into
  * the networks behind it, so nothing is allowed that no rule names: there is no "*" host, and
  * "everything" must be written 0.0.0.0/0 and [::/0]. */
@@ -162,6 +162,28 @@ static int parse_port(const char *text, hcc_rule_t *rule, char *err, size_t errl
     return 0;
 }
 
+/* Where the path of "host-or-CIDR[:port][/path]" begins (its '/', or the end). A '/' and a
+ * digit right after an IPv4 address, or an IPv6 one in brackets, start a prefix length
+ * ("10.0.0.0/8/sensors", "[fd00::]/8:5683/x"): a path whose first segment begins with a digit
+ * needs the prefix length written out ("10.0.0.1/32/7"). */
+static const char *path_start(const char *text)
+{
+    const char *p;
+    bool may_have_len;
+
+    if (text[0] == '[') {
+        p = strchr(text, ']');
+        p = p != NULL ? p + 1 : text + strlen(text);
+        may_have_len = true;
+    } else {
+        p = text + strcspn(text, ":/");
+        may_have_len = strspn(text, "0123456789.") == (size_t)(p - text); /* not a name */
+    }
+    if (may_have_len && p[0] == '/' && isdigit((unsigned char)p[1]))
+        p += 1 + strcspn(p + 1, ":/");
+    return p + strcspn(p, "/");
+}
+
 /* Copies the host of "host[:port]", "[v6[/len]][:port]" or "[v6]/len[:port]" into |host|, the
  * brackets dropped and a /len kept (both spellings of a v6 CIDR are in use), and points *rest
  * at what follows it: "" or ":port". */
@@ -212,17 +234,137 @@ static int parse_authority(const char *text, hcc_rule_t *rule, char *err, size_t
     return rc;
 }
 
+/* ---- paths ---- */
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (char)tolower((unsigned char)c);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* The byte at |*p| of a segment ending at |end|, a %HH decoded; |*p| moves past it. */
+static int next_byte(const char **p, const char *end)
+{
+    const char *s = *p;
+
+    if (s[0] == '%' && end - s >= 3 && hex_value(s[1]) >= 0 && hex_value(s[2]) >= 0) {
+        *p = s + 3;
+        return hex_value(s[1]) << 4 | hex_value(s[2]);
+    }
+    *p = s + 1;
+    return (unsigned char)s[0];
+}
+
+/* Whether two segments are the same once percent-decoded: "a%62" is "ab", "%2f" a byte of its
+ * segment, never a separator. */
+static bool segment_equal(const char *a, const char *aend, const char *b, const char *bend)
+{
+    while (a < aend && b < bend)
+        if (next_byte(&a, aend) != next_byte(&b, bend))
+            return false;
+    return a == aend && b == bend;
+}
+
+/* "." or "..", also spelt %2E: the server would resolve it (RFC 3986 s5.2.4). */
+static bool is_dot_segment(const char *s, const char *end)
+{
+    int first = s < end ? next_byte(&s, end) : -1;
+    int second = s < end ? next_byte(&s, end) : -1;
+
+    return first == '.' && s == end && (second == -1 || second == '.');
+}
+
+/* Whether |path| has a "." or ".." segment. */
+static bool has_dot_segment(const char *path)
+{
+    for (const char *seg = path; *seg != '\0';) {
+        const char *end = seg + strcspn(seg, "/");
+
+        if (is_dot_segment(seg, end))
+            return true;
+        seg = *end == '/' ? end + 1 : end;
+    }
+    return false;
+}
+
+/* Whether |prefix| ("a/b", a rule's path without its first '/') is |path|'s first segments
+ * ("/a/b", "/a/b/", "/a/b/c", not "/a/bc"). A path with a dot segment matches no prefix: the
+ * server could climb out of it. */
+static bool path_has_prefix(const char *path, const char *prefix)
+{
+    if (path == NULL || has_dot_segment(path))
+        return false;
+    path += path[0] == '/';
+    for (;;) {
+        const char *pend = path + strcspn(path, "/"), *rend = prefix + strcspn(prefix, "/");
+
+        if (!segment_equal(path, pend, prefix, rend))
+            return false;
+        if (*rend == '\0')
+            return true;
+        if (*pend == '\0')
+            return false;
+        path = pend + 1;
+        prefix = rend + 1;
+    }
+}
+
+/* RFC 3986 s3.3: a pchar is unreserved, a sub-delim, ':', '@' or %HH. */
+static bool is_pchar(const char *p)
+{
+    if (p[0] == '%')
+        return hex_value(p[1]) >= 0 && hex_value(p[2]) >= 0;
+    return isalnum((unsigned char)p[0]) || strchr("-._~!$&'()*+,;=:@", p[0]) != NULL;
+}
+
+/* "/sensors/temp" or "/sensors/temp/", stored as "sensors/temp"; "/" alone is every path, as no
+ * path is. Segments may not be empty or dots: such a prefix is a mistake, and "/a/../b" would
+ * not mean what it seems to. */
+static int parse_path(const char *text, hcc_rule_t *rule, char *err, size_t errlen)
+{
+    size_t len = strlen(text);
+
+    if (len > 2 && text[len - 1] == '/' && text[len - 2] != '/')
+        len--;
+    if (len >= sizeof(rule->path) + 1)
+        return hcc__fail(err, errlen, "path longer than %zu bytes", sizeof(rule->path) - 1);
+    for (size_t i = 1; i < len; i++)
+        if (text[i] != '/' && !is_pchar(text + i))
+            return hcc__fail(err, errlen, "bad character in the path %s", text);
+    memcpy(rule->path, text + 1, len - 1);
+    rule->path[len - 1] = '\0';
+    for (const char *seg = rule->path; len > 1;) {
+        const char *end = seg + strcspn(seg, "/");
+
+        if (end == seg || is_dot_segment(seg, end))
+            return hcc__fail(err, errlen, "empty or dot segment in the path %s", text);
+        if (*end == '\0')
+            break;
+        seg = end + 1;
+    }
+    return 0;
+}
+
 int hcc__rule_parse(const char *text, const hcc__schemes_t *schemes, hcc_rule_t *rule, char *err,
                     size_t errlen)
 {
-    const char *sep = strstr(text, "://");
+    const char *sep = strstr(text, "://"), *path;
+    char authority[400];
 
     memset(rule, 0, sizeof(*rule));
     if (sep == NULL)
-        return hcc__fail(err, errlen, "%s: must be scheme://host-or-CIDR[:port]", text);
+        return hcc__fail(err, errlen, "%s: must be scheme://host-or-CIDR[:port][/path]", text);
     if (parse_scheme(text, (size_t)(sep - text), schemes, rule, err, errlen) != 0)
         return -1;
-    return parse_authority(sep + 3, rule, err, errlen);
+    path = path_start(sep + 3);
+    if ((size_t)(path - (sep + 3)) >= sizeof(authority))
+        return hcc__fail(err, errlen, "host name longer than 253 bytes");
+    snprintf(authority, sizeof(authority), "%.*s", (int)(path - (sep + 3)), sep + 3);
+    if (parse_authority(authority, rule, err, errlen) != 0)
+        return -1;
+    return *path != '\0' ? parse_path(path, rule, err, errlen) : 0;
 }
 
 int hcc_rule_parse(const char *text, hcc_rule_t *rule, char *err, size_t errlen)
@@ -267,11 +409,13 @@ static bool name_matches(const char *pattern, const char *host)
 }
 
 static bool rule_matches(const hcc_rule_t *r, const char *scheme, const char *host, bool has_ip,
-                         int fam, const uint8_t ip[16], uint16_t port)
+                         int fam, const uint8_t ip[16], uint16_t port, const char *path)
 {
     if (strcmp(r->scheme, "*") != 0 && (scheme == NULL || strcasecmp(r->scheme, scheme) != 0))
         return false;
     if (r->port != 0 && r->port != port)
+        return false;
+    if (r->path[0] != '\0' && !path_has_prefix(path, r->path))
         return false;
     if (r->is_cidr)
         return has_ip && fam == r->family && bits_match(ip, r->addr, r->prefix_len);
@@ -310,13 +454,13 @@ bool hcc__rule_matches(const hcc_rule_t *r, const char *scheme, const char *host
     int fam = AF_UNSPEC;
     bool has_ip = dest_addr(host, family, addr, &fam, ip);
 
-    return rule_matches(r, scheme, host, has_ip, fam, ip, port);
+    return rule_matches(r, scheme, host, has_ip, fam, ip, port, NULL);
 }
 
 /* Whether one of |rules| matches the destination; hcc_allows() spells out the arguments. */
 static bool rules_allow(const hcc_rule_t *rules, size_t count, const char *const *schemes,
                         size_t nschemes, const char *scheme, const char *host, int family,
-                        const void *addr, uint16_t port)
+                        const void *addr, uint16_t port, const char *path)
 {
     uint8_t ip[16];
     int fam = AF_UNSPEC;
@@ -325,21 +469,21 @@ static bool rules_allow(const hcc_rule_t *rules, size_t count, const char *const
     if (!scheme_in(scheme, schemes, nschemes) || (has_ip && hcc_is_multicast(fam, ip)))
         return false;
     for (size_t i = 0; i < count; i++)
-        if (rule_matches(&rules[i], scheme, host, has_ip, fam, ip, port))
+        if (rule_matches(&rules[i], scheme, host, has_ip, fam, ip, port, path))
             return true;
     return false;
 }
 
 bool hcc_allows(const hcc_config_t *cfg, const char *scheme, const char *host, int family,
-                const void *addr, uint16_t port)
+                const void *addr, uint16_t port, const char *path)
 {
     return rules_allow(cfg->allow_rules, cfg->nallow_rules, coap_schemes, HCC_COUNTOF(coap_schemes),
-                       scheme, host, family, addr, port);
+                       scheme, host, family, addr, port, path);
 }
 
 bool hcc_origin_allows(const hcc_config_t *cfg, const char *scheme, const char *host, int family,
-                       const void *addr, uint16_t port)
+                       const void *addr, uint16_t port, const char *path)
 {
     return rules_allow(cfg->origin_rules, cfg->norigin_rules, http_schemes,
-                       HCC_COUNTOF(http_schemes), scheme, host, family, addr, port);
+                       HCC_COUNTOF(http_schemes), scheme, host, family, addr, port, path);
 }

@@ -19,7 +19,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (hcm_target_extract(text, "/hc/", &arena, &uri) == 0)
         hcm_target_parse(uri, &arena, &target, &msg);
     memset(&msg, 0, sizeof msg);
-    if (hcm_target_parse(text, &arena, &target, &msg) == 0 && target.host == NULL)
+    if (hcm_target_parse(text, &arena, &target, &msg) != 0)
+        return 0;
+    if (target.host == NULL)
+        abort();
+    /* The path upstream.allow's rules read: a piece of the URI, from a '/', before any query. */
+    if (target.path[0] != '\0' && (target.path[0] != '/' || strstr(text, target.path) == NULL ||
+                                   strchr(target.path, '?') != NULL))
         abort();
     return 0;
 }

@@ -136,6 +136,7 @@ typedef struct hcm_target {
     const char *host;     /* percent-decoded, lower-cased; an IPv6 literal has no brackets */
     bool host_is_literal; /* an IPv4 or IPv6 literal, sent as no Uri-Host */
     uint16_t port;        /* explicit, or the scheme's default */
+    const char *path;     /* as written, from its first '/' ("/a/b%20c"); "" for none */
 } hcm_target_t;
 
 /* The name of a scheme as it appears in URIs ("coap+tcp"). */
@@ -245,6 +246,7 @@ typedef struct hcm_origin_req {
     const char *scheme; /* "http" or "https" */
     const char *host;   /* lower case; an IPv6 literal without brackets */
     uint16_t port;      /* explicit, or the scheme's default (80, 443) */
+    const char *path;   /* the URL's path, from its '/' to before any '?', in the arena */
     hcm_header_t headers[HCM_MAX_HEADERS];
     size_t nheaders;
     hcm_bytes_t body;

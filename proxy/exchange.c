@@ -389,7 +389,7 @@ static int judge_address(const hcp_exchange_t *ex, const struct sockaddr *sa)
     if (err < 0)
         return err;
     if (!hcc_allows(ex->proxy->cfg, hcm_scheme_name(ex->target.scheme), ex->target.host,
-                    sa->sa_family, hcp_sockaddr_ip(sa), ex->target.port))
+                    sa->sa_family, hcp_sockaddr_ip(sa), ex->target.port, ex->target.path))
         return HCM_EFORBIDDEN;
     return 0;
 }

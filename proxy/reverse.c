@@ -155,7 +155,7 @@ static int judge_origin(const rexchange_t *rx, const struct sockaddr *sa)
     if ((err = hcp_policy_check(rx->proxy, HCP_OWN_HTTP, (const struct sockaddr *)&dest)) < 0)
         return err;
     if (!hcc_origin_allows(rx->proxy->cfg, rx->req.scheme, rx->req.host, sa->sa_family,
-                           hcp_sockaddr_ip(sa), rx->req.port))
+                           hcp_sockaddr_ip(sa), rx->req.port, rx->req.path))
         return HCM_EFORBIDDEN;
     return 0;
 }

@@ -33,6 +33,7 @@ static const struct {
     /* what is wrong, said */
     BAD("coap://h psk identity=a key_env=B", "scheme"),
     BAD("coaps://h", "must be DESTINATION psk|pki|rpk name=value..."),
+    BAD("coaps://h/rd psk identity=a key_env=B", "credentials are for a whole server"),
     BAD("coaps://h ecc key_file=k", "\"ecc\": the second word must be psk, pki or rpk"),
     BAD("coaps://h rpk peer_key_file=p", "rpk needs key_file= (hcproxy's EC private key)"),
     BAD("coaps://h rpk key_file=k", "rpk needs peer_key_file= to check servers (or verify=false)"),

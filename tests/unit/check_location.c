@@ -23,17 +23,17 @@ typedef struct opt {
 /* Targets as hcm_target_parse() leaves them: host decoded and lower-cased, an IPv6 literal
  * without brackets, the port explicit or the scheme's default (5683 coap, coap+tcp; 5684 coaps,
  * coaps+tcp: RFC 7252 s6.1, s6.2, RFC 8323 s8.1, s8.2). */
-static const hcm_target_t h = { HCM_SCHEME_COAP, "h", false, 5683 };
-static const hcm_target_t v4 = { HCM_SCHEME_COAP, "192.0.2.1", true, 5683 };
-static const hcm_target_t v4_port = { HCM_SCHEME_COAP, "192.0.2.1", true, 5684 };
-static const hcm_target_t v6 = { HCM_SCHEME_COAP, "2001:db8::1", true, 5683 };
-static const hcm_target_t v6_port = { HCM_SCHEME_COAP, "2001:db8::1", true, 61616 };
-static const hcm_target_t name_port = { HCM_SCHEME_COAP, "sensor.example", false, 61616 };
-static const hcm_target_t coaps = { HCM_SCHEME_COAPS, "h", false, 5684 };
-static const hcm_target_t coaps_5683 = { HCM_SCHEME_COAPS, "h", false, 5683 };
-static const hcm_target_t tcp = { HCM_SCHEME_COAP_TCP, "h", false, 5683 };
-static const hcm_target_t tls = { HCM_SCHEME_COAPS_TCP, "h", false, 5684 };
-static const hcm_target_t odd_name = { HCM_SCHEME_COAP, "a b!$&'()*+,;=%", false, 5683 };
+static const hcm_target_t h = { HCM_SCHEME_COAP, "h", false, 5683, "" };
+static const hcm_target_t v4 = { HCM_SCHEME_COAP, "192.0.2.1", true, 5683, "" };
+static const hcm_target_t v4_port = { HCM_SCHEME_COAP, "192.0.2.1", true, 5684, "" };
+static const hcm_target_t v6 = { HCM_SCHEME_COAP, "2001:db8::1", true, 5683, "" };
+static const hcm_target_t v6_port = { HCM_SCHEME_COAP, "2001:db8::1", true, 61616, "" };
+static const hcm_target_t name_port = { HCM_SCHEME_COAP, "sensor.example", false, 61616, "" };
+static const hcm_target_t coaps = { HCM_SCHEME_COAPS, "h", false, 5684, "" };
+static const hcm_target_t coaps_5683 = { HCM_SCHEME_COAPS, "h", false, 5683, "" };
+static const hcm_target_t tcp = { HCM_SCHEME_COAP_TCP, "h", false, 5683, "" };
+static const hcm_target_t tls = { HCM_SCHEME_COAPS_TCP, "h", false, 5684, "" };
+static const hcm_target_t odd_name = { HCM_SCHEME_COAP, "a b!$&'()*+,;=%", false, 5683, "" };
 
 #define PREFIX "http://proxy.example:8080/hc/"
 

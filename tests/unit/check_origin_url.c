@@ -33,6 +33,7 @@ typedef struct row {
     const char *scheme;
     const char *host;
     unsigned port;
+    const char *path; /* the URL's path, where a row shows it (origin.allow's rules read it) */
     int err;
 } row_t;
 
@@ -48,7 +49,7 @@ static const row_t rows[] = {
      * and query go on as written. */
     { .opts = { PROXY_URI("HTTP://Origin.EXAMPLE:80/A/b?X=1&y") },
       .url = "http://origin.example/A/b?X=1&y", .scheme = "http", .host = "origin.example",
-      .port = 80 },
+      .port = 80, .path = "/A/b" },
     { .opts = { PROXY_URI("https://h.example:443/") }, .url = "https://h.example/",
       .scheme = "https", .host = "h.example", .port = 443 },
     { .opts = { PROXY_URI("https://h.example:8443/p") }, .url = "https://h.example:8443/p",
@@ -62,7 +63,7 @@ static const row_t rows[] = {
     { .opts = { PROXY_URI("http://[2001:DB8::1]:8080/x") }, .url = "http://[2001:db8::1]:8080/x",
       .scheme = "http", .host = "2001:db8::1", .port = 8080 },
     { .opts = { PROXY_URI("http://h.example?q") }, .url = "http://h.example/?q", .scheme = "http",
-      .host = "h.example", .port = 80 },
+      .host = "h.example", .port = 80, .path = "/" },
     /* RFC 3986 s3.2.3: an empty port is the default. */
     { .opts = { PROXY_URI("http://h.example:/p") }, .url = "http://h.example/p",
       .scheme = "http", .host = "h.example", .port = 80 },
@@ -73,7 +74,7 @@ static const row_t rows[] = {
     /* The path keeps its encodings: decoding %2F would change the segments. */
     { .opts = { PROXY_URI("http://h.example/a%2Fb/%7e;p?q=%26") },
       .url = "http://h.example/a%2Fb/%7e;p?q=%26", .scheme = "http", .host = "h.example",
-      .port = 80 },
+      .port = 80, .path = "/a%2Fb/%7e;p" },
     /* Not http or https: 5.05 Proxying Not Supported (RFC 7252 s5.7.2, s10.1). */
     { .opts = { PROXY_URI("ftp://h.example/") }, .err = HCM_ETRANSPORT },
     { .opts = { PROXY_URI("coap://h.example/") }, .err = HCM_ETRANSPORT },
@@ -118,7 +119,7 @@ static const row_t rows[] = {
     { .opts = { URI_HOST("127.0.0.1"), URI_PORT("\x1f\x90"), URI_PATH("a"), URI_PATH("b c"),
                 URI_QUERY("x=1"), URI_QUERY("y&z"), PROXY_SCHEME("http") },
       .url = "http://127.0.0.1:8080/a/b%20c?x=1&y%26z", .scheme = "http", .host = "127.0.0.1",
-      .port = 8080 },
+      .port = 8080, .path = "/a/b%20c" },
     /* A segment keeps unreserved, sub-delims, ':' and '@'; '/', '?', '%', '#' and non-ASCII are
      * encoded. */
     { .opts = { URI_HOST("h"), URI_PATH("-._~!$&'()*+,;=:@"), URI_PATH("/?%#\xc3\xa9"),
@@ -162,7 +163,7 @@ static const row_t rows[] = {
     { .opts = { URI_PATH("rd"), URI_PATH("x y"), URI_QUERY("ep=dev1"), URI_QUERY("lt=300") },
       .route_base = "http://backend.example/lwm2m/", .route_skip = 1,
       .url = "http://backend.example/lwm2m/x%20y?ep=dev1&lt=300", .scheme = "http",
-      .host = "backend.example", .port = 80 },
+      .host = "backend.example", .port = 80, .path = "/lwm2m/x%20y" },
     { .opts = { URI_PATH("a"), URI_PATH("b") }, .route_base = "http://h/base/",
       .url = "http://h/base/a/b", .scheme = "http", .host = "h", .port = 80 },
     /* A base without its final '/' still gets one before the first segment. */
@@ -175,7 +176,8 @@ static const row_t rows[] = {
     { .opts = { { 0 } }, .route_base = "http://h/base/", .route_skip = 1,
       .url = "http://h/base/", .scheme = "http", .host = "h", .port = 80 },
     { .opts = { URI_QUERY("q") }, .route_base = "https://H.Example:443/b/",
-      .url = "https://h.example/b/?q", .scheme = "https", .host = "h.example", .port = 443 },
+      .url = "https://h.example/b/?q", .scheme = "https", .host = "h.example", .port = 443,
+      .path = "/b/" },
     /* The client's Uri-Host and Uri-Port named hcproxy; the route names the origin. */
     { .opts = { URI_HOST("proxy.example"), URI_PORT("\x16\x33"), URI_PATH("api") },
       .route_base = "http://o.example/", .route_skip = 1, .url = "http://o.example/",
@@ -237,6 +239,12 @@ START_TEST(url)
     ck_assert_str_eq(out.scheme, row->scheme);
     ck_assert_str_eq(out.host, row->host);
     ck_assert_uint_eq(out.port, row->port);
+    /* every URL's path: from a '/', a piece of the URL before any '?' */
+    ck_assert_int_eq(out.path[0], '/');
+    ck_assert_ptr_nonnull(strstr(out.url, out.path));
+    ck_assert_ptr_null(strchr(out.path, '?'));
+    if (row->path != NULL)
+        ck_assert_str_eq(out.path, row->path);
     ck_assert_str_eq(out.method, "GET");
     ck_assert_uint_eq(out.nheaders, 0);
     ck_assert(!out.info.is_oscore);

@@ -210,6 +210,35 @@ START_TEST(parse_good)
 }
 END_TEST
 
+/* The path as written, for upstream.allow's path rules: from the '/' after the authority to the
+ * query, encodings kept. */
+static const struct {
+    const char *uri;
+    const char *path;
+} paths[] = {
+    { "coap://h", "" },
+    { "coap://h?q", "" },
+    { "coap://h/", "/" },
+    { "coap://h/a/", "/a/" },
+    { "coap://h//a", "//a" },
+    { "coap://h:61616/a%2Fb/%7Es?x=/y", "/a%2Fb/%7Es" },
+    { "coap://[::1]:5683/x/y?q", "/x/y" },
+    { "coaps+tcp://%68/r", "/r" },
+};
+
+START_TEST(parse_keeps_path)
+{
+    static _Alignas(8) uint8_t buf[ARENA_SIZE];
+    hcm_arena_t arena;
+    hcm_target_t target;
+    hcm_coap_msg_t msg = { 0 };
+
+    hcm_arena_init(&arena, buf, sizeof(buf));
+    ck_assert_int_eq(hcm_target_parse(paths[_i].uri, &arena, &target, &msg), 0);
+    ck_assert_str_eq(target.path, paths[_i].path);
+}
+END_TEST
+
 /* Options go in with hcm_coap_msg_add(): what the message held stays, in number order. */
 START_TEST(parse_keeps_existing_options)
 {
@@ -435,6 +464,7 @@ static Suite *target_suite(void)
     tcase_add_loop_test(tc, extract_arena_exhaustion, 0, HCM_COUNTOF(extract_rows));
     tcase_add_loop_test(tc, parse_good, 0, HCM_COUNTOF(good));
     tcase_add_test(tc, parse_keeps_existing_options);
+    tcase_add_loop_test(tc, parse_keeps_path, 0, HCM_COUNTOF(paths));
     tcase_add_loop_test(tc, parse_bad, 0, HCM_COUNTOF(bad));
     tcase_add_loop_test(tc, option_lengths, 0, HCM_COUNTOF(lengths));
     tcase_add_test(tc, option_length_counts_decoded_bytes);
