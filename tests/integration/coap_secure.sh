@@ -5,10 +5,7 @@
 # devices; the test makes its own CA and certificates.
 . "$(dirname "$0")/lib.sh"
 
-"$PY" "$ORIGIN" "$WORK/origin.record" >"$WORK/origin.out" 2>&1 &
-PIDS+=($!)
-wait_for 10 grep -q '^ready' "$WORK/origin.out" || { echo "Bail out! the HTTP origin did not start"; exit 1; }
-O="http://127.0.0.1:$(sed -n 's/^ready //p' "$WORK/origin.out")"
+start_origin
 
 test_ca ca
 test_cert server 127.0.0.1 "subjectAltName = IP:127.0.0.1"

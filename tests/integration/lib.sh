@@ -143,6 +143,27 @@ metric() { curl -s --max-time 5 "http://$PROXY/metrics" | sed -n "s/^$1 //p"; }
 # among wait_for's arguments would be read once, before the first try).
 metric_is() { [ "$(metric "$1")" = "$2" ]; }
 
+# ---- the reverse direction -------------------------------------------------------------------
+# start_origin: tests/peers/http-origin.py (or $ORIGIN) on an ephemeral port, recording each
+# request line in $WORK/origin.record; sets OP (its port) and O (its base URL).
+start_origin() {
+    "$PY" "${ORIGIN:-$(dirname "${BASH_SOURCE[0]}")/../peers/http-origin.py}" "$WORK/origin.record" \
+        >"$WORK/origin.out" 2>&1 &
+    PIDS+=($!)
+    wait_for 10 grep -q '^ready' "$WORK/origin.out" || { echo "Bail out! the HTTP origin did not start"; exit 1; }
+    OP=$(sed -n 's/^ready //p' "$WORK/origin.out")
+    O="http://127.0.0.1:$OP"
+}
+# coap ARGS...: one exchange with coap-client-notls; sets OUT (payload) and CODE (e.g. 2.05).
+# coap-client-notls prints its debug lines (-v 7, which show the codes) on stdout, so the payload
+# goes to a file of its own.
+coap() {
+    rm -f "$WORK/coap.out"
+    coap-client-notls -B 10 -v 7 -o "$WORK/coap.out" "$@" >"$WORK/coap.err" 2>&1 || true
+    OUT=$(cat "$WORK/coap.out" 2>/dev/null || true)
+    CODE=$(grep -a -o 'c:[2-5]\.[0-9][0-9]' "$WORK/coap.err" | tail -n1 | sed 's/c://' || true)
+}
+
 # ---- certificates ---------------------------------------------------------------------------
 # The TLS tests make their own keys: P-256, valid two days, in $WORK.
 # test_ca NAME: a self-signed CA, $WORK/NAME.pem and $WORK/NAME.key.

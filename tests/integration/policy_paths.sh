@@ -5,13 +5,7 @@
 # only a rule without one can let it through.
 . "$(dirname "$0")/lib.sh"
 
-ORIGIN=${ORIGIN:-$(dirname "$0")/../peers/http-origin.py}
-"$PY" "$ORIGIN" "$WORK/origin.record" >"$WORK/origin.out" 2>&1 &
-PIDS+=($!)
-wait_for 10 grep -q '^ready' "$WORK/origin.out" || { echo "Bail out! the HTTP origin did not start"; exit 1; }
-OP=$(sed -n 's/^ready //p' "$WORK/origin.out")
-O="http://127.0.0.1:$OP"
-
+start_origin
 start_testserver
 start_hcproxy --upstream-allow "coap://127.0.0.1:$TS_PORT/echo,coap://localhost:$TS_PORT/created/" \
     --origin-allow "http://127.0.0.1:$OP/echo,http://localhost:$OP/hops/"
@@ -41,12 +35,6 @@ http -X POST -H 'Content-Type: application/oscore' -H 'OSCORE: CRQ' --data-binar
 expect_eq "an OSCORE request shows no path, so a path rule cannot let it through: 403" 403 "$STATUS"
 
 # ---- CoAP -> HTTP: origin.allow ----
-coap() {
-    rm -f "$WORK/coap.out"
-    coap-client-notls -B 10 -v 7 -o "$WORK/coap.out" "$@" >"$WORK/coap.err" 2>&1 || true
-    OUT=$(cat "$WORK/coap.out" 2>/dev/null || true)
-    CODE=$(grep -a -o 'c:[2-5]\.[0-9][0-9]' "$WORK/coap.err" | tail -n1 | sed 's/c://' || true)
-}
 P="coap://127.0.0.1:$CP"
 coap -P "$P" -m post -t 0 -e 'to echo' "$O/echo"
 expect_eq "an origin path the rule names is reached" "to echo" "$OUT"

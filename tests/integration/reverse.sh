@@ -3,25 +3,11 @@
 # in the Proxy-Uri form (-P), the Proxy-Scheme form and through a reverse route.
 . "$(dirname "$0")/lib.sh"
 
-ORIGIN=${ORIGIN:-$(dirname "$0")/../peers/http-origin.py}
-"$PY" "$ORIGIN" "$WORK/origin.record" >"$WORK/origin.out" 2>&1 &
-PIDS+=($!)
-wait_for 10 grep -q '^ready' "$WORK/origin.out" || { echo "Bail out! the HTTP origin did not start"; exit 1; }
-OP=$(sed -n 's/^ready //p' "$WORK/origin.out")
-O="http://127.0.0.1:$OP"
+start_origin
 
 start_hcproxy --coap-routes "/api/=$O/" --origin-timeout-ms 1500 --origin-redirects 2
 CP=$(grep -o -m1 'listening on coap://[^ "]*' "$WORK/hcproxy.log" | sed 's/.*:\([0-9][0-9]*\).*/\1/')
 P="coap://127.0.0.1:$CP"
-# coap ARGS...: one exchange with coap-client-notls; sets OUT (payload) and CODE (e.g. 2.05).
-# coap-client-notls prints its debug lines (-v 7, which show the codes) on stdout, so the payload
-# goes to a file of its own.
-coap() {
-    rm -f "$WORK/coap.out"
-    coap-client-notls -B 10 -v 7 -o "$WORK/coap.out" "$@" >"$WORK/coap.err" 2>&1 || true
-    OUT=$(cat "$WORK/coap.out" 2>/dev/null || true)
-    CODE=$(grep -a -o 'c:[2-5]\.[0-9][0-9]' "$WORK/coap.err" | tail -n1 | sed 's/c://' || true)
-}
 hexof() { "$PY" -c 'import sys; print(open(sys.argv[1], "rb").read().hex())' "$1"; }
 
 # libcurl is loaded on the first reverse request, not before (proxy/libcurl.c): an idle hcproxy
