@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Limits on what one client may take: http.rate_limit (429 with Retry-After), the connections
 # of one client address (http.max_connections_per_client), and the time a client has to send a
-# whole request (http.request_timeout_s), so that a slowloris cannot hold a connection slot.
+# whole request (http.request_timeout_s), so that a slowloris cannot hold a connection slot;
+# in-flight exchanges to one CoAP server; the size of a request's line and headers.
 . "$(dirname "$0")/lib.sh"
 
 start_testserver
@@ -104,5 +105,19 @@ http "http://$PROXY/hc/coap://127.0.0.1:$OTHER/echo?other"
 expect_eq "... while another server is served" "200 other" "$STATUS $BODY"
 wait "$S1" "$S2" || true
 expect_eq "... and the first two are answered" "200 200" "$(cat "$WORK/slow.1") $(cat "$WORK/slow.2")"
+
+# http.max_header_bytes (1024 here) bounds the request line and the headers together: a longer
+# URI is a 414, bigger headers a 431, each saying why; the next request is served.
+expect_clean_exit
+start_hcproxy --http-max-header-bytes 1024
+long=$(printf 'a%.0s' $(seq 1100))
+http "http://$PROXY/hc/coap://127.0.0.1:$OTHER/echo?$long"
+expect_eq "a request-target over http.max_header_bytes: 414" 414 "$STATUS"
+expect_match "... saying the request is too big" "too big" "$BODY"
+http -H "X-Padding: $long" "http://$PROXY/hc/coap://127.0.0.1:$OTHER/echo?x"
+expect_eq "headers over http.max_header_bytes: 431" 431 "$STATUS"
+expect_match "... saying so" "too big" "$BODY"
+http "http://$PROXY/hc/coap://127.0.0.1:$OTHER/echo?after"
+expect_eq "... and the next request is served" "200 after" "$STATUS $BODY"
 
 done_testing
