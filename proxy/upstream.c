@@ -1,10 +1,11 @@
 /* The CoAP side: libcoap clients on the shared loop.
  *
  * libcoap keeps sockets and a retransmission timerfd in one epoll set per context (man coap_io),
- * so a uv_poll_t on coap_context_get_coap_fd() drives each context with
- * coap_io_process(COAP_IO_NO_WAIT): the reverse direction's, and each client context's
- * (on_destination_io()). Requests are sent from libmicrohttpd's callbacks, outside libcoap: coap_send() itself arms the timerfd for
- * the retransmission (tests/integration/retransmit.sh loses the first answer and passes), so no
+ * so a uv_poll_t on coap_context_get_coap_fd() drives each context: the reverse direction's with
+ * coap_io_process(COAP_IO_NO_WAIT), each client context's with a batch of coap_io_do_epoll()
+ * ended by coap_io_prepare_epoll() (on_destination_io()). Requests are sent from
+ * libmicrohttpd's callbacks, outside libcoap: coap_send() itself arms the timerfd for the
+ * retransmission (tests/integration/retransmit.sh loses the first answer and passes), so no
  * extra pass through libcoap is needed.
  *
  * NSTART (RFC 7252 s4.7) is enforced here, not in libcoap. libcoap 4.3.1 parks the requests
@@ -28,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -404,24 +406,49 @@ static bool has_datagram(const destination_t *d)
  * 10,000 exchanges waiting, one resume per run cost most of the CPU (bench/README.md). The
  * batch is bounded so that the HTTP side still gets its turn. */
 #define IO_BATCH 64
+#define IO_EVENTS 8
 
+/* The socket's events, for the passes after the first: the timer's, which libcoap registers
+ * with a NULL pointer, is handed over once only, as reading its timerfd again would only
+ * answer EAGAIN. */
+static int without_timer(struct epoll_event *ready, int n)
+{
+    int kept = 0;
+
+    for (int i = 0; i < n; i++)
+        if (ready[i].data.ptr != NULL)
+            ready[kept++] = ready[i];
+    return kept;
+}
+
+/* The loop of man coap_io's coap_io_prepare_epoll() example, one batch long: one epoll_wait()
+ * on the context's set, one coap_io_do_epoll() per datagram, then coap_io_prepare_epoll(),
+ * which retransmits what is due and re-arms libcoap's timer. coap_io_process() per datagram
+ * cost an epoll_wait() and a timerfd_settime() more for each. coap_io_prepare_epoll() must end
+ * every batch: 60a067a left it out, so nothing retransmitted CONs once libcoap's timerfd had
+ * fired (tests/integration/faults_upstream.sh, 20% loss: 13 of 60 exchanges stalled). It
+ * comes after pump(), so that the requests just sent are counted in the timer it sets. */
 static void on_destination_io(uv_poll_t *poll, int status, int events)
 {
     destination_t *d = hcp_container_of(poll, destination_t, poll);
+    struct epoll_event ready[IO_EVENTS];
+    coap_tick_t now;
     int n, passes = 0;
 
     (void)events;
     if (status < 0)
         hcp_log(HCC_LOG_ERROR, NULL, "coap poll: %s", uv_strerror(status));
     d->last_used = uv_now(d->up->proxy->loop);
-    /* coap_io_process(), not hcproxy's own epoll_wait() and coap_io_do_epoll() (60a067a): that
-     * loop left libcoap's retransmission timer unarmed now and then, after which no CON to the
-     * server was retransmitted again (tests/integration/faults_upstream.sh, 20% loss: 13 of 60
-     * exchanges stalled until their deadline). libcoap's own pass keeps its timer bookkeeping. */
-    n = coap_io_process(d->ctx, COAP_IO_NO_WAIT);
-    while (n >= 0 && ++passes < IO_BATCH && d->awaiting > 0 && has_datagram(d))
-        n = coap_io_process(d->ctx, COAP_IO_NO_WAIT);
-    pump(d);                              /* ACKs and answers in this batch may have made room */
+    n = epoll_wait(coap_context_get_coap_fd(d->ctx), ready, IO_EVENTS, 0);
+    if (n > 0) {
+        coap_io_do_epoll(d->ctx, ready, (size_t)n);
+        n = without_timer(ready, n);
+        while (n > 0 && ++passes < IO_BATCH && d->awaiting > 0 && has_datagram(d))
+            coap_io_do_epoll(d->ctx, ready, (size_t)n);
+    }
+    pump(d); /* ACKs and answers in this batch may have made room */
+    coap_ticks(&now);
+    coap_io_prepare_epoll(d->ctx, now);
     hcp_front_flush(d->up->proxy->front); /* outside libcoap now: answer in this loop turn */
 }
 
