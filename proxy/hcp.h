@@ -79,6 +79,8 @@ struct hcp_proxy {
     hcp_metrics_t metrics;
     uint64_t next_exchange_id;
     hcp_exchange_t *live; /* exchanges in flight, for shutdown */
+    hcp_exchange_t *spare_exchanges; /* freed blocks kept for the next requests (exchange.c) */
+    unsigned nspare_exchanges;
     struct rexchange *reverse_live; /* reverse exchanges in flight (reverse.c) */
     hcp_own_addr_t *own;            /* where hcproxy listens, for policy.c */
     size_t nown;
@@ -231,6 +233,8 @@ uint64_t hcp_exchange_id(const hcp_exchange_t *ex);
 /* The upstream's bookkeeping for |ex| (token, queue), owned by upstream.c. */
 hcp_upstream_link_t *hcp_exchange_upstream_link(hcp_exchange_t *ex);
 
+/* Frees the blocks kept for reuse (after the loop has ended). */
+void hcp_exchange_free_spares(hcp_proxy_t *proxy);
 /* Answers every exchange in flight with 503 (at shutdown). */
 void hcp_exchange_abort_all(hcp_proxy_t *proxy);
 /* The CoAP response: maps it and answers the HTTP client. */
