@@ -422,12 +422,14 @@ static int without_timer(struct epoll_event *ready, int n)
 }
 
 /* The loop of man coap_io's coap_io_prepare_epoll() example, one batch long: one epoll_wait()
- * on the context's set, one coap_io_do_epoll() per datagram, then coap_io_prepare_epoll(),
- * which retransmits what is due and re-arms libcoap's timer. coap_io_process() per datagram
- * cost an epoll_wait() and a timerfd_settime() more for each. coap_io_prepare_epoll() must end
- * every batch: 60a067a left it out, so nothing retransmitted CONs once libcoap's timerfd had
- * fired (tests/integration/faults_upstream.sh, 20% loss: 13 of 60 exchanges stalled). It
- * comes after pump(), so that the requests just sent are counted in the timer it sets. */
+ * on the context's set and one coap_io_do_epoll() per datagram. coap_io_process() per datagram
+ * cost an epoll_wait() and a timerfd_settime() more for each. coap_io_prepare_epoll(), which
+ * retransmits what is due and re-arms libcoap's timer, must end every pass: 60a067a's loop
+ * could end without one, and CONs stopped being retransmitted
+ * (tests/integration/faults_upstream.sh, 20% loss: 13 of 60 exchanges stalled). libcoap 4.3.1's
+ * coap_io_do_epoll() ends with it (disassembled: an unconditional call), so it is called here
+ * only when there was nothing to hand over; a timerfd_settime() per batch saved (at NSTART 1,
+ * per request). The requests pump() sends arm the timer themselves (coap_send()). */
 static void on_destination_io(uv_poll_t *poll, int status, int events)
 {
     destination_t *d = hcp_container_of(poll, destination_t, poll);
@@ -446,9 +448,11 @@ static void on_destination_io(uv_poll_t *poll, int status, int events)
         while (n > 0 && ++passes < IO_BATCH && d->awaiting > 0 && has_datagram(d))
             coap_io_do_epoll(d->ctx, ready, (size_t)n);
     }
+    if (n <= 0) {
+        coap_ticks(&now);
+        coap_io_prepare_epoll(d->ctx, now);
+    }
     pump(d); /* ACKs and answers in this batch may have made room */
-    coap_ticks(&now);
-    coap_io_prepare_epoll(d->ctx, now);
     hcp_front_flush(d->up->proxy->front); /* outside libcoap now: answer in this loop turn */
 }
 
