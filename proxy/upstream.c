@@ -68,6 +68,8 @@ typedef struct destination {
     unsigned awaiting;   /* sent for exchanges still waiting for their answer, in any epoch */
     unsigned inflight;   /* exchanges here, waiting or sent (upstream.max_inflight_per_server) */
     uint64_t last_used;  /* loop time of the last request or datagram */
+    bool is_pump_due;    /* in up->pump_due: requests were queued during this loop turn */
+    struct destination *next_due;
     struct destination *next;
 } destination_t;
 
@@ -83,6 +85,8 @@ struct hcp_upstream {
     coap_context_t *ctx; /* the reverse direction's endpoints */
     uv_poll_t poll;
     uv_timer_t sweep;    /* frees idle destinations */
+    uv_check_t flush;    /* sends what this loop turn queued, once its I/O is handled */
+    destination_t *pump_due;
     int open_handles;
     destination_t *destinations;
     slot_t *slots;
@@ -969,6 +973,36 @@ static void pump(destination_t *d)
     }
 }
 
+/* Requests are sent once the loop turn that queued them has handled all its I/O, rather than as
+ * each HTTP request is read: a server then gets the turn's requests back to back. Sent one at a
+ * time, with libmicrohttpd's work on the next request in between, each datagram found
+ * coap-fastserver asleep again, and its wake-up (an inter-processor interrupt, costly in this
+ * VM) was the largest part of hcproxy's kernel time. */
+static void on_flush(uv_check_t *check)
+{
+    hcp_upstream_t *up = hcp_container_of(check, hcp_upstream_t, flush);
+
+    uv_check_stop(check);
+    while (up->pump_due != NULL) {
+        destination_t *d = up->pump_due;
+        up->pump_due = d->next_due;
+        d->is_pump_due = false;
+        pump(d);
+    }
+}
+
+static void pump_later(destination_t *d)
+{
+    hcp_upstream_t *up = d->up;
+
+    if (d->is_pump_due)
+        return;
+    d->is_pump_due = true;
+    d->next_due = up->pump_due;
+    up->pump_due = d;
+    uv_check_start(&up->flush, on_flush);
+}
+
 int hcp_upstream_send(hcp_upstream_t *up, hcp_exchange_t *ex, const struct sockaddr *addr,
                       const hcm_target_t *target, const hcm_coap_msg_t *msg)
 {
@@ -992,7 +1026,7 @@ int hcp_upstream_send(hcp_upstream_t *up, hcp_exchange_t *ex, const struct socka
     link->msg = msg;
     hcp_queue_push(&d->waiting, &link->waiting);
     up->proxy->metrics.upstream_waiting++;
-    pump(d);
+    pump_later(d);
     return 0;
 }
 
@@ -1024,7 +1058,7 @@ static void on_sweep(uv_timer_t *timer)
 
     while (*link != NULL) {
         destination_t *d = *link;
-        if (!is_idle(d, now, idle_ms)) {
+        if (d->is_pump_due || !is_idle(d, now, idle_ms)) {
             link = &d->next;
             continue;
         }
@@ -1070,7 +1104,9 @@ int hcp_upstream_new(hcp_proxy_t *proxy, hcp_upstream_t **out)
         return err;
     }
     up->poll.data = up;
-    up->open_handles = 2;
+    uv_check_init(proxy->loop, &up->flush);
+    up->flush.data = up;
+    up->open_handles = 3;
     uv_timer_init(proxy->loop, &up->sweep);
     up->sweep.data = up;
     /* A destination goes between one and two idle periods after its last use. */
@@ -1106,5 +1142,6 @@ void hcp_upstream_close(hcp_upstream_t *up)
     for (destination_t *d = up->destinations; d != NULL; d = d->next)
         uv_close((uv_handle_t *)&d->poll, on_closed);
     uv_close((uv_handle_t *)&up->sweep, on_closed);
+    uv_close((uv_handle_t *)&up->flush, on_closed);
     uv_close((uv_handle_t *)&up->poll, on_closed);
 }
