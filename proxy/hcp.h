@@ -174,10 +174,10 @@ typedef struct hcp_upstream_link {
 int hcp_upstream_new(hcp_proxy_t *proxy, hcp_upstream_t **out);
 void hcp_upstream_close(hcp_upstream_t *up);
 /* Sends |msg| (which must live until the exchange ends) to |addr| as a confirmable request
- * carrying |ex|'s token, at the end of this loop turn or, when NSTART requests to |addr| are
- * outstanding already (RFC 7252 s4.7), once their turn comes, oldest first. The answer arrives
- * through hcp_exchange_on_coap_response() or hcp_exchange_fail(). 0 or a negative HCM_E*
- * code. */
+ * carrying |ex|'s token: at once when nothing is outstanding there, else at the end of this
+ * loop turn or, when NSTART requests to |addr| are outstanding already (RFC 7252 s4.7), once
+ * their turn comes, oldest first. The answer arrives through hcp_exchange_on_coap_response() or
+ * hcp_exchange_fail(), which may be called before this returns. 0 or a negative HCM_E* code. */
 int hcp_upstream_send(hcp_upstream_t *up, hcp_exchange_t *ex, const struct sockaddr *addr,
                       const hcm_target_t *target, const hcm_coap_msg_t *msg);
 /* Forgets |ex|: if it still waits for its turn it is never sent; a later answer with its token
