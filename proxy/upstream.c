@@ -446,15 +446,14 @@ static void on_destination_io(uv_poll_t *poll, int status, int events)
         hcp_log(HCC_LOG_ERROR, NULL, "coap poll: %s", uv_strerror(status));
     d->last_used = uv_now(d->up->proxy->loop);
     n = epoll_wait(coap_context_get_coap_fd(d->ctx), ready, IO_EVENTS, 0);
-    if (n > 0) {
-        coap_io_do_epoll(d->ctx, ready, (size_t)n);
-        n = without_timer(ready, n);
-        while (n > 0 && ++passes < IO_BATCH && d->awaiting > 0 && has_datagram(d))
-            coap_io_do_epoll(d->ctx, ready, (size_t)n);
-    }
     if (n <= 0) {
         coap_ticks(&now);
         coap_io_prepare_epoll(d->ctx, now);
+    } else {
+        coap_io_do_epoll(d->ctx, ready, (size_t)n); /* ends in coap_io_prepare_epoll() */
+        n = without_timer(ready, n);
+        while (n > 0 && ++passes < IO_BATCH && d->awaiting > 0 && has_datagram(d))
+            coap_io_do_epoll(d->ctx, ready, (size_t)n);
     }
     pump(d); /* ACKs and answers in this batch may have made room */
     hcp_front_flush(d->up->proxy->front); /* outside libcoap now: answer in this loop turn */
