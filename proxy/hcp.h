@@ -79,6 +79,8 @@ struct hcp_proxy {
     hcp_metrics_t metrics;
     uint64_t next_exchange_id;
     hcp_exchange_t *live; /* exchanges in flight, for shutdown */
+    hcp_exchange_t *spare_exchanges; /* freed blocks kept for the next requests (exchange.c) */
+    unsigned nspare_exchanges;
     struct rexchange *reverse_live; /* reverse exchanges in flight (reverse.c) */
     hcp_own_addr_t *own;            /* where hcproxy listens, for policy.c */
     size_t nown;
@@ -172,10 +174,10 @@ typedef struct hcp_upstream_link {
 int hcp_upstream_new(hcp_proxy_t *proxy, hcp_upstream_t **out);
 void hcp_upstream_close(hcp_upstream_t *up);
 /* Sends |msg| (which must live until the exchange ends) to |addr| as a confirmable request
- * carrying |ex|'s token, at once or, when NSTART requests to |addr| are outstanding already
- * (RFC 7252 s4.7), once their turn comes, oldest first. The answer arrives through
- * hcp_exchange_on_coap_response() or hcp_exchange_fail(), which may be called before this
- * returns. 0 or a negative HCM_E* code. */
+ * carrying |ex|'s token: at once when nothing is outstanding there, else at the end of this
+ * loop turn or, when NSTART requests to |addr| are outstanding already (RFC 7252 s4.7), once
+ * their turn comes, oldest first. The answer arrives through hcp_exchange_on_coap_response() or
+ * hcp_exchange_fail(), which may be called before this returns. 0 or a negative HCM_E* code. */
 int hcp_upstream_send(hcp_upstream_t *up, hcp_exchange_t *ex, const struct sockaddr *addr,
                       const hcm_target_t *target, const hcm_coap_msg_t *msg);
 /* Forgets |ex|: if it still waits for its turn it is never sent; a later answer with its token
@@ -231,6 +233,8 @@ uint64_t hcp_exchange_id(const hcp_exchange_t *ex);
 /* The upstream's bookkeeping for |ex| (token, queue), owned by upstream.c. */
 hcp_upstream_link_t *hcp_exchange_upstream_link(hcp_exchange_t *ex);
 
+/* Frees the blocks kept for reuse (after the loop has ended). */
+void hcp_exchange_free_spares(hcp_proxy_t *proxy);
 /* Answers every exchange in flight with 503 (at shutdown). */
 void hcp_exchange_abort_all(hcp_proxy_t *proxy);
 /* The CoAP response: maps it and answers the HTTP client. */

@@ -120,6 +120,7 @@ static int run(const hcc_config_t *cfg)
     }
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
+    hcp_exchange_free_spares(&rt.proxy);
     free(rt.proxy.own);
     free(rt.proxy.local_addrs);
     hcp_ratelimit_free(rt.proxy.ratelimit);

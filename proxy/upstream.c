@@ -1,10 +1,11 @@
 /* The CoAP side: libcoap clients on the shared loop.
  *
  * libcoap keeps sockets and a retransmission timerfd in one epoll set per context (man coap_io),
- * so a uv_poll_t on coap_context_get_coap_fd() drives each context with
- * coap_io_process(COAP_IO_NO_WAIT): the reverse direction's, and each client context's
- * (on_destination_io()). Requests are sent from libmicrohttpd's callbacks, outside libcoap: coap_send() itself arms the timerfd for
- * the retransmission (tests/integration/retransmit.sh loses the first answer and passes), so no
+ * so a uv_poll_t on coap_context_get_coap_fd() drives each context: the reverse direction's with
+ * coap_io_process(COAP_IO_NO_WAIT), each client context's with a batch of coap_io_do_epoll()
+ * ended by coap_io_prepare_epoll() (on_destination_io()). Requests are sent from
+ * libmicrohttpd's callbacks, outside libcoap: coap_send() itself arms the timerfd for the
+ * retransmission (tests/integration/retransmit.sh loses the first answer and passes), so no
  * extra pass through libcoap is needed.
  *
  * NSTART (RFC 7252 s4.7) is enforced here, not in libcoap. libcoap 4.3.1 parks the requests
@@ -28,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -66,6 +68,8 @@ typedef struct destination {
     unsigned awaiting;   /* sent for exchanges still waiting for their answer, in any epoch */
     unsigned inflight;   /* exchanges here, waiting or sent (upstream.max_inflight_per_server) */
     uint64_t last_used;  /* loop time of the last request or datagram */
+    bool is_pump_due;    /* in up->pump_due: requests were queued during this loop turn */
+    struct destination *next_due;
     struct destination *next;
 } destination_t;
 
@@ -81,6 +85,8 @@ struct hcp_upstream {
     coap_context_t *ctx; /* the reverse direction's endpoints */
     uv_poll_t poll;
     uv_timer_t sweep;    /* frees idle destinations */
+    uv_check_t flush;    /* sends what this loop turn queued, once its I/O is handled */
+    destination_t *pump_due;
     int open_handles;
     destination_t *destinations;
     slot_t *slots;
@@ -404,24 +410,52 @@ static bool has_datagram(const destination_t *d)
  * 10,000 exchanges waiting, one resume per run cost most of the CPU (bench/README.md). The
  * batch is bounded so that the HTTP side still gets its turn. */
 #define IO_BATCH 64
+#define IO_EVENTS 8
 
+/* The socket's events, for the passes after the first: the timer's, which libcoap registers
+ * with a NULL pointer, is handed over once only, as reading its timerfd again would only
+ * answer EAGAIN. */
+static int without_timer(struct epoll_event *ready, int n)
+{
+    int kept = 0;
+
+    for (int i = 0; i < n; i++)
+        if (ready[i].data.ptr != NULL)
+            ready[kept++] = ready[i];
+    return kept;
+}
+
+/* The loop of man coap_io's coap_io_prepare_epoll() example, one batch long: one epoll_wait()
+ * on the context's set and one coap_io_do_epoll() per datagram. coap_io_process() per datagram
+ * cost an epoll_wait() and a timerfd_settime() more for each. coap_io_prepare_epoll(), which
+ * retransmits what is due and re-arms libcoap's timer, must end every pass: 60a067a's loop
+ * could end without one, and CONs stopped being retransmitted
+ * (tests/integration/faults_upstream.sh, 20% loss: 13 of 60 exchanges stalled). libcoap 4.3.1's
+ * coap_io_do_epoll() ends with it (disassembled: an unconditional call), so it is called here
+ * only when there was nothing to hand over; a timerfd_settime() per batch saved (at NSTART 1,
+ * per request). The requests pump() sends arm the timer themselves (coap_send()). */
 static void on_destination_io(uv_poll_t *poll, int status, int events)
 {
     destination_t *d = hcp_container_of(poll, destination_t, poll);
+    struct epoll_event ready[IO_EVENTS];
+    coap_tick_t now;
     int n, passes = 0;
 
     (void)events;
     if (status < 0)
         hcp_log(HCC_LOG_ERROR, NULL, "coap poll: %s", uv_strerror(status));
     d->last_used = uv_now(d->up->proxy->loop);
-    /* coap_io_process(), not hcproxy's own epoll_wait() and coap_io_do_epoll() (60a067a): that
-     * loop left libcoap's retransmission timer unarmed now and then, after which no CON to the
-     * server was retransmitted again (tests/integration/faults_upstream.sh, 20% loss: 13 of 60
-     * exchanges stalled until their deadline). libcoap's own pass keeps its timer bookkeeping. */
-    n = coap_io_process(d->ctx, COAP_IO_NO_WAIT);
-    while (n >= 0 && ++passes < IO_BATCH && d->awaiting > 0 && has_datagram(d))
-        n = coap_io_process(d->ctx, COAP_IO_NO_WAIT);
-    pump(d);                              /* ACKs and answers in this batch may have made room */
+    n = epoll_wait(coap_context_get_coap_fd(d->ctx), ready, IO_EVENTS, 0);
+    if (n <= 0) {
+        coap_ticks(&now);
+        coap_io_prepare_epoll(d->ctx, now);
+    } else {
+        coap_io_do_epoll(d->ctx, ready, (size_t)n); /* ends in coap_io_prepare_epoll() */
+        n = without_timer(ready, n);
+        while (n > 0 && ++passes < IO_BATCH && d->awaiting > 0 && has_datagram(d))
+            coap_io_do_epoll(d->ctx, ready, (size_t)n);
+    }
+    pump(d); /* ACKs and answers in this batch may have made room */
     hcp_front_flush(d->up->proxy->front); /* outside libcoap now: answer in this loop turn */
 }
 
@@ -938,6 +972,38 @@ static void pump(destination_t *d)
     }
 }
 
+/* While a server has requests outstanding, the ones queued for it during a loop turn are sent
+ * once the turn has handled all its I/O, rather than as each HTTP request is read: the server
+ * then gets them back to back. Sent one at a time, with libmicrohttpd's work on the next request
+ * in between, each datagram found coap-fastserver asleep again, and its wake-up (an
+ * inter-processor interrupt, costly in this VM) was the largest part of hcproxy's kernel time.
+ * A request to a server with nothing outstanding goes at once: there is no batch to join, and
+ * deferring it made a 1 MiB block-wise upload 40% slower (0.10 -> 0.14 s, bench/README.md). */
+static void on_flush(uv_check_t *check)
+{
+    hcp_upstream_t *up = hcp_container_of(check, hcp_upstream_t, flush);
+
+    uv_check_stop(check);
+    while (up->pump_due != NULL) {
+        destination_t *d = up->pump_due;
+        up->pump_due = d->next_due;
+        d->is_pump_due = false;
+        pump(d);
+    }
+}
+
+static void pump_later(destination_t *d)
+{
+    hcp_upstream_t *up = d->up;
+
+    if (d->is_pump_due)
+        return;
+    d->is_pump_due = true;
+    d->next_due = up->pump_due;
+    up->pump_due = d;
+    uv_check_start(&up->flush, on_flush);
+}
+
 int hcp_upstream_send(hcp_upstream_t *up, hcp_exchange_t *ex, const struct sockaddr *addr,
                       const hcm_target_t *target, const hcm_coap_msg_t *msg)
 {
@@ -961,7 +1027,10 @@ int hcp_upstream_send(hcp_upstream_t *up, hcp_exchange_t *ex, const struct socka
     link->msg = msg;
     hcp_queue_push(&d->waiting, &link->waiting);
     up->proxy->metrics.upstream_waiting++;
-    pump(d);
+    if (d->awaiting == 0 && !d->is_pump_due)
+        pump(d); /* nothing outstanding: no batch to join (see on_flush()) */
+    else
+        pump_later(d);
     return 0;
 }
 
@@ -993,7 +1062,7 @@ static void on_sweep(uv_timer_t *timer)
 
     while (*link != NULL) {
         destination_t *d = *link;
-        if (!is_idle(d, now, idle_ms)) {
+        if (d->is_pump_due || !is_idle(d, now, idle_ms)) {
             link = &d->next;
             continue;
         }
@@ -1039,7 +1108,9 @@ int hcp_upstream_new(hcp_proxy_t *proxy, hcp_upstream_t **out)
         return err;
     }
     up->poll.data = up;
-    up->open_handles = 2;
+    uv_check_init(proxy->loop, &up->flush);
+    up->flush.data = up;
+    up->open_handles = 3;
     uv_timer_init(proxy->loop, &up->sweep);
     up->sweep.data = up;
     /* A destination goes between one and two idle periods after its last use. */
@@ -1075,5 +1146,6 @@ void hcp_upstream_close(hcp_upstream_t *up)
     for (destination_t *d = up->destinations; d != NULL; d = d->next)
         uv_close((uv_handle_t *)&d->poll, on_closed);
     uv_close((uv_handle_t *)&up->sweep, on_closed);
+    uv_close((uv_handle_t *)&up->flush, on_closed);
     uv_close((uv_handle_t *)&up->poll, on_closed);
 }

@@ -75,7 +75,7 @@ N=100
 K=20
 restart_hcproxy --upstream-timeout-ms 20000 --upstream-nstart 64
 hangup_round 1
-wait_for 20 test "$(metric hcproxy_exchanges_inflight)" = 0 || true
+wait_for 20 metric_is hcproxy_exchanges_inflight 0 || true
 BASELINE=$(rss_kb)
 hangup_round 2
 expect_back_to_baseline "hang-ups" "$BASELINE"
@@ -135,7 +135,7 @@ hold_idle() {
 release_idle() {
     kill -TERM "$MANY_PID"
     wait "$MANY_PID" 2>/dev/null || true
-    wait_for 20 test "$(metric hcproxy_exchanges_inflight)" = 0 || true
+    wait_for 20 metric_is hcproxy_exchanges_inflight 0 || true
 }
 
 if [ ! -x "${HTTP_MANY:-}" ] || [ "$(ulimit -n)" -lt $((IDLE + 200)) ]; then

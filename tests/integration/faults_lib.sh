@@ -140,7 +140,7 @@ warm_up() {
 # there the LeakSanitizer check at hcproxy's exit stands in for it.
 expect_back_to_baseline() {
     local name=$1 baseline=$2 now
-    if wait_for 20 test "$(metric hcproxy_exchanges_inflight)" = 0; then
+    if wait_for 20 metric_is hcproxy_exchanges_inflight 0; then
         ok "$name: nothing left in flight afterwards"
     else
         not_ok "$name: nothing left in flight afterwards" "inflight: $(metric hcproxy_exchanges_inflight)"
