@@ -62,6 +62,8 @@ typedef struct destination {
     coap_session_t *session;
     int fd;              /* the session's socket, -1 when unknown */
     uv_poll_t poll;
+    uv_timer_t resend;   /* the next retransmission, in case libcoap's own timer misses it */
+    int open_handles;    /* of poll and resend, while the destination is being released */
     hcp_queue_t waiting; /* of hcp_upstream_link_t, oldest first */
     uint32_t epoch;      /* counts the moments nothing was outstanding; never 0 */
     unsigned unanswered; /* sent in this epoch, neither answered nor NACKed yet */
@@ -425,38 +427,59 @@ static int without_timer(struct epoll_event *ready, int n)
     return kept;
 }
 
-/* The loop of man coap_io's coap_io_prepare_epoll() example, one batch long: one epoll_wait()
- * on the context's set and one coap_io_do_epoll() per datagram. coap_io_process() per datagram
- * cost an epoll_wait() and a timerfd_settime() more for each. coap_io_prepare_epoll(), which
- * retransmits what is due and re-arms libcoap's timer, must end every pass: 60a067a's loop
- * could end without one, and CONs stopped being retransmitted
- * (tests/integration/faults_upstream.sh, 20% loss: 13 of 60 exchanges stalled). libcoap 4.3.1's
- * coap_io_do_epoll() ends with it (disassembled: an unconditional call), so it is called here
- * only when there was nothing to hand over; a timerfd_settime() per batch saved (at NSTART 1,
- * per request). The requests pump() sends arm the timer themselves (coap_send()). */
-static void on_destination_io(uv_poll_t *poll, int status, int events)
+static void destination_pass(destination_t *d);
+
+static void on_resend_due(uv_timer_t *timer)
 {
-    destination_t *d = hcp_container_of(poll, destination_t, poll);
-    struct epoll_event ready[IO_EVENTS];
+    destination_pass(hcp_container_of(timer, destination_t, resend));
+}
+
+/* coap_io_prepare_epoll() retransmits what is due and returns the milliseconds to the next
+ * retransmission, which hcproxy's own timer then waits for as well, so that retransmission does
+ * not rest on libcoap's timerfd alone. Once, under ASan, faults_upstream.sh (20% loss) saw 25 of
+ * 60 exchanges end in 504 with few retransmissions on the wire. The likely cause: libcoap 4.3.1
+ * sets its timerfd from a second clock reading, taken after the retransmissions it has just
+ * sent, and leaves it unarmed when the next one is due by then. */
+static void prepare_resend(destination_t *d)
+{
     coap_tick_t now;
+    unsigned next_ms;
+
+    coap_ticks(&now);
+    next_ms = coap_io_prepare_epoll(d->ctx, now);
+    if (next_ms > 0)
+        uv_timer_start(&d->resend, on_resend_due, next_ms, 0);
+    else
+        uv_timer_stop(&d->resend);
+}
+
+/* The loop of man coap_io's coap_io_prepare_epoll() example, one batch long: one epoll_wait()
+ * on the context's set and one coap_io_do_epoll() per datagram (coap_io_process() per datagram
+ * cost an epoll_wait() more for each), then prepare_resend(). */
+static void destination_pass(destination_t *d)
+{
+    struct epoll_event ready[IO_EVENTS];
     int n, passes = 0;
 
-    (void)events;
-    if (status < 0)
-        hcp_log(HCC_LOG_ERROR, NULL, "coap poll: %s", uv_strerror(status));
     d->last_used = uv_now(d->up->proxy->loop);
     n = epoll_wait(coap_context_get_coap_fd(d->ctx), ready, IO_EVENTS, 0);
-    if (n <= 0) {
-        coap_ticks(&now);
-        coap_io_prepare_epoll(d->ctx, now);
-    } else {
-        coap_io_do_epoll(d->ctx, ready, (size_t)n); /* ends in coap_io_prepare_epoll() */
+    if (n > 0) {
+        coap_io_do_epoll(d->ctx, ready, (size_t)n);
         n = without_timer(ready, n);
         while (n > 0 && ++passes < IO_BATCH && d->awaiting > 0 && has_datagram(d))
             coap_io_do_epoll(d->ctx, ready, (size_t)n);
     }
+    prepare_resend(d);
     pump(d); /* ACKs and answers in this batch may have made room */
     hcp_front_flush(d->up->proxy->front); /* outside libcoap now: answer in this loop turn */
+}
+
+static void on_destination_io(uv_poll_t *poll, int status, int events)
+{
+    (void)events;
+    if (status < 0)
+        hcp_log(HCC_LOG_ERROR, NULL, "coap poll: %s", uv_strerror(status));
+    destination_pass(hcp_container_of(poll, destination_t, poll));
 }
 
 /* ---- destinations ------------------------------------------------------------------------ */
@@ -787,7 +810,9 @@ static destination_t *new_destination(hcp_upstream_t *up, const struct sockaddr 
         goto fail_poll;
     d->poll.data = up;
     uv_poll_start(&d->poll, UV_READABLE, on_destination_io);
-    up->open_handles++;
+    uv_timer_init(up->proxy->loop, &d->resend);
+    d->resend.data = up;
+    up->open_handles += 2;
     up->proxy->metrics.upstream_destinations++;
     d->next = up->destinations;
     up->destinations = d;
@@ -1046,8 +1071,10 @@ static bool is_idle(const destination_t *d, uint64_t now, uint64_t idle_ms)
 
 static void on_destination_closed(uv_handle_t *handle)
 {
-    destination_t *d = hcp_container_of(handle, destination_t, poll);
+    destination_t *d = handle->data;
 
+    if (--d->open_handles > 0)
+        return;
     coap_free_context(d->ctx); /* releases the session and closes its socket */
     free(d);
 }
@@ -1067,9 +1094,12 @@ static void on_sweep(uv_timer_t *timer)
             continue;
         }
         *link = d->next;
-        up->open_handles--;
+        up->open_handles -= 2;
         up->proxy->metrics.upstream_destinations--;
+        d->open_handles = 2;
+        d->poll.data = d->resend.data = d;
         uv_close((uv_handle_t *)&d->poll, on_destination_closed);
+        uv_close((uv_handle_t *)&d->resend, on_destination_closed);
     }
 }
 
@@ -1143,8 +1173,10 @@ static void on_closed(uv_handle_t *handle)
 
 void hcp_upstream_close(hcp_upstream_t *up)
 {
-    for (destination_t *d = up->destinations; d != NULL; d = d->next)
+    for (destination_t *d = up->destinations; d != NULL; d = d->next) {
         uv_close((uv_handle_t *)&d->poll, on_closed);
+        uv_close((uv_handle_t *)&d->resend, on_closed);
+    }
     uv_close((uv_handle_t *)&up->sweep, on_closed);
     uv_close((uv_handle_t *)&up->flush, on_closed);
     uv_close((uv_handle_t *)&up->poll, on_closed);
