@@ -69,7 +69,22 @@ static int set_psk(coap_context_t *ctx, hcp_coap_keys_t *keys)
     return keys->npsks == 0 || coap_context_set_psk2(ctx, &setup) ? 0 : UV_EINVAL;
 }
 
-/* PEM buffers: libcoap takes the NUL terminator in the length. */
+static void pem_part(const uint8_t **bytes, size_t *len, const hcp_secret_t *s)
+{
+    if (s != NULL && s->bytes != NULL) {
+        *bytes = s->bytes;
+        *len = s->len + 1;
+    }
+}
+
+void hcp_coap_pem(coap_pki_key_pem_buf_t *out, const hcp_secret_t *ca, const hcp_secret_t *cert,
+                  const hcp_secret_t *key)
+{
+    pem_part(&out->ca_cert, &out->ca_cert_len, ca);
+    pem_part(&out->public_cert, &out->public_cert_len, cert);
+    pem_part(&out->private_key, &out->private_key_len, key);
+}
+
 static int set_pki(coap_context_t *ctx, hcp_coap_keys_t *keys)
 {
     coap_dtls_pki_t setup = {
@@ -81,18 +96,10 @@ static int set_pki(coap_context_t *ctx, hcp_coap_keys_t *keys)
         .allow_expired_crl = 1,
         .pki_key.key_type = COAP_PKI_KEY_PEM_BUF,
     };
-    coap_pki_key_pem_buf_t *pem = &setup.pki_key.key.pem_buf;
 
     if (keys->cert.bytes == NULL)
         return 0;
-    pem->public_cert = keys->cert.bytes;
-    pem->public_cert_len = keys->cert.len + 1;
-    pem->private_key = keys->key.bytes;
-    pem->private_key_len = keys->key.len + 1;
-    if (keys->client_ca.bytes != NULL) {
-        pem->ca_cert = keys->client_ca.bytes;
-        pem->ca_cert_len = keys->client_ca.len + 1;
-    }
+    hcp_coap_pem(&setup.pki_key.key.pem_buf, &keys->client_ca, &keys->cert, &keys->key);
     return coap_context_set_pki(ctx, &setup) ? 0 : UV_EINVAL;
 }
 

@@ -96,6 +96,12 @@ struct hcp_proxy {
 /* Reads coap.psk, coap.cert_file, coap.key_file and coap.client_ca_file and gives them to
  * |ctx| (server side); proxy->coap_keys holds them, freed after the loop. 0 or a UV_E*. */
 int hcp_coap_keys_install(hcp_proxy_t *proxy, struct coap_context_t *ctx);
+struct hcp_secret;
+struct coap_pki_key_pem_buf_t;
+/* Points libcoap's PEM buffers at the secrets given (NULL or unread ones are left out), with
+ * the NUL terminator in each length, as libcoap takes it. */
+void hcp_coap_pem(struct coap_pki_key_pem_buf_t *out, const struct hcp_secret *ca,
+                  const struct hcp_secret *cert, const struct hcp_secret *key);
 void hcp_coap_keys_free(hcp_coap_keys_t *keys);
 
 /* ---- secrets.c: keys and certificates, read at start ------------------------------------- */

@@ -610,21 +610,6 @@ static coap_session_t *psk_session(destination_t *d, const coap_address_t *dst)
     return coap_new_client_session_psk2(d->ctx, NULL, dst, protos[d->scheme], &setup);
 }
 
-/* PEM buffers; libcoap takes the NUL terminator in the length. */
-static void pem(coap_pki_key_pem_buf_t *out, const cred_keys_t *k)
-{
-    if (k->ca.bytes != NULL) {
-        out->ca_cert = k->ca.bytes;
-        out->ca_cert_len = k->ca.len + 1;
-    }
-    if (k->cert.bytes != NULL) {
-        out->public_cert = k->cert.bytes;
-        out->public_cert_len = k->cert.len + 1;
-        out->private_key = k->key.bytes;
-        out->private_key_len = k->key.len + 1;
-    }
-}
-
 static coap_session_t *pki_session(destination_t *d, const coap_address_t *dst)
 {
     coap_dtls_pki_t setup = {
@@ -640,7 +625,7 @@ static coap_session_t *pki_session(destination_t *d, const coap_address_t *dst)
         .pki_key.key_type = COAP_PKI_KEY_PEM_BUF,
     };
 
-    pem(&setup.pki_key.key.pem_buf, d->keys);
+    hcp_coap_pem(&setup.pki_key.key.pem_buf, &d->keys->ca, &d->keys->cert, &d->keys->key);
     return coap_new_client_session_pki(d->ctx, NULL, dst, protos[d->scheme], &setup);
 }
 
@@ -674,10 +659,8 @@ static coap_session_t *rpk_session(destination_t *d, const coap_address_t *dst)
         .cn_call_back_arg = d,
         .pki_key.key_type = COAP_PKI_KEY_PEM_BUF,
     };
-    coap_pki_key_pem_buf_t *pem = &setup.pki_key.key.pem_buf;
 
-    pem->public_cert = pem->private_key = d->keys->key.bytes;
-    pem->public_cert_len = pem->private_key_len = d->keys->key.len + 1;
+    hcp_coap_pem(&setup.pki_key.key.pem_buf, NULL, &d->keys->key, &d->keys->key);
     return coap_new_client_session_pki(d->ctx, NULL, dst, protos[d->scheme], &setup);
 }
 
