@@ -268,51 +268,72 @@ static int check_ca_file(hcc_config_t *cfg, char *reason, size_t len)
     return check_readable(cfg->origin_ca_file, reason, len);
 }
 
-/* Each entry parsed, and each file it names readable now rather than at the first exchange. */
-static int derive_credentials(hcc_config_t *cfg, char *reason, size_t len)
-{
-    const hcc_list_t *list = &cfg->upstream_credentials;
-    hcc_credential_t *creds = NULL;
-    char why[256];
+/* Parses one entry into |item|, checking what it names; 0, or -1 with the reason in |why|. */
+typedef int (*entry_parser_t)(const char *text, void *item, char *why, size_t len);
 
-    if (list->count > 0 && (creds = calloc(list->count, sizeof *creds)) == NULL)
+/* |list|'s entries parsed into a new array of |size|-byte items (*out; NULL for none); on an
+ * error nothing is kept and the reason names the entry. */
+static int parse_entries(const hcc_list_t *list, size_t size, entry_parser_t parse, void **out,
+                         char *reason, size_t len)
+{
+    char *items = NULL, why[256];
+
+    if (list->count > 0 && (items = calloc(list->count, size)) == NULL)
         return hcc__fail(reason, len, "out of memory");
     for (size_t i = 0; i < list->count; i++) {
-        hcc_credential_t *c = &creds[i];
-
-        if (hcc_credential_parse(list->items[i], c, why, sizeof why) != 0 ||
-            check_readable(c->key_file, why, sizeof why) != 0 ||
-            check_readable(c->ca_file, why, sizeof why) != 0 ||
-            check_readable(c->cert_file, why, sizeof why) != 0 ||
-            check_readable(c->peer_key_file, why, sizeof why) != 0) {
-            free(creds);
+        if (parse(list->items[i], items + i * size, why, sizeof why) != 0) {
+            free(items);
             return hcc__fail(reason, len, "entry %zu: %s", i + 1, why);
         }
     }
+    *out = items;
+    return 0;
+}
+
+/* Each file an entry names is checked readable now rather than at the first exchange. */
+static int parse_credential(const char *text, void *item, char *why, size_t len)
+{
+    hcc_credential_t *c = item;
+
+    if (hcc_credential_parse(text, c, why, len) != 0 || check_readable(c->key_file, why, len) != 0 ||
+        check_readable(c->ca_file, why, len) != 0 || check_readable(c->cert_file, why, len) != 0 ||
+        check_readable(c->peer_key_file, why, len) != 0)
+        return -1;
+    return 0;
+}
+
+static int parse_coap_psk(const char *text, void *item, char *why, size_t len)
+{
+    hcc_server_psk_t *psk = item;
+
+    if (hcc_server_psk_parse(text, psk, why, len) != 0 || check_readable(psk->key_file, why, len) != 0)
+        return -1;
+    return 0;
+}
+
+static int derive_credentials(hcc_config_t *cfg, char *reason, size_t len)
+{
+    void *creds;
+
+    if (parse_entries(&cfg->upstream_credentials, sizeof(hcc_credential_t), parse_credential,
+                      &creds, reason, len) != 0)
+        return -1;
     free(cfg->credentials);
     cfg->credentials = creds;
-    cfg->ncredentials = list->count;
+    cfg->ncredentials = cfg->upstream_credentials.count;
     return 0;
 }
 
 static int derive_coap_psk(hcc_config_t *cfg, char *reason, size_t len)
 {
-    const hcc_list_t *list = &cfg->coap_psk;
-    hcc_server_psk_t *psks = NULL;
-    char why[256];
+    void *psks;
 
-    if (list->count > 0 && (psks = calloc(list->count, sizeof *psks)) == NULL)
-        return hcc__fail(reason, len, "out of memory");
-    for (size_t i = 0; i < list->count; i++) {
-        if (hcc_server_psk_parse(list->items[i], &psks[i], why, sizeof why) != 0 ||
-            check_readable(psks[i].key_file, why, sizeof why) != 0) {
-            free(psks);
-            return hcc__fail(reason, len, "entry %zu: %s", i + 1, why);
-        }
-    }
+    if (parse_entries(&cfg->coap_psk, sizeof(hcc_server_psk_t), parse_coap_psk, &psks, reason,
+                      len) != 0)
+        return -1;
     free(cfg->coap_psks);
     cfg->coap_psks = psks;
-    cfg->ncoap_psks = list->count;
+    cfg->ncoap_psks = cfg->coap_psk.count;
     return 0;
 }
 
