@@ -20,17 +20,6 @@ static bool is_etagc(uint8_t c)
     return c == 0x21 || (c >= 0x23 && c != 0x7f);
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Whether the |n| characters at |s| are the hex form of a CoAP ETag: 2 to 16 hex digits, an even
  * number, all letters of one case (as response.c writes them in lower case). */
 static bool is_hex_form(const char *s, size_t n)
@@ -41,7 +30,7 @@ static bool is_hex_form(const char *s, size_t n)
     if (n < 2 || n > 2 * MAX_ETAG || n % 2 != 0)
         return false;
     for (i = 0; i < n; i++) {
-        if (hex_value(s[i]) < 0)
+        if (hcm__hex_value(s[i]) < 0)
             return false;
         has_lower = has_lower || (s[i] >= 'a' && s[i] <= 'f');
         has_upper = has_upper || (s[i] >= 'A' && s[i] <= 'F');
@@ -71,7 +60,7 @@ bool hcm__etag_from_entity_tag(const char *value, uint8_t etag[8], size_t *len)
     n = (size_t)(end - tag);
     if (is_hex_form(tag, n)) {
         for (i = 0; i < n / 2; i++)
-            etag[i] = (uint8_t)(hex_value(tag[2 * i]) << 4 | hex_value(tag[2 * i + 1]));
+            etag[i] = (uint8_t)(hcm__hex_value(tag[2 * i]) << 4 | hcm__hex_value(tag[2 * i + 1]));
         *len = n / 2;
         return true;
     }

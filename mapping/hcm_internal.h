@@ -2,6 +2,8 @@
 #ifndef HCM_INTERNAL_H
 #define HCM_INTERNAL_H
 
+#include <string.h>
+
 #include <uriparser/Uri.h>
 
 #include "hcm.h"
@@ -34,6 +36,46 @@ typedef enum hcm__uri_part { HCM__URI_HOST, HCM__URI_PATH, HCM__URI_QUERY } hcm_
  * |dst| NULL writes nothing. Returns the length of the encoded text either way. */
 size_t hcm__uri_encode(char *dst, hcm__uri_part_t part, const uint8_t *s, size_t n);
 
+/* Text being built; with |p| NULL only its length is counted, so that the arena is asked once for
+ * exactly what the text needs (location.c, origin_url.c). */
+typedef struct hcm__builder {
+    char *p;
+    size_t len;
+} hcm__builder_t;
+
+static inline void hcm__put(hcm__builder_t *b, const void *s, size_t n)
+{
+    if (b->p != NULL)
+        memcpy(b->p + b->len, s, n);
+    b->len += n;
+}
+
+static inline void hcm__put_str(hcm__builder_t *b, const char *s)
+{
+    hcm__put(b, s, strlen(s));
+}
+
+static inline void hcm__put_encoded(hcm__builder_t *b, hcm__uri_part_t part, const void *s, size_t n)
+{
+    b->len += hcm__uri_encode(b->p != NULL ? b->p + b->len : NULL, part, s, n);
+}
+
+/* ASCII only: HTTP's and CoAP's case-insensitive tokens are ASCII, and no locale may change
+ * what they mean. */
+static inline char hcm__lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+/* The value of one hex digit of either case; -1 for any other character. */
+static inline int hcm__hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = hcm__lower(c);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
 /* uriparser over the arena instead of malloc() (target.c). |mem| must live as long as |u|. */
 typedef struct hcm__uri_memory {
     UriMemoryManager backend; /* malloc and free over the arena */
@@ -42,6 +84,10 @@ typedef struct hcm__uri_memory {
 /* Parses |uri| into |u|: 0, HCM_EBADTARGET for a syntax error (malformed percent-encodings
  * included), HCM_ENOSPACE. */
 int hcm__uri_parse(const char *uri, hcm_arena_t *arena, hcm__uri_memory_t *mem, UriUriA *u);
+
+/* RFC 3986 s3.2.3: |u|'s port into |*port|, |default_port| when it has none or an empty one
+ * ("coap://h:/"); uriparser lets only digits through. HCM_EBADPORT for 0 or beyond 65535. */
+int hcm__uri_port(const UriUriA *u, uint16_t default_port, uint16_t *port);
 
 /* The default port of |scheme| (RFC 7252 s6.1, s6.2; RFC 8323 s8.1, s8.2); 0 if unknown. */
 uint16_t hcm__scheme_default_port(hcm_scheme_t scheme);

@@ -30,11 +30,6 @@ struct header_row {
     header_fn fn;
 };
 
-static char lower(char c)
-{
-    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
 static const char *skip_ows(const char *s)
 {
     return s + strspn(s, " \t");
@@ -45,7 +40,7 @@ static bool is_word(const char *s, const char *word)
 {
     s = skip_ows(s);
     for (; *word != '\0'; s++, word++)
-        if (lower(*s) != *word)
+        if (hcm__lower(*s) != *word)
             return false;
     return *skip_ows(s) == '\0';
 }
@@ -110,14 +105,6 @@ static int finish_accept(state_t *st)
 
 /* ---- If-Match and If-None-Match (RFC 7252 s5.10.8, s5.10.6.2, s10.2.2) --------------------- */
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = lower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* entity-tag = [ weak ] DQUOTE *etagc DQUOTE (RFC 9110 s8.8.3), in hcproxy's form (digest F,
  * GUIDANCE): the quoted hex of the CoAP ETag, 1 to 8 bytes (RFC 7252 s5.10.6), either case. A
  * weak tag cannot map: CoAP ETags are strong (RFC 7252 s10.1.1). |*s| moves past the tag. */
@@ -129,7 +116,7 @@ static int parse_etag(const char **s, hcm_arena_t *arena, hcm_bytes_t *tag)
 
     if (**s != '"')
         return HCM_EBADHEADER; /* W/"..." included */
-    while (hex_value(hex[n]) >= 0)
+    while (hcm__hex_value(hex[n]) >= 0)
         n++;
     if (hex[n] != '"' || n == 0 || n % 2 != 0 || n > 16)
         return HCM_EBADHEADER;
@@ -137,7 +124,7 @@ static int parse_etag(const char **s, hcm_arena_t *arena, hcm_bytes_t *tag)
     if (bytes == NULL)
         return HCM_ENOSPACE;
     for (size_t i = 0; i < n / 2; i++)
-        bytes[i] = (uint8_t)(hex_value(hex[2 * i]) << 4 | hex_value(hex[2 * i + 1]));
+        bytes[i] = (uint8_t)(hcm__hex_value(hex[2 * i]) << 4 | hcm__hex_value(hex[2 * i + 1]));
     *tag = (hcm_bytes_t){ .p = bytes, .len = n / 2 };
     *s = hex + n + 1;
     return 0;
@@ -278,10 +265,10 @@ static int compare_name(const void *key, const void *elem)
     const unsigned char *a = key;
     const unsigned char *b = (const unsigned char *)((const header_row_t *)elem)->name;
 
-    for (; lower((char)*a) == (char)*b; a++, b++)
+    for (; hcm__lower((char)*a) == (char)*b; a++, b++)
         if (*a == '\0')
             return 0;
-    return (int)(unsigned char)lower((char)*a) - (int)*b;
+    return (int)(unsigned char)hcm__lower((char)*a) - (int)*b;
 }
 
 static const header_row_t *header_find(const char *name)

@@ -47,47 +47,23 @@ size_t hcm__uri_encode(char *dst, hcm__uri_part_t part, const uint8_t *s, size_t
     return len;
 }
 
-/* The text being built; with |p| NULL only its length is counted, so that the arena is asked
- * once for exactly what the URI needs. */
-typedef struct builder {
-    char *p;
-    size_t len;
-} builder_t;
-
-static void put(builder_t *b, const char *s, size_t n)
-{
-    if (b->p != NULL)
-        memcpy(b->p + b->len, s, n);
-    b->len += n;
-}
-
-static void put_str(builder_t *b, const char *s)
-{
-    put(b, s, strlen(s));
-}
-
-static void put_encoded(builder_t *b, hcm__uri_part_t part, const uint8_t *s, size_t n)
-{
-    b->len += hcm__uri_encode(b->p != NULL ? b->p + b->len : NULL, part, s, n);
-}
-
 /* RFC 7252 s6.5 step 2: an IPv6 literal goes in brackets. In the hosting URI space the brackets
  * are percent-encoded, as RFC 8075 s5.3.2 writes them, since an HTTP path cannot hold them. */
-static void put_host(builder_t *b, const hcm_target_t *t, bool is_in_http)
+static void put_host(hcm__builder_t *b, const hcm_target_t *t, bool is_in_http)
 {
     bool is_ipv6 = t->host_is_literal && strchr(t->host, ':') != NULL;
 
     if (is_ipv6) {
-        put_str(b, is_in_http ? "%5B" : "[");
-        put_str(b, t->host);
-        put_str(b, is_in_http ? "%5D" : "]");
+        hcm__put_str(b, is_in_http ? "%5B" : "[");
+        hcm__put_str(b, t->host);
+        hcm__put_str(b, is_in_http ? "%5D" : "]");
     } else {
-        put_encoded(b, HCM__URI_HOST, (const uint8_t *)t->host, strlen(t->host));
+        hcm__put_encoded(b, HCM__URI_HOST, (const uint8_t *)t->host, strlen(t->host));
     }
 }
 
 /* RFC 7252 s6.5 step 5: the port only when it is not the scheme's default. */
-static void put_port(builder_t *b, const hcm_target_t *t)
+static void put_port(hcm__builder_t *b, const hcm_target_t *t)
 {
     char buf[sizeof(":65535")];
     int len;
@@ -95,13 +71,13 @@ static void put_port(builder_t *b, const hcm_target_t *t)
     if (t->port == hcm__scheme_default_port(t->scheme))
         return;
     len = snprintf(buf, sizeof(buf), ":%u", (unsigned)t->port);
-    put(b, buf, (size_t)len);
+    hcm__put(b, buf, (size_t)len);
 }
 
 /* RFC 7252 s5.10.7: each Location-Path is one segment of an absolute path, each Location-Query
  * one argument of the query; s6.5 steps 6 to 8 write them, with "/" for an empty path. A query
  * alone is written after "/": hcm_target_t keeps no request path to resolve "?q" against. */
-static void put_path_and_query(builder_t *b, const hcm_coap_msg_t *in)
+static void put_path_and_query(hcm__builder_t *b, const hcm_coap_msg_t *in)
 {
     bool has_path = false;
     bool has_query = false;
@@ -111,27 +87,27 @@ static void put_path_and_query(builder_t *b, const hcm_coap_msg_t *in)
         const hcm_option_t *opt = &in->opts[i];
 
         if (opt->number == HCM_OPT_LOCATION_PATH) {
-            put_str(b, "/");
-            put_encoded(b, HCM__URI_PATH, opt->value.p, opt->value.len);
+            hcm__put_str(b, "/");
+            hcm__put_encoded(b, HCM__URI_PATH, opt->value.p, opt->value.len);
             has_path = true;
         } else if (opt->number == HCM_OPT_LOCATION_QUERY) {
-            put_str(b, has_query ? "&" : has_path ? "?" : "/?");
-            put_encoded(b, HCM__URI_QUERY, opt->value.p, opt->value.len);
+            hcm__put_str(b, has_query ? "&" : has_path ? "?" : "/?");
+            hcm__put_encoded(b, HCM__URI_QUERY, opt->value.p, opt->value.len);
             has_query = has_path = true;
         }
     }
     if (!has_path)
-        put_str(b, "/");
+        hcm__put_str(b, "/");
 }
 
-static void compose(builder_t *b, const hcm_coap_msg_t *in, const hcm_resp_ctx_t *ctx)
+static void compose(hcm__builder_t *b, const hcm_coap_msg_t *in, const hcm_resp_ctx_t *ctx)
 {
     const hcm_target_t *t = ctx->target;
 
     if (ctx->hosting_prefix != NULL)
-        put_str(b, ctx->hosting_prefix);
-    put_str(b, hcm_scheme_name(t->scheme));
-    put_str(b, "://");
+        hcm__put_str(b, ctx->hosting_prefix);
+    hcm__put_str(b, hcm_scheme_name(t->scheme));
+    hcm__put_str(b, "://");
     put_host(b, t, ctx->hosting_prefix != NULL);
     put_port(b, t);
     put_path_and_query(b, in);
@@ -164,7 +140,7 @@ static int location_options(const hcm_coap_msg_t *in, bool *has_location)
 int hcm__location_from_options(const hcm_coap_msg_t *in, const hcm_resp_ctx_t *ctx,
                                hcm_arena_t *arena, const char **location)
 {
-    builder_t b = { 0 };
+    hcm__builder_t b = { 0 };
     bool has_location;
     int err = location_options(in, &has_location);
 

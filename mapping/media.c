@@ -48,11 +48,6 @@ typedef struct media_type {
     size_t nparams;
 } media_type_t;
 
-static char lower(char c)
-{
-    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
 static bool span_eq_nocase(span_t a, const char *b, size_t blen)
 {
     size_t i;
@@ -60,7 +55,7 @@ static bool span_eq_nocase(span_t a, const char *b, size_t blen)
     if (a.len != blen)
         return false;
     for (i = 0; i < blen; i++)
-        if (lower(a.p[i]) != lower(b[i]))
+        if (hcm__lower(a.p[i]) != hcm__lower(b[i]))
             return false;
     return true;
 }

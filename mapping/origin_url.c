@@ -30,11 +30,6 @@ typedef struct url {
     size_t skip;              /* Uri-Path options that named the route, left out */
 } url_t;
 
-static char lower(char c)
-{
-    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
 static bool eq_nocase(const char *a, size_t alen, const char *b)
 {
     size_t i;
@@ -42,7 +37,7 @@ static bool eq_nocase(const char *a, size_t alen, const char *b)
     if (alen != strlen(b))
         return false;
     for (i = 0; i < alen; i++)
-        if (lower(a[i]) != b[i])
+        if (hcm__lower(a[i]) != b[i])
             return false;
     return true;
 }
@@ -87,29 +82,6 @@ static bool has_dot_segment(hcm_bytes_t v)
 
 /* ---- writing --------------------------------------------------------------------------------- */
 
-/* The URL being built; with |p| NULL only its length is counted (as in location.c). */
-typedef struct builder {
-    char *p;
-    size_t len;
-} builder_t;
-
-static void put(builder_t *b, const char *s, size_t n)
-{
-    if (b->p != NULL)
-        memcpy(b->p + b->len, s, n);
-    b->len += n;
-}
-
-static void put_str(builder_t *b, const char *s)
-{
-    put(b, s, strlen(s));
-}
-
-static void put_encoded(builder_t *b, hcm__uri_part_t part, const void *s, size_t n)
-{
-    b->len += hcm__uri_encode(b->p != NULL ? b->p + b->len : NULL, part, s, n);
-}
-
 /* Whether what compose() writes for |rest| ends in '/': an empty one is written as "/". */
 static bool rest_ends_with_slash(const url_t *url)
 {
@@ -118,7 +90,7 @@ static bool rest_ends_with_slash(const url_t *url)
 
 /* RFC 7252 s6.5 steps 6 to 8: "/" and each Uri-Path after the route's, "/" for none; then "?" and
  * the Uri-Query options joined by "&". After a route's base the first segment needs no "/". */
-static void put_options(builder_t *b, const url_t *url, size_t path_at)
+static void put_options(hcm__builder_t *b, const url_t *url, size_t path_at)
 {
     size_t i, seen = 0, nquery = 0;
     bool has_segment = false;
@@ -130,47 +102,47 @@ static void put_options(builder_t *b, const url_t *url, size_t path_at)
             continue;
         /* A route's base path normally ends in '/'; when it does not, the segment needs one. */
         if (has_segment || url->rest == NULL || !rest_ends_with_slash(url))
-            put_str(b, "/");
-        put_encoded(b, HCM__URI_PATH, opt->value.p, opt->value.len);
+            hcm__put_str(b, "/");
+        hcm__put_encoded(b, HCM__URI_PATH, opt->value.p, opt->value.len);
         has_segment = true;
     }
     if (b->len == path_at)
-        put_str(b, "/");
+        hcm__put_str(b, "/");
     for (i = 0; i < url->in->nopts; i++) {
         const hcm_option_t *opt = &url->in->opts[i];
 
         if (opt->number != HCM_OPT_URI_QUERY)
             continue;
-        put_str(b, nquery++ == 0 ? "?" : "&");
-        put_encoded(b, HCM__URI_QUERY, opt->value.p, opt->value.len);
+        hcm__put_str(b, nquery++ == 0 ? "?" : "&");
+        hcm__put_encoded(b, HCM__URI_QUERY, opt->value.p, opt->value.len);
     }
 }
 
-static void compose(builder_t *b, const url_t *url)
+static void compose(hcm__builder_t *b, const url_t *url)
 {
     size_t path_at;
 
-    put_str(b, url->scheme->name);
-    put_str(b, "://");
+    hcm__put_str(b, url->scheme->name);
+    hcm__put_str(b, "://");
     if (url->is_ipv6) {
-        put_str(b, "[");
-        put(b, url->host, url->host_len);
-        put_str(b, "]");
+        hcm__put_str(b, "[");
+        hcm__put(b, url->host, url->host_len);
+        hcm__put_str(b, "]");
     } else {
-        put_encoded(b, HCM__URI_HOST, url->host, url->host_len);
+        hcm__put_encoded(b, HCM__URI_HOST, url->host, url->host_len);
     }
     if (url->port != url->scheme->default_port) {
         char buf[sizeof(":65535")];
         int len = snprintf(buf, sizeof(buf), ":%u", (unsigned)url->port);
 
-        put(b, buf, (size_t)len);
+        hcm__put(b, buf, (size_t)len);
     }
     path_at = b->len;
     if (url->rest != NULL) {
         /* RFC 9112 s3.2.1: an empty path is sent as "/", also before a query. */
         if (url->rest_len == 0 || url->rest[0] != '/')
-            put_str(b, "/");
-        put(b, url->rest, url->rest_len);
+            hcm__put_str(b, "/");
+        hcm__put(b, url->rest, url->rest_len);
     }
     if (url->in != NULL)
         put_options(b, url, path_at);
@@ -189,7 +161,7 @@ static int url_path(const char *url, hcm_arena_t *arena, const char **path)
 
 static int write_url(const url_t *url, hcm_arena_t *arena, hcm_origin_req_t *out)
 {
-    builder_t b = { 0 };
+    hcm__builder_t b = { 0 };
     char *host;
 
     compose(&b, url);
@@ -234,29 +206,9 @@ static int take_host(const UriUriA *u, hcm_arena_t *arena, url_t *url)
     if (memchr(host, '\0', len) != NULL)
         return HCM_EBADTARGET;
     for (i = 0; i < len; i++)
-        host[i] = lower(host[i]);
+        host[i] = hcm__lower(host[i]);
     url->host = host;
     url->host_len = len;
-    return 0;
-}
-
-/* RFC 3986 s3.2.3: digits (uriparser lets nothing else through); empty means the default. */
-static int take_port(const UriUriA *u, url_t *url)
-{
-    const char *p = u->portText.first;
-    uint32_t port = 0;
-
-    url->port = url->scheme->default_port;
-    if (p == NULL || p == u->portText.afterLast)
-        return 0;
-    for (; p < u->portText.afterLast; p++) {
-        port = port * 10 + (uint32_t)(*p - '0');
-        if (port > 65535)
-            return HCM_EBADPORT;
-    }
-    if (port == 0)
-        return HCM_EBADPORT;
-    url->port = (uint16_t)port;
     return 0;
 }
 
@@ -280,7 +232,8 @@ static int take_uri(const UriUriA *u, hcm_arena_t *arena, url_t *url)
     if (strncmp(authority, "://", 3) != 0)
         return HCM_EBADTARGET;
     authority += 3;
-    if ((err = take_host(u, arena, url)) != 0 || (err = take_port(u, url)) != 0)
+    if ((err = take_host(u, arena, url)) != 0 ||
+        (err = hcm__uri_port(u, url->scheme->default_port, &url->port)) != 0)
         return err;
     /* Without user information, the authority ends at the first '/', '?' or '#' (RFC 3986 s3.2);
      * the path and query after it go on as the client wrote them. */
@@ -396,7 +349,7 @@ static int take_uri_host(const hcm_option_t *opt, hcm_arena_t *arena, url_t *url
     if (host == NULL)
         return HCM_ENOSPACE;
     for (i = 0; i < len; i++)
-        host[i] = lower(host[i]); /* RFC 3986 s6.2.2.1 */
+        host[i] = hcm__lower(host[i]); /* RFC 3986 s6.2.2.1 */
     url->host = host;
     url->host_len = len;
     return 0;

@@ -33,17 +33,12 @@ uint16_t hcm__scheme_default_port(hcm_scheme_t scheme)
     return (size_t)scheme < HCM_COUNTOF(schemes) ? schemes[scheme].default_port : 0;
 }
 
-static char lower(char c)
-{
-    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
 static bool eq_nocase(const char *a, const char *b, size_t len)
 {
     size_t i;
 
     for (i = 0; i < len; i++)
-        if (lower(a[i]) != lower(b[i]))
+        if (hcm__lower(a[i]) != hcm__lower(b[i]))
             return false;
     return true;
 }
@@ -249,7 +244,7 @@ static int map_host(const UriUriA *u, hcm_arena_t *arena, hcm_target_t *target,
     if (memchr(host, '\0', len) != NULL)
         return HCM_EBADTARGET; /* "%00" cannot be resolved and would cut target->host short */
     for (i = 0; i < len; i++)
-        host[i] = lower(host[i]);
+        host[i] = hcm__lower(host[i]);
     target->host = host;
     target->host_is_literal = is_literal;
     if (is_literal)
@@ -259,24 +254,21 @@ static int map_host(const UriUriA *u, hcm_arena_t *arena, hcm_target_t *target,
     return hcm_coap_msg_add(msg, HCM_OPT_URI_HOST, bytes_of(host, len));
 }
 
-/* RFC 7252 s6.4 step 6: the explicit port, or the scheme's default. RFC 3986 s3.2.3 allows an
- * empty port ("coap://h:/"), which means the default. uriparser lets only digits through. */
-static int map_port(const UriUriA *u, hcm_target_t *target)
+int hcm__uri_port(const UriUriA *u, uint16_t default_port, uint16_t *port)
 {
-    const char *p = u->portText.first;
-    uint32_t port = 0;
+    uint32_t value = 0;
 
-    target->port = schemes[target->scheme].default_port;
-    if (p == NULL || p == u->portText.afterLast)
+    *port = default_port;
+    if (u->portText.first == NULL || u->portText.first == u->portText.afterLast)
         return 0;
-    for (; p < u->portText.afterLast; p++) {
-        port = port * 10 + (uint32_t)(*p - '0');
-        if (port > 65535)
+    for (const char *p = u->portText.first; p < u->portText.afterLast; p++) {
+        value = value * 10 + (uint32_t)(*p - '0');
+        if (value > 65535)
             return HCM_EBADPORT;
     }
-    if (port == 0)
+    if (value == 0)
         return HCM_EBADPORT;
-    target->port = (uint16_t)port;
+    *port = (uint16_t)value;
     return 0;
 }
 
@@ -370,7 +362,8 @@ static int map_uri(const UriUriA *u, hcm_arena_t *arena, hcm_target_t *target,
     if (err == 0)
         err = map_host(u, arena, target, msg);
     if (err == 0)
-        err = map_port(u, target);
+        /* RFC 7252 s6.4 step 6: the explicit port, or the scheme's default */
+        err = hcm__uri_port(u, schemes[target->scheme].default_port, &target->port);
     if (err == 0)
         err = map_path(u, arena, msg);
     if (err == 0)
