@@ -6,6 +6,7 @@
  * API (an empty ACK goes out at once), and when the origin has answered, coap_async_trigger()
  * makes libcoap call the handler again with the same request, which then fills the response. */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -399,17 +400,21 @@ static int add_catch_all(hcp_proxy_t *proxy, coap_context_t *ctx, coap_resource_
     return 0;
 }
 
-/* The port the kernel bound for |ep|. libcoap 4.3.1 has no getter for an endpoint's address;
- * coap_endpoint_str() prints it as "addr:port PROTO" or "[addr]:port PROTO". */
-static uint16_t bound_port(const coap_endpoint_t *ep)
+/* |ep|'s bound address as "addr:port" or "[addr]:port". libcoap 4.3.1 has no getter for it, and
+ * coap_endpoint_str() appends a protocol name, "NONE" for TCP; the scheme already says which. */
+static const char *endpoint_address(const coap_endpoint_t *ep, char *buf, size_t size)
 {
     const char *text = coap_endpoint_str(ep);
-    const char *space = strchr(text, ' ');
-    const char *colon = NULL;
 
-    for (const char *p = text; *p != '\0' && p != space; p++)
-        if (*p == ':')
-            colon = p;
+    snprintf(buf, size, "%.*s", (int)strcspn(text, " "), text);
+    return buf;
+}
+
+/* The port the kernel bound, for a configured port 0. */
+static uint16_t bound_port(const char *address)
+{
+    const char *colon = strrchr(address, ':');
+
     return colon != NULL ? (uint16_t)strtoul(colon + 1, NULL, 10) : 0;
 }
 
@@ -440,6 +445,7 @@ int hcp_reverse_start(hcp_proxy_t *proxy, coap_context_t *ctx)
         const struct sockaddr *sa = (const struct sockaddr *)&cfg->coap_listen_addrs[i];
         coap_address_t addr;
         coap_endpoint_t *ep;
+        char bound[INET6_ADDRSTRLEN + 16];
 
         coap_address_init(&addr);
         addr.size = sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
@@ -450,9 +456,9 @@ int hcp_reverse_start(hcp_proxy_t *proxy, coap_context_t *ctx)
             return UV_EADDRINUSE;
         }
         /* Tests and operators read the bound port here when the configured port is 0. */
-        hcp_log(HCC_LOG_INFO, NULL, "listening on %s://%s", transports[t].scheme,
-                coap_endpoint_str(ep));
-        hcp_policy_add_own(proxy, HCP_OWN_COAP, sa, bound_port(ep)); /* no CoAP server is us */
+        endpoint_address(ep, bound, sizeof(bound));
+        hcp_log(HCC_LOG_INFO, NULL, "listening on %s://%s", transports[t].scheme, bound);
+        hcp_policy_add_own(proxy, HCP_OWN_COAP, sa, bound_port(bound)); /* no CoAP server is us */
     }
     if (cfg->ncoap_listen_addrs == 0)
         return 0;
