@@ -1,6 +1,7 @@
 /* HTTP -> CoAP requests (mapping/request.c, target.c, headers.c, oscore.c): the request line's
  * method and target, the header section, the body, as one HTTP message in text:
- *   METHOD\n /hc/coap://host/path\n Name: value\n ... \n\n body */
+ *   METHOD\n /hc/coap://host/path\n Name: value\n ... \n\n body
+ * Each request that maps is mapped again with http.loose_media_types on, which must not change it. */
 #include "fuzz_input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -22,7 +23,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     hcm_arena_init(&arena, arena_buf, sizeof arena_buf);
     if (hcm_target_extract(raw, "/hc/", &arena, &req.target_uri) != 0)
         return 0;
-    if (hcm_request_to_coap(&req, &arena, &target, &msg, &info) == 0 && msg.nopts > HCM_MAX_OPTIONS)
+    if (hcm_request_to_coap(&req, &arena, &target, &msg, &info) != 0)
+        return 0;
+    if (msg.nopts > HCM_MAX_OPTIONS)
         abort();
+    /* The loose media-type mapping acts only where the exact one fails: a request that maps
+     * without it maps the same with it. */
+    {
+        static _Alignas(16) uint8_t loose_buf[65536];
+        hcm_coap_msg_t loose = { 0 };
+        hcm_arena_t loose_arena;
+
+        req.loose_media_types = true;
+        hcm_arena_init(&loose_arena, loose_buf, sizeof loose_buf);
+        if (hcm_request_to_coap(&req, &loose_arena, &target, &loose, &info) != 0 ||
+            loose.nopts != msg.nopts)
+            abort();
+        for (size_t i = 0; i < msg.nopts; i++)
+            if (loose.opts[i].number != msg.opts[i].number ||
+                loose.opts[i].value.len != msg.opts[i].value.len ||
+                memcmp(loose.opts[i].value.p, msg.opts[i].value.p, msg.opts[i].value.len) != 0)
+                abort();
+    }
     return 0;
 }

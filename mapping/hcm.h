@@ -116,6 +116,13 @@ const char *hcm_code_name(uint8_t code);
  * there is no registry entry. */
 int hcm_content_format_from_media(const char *content_type, const char *content_encoding,
                                   uint16_t *cf);
+/* RFC 8075 s6.3, the optional loose mapping: the Content-Format of the same type without its
+ * parameters, else of the generalized type that Table 1 gives (a +json suffix -> 50, text/xml ->
+ * 41, other text types -> 0, the rest -> 42).
+ * Only for a type hcm_content_format_from_media() has no entry for. HCM_EMEDIA for a malformed
+ * type, a coding other than identity, or application/coap-payload (s6.2). */
+int hcm_content_format_loose(const char *content_type, const char *content_encoding,
+                             uint16_t *cf);
 /* The Content-Type for a Content-Format, and in |*content_encoding| the coding ("deflate") or
  * NULL. Unknown numbers become "application/coap-payload;cf=N", written into |arena|
  * (RFC 8075 s6.2). NULL only when the arena is full. */
@@ -171,6 +178,9 @@ typedef struct hcm_http_req {
     /* RFC 8768 s5: the Hop-Limit hcproxy inserts (1..255), less one per entry of the request's
      * Via and CDN-Loop headers (each is a proxy the request has crossed); 0 inserts none. */
     unsigned hop_limit;
+    /* RFC 8075 s6.3: a Content-Type with no registry entry takes its generalized type's
+     * Content-Format (hcm_content_format_loose()) instead of a 415. */
+    bool loose_media_types;
 } hcm_http_req_t;
 
 /* What the request mapping learned that the response mapping needs. */

@@ -70,7 +70,7 @@ static bool has_coding(const char *coding)
 }
 
 /* RFC 8075 s6.1: Content-Type and Content-Encoding together become one Content-Format, and one
- * that cannot SHALL be answered with 415. A body without Content-Type goes without Content-Format
+ * that cannot, exactly or (where configured) loosely, SHALL be answered with 415. A body without Content-Type goes without Content-Format
  * (RFC 7252 s5.10.3 lets the format be unknown), unless it carries a coding the server would
  * have no way to learn of. */
 static int finish_content_format(state_t *st)
@@ -81,6 +81,8 @@ static int finish_content_format(state_t *st)
     if (st->content_type == NULL)
         return st->in->body.len > 0 && has_coding(st->content_encoding) ? HCM_EMEDIA : 0;
     err = hcm_content_format_from_media(st->content_type, st->content_encoding, &cf);
+    if (err == HCM_EMEDIA && st->in->loose_media_types)
+        err = hcm_content_format_loose(st->content_type, st->content_encoding, &cf);
     if (err != 0)
         return err;
     return hcm_coap_msg_add_uint(st->out, st->arena, HCM_OPT_CONTENT_FORMAT, cf);

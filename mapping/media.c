@@ -299,6 +299,70 @@ int hcm_content_format_from_media(const char *content_type, const char *content_
     return find_cf(&got, coding_of(content_encoding), cf);
 }
 
+/* RFC 8075 s6.3 Table 1, tried top to bottom: the generalized type a media type falls back to.
+ * A NULL type or subtype matches any; a subtype starting with '+' is a structured syntax suffix
+ * (RFC 6838 s4.2.8). */
+static const struct loose_row {
+    const char *type;
+    const char *subtype;
+    uint16_t cf;
+} loose[] = {
+    { "application", "+xml", 41 },  /* application/xml */
+    { "application", "+json", 50 }, /* application/json */
+    { "application", "+cbor", 60 }, /* application/cbor */
+    { "text", "xml", 41 },          /* application/xml */
+    { "text", NULL, 0 },            /* text/plain;charset=utf-8 (RFC 8075 Appendix A) */
+    { NULL, NULL, 42 },             /* application/octet-stream */
+};
+
+static bool span_is(span_t a, const char *b)
+{
+    return span_eq_nocase(a, b, strlen(b));
+}
+
+static bool subtype_matches(span_t subtype, const char *pattern)
+{
+    size_t n;
+
+    if (pattern == NULL)
+        return true;
+    n = strlen(pattern);
+    if (pattern[0] != '+')
+        return span_is(subtype, pattern);
+    return subtype.len > n &&
+           span_eq_nocase((span_t){ .p = subtype.p + subtype.len - n, .len = n }, pattern, n);
+}
+
+int hcm_content_format_loose(const char *content_type, const char *content_encoding,
+                             uint16_t *cf)
+{
+    media_type_t got, bare;
+
+    if (content_type == NULL || !parse_one_media_type(content_type, &got))
+        return HCM_EMEDIA;
+    /* Table 1 names identity-coded types only; application/coap-payload crosses only where
+     * pass-through is configured (s6.2), which no generalized type may stand in for. */
+    if (coding_of(content_encoding).len > 0 ||
+        (span_is(got.type, "application") && span_is(got.subtype, "coap-payload")))
+        return HCM_EMEDIA;
+    /* First the type itself without its parameters, the least general generalization: the
+     * common "application/json; charset=utf-8" is JSON (RFC 8259 s11 defines no charset). */
+    bare = got;
+    bare.nparams = 0;
+    if (find_cf(&bare, coding_of(NULL), cf) == 0)
+        return 0;
+    for (size_t i = 0; i < HCM_COUNTOF(loose); i++) {
+        const struct loose_row *row = &loose[i];
+
+        if ((row->type == NULL || span_is(got.type, row->type)) &&
+            subtype_matches(got.subtype, row->subtype)) {
+            *cf = row->cf;
+            return 0;
+        }
+    }
+    return HCM_EMEDIA; /* not reached: the last row matches every type */
+}
+
 /* RFC 8075 s6.2 defines application/coap-payload so that a payload whose Content-Format HTTP has
  * no name for can cross HTTP; an origin that answers with it names the number itself. */
 int hcm__content_format_from_coap_payload(const char *content_type, uint16_t *cf)

@@ -554,6 +554,7 @@ static int map_request(hcp_exchange_t *ex)
         .method = ex->method,
         .body = {ex->body, ex->body_len},
         .hop_limit = (unsigned)cfg->upstream_hop_limit,
+        .loose_media_types = cfg->http_loose_media_types,
     };
     int err;
 

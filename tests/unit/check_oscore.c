@@ -130,8 +130,8 @@ START_TEST(maps_vector_request)
         {"Accept", "application/json"},         {"If-Match", "\"0a1b\""},
         {"Via", "1.1 a"},
     };
-    hcm_http_req_t in = {"POST", "coap://localhost/", headers, COUNTOF(headers),
-                         {body, body_len}, 16};
+    hcm_http_req_t in = {.method = "POST", .target_uri = "coap://localhost/", .headers = headers,
+                         .nheaders = COUNTOF(headers), .body = {body, body_len}, .hop_limit = 16};
     hcm_coap_msg_t out;
     hcm_target_t target;
     hcm_req_info_t info;
@@ -183,9 +183,14 @@ START_TEST(refuses_bad_request)
         headers[n++] = (hcm_header_t){"Content-Type", bad_requests[_i].content_type};
     if (bad_requests[_i].oscore != NULL)
         headers[n++] = (hcm_header_t){"OSCORE", bad_requests[_i].oscore};
-    hcm_http_req_t in = {bad_requests[_i].method, bad_requests[_i].uri, headers, n,
-                         {(const uint8_t *)bad_requests[_i].body, strlen(bad_requests[_i].body)},
-                         16};
+    hcm_http_req_t in = {
+        .method = bad_requests[_i].method,
+        .target_uri = bad_requests[_i].uri,
+        .headers = headers,
+        .nheaders = n,
+        .body = {(const uint8_t *)bad_requests[_i].body, strlen(bad_requests[_i].body)},
+        .hop_limit = 16,
+    };
     fresh_arena();
     ck_assert_int_eq(hcm_request_to_coap(&in, &arena, &target, &out, NULL), bad_requests[_i].err);
 }
@@ -195,7 +200,8 @@ START_TEST(refuses_two_oscore_headers)
 {
     hcm_header_t headers[] = {
         {"Content-Type", "application/oscore"}, {"OSCORE", "CRQ"}, {"oscore", "CRQA"}};
-    hcm_http_req_t in = {"POST", "coap://h/", headers, 3, {(const uint8_t *)"x", 1}, 16};
+    hcm_http_req_t in = {.method = "POST", .target_uri = "coap://h/", .headers = headers,
+                         .nheaders = 3, .body = {(const uint8_t *)"x", 1}, .hop_limit = 16};
     hcm_coap_msg_t out;
     hcm_target_t target;
 
@@ -209,7 +215,8 @@ START_TEST(detects_loop)
 {
     hcm_header_t headers[] = {
         {"Content-Type", "application/oscore"}, {"OSCORE", "CRQ"}, {"Via", "1.1 a, 1.1 b"}};
-    hcm_http_req_t in = {"POST", "coap://h/", headers, 3, {(const uint8_t *)"x", 1}, 2};
+    hcm_http_req_t in = {.method = "POST", .target_uri = "coap://h/", .headers = headers,
+                         .nheaders = 3, .body = {(const uint8_t *)"x", 1}, .hop_limit = 2};
     hcm_coap_msg_t out;
     hcm_target_t target;
 
