@@ -41,14 +41,23 @@ curl -s --max-time 20 -o "$WORK/binary.back" -H 'Content-Type: application/octet
 if cmp -s "$WORK/binary" "$WORK/binary.back"; then ok "700 random bytes come back unchanged"
 else not_ok "700 random bytes come back unchanged"; fi
 
+# expect_echoed_types LABEL SENT|WANT...: each Content-Type SENT to the echo resource comes back
+# as WANT, the media type of the Content-Format the server received.
+expect_echoed_types() {
+    local label=$1 row sent want; shift
+    for row in "$@"; do
+        sent=${row%%|*}; want=${row#*|}
+        http -H "Content-Type: $sent" --data-binary 'x' "http://$PROXY/hc/$T/echo"
+        expect_eq "$label: Content-Type $sent comes back as $want" "200 $want x" \
+            "$STATUS $(header content-type) $BODY"
+    done
+}
+
 # Content formats both ways.
-for row in "application/cbor|application/cbor" "application/link-format|application/link-format" \
-           "application/xml|application/xml" "application/senml+json|application/senml+json" \
-           "application/octet-stream|application/octet-stream" "TEXT/PLAIN;CHARSET=UTF-8|text/plain; charset=utf-8"; do
-    sent=${row%%|*}; want=${row#*|}
-    http -H "Content-Type: $sent" --data-binary 'x' "http://$PROXY/hc/$T/echo"
-    expect_eq "Content-Type $sent survives the round trip" "200 $want" "$STATUS $(header content-type)"
-done
+expect_echoed_types "registered" "application/cbor|application/cbor" \
+    "application/link-format|application/link-format" "application/xml|application/xml" \
+    "application/senml+json|application/senml+json" "application/octet-stream|application/octet-stream" \
+    "TEXT/PLAIN;CHARSET=UTF-8|text/plain; charset=utf-8"
 http -H 'Content-Type: application/x-unknown' --data-binary 'x' "http://$PROXY/hc/$T/echo"
 expect_eq "a Content-Type with no Content-Format is refused with 415" 415 "$STATUS"
 
@@ -84,13 +93,9 @@ expect_match "two requests reuse one HTTP connection" "Re-using existing connect
 # unregistered types reach the server with a near Content-Format instead of a 415.
 expect_clean_exit
 start_hcproxy --http-loose-media-types true
-for row in "application/x-www-form-urlencoded|application/octet-stream" \
-           "text/plain|text/plain; charset=utf-8" "application/json; charset=utf-8|application/json" \
-           "application/problem+json|application/json" "application/atom+xml|application/xml"; do
-    sent=${row%%|*}; want=${row#*|}
-    http -H "Content-Type: $sent" --data-binary 'x' "http://$PROXY/hc/$T/echo"
-    expect_eq "loose: Content-Type $sent is sent as $want" "200 $want x" "$STATUS $(header content-type) $BODY"
-done
+expect_echoed_types "loose" "application/x-www-form-urlencoded|application/octet-stream" \
+    "text/plain|text/plain; charset=utf-8" "application/json; charset=utf-8|application/json" \
+    "application/problem+json|application/json" "application/atom+xml|application/xml"
 http -H 'Content-Type: application/json' -H 'Content-Encoding: gzip' --data-binary 'x' "http://$PROXY/hc/$T/echo"
 expect_eq "loose: a coding without a Content-Format is still refused with 415" 415 "$STATUS"
 
