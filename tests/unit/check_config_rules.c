@@ -250,9 +250,9 @@ START_TEST(parse_name_lengths)
 }
 END_TEST
 
-/* One destination against a list of rules (the upstream.allow text form). A NULL addr is a
- * destination not resolved yet. */
-static const struct {
+/* One destination against a list of rules in their text form. A NULL addr is a destination not
+ * resolved yet. */
+typedef struct allow_row {
     const char *rules;
     const char *scheme;
     const char *host;
@@ -261,7 +261,32 @@ static const struct {
     uint16_t port;
     bool allowed;
     const char *path; /* the target's, as written; NULL here is "/" */
-} allows[] = {
+} allow_row_t;
+
+typedef bool (*allows_fn)(const hcc_config_t *cfg, const char *scheme, const char *host,
+                          int family, const void *addr, uint16_t port, const char *path);
+
+/* |row|'s rules set as |key|, then |allows| asked about its destination. */
+static void check_allow_row(const char *key, allows_fn allows, const allow_row_t *row)
+{
+    hcc_config_t cfg;
+    uint8_t addr[16];
+    char err[256] = "";
+
+    ck_assert_int_eq(hcc_defaults(&cfg, err, sizeof(err)), 0);
+    ck_assert_int_eq(hcc_set(&cfg, key, row->rules, err, sizeof(err)), 0);
+    ck_assert_msg(hcc_finish(&cfg, err, sizeof(err)) == 0, "%s", err);
+    if (row->addr != NULL)
+        ck_assert_int_eq(inet_pton(row->family, row->addr, addr), 1);
+    ck_assert_int_eq(allows(&cfg, row->scheme, row->host, row->family,
+                            row->addr != NULL ? addr : NULL, row->port,
+                            row->path != NULL ? row->path : "/"),
+                     row->allowed);
+    hcc_free(&cfg);
+}
+
+/* upstream.allow, as hcc_allows() decides. */
+static const allow_row_t allows[] = {
     /* IPv4 CIDR */
     {"coap://127.0.0.0/8", "coap", "localhost", AF_INET, "127.1.2.3", 5683, true, NULL},
     {"coap://127.0.0.0/8", "coap", "localhost", AF_INET, "128.0.0.1", 5683, false, NULL},
@@ -361,35 +386,13 @@ static const struct {
 
 START_TEST(allows_row)
 {
-    hcc_config_t cfg;
-    uint8_t addr[16];
-    char err[256] = "";
-
-    ck_assert_int_eq(hcc_defaults(&cfg, err, sizeof(err)), 0);
-    ck_assert_int_eq(hcc_set(&cfg, "upstream.allow", allows[_i].rules, err, sizeof(err)), 0);
-    ck_assert_int_eq(hcc_finish(&cfg, err, sizeof(err)), 0);
-    if (allows[_i].addr != NULL)
-        ck_assert_int_eq(inet_pton(allows[_i].family, allows[_i].addr, addr), 1);
-    ck_assert_int_eq(hcc_allows(&cfg, allows[_i].scheme, allows[_i].host, allows[_i].family,
-                                allows[_i].addr != NULL ? addr : NULL, allows[_i].port,
-                                allows[_i].path != NULL ? allows[_i].path : "/"),
-                     allows[_i].allowed);
-    hcc_free(&cfg);
+    check_allow_row("upstream.allow", hcc_allows, &allows[_i]);
 }
 END_TEST
 
-/* One HTTP origin against origin.allow (its text form), as hcc_origin_allows() decides: the
- * matching of hcc_allows(), with the HTTP schemes. */
-static const struct {
-    const char *rules;
-    const char *scheme;
-    const char *host;
-    int family;
-    const char *addr;
-    uint16_t port;
-    bool allowed;
-    const char *path; /* NULL here is "/" */
-} origin_allows[] = {
+/* One HTTP origin against origin.allow, as hcc_origin_allows() decides: the matching of
+ * hcc_allows(), with the HTTP schemes. */
+static const allow_row_t origin_allows[] = {
     /* CIDRs, both families, and mapped addresses */
     {"http://127.0.0.0/8", "http", "localhost", AF_INET, "127.0.0.1", 80, true, NULL},
     {"http://127.0.0.0/8", "http", "h", AF_INET, "128.0.0.1", 80, false, NULL},
@@ -433,23 +436,7 @@ static const struct {
 
 START_TEST(origin_allows_row)
 {
-    hcc_config_t cfg;
-    uint8_t addr[16];
-    char err[256] = "";
-
-    ck_assert_int_eq(hcc_defaults(&cfg, err, sizeof(err)), 0);
-    ck_assert_int_eq(hcc_set(&cfg, "origin.allow", origin_allows[_i].rules, err, sizeof(err)), 0);
-    ck_assert_msg(hcc_finish(&cfg, err, sizeof(err)) == 0, "%s", err);
-    if (origin_allows[_i].addr != NULL)
-        ck_assert_int_eq(inet_pton(origin_allows[_i].family, origin_allows[_i].addr, addr), 1);
-    ck_assert_int_eq(hcc_origin_allows(&cfg, origin_allows[_i].scheme, origin_allows[_i].host,
-                                       origin_allows[_i].family,
-                                       origin_allows[_i].addr != NULL ? addr : NULL,
-                                       origin_allows[_i].port,
-                                       origin_allows[_i].path != NULL ? origin_allows[_i].path
-                                                                      : "/"),
-                     origin_allows[_i].allowed);
-    hcc_free(&cfg);
+    check_allow_row("origin.allow", hcc_origin_allows, &origin_allows[_i]);
 }
 END_TEST
 
