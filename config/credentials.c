@@ -7,8 +7,9 @@
  *
  * The first word matches destinations as an upstream.allow rule does; the first entry that
  * matches a destination is used. An rpk entry (RFC 7250 raw public keys) takes hcproxy's EC key,
- * key_file=, and the server's public key to pin, peer_key_file=. Keys are never in the configuration itself: a file or an
- * environment variable holds them, and only their names are printed. */
+ * key_file=, and the server's public key to pin, peer_key_file=. Keys are never in the
+ * configuration itself: a file or an environment variable holds them, and only their names are
+ * printed. */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>

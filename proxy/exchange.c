@@ -426,7 +426,6 @@ static void send_to(hcp_exchange_t *ex, const struct sockaddr *addr)
         hcp_exchange_fail(ex, err);
 }
 
-/* Fills a sockaddr for a literal host, or returns false for a name. */
 /* 0 when the CoAP server at |sa| (with the target's port) may be reached, else why not: a
  * multicast group or hcproxy's own CoAP listener (policy.c), or outside upstream.allow. */
 static int judge_address(const hcp_exchange_t *ex, const struct sockaddr *sa)

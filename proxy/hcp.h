@@ -119,6 +119,8 @@ void hcp_secret_free(hcp_secret_t *s);
 
 /* ---- sockaddr.c: IPv4 and IPv6 socket addresses ------------------------------------------ */
 
+/* The size of an AF_INET or AF_INET6 |sa|: a struct sockaddr_in or sockaddr_in6. */
+size_t hcp_sockaddr_len(const struct sockaddr *sa);
 /* The 4 or 16 address bytes of an AF_INET or AF_INET6 |sa|, in network byte order. */
 const void *hcp_sockaddr_ip(const struct sockaddr *sa);
 /* |sa| (AF_INET or AF_INET6) with |port| instead of its own. */

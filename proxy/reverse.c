@@ -448,8 +448,7 @@ int hcp_reverse_start(hcp_proxy_t *proxy, coap_context_t *ctx)
         char bound[INET6_ADDRSTRLEN + 16];
 
         coap_address_init(&addr);
-        addr.size = sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
-                                             : sizeof(struct sockaddr_in6);
+        addr.size = (socklen_t)hcp_sockaddr_len(sa);
         memcpy(&addr.addr.sa, sa, addr.size);
         if ((ep = coap_new_endpoint(ctx, &addr, transports[t].proto)) == NULL) {
             hcp_log(HCC_LOG_ERROR, NULL, "coap.listen: cannot listen on address %zu", i + 1);

@@ -6,6 +6,11 @@
 
 #include "hcp.h"
 
+size_t hcp_sockaddr_len(const struct sockaddr *sa)
+{
+    return sa->sa_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+}
+
 const void *hcp_sockaddr_ip(const struct sockaddr *sa)
 {
     return sa->sa_family == AF_INET ? (const void *)&((const struct sockaddr_in *)sa)->sin_addr
@@ -15,13 +20,11 @@ const void *hcp_sockaddr_ip(const struct sockaddr *sa)
 void hcp_sockaddr_with_port(const struct sockaddr *sa, uint16_t port, struct sockaddr_storage *out)
 {
     memset(out, 0, sizeof *out);
-    if (sa->sa_family == AF_INET) {
-        memcpy(out, sa, sizeof(struct sockaddr_in));
+    memcpy(out, sa, hcp_sockaddr_len(sa));
+    if (sa->sa_family == AF_INET)
         ((struct sockaddr_in *)out)->sin_port = htons(port);
-    } else {
-        memcpy(out, sa, sizeof(struct sockaddr_in6));
+    else
         ((struct sockaddr_in6 *)out)->sin6_port = htons(port);
-    }
 }
 
 bool hcp_sockaddr_literal(const char *host, uint16_t port, struct sockaddr_storage *out)

@@ -484,11 +484,6 @@ static void on_destination_io(uv_poll_t *poll, int status, int events)
 
 /* ---- destinations ------------------------------------------------------------------------ */
 
-static size_t sockaddr_len(const struct sockaddr *sa)
-{
-    return sa->sa_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
-}
-
 static coap_fixed_point_t fixed_point(double value)
 {
     coap_fixed_point_t fp = {.integer_part = (uint16_t)value};
@@ -750,7 +745,7 @@ static coap_session_t *new_session(destination_t *d)
     coap_session_t *s;
 
     coap_address_init(&dst);
-    dst.size = (socklen_t)sockaddr_len(sa);
+    dst.size = (socklen_t)hcp_sockaddr_len(sa);
     memcpy(&dst.addr.sa, sa, dst.size);
     s = open_session(d, &dst);
     if (s == NULL)
@@ -779,7 +774,7 @@ static destination_t *new_destination(hcp_upstream_t *up, const struct sockaddr 
     d->up = up;
     d->fd = -1;
     d->epoch = 1;
-    memcpy(&d->addr, sa, sockaddr_len(sa));
+    memcpy(&d->addr, sa, hcp_sockaddr_len(sa));
     d->scheme = target->scheme;
     snprintf(d->host, sizeof d->host, "%s", target->host);
     d->cred = cred;
@@ -812,7 +807,7 @@ fail_context:
 static destination_t *destination_for(hcp_upstream_t *up, const struct sockaddr *sa,
                                       const hcm_target_t *target, const hcc_credential_t *cred)
 {
-    size_t len = sockaddr_len(sa);
+    size_t len = hcp_sockaddr_len(sa);
 
     for (destination_t *d = up->destinations; d != NULL; d = d->next)
         if (memcmp(&d->addr, sa, len) == 0 && d->scheme == target->scheme &&
