@@ -89,6 +89,11 @@ int hcm__uri_parse(const char *uri, hcm_arena_t *arena, hcm__uri_memory_t *mem, 
  * ("coap://h:/"); uriparser lets only digits through. HCM_EBADPORT for 0 or beyond 65535. */
 int hcm__uri_port(const UriUriA *u, uint16_t default_port, uint16_t *port);
 
+/* The path of an absolute URI as written, from the '/' after the authority to before any '?' or
+ * '#' ("" for none), copied into |arena|: for the path rules of upstream.allow and origin.allow.
+ * 0 or HCM_ENOSPACE. */
+int hcm__uri_path(const char *uri, hcm_arena_t *arena, const char **path);
+
 /* The default port of |scheme| (RFC 7252 s6.1, s6.2; RFC 8323 s8.1, s8.2); 0 if unknown. */
 uint16_t hcm__scheme_default_port(hcm_scheme_t scheme);
 

@@ -148,17 +148,6 @@ static void compose(hcm__builder_t *b, const url_t *url)
         put_options(b, url, path_at);
 }
 
-/* The path of a URL compose() wrote, from the '/' after the authority (which encodes any '/'
- * of its own) to the query. */
-static int url_path(const char *url, hcm_arena_t *arena, const char **path)
-{
-    const char *start = strchr(strstr(url, "://") + 3, '/');
-
-    start = start != NULL ? start : "";
-    *path = hcm_arena_strndup(arena, start, strcspn(start, "?#"));
-    return *path != NULL ? 0 : HCM_ENOSPACE;
-}
-
 static int write_url(const url_t *url, hcm_arena_t *arena, hcm_origin_req_t *out)
 {
     hcm__builder_t b = { 0 };
@@ -176,7 +165,7 @@ static int write_url(const url_t *url, hcm_arena_t *arena, hcm_origin_req_t *out
     out->scheme = url->scheme->name;
     out->host = host;
     out->port = url->port;
-    return url_path(b.p, arena, &out->path);
+    return hcm__uri_path(b.p, arena, &out->path);
 }
 
 /* ---- an absolute URI: Proxy-Uri, or a route's base ------------------------------------------- */

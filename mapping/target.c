@@ -297,16 +297,16 @@ static int add_segment(const UriPathSegmentA *seg, hcm_arena_t *arena, hcm_coap_
     return hcm_coap_msg_add(msg, HCM_OPT_URI_PATH, bytes_of(value, len));
 }
 
-/* The path as the client wrote it, from the '/' after the authority to the query ("" for
- * none), for the path rules of upstream.allow. uriparser's segments cannot give it: an empty
- * one points at a constant of the library's, not into |uri|. */
-static int keep_path(const char *uri, hcm_arena_t *arena, hcm_target_t *target)
+/* The target's path is taken as the client wrote it, for the path rules of upstream.allow:
+ * uriparser's segments cannot give it, as an empty one points at a constant of the library's,
+ * not into |uri|. */
+int hcm__uri_path(const char *uri, hcm_arena_t *arena, const char **path)
 {
     const char *authority = strstr(uri, "://");
     const char *start = authority != NULL ? authority + 3 + strcspn(authority + 3, "/?#") : "";
 
-    target->path = hcm_arena_strndup(arena, start, strcspn(start, "?#"));
-    return target->path != NULL ? 0 : HCM_ENOSPACE;
+    *path = hcm_arena_strndup(arena, start, strcspn(start, "?#"));
+    return *path != NULL ? 0 : HCM_ENOSPACE;
 }
 
 /* An empty path or "/" gives no Uri-Path; otherwise each segment is one, empty ones included
@@ -389,7 +389,7 @@ int hcm_target_parse(const char *uri, hcm_arena_t *arena, hcm_target_t *target,
     err = map_uri(&u, arena, target, msg);
     uriFreeUriMembersMmA(&u, &mem.full);
     if (err == 0)
-        err = keep_path(uri, arena, target);
+        err = hcm__uri_path(uri, arena, &target->path);
     if (err != 0)
         msg->nopts = nopts; /* leave |msg| as it was given */
     return err;
