@@ -13,6 +13,8 @@
 #include "hcc.h"
 #include "hcm.h"
 #include "queue.h"
+#include "block1.h"
+#include "block2.h"
 #include "ratelimit.h"
 
 #define hcp_container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
@@ -82,6 +84,8 @@ struct hcp_proxy {
     hcp_exchange_t *spare_exchanges; /* freed blocks kept for the next requests (exchange.c) */
     unsigned nspare_exchanges;
     struct rexchange *reverse_live; /* reverse exchanges in flight (reverse.c) */
+    hcp_block1_t *block1;           /* CoAP clients' Block1 uploads in progress (reverse.c) */
+    hcp_block2_t *block2;           /* answers kept for CoAP clients' Block2 transfers */
     hcp_own_addr_t *own;            /* where hcproxy listens, for policy.c */
     size_t nown;
     struct sockaddr_storage *local_addrs; /* the host's interface addresses, when a listener is a

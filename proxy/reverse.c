@@ -4,7 +4,11 @@
  *
  * The CoAP answer is a separate response: the handler registers the request with libcoap's async
  * API (an empty ACK goes out at once), and when the origin has answered, coap_async_trigger()
- * makes libcoap call the handler again with the same request, which then fills the response. */
+ * makes libcoap call the handler again with the same request, which then fills the response.
+ *
+ * Block-wise transfers are hcproxy's own here (libcoap's block mode is off for server sessions,
+ * upstream.c says why): the blocks of an upload are gathered in block1.c before anything is
+ * forwarded, and a large answer is kept in block2.c and served one block a request. */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +17,24 @@
 #include <coap3/coap.h>
 
 #include "hcp.h"
+
+/* How long a block-wise transfer may wait for its next block: MAX_TRANSMIT_WAIT (RFC 7252
+ * s4.8.2), the longest a client may take to get one block through. */
+#define UPLOAD_IDLE_NS (93ull * 1000000000ull)
+/* Uploads in progress at once, from every client. */
+#define MAX_UPLOADS 256
+/* Answers kept for their Block2 transfers; past either bound the oldest goes, and its client's
+ * next block is asked of the origin again. */
+#define MAX_KEPT_ANSWERS 256
+#define MAX_KEPT_BYTES (64u << 20)
+
+/* The body of a request that came in Block1 blocks, once hcproxy has all of them. */
+typedef struct upload {
+    uint8_t *body; /* malloc'd */
+    size_t len;
+    bool is_blockwise;
+    uint32_t block1; /* the last block's Block1 value */
+} upload_t;
 
 typedef struct rexchange {
     hcp_proxy_t *proxy;
@@ -30,6 +52,10 @@ typedef struct rexchange {
     uint8_t code;           /* the answer, once known (0 before) */
     hcm_coap_msg_t answer;
     uint8_t *payload;       /* owned */
+    uint8_t *upload;        /* a Block1 upload hcproxy reassembled (block1.c), owned; or NULL */
+    size_t upload_len;
+    bool is_blockwise;      /* the request came in Block1 blocks: the answer echoes the last */
+    uint32_t last_block1;   /* that block's Block1 value (RFC 7959 s2.3) */
     hcm_arena_t arena;
     uint8_t arena_buf[];
 } rexchange_t;
@@ -55,6 +81,7 @@ static void rexchange_free(rexchange_t *rx)
     if (rx->session != NULL)
         coap_session_release(rx->session);
     free(rx->payload);
+    free(rx->upload);
     free(rx);
 }
 
@@ -258,6 +285,8 @@ static int map_request(rexchange_t *rx, const coap_pdu_t *request)
         return HCM_ENOSPACE;
     if ((err = hcp_upstream_msg_from_pdu(request, msg)) < 0)
         return err;
+    if (rx->upload != NULL)
+        msg->payload = (hcm_bytes_t){rx->upload, rx->upload_len};
     if (msg->payload.len > (size_t)cfg->coap_max_body_bytes)
         return HCM_ETOOLARGE;
     request_path(request, path, sizeof path);
@@ -272,7 +301,7 @@ static int keep_body(rexchange_t *rx)
 {
     uint8_t *copy;
 
-    if (rx->req.body.len == 0)
+    if (rx->req.body.len == 0 || rx->req.body.p == rx->upload) /* already the exchange's own */
         return 0;
     if ((copy = hcm_arena_alloc(&rx->arena, rx->req.body.len)) == NULL)
         return HCM_ENOSPACE;
@@ -281,8 +310,10 @@ static int keep_body(rexchange_t *rx)
     return 0;
 }
 
+/* A new exchange for |request|, whose body is |upload| when hcproxy reassembled it (the
+ * exchange owns it from here, also when this fails) and the request's payload otherwise. */
 static rexchange_t *rexchange_new(hcp_proxy_t *proxy, coap_session_t *session,
-                                  const coap_pdu_t *request)
+                                  const coap_pdu_t *request, upload_t *upload)
 {
     size_t len = 0, offset, total;
     const uint8_t *data;
@@ -290,11 +321,19 @@ static rexchange_t *rexchange_new(hcp_proxy_t *proxy, coap_session_t *session,
     rexchange_t *rx;
 
     coap_get_data_large(request, &len, &data, &offset, &total);
+    if (upload->is_blockwise)
+        len = upload->len;
     arena_size = 2 * len + 16384; /* the payload and every option, header and URL are copied */
-    if ((rx = malloc(sizeof *rx + arena_size)) == NULL)
+    if ((rx = malloc(sizeof *rx + arena_size)) == NULL) {
+        free(upload->body);
         return NULL;
+    }
     memset(rx, 0, sizeof *rx);
     rx->proxy = proxy;
+    rx->upload = upload->body;
+    rx->upload_len = upload->len;
+    rx->is_blockwise = upload->is_blockwise;
+    rx->last_block1 = upload->block1;
     rx->id = ++proxy->next_exchange_id;
     rx->redirects_left = proxy->cfg->origin_redirects;
     rx->session = coap_session_reference(session);
@@ -309,33 +348,258 @@ static rexchange_t *rexchange_new(hcp_proxy_t *proxy, coap_session_t *session,
 
 /* ---- answering ------------------------------------------------------------------------------ */
 
-static void release_payload(coap_session_t *session, void *payload)
+static void add_options(coap_pdu_t *response, const hcm_coap_msg_t *a)
 {
-    (void)session;
-    free(payload);
-}
-
-/* Fills libcoap's response PDU from the answer; a large payload goes block-wise (RFC 7959). */
-static void respond(rexchange_t *rx, coap_resource_t *resource, coap_session_t *session,
-                    const coap_pdu_t *request, const coap_string_t *query, coap_pdu_t *response)
-{
-    const hcm_coap_msg_t *a = &rx->answer;
-
-    coap_pdu_set_code(response, (coap_pdu_code_t)rx->code);
     for (size_t i = 0; i < a->nopts; i++)
         coap_add_option(response, a->opts[i].number, a->opts[i].value.len, a->opts[i].value.p);
-    if (a->payload.len == 0)
-        return;
-    if (a->payload.len <= 1024) {
-        coap_add_data(response, a->payload.len, a->payload.p);
+}
+
+/* The block of the answer that |request| asks for (RFC 7959 s2.4), or the whole answer when it
+ * fits in one block and no later block was asked for. Blocks are of 1024 bytes unless the
+ * request's Block2 asks for smaller ones (early negotiation, s2.4). true when blocks remain. */
+static bool respond(rexchange_t *rx, const coap_pdu_t *request, coap_pdu_t *response)
+{
+    const hcm_coap_msg_t *a = &rx->answer;
+    coap_block_t asked = {0};
+    uint8_t buf[4];
+    size_t size, offset, len;
+    bool more;
+
+    coap_pdu_set_code(response, (coap_pdu_code_t)rx->code);
+    if (rx->is_blockwise) /* RFC 7959 s2.3: the answer to the last block carries its Block1 */
+        coap_add_option(response, COAP_OPTION_BLOCK1,
+                        coap_encode_var_safe(buf, sizeof buf, rx->last_block1), buf);
+    if (!coap_get_block(request, COAP_OPTION_BLOCK2, &asked) || asked.szx > 6)
+        asked.szx = 6; /* 7 is BERT (RFC 8323 s6): plain 1024-byte blocks serve it as well */
+    size = (size_t)16 << asked.szx;
+    offset = (size_t)asked.num * size;
+    if (asked.num == 0 && a->payload.len <= size) {
+        add_options(response, a);
+        if (a->payload.len > 0)
+            coap_add_data(response, a->payload.len, a->payload.p);
+        return false;
+    }
+    if (offset >= a->payload.len) { /* past the end: no such block */
+        const char *reason = hcm_strerror(HCM_EBLOCKRANGE);
+        coap_pdu_set_code(response, (coap_pdu_code_t)hcm_err_code(HCM_EBLOCKRANGE));
+        coap_add_data(response, strlen(reason), (const uint8_t *)reason);
+        return false;
+    }
+    more = offset + size < a->payload.len;
+    len = more ? size : a->payload.len - offset;
+    add_options(response, a);
+    coap_add_option(response, COAP_OPTION_BLOCK2,
+                    coap_encode_var_safe(buf, sizeof buf, asked.num << 4 | more << 3 | asked.szx),
+                    buf);
+    if (asked.num == 0) /* RFC 7959 s4: the size of the whole, with the first block */
+        coap_add_option(response, COAP_OPTION_SIZE2,
+                        coap_encode_var_safe(buf, sizeof buf, (unsigned)a->payload.len), buf);
+    coap_add_data(response, len, a->payload.p + offset);
+    return more;
+}
+
+/* An error known at once, piggybacked, with its reason as diagnostic payload (RFC 7252
+ * s5.5.2); a 4.13 says how large a body may be (RFC 7959 s2.9.3). */
+static void refuse(const hcp_proxy_t *proxy, coap_pdu_t *response, int err)
+{
+    const char *reason = hcm_strerror(err);
+    uint8_t buf[4];
+
+    coap_pdu_set_code(response, (coap_pdu_code_t)hcm_err_code(err));
+    if (err == HCM_ETOOLARGE)
+        coap_add_option(response, COAP_OPTION_SIZE1,
+                        coap_encode_var_safe(buf, sizeof buf,
+                                             (unsigned)proxy->cfg->coap_max_body_bytes), buf);
+    coap_add_data(response, strlen(reason), (const uint8_t *)reason);
+    hcp_log(HCC_LOG_INFO, NULL, "coap request refused: %u.%02u (%s)", hcm_err_code(err) >> 5,
+            hcm_err_code(err) & 0x1f, reason);
+}
+
+/* Options that differ between the blocks of one request: the block options themselves (RFC 7959
+ * s2.2, s4), and Hop-Limit, which libcoap counts down in the request on every pass through its
+ * handler (RFC 8768 s3), so that an answer's second pass sees one less than the next block. */
+static bool differs_between_blocks(uint16_t number)
+{
+    static const uint16_t numbers[] = {COAP_OPTION_BLOCK1, COAP_OPTION_BLOCK2, COAP_OPTION_SIZE1,
+                                       COAP_OPTION_SIZE2, COAP_OPTION_HOP_LIMIT};
+
+    for (size_t i = 0; i < HCM_COUNTOF(numbers); i++)
+        if (numbers[i] == number)
+            return true;
+    return false;
+}
+
+/* Every option of |pdu| that all its blocks share, as number, length and value: what makes two
+ * blocks parts of one request (block1.h, block2.h). NULL when out of memory. */
+static uint8_t *request_options(const coap_pdu_t *pdu, size_t *len)
+{
+    coap_opt_iterator_t it;
+    coap_opt_t *opt;
+    size_t size = 1, used = 0;
+    uint8_t *out;
+
+    coap_option_iterator_init(pdu, &it, COAP_OPT_ALL);
+    while ((opt = coap_option_next(&it)) != NULL)
+        size += 4 + coap_opt_length(opt);
+    if ((out = malloc(size)) == NULL)
+        return NULL;
+    coap_option_iterator_init(pdu, &it, COAP_OPT_ALL);
+    while ((opt = coap_option_next(&it)) != NULL) {
+        size_t n = coap_opt_length(opt);
+        if (differs_between_blocks(it.number))
+            continue;
+        uint8_t head[4] = {it.number >> 8, it.number & 0xff, n >> 8, n & 0xff};
+        memcpy(out + used, head, 4);
+        memcpy(out + used + 4, coap_opt_value(opt), n);
+        used += 4 + n;
+    }
+    *len = used;
+    return out;
+}
+
+/* The client: both ends of the session, so that two devices, or one device's two sockets,
+ * never share an upload. */
+static size_t session_ends(const coap_session_t *session, uint8_t *buf, size_t size)
+{
+    const coap_address_t *remote = coap_session_get_addr_remote(session);
+    const coap_address_t *local = coap_session_get_addr_local(session);
+    size_t used = 0;
+
+    if (remote != NULL && remote->size <= size) {
+        memcpy(buf, &remote->addr, remote->size);
+        used = remote->size;
+    }
+    if (local != NULL && used + local->size <= size) {
+        memcpy(buf + used, &local->addr, local->size);
+        used += local->size;
+    }
+    return used;
+}
+
+/* What names |request| across its blocks: the client (into |client|, of 2 sockaddr_storage)
+ * and its options but the block ones. The options are malloc'd, the caller's to free; NULL when
+ * out of memory. */
+static uint8_t *block_key(const coap_session_t *session, const coap_pdu_t *request,
+                          uint8_t *client, hcp_block2_key_t *key)
+{
+    uint8_t *options = request_options(request, &key->options_len);
+
+    key->options = options;
+    key->client = client;
+    key->client_len = session_ends(session, client, 2 * sizeof(struct sockaddr_storage));
+    return options;
+}
+
+static void release_kept(void *answer)
+{
+    rexchange_free(answer);
+}
+
+/* The answer's first block is on its way and more remain: the exchange stays in the Block2 store
+ * (block2.c) for the client's next requests, no longer in flight. */
+static void keep_for_blocks(rexchange_t *rx, coap_session_t *session, const coap_pdu_t *request)
+{
+    hcp_proxy_t *proxy = rx->proxy;
+    uint8_t client[2 * sizeof(struct sockaddr_storage)];
+    hcp_block2_key_t key;
+    uint8_t *options;
+
+    unlink_live(rx);
+    if (proxy->block2 == NULL || (options = block_key(session, request, client, &key)) == NULL) {
+        rexchange_free(rx); /* later blocks ask the origin again */
         return;
     }
-    /* Media type 0 makes libcoap add no Content-Format of its own: the answer's options already
-     * carry the right one, or none (an OSCORE message must have none). The payload moves to
-     * libcoap, which frees it after the last block. */
-    coap_add_data_large_response(resource, session, request, response, query, 0, -1, 0,
-                                 a->payload.len, rx->payload, release_payload, rx->payload);
-    rx->payload = NULL;
+    hcp_block2_keep(proxy->block2, &key, rx, sizeof *rx + rx->arena.size, uv_hrtime());
+    free(options);
+}
+
+static const struct {
+    hcp_block1_verdict_t verdict;
+    int err;
+} block1_errors[] = {
+    {HCP_BLOCK1_INCOMPLETE, HCM_EBLOCKMISSING},
+    {HCP_BLOCK1_MALFORMED, HCM_EBLOCKSIZE},
+    {HCP_BLOCK1_TOO_LARGE, HCM_ETOOLARGE},
+    {HCP_BLOCK1_BUSY, HCM_EOVERLOAD},
+};
+
+/* A request that carries Block1 is one block of an upload, which hcproxy gathers itself
+ * (block1.c). 1 when |upload| holds the whole body,
+ * 0 when the block was stored and a 2.31 Continue is the answer (RFC 7959 s2.3), else an error. */
+static int gather_block(hcp_proxy_t *proxy, coap_session_t *session, const coap_pdu_t *request,
+                        const coap_block_t *b1, coap_pdu_t *response, upload_t *upload)
+{
+    coap_bin_const_t token = coap_pdu_get_token(request);
+    coap_opt_iterator_t it;
+    coap_opt_t *size1 = coap_check_option(request, COAP_OPTION_SIZE1, &it);
+    uint8_t client[2 * sizeof(struct sockaddr_storage)], buf[4];
+    hcp_block1_piece_t piece = {.token = token.s, .token_len = token.length, .num = b1->num,
+                                .more = b1->m, .szx = b1->szx};
+    hcp_block1_verdict_t verdict;
+    hcp_block2_key_t key;
+    uint8_t *options;
+    size_t len = 0, offset, total;
+
+    if (proxy->block1 == NULL || (options = block_key(session, request, client, &key)) == NULL)
+        return HCM_EOVERLOAD;
+    piece.client = key.client;
+    piece.client_len = key.client_len;
+    piece.options = key.options;
+    piece.options_len = key.options_len;
+    piece.size1 = size1 ? coap_decode_var_bytes8(coap_opt_value(size1), coap_opt_length(size1))
+                        : 0;
+    coap_get_data_large(request, &len, &piece.payload, &offset, &total);
+    piece.payload_len = len;
+    verdict = hcp_block1_offer(proxy->block1, &piece, uv_hrtime(), &upload->body, &upload->len);
+    free(options);
+    upload->is_blockwise = true;
+    upload->block1 = b1->num << 4 | b1->szx;
+    if (verdict == HCP_BLOCK1_COMPLETE)
+        return 1;
+    for (size_t i = 0; i < HCM_COUNTOF(block1_errors); i++)
+        if (block1_errors[i].verdict == verdict)
+            return block1_errors[i].err;
+    coap_pdu_set_code(response, COAP_RESPONSE_CODE(231));
+    coap_add_option(response, COAP_OPTION_BLOCK1,
+                    coap_encode_var_safe(buf, sizeof buf, upload->block1 | 0x08), buf);
+    return 0;
+}
+
+/* The second call for a registered request: the answer is ready, or the client sent another
+ * request with the token of one still in flight. */
+static void answer_registered(coap_async_t *async, coap_session_t *session,
+                              const coap_pdu_t *request, coap_pdu_t *response)
+{
+    rexchange_t *rx = coap_async_get_app_data(async);
+
+    if (rx->code == 0) {
+        refuse(rx->proxy, response, HCM_ETOKENINUSE);
+        return;
+    }
+    rx->async = NULL; /* libcoap removes it when this returns */
+    if (respond(rx, request, response))
+        keep_for_blocks(rx, session, request);
+    else
+        rexchange_free(rx);
+}
+
+/* A later block of an answer kept for its Block2 transfer, served from it at once. false when
+ * none is kept for |request|: the origin is asked again, and the block served from that answer. */
+static bool serve_kept_block(hcp_proxy_t *proxy, coap_session_t *session,
+                             const coap_pdu_t *request, coap_pdu_t *response)
+{
+    hcp_block2_key_t key;
+    uint8_t client[2 * sizeof(struct sockaddr_storage)];
+    uint8_t *options;
+    rexchange_t *rx;
+
+    if (proxy->block2 == NULL || (options = block_key(session, request, client, &key)) == NULL)
+        return false;
+    if ((rx = hcp_block2_find(proxy->block2, &key, uv_hrtime())) != NULL &&
+        !respond(rx, request, response))
+        hcp_block2_drop(proxy->block2, &key);
+    free(options);
+    return rx != NULL;
 }
 
 static void on_request(coap_resource_t *resource, coap_session_t *session,
@@ -344,16 +608,25 @@ static void on_request(coap_resource_t *resource, coap_session_t *session,
 {
     hcp_proxy_t *proxy = coap_resource_get_userdata(resource);
     coap_async_t *async = coap_find_async(session, coap_pdu_get_token(request));
+    upload_t upload = {0};
+    coap_block_t b1, b2;
     rexchange_t *rx;
     int err;
 
-    if (async != NULL) { /* the second call: the answer is ready */
-        rx = coap_async_get_app_data(async);
-        respond(rx, resource, session, request, query, response);
-        rexchange_free(rx); /* libcoap removes the async itself when this returns */
+    if (async != NULL) {
+        answer_registered(async, session, request, response);
         return;
     }
-    if ((rx = rexchange_new(proxy, session, request)) == NULL) {
+    if (coap_get_block(request, COAP_OPTION_BLOCK2, &b2) && b2.num > 0 &&
+        serve_kept_block(proxy, session, request, response))
+        return;
+    if (coap_get_block(request, COAP_OPTION_BLOCK1, &b1) &&
+        (err = gather_block(proxy, session, request, &b1, response, &upload)) <= 0) {
+        if (err < 0)
+            refuse(proxy, response, err);
+        return;
+    }
+    if ((rx = rexchange_new(proxy, session, request, &upload)) == NULL) {
         coap_pdu_set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
         return;
     }
@@ -364,7 +637,7 @@ static void on_request(coap_resource_t *resource, coap_session_t *session,
         err = reach_origin(rx);
     if (err < 0) { /* answered at once, piggybacked */
         answer_error(rx, err);
-        respond(rx, resource, session, request, query, response);
+        respond(rx, request, response);
         rexchange_free(rx);
         return;
     }
@@ -461,6 +734,14 @@ int hcp_reverse_start(hcp_proxy_t *proxy, coap_context_t *ctx)
     }
     if (cfg->ncoap_listen_addrs == 0)
         return 0;
+    proxy->block1 = hcp_block1_new(&(hcp_block1_limits_t){
+        .max_body = (size_t)cfg->coap_max_body_bytes, .max_transfers = MAX_UPLOADS,
+        .idle_ns = UPLOAD_IDLE_NS});
+    proxy->block2 = hcp_block2_new(&(hcp_block2_limits_t){
+        .max_answers = MAX_KEPT_ANSWERS, .max_bytes = MAX_KEPT_BYTES, .idle_ns = UPLOAD_IDLE_NS},
+        release_kept);
+    if (proxy->block1 == NULL || proxy->block2 == NULL)
+        return UV_ENOMEM;
     if (add_catch_all(proxy, ctx,
                       coap_resource_proxy_uri_init2(on_request, HCM_COUNTOF(own_names),
                                                     own_names, 0)) < 0 ||
@@ -471,6 +752,10 @@ int hcp_reverse_start(hcp_proxy_t *proxy, coap_context_t *ctx)
 
 void hcp_reverse_stop(hcp_proxy_t *proxy)
 {
+    hcp_block1_free(proxy->block1);
+    proxy->block1 = NULL;
+    hcp_block2_free(proxy->block2);
+    proxy->block2 = NULL;
     while (proxy->reverse_live != NULL) {
         rexchange_t *rx = proxy->reverse_live;
         if (rx->fetch != NULL)

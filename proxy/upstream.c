@@ -492,16 +492,26 @@ static coap_fixed_point_t fixed_point(double value)
     return fp;
 }
 
-/* A libcoap context as both directions use it: libcoap reassembles block-wise bodies, and knows
- * the OSCORE option. libcoap 4.3.1 drops a response with a critical option it does not know;
- * OSCORE (9) is critical, and hcproxy carries it without understanding it (RFC 8613 s2, s11). */
+/* A libcoap context as both directions use it, knowing the OSCORE option: libcoap 4.3.1 drops a
+ * response with a critical option it does not know; OSCORE (9) is critical, and hcproxy carries
+ * it without understanding it (RFC 8613 s2, s11).
+ *
+ * Block-wise transfers: a session takes its block mode from the context when it is made. Client
+ * sessions (open_session) are made with libcoap's, which reassembles the CoAP servers' Block2
+ * answers and sends large requests in Block1 blocks. Server sessions, made by libcoap when a CoAP
+ * client first writes to coap.listen, get none: hcproxy gathers uploads and serves answers block
+ * by block itself (reverse.c, block1.c, block2.c), because libcoap's server side mixes concurrent
+ * uploads to one resource, and 4.3.1's hands each block of an upload without Size1 to the handler
+ * and then reads a body it never built. */
+#define CLIENT_BLOCK_MODE (COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY)
+
 static coap_context_t *new_context(void)
 {
     coap_context_t *ctx = coap_new_context(NULL);
 
     if (ctx == NULL)
         return NULL;
-    coap_context_set_block_mode(ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+    coap_context_set_block_mode(ctx, 0);
     coap_register_option(ctx, COAP_OPTION_OSCORE);
     return ctx;
 }
@@ -659,7 +669,7 @@ static coap_session_t *rpk_session(destination_t *d, const coap_address_t *dst)
     return coap_new_client_session_pki(d->ctx, NULL, dst, protos[d->scheme], &setup);
 }
 
-static coap_session_t *open_session(destination_t *d, const coap_address_t *dst)
+static coap_session_t *open_any_session(destination_t *d, const coap_address_t *dst)
 {
     if (!is_secure(d->scheme))
         return coap_new_client_session(d->ctx, NULL, dst, protos[d->scheme]);
@@ -672,6 +682,18 @@ static coap_session_t *open_session(destination_t *d, const coap_address_t *dst)
         break;
     }
     return pki_session(d, dst);
+}
+
+/* A client session with libcoap's block mode; the context keeps none for server sessions (see
+ * new_context). */
+static coap_session_t *open_session(destination_t *d, const coap_address_t *dst)
+{
+    coap_session_t *session;
+
+    coap_context_set_block_mode(d->ctx, CLIENT_BLOCK_MODE);
+    session = open_any_session(d, dst);
+    coap_context_set_block_mode(d->ctx, 0);
+    return session;
 }
 
 /* The pinned key of an rpk entry, from its PEM ("PUBLIC KEY") to the DER libcoap compares. */

@@ -59,6 +59,10 @@ static const struct {
     { HCM_ENOMETHOD, 501, 5, 1 },
     { HCM_EMEDIA, 415, 4, 15 },   /* RFC 8075 s6.1 (SHALL); digest M: 4.15 */
     { HCM_ETOOLARGE, 413, 4, 13 }, /* RFC 7959 s2.9.3: 4.13 Request Entity Too Large */
+    { HCM_EBLOCKMISSING, 400, 4, 8 }, /* RFC 7959 s2.9.2: 4.08 Request Entity Incomplete */
+    { HCM_EBLOCKSIZE, 400, 4, 0 },    /* RFC 7959 s2.2: a malformed Block1 */
+    { HCM_EBLOCKRANGE, 400, 4, 2 },   /* RFC 7252 s5.9.2.3: no such block, a malformed option */
+    { HCM_ETOKENINUSE, 400, 4, 0 },   /* RFC 7252 s5.3.1: a token reused while in flight */
     { HCM_ERESOLVE, 502, 5, 2 },
     { HCM_EUNREACHABLE, 502, 5, 2 }, /* digest D, M: hard failure, Bad Gateway */
     { HCM_ERESET, 502, 5, 2 },

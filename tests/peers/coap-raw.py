@@ -1,0 +1,254 @@
+#!/usr/bin/python3
+"""A raw-wire CoAP client for hcproxy's tests: it builds every datagram itself (RFC 7252 s3), so a
+test controls exactly what reaches hcproxy's CoAP listener, and sees exactly what comes back,
+without libcoap (hcproxy's own library) deciding either.
+
+Usage: coap-raw.py COMMAND HOST PORT ...
+
+  upload HOST PORT METHOD URI NBYTES [--size1] [--szx N] [--token HEX] [--repeat K]
+        A Block1 upload (RFC 7959 s2.5) of NBYTES bytes (i % 251) to Proxy-Uri URI, one block a
+        confirmable request, each sent when the one before was answered. Size1 (s4) only with
+        --size1. Prints "block N -> CODE" for each answer and, at the end, "final CODE PAYLOAD".
+        With --repeat, K such uploads one after the other from the same socket.
+  uploads HOST PORT METHOD URI NBYTES COUNT [--size1] [--szx N]
+        COUNT Block1 uploads of NBYTES bytes each from one socket, each with its own token and
+        its own body (upload i's bytes are (i + j) % 251), their blocks interleaved: block N of
+        every upload goes before block N+1 of any. Against http-origin.py's /sha256, which
+        answers the SHA-256 of the body it got, prints "upload I ok" when that is the hash of
+        upload I's whole body, else "upload I wrong CODE PAYLOAD"; then "uploads OK/COUNT".
+  get HOST PORT URI [--szx N]
+        A GET with Proxy-Uri URI whose answer is fetched block by block (RFC 7959 s2.4), with
+        Block2 of size 16 << N from the first request on when --szx is given (early
+        negotiation). Prints "block N -> CODE SIZE" for each answer, then "got CODE LENGTH SHA256"
+        of the whole body.
+  request HOST PORT METHOD URI [PAYLOAD]
+        One confirmable request with Proxy-Uri URI; prints "final CODE PAYLOAD".
+
+Answers are awaited up to 10 s each. A separate response (an empty ACK, then a CON) is
+acknowledged as RFC 7252 s5.2.2 asks. Only the standard library is used.
+"""
+import os
+import select
+import socket
+import sys
+import time
+
+CON, NON, ACK, RST = 0, 1, 2, 3
+METHODS = {"GET": 1, "POST": 2, "PUT": 3, "DELETE": 4, "FETCH": 5, "PATCH": 6, "IPATCH": 7}
+OPT_PROXY_URI, OPT_BLOCK1, OPT_BLOCK2, OPT_SIZE1 = 35, 27, 23, 60
+
+
+def uint(value):
+    """The shortest big-endian form of |value| (RFC 7252 s3.2 uint)."""
+    return value.to_bytes((value.bit_length() + 7) // 8, "big")
+
+
+def ext(n):
+    """An option delta or length nibble and its extended bytes (RFC 7252 s3.1)."""
+    if n < 13:
+        return n, b""
+    if n < 269:
+        return 13, bytes([n - 13])
+    return 14, (n - 269).to_bytes(2, "big")
+
+
+def encode(mtype, code, mid, token, options, payload=b""):
+    out = bytearray([0x40 | mtype << 4 | len(token), code]) + mid.to_bytes(2, "big") + token
+    last = 0
+    for number, value in sorted(options, key=lambda o: o[0]):
+        d, dx = ext(number - last)
+        n, nx = ext(len(value))
+        out += bytes([d << 4 | n]) + dx + nx + value
+        last = number
+    if payload:
+        out += b"\xff" + payload
+    return bytes(out)
+
+
+def decode(data):
+    """(type, code, mid, token, [(number, value)], payload) of a well-formed datagram."""
+    tkl = data[0] & 0x0F
+    mtype, code, mid = data[0] >> 4 & 3, data[1], int.from_bytes(data[2:4], "big")
+    token, i, number, options = data[4:4 + tkl], 4 + tkl, 0, []
+    while i < len(data) and data[i] != 0xFF:
+        d, n = data[i] >> 4, data[i] & 0x0F
+        i += 1
+        for nibble in ("d", "n"):
+            v = d if nibble == "d" else n
+            if v == 13:
+                v, i = data[i] + 13, i + 1
+            elif v == 14:
+                v, i = int.from_bytes(data[i:i + 2], "big") + 269, i + 2
+            if nibble == "d":
+                d = v
+            else:
+                n = v
+        number += d
+        options.append((number, data[i:i + n]))
+        i += n
+    payload = data[i + 1:] if i < len(data) else b""
+    return mtype, code, mid, token, options, payload
+
+
+def code_text(code):
+    return f"{code >> 5}.{code & 0x1F:02d}"
+
+
+class Client:
+    def __init__(self, host, port):
+        self.peer = (host, int(port))
+        self.sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET,
+                                  socket.SOCK_DGRAM)
+        self.mid = int.from_bytes(os.urandom(2), "big")
+
+    def next_mid(self):
+        self.mid = (self.mid + 1) & 0xFFFF
+        return self.mid
+
+    def receive(self, deadline):
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.sock], [], [], left)[0]:
+                return None
+            data, _ = self.sock.recvfrom(65536)
+            if len(data) >= 4 and data[0] >> 6 == 1:
+                return decode(data)
+
+    def exchange(self, code, token, options, payload=b""):
+        """Sends one CON and returns the response (code, options, payload), or None."""
+        mid = self.next_mid()
+        self.sock.sendto(encode(CON, code, mid, token, options, payload), self.peer)
+        deadline = time.monotonic() + 10
+        while True:
+            msg = self.receive(deadline)
+            if msg is None:
+                return None
+            mtype, rcode, rmid, rtoken, ropts, rpayload = msg
+            if mtype == RST and rmid == mid:
+                return ("RST", [], b"")
+            if mtype == ACK and rmid == mid and rcode == 0:
+                continue  # a separate response follows
+            if rtoken != token or rcode == 0:
+                continue
+            if mtype == CON:
+                self.sock.sendto(encode(ACK, 0, rmid, b"", []), self.peer)
+            return (code_text(rcode), ropts, rpayload)
+
+
+def option(options, number):
+    return next((v for n, v in options if n == number), None)
+
+
+def send_block(client, method, uri, body, num, token, size1=False, szx=6):
+    """Block |num| of |body|; the answer (code, options, payload) or None."""
+    size = 16 << szx
+    chunk = body[num * size:(num + 1) * size]
+    more = (num + 1) * size < len(body)
+    opts = [(OPT_PROXY_URI, uri.encode()), (OPT_BLOCK1, uint(num << 4 | more << 3 | szx))]
+    if size1 and num == 0:
+        opts.append((OPT_SIZE1, uint(len(body))))
+    return client.exchange(METHODS[method], token, opts, chunk)
+
+
+def upload(client, method, uri, nbytes, size1=False, szx=6, token=None):
+    body = bytes(i % 251 for i in range(nbytes))
+    size = 16 << szx
+    token = token or os.urandom(8)
+    num, answer = 0, None
+    while True:
+        more = (num + 1) * size < len(body)
+        answer = send_block(client, method, uri, body, num, token, size1, szx)
+        if answer is None:
+            print(f"block {num} -> timeout")
+            return 1
+        print(f"block {num} -> {answer[0]}")
+        if not more or answer[0] != "2.31":
+            break
+        num += 1
+    print(f"final {answer[0]} {answer[2].decode('utf-8', 'replace')}")
+    return 0
+
+
+def uploads(client, method, uri, nbytes, count, size1=False, szx=6):
+    import hashlib
+    bodies = [bytes((i + j) % 251 for j in range(nbytes)) for i in range(count)]
+    tokens = [os.urandom(8) for _ in range(count)]
+    nblocks = max(1, -(-nbytes // (16 << szx)))
+    answers = [None] * count
+    for num in range(nblocks):
+        for i in range(count):
+            if num == 0 or (answers[i] and answers[i][0] == "2.31"):
+                answers[i] = send_block(client, method, uri, bodies[i], num, tokens[i], size1, szx)
+    good = 0
+    for i, answer in enumerate(answers):
+        want = hashlib.sha256(bodies[i]).hexdigest()
+        if answer and answer[0] == "2.04" and answer[2].decode() == want:
+            good += 1
+            print(f"upload {i} ok")
+        else:
+            print(f"upload {i} wrong {answer and answer[0]} {answer and answer[2][:80]}")
+    print(f"uploads {good}/{count}")
+    return 0 if good == count else 1
+
+
+def get(client, uri, szx=None):
+    import hashlib
+    body, num = b"", 0
+    while True:
+        opts = [(OPT_PROXY_URI, uri.encode())]
+        if szx is not None or num > 0:
+            opts.append((OPT_BLOCK2, uint(num << 4 | (6 if szx is None else szx))))
+        answer = client.exchange(METHODS["GET"], os.urandom(8), opts)
+        if answer is None:
+            print(f"block {num} -> timeout")
+            return 1
+        code, ropts, payload = answer
+        block2 = option(ropts, OPT_BLOCK2)
+        print(f"block {num} -> {code} {16 << (block2[-1] & 7) if block2 else '-'}")
+        body += payload
+        if not block2 or not int.from_bytes(block2, "big") & 8:
+            break
+        num += 1
+    print(f"got {code} {len(body)} {hashlib.sha256(body).hexdigest()}")
+    return 0
+
+
+def request(client, method, uri, payload=b""):
+    answer = client.exchange(METHODS[method], os.urandom(8), [(OPT_PROXY_URI, uri.encode())],
+                             payload)
+    if answer is None:
+        print("final timeout")
+        return 1
+    print(f"final {answer[0]} {answer[2].decode('utf-8', 'replace')}")
+    return 0
+
+
+def main(argv):
+    if len(argv) >= 5 and argv[1] == "get":
+        rest = argv[5:]
+        szx = int(rest[rest.index("--szx") + 1]) if "--szx" in rest else None
+        return get(Client(argv[2], argv[3]), argv[4], szx)
+    if len(argv) < 6:
+        sys.exit(__doc__)
+    command, host, port, method, uri = argv[1:6]
+    client = Client(host, port)
+    if command == "upload":
+        rest = argv[7:]
+        szx = int(rest[rest.index("--szx") + 1]) if "--szx" in rest else 6
+        token = bytes.fromhex(rest[rest.index("--token") + 1]) if "--token" in rest else None
+        times = int(rest[rest.index("--repeat") + 1]) if "--repeat" in rest else 1
+        status = 0
+        for _ in range(times):
+            status |= upload(client, method, uri, int(argv[6]), "--size1" in rest, szx, token)
+        return status
+    if command == "uploads":
+        rest = argv[8:]
+        szx = int(rest[rest.index("--szx") + 1]) if "--szx" in rest else 6
+        return uploads(client, method, uri, int(argv[6]), int(argv[7]), "--size1" in rest, szx)
+    if command == "request":
+        return request(client, method, uri, argv[6].encode() if len(argv) > 6 else b"")
+    sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
