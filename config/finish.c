@@ -417,6 +417,8 @@ static const struct {
     {HCC_K_coap_routes_list, derive_coap_routes},
     {HCC_K_origin_allow, derive_origin_allow},
     {HCC_K_origin_ca_file, check_ca_file},
+    {HCC_K_origin_http_proxy, hcc__check_http_proxy},
+    {HCC_K_origin_no_proxy, hcc__derive_no_proxy},
     {HCC_K_http_bearer_tokens, check_bearer_tokens},
     {HCC_K_https_listen, derive_https_listen},
     {HCC_K_upstream_credentials, derive_credentials},

@@ -3,7 +3,9 @@
  * each event ends in curl_multi_socket_action() and a sweep of finished transfers. libcurl keeps
  * connections to each origin open for reuse. Host names are resolved by the caller
  * (uv_getaddrinfo, then policy) and pinned with CURLOPT_RESOLVE, so libcurl never resolves and
- * never connects anywhere the policy did not see.
+ * never connects anywhere the policy did not see. The one exception is origin.http_proxy: an
+ * origin reached through it is neither resolved nor pinned here (the proxy resolves it), and
+ * libcurl connects to the configured proxy alone.
  *
  * libcurl is not linked: the first fetch loads it (libcurl.c) on libuv's thread pool, and the
  * fetches asked for meanwhile wait in a queue, started once it is there or failed if it cannot
@@ -44,6 +46,7 @@ struct hcp_fetch {
     hcp_fetch_t *next_waiting;
     const hcm_origin_req_t *req; /* the caller's, until on_done or hcp_origin_cancel() */
     char address[64];            /* the numeric address approved for req->host */
+    bool is_proxied;             /* through origin.http_proxy, with no address of its own */
     CURL *easy;
     struct curl_slist *headers;
     struct curl_slist *resolve;
@@ -152,10 +155,44 @@ static const struct {
     {CURLE_WEIRD_SERVER_REPLY, HCM_EBADRESPONSE},
 };
 
+/* Through origin.http_proxy every connection libcurl makes is to the proxy: a failure to make one
+ * is the proxy's, and a CONNECT it answers with anything but 2xx (RFC 9110 s9.3.6) is a tunnel it
+ * refused or could not build, which libcurl reports as a receive error. */
+static const struct {
+    CURLcode code;
+    int err;
+} proxy_errors[] = {
+    {CURLE_COULDNT_RESOLVE_PROXY, HCM_EPROXYUNREACHABLE},
+    {CURLE_COULDNT_CONNECT, HCM_EPROXYUNREACHABLE},
+};
+
+static long connect_status(const hcp_fetch_t *f)
+{
+    long status = 0;
+
+    f->origin->api.easy_getinfo(f->easy, CURLINFO_HTTP_CONNECTCODE, &status);
+    return status;
+}
+
+static int proxy_error_for(CURLcode code, const hcp_fetch_t *f)
+{
+    long status;
+
+    for (size_t i = 0; i < HCM_COUNTOF(proxy_errors); i++)
+        if (proxy_errors[i].code == code)
+            return proxy_errors[i].err;
+    status = connect_status(f);
+    return status != 0 && (status < 200 || status > 299) ? HCM_EPROXYREFUSED : 0;
+}
+
 static int error_for(CURLcode code, const hcp_fetch_t *f)
 {
+    int err;
+
     if (f->is_too_large)
         return HCM_ERESPTOOLARGE;
+    if (f->is_proxied && (err = proxy_error_for(code, f)) < 0)
+        return err;
     for (size_t i = 0; i < HCM_COUNTOF(curl_errors); i++)
         if (curl_errors[i].code == code)
             return curl_errors[i].err;
@@ -168,7 +205,8 @@ static void log_failure(const hcp_fetch_t *f, CURLcode code)
     const char *url = NULL;
 
     api->easy_getinfo(f->easy, CURLINFO_EFFECTIVE_URL, &url);
-    hcp_log(HCC_LOG_INFO, NULL, "origin %s: %s", url ? url : "-",
+    hcp_log(HCC_LOG_INFO, NULL, "origin %s%s%s: %s", url ? url : "-",
+            f->is_proxied ? " through " : "", f->is_proxied ? f->origin->proxy->cfg->origin_http_proxy : "",
             f->error[0] != '\0' ? f->error : api->easy_strerror(code));
 }
 
@@ -335,6 +373,24 @@ static int add_header_lines(hcp_fetch_t *f, const hcm_origin_req_t *req)
     return f->headers != NULL ? 0 : -1;
 }
 
+/* libcurl reads http_proxy, https_proxy, ALL_PROXY and NO_PROXY from the environment when
+ * CURLOPT_PROXY is not set, and "" is its documented way to say "no proxy, whatever they say".
+ * A proxied origin goes to origin.http_proxy alone: hcproxy applied origin.no_proxy already, so
+ * CURLOPT_NOPROXY "" keeps NO_PROXY out of it too. https goes through a CONNECT tunnel with TLS
+ * to the origin inside it; http as an absolute-form request (RFC 9112 s3.2.2) the proxy forwards,
+ * the way proxies that CONNECT only to port 443 still carry it. */
+static void set_proxy(hcp_fetch_t *f, const hcm_origin_req_t *req)
+{
+    if (!f->is_proxied) {
+        set_pointer(f, CURLOPT_PROXY, "");
+        return;
+    }
+    set_pointer(f, CURLOPT_PROXY, f->origin->proxy->cfg->origin_http_proxy);
+    set_long(f, CURLOPT_PROXYTYPE, (long)CURLPROXY_HTTP);
+    set_pointer(f, CURLOPT_NOPROXY, "");
+    set_long(f, CURLOPT_HTTPPROXYTUNNEL, strcmp(req->scheme, "https") == 0);
+}
+
 static void set_options(hcp_fetch_t *f, const hcm_origin_req_t *req)
 {
     const hcc_config_t *cfg = f->origin->proxy->cfg;
@@ -357,6 +413,7 @@ static void set_options(hcp_fetch_t *f, const hcm_origin_req_t *req)
     set_pointer(f, CURLOPT_HEADERDATA, f);
     set_pointer(f, CURLOPT_HTTPHEADER, f->headers);
     set_pointer(f, CURLOPT_RESOLVE, f->resolve);
+    set_proxy(f, req);
     if (strcmp(req->method, "GET") == 0) {
         set_long(f, CURLOPT_HTTPGET, 1);
     } else {
@@ -368,12 +425,15 @@ static void set_options(hcp_fetch_t *f, const hcm_origin_req_t *req)
     }
 }
 
-/* CURLOPT_RESOLVE "host:port:address": the address the policy approved, nothing else. */
+/* CURLOPT_RESOLVE "host:port:address": the address the policy approved, nothing else. A proxied
+ * origin has none: libcurl never connects to it. */
 static int pin_address(hcp_fetch_t *f, const hcm_origin_req_t *req)
 {
     char entry[512];
     bool is_v6 = strchr(f->address, ':') != NULL;
 
+    if (f->is_proxied)
+        return 0;
     snprintf(entry, sizeof entry, "%s:%u:%s%s%s", req->host, req->port, is_v6 ? "[" : "",
              f->address, is_v6 ? "]" : "");
     f->resolve = f->origin->api.slist_append(NULL, entry);
@@ -527,7 +587,8 @@ int hcp_origin_fetch(hcp_origin_t *origin, const hcm_origin_req_t *req, const ch
         return HCM_EINTERNAL;
     f->origin = origin;
     f->req = req;
-    snprintf(f->address, sizeof f->address, "%s", address);
+    f->is_proxied = address == NULL;
+    snprintf(f->address, sizeof f->address, "%s", address != NULL ? address : "");
     f->on_done = on_done;
     f->data = data;
     if (origin->state == LOADING) {
