@@ -44,6 +44,28 @@ int hcc__check_http_proxy(hcc_config_t *cfg, char *reason, size_t len)
     return 0;
 }
 
+/* origin.http_proxy_auth, "USER key_env=VARIABLE" or "USER key_file=PATH": the proxy's user and
+ * where its password is (HTTP Basic, RFC 7617), read at start like every secret (proxy/origin.c),
+ * never held in the configuration. */
+int hcc__derive_http_proxy_auth(hcc_config_t *cfg, char *reason, size_t len)
+{
+    hcc_server_psk_t *auth = &cfg->http_proxy_auth;
+    char why[200];
+
+    memset(auth, 0, sizeof *auth);
+    if (cfg->origin_http_proxy_auth[0] == '\0')
+        return 0;
+    if (cfg->origin_http_proxy[0] == '\0')
+        return hcc__fail(reason, len, "needs origin.http_proxy");
+    if (hcc_server_psk_parse(cfg->origin_http_proxy_auth, auth, why, sizeof why) != 0)
+        return hcc__fail(reason, len, "%s", strcmp(why, "too long") == 0 ? why :
+                         "must be USER key_env=VARIABLE or USER key_file=PATH, the password in "
+                         "the variable or the file");
+    if (strchr(auth->identity, ':') != NULL)
+        return hcc__fail(reason, len, "a user name with ':' cannot be sent (RFC 7617 s2)");
+    return hcc__check_readable(auth->key_file, reason, len);
+}
+
 /* One origin.no_proxy entry, "host", "*.domain", "IP", "CIDR", each with an optional ":port",
  * read as the host of an origin.allow rule for every scheme. */
 static int parse_no_proxy(const char *text, hcc_rule_t *rule, char *reason, size_t len)

@@ -142,6 +142,8 @@ typedef struct hcc_config {
     size_t norigin_rules;
     hcc_route_t *coap_routes; /* prefix "/lwm2m/", base "http://127.0.0.1:8000/api/" */
     size_t ncoap_routes;
+    hcc_server_psk_t http_proxy_auth; /* origin.http_proxy_auth: the user (as identity) and
+                                       * where the password is; all empty for none */
     hcc_rule_t *no_proxy_rules; /* origin.no_proxy, each with the scheme "*" */
     size_t nno_proxy_rules;
     hcc_credential_t *credentials; /* upstream.credentials, in order */

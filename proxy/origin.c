@@ -30,6 +30,7 @@ struct hcp_origin {
     hcp_fetch_t *waiting; /* fetches asked for while libcurl loads, oldest first */
     CURLM *multi;
     uv_timer_t timer;
+    hcp_secret_t proxy_password; /* origin.http_proxy_auth's, read at start; NUL-terminated */
     bool is_closed;       /* hcp_origin_close() has run */
     bool is_timer_closed; /* the memory goes when the timer is closed and no load runs */
 };
@@ -174,25 +175,33 @@ static long connect_status(const hcp_fetch_t *f)
     return status;
 }
 
-static int proxy_error_for(CURLcode code, const hcp_fetch_t *f)
+/* 407 comes from a proxy alone (RFC 9110 s15.5.8), whether it answers a CONNECT or the
+ * absolute-form request of an http origin: the origin never saw the request. So does a 401 to
+ * a CONNECT, which some proxies send for credentials they refuse (tinyproxy 1.11); a 401 to an
+ * http origin's request may be the origin's own, and is mapped as one. */
+static int proxy_error_for(CURLcode code, const hcp_fetch_t *f, long status)
 {
-    long status;
+    long tunnel = connect_status(f);
 
     for (size_t i = 0; i < HCM_COUNTOF(proxy_errors); i++)
         if (proxy_errors[i].code == code)
             return proxy_errors[i].err;
-    status = connect_status(f);
-    return status != 0 && (status < 200 || status > 299) ? HCM_EPROXYREFUSED : 0;
+    if (tunnel == 407 || tunnel == 401 || (code == CURLE_OK && status == 407))
+        return HCM_EPROXYAUTH;
+    return tunnel != 0 && (tunnel < 200 || tunnel > 299) ? HCM_EPROXYREFUSED : 0;
 }
 
-static int error_for(CURLcode code, const hcp_fetch_t *f)
+/* The error of a finished transfer, 0 for an answer to map; |status| is the HTTP status. */
+static int error_for(CURLcode code, const hcp_fetch_t *f, long status)
 {
     int err;
 
     if (f->is_too_large)
         return HCM_ERESPTOOLARGE;
-    if (f->is_proxied && (err = proxy_error_for(code, f)) < 0)
+    if (f->is_proxied && (err = proxy_error_for(code, f, status)) < 0)
         return err;
+    if (code == CURLE_OK)
+        return 0;
     for (size_t i = 0; i < HCM_COUNTOF(curl_errors); i++)
         if (curl_errors[i].code == code)
             return curl_errors[i].err;
@@ -226,7 +235,7 @@ static void sweep_finished(hcp_origin_t *origin)
         api->easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
         api->multi_remove_handle(origin->multi, msg->easy_handle);
         f->result.status = (unsigned)status;
-        f->result.err = msg->data.result == CURLE_OK ? 0 : error_for(msg->data.result, f);
+        f->result.err = error_for(msg->data.result, f, status);
         if (msg->data.result != CURLE_OK)
             log_failure(f, msg->data.result);
         f->on_done(f->data, &f->result);
@@ -389,6 +398,11 @@ static void set_proxy(hcp_fetch_t *f, const hcm_origin_req_t *req)
     set_long(f, CURLOPT_PROXYTYPE, (long)CURLPROXY_HTTP);
     set_pointer(f, CURLOPT_NOPROXY, "");
     set_long(f, CURLOPT_HTTPPROXYTUNNEL, strcmp(req->scheme, "https") == 0);
+    if (f->origin->proxy_password.bytes != NULL) {
+        set_pointer(f, CURLOPT_PROXYUSERNAME, f->origin->proxy->cfg->http_proxy_auth.identity);
+        set_pointer(f, CURLOPT_PROXYPASSWORD, (const char *)f->origin->proxy_password.bytes);
+        set_long(f, CURLOPT_PROXYAUTH, (long)CURLAUTH_BASIC);
+    }
 }
 
 static void set_options(hcp_fetch_t *f, const hcm_origin_req_t *req)
@@ -477,6 +491,7 @@ static bool remove_waiting(hcp_origin_t *origin, hcp_fetch_t *f)
 
 static void free_origin(hcp_origin_t *origin)
 {
+    hcp_secret_free(&origin->proxy_password);
     if (origin->state == LOADED) {
         if (origin->multi != NULL)
             origin->api.multi_cleanup(origin->multi);
@@ -610,13 +625,31 @@ void hcp_origin_cancel(hcp_fetch_t *f)
 
 /* ---- life ----------------------------------------------------------------------------------- */
 
+/* origin.http_proxy_auth's password, without the line end a file made by echo ends in (RFC 7617
+ * s2: a password holds no control character). */
+static int read_proxy_password(hcp_origin_t *origin)
+{
+    const hcc_server_psk_t *auth = &origin->proxy->cfg->http_proxy_auth;
+    hcp_secret_t *s = &origin->proxy_password;
+    int err = hcp_secret_read(auth->key_env, auth->key_file, "origin.http_proxy_auth", s);
+
+    while (err == 0 && s->len > 0 && (s->bytes[s->len - 1] == '\n' || s->bytes[s->len - 1] == '\r'))
+        s->bytes[--s->len] = '\0';
+    return err;
+}
+
 int hcp_origin_new(hcp_proxy_t *proxy, hcp_origin_t **out)
 {
     hcp_origin_t *origin = calloc(1, sizeof *origin);
+    int err;
 
     if (origin == NULL)
         return UV_ENOMEM;
     origin->proxy = proxy;
+    if ((err = read_proxy_password(origin)) < 0) {
+        free(origin);
+        return err;
+    }
     origin->state = NOT_LOADED;
     uv_timer_init(proxy->loop, &origin->timer);
     origin->timer.data = origin;

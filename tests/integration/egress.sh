@@ -45,23 +45,28 @@ DP=$PEER_PORT
 start_peer corp
 UP=$PEER_PORT
 
-TP=$(free_tcp_port)
-cat >"$WORK/tinyproxy.conf" <<EOF
-Port $TP
-Listen 127.0.0.1
-Allow 127.0.0.1
-Timeout 10
-MaxClients 50
-LogFile "$WORK/tinyproxy.log"
-LogLevel Connect
-# CONNECT only to the https origin's port, as corporate proxies allow 443 alone.
-ConnectPort $SP
-Upstream http 127.0.0.1:$UP ".test"
-EOF
-tinyproxy -d -c "$WORK/tinyproxy.conf" >"$WORK/tinyproxy.out" 2>&1 &
-PIDS+=($!)
-wait_for 10 curl -s --max-time 2 -o /dev/null -x "http://127.0.0.1:$TP" "$O/hello" ||
-    { echo "Bail out! tinyproxy did not start"; sed 's/^/# /' "$WORK/tinyproxy.log"; exit 1; }
+# start_tinyproxy NAME [CONFIG LINE...]: tinyproxy on a fresh port, logging to $WORK/NAME.log;
+# sets TINY_PORT. CONNECT goes only to the https origin's port, as corporate proxies allow 443
+# alone, and every *.test name to the "corporate network" peer.
+start_tinyproxy() {
+    local name=$1 line
+    shift
+    TINY_PORT=$(free_tcp_port)
+    {
+        printf '%s\n' "Port $TINY_PORT" "Listen 127.0.0.1" "Allow 127.0.0.1" "Timeout 10" \
+            "MaxClients 50" "LogFile \"$WORK/$name.log\"" "LogLevel Connect" "ConnectPort $SP" \
+            "Upstream http 127.0.0.1:$UP \".test\""
+        for line in "$@"; do printf '%s\n' "$line"; done
+    } >"$WORK/$name.conf"
+    tinyproxy -d -c "$WORK/$name.conf" >"$WORK/$name.out" 2>&1 &
+    PIDS+=($!)
+    wait_for 10 curl -s --max-time 2 -o /dev/null -x "http://127.0.0.1:$TINY_PORT" "$O/hello" ||
+        { echo "Bail out! tinyproxy did not start"; sed 's/^/# /' "$WORK/$name.log"; exit 1; }
+}
+start_tinyproxy tinyproxy
+TP=$TINY_PORT
+start_tinyproxy locked "BasicAuth hc s3cret-pass"
+LP=$TINY_PORT
 rm -f "$WORK/origin.record" # the probe went through tinyproxy
 DEAD=$(free_tcp_port)
 
@@ -143,6 +148,42 @@ restart_with --origin-http-proxy "http://127.0.0.1:$(sed -n 's/^ready //p' "$WOR
 coap -P "$P" "$S/hello"
 expect_eq "a proxy that accepts and never answers gives 5.04 after origin.timeout_ms" "5.04" "$CODE"
 
+# ---- a proxy that wants credentials: HTTP Basic (RFC 7617), origin.http_proxy_auth -----------
+restart_with --origin-http-proxy "http://127.0.0.1:$LP" --origin-no-proxy "" --origin-ca-file "$WORK/ca.pem"
+coap -P "$P" "$O/hello"
+expect_eq "a proxy that wants credentials, given none: 5.02, its 407 not taken for the origin's" \
+    "5.02" "$CODE"
+expect_match "... saying what it wants" "egress proxy wants credentials" "$(cat "$WORK/coap.err")"
+coap -P "$P" "$S/hello"
+expect_eq "... the same for an https origin (a 407 to the CONNECT)" "5.02" "$CODE"
+export EGRESS_PASS=s3cret-pass
+restart_with --origin-http-proxy "http://127.0.0.1:$LP" --origin-no-proxy "" --origin-ca-file "$WORK/ca.pem" \
+    --origin-http-proxy-auth "hc key_env=EGRESS_PASS"
+coap -P "$P" "$O/hello"
+expect_eq "with origin.http_proxy_auth from a variable, an http origin is reached" "hello from http" "$OUT"
+coap -P "$P" "$S/hello"
+expect_eq "... and an https one through CONNECT" "hello from http" "$OUT"
+printf 's3cret-pass\n' >"$WORK/proxy.pass"
+restart_with --origin-http-proxy "http://127.0.0.1:$LP" --origin-no-proxy "" \
+    --origin-http-proxy-auth "hc key_file=$WORK/proxy.pass"
+coap -P "$P" "$O/hello"
+expect_eq "... from a file, its line end not part of the password" "hello from http" "$OUT"
+export EGRESS_PASS=wrong
+restart_with --origin-http-proxy "http://127.0.0.1:$LP" --origin-no-proxy "" --origin-ca-file "$WORK/ca.pem" \
+    --origin-http-proxy-auth "hc key_env=EGRESS_PASS"
+coap -P "$P" "$S/hello"
+expect_eq "a password the proxy refuses (to a CONNECT) gives 5.02" "5.02" "$CODE"
+expect_match "... saying the proxy wants credentials" "egress proxy wants credentials" "$(cat "$WORK/coap.err")"
+expect_eq "the password never reaches hcproxy's log" "0" "$(grep -c -e s3cret -e wrong "$WORK/hcproxy.log" || true)"
+unset EGRESS_PASS
+"$HCPROXY" --http-listen 127.0.0.1:0 --coap-listen 127.0.0.1:0 --origin-http-proxy "http://127.0.0.1:$LP" \
+    --origin-http-proxy-auth "hc key_env=EGRESS_PASS" >"$WORK/nopass.log" 2>&1 &
+PIDS+=($!)
+status=0
+wait $! || status=$?
+expect_eq "an unset password variable stops hcproxy at start, naming it" "1|1" \
+    "$status|$(grep -c 'origin.http_proxy_auth: the variable EGRESS_PASS is not set' "$WORK/nopass.log")"
+
 # ---- configuration ---------------------------------------------------------------------------
 check() { "$HCPROXY" "$@" --check-config 2>&1 | head -n1; }
 expect_eq "an https:// proxy URL is refused with the form expected" \
@@ -151,5 +192,8 @@ expect_eq "an https:// proxy URL is refused with the form expected" \
 expect_eq "a password in the proxy URL is refused, and not repeated" \
     "hcproxy: HCPROXY_ORIGIN_HTTP_PROXY: origin.http_proxy: must not carry user:password" \
     "$(HCPROXY_ORIGIN_HTTP_PROXY=http://u:secret@proxy.corp:3128 check)"
+expect_eq "origin.http_proxy_auth needs origin.http_proxy" \
+    "hcproxy: --origin-http-proxy-auth: needs origin.http_proxy" \
+    "$(check --origin-http-proxy-auth "hc key_env=EGRESS_PASS")"
 
 done_testing

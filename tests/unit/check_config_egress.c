@@ -42,6 +42,18 @@ static const struct {
      "origin.http_proxy: http://10.0.0.256:3128: bad IPv4 address 10.0.0.256"},
     {"origin.http_proxy", "http://fd00::1:3128",
      "origin.http_proxy: http://fd00::1:3128: an IPv6 address needs brackets: [fd00::1:3128]"},
+    /* the user, and where the password is: never the password itself */
+    {"origin.http_proxy_auth", "hc key_env=PROXY_PASS", "origin.http_proxy_auth: needs origin.http_proxy"},
+    {"origin.http_proxy_auth", "hc:secret",
+     "origin.http_proxy_auth: must be USER key_env=VARIABLE or USER key_file=PATH, the password in "
+     "the variable or the file"},
+    {"origin.http_proxy_auth", "hc password=secret",
+     "origin.http_proxy_auth: must be USER key_env=VARIABLE or USER key_file=PATH, the password in "
+     "the variable or the file"},
+    {"origin.http_proxy_auth", "a:b key_env=PROXY_PASS",
+     "origin.http_proxy_auth: a user name with ':' cannot be sent (RFC 7617 s2)"},
+    {"origin.http_proxy_auth", "hc key_file=/nonexistent/pass",
+     "origin.http_proxy_auth: /nonexistent/pass: cannot read: No such file or directory"},
     {"origin.no_proxy", "http://internal.corp",
      "origin.no_proxy: entry 1: http://internal.corp: a host, *.domain or IP/CIDR, without a "
      "scheme"},
@@ -59,6 +71,10 @@ START_TEST(bad_value)
     char err[256] = "";
 
     ck_assert_int_eq(hcc_defaults(&cfg, err, sizeof(err)), 0);
+    if (strcmp(bad_values[_i].key, "origin.http_proxy_auth") == 0 &&
+        strstr(bad_values[_i].err, "needs origin.http_proxy") == NULL)
+        ck_assert_int_eq(hcc_set(&cfg, "origin.http_proxy", "http://proxy.corp:3128", err,
+                                 sizeof(err)), 0);
     ck_assert_int_eq(hcc_set(&cfg, bad_values[_i].key, bad_values[_i].text, err, sizeof(err)), 0);
     ck_assert_int_eq(hcc_finish(&cfg, err, sizeof(err)), -1);
     ck_assert_str_eq(err, bad_values[_i].err);
@@ -138,6 +154,26 @@ START_TEST(good_proxy)
 }
 END_TEST
 
+START_TEST(proxy_auth)
+{
+    hcc_config_t cfg;
+    char err[256] = "";
+
+    ck_assert_int_eq(hcc_defaults(&cfg, err, sizeof(err)), 0);
+    ck_assert_int_eq(hcc_set(&cfg, "origin.http_proxy", "http://proxy.corp:3128", err, sizeof err), 0);
+    ck_assert_int_eq(hcc_set(&cfg, "origin.http_proxy_auth", "svc-hcproxy key_env=PROXY_PASS", err,
+                             sizeof err), 0);
+    ck_assert_msg(hcc_finish(&cfg, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_str_eq(cfg.http_proxy_auth.identity, "svc-hcproxy");
+    ck_assert_str_eq(cfg.http_proxy_auth.key_env, "PROXY_PASS");
+    ck_assert_str_eq(cfg.http_proxy_auth.key_file, "");
+    ck_assert_int_eq(hcc_set(&cfg, "origin.http_proxy_auth", "", err, sizeof err), 0);
+    ck_assert_msg(hcc_finish(&cfg, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_str_eq(cfg.http_proxy_auth.identity, ""); /* none now */
+    hcc_free(&cfg);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("config_egress");
@@ -146,6 +182,7 @@ int main(void)
     tcase_add_loop_test(tc, bad_value, 0, COUNTOF(bad_values));
     tcase_add_loop_test(tc, decision, 0, COUNTOF(decisions));
     tcase_add_loop_test(tc, good_proxy, 0, COUNTOF(good_proxies));
+    tcase_add_test(tc, proxy_auth);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
