@@ -17,8 +17,8 @@
  * s9.3.6) whatever the proxy connection is. */
 int hcc__check_http_proxy(hcc_config_t *cfg, char *reason, size_t len)
 {
-    const char *url = cfg->origin_http_proxy, *authority = url + 7;
-    size_t alen = strlen(authority);
+    const char *url = cfg->origin_http_proxy, *authority;
+    size_t alen;
     char buf[300], err[200];
     hcc_rule_t rule;
 
@@ -27,6 +27,8 @@ int hcc__check_http_proxy(hcc_config_t *cfg, char *reason, size_t len)
     if (strncmp(url, "http://", 7) != 0)
         return hcc__fail(reason, len, "%s: must be http://host:port (an HTTP proxy; https origins "
                                       "go through it in a CONNECT tunnel)", url);
+    authority = url + 7;
+    alen = strlen(authority);
     if (strchr(authority, '@') != NULL)
         return hcc__fail(reason, len, "must not carry user:password");
     if (alen > 0 && authority[alen - 1] == '/')
