@@ -211,11 +211,11 @@ static int error_for(CURLcode code, const hcp_fetch_t *f, long status)
 static void log_failure(const hcp_fetch_t *f, CURLcode code)
 {
     const hcp_libcurl_t *api = &f->origin->api;
-    const char *url = NULL;
+    const char *url = NULL, *proxy = f->origin->proxy->cfg->origin_http_proxy;
 
     api->easy_getinfo(f->easy, CURLINFO_EFFECTIVE_URL, &url);
     hcp_log(HCC_LOG_INFO, NULL, "origin %s%s%s: %s", url ? url : "-",
-            f->is_proxied ? " through " : "", f->is_proxied ? f->origin->proxy->cfg->origin_http_proxy : "",
+            f->is_proxied ? " through " : "", f->is_proxied ? proxy : "",
             f->error[0] != '\0' ? f->error : api->easy_strerror(code));
 }
 

@@ -204,7 +204,8 @@ static int reach_origin(rexchange_t *rx)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
     struct sockaddr_storage literal;
-    bool is_proxied = hcc_origin_proxied(rx->proxy->cfg, rx->req.scheme, rx->req.host, rx->req.port);
+    const hcc_config_t *cfg = rx->proxy->cfg;
+    bool is_proxied = hcc_origin_proxied(cfg, rx->req.scheme, rx->req.host, rx->req.port);
     int err;
 
     if (hcp_sockaddr_literal(rx->req.host, rx->req.port, &literal)) {
@@ -213,8 +214,8 @@ static int reach_origin(rexchange_t *rx)
         return fetch_from(rx, is_proxied ? NULL : rx->req.host);
     }
     if (is_proxied) {
-        if (!hcc_origin_allows(rx->proxy->cfg, rx->req.scheme, rx->req.host, AF_UNSPEC, NULL,
-                               rx->req.port, rx->req.path))
+        if (!hcc_origin_allows(cfg, rx->req.scheme, rx->req.host, AF_UNSPEC, NULL, rx->req.port,
+                               rx->req.path))
             return HCM_EFORBIDDEN;
         return fetch_from(rx, NULL);
     }
