@@ -88,7 +88,7 @@ expect_eq "... and https_proxy, ALL_PROXY too: the https origin is reached" "hel
 # environment's NO_PROXY=* does not send them around it.
 export NO_PROXY='*' no_proxy='*'
 restart_with --origin-http-proxy "http://127.0.0.1:$TP" --origin-no-proxy "127.0.0.1:$DP" \
-    --origin-ca-file "$WORK/ca.pem" --origin-allow "*://127.0.0.0/8,http://origin.test"
+    --origin-ca-file "$WORK/ca.pem" --origin-allow "*://127.0.0.0/8,http://origin.test" --origin-redirects 1
 coap -P "$P" "$O/hello"
 expect_eq "an http origin is reached through origin.http_proxy" "hello from http" "$OUT"
 expect_eq "... which forwarded it (in Via on the origin's side)" "1" "$(proxy_via origin)"
@@ -118,11 +118,17 @@ expect_eq "... which received it by name, unresolved" "GET http://origin.test:80
 coap -P "$P" "http://blocked.test/hello"
 expect_eq "a name origin.allow does not name is refused: 4.03" "4.03" "$CODE"
 expect_eq "... before anything is sent: tinyproxy never saw it" "no" \
-    "$(proxy_saw blocked.test && echo yes || echo no)"
+    "$(proxy_saw "GET http://blocked.test" && echo yes || echo no)"
 coap -P "$P" "https://origin.test/hello"
 expect_eq "... as is a scheme the name's rule does not allow" "4.03" "$CODE"
 coap -P "$P" "http://192.0.2.1/"
 expect_eq "an IP address is judged by the CIDR rules as before: 4.03" "4.03" "$CODE"
+enc() { "$PY" -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }
+coap -P "$P" "$O/redirect?to=$(enc http://origin.test/hello)"
+expect_eq "a redirect to an allowed name is followed through the proxy" "hello from http" "$OUT"
+coap -P "$P" "$O/redirect?to=$(enc http://blocked.test/hello)"
+expect_eq "a redirect to a name origin.allow does not name: 4.03, and the proxy never saw it" "4.03|no" \
+    "$CODE|$(proxy_saw "GET http://blocked.test" && echo yes || echo no)"
 
 coap -P "$P" "https://127.0.0.1:$OP/hello"
 expect_eq "a CONNECT the proxy refuses (a port it does not tunnel to) gives 5.02" "5.02" "$CODE"
