@@ -262,6 +262,11 @@ static int check_readable(const char *path, char *reason, size_t len)
     return 0;
 }
 
+int hcc__check_readable(const char *path, char *reason, size_t len)
+{
+    return check_readable(path, reason, len);
+}
+
 /* The CA bundle for HTTPS origins is read when the first HTTPS exchange starts. */
 static int check_ca_file(hcc_config_t *cfg, char *reason, size_t len)
 {
@@ -417,6 +422,9 @@ static const struct {
     {HCC_K_coap_routes_list, derive_coap_routes},
     {HCC_K_origin_allow, derive_origin_allow},
     {HCC_K_origin_ca_file, check_ca_file},
+    {HCC_K_origin_http_proxy, hcc__check_http_proxy},
+    {HCC_K_origin_no_proxy, hcc__derive_no_proxy},
+    {HCC_K_origin_http_proxy_auth, hcc__derive_http_proxy_auth},
     {HCC_K_http_bearer_tokens, check_bearer_tokens},
     {HCC_K_https_listen, derive_https_listen},
     {HCC_K_upstream_credentials, derive_credentials},

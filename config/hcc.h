@@ -142,6 +142,10 @@ typedef struct hcc_config {
     size_t norigin_rules;
     hcc_route_t *coap_routes; /* prefix "/lwm2m/", base "http://127.0.0.1:8000/api/" */
     size_t ncoap_routes;
+    hcc_server_psk_t http_proxy_auth; /* origin.http_proxy_auth: the user (as identity) and
+                                       * where the password is; all empty for none */
+    hcc_rule_t *no_proxy_rules; /* origin.no_proxy, each with the scheme "*" */
+    size_t nno_proxy_rules;
     hcc_credential_t *credentials; /* upstream.credentials, in order */
     size_t ncredentials;
     char *source; /* the file read, or NULL for the embedded defaults */
@@ -198,6 +202,11 @@ bool hcc_is_multicast(int family, const void *addr);
  * hcc_allows(). */
 bool hcc_origin_allows(const hcc_config_t *cfg, const char *scheme, const char *host, int family,
                        const void *addr, uint16_t port, const char *path);
+/* Whether the reverse direction reaches the origin |host| (lower case, IPv6 without brackets) on
+ * |port| through origin.http_proxy: there is one, and no origin.no_proxy entry names the origin
+ * (a CIDR entry names only an origin written as an IP address; no name is resolved). */
+bool hcc_origin_proxied(const hcc_config_t *cfg, const char *scheme, const char *host,
+                        uint16_t port);
 /* The reverse route (coap.routes) whose prefix begins |path| ("/lwm2m/rd"; the longest, when
  * several do), or NULL. */
 const hcc_route_t *hcc_coap_route_find(const hcc_config_t *cfg, const char *path);

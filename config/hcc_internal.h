@@ -28,6 +28,14 @@ bool hcc__rule_matches(const hcc_rule_t *r, const char *scheme, const char *host
 int hcc__rule_parse(const char *text, const hcc__schemes_t *schemes, hcc_rule_t *rule, char *err,
                     size_t errlen);
 
+/* finish.c: whether |path| names a readable file ("" names none and passes). */
+int hcc__check_readable(const char *path, char *reason, size_t len);
+
+/* The egress proxy (egress.c): checks origin.http_proxy, derives no_proxy_rules. */
+int hcc__check_http_proxy(hcc_config_t *cfg, char *reason, size_t len);
+int hcc__derive_no_proxy(hcc_config_t *cfg, char *reason, size_t len);
+int hcc__derive_http_proxy_auth(hcc_config_t *cfg, char *reason, size_t len);
+
 /* Routes (routes.c): http.routes lead to CoAP base URIs, coap.routes to HTTP base URLs. */
 typedef struct hcc__route_kind {
     hcc__schemes_t schemes; /* of the base; list: "a coap, coaps, coap+tcp or coaps+tcp URI" */

@@ -317,6 +317,7 @@ void hcc_free(hcc_config_t *cfg)
     free(cfg->coap_listen_transports);
     free(cfg->coap_psks);
     free(cfg->origin_rules);
+    free(cfg->no_proxy_rules);
     hcc_routes_free(cfg->coap_routes, cfg->ncoap_routes);
     free(cfg->source);
     memset(cfg, 0, sizeof(*cfg));

@@ -34,6 +34,18 @@ static void check_path_rules(const hcc_config_t *cfg)
     }
 }
 
+/* origin.no_proxy only ever keeps an origin away from origin.http_proxy: with none configured,
+ * nothing is proxied, whatever the list says. */
+static void check_egress(const hcc_config_t *cfg)
+{
+    static const char *const hosts[] = {"localhost", "127.0.0.1", "api.example.com", "::1",
+                                        "10.1.2.3"};
+
+    for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; i++)
+        if (cfg->origin_http_proxy[0] == '\0' && hcc_origin_proxied(cfg, "https", hosts[i], 443))
+            abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static int fd = -1;
@@ -49,8 +61,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     if (hcc_defaults(&cfg, err, sizeof err) != 0)
         abort();
-    if (hcc_load_file(&cfg, path, err, sizeof err) == 0 && hcc_finish(&cfg, err, sizeof err) == 0)
+    if (hcc_load_file(&cfg, path, err, sizeof err) == 0 && hcc_finish(&cfg, err, sizeof err) == 0) {
         check_path_rules(&cfg);
+        check_egress(&cfg);
+    }
     hcc_free(&cfg);
     return 0;
 }

@@ -228,7 +228,8 @@ typedef void (*hcp_fetch_done_cb)(void *data, const hcp_fetch_result_t *result);
 
 int hcp_origin_new(hcp_proxy_t *proxy, hcp_origin_t **out);
 void hcp_origin_close(hcp_origin_t *origin);
-/* Sends |req| to |address| (the numeric address approved for req->host). |req| is the caller's
+/* Sends |req| to |address| (the numeric address approved for req->host), or through
+ * origin.http_proxy when |address| is NULL (hcc_origin_proxied()). |req| is the caller's
  * and must live until |on_done| or hcp_origin_cancel(); |address| is copied. 0, or a negative
  * HCM_E* code (HCM_ENOHTTPCLIENT once libcurl has failed to load); on 0 |on_done| follows, never
  * from within this call, unless hcp_origin_cancel() comes first. */

@@ -3,7 +3,9 @@
  * each event ends in curl_multi_socket_action() and a sweep of finished transfers. libcurl keeps
  * connections to each origin open for reuse. Host names are resolved by the caller
  * (uv_getaddrinfo, then policy) and pinned with CURLOPT_RESOLVE, so libcurl never resolves and
- * never connects anywhere the policy did not see.
+ * never connects anywhere the policy did not see. The one exception is origin.http_proxy: an
+ * origin reached through it is neither resolved nor pinned here (the proxy resolves it), and
+ * libcurl connects to the configured proxy alone.
  *
  * libcurl is not linked: the first fetch loads it (libcurl.c) on libuv's thread pool, and the
  * fetches asked for meanwhile wait in a queue, started once it is there or failed if it cannot
@@ -28,6 +30,7 @@ struct hcp_origin {
     hcp_fetch_t *waiting; /* fetches asked for while libcurl loads, oldest first */
     CURLM *multi;
     uv_timer_t timer;
+    hcp_secret_t proxy_password; /* origin.http_proxy_auth's, read at start; NUL-terminated */
     bool is_closed;       /* hcp_origin_close() has run */
     bool is_timer_closed; /* the memory goes when the timer is closed and no load runs */
 };
@@ -44,6 +47,7 @@ struct hcp_fetch {
     hcp_fetch_t *next_waiting;
     const hcm_origin_req_t *req; /* the caller's, until on_done or hcp_origin_cancel() */
     char address[64];            /* the numeric address approved for req->host */
+    bool is_proxied;             /* through origin.http_proxy, with no address of its own */
     CURL *easy;
     struct curl_slist *headers;
     struct curl_slist *resolve;
@@ -152,10 +156,52 @@ static const struct {
     {CURLE_WEIRD_SERVER_REPLY, HCM_EBADRESPONSE},
 };
 
-static int error_for(CURLcode code, const hcp_fetch_t *f)
+/* Through origin.http_proxy every connection libcurl makes is to the proxy: a failure to make one
+ * is the proxy's, and a CONNECT it answers with anything but 2xx (RFC 9110 s9.3.6) is a tunnel it
+ * refused or could not build, which libcurl reports as a receive error. */
+static const struct {
+    CURLcode code;
+    int err;
+} proxy_errors[] = {
+    {CURLE_COULDNT_RESOLVE_PROXY, HCM_EPROXYUNREACHABLE},
+    {CURLE_COULDNT_CONNECT, HCM_EPROXYUNREACHABLE},
+};
+
+static long connect_status(const hcp_fetch_t *f)
 {
+    long status = 0;
+
+    f->origin->api.easy_getinfo(f->easy, CURLINFO_HTTP_CONNECTCODE, &status);
+    return status;
+}
+
+/* 407 comes from a proxy alone (RFC 9110 s15.5.8), whether it answers a CONNECT or the
+ * absolute-form request of an http origin: the origin never saw the request. So does a 401 to
+ * a CONNECT, which some proxies send for credentials they refuse (tinyproxy 1.11); a 401 to an
+ * http origin's request may be the origin's own, and is mapped as one. */
+static int proxy_error_for(CURLcode code, const hcp_fetch_t *f, long status)
+{
+    long tunnel = connect_status(f);
+
+    for (size_t i = 0; i < HCM_COUNTOF(proxy_errors); i++)
+        if (proxy_errors[i].code == code)
+            return proxy_errors[i].err;
+    if (tunnel == 407 || tunnel == 401 || (code == CURLE_OK && status == 407))
+        return HCM_EPROXYAUTH;
+    return tunnel != 0 && (tunnel < 200 || tunnel > 299) ? HCM_EPROXYREFUSED : 0;
+}
+
+/* The error of a finished transfer, 0 for an answer to map; |status| is the HTTP status. */
+static int error_for(CURLcode code, const hcp_fetch_t *f, long status)
+{
+    int err;
+
     if (f->is_too_large)
         return HCM_ERESPTOOLARGE;
+    if (f->is_proxied && (err = proxy_error_for(code, f, status)) < 0)
+        return err;
+    if (code == CURLE_OK)
+        return 0;
     for (size_t i = 0; i < HCM_COUNTOF(curl_errors); i++)
         if (curl_errors[i].code == code)
             return curl_errors[i].err;
@@ -165,10 +211,11 @@ static int error_for(CURLcode code, const hcp_fetch_t *f)
 static void log_failure(const hcp_fetch_t *f, CURLcode code)
 {
     const hcp_libcurl_t *api = &f->origin->api;
-    const char *url = NULL;
+    const char *url = NULL, *proxy = f->origin->proxy->cfg->origin_http_proxy;
 
     api->easy_getinfo(f->easy, CURLINFO_EFFECTIVE_URL, &url);
-    hcp_log(HCC_LOG_INFO, NULL, "origin %s: %s", url ? url : "-",
+    hcp_log(HCC_LOG_INFO, NULL, "origin %s%s%s: %s", url ? url : "-",
+            f->is_proxied ? " through " : "", f->is_proxied ? proxy : "",
             f->error[0] != '\0' ? f->error : api->easy_strerror(code));
 }
 
@@ -188,7 +235,7 @@ static void sweep_finished(hcp_origin_t *origin)
         api->easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
         api->multi_remove_handle(origin->multi, msg->easy_handle);
         f->result.status = (unsigned)status;
-        f->result.err = msg->data.result == CURLE_OK ? 0 : error_for(msg->data.result, f);
+        f->result.err = error_for(msg->data.result, f, status);
         if (msg->data.result != CURLE_OK)
             log_failure(f, msg->data.result);
         f->on_done(f->data, &f->result);
@@ -335,6 +382,29 @@ static int add_header_lines(hcp_fetch_t *f, const hcm_origin_req_t *req)
     return f->headers != NULL ? 0 : -1;
 }
 
+/* libcurl reads http_proxy, https_proxy, ALL_PROXY and NO_PROXY from the environment when
+ * CURLOPT_PROXY is not set, and "" is its documented way to say "no proxy, whatever they say".
+ * A proxied origin goes to origin.http_proxy alone: hcproxy applied origin.no_proxy already, so
+ * CURLOPT_NOPROXY "" keeps NO_PROXY out of it too. https goes through a CONNECT tunnel with TLS
+ * to the origin inside it; http as an absolute-form request (RFC 9112 s3.2.2) the proxy forwards,
+ * the way proxies that CONNECT only to port 443 still carry it. */
+static void set_proxy(hcp_fetch_t *f, const hcm_origin_req_t *req)
+{
+    if (!f->is_proxied) {
+        set_pointer(f, CURLOPT_PROXY, "");
+        return;
+    }
+    set_pointer(f, CURLOPT_PROXY, f->origin->proxy->cfg->origin_http_proxy);
+    set_long(f, CURLOPT_PROXYTYPE, (long)CURLPROXY_HTTP);
+    set_pointer(f, CURLOPT_NOPROXY, "");
+    set_long(f, CURLOPT_HTTPPROXYTUNNEL, strcmp(req->scheme, "https") == 0);
+    if (f->origin->proxy_password.bytes != NULL) {
+        set_pointer(f, CURLOPT_PROXYUSERNAME, f->origin->proxy->cfg->http_proxy_auth.identity);
+        set_pointer(f, CURLOPT_PROXYPASSWORD, (const char *)f->origin->proxy_password.bytes);
+        set_long(f, CURLOPT_PROXYAUTH, (long)CURLAUTH_BASIC);
+    }
+}
+
 static void set_options(hcp_fetch_t *f, const hcm_origin_req_t *req)
 {
     const hcc_config_t *cfg = f->origin->proxy->cfg;
@@ -357,6 +427,7 @@ static void set_options(hcp_fetch_t *f, const hcm_origin_req_t *req)
     set_pointer(f, CURLOPT_HEADERDATA, f);
     set_pointer(f, CURLOPT_HTTPHEADER, f->headers);
     set_pointer(f, CURLOPT_RESOLVE, f->resolve);
+    set_proxy(f, req);
     if (strcmp(req->method, "GET") == 0) {
         set_long(f, CURLOPT_HTTPGET, 1);
     } else {
@@ -368,12 +439,15 @@ static void set_options(hcp_fetch_t *f, const hcm_origin_req_t *req)
     }
 }
 
-/* CURLOPT_RESOLVE "host:port:address": the address the policy approved, nothing else. */
+/* CURLOPT_RESOLVE "host:port:address": the address the policy approved, nothing else. A proxied
+ * origin has none: libcurl never connects to it. */
 static int pin_address(hcp_fetch_t *f, const hcm_origin_req_t *req)
 {
     char entry[512];
     bool is_v6 = strchr(f->address, ':') != NULL;
 
+    if (f->is_proxied)
+        return 0;
     snprintf(entry, sizeof entry, "%s:%u:%s%s%s", req->host, req->port, is_v6 ? "[" : "",
              f->address, is_v6 ? "]" : "");
     f->resolve = f->origin->api.slist_append(NULL, entry);
@@ -417,6 +491,7 @@ static bool remove_waiting(hcp_origin_t *origin, hcp_fetch_t *f)
 
 static void free_origin(hcp_origin_t *origin)
 {
+    hcp_secret_free(&origin->proxy_password);
     if (origin->state == LOADED) {
         if (origin->multi != NULL)
             origin->api.multi_cleanup(origin->multi);
@@ -527,7 +602,8 @@ int hcp_origin_fetch(hcp_origin_t *origin, const hcm_origin_req_t *req, const ch
         return HCM_EINTERNAL;
     f->origin = origin;
     f->req = req;
-    snprintf(f->address, sizeof f->address, "%s", address);
+    f->is_proxied = address == NULL;
+    snprintf(f->address, sizeof f->address, "%s", address != NULL ? address : "");
     f->on_done = on_done;
     f->data = data;
     if (origin->state == LOADING) {
@@ -549,13 +625,31 @@ void hcp_origin_cancel(hcp_fetch_t *f)
 
 /* ---- life ----------------------------------------------------------------------------------- */
 
+/* origin.http_proxy_auth's password, without the line end a file made by echo ends in (RFC 7617
+ * s2: a password holds no control character). */
+static int read_proxy_password(hcp_origin_t *origin)
+{
+    const hcc_server_psk_t *auth = &origin->proxy->cfg->http_proxy_auth;
+    hcp_secret_t *s = &origin->proxy_password;
+    int err = hcp_secret_read(auth->key_env, auth->key_file, "origin.http_proxy_auth", s);
+
+    while (err == 0 && s->len > 0 && (s->bytes[s->len - 1] == '\n' || s->bytes[s->len - 1] == '\r'))
+        s->bytes[--s->len] = '\0';
+    return err;
+}
+
 int hcp_origin_new(hcp_proxy_t *proxy, hcp_origin_t **out)
 {
     hcp_origin_t *origin = calloc(1, sizeof *origin);
+    int err;
 
     if (origin == NULL)
         return UV_ENOMEM;
     origin->proxy = proxy;
+    if ((err = read_proxy_password(origin)) < 0) {
+        free(origin);
+        return err;
+    }
     origin->state = NOT_LOADED;
     uv_timer_init(proxy->loop, &origin->timer);
     origin->timer.data = origin;

@@ -223,17 +223,28 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 }
 
 /* A literal host is judged at once; a name is resolved without blocking the loop, and the
- * first address the policy allows is the one libcurl is told to use. */
+ * first address the policy allows is the one libcurl is told to use. Through origin.http_proxy
+ * a name is not resolved here: the proxy resolves it, where this host's resolver may know
+ * nothing of it, so origin.allow judges the name alone (its CIDR rules match only an origin
+ * written as an IP address), before anything is sent. */
 static int reach_origin(rexchange_t *rx)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
     struct sockaddr_storage literal;
+    const hcc_config_t *cfg = rx->proxy->cfg;
+    bool is_proxied = hcc_origin_proxied(cfg, rx->req.scheme, rx->req.host, rx->req.port);
     int err;
 
     if (hcp_sockaddr_literal(rx->req.host, rx->req.port, &literal)) {
         if ((err = judge_origin(rx, (const struct sockaddr *)&literal)) < 0)
             return err;
-        return fetch_from(rx, rx->req.host);
+        return fetch_from(rx, is_proxied ? NULL : rx->req.host);
+    }
+    if (is_proxied) {
+        if (!hcc_origin_allows(cfg, rx->req.scheme, rx->req.host, AF_UNSPEC, NULL, rx->req.port,
+                               rx->req.path))
+            return HCM_EFORBIDDEN;
+        return fetch_from(rx, NULL);
     }
     if (uv_getaddrinfo(rx->proxy->loop, &rx->resolver, on_resolved, rx->req.host, NULL, &hints) != 0)
         return HCM_ERESOLVE;

@@ -69,6 +69,9 @@ static const struct {
     { HCM_ENOCREDENTIALS, 502, 5, 2 },
     { HCM_ETLSVERIFY, 502, 5, 2 },    /* RFC 7252 s10.1: the origin could not be had */
     { HCM_ETLSHANDSHAKE, 502, 5, 2 },
+    { HCM_EPROXYUNREACHABLE, 502, 5, 2 }, /* RFC 7252 s10.1: a hop to the origin failed */
+    { HCM_EPROXYREFUSED, 502, 5, 2 },
+    { HCM_EPROXYAUTH, 502, 5, 2 },
     { HCM_EBADRESPONSE, 502, 5, 2 }, /* RFC 7252 s10.1, s10.2: answer not understood */
     { HCM_ETIMEOUT, 504, 5, 4 },     /* RFC 8075 s8.5; RFC 7252 s10.1 MUST: 5.04 */
     { HCM_EOVERLOAD, 503, 5, 3 },    /* RFC 8075 s8.1; digest M: 5.03 */
