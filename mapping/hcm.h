@@ -169,6 +169,24 @@ typedef struct hcm_header {
     const char *value;
 } hcm_header_t;
 
+/* ---- framing.c: whether an HTTP request's body is delimited unambiguously (RFC 9112 s6) ---- */
+
+typedef struct hcm_framing {
+    unsigned hosts;      /* Host field lines */
+    unsigned codings;    /* Transfer-Encoding field lines */
+    const char *coding;  /* the last of them */
+    const char *length;  /* the last Content-Length */
+    bool length_is_bad;  /* one that is not 1*DIGIT, or two that differ */
+} hcm_framing_t;
+
+/* Takes one request header field (name, value) into |f|, which starts zeroed. */
+void hcm_framing_add(hcm_framing_t *f, const char *name, const char *value);
+/* 0, or HCM_EHOSTFIELD (no Host in HTTP/1.1, or two), HCM_EFRAMING (Content-Length beside
+ * Transfer-Encoding, a Content-Length that is not a number or two that differ, a coding list
+ * that does not end in chunked, Transfer-Encoding in HTTP/1.0) or HCM_ECODING (a coding before
+ * chunked, which hcproxy does not decode). The connection must close after the answer. */
+int hcm_framing_check(const hcm_framing_t *f, bool is_http11);
+
 typedef struct hcm_http_req {
     const char *method;
     const char *target_uri; /* the CoAP URI, from hcm_target_extract() */

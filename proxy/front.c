@@ -119,10 +119,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
     (void)cls;
     (void)url;
-    (void)version;
+    (void)conn;
     if (*req_cls == NULL)
         return MHD_NO; /* no memory for the exchange: close the connection */
-    return hcp_exchange_on_http(*req_cls, conn, method, upload_data, upload_data_size) == 0
+    return hcp_exchange_on_http(*req_cls, method, version, upload_data, upload_data_size) == 0
                ? MHD_YES
                : MHD_NO;
 }

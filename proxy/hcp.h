@@ -256,7 +256,7 @@ void hcp_exchange_on_coap_response(hcp_exchange_t *ex, const hcm_coap_msg_t *msg
 void hcp_exchange_fail(hcp_exchange_t *ex, int err);
 
 /* The access handler's work for one call (front.c passes libmicrohttpd's arguments through). */
-int hcp_exchange_on_http(hcp_exchange_t *ex, struct MHD_Connection *conn, const char *method,
+int hcp_exchange_on_http(hcp_exchange_t *ex, const char *method, const char *version,
                          const char *upload_data, size_t *upload_data_size);
 /* libmicrohttpd has completed the request; |ex| must not be used by front.c afterwards. */
 void hcp_exchange_on_http_done(hcp_exchange_t *ex);

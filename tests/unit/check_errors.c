@@ -32,6 +32,9 @@ static const struct {
     { HCM_ETRANSPORT, 501, 5, 5 },
     /* RFC 6585 s5: 431; CoAP has no such code, and an origin's 431 becomes 4.00 (digest C.3). */
     { HCM_EHEADERS, 431, 4, 0 },
+    { HCM_EFRAMING, 400, 4, 0 },   /* RFC 9112 s6.3 items 3, 5: 400 and close */
+    { HCM_EHOSTFIELD, 400, 4, 0 }, /* RFC 9112 s3.2: MUST respond 400 */
+    { HCM_ECODING, 501, 5, 1 },    /* RFC 9112 s6.1: SHOULD respond 501 */
     { HCM_EBADHEADER, 400, 4, 0 }, /* digest D: a malformed header that must map (If-Match, Via) */
     /* RFC 7252 s5.4.1, s5.7 (digest C.2, M): an unrecognized critical or unsafe option, 4.02. */
     { HCM_EBADOPTION, 400, 4, 2 },
