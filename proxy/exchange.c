@@ -245,6 +245,11 @@ static struct MHD_Response *text_response(const char *text)
     return r;
 }
 
+static bool is_framing_error(int err)
+{
+    return err == HCM_EFRAMING || err == HCM_EHOSTFIELD || err == HCM_ECODING;
+}
+
 /* A proxy-generated error: its status and one-line reason come from mapping/errors.def. */
 static void answer_error(hcp_exchange_t *ex, int err)
 {
@@ -261,6 +266,10 @@ static void answer_error(hcp_exchange_t *ex, int err)
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                 err == HCM_EBADTOKEN ? "Bearer realm=\"hcproxy\", error=\"invalid_token\""
                                                      : "Bearer realm=\"hcproxy\"");
+    /* RFC 9112 s6.3, s9.6: after ambiguous framing nothing more is read from the connection;
+     * whatever followed may be a smuggled request. */
+    if (r != NULL && is_framing_error(err))
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     answer(ex, r, hcm_err_status(err));
 }
 
@@ -694,6 +703,23 @@ static int authorize(hcp_exchange_t *ex)
                                                ex->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION));
 }
 
+static enum MHD_Result add_framing_field(void *cls, enum MHD_ValueKind kind, const char *key,
+                                         const char *value)
+{
+    (void)kind;
+    hcm_framing_add(cls, key, value != NULL ? value : "");
+    return MHD_YES;
+}
+
+/* RFC 9112 s3.2, s6: one Host, and one way to find where the body ends (mapping/framing.c). */
+static int check_framing(hcp_exchange_t *ex, const char *version)
+{
+    hcm_framing_t framing = {0};
+
+    MHD_get_connection_values(ex->conn, MHD_HEADER_KIND, add_framing_field, &framing);
+    return hcm_framing_check(&framing, strcmp(version, MHD_HTTP_VERSION_1_0) != 0);
+}
+
 static bool declares_body(hcp_exchange_t *ex)
 {
     const char *cl = MHD_lookup_connection_value(ex->conn, MHD_HEADER_KIND,
@@ -704,16 +730,17 @@ static bool declares_body(hcp_exchange_t *ex)
                                        MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
 }
 
-int hcp_exchange_on_http(hcp_exchange_t *ex, struct MHD_Connection *conn, const char *method,
+int hcp_exchange_on_http(hcp_exchange_t *ex, const char *method, const char *version,
                          const char *upload_data, size_t *upload_data_size)
 {
     int err;
 
-    (void)conn;
     if (ex->method == NULL) {
         ex->method = method;
-        err = declared_length_fits(ex) ? authorize(ex) : HCM_ETOOLARGE;
-        if (err < 0 && (err == HCM_ETOOLARGE || declares_body(ex))) {
+        err = check_framing(ex, version);
+        if (err == 0)
+            err = declared_length_fits(ex) ? authorize(ex) : HCM_ETOOLARGE;
+        if (err < 0 && (err == HCM_ETOOLARGE || is_framing_error(err) || declares_body(ex))) {
             /* Refused before any of the body is read; the connection then closes. */
             hcp_front_request_complete(ex->conn);
             answer_error(ex, err);
