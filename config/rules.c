@@ -276,13 +276,28 @@ static bool is_dot_segment(const char *s, const char *end)
     return first == '.' && s == end && (second == -1 || second == '.');
 }
 
-/* Whether |path| has a "." or ".." segment. */
-static bool has_dot_segment(const char *path)
+/* A segment that a server could take for more than one: a '/' or '\\' inside it, spelt %2F or
+ * %5C ("public/..%2F..%2Fsecret": many HTTP servers decode %2F before routing, and a CoAP server
+ * is given "../../secret" as one Uri-Path), a literal '\\' (a separator to some servers), or a
+ * NUL that would end the segment early for a server in C. */
+static bool hides_separator(const char *s, const char *end)
+{
+    while (s < end) {
+        int b = next_byte(&s, end);
+        if (b == '/' || b == '\\' || b == '\0')
+            return true;
+    }
+    return false;
+}
+
+/* Whether the server could resolve |path| outside what its segments say: a "." or ".."
+ * segment (RFC 3986 s5.2.4), or one hiding a separator. */
+static bool may_climb_out(const char *path)
 {
     for (const char *seg = path; *seg != '\0';) {
         const char *end = seg + strcspn(seg, "/");
 
-        if (is_dot_segment(seg, end))
+        if (is_dot_segment(seg, end) || hides_separator(seg, end))
             return true;
         seg = *end == '/' ? end + 1 : end;
     }
@@ -290,11 +305,11 @@ static bool has_dot_segment(const char *path)
 }
 
 /* Whether |prefix| ("a/b", a rule's path without its first '/') is |path|'s first segments
- * ("/a/b", "/a/b/", "/a/b/c", not "/a/bc"). A path with a dot segment matches no prefix: the
- * server could climb out of it. */
+ * ("/a/b", "/a/b/", "/a/b/c", not "/a/bc"). A path the server could resolve outside its
+ * segments matches no prefix: it could climb out of it. */
 static bool path_has_prefix(const char *path, const char *prefix)
 {
-    if (path == NULL || has_dot_segment(path))
+    if (path == NULL || may_climb_out(path))
         return false;
     path += path[0] == '/';
     for (;;) {

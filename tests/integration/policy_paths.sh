@@ -28,6 +28,12 @@ http --path-as-is "http://$PROXY/hc/$T/echo/../bytes"
 expect_eq "a dot segment cannot climb out: 400" 400 "$STATUS"
 http "http://$PROXY/hc/$T/"
 expect_eq "the server's root is outside the prefix: 403" 403 "$STATUS"
+# A '/' or '\' encoded inside a segment below the prefix: the CoAP server would be given
+# "../../bytes" as one Uri-Path, which some servers resolve.
+for p in '..%2F..%2Fbytes' '..%2f..%2fbytes' '..%5C..%5Cbytes' 'a%00b'; do
+    http "http://$PROXY/hc/$T/echo/$p"
+    expect_eq "a path rule does not pass /echo/$p: 403" 403 "$STATUS"
+done
 http -X POST "http://$PROXY/hc/coap://localhost:$TS_PORT/created"
 expect_eq "a name rule with a path: its path is served" 201 "$STATUS"
 http -X POST -H 'Content-Type: application/oscore' -H 'OSCORE: CRQ' --data-binary 'ciphertext' \
@@ -46,5 +52,12 @@ coap -P "$P" -m put -t 0 -e 'below' "http://localhost:$OP/hops/0"
 expect_eq "a path below a name rule's prefix is reached" "PUT below" "$OUT"
 coap -P "$P" "http://localhost:$OP/hopsx"
 expect_eq "a segment that only begins with the prefix gives 4.03" "4.03" "$CODE"
+# Many HTTP servers decode %2F before routing: /echo/..%2F..%2Fhello would be /hello to them.
+: >"$WORK/origin.record"
+for p in '..%2F..%2Fhello' '..%5Chello'; do
+    coap -P "$P" "$O/echo/$p"
+    expect_eq "a Proxy-Uri with $p below the prefix gives 4.03" "4.03" "$CODE"
+done
+expect_eq "... and the origin never saw either" "" "$(cat "$WORK/origin.record")"
 
 done_testing

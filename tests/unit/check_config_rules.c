@@ -366,7 +366,16 @@ static const allow_row_t allows[] = {
     {"coap://10.0.0.0/8/sensors", "coap", "h", AF_INET, "10.0.0.1", 5683, false, "/sensors/../a"},
     {"coap://10.0.0.0/8/sensors", "coap", "h", AF_INET, "10.0.0.1", 5683, false, "/sensors/%2e"},
     {"coap://10.0.0.0/8/sensors", "coap", "h", AF_INET, "10.0.0.1", 5683, true, "/sensors/.x"},
-    {"coap://10.0.0.0/8/a%2Fb", "coap", "h", AF_INET, "10.0.0.1", 5683, true, "/a%2fb/c"},
+    /* A '/' or '\\' hidden in a segment passes no path rule, even one that names it: a server may
+     * decode it and climb out ("public/..%2F..%2Fsecret" is "../../secret" to it). */
+    {"coap://10.0.0.0/8/a%2Fb", "coap", "h", AF_INET, "10.0.0.1", 5683, false, "/a%2fb/c"},
+    {"coap://10.0.0.0/8/public", "coap", "h", AF_INET, "10.0.0.1", 5683, false, "/public/..%2F..%2Fsecret"},
+    {"coap://10.0.0.0/8/public", "coap", "h", AF_INET, "10.0.0.1", 5683, false, "/public/..%5C..%5Csecret"},
+    {"coap://10.0.0.0/8/public", "coap", "h", AF_INET, "10.0.0.1", 5683, false, "/public/..\\secret"},
+    {"coap://10.0.0.0/8/public", "coap", "h", AF_INET, "10.0.0.1", 5683, false, "/public/a%00b"},
+    {"coap://10.0.0.0/8/public", "coap", "h", AF_INET, "10.0.0.1", 5683, false, "/public/%2E%2e"},
+    {"coap://10.0.0.0/8/public", "coap", "h", AF_INET, "10.0.0.1", 5683, true, "/public/a%2Eb"},
+    {"coap://10.0.0.0/8/public", "coap", "h", AF_INET, "10.0.0.1", 5683, true, "/public/..a"},
     {"coap://10.0.0.0/8/a%2Fb", "coap", "h", AF_INET, "10.0.0.1", 5683, false, "/a/b/c"},
     {"coap://10.0.0.0/8/a%20b", "coap", "h", AF_INET, "10.0.0.1", 5683, true, "/a%20b"},
     {"coap://10.0.0.0/8/a%20b", "coap", "h", AF_INET, "10.0.0.1", 5683, false, "/a%2520b"},
@@ -432,6 +441,8 @@ static const allow_row_t origin_allows[] = {
     {"https://api.example/v1", "https", "api.example", AF_INET, NULL, 443, false, "/v2/rd"},
     {"https://api.example/v1", "https", "api.example", AF_INET, NULL, 443, false, "/v1/../v2"},
     {"https://api.example/v1", "https", "api.example", AF_INET, NULL, 443, false, "/v1/%2E%2E/v2"},
+    {"https://api.example/v1", "https", "api.example", AF_INET, NULL, 443, false, "/v1/..%2F..%2Fadmin"},
+    {"https://api.example/v1", "https", "api.example", AF_INET, NULL, 443, false, "/v1/..%5cadmin"},
 };
 
 START_TEST(origin_allows_row)
