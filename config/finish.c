@@ -433,6 +433,10 @@ static const struct {
     {HCC_K_https_cert_file, check_https_cert},
     {HCC_K_https_key_file, check_https_key},
     {HCC_K_https_client_ca_file, check_https_client_ca},
+    /* after every rule and listener above is derived */
+    {HCC_K_coap_listen, hcc__check_coap_exposure},
+    {HCC_K_http_listen, hcc__check_http_exposure},
+    {HCC_K_https_listen, hcc__check_https_exposure},
 };
 
 /* "where: key: reason", where being the place the key was last set. */
@@ -461,7 +465,7 @@ static int blame(const hcc_config_t *cfg, enum hcc_key_id id, const char *reason
 
 int hcc_finish(hcc_config_t *cfg, char *err, size_t errlen)
 {
-    char reason[256];
+    char reason[512];
 
     for (size_t i = 0; i < HCC_COUNTOF(checks); i++)
         if (checks[i].check(cfg, reason, sizeof(reason)) != 0)

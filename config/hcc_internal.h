@@ -36,6 +36,12 @@ int hcc__check_http_proxy(hcc_config_t *cfg, char *reason, size_t len);
 int hcc__derive_no_proxy(hcc_config_t *cfg, char *reason, size_t len);
 int hcc__derive_http_proxy_auth(hcc_config_t *cfg, char *reason, size_t len);
 
+/* Listeners the network reaches without credentials, and rules that reach loopback
+ * (exposure.c): refused unless coap.unauthenticated_loopback / http.unauthenticated_loopback. */
+int hcc__check_coap_exposure(hcc_config_t *cfg, char *reason, size_t len);
+int hcc__check_http_exposure(hcc_config_t *cfg, char *reason, size_t len);
+int hcc__check_https_exposure(hcc_config_t *cfg, char *reason, size_t len);
+
 /* Routes (routes.c): http.routes lead to CoAP base URIs, coap.routes to HTTP base URLs. */
 typedef struct hcc__route_kind {
     hcc__schemes_t schemes; /* of the base; list: "a coap, coaps, coap+tcp or coaps+tcp URI" */

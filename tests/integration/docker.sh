@@ -167,4 +167,16 @@ exit_code=$("$DOCKER" inspect -f '{{.State.ExitCode}}' "$NAME")
 [ "$exit_code" = 0 ] || fail "exit code $exit_code after SIGTERM"
 ok "stopped in ${took}s, exit code 0"
 
+say "check: the image sets no configuration of its own, so a mounted file is not overridden"
+env_keys=$("$DOCKER" image inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$IMAGE" |
+    grep -v '^HCPROXY_CONFIG=' | grep '^HCPROXY_' || true)
+[ -z "$env_keys" ] || fail "the image sets $env_keys"
+ok "no HCPROXY_* setting in the image's environment"
+
+say "check: a CoAP listener open to the network that would reach loopback origins is refused"
+out=$("$DOCKER" run --rm --network none -e HCPROXY_COAP_LISTEN=0.0.0.0:5683 "$IMAGE" 2>&1) && status=0 || status=$?
+[ "$status" = 2 ] || fail "exit status $status (want 2): $out"
+grep -q 'an open proxy to this host' <<<"$out" || fail "no reason given: $out"
+ok "exit 2: $out"
+
 say "PASS"

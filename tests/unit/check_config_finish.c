@@ -48,6 +48,9 @@ START_TEST(listen_good)
     ck_assert_int_eq(hcc_defaults(&cfg, err, sizeof(err)), 0);
     ck_assert_int_eq(hcc_set(&cfg, good_listen[_i].key, good_listen[_i].text, err, sizeof(err)),
                      0);
+    /* Addresses alone here; what an exposed listener may reach is exposure_* below. */
+    ck_assert_int_eq(hcc_set(&cfg, "upstream.allow", "", err, sizeof(err)), 0);
+    ck_assert_int_eq(hcc_set(&cfg, "origin.allow", "", err, sizeof(err)), 0);
     ck_assert_msg(hcc_finish(&cfg, err, sizeof(err)) == 0, "%s", err);
     ck_assert_uint_eq(coap ? cfg.ncoap_listen_addrs : cfg.nlisten_addrs, 1);
     ss = coap ? &cfg.coap_listen_addrs[0] : &cfg.listen_addrs[0];
@@ -151,8 +154,8 @@ static const struct {
 } good_finish[] = {
     {"http.hc_path", "/"},          {"http.hc_path", "/a/b/"},
     {"upstream.block_size", "16"},  {"upstream.block_size", "512"},
-    {"upstream.allow", ""},         {"http.listen", "127.0.0.1:1, [::1]:2, 0.0.0.0:3"},
-    {"coap.listen", ""},            {"coap.listen", "127.0.0.1:0, [::1]:0, 0.0.0.0:5683"},
+    {"upstream.allow", ""},         {"http.listen", "127.0.0.1:1, [::1]:2, 127.0.0.3:3"},
+    {"coap.listen", ""},            {"coap.listen", "127.0.0.1:0, [::1]:0, 127.0.0.2:5683"},
     {"origin.allow", ""},           {"origin.allow", "https://a.example, http://10.0.0.0/8:80"},
     {"coap.routes", ""},            {"coap.routes", "/a/=http://h/, /b/=https://h/b/"},
     {"origin.ca_file", ""},         {"origin.ca_file", EXAMPLE_CONF}, /* any readable file */
@@ -217,6 +220,67 @@ START_TEST(finish_again)
 }
 END_TEST
 
+/* A listener the network reaches without credentials, whose allow list reaches loopback, is an
+ * open proxy into the host's local services: refused unless the key says it is meant. Each row:
+ * settings ("key=value;key=value"), and NULL when hcproxy starts, else what the error says. */
+static const struct {
+    const char *settings;
+    const char *error;
+} exposure[] = {
+    /* the defaults: loopback listeners, loopback rules */
+    {"", NULL},
+    {"coap.listen=0.0.0.0:5683", "coap.listen: 0.0.0.0:5683 serves clients without credentials and origin.allow rule *://127.0.0.0/8 reaches loopback"},
+    {"coap.listen=[::]:5683", "origin.allow rule *://127.0.0.0/8"},
+    {"coap.listen=coap+tcp://0.0.0.0:5683", "coap.unauthenticated_loopback = true"},
+    {"coap.listen=127.0.0.1:5683,0.0.0.0:5684", "0.0.0.0:5684 serves"},
+    {"coap.listen=0.0.0.0:5683;origin.allow=http://[::1]:8000", "rule http://[::1]:8000 reaches"},
+    {"coap.listen=0.0.0.0:5683;origin.allow=https://localhost/api", "rule https://localhost/api"},
+    {"coap.listen=0.0.0.0:5683;origin.allow=http://0.0.0.0/0", "rule http://0.0.0.0/0"},
+    {"coap.listen=0.0.0.0:5683;origin.allow=https://api.example,http://10.0.0.0/8", NULL},
+    {"coap.listen=0.0.0.0:5683;origin.allow=", NULL},
+    {"coap.listen=0.0.0.0:5683;coap.unauthenticated_loopback=true", NULL},
+    {"coap.listen=127.0.0.5:5683,[::1]:5683", NULL},
+    {"coap.listen=coaps://0.0.0.0:5684;coap.psk=dev key_env=DEV_PSK", NULL},
+    {"coap.listen=coaps://0.0.0.0:5684;coap.cert_file=" EXAMPLE_CONF ";coap.key_file=" EXAMPLE_CONF,
+     "coaps://0.0.0.0:5684 serves"},
+    {"coap.listen=coaps://0.0.0.0:5684;coap.cert_file=" EXAMPLE_CONF ";coap.key_file=" EXAMPLE_CONF
+     ";coap.client_ca_file=" EXAMPLE_CONF, NULL},
+    {"http.listen=0.0.0.0:8080", "http.listen: 0.0.0.0:8080 serves clients without credentials and upstream.allow rule *://127.0.0.0/8 reaches loopback"},
+    {"http.listen=[::]:8080;upstream.allow=coap://[::1]", "rule coap://[::1]"},
+    {"http.listen=0.0.0.0:8080;upstream.allow=coap://10.0.0.0/8", NULL},
+    {"http.listen=0.0.0.0:8080;upstream.allow=", NULL},
+    {"http.listen=0.0.0.0:8080;http.bearer_tokens=0123456789abcdef0123", NULL},
+    {"http.listen=0.0.0.0:8080;http.unauthenticated_loopback=true", NULL},
+    {"https.listen=0.0.0.0:8443;https.cert_file=" EXAMPLE_CONF ";https.key_file=" EXAMPLE_CONF,
+     "https.listen: 0.0.0.0:8443 serves"},
+    {"https.listen=0.0.0.0:8443;https.cert_file=" EXAMPLE_CONF ";https.key_file=" EXAMPLE_CONF
+     ";https.client_ca_file=" EXAMPLE_CONF, NULL},
+};
+
+START_TEST(exposure_row)
+{
+    hcc_config_t cfg;
+    char err[1024] = "", settings[1024], *save = NULL;
+
+    ck_assert_int_eq(hcc_defaults(&cfg, err, sizeof(err)), 0);
+    snprintf(settings, sizeof settings, "%s", exposure[_i].settings);
+    for (char *kv = strtok_r(settings, ";", &save); kv != NULL; kv = strtok_r(NULL, ";", &save)) {
+        char *eq = strchr(kv, '=');
+        *eq = '\0';
+        ck_assert_msg(hcc_set(&cfg, kv, eq + 1, err, sizeof(err)) == 0, "%s: %s", kv, err);
+    }
+    if (exposure[_i].error == NULL) {
+        ck_assert_msg(hcc_finish(&cfg, err, sizeof(err)) == 0, "%s: %s", exposure[_i].settings,
+                      err);
+    } else {
+        ck_assert_int_eq(hcc_finish(&cfg, err, sizeof(err)), -1);
+        ck_assert_msg(strstr(err, exposure[_i].error) != NULL, "%s: %s", exposure[_i].settings,
+                      err);
+    }
+    hcc_free(&cfg);
+}
+END_TEST
+
 static Suite *finish_suite(void)
 {
     Suite *s = suite_create("config_finish");
@@ -225,6 +289,7 @@ static Suite *finish_suite(void)
     tcase_add_loop_test(tc, listen_good, 0, COUNTOF(good_listen));
     tcase_add_loop_test(tc, finish_bad, 0, COUNTOF(bad_finish));
     tcase_add_loop_test(tc, finish_good, 0, COUNTOF(good_finish));
+    tcase_add_loop_test(tc, exposure_row, 0, COUNTOF(exposure));
     tcase_add_test(tc, coap_listen_off);
     tcase_add_test(tc, finish_again);
     suite_add_tcase(s, tc);

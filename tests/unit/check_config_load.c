@@ -84,7 +84,8 @@ END_TEST
 /* The example's printed configuration has the reverse direction's groups, whole and in the
  * file's syntax, as --check-config --config hcproxy.conf.example shows them. */
 static const char *const example_lines[] = {
-    "\ncoap: {\n    listen = [ \"127.0.0.1:5683\" ];\n    routes = [ ];\n"
+    "\ncoap: {\n    listen = [ \"127.0.0.1:5683\" ];\n    unauthenticated_loopback = false;\n"
+    "    routes = [ ];\n"
     "    max_body_bytes = 4194304;\n    psk = [ ];\n    cert_file = \"\";\n    key_file = \"\";\n"
      "    client_ca_file = \"\";\n};\n",
     "\norigin: {\n    allow = [ \"*://127.0.0.0/8\", \"*://[::1]\", "
