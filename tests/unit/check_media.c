@@ -6,7 +6,8 @@
 #include "hcm.h"
 #include "run_suite.h"
 
-/* content-formats.md s2, every row: number, registry string, coding. */
+/* The IANA CoAP Content-Formats registry, every assigned row (mapping/media.def says which):
+ * number, registry string, coding. */
 static const struct {
     uint16_t cf;
     const char *type;
@@ -31,6 +32,8 @@ static const struct {
     { 61, "application/cwt", NULL },
     { 62, "application/multipart-core", NULL },
     { 63, "application/cbor-seq", NULL },
+    { 64, "application/edhoc+cbor-seq", NULL },
+    { 65, "application/cid-edhoc+cbor-seq", NULL },
     { 96, "application/cose; cose-type=\"cose-encrypt\"", NULL },
     { 97, "application/cose; cose-type=\"cose-mac\"", NULL },
     { 98, "application/cose; cose-type=\"cose-sign\"", NULL },
@@ -46,8 +49,27 @@ static const struct {
     { 256, "application/coap-group+json", NULL },
     { 257, "application/concise-problem-details+cbor", NULL },
     { 258, "application/swid+cbor", NULL },
+    { 259, "application/pkixcmp", NULL },
+    { 260, "application/yang-sid+json", NULL },
+    { 261, "application/ace-groupcomm+cbor", NULL },
+    { 262, "application/ace-trl+cbor", NULL },
+    { 263, "application/eat+cwt", NULL },
+    { 264, "application/eat+jwt", NULL },
+    { 265, "application/eat-bun+cbor", NULL },
+    { 266, "application/eat-bun+json", NULL },
+    { 267, "application/eat-ucs+cbor", NULL },
+    { 268, "application/eat-ucs+json", NULL },
+    { 269, "application/coap-eap", NULL },
+    { 270, "application/suit-report+cose", NULL },
     { 271, "application/dots+cbor", NULL },
     { 272, "application/missing-blocks+cbor-seq", NULL },
+    { 273, "application/cmw+cbor", NULL },
+    { 274, "application/cmw+json", NULL },
+    { 275, "application/cmw+cose", NULL },
+    { 276, "application/cmw+jws", NULL },
+    { 277, "application/scitt-statement+cose", NULL },
+    { 278, "application/scitt-receipt+cose", NULL },
+    { 279, "application/statuslist+cwt", NULL },
     { 280, "application/pkcs7-mime; smime-type=server-generated-key", NULL },
     { 281, "application/pkcs7-mime; smime-type=certs-only", NULL },
     { 284, "application/pkcs8", NULL },
@@ -56,6 +78,11 @@ static const struct {
     { 287, "application/pkix-cert", NULL },
     { 290, "application/aif+cbor", NULL },
     { 291, "application/aif+json", NULL },
+    { 292, "application/aif+cbor; toid=CRI-local-part", NULL },
+    { 295, "application/measured-component+cbor", NULL },
+    { 296, "application/measured-component+json", NULL },
+    { 297, "application/aif+cbor; toid=oscore-gname; tperm=oscore-gperm", NULL },
+    { 298, "application/aif+json; toid=oscore-gname; tperm=oscore-gperm", NULL },
     { 310, "application/senml+xml", NULL },
     { 311, "application/sensml+xml", NULL },
     { 320, "application/senml-etch+json", NULL },
@@ -63,19 +90,39 @@ static const struct {
     { 340, "application/yang-data+cbor", NULL },
     { 341, "application/yang-data+cbor; id=name", NULL },
     { 432, "application/td+json", NULL },
+    { 433, "application/tm+json", NULL },
+    { 434, "application/sdf+json", NULL },
+    { 553, "application/dns-message", NULL },
+    { 601, "application/uccs+cbor", NULL },
     { 10000, "application/vnd.ocf+cbor", NULL },
     { 10001, "application/oscore", NULL },
     { 10002, "application/javascript", NULL },
+    { 10003, "application/eat+cwt; eat_profile=\"tag:psacertified.org,2023:psa#tfm\"", NULL },
+    { 10004, "application/eat+cwt; eat_profile=\"tag:psacertified.org,2019:psa#legacy\"", NULL },
+    { 10005, "application/eat+cwt; eat_profile=2.16.840.1.113741.1.16.1", NULL },
+    { 10006, "application/vnd.oms.cellular-cose-content+cbor", NULL },
+    { 10007, "application/syslog-msg", NULL },
+    { 10570, "application/toc+cbor", NULL },
+    { 10571, "application/ce+cbor", NULL },
+    { 10572, "application/toc+cbor; profile=2.16.840.1.113741.1.16.1", NULL },
+    { 10573, "application/ce+cbor; profile=2.16.840.1.113741.1.16.1", NULL },
     { 11050, "application/json", "deflate" },
     { 11060, "application/cbor", "deflate" },
     { 11542, "application/vnd.oma.lwm2m+tlv", NULL },
     { 11543, "application/vnd.oma.lwm2m+json", NULL },
     { 11544, "application/vnd.oma.lwm2m+cbor", NULL },
+    { 12000, "text/plain; charset=utf-8", "zstd" },
+    { 12041, "application/xml", "zstd" },
+    { 12050, "application/json", "zstd" },
     { 20000, "text/css", NULL },
+    { 20001, "application/vnd.as207960.vas.config+jer", NULL },
+    { 20002, "application/vnd.as207960.vas.config+uper", NULL },
+    { 20003, "application/vnd.as207960.vas.tap+jer", NULL },
+    { 20004, "application/vnd.as207960.vas.tap+uper", NULL },
     { 30000, "image/svg+xml", NULL },
 };
 
-/* content-formats.md s3.4 and RFC 8613 s11: no Content-Type ever becomes 10001. */
+/* RFC 8613 s11: no Content-Type ever becomes 10001. */
 #define OSCORE_CF 10001
 
 START_TEST(registry_to_http)
@@ -208,7 +255,8 @@ static const struct {
 } unknown[] = {
     { 1, "application/coap-payload;cf=1" },
     { 20, "application/coap-payload;cf=20" },
-    { 64, "application/coap-payload;cf=64" },
+    { 66, "application/coap-payload;cf=66" },
+    { 293, "application/coap-payload;cf=293" }, /* temporary, expiring: not kept */
     { 282, "application/coap-payload;cf=282" },
     { 283, "application/coap-payload;cf=283" },
     { 1542, "application/coap-payload;cf=1542" },
