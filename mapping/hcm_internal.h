@@ -101,6 +101,8 @@ uint16_t hcm__scheme_default_port(hcm_scheme_t scheme);
  * Content-Type application/oscore; then its OSCORE option onto |out| (whose code is set), or
  * HCM_EOSCORE* / HCM_EBADOSCORE; then that the target left no outer Uri-Path or Uri-Query. */
 bool hcm__is_oscore_request(const hcm_http_req_t *in);
+/* Whether |content_type| is application/oscore (any case, white space around it). */
+bool hcm__is_oscore_type(const char *content_type);
 int hcm__oscore_request(const hcm_http_req_t *in, hcm_arena_t *arena, hcm_coap_msg_t *out);
 int hcm__oscore_check_target(const hcm_coap_msg_t *out);
 /* An OSCORE response (one with the OSCORE option) onto |out|: 200, OSCORE, application/oscore,

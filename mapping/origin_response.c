@@ -130,9 +130,13 @@ static bool has_coding(const char *coding)
 }
 
 /* Content-Type and Content-Encoding together become one Content-Format (media.c); an origin's
- * "application/coap-payload; cf=N" (RFC 8075 s6.2) names N itself. A type with no number gets no
- * Content-Format: the payload's format is then unknown (RFC 7252 s5.10.3). A body in a coding
- * that no Content-Format names cannot be passed on as if it were plain (s10.1: 5.02). */
+ * "application/coap-payload; cf=N" (RFC 8075 s6.2) names N itself. RFC 7252 s10.1.1: the
+ * Content-Format MUST be set, so a type with no number of its own takes its generalized type's
+ * (RFC 8075 s6.3 Table 1: "application/json; charset=utf-8" is 50, "text/html" 0, an unknown
+ * type 42). A body the origin gave no Content-Type stays without one, as the origin said
+ * nothing of its format (RFC 7252 s5.10.3); so does application/oscore: an OSCORE message never
+ * has a Content-Format (RFC 8613 s11.3). A body in a coding that no Content-Format names cannot be passed on as if it were
+ * plain (s10.1: 5.02). */
 static int map_content_format(const fields_t *f, hcm_bytes_t body, hcm_arena_t *arena,
                               hcm_coap_msg_t *out)
 {
@@ -145,6 +149,9 @@ static int map_content_format(const fields_t *f, hcm_bytes_t body, hcm_arena_t *
     if (has_coding(coding))
         return body.len > 0 ? HCM_EBADRESPONSE : 0;
     if (type != NULL && hcm__content_format_from_coap_payload(type, &cf) == 0)
+        return hcm_coap_msg_add_uint(out, arena, HCM_OPT_CONTENT_FORMAT, cf);
+    if (type != NULL && !hcm__is_oscore_type(type) &&
+        hcm_content_format_loose(type, NULL, &cf) == 0)
         return hcm_coap_msg_add_uint(out, arena, HCM_OPT_CONTENT_FORMAT, cf);
     return 0;
 }

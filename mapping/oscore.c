@@ -110,7 +110,7 @@ static const char *find_header(const hcm_http_req_t *in, const char *name, size_
 
 /* "application/oscore", in any case, with white space around it; it has no parameters
  * (RFC 8613 s13.5). */
-static bool is_oscore_type(const char *content_type)
+bool hcm__is_oscore_type(const char *content_type)
 {
     size_t n = strlen(OSCORE_MEDIA_TYPE);
 
@@ -126,7 +126,7 @@ bool hcm__is_oscore_request(const hcm_http_req_t *in)
     size_t count;
     const char *type = find_header(in, "content-type", &count);
 
-    return find_header(in, "oscore", &count) != NULL || is_oscore_type(type);
+    return find_header(in, "oscore", &count) != NULL || hcm__is_oscore_type(type);
 }
 
 /* RFC 8613 s11.1 and s11.3, and digest 9.5 for what the RFC leaves open: a POST with exactly one
@@ -140,7 +140,7 @@ int hcm__oscore_request(const hcm_http_req_t *in, hcm_arena_t *arena, hcm_coap_m
     hcm_bytes_t option;
     int err;
 
-    if (header == NULL || count != 1 || types != 1 || !is_oscore_type(type))
+    if (header == NULL || count != 1 || types != 1 || !hcm__is_oscore_type(type))
         return HCM_EOSCORETYPE;
     if (out->code != HCM_POST)
         return HCM_EOSCOREMETHOD;

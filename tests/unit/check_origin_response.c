@@ -70,7 +70,7 @@ static const row_t rows[] = {
     { .method = GET, .status = 404, .headers = { TEXT }, BODY("status 404"), .code = C(4, 4),
       .opts = { CF("") } },
     { .method = GET, .status = 500, .headers = { { "Content-Type", "text/html" } },
-      BODY("<p>oops</p>"), .code = C(5, 0) },
+      BODY("<p>oops</p>"), .code = C(5, 0), .opts = { CF("") } },
     { .method = GET, .status = 302, .headers = { { "Location", "/elsewhere" } }, .code = C(5, 2) },
     { .method = GET, .status = 508, .code = C(5, 8) }, /* RFC 8768 s5 */
 
@@ -91,10 +91,26 @@ static const row_t rows[] = {
     { .method = GET, .status = 200,
       .headers = { { "Content-Type", "application/json" }, { "Content-Type", "text/html" } },
       BODY("{}"), .code = C(2, 5), .opts = { CF("\x32") } },
-    /* A type with no number: no Content-Format (RFC 7252 s5.10.3), never 10001 (RFC 8613
-     * s11.3). */
+    /* RFC 7252 s10.1.1: the Content-Format MUST be set. A type with no number of its own takes
+     * its generalized type's (RFC 8075 s6.3 Table 1); a body without Content-Type has no format
+     * to tell (RFC 7252 s5.10.3); application/oscore never becomes 10001 (RFC 8613 s11.3). */
     { .method = GET, .status = 200, .headers = { { "Content-Type", "text/html" } }, BODY("<p/>"),
-      .code = C(2, 5) },
+      .code = C(2, 5), .opts = { CF("") } },
+    { .method = GET, .status = 200,
+      .headers = { { "Content-Type", "text/html; charset=utf-8" } }, BODY("<p/>"),
+      .code = C(2, 5), .opts = { CF("") } },
+    { .method = GET, .status = 200, .headers = { { "Content-Type", "text/plain" } }, BODY("hi"),
+      .code = C(2, 5), .opts = { CF("") } },
+    { .method = GET, .status = 200,
+      .headers = { { "Content-Type", "application/json; charset=utf-8" } }, BODY("{}"),
+      .code = C(2, 5), .opts = { CF("\x32") } },
+    { .method = GET, .status = 200,
+      .headers = { { "Content-Type", "application/problem+json" } }, BODY("{}"),
+      .code = C(2, 5), .opts = { CF("\x32") } },
+    { .method = GET, .status = 200,
+      .headers = { { "Content-Type", "application/x-unknown" } }, BODY("x"),
+      .code = C(2, 5), .opts = { CF("\x2a") } },
+    { .method = GET, .status = 200, BODY("x"), .code = C(2, 5) },
     { .method = GET, .status = 200, .headers = { { "Content-Type", "application/oscore" } },
       BODY("x"), .code = C(2, 5) },
     /* RFC 8075 s6.2 backwards: application/coap-payload names its number. */
