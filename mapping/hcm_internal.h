@@ -112,6 +112,9 @@ int hcm__oscore_response(const hcm_coap_msg_t *in, hcm_arena_t *arena, hcm_http_
 /* "application/coap-payload; cf=N" (RFC 8075 s6.2), read back into N (media.c). HCM_EMEDIA for
  * any other media type, or a cf that is not a number from 0 to 65535. */
 int hcm__content_format_from_coap_payload(const char *content_type, uint16_t *cf);
+/* An HTTP-date in any of its three forms (RFC 9110 s5.6.7) as seconds since 1970 (httpdate.c).
+ * false for anything else. */
+bool hcm__http_date(const char *s, long long *out);
 
 /* ---- the reverse direction (RFC 7252 s10.1) ------------------------------------------------- */
 

@@ -259,11 +259,29 @@ static bool is_cacheable(uint8_t code)
     return code == HCM_CODE(2, 3) || code == HCM_CODE(2, 5) || HCM_CODE_CLASS(code) >= 4;
 }
 
+/* RFC 9111 s4.2.1, s5.3: without max-age, an Expires field gives the freshness lifetime,
+ * Expires less Date. An Expires that is not a valid HTTP-date ("0", "-1") means already stale;
+ * so does one without a valid Date, whose lifetime could only be told with a clock. false when
+ * there is no Expires. */
+static bool expires_lifetime(const fields_t *f, uint32_t *seconds)
+{
+    const char *expires = find_field(f, "Expires", NULL), *date = find_field(f, "Date", NULL);
+    long long e, d;
+
+    if (expires == NULL)
+        return false;
+    *seconds = 0;
+    if (hcm__http_date(expires, &e) && date != NULL && hcm__http_date(date, &d) && e > d)
+        *seconds = e - d > UINT32_MAX ? UINT32_MAX : (uint32_t)(e - d);
+    return true;
+}
+
 /* RFC 8075 Table 2 note 8 and RFC 8516: on 503 and 429 the Retry-After delta-seconds is how long
  * to wait, which CoAP says with Max-Age (RFC 7252 s5.9.3.4); an HTTP-date would need a clock.
  * Otherwise the freshness: RFC 7252 s10.1.1, Max-Age MUST NOT exceed what remains of it, so a
- * representation an HTTP cache has held for Age seconds has that much less. Without any of it
- * there is no Max-Age, and CoAP's default of 60 seconds applies (s5.10.5). */
+ * representation an HTTP cache has held for Age seconds has that much less. The freshness is
+ * max-age, else Expires less Date (expires_lifetime). Without any of it there is no Max-Age,
+ * and CoAP's default of 60 seconds applies (s5.10.5). */
 static int map_max_age(const fields_t *f, unsigned status, hcm_arena_t *arena,
                        hcm_coap_msg_t *out)
 {
@@ -280,9 +298,10 @@ static int map_max_age(const fields_t *f, unsigned status, hcm_arena_t *arena,
     scan_cache_control(f, &fresh);
     if (fresh.is_uncacheable)
         return hcm_coap_msg_add_uint(out, arena, HCM_OPT_MAX_AGE, 0);
-    if (!fresh.has_max_age)
+    if (fresh.has_max_age)
+        seconds = fresh.max_age;
+    else if (!expires_lifetime(f, &seconds))
         return 0;
-    seconds = fresh.max_age;
     if (age_field != NULL && field_seconds(age_field, &age))
         seconds = age < seconds ? seconds - age : 0;
     return hcm_coap_msg_add_uint(out, arena, HCM_OPT_MAX_AGE, seconds);

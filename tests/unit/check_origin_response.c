@@ -236,13 +236,47 @@ static const row_t rows[] = {
     { .method = GET, .status = 200,
       .headers = { { "Cache-Control", "max-age=30" }, { "Age", "40" } }, .code = C(2, 5),
       .opts = { MAX_AGE("") } },
+    /* RFC 9111 s4.2.1, s5.3: without max-age, Expires less Date; an invalid Expires, or one
+     * with no Date to count from, is stale; max-age wins over Expires; Age still counts. All
+     * three HTTP-date forms (RFC 9110 s5.6.7). */
+#define DATE { "Date", "Sun, 06 Nov 1994 08:49:37 GMT" }
+    { .method = GET, .status = 200,
+      .headers = { DATE, { "Expires", "Sun, 06 Nov 1994 08:51:37 GMT" } }, .code = C(2, 5),
+      .opts = { MAX_AGE("\x78") } },
+    { .method = GET, .status = 200,
+      .headers = { DATE, { "Expires", "Sunday, 06-Nov-94 08:51:37 GMT" } }, .code = C(2, 5),
+      .opts = { MAX_AGE("\x78") } },
+    { .method = GET, .status = 200,
+      .headers = { DATE, { "Expires", "Sun Nov  6 08:51:37 1994" } }, .code = C(2, 5),
+      .opts = { MAX_AGE("\x78") } },
+    { .method = GET, .status = 200,
+      .headers = { DATE, { "Expires", "Sun, 06 Nov 1994 09:49:37 GMT" }, { "Age", "600" } },
+      .code = C(2, 5), .opts = { MAX_AGE("\x0b\xb8") } },
+    { .method = GET, .status = 200,
+      .headers = { DATE, { "Expires", "Sun, 06 Nov 1994 08:00:00 GMT" } }, .code = C(2, 5),
+      .opts = { MAX_AGE("") } },
+    { .method = GET, .status = 200, .headers = { DATE, { "Expires", "0" } }, .code = C(2, 5),
+      .opts = { MAX_AGE("") } },
+    { .method = GET, .status = 200,
+      .headers = { { "Expires", "Sun, 06 Nov 2094 08:51:37 GMT" } }, .code = C(2, 5),
+      .opts = { MAX_AGE("") } },
+    { .method = GET, .status = 200,
+      .headers = { DATE, { "Expires", "Sun, 06 Nov 1994 08:00:00 GMT" },
+                   { "Cache-Control", "max-age=30" } },
+      .code = C(2, 5), .opts = { MAX_AGE("\x1e") } },
+    { .method = GET, .status = 200,
+      .headers = { DATE, { "Expires", "Sun, 06 Nov 1994 08:51:37 GMT junk" } }, .code = C(2, 5),
+      .opts = { MAX_AGE("") } },
+#undef DATE
     /* Nothing said: no Max-Age, CoAP's 60 seconds apply (s5.10.5); s-maxage is for shared
      * caches only. */
     { .method = GET, .status = 200, .code = C(2, 5) },
     { .method = GET, .status = 200, .headers = { { "Cache-Control", "s-maxage=30" } },
       .code = C(2, 5) },
+    /* An Expires with no Date to count from: its lifetime needs a clock, so it counts as stale
+     * (an origin with a clock MUST send Date, RFC 9110 s6.6.1). */
     { .method = GET, .status = 200, .headers = { { "Expires", "Thu, 01 Jan 2037 00:00:00 GMT" } },
-      .code = C(2, 5) },
+      .code = C(2, 5), .opts = { MAX_AGE("") } },
     /* 2.01, 2.02 and 2.04 are not cacheable (RFC 7252 s5.9.1): no Max-Age. */
     { .method = POST, .status = 200, .headers = { { "Cache-Control", "max-age=30" } },
       .code = C(2, 4) },
