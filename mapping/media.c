@@ -268,11 +268,27 @@ static bool coding_eq(const media_row_t *row, span_t coding)
 }
 
 /* The exact registry entry for a parsed media type and a coding (RFC 8075 s6.4). */
+/* RFC 2046 s4.1.2: text/plain without a charset is US-ASCII, and US-ASCII text is UTF-8 text
+ * (RFC 3629 s1), so both are Content-Format 0 exactly, text/plain; charset=utf-8. */
+static bool is_ascii_plain_text(const media_type_t *m)
+{
+    static const char ascii[] = "us-ascii";
+
+    if (!span_eq_nocase(m->type, "text", 4) || !span_eq_nocase(m->subtype, "plain", 5))
+        return false;
+    return m->nparams == 0 ||
+           (m->nparams == 1 && span_eq_nocase(m->params[0].name, "charset", 7) &&
+            span_eq_nocase(m->params[0].value, ascii, sizeof ascii - 1));
+}
+
 static int find_cf(const media_type_t *got, span_t coding, uint16_t *cf)
 {
-    media_type_t want;
+    media_type_t want, utf8;
+    const char *utf8_text = "text/plain; charset=utf-8";
     size_t i;
 
+    if (is_ascii_plain_text(got) && parse_media_type(&utf8_text, &utf8))
+        got = &utf8;
     for (i = 0; i < HCM_COUNTOF(media); i++) {
         const media_row_t *row = &media[i];
 

@@ -57,7 +57,8 @@ expect_echoed_types() {
 expect_echoed_types "registered" "application/cbor|application/cbor" \
     "application/link-format|application/link-format" "application/xml|application/xml" \
     "application/senml+json|application/senml+json" "application/octet-stream|application/octet-stream" \
-    "TEXT/PLAIN;CHARSET=UTF-8|text/plain; charset=utf-8"
+    "TEXT/PLAIN;CHARSET=UTF-8|text/plain; charset=utf-8" \
+    "text/plain|text/plain; charset=utf-8" "text/plain; charset=US-ASCII|text/plain; charset=utf-8"
 http -H 'Content-Type: application/x-unknown' --data-binary 'x' "http://$PROXY/hc/$T/echo"
 expect_eq "a Content-Type with no Content-Format is refused with 415" 415 "$STATUS"
 

@@ -295,7 +295,8 @@ static const row_t accepts[] = {
     /* Nothing maps: no Accept, and no failure (SHOULD). Parameters and codings must match the
      * registry exactly; OSCORE and coap-payload never come from HTTP. */
     { { { "Accept", "text/html" } }, 0, 0, NO_ACCEPT, false },
-    { { { "Accept", "text/plain" } }, 0, 0, NO_ACCEPT, false },
+    /* RFC 2046 s4.1.2: text/plain without charset is US-ASCII, which Content-Format 0 holds. */
+    { { { "Accept", "text/plain" } }, 0, 0, { ACCEPT("") }, false },
     { { { "Accept", "application/json; charset=utf-8" } }, 0, 0, NO_ACCEPT, false },
     { { { "Accept", "application/oscore" } }, 0, 0, NO_ACCEPT, false },
     { { { "Accept", "application/coap-payload;cf=60" } }, 0, 0, NO_ACCEPT, false },

@@ -170,7 +170,13 @@ static const struct {
     { "  text/plain;\tcharset=utf-8  ", NULL, 0 },
     { "text/plain;;charset=utf-8;", NULL, 0 },
     { "text/plain; charset=\"utf\\-8\"", NULL, 0 }, /* quoted-pair, RFC 9110 s5.6.4 */
-    { "text/plain", NULL, -1 },                      /* no loose mapping: charset is required */
+    /* RFC 2046 s4.1.2: no charset is US-ASCII, a subset of UTF-8 (RFC 3629 s1): 0 exactly. */
+    { "text/plain", NULL, 0 },
+    { "Text/Plain; Charset=US-ASCII", NULL, 0 },
+    { "text/plain; charset=\"us-ascii\"", NULL, 0 },
+    { "text/plain", "deflate", -1 },
+    { "text/plain; charset=ascii", NULL, -1 },
+    { "text/plain; charset=us-ascii; format=flowed", NULL, -1 },
     { "text/plain; charset=iso-8859-1", NULL, -1 },
     { "text/plain; charset=utf-8; format=flowed", NULL, -1 },
     { "text/plain; charset=utf-8; charset=utf-8", NULL, -1 },

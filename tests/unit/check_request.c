@@ -78,7 +78,8 @@ static const row_t rows[] = {
     /* ... but a coded one would lose its coding, and RFC 8075 s6.1 answers 415. */
     { "POST", "coap://h/a", { { "Content-Encoding", "deflate" } }, "raw", HCM_EMEDIA, 0,
       { { 0 } } },
-    { "POST", "coap://h/a", { { "Content-Type", "text/plain" } }, "hi", HCM_EMEDIA, 0, { { 0 } } },
+    { "POST", "coap://h/a", { { "Content-Type", "text/plain" } }, "hi", 0, 0x02,
+      { HOST("h"), PATH("a"), CF("") } }, /* RFC 2046 s4.1.2: US-ASCII, so UTF-8 too */
     { "POST", "coap://h/a", { { "Content-Type", "text/html" } }, "", HCM_EMEDIA, 0, { { 0 } } },
     { "POST", "coap://h/a", { { "Content-Type", "application/json; charset=utf-8" } }, "{}",
       HCM_EMEDIA, 0, { { 0 } } },
