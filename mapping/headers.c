@@ -107,50 +107,80 @@ static int finish_accept(state_t *st)
 
 /* ---- If-Match and If-None-Match (RFC 7252 s5.10.8, s5.10.6.2, s10.2.2) --------------------- */
 
-/* entity-tag = [ weak ] DQUOTE *etagc DQUOTE (RFC 9110 s8.8.3), in hcproxy's form (digest F,
- * GUIDANCE): the quoted hex of the CoAP ETag, 1 to 8 bytes (RFC 7252 s5.10.6), either case. A
- * weak tag cannot map: CoAP ETags are strong (RFC 7252 s10.1.1). |*s| moves past the tag. */
-static int parse_etag(const char **s, hcm_arena_t *arena, hcm_bytes_t *tag)
-{
-    const char *hex = *s + 1;
-    size_t n = 0;
-    uint8_t *bytes;
+/* One entity-tag of a list (RFC 9110 s8.8.3: [ "W/" ] DQUOTE *etagc DQUOTE), and whether it can
+ * be a CoAP ETag: hcproxy writes a CoAP ETag as the quoted hex of its 1 to 8 bytes (RFC 7252
+ * s5.10.6), either case. A well-formed tag of another form ("xyz", 17 bytes) names no CoAP
+ * representation: it never matches, which is not an error. */
+typedef struct etag {
+    bool is_weak;
+    bool is_coap;    /* the quoted hex of 1 to 8 bytes */
+    hcm_bytes_t hex; /* between the quotes */
+} etag_t;
 
-    if (**s != '"')
-        return HCM_EBADHEADER; /* W/"..." included */
-    while (hcm__hex_value(hex[n]) >= 0)
-        n++;
-    if (hex[n] != '"' || n == 0 || n % 2 != 0 || n > 16)
+static bool is_etagc(unsigned char c)
+{
+    return c == 0x21 || (c >= 0x23 && c != 0x7f); /* obs-text (0x80-0xff) included */
+}
+
+/* |*s| moves past the tag. HCM_EBADHEADER when it is malformed. */
+static int parse_etag(const char **s, etag_t *tag)
+{
+    const char *p = *s;
+    size_t n = 0;
+
+    tag->is_weak = strncmp(p, "W/", 2) == 0;
+    p += tag->is_weak ? 2 : 0;
+    if (*p != '"')
         return HCM_EBADHEADER;
-    bytes = hcm_arena_alloc(arena, n / 2);
-    if (bytes == NULL)
-        return HCM_ENOSPACE;
-    for (size_t i = 0; i < n / 2; i++)
-        bytes[i] = (uint8_t)(hcm__hex_value(hex[2 * i]) << 4 | hcm__hex_value(hex[2 * i + 1]));
-    *tag = (hcm_bytes_t){ .p = bytes, .len = n / 2 };
-    *s = hex + n + 1;
+    while (is_etagc((unsigned char)p[1 + n]))
+        n++;
+    if (p[1 + n] != '"')
+        return HCM_EBADHEADER;
+    tag->hex = (hcm_bytes_t){ .p = (const uint8_t *)p + 1, .len = n };
+    tag->is_coap = n > 0 && n % 2 == 0 && n <= 16;
+    for (size_t i = 0; i < n && tag->is_coap; i++)
+        tag->is_coap = hcm__hex_value(p[1 + i]) >= 0;
+    *s = p + n + 2;
     return 0;
 }
 
-/* #entity-tag (RFC 9110 s5.6.1: empty elements ignored), each tag one option |number|. A list
- * without a tag has no CoAP meaning and is refused with the malformed ones. */
-static int map_etags(state_t *st, const char *list, uint16_t number)
+static int add_etag_option(state_t *st, const etag_t *tag, uint16_t number)
+{
+    uint8_t *bytes = hcm_arena_alloc(st->arena, tag->hex.len / 2);
+    const char *hex = (const char *)tag->hex.p;
+
+    if (bytes == NULL)
+        return HCM_ENOSPACE;
+    for (size_t i = 0; i < tag->hex.len / 2; i++)
+        bytes[i] = (uint8_t)(hcm__hex_value(hex[2 * i]) << 4 | hcm__hex_value(hex[2 * i + 1]));
+    return hcm_coap_msg_add(st->out, number, (hcm_bytes_t){ .p = bytes, .len = tag->hex.len / 2 });
+}
+
+/* #entity-tag (RFC 9110 s5.6.1: empty elements ignored), one option |number| for each tag that
+ * can match a CoAP ETag: strong ones, and weak ones too where the comparison is weak
+ * (If-None-Match, RFC 9110 s13.1.2: W/"0a1b" matches the strong "0a1b"). A malformed list, or one
+ * without a tag, has no meaning and is refused. |*nmapped| counts the options added. */
+static int map_etags(state_t *st, const char *list, uint16_t number, bool weak_matches,
+                     size_t *nmapped)
 {
     const char *s = list;
     size_t ntags = 0;
-    hcm_bytes_t tag;
+    etag_t tag;
     int err;
 
+    *nmapped = 0;
     for (s = skip_ows(s); *s != '\0'; s = skip_ows(s)) {
         if (*s == ',') {
             s++;
             continue;
         }
-        err = parse_etag(&s, st->arena, &tag);
-        if (err == 0)
-            err = hcm_coap_msg_add(st->out, number, tag);
-        if (err != 0)
+        if ((err = parse_etag(&s, &tag)) != 0)
             return err;
+        if (tag.is_coap && (weak_matches || !tag.is_weak)) {
+            if ((err = add_etag_option(st, &tag, number)) != 0)
+                return err;
+            (*nmapped)++;
+        }
         ntags++;
         s = skip_ows(s);
         if (*s != ',' && *s != '\0')
@@ -162,25 +192,39 @@ static int map_etags(state_t *st, const char *list, uint16_t number)
 static const uint8_t empty[1];
 
 /* RFC 7252 s5.10.8.1: "*" is an empty If-Match ("any representation"), a list of entity-tags
- * one If-Match per tag. */
+ * one If-Match per tag. If-Match compares strongly (RFC 9110 s13.1.1): a weak tag, or one no
+ * CoAP ETag can equal, never matches, and a list of nothing else fails the precondition at once
+ * (412), as the server would. */
 static int on_if_match(state_t *st, const header_row_t *row, const char *value)
 {
+    size_t nmapped;
+    int err;
+
     if (is_word(value, "*"))
         return hcm_coap_msg_add(st->out, row->option, (hcm_bytes_t){ .p = empty, .len = 0 });
-    return map_etags(st, value, row->option);
+    if ((err = map_etags(st, value, row->option, false, &nmapped)) != 0)
+        return err;
+    return nmapped > 0 ? 0 : HCM_EPRECONDITION;
 }
 
 /* RFC 7252 s5.10.8.2: "*" is If-None-Match (empty, not repeatable). Entity-tags make a
- * validation request instead: one ETag per tag (s5.10.6.2), whose 2.03 Valid is a 304. */
+ * validation request instead: one ETag per tag (s5.10.6.2), whose 2.03 Valid is a 304. Tags no
+ * CoAP ETag can equal never match, so the condition holds for them: without any other the
+ * request goes unconditional. */
 static int on_if_none_match(state_t *st, const header_row_t *row, const char *value)
 {
+    size_t nmapped;
+    int err;
+
     if (is_word(value, "*")) {
         if (hcm_coap_msg_find(st->out, row->option) != NULL)
             return 0;
         return hcm_coap_msg_add(st->out, row->option, (hcm_bytes_t){ .p = empty, .len = 0 });
     }
-    st->info->is_validation = true;
-    return map_etags(st, value, HCM_OPT_ETAG);
+    if ((err = map_etags(st, value, HCM_OPT_ETAG, true, &nmapped)) != 0)
+        return err;
+    st->info->is_validation = st->info->is_validation || nmapped > 0;
+    return 0;
 }
 
 /* ---- Via and CDN-Loop -> Hop-Limit (RFC 8768 s5) ------------------------------------------- */

@@ -56,7 +56,14 @@ expect_eq "If-Match with the current tag: the PUT succeeds" 204 "$STATUS"
 http -X PUT -H 'If-Match: "beef"' -H 'Content-Type: text/plain; charset=utf-8' --data-binary x "http://$PROXY/hc/$T/etag"
 expect_eq "If-Match with a stale tag: 4.12 -> 412" 412 "$STATUS"
 http -H 'If-Match: W/"0a1b"' "http://$PROXY/hc/$T/etag"
-expect_eq "a weak entity-tag cannot be mapped: 400" 400 "$STATUS"
+expect_eq "rfc9110-13.1.1 If-Match with only a weak tag never matches: 412" 412 "$STATUS"
+http -H 'If-Match: "xyz"' "http://$PROXY/hc/$T/etag"
+expect_eq "rfc9110-13.1.1 If-Match with a tag no CoAP ETag can be: 412" 412 "$STATUS"
+http -H 'If-None-Match: W/"0a1b"' "http://$PROXY/hc/$T/etag"
+expect_eq "rfc9110-13.1.2 If-None-Match compares weakly: W/\"0a1b\" validates, 304" 304 "$STATUS"
+http -H 'If-None-Match: "xyz"' "http://$PROXY/hc/$T/etag"
+expect_eq "rfc9110-13.1.2 If-None-Match with a tag that never matches: the representation" \
+    "200 tagged" "$STATUS $BODY"
 
 # ---- Location rewriting (RFC 7252 s10.2.4) ----
 http -X POST "http://$PROXY/hc/$T/created"

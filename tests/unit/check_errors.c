@@ -35,6 +35,7 @@ static const struct {
     { HCM_EFRAMING, 400, 4, 0 },   /* RFC 9112 s6.3 items 3, 5: 400 and close */
     { HCM_EHOSTFIELD, 400, 4, 0 }, /* RFC 9112 s3.2: MUST respond 400 */
     { HCM_ECODING, 501, 5, 1 },    /* RFC 9112 s6.1: SHOULD respond 501 */
+    { HCM_EPRECONDITION, 412, 4, 12 }, /* RFC 9110 s13.1.1; RFC 7252 s5.9.2.9 */
     { HCM_EBADHEADER, 400, 4, 0 }, /* digest D: a malformed header that must map (If-Match, Via) */
     /* RFC 7252 s5.4.1, s5.7 (digest C.2, M): an unrecognized critical or unsafe option, 4.02. */
     { HCM_EBADOPTION, 400, 4, 2 },

@@ -377,19 +377,23 @@ static const row_t conditionals[] = {
       { IF_MATCH("\x01"), IF_MATCH("\x02") }, false },
     { { { "If-Match", " , \"0a1b\" , " } }, 0, 0, { IF_MATCH("\x0a\x1b") }, false },
     /* Weak, too long, odd, not hex, empty, unquoted, unterminated, missing comma, mixed. */
-    { { { "If-Match", "W/\"0a1b\"" } }, 0, HCM_EBADHEADER, { { 0 } }, false },
-    { { { "If-Match", "\"001122334455667788\"" } }, 0, HCM_EBADHEADER, { { 0 } }, false },
-    { { { "If-Match", "\"abc\"" } }, 0, HCM_EBADHEADER, { { 0 } }, false },
-    { { { "If-Match", "\"xyz1\"" } }, 0, HCM_EBADHEADER, { { 0 } }, false },
+    /* RFC 9110 s13.1.1: strong comparison. Weak tags and tags no CoAP ETag can equal never
+     * match: a list of only those fails the precondition (412) without asking the server. */
+    { { { "If-Match", "W/\"0a1b\"" } }, 0, HCM_EPRECONDITION, { { 0 } }, false },
+    { { { "If-Match", "\"001122334455667788\"" } }, 0, HCM_EPRECONDITION, { { 0 } }, false },
+    { { { "If-Match", "\"abc\"" } }, 0, HCM_EPRECONDITION, { { 0 } }, false },
+    { { { "If-Match", "\"xyz1\"" } }, 0, HCM_EPRECONDITION, { { 0 } }, false },
     { { { "If-Match", "\"0a 1b\"" } }, 0, HCM_EBADHEADER, { { 0 } }, false },
-    { { { "If-Match", "\"\"" } }, 0, HCM_EBADHEADER, { { 0 } }, false },
+    { { { "If-Match", "\"\"" } }, 0, HCM_EPRECONDITION, { { 0 } }, false },
     { { { "If-Match", "" } }, 0, HCM_EBADHEADER, { { 0 } }, false },
     { { { "If-Match", "," } }, 0, HCM_EBADHEADER, { { 0 } }, false },
     { { { "If-Match", "0a1b" } }, 0, HCM_EBADHEADER, { { 0 } }, false },
     { { { "If-Match", "\"0a1b" } }, 0, HCM_EBADHEADER, { { 0 } }, false },
     { { { "If-Match", "\"0a1b\" \"0c\"" } }, 0, HCM_EBADHEADER, { { 0 } }, false },
     { { { "If-Match", "*, \"0a\"" } }, 0, HCM_EBADHEADER, { { 0 } }, false },
-    { { { "If-Match", "\"0a\", W/\"0b\"" } }, 0, HCM_EBADHEADER, { { 0 } }, false },
+    { { { "If-Match", "\"0a\", W/\"0b\"" } }, 0, 0, { IF_MATCH("\x0a") }, false },
+    { { { "If-Match", "\"0a\", \"xyz\"" } }, 0, 0, { IF_MATCH("\x0a") }, false },
+    { { { "If-Match", "W\"0a\"" } }, 0, HCM_EBADHEADER, { { 0 } }, false },
     /* "*": conditional creation; tags: a validation (ETag options, 2.03 means 304). */
     { { { "If-None-Match", "*" } }, 0, 0, { IF_NONE_MATCH }, false },
     { { { "If-None-Match", "*" }, { "If-None-Match", "*" } }, 0, 0, { IF_NONE_MATCH }, false },
@@ -398,9 +402,13 @@ static const row_t conditionals[] = {
     { { { "If-None-Match", "\"01\",\"02\"" } }, 0, 0, { ETAG("\x01"), ETAG("\x02") }, true },
     { { { "If-None-Match", "\"0011223344556677\"" } }, 0, 0,
       { ETAG("\x00\x11\x22\x33\x44\x55\x66\x77") }, true },
-    { { { "If-None-Match", "W/\"beef\"" } }, 0, HCM_EBADHEADER, { { 0 } }, false },
-    { { { "If-None-Match", "\"bee\"" } }, 0, HCM_EBADHEADER, { { 0 } }, false },
-    { { { "If-None-Match", "\"001122334455667788\"" } }, 0, HCM_EBADHEADER, { { 0 } }, false },
+    /* RFC 9110 s13.1.2: weak comparison, so W/"beef" matches the CoAP ETag beef; a tag no CoAP
+     * ETag can equal never matches, so the condition holds: no ETag, no validation. */
+    { { { "If-None-Match", "W/\"beef\"" } }, 0, 0, { ETAG("\xbe\xef") }, true },
+    { { { "If-None-Match", "\"bee\"" } }, 0, 0, { { 0 } }, false },
+    { { { "If-None-Match", "\"001122334455667788\"" } }, 0, 0, { { 0 } }, false },
+    { { { "If-None-Match", "\"xyz\", \"beef\"" } }, 0, 0, { ETAG("\xbe\xef") }, true },
+    { { { "If-None-Match", "\"be ef\"" } }, 0, HCM_EBADHEADER, { { 0 } }, false },
     { { { "If-None-Match", "" } }, 0, HCM_EBADHEADER, { { 0 } }, false },
     { { { "If-None-Match", "\"beef\", *" } }, 0, HCM_EBADHEADER, { { 0 } }, false },
     /* Both together, each to its own options. */
