@@ -76,8 +76,9 @@ static void put_port(hcm__builder_t *b, const hcm_target_t *t)
 
 /* RFC 7252 s5.10.7: each Location-Path is one segment of an absolute path, each Location-Query
  * one argument of the query; s6.5 steps 6 to 8 write them, with "/" for an empty path. A query
- * alone is written after "/": hcm_target_t keeps no request path to resolve "?q" against. */
-static void put_path_and_query(hcm__builder_t *b, const hcm_coap_msg_t *in)
+ * alone is the relative reference "?q", which keeps the request's path (RFC 3986 s5.2.2). */
+static void put_path_and_query(hcm__builder_t *b, const hcm_coap_msg_t *in,
+                               const hcm_target_t *t)
 {
     bool has_path = false;
     bool has_query = false;
@@ -91,7 +92,9 @@ static void put_path_and_query(hcm__builder_t *b, const hcm_coap_msg_t *in)
             hcm__put_encoded(b, HCM__URI_PATH, opt->value.p, opt->value.len);
             has_path = true;
         } else if (opt->number == HCM_OPT_LOCATION_QUERY) {
-            hcm__put_str(b, has_query ? "&" : has_path ? "?" : "/?");
+            if (!has_path)
+                hcm__put_str(b, t->path != NULL && t->path[0] != '\0' ? t->path : "/");
+            hcm__put_str(b, has_query ? "&" : "?");
             hcm__put_encoded(b, HCM__URI_QUERY, opt->value.p, opt->value.len);
             has_query = has_path = true;
         }
@@ -110,7 +113,7 @@ static void compose(hcm__builder_t *b, const hcm_coap_msg_t *in, const hcm_resp_
     hcm__put_str(b, "://");
     put_host(b, t, ctx->hosting_prefix != NULL);
     put_port(b, t);
-    put_path_and_query(b, in);
+    put_path_and_query(b, in, t);
 }
 
 static bool is_dot_segment(hcm_bytes_t v)

@@ -34,6 +34,7 @@ static const hcm_target_t coaps_5683 = { HCM_SCHEME_COAPS, "h", false, 5683, "" 
 static const hcm_target_t tcp = { HCM_SCHEME_COAP_TCP, "h", false, 5683, "" };
 static const hcm_target_t tls = { HCM_SCHEME_COAPS_TCP, "h", false, 5684, "" };
 static const hcm_target_t odd_name = { HCM_SCHEME_COAP, "a b!$&'()*+,;=%", false, 5683, "" };
+static const hcm_target_t with_path = { HCM_SCHEME_COAP, "h", false, 5683, "/rd/dev%201" };
 
 #define PREFIX "http://proxy.example:8080/hc/"
 
@@ -87,6 +88,11 @@ static const row_t rows[] = {
     { 0x41, { LQUERY("p=/x?y:@!$'()*+,;=") }, &h, NULL, "coap://h/?p=/x?y:@!$'()*+,;=", 0 },
     { 0x41, { LQUERY("s=a b#%") }, &h, NULL, "coap://h/?s=a%20b%23%25", 0 },
     { 0x41, { LQUERY(""), LQUERY("") }, &h, NULL, "coap://h/?&", 0 },
+    /* A query alone is "?q" relative to the request (RFC 3986 s5.2.2): the request's path
+     * stays; a path and a query replace it. */
+    { 0x44, { LQUERY("ep=1"), LQUERY("b=U") }, &with_path, NULL, "coap://h/rd/dev%201?ep=1&b=U", 0 },
+    { 0x44, { LQUERY("ep=1") }, &with_path, PREFIX, PREFIX "coap://h/rd/dev%201?ep=1", 0 },
+    { 0x41, { LPATH("x"), LQUERY("q") }, &with_path, NULL, "coap://h/x?q", 0 },
     { 0x41, { LPATH("r"), LQUERY("k") }, &v6_port, PREFIX,
       PREFIX "coap://%5B2001:db8::1%5D:61616/r?k", 0 },
     /* Any code with Location options gets Location; none without them. */
