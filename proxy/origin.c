@@ -13,6 +13,7 @@
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "hcp.h"
 #include "libcurl.h"
@@ -367,6 +368,14 @@ static void easy_size(hcp_fetch_t *f, CURLoption opt, curl_off_t v)
     f->origin->api.easy_setopt(f->easy, opt, v);
 }
 
+static bool has_header(const hcm_origin_req_t *req, const char *name)
+{
+    for (size_t i = 0; i < req->nheaders; i++)
+        if (strcasecmp(req->headers[i].name, name) == 0)
+            return true;
+    return false;
+}
+
 static int add_header_lines(hcp_fetch_t *f, const hcm_origin_req_t *req)
 {
     const hcp_libcurl_t *api = &f->origin->api;
@@ -379,6 +388,10 @@ static int add_header_lines(hcp_fetch_t *f, const hcm_origin_req_t *req)
     }
     /* No "Expect: 100-continue" round trip: the whole body is already here. */
     f->headers = api->slist_append(f->headers, "Expect:");
+    /* A body the device sent without Content-Format goes without Content-Type: libcurl would
+     * otherwise call it application/x-www-form-urlencoded, a type nobody gave it. */
+    if (f->headers != NULL && !has_header(req, "Content-Type"))
+        f->headers = api->slist_append(f->headers, "Content-Type:");
     return f->headers != NULL ? 0 : -1;
 }
 

@@ -26,6 +26,9 @@ expect_eq "... and the request was an HTTP GET of /hello" "GET /hello" "$(head -
 coap -P "$P" -m post -t 50 -e '{"a":1}' "$O/echo"
 expect_eq "POST with Content-Format 50 arrives as application/json and comes back" '{"a":1}' "$OUT"
 expect_match "... the origin saw Content-Type: application/json" "content-type: application/json" "$(cat "$WORK/origin.record")"
+coap -P "$P" -m post -e 'no format' "$O/echo"
+expect_eq "a POST body without Content-Format reaches the origin without Content-Type" "" \
+    "$(grep -i '^content-type:' "$WORK/origin.record" || true)"
 coap -P "$P" -m put -t 0 -e 'text' "$O/echo"
 expect_eq "PUT reaches the origin" "text" "$OUT"
 coap -P "$P" -m delete "$O/echo"
