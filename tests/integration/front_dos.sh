@@ -2,8 +2,9 @@
 # Connections that fill http.max_connections and then go must give their slots back at once:
 # half requests whose client closes (its end of stream arriving with the last bytes, which
 # libmicrohttpd's edge-triggered epoll never reports), or resets, and half requests that
-# http.request_timeout_s cuts off all in one go. Once the daemon had been at its limit, it used
-# to accept nothing ever again, /healthz included (proxy/front.c, on_connection and on_sweep).
+# http.request_timeout_s cuts off all in one go; and the same when hcproxy runs out of file
+# descriptors first. Once the daemon had been at its limit, it used to accept nothing ever again,
+# /healthz included (proxy/front.c, on_connection and on_sweep).
 . "$(dirname "$0")/lib.sh"
 
 # flood MODE COUNT: COUNT connections to hcproxy, each sending half a request; MODE close ends
@@ -69,5 +70,16 @@ expect_match "... after http.request_timeout_s closed them" "no whole request wi
     "$(cat "$WORK/hcproxy.log")"
 kill "$HOLD" 2>/dev/null || true
 wait "$HOLD" 2>/dev/null || true
+expect_clean_exit
+
+# Out of file descriptors before http.max_connections: libmicrohttpd stops accepting at the
+# first failed accept() just as at its limit, and must start again once half requests have gone.
+FDS=$(ulimit -Sn)
+ulimit -Sn 64
+start_hcproxy
+ulimit -Sn "$FDS"
+flood close 100
+served_within 5 "100 half requests closed with 64 file descriptors: /healthz is answered again"
+expect_match "... after libmicrohttpd ran out of them" "Too many open files" "$(cat "$WORK/hcproxy.log")"
 
 done_testing
