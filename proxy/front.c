@@ -43,7 +43,7 @@ struct hcp_front {
     uv_timer_t sweep; /* runs while connections are tracked */
     front_daemon_t *daemons;
     size_t ndaemons;
-    uv_idle_t idle; /* active while a resumed connection waits for its daemon to run */
+    uv_idle_t idle; /* active while a resumed or closed connection waits for its daemon to run */
     int open_handles;
 };
 
@@ -144,9 +144,23 @@ static void set_deadline(tracked_conn_t *t, const hcc_config_t *cfg)
     t->deadline_ns = uv_hrtime() + (uint64_t)cfg->http_request_timeout_s * 1000000000u;
 }
 
-/* A client still sending its request past the deadline loses the connection. libmicrohttpd
- * closes connections only by itself, so the socket is shut down under it: its next read sees
- * the end, and it closes and reports the connection as any other. */
+/* Whether the client has closed its side with nothing left unread: a request it was still
+ * sending can then never end. libmicrohttpd (0.9.75 and 1.0.1 alike, connection.c
+ * recv_param_adapter and daemon.c MHD_epoll) watches connections edge-triggered and takes a
+ * short read for "nothing more to read": when the end of the stream arrives together with the
+ * last bytes, as it does from a client that sends half a request and closes, no later event
+ * comes and the connection would hold its slot until http.idle_timeout_s. */
+static bool client_left(MHD_socket fd)
+{
+    char byte;
+
+    return recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
+/* A client still sending its request past the deadline, or gone in the middle of it, loses the
+ * connection. libmicrohttpd closes connections only by itself, so the socket is shut down under
+ * it: that wakes its epoll set, its next read sees the end, and it closes and reports the
+ * connection as any other. */
 static void on_sweep(uv_timer_t *timer)
 {
     hcp_front_t *front = hcp_container_of(timer, hcp_front_t, sweep);
@@ -154,14 +168,24 @@ static void on_sweep(uv_timer_t *timer)
 
     for (tracked_conn_t *t = front->tracked; t != NULL; t = t->next) {
         const union MHD_ConnectionInfo *info;
+        bool late;
 
-        if (t->deadline_ns == 0 || now < t->deadline_ns)
+        if (t->deadline_ns == 0)
+            continue;
+        info = MHD_get_connection_info(t->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (info == NULL)
+            continue;
+        late = now >= t->deadline_ns;
+        if (!late && !client_left(info->connect_fd))
             continue;
         t->deadline_ns = 0;
-        info = MHD_get_connection_info(t->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-        if (info != NULL && shutdown(info->connect_fd, SHUT_RDWR) == 0)
+        if (shutdown(info->connect_fd, SHUT_RDWR) != 0)
+            continue;
+        if (late)
             hcp_log(HCC_LOG_INFO, NULL, "connection closed: no whole request within %llds "
                     "(http.request_timeout_s)", (long long)front->proxy->cfg->http_request_timeout_s);
+        else
+            hcp_log(HCC_LOG_DEBUG, NULL, "connection closed: the client left in mid-request");
     }
 }
 
@@ -184,6 +208,12 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
             uv_timer_start(&front->sweep, on_sweep, 1000, 1000);
         return;
     }
+    /* A slot is free again. At its connection limit a daemon takes its listening socket out of
+     * its epoll set, and puts it back only at the start of a later run (daemon.c MHD_epoll, in
+     * 0.9.75 and 1.0.1 alike); MHD_get_timeout does not ask for that run. When the last
+     * connections close in one run, as a flood of half requests timing out does, nothing
+     * would wake the daemon again and it would accept nothing, ever: so it runs once more. */
+    uv_idle_start(&front->idle, on_idle);
     if (t == NULL)
         return;
     if (t->prev != NULL)
