@@ -235,6 +235,19 @@ static void answer(hcp_exchange_t *ex, struct MHD_Response *response, unsigned s
     resume_if_suspended(ex);
 }
 
+/* RFC 9110 s8.6: a 304 may carry Content-Length only as the size the 200 would have had, which a
+ * CoAP 2.03 does not tell; libmicrohttpd adds "Content-Length: 0" from the empty buffer.
+ * MHD_RF_HEAD_ONLY_RESPONSE (libmicrohttpd 1.0.0 and later) leaves it out; 0.9.75 has no way
+ * to, and still sends it. */
+static void omit_content_length(struct MHD_Response *r)
+{
+#if MHD_VERSION >= 0x01000000
+    MHD_set_response_options(r, MHD_RF_HEAD_ONLY_RESPONSE, MHD_RO_END);
+#else
+    (void)r;
+#endif
+}
+
 static struct MHD_Response *text_response(const char *text)
 {
     struct MHD_Response *r =
@@ -365,6 +378,8 @@ void hcp_exchange_on_coap_response(hcp_exchange_t *ex, const hcm_coap_msg_t *msg
                                         MHD_RESPMEM_MUST_COPY);
     for (size_t i = 0; r != NULL && i < resp.nheaders; i++)
         MHD_add_response_header(r, resp.headers[i].name, resp.headers[i].value);
+    if (r != NULL && resp.status == MHD_HTTP_NOT_MODIFIED)
+        omit_content_length(r);
     answer(ex, r, resp.status);
 }
 
