@@ -12,11 +12,18 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 
 #include <microhttpd.h>
 
 #include "hcp.h"
+#include "logtext.h"
+
+/* The longest X-Request-Id taken from a client; a longer or odd one is replaced by one of ours. */
+#define REQUEST_ID_MAX 128
+#define HEADER_REQUEST_ID "X-Request-Id"
+#define HEADER_TRACEPARENT "traceparent"
 
 typedef enum exchange_state {
     EX_HEADERS,   /* the request line and headers are in; the body may follow */
@@ -36,6 +43,8 @@ struct hcp_exchange {
     uint64_t deadline_ms;   /* loop time at which the upstream timeout ends the exchange */
     exchange_state_t state;
     int early_error;        /* a negative HCM_E* decided before the body ended, or 0 */
+    int error;              /* the HCM_E* code hcproxy answered with, for the log; 0 for none */
+    int local;              /* the own resource served (local.c's index), or -1 */
     bool is_suspended;
     bool is_http_done;      /* libmicrohttpd completed the request */
     bool is_counted;        /* counted in metrics.inflight */
@@ -48,6 +57,9 @@ struct hcp_exchange {
     struct MHD_Response *response;
     unsigned status;
     const char *method;     /* libmicrohttpd's copy, valid until the request completes */
+    const char *traceparent; /* the client's W3C traceparent, when well-formed; likewise */
+    char request_id[REQUEST_ID_MAX + 1]; /* the client's X-Request-Id, or one made here */
+    char client[INET6_ADDRSTRLEN + 8];   /* "address:port" or "[address]:port" */
     uv_timer_t timer;
     uv_poll_t hangup;
     uv_getaddrinfo_t resolver;
@@ -128,6 +140,7 @@ hcp_exchange_t *hcp_exchange_new(hcp_proxy_t *proxy, void *connection, const cha
     ex->proxy = proxy;
     ex->conn = connection;
     ex->id = ++proxy->next_exchange_id;
+    ex->local = -1;
     ex->started_ns = uv_hrtime();
     hcm_arena_init(&ex->arena, ex->arena_buf, arena_size);
     ex->raw_uri = hcm_arena_strndup(&ex->arena, raw_uri, uri_len);
@@ -214,23 +227,60 @@ static void resume_if_suspended(hcp_exchange_t *ex)
     }
 }
 
+/* The access log: one line per answer, its facts as fields. hcproxy's own resources are logged
+ * at debug level: an orchestrator's probes and a scraper would fill the log otherwise. */
 static void log_outcome(const hcp_exchange_t *ex)
 {
-    if (!hcp_log_enabled(HCC_LOG_INFO))
+    hcc_level_t level = ex->local >= 0 ? HCC_LOG_DEBUG : HCC_LOG_INFO;
+    double ms = (double)(uv_hrtime() - ex->started_ns) / 1e6;
+    char path[2048], cause[32];
+
+    if (!hcp_log_enabled(level))
         return;
-    hcp_log(HCC_LOG_INFO, ex, "%s %s -> %u (%.3f ms)", ex->method ? ex->method : "-",
-            ex->raw_uri ? ex->raw_uri : "-", ex->status,
-            (double)(uv_hrtime() - ex->started_ns) / 1e6);
+    hcp_log_redact(ex->raw_uri, path, sizeof path);
+    hcp_field_t fields[] = {
+        HCP_F_STR("request_id", ex->request_id[0] != '\0' ? ex->request_id : NULL),
+        HCP_F_STR("traceparent", ex->traceparent),
+        HCP_F_STR("client", ex->client[0] != '\0' ? ex->client : NULL),
+        HCP_F_STR("direction", ex->local >= 0 ? NULL : "http_to_coap"),
+        HCP_F_STR("method", ex->method),
+        HCP_F_STR("path", path),
+        HCP_F_UINT("status", ex->status),
+        HCP_F_MS("latency_ms", ms),
+        HCP_F_STR("cause", hcp_cause_label(ex->error, cause, sizeof cause) ? cause : NULL),
+    };
+    hcp_log_fields(level, ex, fields, HCM_COUNTOF(fields), "%s %s -> %u (%.3f ms)",
+                   ex->method ? ex->method : "-", path, ex->status, ms);
+}
+
+/* Counts an answer: a proxied exchange's by its status class and latency, anything else as a
+ * refusal (by cause) or an own resource's answer. */
+static void count_answer(hcp_exchange_t *ex, bool was_proxied)
+{
+    hcp_metrics_t *m = &ex->proxy->metrics;
+
+    if (was_proxied) {
+        m->answered_by_class[ex->status / 100 < 6 ? ex->status / 100 : 5]++;
+        hcp_metrics_observe(m, HCP_HTTP_TO_COAP, uv_hrtime() - ex->started_ns);
+        if (ex->error < 0)
+            hcp_metrics_count_cause(m->failed_by_cause, ex->error);
+    } else if (ex->local >= 0) {
+        m->local_answers[ex->local]++;
+    } else {
+        hcp_metrics_count_cause(m->refused_by_cause, ex->error);
+    }
 }
 
 /* Ends the exchange with |response|; it is queued on the access handler's next call. */
 static void answer(hcp_exchange_t *ex, struct MHD_Response *response, unsigned status)
 {
+    bool was_proxied = ex->is_counted; /* in flight until stop_waiting() */
+
     stop_waiting(ex);
     ex->response = response;
     ex->status = status;
     ex->state = EX_ANSWERED;
-    ex->proxy->metrics.exchanges_answered++;
+    count_answer(ex, was_proxied);
     log_outcome(ex);
     resume_if_suspended(ex);
 }
@@ -283,6 +333,7 @@ static void answer_error(hcp_exchange_t *ex, int err)
      * whatever followed may be a smuggled request. */
     if (r != NULL && is_framing_error(err))
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    ex->error = err;
     answer(ex, r, hcm_err_status(err));
 }
 
@@ -291,8 +342,22 @@ static void cancel(hcp_exchange_t *ex)
     stop_waiting(ex);
     ex->state = EX_CANCELLED;
     ex->proxy->metrics.exchanges_cancelled++;
-    hcp_log(HCC_LOG_INFO, ex, "%s %s: client went away, exchange cancelled", ex->method,
-            ex->raw_uri);
+    if (hcp_log_enabled(HCC_LOG_INFO)) {
+        char path[2048];
+        hcp_log_redact(ex->raw_uri, path, sizeof path);
+        hcp_field_t fields[] = {
+            HCP_F_STR("request_id", ex->request_id),
+            HCP_F_STR("traceparent", ex->traceparent),
+            HCP_F_STR("client", ex->client),
+            HCP_F_STR("direction", "http_to_coap"),
+            HCP_F_STR("method", ex->method),
+            HCP_F_STR("path", path),
+            HCP_F_MS("latency_ms", (double)(uv_hrtime() - ex->started_ns) / 1e6),
+            HCP_F_STR("outcome", "cancelled"),
+        };
+        hcp_log_fields(HCC_LOG_INFO, ex, fields, HCM_COUNTOF(fields),
+                       "%s %s: client went away, exchange cancelled", ex->method, path);
+    }
     resume_if_suspended(ex);
 }
 
@@ -595,9 +660,15 @@ static bool serve_local(hcp_exchange_t *ex)
 {
     hcp_local_t local;
 
+    struct MHD_Response *r;
+
     if (!hcp_local_find(ex->proxy, ex->raw_uri, &local))
         return false;
-    answer(ex, text_response(local.text), local.status);
+    r = MHD_create_response_from_buffer(local.len, local.text, MHD_RESPMEM_MUST_COPY);
+    if (r != NULL)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, local.content_type);
+    ex->local = local.index;
+    answer(ex, r, local.status);
     return true;
 }
 
@@ -679,6 +750,7 @@ static int queue_answer(hcp_exchange_t *ex)
 
     if (ex->response == NULL)
         return -1; /* could not even build the answer: close the connection */
+    MHD_add_response_header(ex->response, HEADER_REQUEST_ID, ex->request_id);
     ok = MHD_queue_response(ex->conn, ex->status, ex->response);
     ex->state = EX_QUEUED;
     return ok == MHD_YES ? 0 : -1;
@@ -735,6 +807,48 @@ static int check_framing(hcp_exchange_t *ex, const char *version)
     return hcm_framing_check(&framing, strcmp(version, MHD_HTTP_VERSION_1_0) != 0);
 }
 
+/* A request id unique to this process run: a random prefix drawn once, and the exchange id. */
+static void make_request_id(const hcp_exchange_t *ex, char *out, size_t len)
+{
+    static uint64_t prefix;
+
+    while (prefix == 0 && getrandom(&prefix, sizeof prefix, 0) != sizeof prefix)
+        ;
+    snprintf(out, len, "%016llx-%llu", (unsigned long long)prefix, (unsigned long long)ex->id);
+}
+
+static void format_client(const struct sockaddr *sa, char *out, size_t len)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+
+    if (sa == NULL || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)) {
+        out[0] = '\0';
+        return;
+    }
+    inet_ntop(sa->sa_family, hcp_sockaddr_ip(sa), host, sizeof host);
+    snprintf(out, len, sa->sa_family == AF_INET6 ? "[%s]:%u" : "%s:%u", host,
+             ntohs(sa->sa_family == AF_INET6 ? ((const struct sockaddr_in6 *)sa)->sin6_port
+                                             : ((const struct sockaddr_in *)sa)->sin_port));
+}
+
+/* What the log and the answer say about who asked: the client's address, its X-Request-Id
+ * (echoed in the answer; one is made when it sent none, or one that is not plain text) and its
+ * W3C traceparent, logged when well-formed. */
+static void identify(hcp_exchange_t *ex)
+{
+    const union MHD_ConnectionInfo *client =
+        MHD_get_connection_info(ex->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const char *id = MHD_lookup_connection_value(ex->conn, MHD_HEADER_KIND, HEADER_REQUEST_ID);
+    const char *tp = MHD_lookup_connection_value(ex->conn, MHD_HEADER_KIND, HEADER_TRACEPARENT);
+
+    format_client(client != NULL ? client->client_addr : NULL, ex->client, sizeof ex->client);
+    if (id != NULL && hcp_request_id_ok(id, REQUEST_ID_MAX))
+        snprintf(ex->request_id, sizeof ex->request_id, "%s", id);
+    else
+        make_request_id(ex, ex->request_id, sizeof ex->request_id);
+    ex->traceparent = tp != NULL && hcp_traceparent_ok(tp) ? tp : NULL;
+}
+
 static bool declares_body(hcp_exchange_t *ex)
 {
     const char *cl = MHD_lookup_connection_value(ex->conn, MHD_HEADER_KIND,
@@ -752,6 +866,7 @@ int hcp_exchange_on_http(hcp_exchange_t *ex, const char *method, const char *ver
 
     if (ex->method == NULL) {
         ex->method = method;
+        identify(ex);
         err = check_framing(ex, version);
         if (err == 0)
             err = declared_length_fits(ex) ? authorize(ex) : HCM_ETOOLARGE;

@@ -45,6 +45,7 @@ struct hcp_front {
     size_t ndaemons;
     uv_idle_t idle; /* active while a resumed or closed connection waits for its daemon to run */
     int open_handles;
+    bool is_quiesced; /* the listening sockets are closed (hcp_front_quiesce) */
 };
 
 /* Connections the kernel may hold for accept(); it caps this at net.core.somaxconn (4096 on
@@ -442,8 +443,19 @@ int hcp_front_check_client(const hcp_front_t *front, struct MHD_Connection *conn
     return 0;
 }
 
+bool hcp_front_listening(const hcp_front_t *front)
+{
+    const hcc_config_t *cfg;
+
+    if (front == NULL || front->is_quiesced)
+        return false;
+    cfg = front->proxy->cfg;
+    return front->ndaemons == cfg->nlisten_addrs + cfg->nhttps_listen_addrs;
+}
+
 void hcp_front_quiesce(hcp_front_t *front)
 {
+    front->is_quiesced = true;
     for (size_t i = 0; i < front->ndaemons; i++) {
         MHD_socket fd = MHD_quiesce_daemon(front->daemons[i].daemon);
         if (fd != MHD_INVALID_SOCKET)

@@ -31,37 +31,110 @@ struct MHD_Connection;
 
 /* ---- log.c ----------------------------------------------------------------------------- */
 
-/* One JSON object per line on stdout; |ex| adds the exchange id, NULL for none. */
+/* One JSON object per line on stdout: "ts", "level", "msg", then "exchange" (|ex|'s id, none
+ * for NULL) and the fields given. */
 void hcp_log_init(hcc_level_t level);
 bool hcp_log_enabled(hcc_level_t level);
 void hcp_log(hcc_level_t level, const hcp_exchange_t *ex, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* ---- metrics --------------------------------------------------------------------------- */
+/* A field of a log line. A string field whose value is NULL is left out; a URI field is
+ * redacted (logtext.h: user information and query values). */
+typedef enum hcp_field_kind { HCP_FIELD_STR, HCP_FIELD_URI, HCP_FIELD_UINT, HCP_FIELD_MS } hcp_field_kind_t;
+typedef struct hcp_field {
+    const char *key;
+    hcp_field_kind_t kind;
+    const char *str;
+    uint64_t num;
+    double ms;
+} hcp_field_t;
+#define HCP_F_STR(k, v) ((hcp_field_t){.key = (k), .kind = HCP_FIELD_STR, .str = (v)})
+#define HCP_F_URI(k, v) ((hcp_field_t){.key = (k), .kind = HCP_FIELD_URI, .str = (v)})
+#define HCP_F_UINT(k, v) ((hcp_field_t){.key = (k), .kind = HCP_FIELD_UINT, .num = (v)})
+#define HCP_F_MS(k, v) ((hcp_field_t){.key = (k), .kind = HCP_FIELD_MS, .ms = (v)})
 
+void hcp_log_fields(hcc_level_t level, const hcp_exchange_t *ex, const hcp_field_t *fields,
+                    size_t nfields, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* |uri| with its secrets replaced (logtext.h), for a message; "-" for NULL. */
+void hcp_log_redact(const char *uri, char *buf, size_t len);
+
+/* ---- metrics.c: the counters, and /metrics in Prometheus text format ---------------------- */
+
+/* The two directions an exchange can take: a label of the latency histogram. */
+typedef enum hcp_direction { HCP_HTTP_TO_COAP, HCP_COAP_TO_HTTP, HCP_NDIRECTIONS } hcp_direction_t;
+
+/* Upper bounds of the latency buckets, in seconds: from a loopback answer to the longest CoAP
+ * exchange with retransmissions (EXCHANGE_LIFETIME is 247 s, RFC 7252 s4.8.2). */
+#define HCP_LATENCY_BUCKETS 15
+typedef struct hcp_histogram {
+    uint64_t counts[HCP_LATENCY_BUCKETS + 1]; /* per bucket, not cumulative; the last is +Inf */
+    double sum;
+} hcp_histogram_t;
+
+/* Causes are errors.def's codes, indexed from 0. */
+#define HCP_NCAUSES ((size_t)(HCM_ELAST - HCM_EBASE))
+/* hcproxy's own resources (local.c), indexed as its table. */
+#define HCP_LOCAL_MAX 8
+
+/* Proxied exchanges are those that passed every check and went upstream:
+ * started = answered (by status class) + cancelled + in flight, in each direction. What hcproxy
+ * answers itself is counted apart: refusals by cause, its own resources by path. */
 struct hcp_metrics {
+    /* HTTP -> CoAP */
     uint64_t exchanges_started;
-    uint64_t exchanges_answered;  /* an HTTP answer was produced, whatever its status */
-    uint64_t exchanges_cancelled; /* the HTTP client left before the answer */
+    uint64_t answered_by_class[6];   /* proxied exchanges answered, by HTTP status / 100 */
+    uint64_t exchanges_cancelled;    /* the HTTP client left before the answer */
+    uint64_t failed_by_cause[HCP_NCAUSES];  /* proxied exchanges hcproxy answered with an error */
+    uint64_t refused_by_cause[HCP_NCAUSES]; /* requests answered with an error, never proxied */
+    uint64_t local_answers[HCP_LOCAL_MAX];  /* answers from hcproxy's own resources */
     uint64_t upstream_timeouts;
     uint64_t upstream_failures;   /* reset, unreachable, undeliverable */
+    uint64_t upstream_retransmissions; /* CON requests sent again (libcoap's event) */
     uint64_t late_responses;      /* CoAP answers for exchanges that had already ended */
     uint64_t inflight;            /* exchanges between their start and their end */
     uint64_t upstream_waiting;    /* exchanges queued for NSTART room, not yet sent */
     uint64_t upstream_destinations; /* CoAP servers with a session (and a socket) kept */
+    /* CoAP -> HTTP */
+    uint64_t reverse_started;
+    uint64_t reverse_answered_by_class[8]; /* by CoAP code class (RFC 7252 s3: c.dd) */
+    uint64_t reverse_cancelled;            /* ended without an answer (shutdown) */
+    uint64_t reverse_failed_by_cause[HCP_NCAUSES];
+    uint64_t reverse_refused_by_cause[HCP_NCAUSES];
+    uint64_t reverse_inflight;
+    hcp_histogram_t latency[HCP_NDIRECTIONS];
 };
+
+/* errors.def's name of |err| (a negative HCM_E* code), lower-cased ("timeout"), in |buf|;
+ * false for a code outside errors.def. */
+bool hcp_cause_label(int err, char *buf, size_t len);
+/* Counts |err| (a negative HCM_E* code) in |by_cause|; a code outside errors.def in none. */
+void hcp_metrics_count_cause(uint64_t *by_cause, int err);
+/* Records one answered exchange's latency. */
+void hcp_metrics_observe(hcp_metrics_t *m, hcp_direction_t dir, uint64_t elapsed_ns);
+/* Whether libcoap reports retransmissions (COAP_EVENT_MSG_RETRANSMITTED); without it the series
+ * is left out of /metrics rather than shown as a 0 that means nothing. */
+bool hcp_metrics_has_retransmissions(void);
+/* The running libcoap's version number ("4.3.1"), for /metrics and /version. */
+const char *hcp_libcoap_version(void);
+struct hcp_text;
+void hcp_metrics_render(const hcp_proxy_t *proxy, struct hcp_text *out);
 
 /* ---- local.c: what hcproxy serves itself ----------------------------------------------- */
 
 typedef struct hcp_local {
     unsigned status;
-    char text[512];
+    int index;           /* in local.c's table, for the metrics */
+    const char *content_type;
+    char text[16384];
+    size_t len;
 } hcp_local_t;
 
 /* Whether |raw_uri| names one of hcproxy's own resources; if so, fills |out|. */
 bool hcp_local_find(const hcp_proxy_t *proxy, const char *raw_uri, hcp_local_t *out);
-/* Whether |raw_uri| is one of them that needs no bearer token (/healthz). */
+/* Whether |raw_uri| is one of them that needs no bearer token (/healthz, /readyz). */
 bool hcp_local_is_public(const char *raw_uri);
+/* The path of resource |index|, NULL past the last. */
+const char *hcp_local_path(int index);
 
 /* ---- the whole proxy (main.c) ---------------------------------------------------------- */
 
@@ -93,6 +166,7 @@ struct hcp_proxy {
     size_t nlocal_addrs;
     hcp_ratelimit_t *ratelimit;     /* http.rate_limit, or NULL for none */
     hcp_coap_keys_t *coap_keys;     /* secure CoAP listeners' credentials (coap_tls.c) */
+    bool draining;                  /* set by main.c's drain: /readyz answers 503 from then on */
 };
 
 /* ---- coap_tls.c: the secure CoAP listeners' credentials ------------------------------------ */
@@ -152,6 +226,8 @@ int hcp_policy_authorize(const hcp_proxy_t *proxy, const char *authorization);
 int hcp_front_new(hcp_proxy_t *proxy, hcp_front_t **out);
 /* Stops accepting connections; those open keep being served. */
 void hcp_front_quiesce(hcp_front_t *front);
+/* Whether every configured HTTP and HTTPS listener is open and accepting (for /readyz). */
+bool hcp_front_listening(const hcp_front_t *front);
 /* Starts closing; the memory goes once the loop has closed the handles. */
 void hcp_front_close(hcp_front_t *front);
 /* Called after an exchange has its answer: resumes its suspended connection. The daemon runs

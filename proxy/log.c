@@ -1,11 +1,14 @@
 /* JSON-lines logging on stdout, one object per event, so that a container runtime or a test can
- * parse it. Messages are escaped; the level filter is checked before any formatting. */
+ * parse it. Every line is built in one buffer and written with one call; strings are escaped
+ * (logtext.c), so a line is valid JSON in valid UTF-8 whatever a client or a library wrote into
+ * it. The level filter is checked before any formatting. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "hcp.h"
+#include "logtext.h"
 
 static hcc_level_t log_threshold = HCC_LOG_INFO;
 
@@ -15,6 +18,10 @@ static const char *const level_names[] = {
     [HCC_LOG_INFO] = "info",
     [HCC_LOG_DEBUG] = "debug",
 };
+
+/* A line's bound: a request line or a libcoap PDU dump fits, a longer message is cut (and says
+ * so in "truncated"). */
+#define LINE_MAX_BYTES 4096
 
 void hcp_log_init(hcc_level_t level)
 {
@@ -28,43 +35,96 @@ bool hcp_log_enabled(hcc_level_t level)
     return level <= log_threshold;
 }
 
-/* Writes |s| as the body of a JSON string (RFC 8259 s7). */
-static void put_json_escaped(FILE *out, const char *s)
+void hcp_log_redact(const char *uri, char *buf, size_t len)
 {
-    for (; *s != '\0'; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
+    hcp_text_t t;
+
+    hcp_text_init(&t, buf, len);
+    hcp_text_redacted_uri(&t, uri != NULL ? uri : "-");
+}
+
+static void add_field(hcp_text_t *line, const hcp_field_t *f)
+{
+    char redacted[2048];
+
+    if (f->kind == HCP_FIELD_UINT) {
+        hcp_text_printf(line, ",\"%s\":%llu", f->key, (unsigned long long)f->num);
+        return;
     }
+    if (f->kind == HCP_FIELD_MS) {
+        hcp_text_printf(line, ",\"%s\":%.3f", f->key, f->ms);
+        return;
+    }
+    if (f->str == NULL)
+        return; /* absent: no field at all */
+    hcp_text_printf(line, ",\"%s\":\"", f->key);
+    if (f->kind == HCP_FIELD_URI) {
+        hcp_log_redact(f->str, redacted, sizeof redacted);
+        hcp_text_json(line, redacted, strlen(redacted));
+    } else {
+        hcp_text_json(line, f->str, strlen(f->str));
+    }
+    hcp_text_add(line, "\"", 1);
+}
+
+static void vlog(hcc_level_t level, const hcp_exchange_t *ex, const hcp_field_t *fields,
+                 size_t nfields, const char *fmt, va_list ap)
+{
+    char msg[2048], buf[LINE_MAX_BYTES + 64];
+    struct timespec now;
+    struct tm tm;
+    hcp_text_t line;
+    int n;
+
+    n = vsnprintf(msg, sizeof msg, fmt, ap);
+    clock_gettime(CLOCK_REALTIME, &now);
+    gmtime_r(&now.tv_sec, &tm);
+    hcp_text_init(&line, buf, LINE_MAX_BYTES);
+    hcp_text_printf(&line, "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"level\":\"%s\"",
+                    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                    now.tv_nsec / 1000000, level_names[level]);
+    if (ex != NULL)
+        hcp_text_printf(&line, ",\"exchange\":%llu", (unsigned long long)hcp_exchange_id(ex));
+    hcp_text_add(&line, ",\"msg\":\"", 8);
+    hcp_text_json(&line, msg, strlen(msg));
+    hcp_text_add(&line, "\"", 1);
+    for (size_t i = 0; i < nfields; i++)
+        add_field(&line, &fields[i]);
+    if (line.cut || n >= (int)sizeof msg) {
+        /* Cut inside an escape or a field: start again with the message alone, shortened. */
+        hcp_text_init(&line, buf, LINE_MAX_BYTES);
+        hcp_text_printf(&line, "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"level\":\"%s\"",
+                        tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                        tm.tm_sec, now.tv_nsec / 1000000, level_names[level]);
+        hcp_text_add(&line, ",\"truncated\":true,\"msg\":\"", 26);
+        hcp_text_json(&line, msg, strnlen(msg, LINE_MAX_BYTES / 8));
+        hcp_text_add(&line, "\"", 1);
+    }
+    /* LINE_MAX_BYTES leaves room for the end of the line whatever was cut above. */
+    line.cap = sizeof buf;
+    hcp_text_add(&line, "}\n", 2);
+    fwrite(line.buf, 1, line.len, stdout);
 }
 
 void hcp_log(hcc_level_t level, const hcp_exchange_t *ex, const char *fmt, ...)
 {
-    char msg[1024];
-    struct timespec now;
-    struct tm tm;
     va_list ap;
 
     if (!hcp_log_enabled(level))
         return;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vlog(level, ex, NULL, 0, fmt, ap);
     va_end(ap);
-    clock_gettime(CLOCK_REALTIME, &now);
-    gmtime_r(&now.tv_sec, &tm);
+}
 
-    flockfile(stdout);
-    printf("{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"level\":\"%s\"",
-           tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-           now.tv_nsec / 1000000, level_names[level]);
-    if (ex != NULL)
-        printf(",\"exchange\":%llu", (unsigned long long)hcp_exchange_id(ex));
-    fputs(",\"msg\":\"", stdout);
-    put_json_escaped(stdout, msg);
-    fputs("\"}\n", stdout);
-    funlockfile(stdout);
+void hcp_log_fields(hcc_level_t level, const hcp_exchange_t *ex, const hcp_field_t *fields,
+                    size_t nfields, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!hcp_log_enabled(level))
+        return;
+    va_start(ap, fmt);
+    vlog(level, ex, fields, nfields, fmt, ap);
+    va_end(ap);
 }

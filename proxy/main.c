@@ -60,6 +60,7 @@ static void on_signal(uv_signal_t *sig, int signum)
         return;
     }
     rt->is_draining = true;
+    rt->proxy.draining = true; /* /readyz answers 503 from now on */
     hcp_log(HCC_LOG_INFO, NULL, "signal %d: no new connections, draining %llu exchanges",
             signum, (unsigned long long)rt->proxy.metrics.inflight);
     hcp_front_quiesce(rt->proxy.front);

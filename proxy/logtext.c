@@ -1,0 +1,231 @@
+/* JSON string escaping, URI redaction and request-id checks for log.c (see logtext.h). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "logtext.h"
+
+void hcp_text_init(hcp_text_t *t, char *buf, size_t cap)
+{
+    *t = (hcp_text_t){.buf = buf, .cap = cap};
+    buf[0] = '\0';
+}
+
+void hcp_text_add(hcp_text_t *t, const char *s, size_t n)
+{
+    size_t room = t->cap - 1 - t->len;
+
+    if (n > room) {
+        n = room;
+        t->cut = true;
+    }
+    memcpy(t->buf + t->len, s, n);
+    t->len += n;
+    t->buf[t->len] = '\0';
+}
+
+void hcp_text_printf(hcp_text_t *t, const char *fmt, ...)
+{
+    size_t room = t->cap - t->len;
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(t->buf + t->len, room, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n >= room) {
+        t->cut = true;
+        n = (int)room - 1;
+    }
+    t->len += (size_t)n;
+}
+
+/* The length of the valid UTF-8 sequence at |s| (RFC 3629 s4's table), 0 when it is none. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    static const struct {
+        unsigned char lead_lo, lead_hi, second_lo, second_hi;
+        size_t len;
+    } forms[] = {
+        {0xc2, 0xdf, 0x80, 0xbf, 2}, {0xe0, 0xe0, 0xa0, 0xbf, 3}, {0xe1, 0xec, 0x80, 0xbf, 3},
+        {0xed, 0xed, 0x80, 0x9f, 3}, {0xee, 0xef, 0x80, 0xbf, 3}, {0xf0, 0xf0, 0x90, 0xbf, 4},
+        {0xf1, 0xf3, 0x80, 0xbf, 4}, {0xf4, 0xf4, 0x80, 0x8f, 4},
+    };
+
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        if (s[0] < forms[i].lead_lo || s[0] > forms[i].lead_hi)
+            continue;
+        if (n < forms[i].len || s[1] < forms[i].second_lo || s[1] > forms[i].second_hi)
+            return 0;
+        for (size_t k = 2; k < forms[i].len; k++)
+            if ((s[k] & 0xc0) != 0x80)
+                return 0;
+        return forms[i].len;
+    }
+    return 0;
+}
+
+void hcp_text_json(hcp_text_t *t, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    char esc[8];
+
+    for (size_t i = 0; i < n;) {
+        size_t len = p[i] < 0x80 ? 1 : utf8_len(p + i, n - i);
+
+        if (p[i] == '"' || p[i] == '\\') {
+            esc[0] = '\\';
+            esc[1] = (char)p[i];
+            hcp_text_add(t, esc, 2);
+        } else if (p[i] < 0x20 || p[i] == 0x7f || len == 0) {
+            snprintf(esc, sizeof esc, "\\u%04x", p[i]);
+            hcp_text_add(t, esc, 6);
+        } else {
+            hcp_text_add(t, s + i, len);
+            i += len;
+            continue;
+        }
+        i++;
+    }
+}
+
+/* ---- redaction ------------------------------------------------------------------------------ */
+
+/* The length of the delimiter |c| at |s|: 1 as itself, 3 percent-encoded (when |encoded| allows
+ * it), else 0. */
+static size_t delim(const char *s, char c, bool encoded)
+{
+    static const char hex[] = "0123456789ABCDEF";
+
+    if (*s == c)
+        return 1;
+    if (encoded && s[0] == '%' && s[1] == hex[(unsigned char)c >> 4] && s[2] != '\0' &&
+        (s[2] == hex[c & 15] || s[2] == (hex[c & 15] | 0x20)))
+        return 3;
+    return 0;
+}
+
+static void add_str(hcp_text_t *t, const char *s)
+{
+    hcp_text_add(t, s, strlen(s));
+}
+
+static void redact_from(hcp_text_t *t, const char *s);
+
+/* "user:password@" in the authority at |s| (just past "//") becomes "REDACTED@"; the rest is
+ * copied by the caller. Returns where the caller goes on. */
+static const char *authority(hcp_text_t *t, const char *s)
+{
+    const char *at = NULL;
+
+    for (const char *p = s; *p != '\0' && *p != '#' && !delim(p, '/', true) && !delim(p, '?', true);
+         p++)
+        if (delim(p, '@', true) > 0)
+            at = p;
+    if (at == NULL)
+        return s;
+    add_str(t, "REDACTED");
+    return at;
+}
+
+/* A delimiter of query parameters at |s|: '&' or ';'. */
+static size_t separator(const char *s, bool encoded)
+{
+    size_t n = delim(s, '&', encoded);
+
+    return n > 0 ? n : delim(s, ';', encoded);
+}
+
+/* The query at |s| (just past its '?'), parameter by parameter. |encoded|: the query began with
+ * "%3F", so its delimiters are percent-encoded too. Returns where the query ends. */
+static const char *query(hcp_text_t *t, const char *s, bool encoded)
+{
+    for (;;) {
+        const char *name = s;
+        size_t n;
+
+        while (*s != '\0' && *s != '#' && !delim(s, '=', encoded) && !separator(s, encoded))
+            s++;
+        hcp_text_add(t, name, (size_t)(s - name));
+        if ((n = delim(s, '=', encoded)) > 0) {
+            bool is_uri = (size_t)(s - name) == strlen("target_uri") &&
+                          strncmp(name, "target_uri", strlen("target_uri")) == 0;
+            hcp_text_add(t, s, n);
+            s += n;
+            if (is_uri) { /* RFC 8075 s5.4.1: the rest is the target URI, its own query included */
+                redact_from(t, s);
+                return s + strlen(s);
+            }
+            while (*s != '\0' && *s != '#' && !separator(s, encoded))
+                s++;
+            add_str(t, "REDACTED");
+        }
+        if ((n = separator(s, encoded)) == 0)
+            return s;
+        hcp_text_add(t, s, n);
+        s += n;
+    }
+}
+
+/* The length of "://" at |s|, in any mix of plain and percent-encoded characters; 0 if none. */
+static size_t scheme_end(const char *s)
+{
+    size_t colon = delim(s, ':', true);
+    size_t slash1 = colon > 0 ? delim(s + colon, '/', true) : 0;
+    size_t slash2 = slash1 > 0 ? delim(s + colon + slash1, '/', true) : 0;
+
+    return slash2 > 0 ? colon + slash1 + slash2 : 0;
+}
+
+static void redact_from(hcp_text_t *t, const char *s)
+{
+    while (*s != '\0') {
+        size_t n;
+
+        if ((n = delim(s, '?', true)) > 0) {
+            hcp_text_add(t, s, n);
+            s = query(t, s + n, n > 1);
+        } else if ((n = scheme_end(s)) > 0) {
+            hcp_text_add(t, s, n);
+            s = authority(t, s + n);
+        } else {
+            hcp_text_add(t, s, 1);
+            s++;
+        }
+    }
+}
+
+void hcp_text_redacted_uri(hcp_text_t *t, const char *uri)
+{
+    redact_from(t, uri);
+}
+
+/* ---- request ids ---------------------------------------------------------------------------- */
+
+bool hcp_request_id_ok(const char *id, size_t max)
+{
+    size_t n = strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._:+=/@");
+
+    return n > 0 && n <= max && id[n] == '\0';
+}
+
+/* W3C Trace Context s3.2: version "00" has exactly four fields; a later version may add more
+ * after a '-', which are left to it. */
+bool hcp_traceparent_ok(const char *tp)
+{
+    static const size_t field_len[] = {2, 32, 16, 2};
+    const char *p = tp;
+
+    for (size_t i = 0; i < sizeof field_len / sizeof field_len[0]; i++) {
+        if (i > 0 && *p++ != '-')
+            return false;
+        if (strspn(p, "0123456789abcdef") < field_len[i])
+            return false;
+        p += field_len[i];
+    }
+    if (strncmp(tp, "ff", 2) == 0)
+        return false;
+    return *p == '\0' || (strncmp(tp, "00", 2) != 0 && *p == '-' && strlen(tp) <= 512);
+}

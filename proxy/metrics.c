@@ -1,0 +1,231 @@
+/* The counters behind /metrics, rendered in the Prometheus text exposition format (version
+ * 0.0.4): every family with its # HELP and # TYPE lines, counters ending in _total, one latency
+ * histogram labelled by direction, and hcproxy_build_info. tests/integration/ops.sh runs
+ * promtool check metrics over the result. */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <coap3/coap.h>
+#include <curl/curlver.h>
+#include <microhttpd.h>
+
+#include "hcp.h"
+#include "hcproxy_version.h"
+#include "logtext.h"
+
+static const double bucket_bounds[HCP_LATENCY_BUCKETS] = {
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 100,
+};
+
+static const char *const direction_names[HCP_NDIRECTIONS] = {
+    [HCP_HTTP_TO_COAP] = "http_to_coap",
+    [HCP_COAP_TO_HTTP] = "coap_to_http",
+};
+
+/* errors.def's names, the label values of the cause counters (lower-cased when written). */
+static const char *const cause_names[] = {
+#define HCM_ERR(name, status, coap, reason) #name,
+#include "errors.def"
+#undef HCM_ERR
+};
+
+/* errors.def's name of |err|, lower-cased, in |buf|; false for a code outside errors.def. */
+bool hcp_cause_label(int err, char *buf, size_t len)
+{
+    long i = (long)err - HCM_EBASE - 1;
+    size_t k = 0;
+
+    if (i < 0 || (size_t)i >= HCP_NCAUSES - 1 || len == 0)
+        return false;
+    for (; cause_names[i][k] != '\0' && k + 1 < len; k++)
+        buf[k] = (char)tolower((unsigned char)cause_names[i][k]);
+    buf[k] = '\0';
+    return true;
+}
+
+void hcp_metrics_count_cause(uint64_t *by_cause, int err)
+{
+    long i = (long)err - HCM_EBASE - 1;
+
+    if (i >= 0 && (size_t)i < HCP_NCAUSES - 1)
+        by_cause[i]++;
+}
+
+void hcp_metrics_observe(hcp_metrics_t *m, hcp_direction_t dir, uint64_t elapsed_ns)
+{
+    hcp_histogram_t *h = &m->latency[dir];
+    double s = (double)elapsed_ns / 1e9;
+    size_t i = 0;
+
+    while (i < HCP_LATENCY_BUCKETS && s > bucket_bounds[i])
+        i++;
+    h->counts[i]++;
+    h->sum += s;
+}
+
+const char *hcp_libcoap_version(void)
+{
+    const char *v = coap_package_version(); /* "libcoap 4.3.1": the package string */
+    const char *space = strrchr(v, ' ');
+
+    return space != NULL ? space + 1 : v;
+}
+
+bool hcp_metrics_has_retransmissions(void)
+{
+#if LIBCOAP_VERSION >= 4003002
+    return true;
+#else
+    return false; /* libcoap 4.3.1 has no COAP_EVENT_MSG_RETRANSMITTED */
+#endif
+}
+
+/* ---- rendering ------------------------------------------------------------------------------ */
+
+static void family(hcp_text_t *out, const char *name, const char *type, const char *help)
+{
+    hcp_text_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void scalar(hcp_text_t *out, const char *name, const char *type, const char *help,
+                   uint64_t value)
+{
+    family(out, name, type, help);
+    hcp_text_printf(out, "%s %llu\n", name, (unsigned long long)value);
+}
+
+/* One family labelled "cause": the causes counted so far (a label value appears with its first
+ * count, as Prometheus clients do). */
+static void by_cause(hcp_text_t *out, const char *name, const char *help, const uint64_t *counts)
+{
+    family(out, name, "counter", help);
+    for (size_t i = 0; i < HCP_NCAUSES - 1; i++) {
+        char label[32];
+
+        if (counts[i] == 0 || !hcp_cause_label((int)(HCM_EBASE + 1 + (long)i), label, sizeof label))
+            continue;
+        hcp_text_printf(out, "%s{cause=\"%s\"} %llu\n", name, label, (unsigned long long)counts[i]);
+    }
+}
+
+static void build_info(hcp_text_t *out)
+{
+    family(out, "hcproxy_build_info", "gauge",
+           "hcproxy's version and the versions of the libraries it runs with (always 1).");
+    hcp_text_printf(out,
+                    "hcproxy_build_info{version=\"%s\",libcoap=\"%s\",libmicrohttpd=\"%s\","
+                    "libuv=\"%s\",libcurl_headers=\"%s\"} 1\n",
+                    HCPROXY_VERSION, hcp_libcoap_version(), MHD_get_version(), uv_version_string(),
+                    LIBCURL_VERSION);
+}
+
+static void http_to_coap(hcp_text_t *out, const hcp_metrics_t *m)
+{
+    scalar(out, "hcproxy_exchanges_started_total", "counter",
+           "HTTP -> CoAP exchanges that passed every check and went upstream.", m->exchanges_started);
+    family(out, "hcproxy_exchanges_answered_total", "counter",
+           "HTTP -> CoAP exchanges answered, by HTTP status class: started = answered + cancelled "
+           "+ in flight.");
+    for (unsigned c = 1; c <= 5; c++)
+        hcp_text_printf(out, "hcproxy_exchanges_answered_total{class=\"%uxx\"} %llu\n", c,
+                        (unsigned long long)m->answered_by_class[c]);
+    scalar(out, "hcproxy_exchanges_cancelled_total", "counter",
+           "HTTP -> CoAP exchanges whose client left before the answer.", m->exchanges_cancelled);
+    scalar(out, "hcproxy_exchanges_inflight", "gauge",
+           "HTTP -> CoAP exchanges started and not yet ended.", m->inflight);
+    by_cause(out, "hcproxy_exchange_errors_total",
+             "HTTP -> CoAP exchanges answered with an error of hcproxy's own, by cause "
+             "(mapping/errors.def); a part of answered.",
+             m->failed_by_cause);
+    by_cause(out, "hcproxy_requests_refused_total",
+             "HTTP requests answered with an error before any exchange started, by cause.",
+             m->refused_by_cause);
+    family(out, "hcproxy_local_requests_total", "counter",
+           "Requests for hcproxy's own resources, by path.");
+    for (int i = 0; hcp_local_path(i) != NULL; i++)
+        hcp_text_printf(out, "hcproxy_local_requests_total{path=\"%s\"} %llu\n", hcp_local_path(i),
+                        (unsigned long long)m->local_answers[i]);
+}
+
+static void upstream(hcp_text_t *out, const hcp_metrics_t *m)
+{
+    scalar(out, "hcproxy_upstream_timeouts_total", "counter",
+           "HTTP -> CoAP exchanges ended by upstream.timeout_ms.", m->upstream_timeouts);
+    scalar(out, "hcproxy_upstream_failures_total", "counter",
+           "HTTP -> CoAP exchanges ended by a reset, an unreachable or undeliverable server.",
+           m->upstream_failures);
+    if (hcp_metrics_has_retransmissions())
+        scalar(out, "hcproxy_upstream_retransmissions_total", "counter",
+               "Confirmable CoAP requests sent again for want of an acknowledgement (RFC 7252 s4.2).",
+               m->upstream_retransmissions);
+    scalar(out, "hcproxy_late_responses_total", "counter",
+           "CoAP answers for exchanges that had already ended.", m->late_responses);
+    scalar(out, "hcproxy_upstream_waiting", "gauge",
+           "HTTP -> CoAP exchanges queued for NSTART room (RFC 7252 s4.7), not yet sent.",
+           m->upstream_waiting);
+    scalar(out, "hcproxy_upstream_destinations", "gauge",
+           "CoAP servers with a session (and a socket) kept.", m->upstream_destinations);
+}
+
+static void coap_to_http(hcp_text_t *out, const hcp_metrics_t *m)
+{
+    scalar(out, "hcproxy_reverse_exchanges_started_total", "counter",
+           "CoAP -> HTTP exchanges that passed every check and went to an origin.",
+           m->reverse_started);
+    family(out, "hcproxy_reverse_exchanges_answered_total", "counter",
+           "CoAP -> HTTP exchanges answered, by CoAP code class: started = answered + cancelled "
+           "+ in flight.");
+    for (unsigned c = 0; c < 8; c++)
+        if (c == 2 || c == 4 || c == 5 || m->reverse_answered_by_class[c] > 0)
+            hcp_text_printf(out, "hcproxy_reverse_exchanges_answered_total{class=\"%u.xx\"} %llu\n",
+                            c, (unsigned long long)m->reverse_answered_by_class[c]);
+    scalar(out, "hcproxy_reverse_exchanges_cancelled_total", "counter",
+           "CoAP -> HTTP exchanges ended without an answer (at shutdown).", m->reverse_cancelled);
+    scalar(out, "hcproxy_reverse_exchanges_inflight", "gauge",
+           "CoAP -> HTTP exchanges started and not yet answered.", m->reverse_inflight);
+    by_cause(out, "hcproxy_reverse_exchange_errors_total",
+             "CoAP -> HTTP exchanges answered with an error of hcproxy's own, by cause; a part of "
+             "answered.",
+             m->reverse_failed_by_cause);
+    by_cause(out, "hcproxy_reverse_requests_refused_total",
+             "CoAP requests answered with an error before any exchange started, by cause.",
+             m->reverse_refused_by_cause);
+}
+
+static void latency(hcp_text_t *out, const hcp_metrics_t *m)
+{
+    family(out, "hcproxy_exchange_duration_seconds", "histogram",
+           "Time from a request's arrival to its answer, for exchanges answered, by direction.");
+    for (int d = 0; d < HCP_NDIRECTIONS; d++) {
+        const hcp_histogram_t *h = &m->latency[d];
+        uint64_t cumulative = 0;
+
+        for (size_t i = 0; i < HCP_LATENCY_BUCKETS; i++) {
+            cumulative += h->counts[i];
+            hcp_text_printf(out,
+                            "hcproxy_exchange_duration_seconds_bucket{direction=\"%s\",le=\"%g\"} "
+                            "%llu\n",
+                            direction_names[d], bucket_bounds[i], (unsigned long long)cumulative);
+        }
+        cumulative += h->counts[HCP_LATENCY_BUCKETS];
+        hcp_text_printf(out,
+                        "hcproxy_exchange_duration_seconds_bucket{direction=\"%s\",le=\"+Inf\"} "
+                        "%llu\n"
+                        "hcproxy_exchange_duration_seconds_sum{direction=\"%s\"} %.6f\n"
+                        "hcproxy_exchange_duration_seconds_count{direction=\"%s\"} %llu\n",
+                        direction_names[d], (unsigned long long)cumulative, direction_names[d],
+                        h->sum, direction_names[d], (unsigned long long)cumulative);
+    }
+}
+
+void hcp_metrics_render(const hcp_proxy_t *proxy, hcp_text_t *out)
+{
+    const hcp_metrics_t *m = &proxy->metrics;
+
+    build_info(out);
+    http_to_coap(out, m);
+    upstream(out, m);
+    coap_to_http(out, m);
+    latency(out, m);
+}
