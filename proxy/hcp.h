@@ -57,6 +57,9 @@ void hcp_log_fields(hcc_level_t level, const hcp_exchange_t *ex, const hcp_field
                     size_t nfields, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* |uri| with its secrets replaced (logtext.h), for a message; "-" for NULL. */
 void hcp_log_redact(const char *uri, char *buf, size_t len);
+/* A libcoap PDU dump (|dump|, a string in a buffer of |len| bytes) with its secrets replaced in
+ * place (logtext.h). */
+void hcp_log_redact_pdu(char *dump, size_t len);
 
 /* ---- metrics.c: the counters, and /metrics in Prometheus text format ---------------------- */
 

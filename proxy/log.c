@@ -128,3 +128,13 @@ void hcp_log_fields(hcc_level_t level, const hcp_exchange_t *ex, const hcp_field
     vlog(level, ex, fields, nfields, fmt, ap);
     va_end(ap);
 }
+
+void hcp_log_redact_pdu(char *dump, size_t len)
+{
+    char copy[2048];
+    hcp_text_t t;
+
+    snprintf(copy, sizeof copy, "%s", dump);
+    hcp_text_init(&t, dump, len);
+    hcp_text_redacted_pdu(&t, copy);
+}

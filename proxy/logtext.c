@@ -202,6 +202,69 @@ void hcp_text_redacted_uri(hcp_text_t *t, const char *uri)
     redact_from(t, uri);
 }
 
+/* The options of a dump whose values may carry secrets; |is_uri|: a whole URI, else a query
+ * parameter. */
+static const struct {
+    const char *prefix;
+    bool is_uri;
+} pdu_secrets[] = {
+    {"Uri-Query:", false},
+    {"Location-Query:", false},
+    {"Proxy-Uri:", true},
+};
+
+/* The secret-bearing option whose name starts at |s|, -1 for none: only at the start of an
+ * option in the list, after "[ " or ", ". */
+static int pdu_secret_at(const char *dump, const char *s)
+{
+    if (s - dump < 2 || !(strncmp(s - 2, "[ ", 2) == 0 || strncmp(s - 2, ", ", 2) == 0))
+        return -1;
+    for (size_t i = 0; i < sizeof pdu_secrets / sizeof pdu_secrets[0]; i++)
+        if (strncmp(s, pdu_secrets[i].prefix, strlen(pdu_secrets[i].prefix)) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Where an option's value ends: at the list's next ", " or its closing " ]", or the end. */
+static const char *option_end(const char *value)
+{
+    const char *comma = strstr(value, ", ");
+    const char *close = strstr(value, " ]");
+
+    if (comma != NULL && (close == NULL || comma < close))
+        return comma;
+    return close != NULL ? close : value + strlen(value);
+}
+
+void hcp_text_redacted_pdu(hcp_text_t *t, const char *dump)
+{
+    const char *s = dump;
+
+    while (*s != '\0') {
+        int i = pdu_secret_at(dump, s);
+        const char *value, *end, *eq;
+        char copy[1024];
+
+        if (i < 0) {
+            hcp_text_add(t, s++, 1);
+            continue;
+        }
+        value = s + strlen(pdu_secrets[i].prefix);
+        hcp_text_add(t, s, (size_t)(value - s));
+        end = option_end(value);
+        if (pdu_secrets[i].is_uri) {
+            snprintf(copy, sizeof copy, "%.*s", (int)(end - value), value);
+            hcp_text_redacted_uri(t, copy);
+        } else if ((eq = memchr(value, '=', (size_t)(end - value))) != NULL) {
+            hcp_text_add(t, value, (size_t)(eq + 1 - value));
+            add_str(t, "REDACTED");
+        } else {
+            hcp_text_add(t, value, (size_t)(end - value));
+        }
+        s = end;
+    }
+}
+
 /* ---- request ids ---------------------------------------------------------------------------- */
 
 bool hcp_request_id_ok(const char *id, size_t max)

@@ -363,6 +363,22 @@ static void on_nack(coap_session_t *session, const coap_pdu_t *sent,
     hcp_exchange_fail(ex, err);
 }
 
+#if LIBCOAP_VERSION >= 4003002
+/* libcoap 4.3.2 reports each retransmission of a confirmable message; 4.3.1 reports none, and
+ * /metrics then leaves the series out (metrics.c). */
+static int on_event(coap_session_t *session, const coap_event_t event)
+{
+    destination_t *d = coap_session_get_app_data(session);
+
+    if (event == COAP_EVENT_MSG_RETRANSMITTED && d != NULL)
+        d->up->proxy->metrics.upstream_retransmissions++;
+    return 0;
+}
+#endif
+
+/* Every libcoap message becomes a JSON line of its own: its PDU dumps (debug level) included,
+ * which coap_set_show_pdu_output(0) sends here instead of to stdout. A dump's Uri-Query and
+ * Proxy-Uri values go through the same redaction as the access log's URIs (logtext.c). */
 static void on_coap_log(coap_log_t level, const char *message)
 {
     size_t len = strcspn(message, "\n");
@@ -370,8 +386,11 @@ static void on_coap_log(coap_log_t level, const char *message)
                        : level <= LOG_WARNING ? HCC_LOG_WARN
                        : level <= LOG_INFO    ? HCC_LOG_INFO
                                               : HCC_LOG_DEBUG;
+    char redacted[2048];
 
-    hcp_log(ours, NULL, "libcoap: %.*s", (int)len, message);
+    snprintf(redacted, sizeof redacted, "%.*s", (int)len, message);
+    hcp_log_redact_pdu(redacted, sizeof redacted);
+    hcp_log(ours, NULL, "libcoap: %s", redacted);
 }
 
 /* ---- the loop ---------------------------------------------------------------------------- */
@@ -806,6 +825,9 @@ static destination_t *new_destination(hcp_upstream_t *up, const struct sockaddr 
         goto fail_context;
     coap_register_response_handler(d->ctx, on_response);
     coap_register_nack_handler(d->ctx, on_nack);
+#if LIBCOAP_VERSION >= 4003002
+    coap_register_event_handler(d->ctx, on_event);
+#endif
     if (uv_poll_init(up->proxy->loop, &d->poll, coap_context_get_coap_fd(d->ctx)) < 0)
         goto fail_poll;
     d->poll.data = up;
@@ -1123,6 +1145,7 @@ int hcp_upstream_new(hcp_proxy_t *proxy, hcp_upstream_t **out)
     coap_startup();
     coap_set_prng(prng_fill);
     coap_set_log_handler(on_coap_log);
+    coap_set_show_pdu_output(0);
     coap_set_log_level(hcp_log_enabled(HCC_LOG_DEBUG) ? LOG_DEBUG : LOG_WARNING);
     up->ctx = new_context();
     if (up->ctx == NULL) {

@@ -1,0 +1,153 @@
+/* The text behind hcproxy's JSON log lines (proxy/logtext.c): escaping that keeps every line
+ * valid JSON in valid UTF-8, and the redaction of what may carry a secret. */
+#include <check.h>
+#include <string.h>
+
+#include "logtext.h"
+#include "run_suite.h"
+
+static char buf[1024];
+
+static const char *json(const char *s, size_t n)
+{
+    hcp_text_t t;
+
+    hcp_text_init(&t, buf, sizeof buf);
+    hcp_text_json(&t, s, n);
+    return buf;
+}
+
+static const char *redacted(const char *uri)
+{
+    hcp_text_t t;
+
+    hcp_text_init(&t, buf, sizeof buf);
+    hcp_text_redacted_uri(&t, uri);
+    return buf;
+}
+
+static const char *redacted_pdu(const char *dump)
+{
+    hcp_text_t t;
+
+    hcp_text_init(&t, buf, sizeof buf);
+    hcp_text_redacted_pdu(&t, dump);
+    return buf;
+}
+
+START_TEST(escapes_quotes_and_controls)
+{
+    ck_assert_str_eq(json("a\"b\\c\n\x01\x7f", 8), "a\\\"b\\\\c\\u000a\\u0001\\u007f");
+}
+END_TEST
+
+/* Valid UTF-8 passes; a lone 0xff, a truncated sequence, an overlong form and a surrogate are
+ * written byte by byte as escapes, so the line stays valid UTF-8. */
+START_TEST(invalid_utf8_is_escaped)
+{
+    ck_assert_str_eq(json("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14),
+                     "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+    ck_assert_str_eq(json("a\xff" "b", 3), "a\\u00ffb");
+    ck_assert_str_eq(json("\xe2\x82", 2), "\\u00e2\\u0082");
+    ck_assert_str_eq(json("\xc0\xaf", 2), "\\u00c0\\u00af");
+    ck_assert_str_eq(json("\xed\xa0\x80", 3), "\\u00ed\\u00a0\\u0080");
+}
+END_TEST
+
+START_TEST(cut_is_flagged)
+{
+    char small[8];
+    hcp_text_t t;
+
+    hcp_text_init(&t, small, sizeof small);
+    hcp_text_add(&t, "0123456789", 10);
+    ck_assert(t.cut);
+    ck_assert_str_eq(small, "0123456");
+}
+END_TEST
+
+START_TEST(query_values_are_redacted)
+{
+    ck_assert_str_eq(redacted("/metrics?access_token=s3cret"), "/metrics?access_token=REDACTED");
+    ck_assert_str_eq(redacted("/hc/coap://h/p?a=1&b=2;c&d="), "/hc/coap://h/p?a=REDACTED&b=REDACTED;c&d=REDACTED");
+    ck_assert_str_eq(redacted("/hc/coap://h/p?a=1#frag"), "/hc/coap://h/p?a=REDACTED#frag");
+    ck_assert_str_eq(redacted("/hc/coap://h/p"), "/hc/coap://h/p");
+    /* a raw query's encoded '&' belongs to the value */
+    ck_assert_str_eq(redacted("/x?a=1%26b%3D2"), "/x?a=REDACTED");
+}
+END_TEST
+
+START_TEST(encoded_query_is_redacted)
+{
+    ck_assert_str_eq(redacted("/hc/coap%3A%2F%2Fh%2Fp%3Ftoken%3Dabc%26x%3dy"),
+                     "/hc/coap%3A%2F%2Fh%2Fp%3Ftoken%3DREDACTED%26x%3dREDACTED");
+}
+END_TEST
+
+/* RFC 8075 s5.4.1: the target_uri parameter is the target, whose own query is redacted. */
+START_TEST(target_uri_form_keeps_the_target)
+{
+    ck_assert_str_eq(redacted("/hc/?target_uri=coap://h/p?k=v&w=z"),
+                     "/hc/?target_uri=coap://h/p?k=REDACTED&w=REDACTED");
+}
+END_TEST
+
+START_TEST(userinfo_is_redacted)
+{
+    ck_assert_str_eq(redacted("/hc/coap://user:pw@h:5683/p"), "/hc/coap://REDACTED@h:5683/p");
+    ck_assert_str_eq(redacted("http://a@b@h/p?q"), "http://REDACTED@h/p?q");
+    ck_assert_str_eq(redacted("/hc/coap%3A%2F%2Fu%40h%2Fp"), "/hc/coap%3A%2F%2FREDACTED%40h%2Fp");
+    ck_assert_str_eq(redacted("http://h/p@x"), "http://h/p@x");
+}
+END_TEST
+
+START_TEST(pdu_dump_is_redacted)
+{
+    ck_assert_str_eq(
+        redacted_pdu("v:1 t:CON c:GET i:72ce {01} [ Uri-Path:time, Uri-Query:tok=a, b, "
+                     "Uri-Query:x, Proxy-Uri:http://u:p@h/x?secret=1 ] :: 'Uri-Query:k=v'"),
+        "v:1 t:CON c:GET i:72ce {01} [ Uri-Path:time, Uri-Query:tok=REDACTED, b, "
+        "Uri-Query:x, Proxy-Uri:http://REDACTED@h/x?secret=REDACTED ] :: 'Uri-Query:k=v'");
+    ck_assert_str_eq(redacted_pdu("v:1 t:ACK c:2.01 i:72cf {} [ Location-Query:id=7 ]"),
+                     "v:1 t:ACK c:2.01 i:72cf {} [ Location-Query:id=REDACTED ]");
+}
+END_TEST
+
+START_TEST(request_ids)
+{
+    ck_assert(hcp_request_id_ok("abc-123_x.y:z", 128));
+    ck_assert(!hcp_request_id_ok("", 128));
+    ck_assert(!hcp_request_id_ok("a b", 128));
+    ck_assert(!hcp_request_id_ok("a\"b", 128));
+    ck_assert(!hcp_request_id_ok("abcd", 3));
+    ck_assert(hcp_traceparent_ok("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"));
+    ck_assert(!hcp_traceparent_ok("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-x"));
+    ck_assert(hcp_traceparent_ok("01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-x"));
+    ck_assert(!hcp_traceparent_ok("ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"));
+    ck_assert(!hcp_traceparent_ok("00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01"));
+    ck_assert(!hcp_traceparent_ok("00-0af7651916cd43dd-b7ad6b7169203331-01"));
+}
+END_TEST
+
+static Suite *logtext_suite(void)
+{
+    Suite *s = suite_create("logtext");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_test(tc, escapes_quotes_and_controls);
+    tcase_add_test(tc, invalid_utf8_is_escaped);
+    tcase_add_test(tc, cut_is_flagged);
+    tcase_add_test(tc, query_values_are_redacted);
+    tcase_add_test(tc, encoded_query_is_redacted);
+    tcase_add_test(tc, target_uri_form_keeps_the_target);
+    tcase_add_test(tc, userinfo_is_redacted);
+    tcase_add_test(tc, pdu_dump_is_redacted);
+    tcase_add_test(tc, request_ids);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return run_suite(logtext_suite());
+}
