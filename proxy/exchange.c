@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 
 #include <microhttpd.h>
@@ -807,30 +806,6 @@ static int check_framing(hcp_exchange_t *ex, const char *version)
     return hcm_framing_check(&framing, strcmp(version, MHD_HTTP_VERSION_1_0) != 0);
 }
 
-/* A request id unique to this process run: a random prefix drawn once, and the exchange id. */
-static void make_request_id(const hcp_exchange_t *ex, char *out, size_t len)
-{
-    static uint64_t prefix;
-
-    while (prefix == 0 && getrandom(&prefix, sizeof prefix, 0) != sizeof prefix)
-        ;
-    snprintf(out, len, "%016llx-%llu", (unsigned long long)prefix, (unsigned long long)ex->id);
-}
-
-static void format_client(const struct sockaddr *sa, char *out, size_t len)
-{
-    char host[INET6_ADDRSTRLEN] = "?";
-
-    if (sa == NULL || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)) {
-        out[0] = '\0';
-        return;
-    }
-    inet_ntop(sa->sa_family, hcp_sockaddr_ip(sa), host, sizeof host);
-    snprintf(out, len, sa->sa_family == AF_INET6 ? "[%s]:%u" : "%s:%u", host,
-             ntohs(sa->sa_family == AF_INET6 ? ((const struct sockaddr_in6 *)sa)->sin6_port
-                                             : ((const struct sockaddr_in *)sa)->sin_port));
-}
-
 /* What the log and the answer say about who asked: the client's address, its X-Request-Id
  * (echoed in the answer; one is made when it sent none, or one that is not plain text) and its
  * W3C traceparent, logged when well-formed. */
@@ -841,11 +816,11 @@ static void identify(hcp_exchange_t *ex)
     const char *id = MHD_lookup_connection_value(ex->conn, MHD_HEADER_KIND, HEADER_REQUEST_ID);
     const char *tp = MHD_lookup_connection_value(ex->conn, MHD_HEADER_KIND, HEADER_TRACEPARENT);
 
-    format_client(client != NULL ? client->client_addr : NULL, ex->client, sizeof ex->client);
+    hcp_sockaddr_format(client != NULL ? client->client_addr : NULL, ex->client, sizeof ex->client);
     if (id != NULL && hcp_request_id_ok(id, REQUEST_ID_MAX))
         snprintf(ex->request_id, sizeof ex->request_id, "%s", id);
     else
-        make_request_id(ex, ex->request_id, sizeof ex->request_id);
+        hcp_request_id_make(ex->id, ex->request_id, sizeof ex->request_id);
     ex->traceparent = tp != NULL && hcp_traceparent_ok(tp) ? tp : NULL;
 }
 

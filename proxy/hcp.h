@@ -55,6 +55,9 @@ typedef struct hcp_field {
 
 void hcp_log_fields(hcc_level_t level, const hcp_exchange_t *ex, const hcp_field_t *fields,
                     size_t nfields, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* A request id for exchange |id|, unique to this run of hcproxy: a random prefix drawn once at
+ * the first call, and the id. */
+void hcp_request_id_make(uint64_t id, char *out, size_t len);
 /* |uri| with its secrets replaced (logtext.h), for a message; "-" for NULL. */
 void hcp_log_redact(const char *uri, char *buf, size_t len);
 /* A libcoap PDU dump (|dump|, a string in a buffer of |len| bytes) with its secrets replaced in
@@ -206,6 +209,8 @@ size_t hcp_sockaddr_len(const struct sockaddr *sa);
 const void *hcp_sockaddr_ip(const struct sockaddr *sa);
 /* |sa| (AF_INET or AF_INET6) with |port| instead of its own. */
 void hcp_sockaddr_with_port(const struct sockaddr *sa, uint16_t port, struct sockaddr_storage *out);
+/* |sa| as "address:port" or "[address]:port"; "" for NULL or another family. */
+void hcp_sockaddr_format(const struct sockaddr *sa, char *out, size_t len);
 /* |host| as an address with |port| when it is an IPv4 or IPv6 literal; false for a name. */
 bool hcp_sockaddr_literal(const char *host, uint16_t port, struct sockaddr_storage *out);
 

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "hcp.h"
@@ -137,4 +138,13 @@ void hcp_log_redact_pdu(char *dump, size_t len)
     snprintf(copy, sizeof copy, "%s", dump);
     hcp_text_init(&t, dump, len);
     hcp_text_redacted_pdu(&t, copy);
+}
+
+void hcp_request_id_make(uint64_t id, char *out, size_t len)
+{
+    static uint64_t prefix;
+
+    while (prefix == 0 && getrandom(&prefix, sizeof prefix, 0) != sizeof prefix)
+        ;
+    snprintf(out, len, "%016llx-%llu", (unsigned long long)prefix, (unsigned long long)id);
 }

@@ -40,6 +40,7 @@ typedef struct rexchange {
     hcp_proxy_t *proxy;
     struct rexchange *prev, *next; /* in the live list, for shutdown */
     uint64_t id;
+    uint64_t started_ns;
     coap_session_t *session; /* referenced while the exchange lives */
     coap_async_t *async;
     hcp_fetch_t *fetch;
@@ -47,6 +48,10 @@ typedef struct rexchange {
     bool is_resolving;
     bool is_abandoned;      /* shut down while resolving: the callback frees */
     bool is_linked;         /* in proxy->reverse_live */
+    bool is_started;        /* went to an origin: counted in metrics.reverse_inflight */
+    bool is_answered;       /* its answer was sent (and counted) */
+    char client[INET6_ADDRSTRLEN + 8];
+    char request_id[40];    /* made here: a CoAP request carries none */
     hcm_origin_req_t req;
     int redirects_left;     /* origin.redirects, counted down */
     uint8_t code;           /* the answer, once known (0 before) */
@@ -77,6 +82,10 @@ static void unlink_live(rexchange_t *rx)
 
 static void rexchange_free(rexchange_t *rx)
 {
+    if (rx->is_started && !rx->is_answered) {
+        rx->proxy->metrics.reverse_cancelled++;
+        rx->proxy->metrics.reverse_inflight--;
+    }
     unlink_live(rx);
     if (rx->session != NULL)
         coap_session_release(rx->session);
@@ -92,6 +101,37 @@ static void deliver(rexchange_t *rx)
     hcp_upstream_kick(rx->proxy->upstream);
 }
 
+/* One line per answer, its facts as fields; |http_status| 0 when no origin answered. */
+static void log_outcome(const rexchange_t *rx, unsigned http_status, int err)
+{
+    double ms = (double)(uv_hrtime() - rx->started_ns) / 1e6;
+    char url[2048], code[8], cause[32];
+
+    if (!hcp_log_enabled(HCC_LOG_INFO))
+        return;
+    hcp_log_redact(rx->req.url, url, sizeof url);
+    snprintf(code, sizeof code, "%u.%02u", rx->code >> 5, rx->code & 0x1f);
+    hcp_field_t fields[] = {
+        HCP_F_UINT("exchange", rx->id),
+        HCP_F_STR("request_id", rx->request_id),
+        HCP_F_STR("client", rx->client[0] != '\0' ? rx->client : NULL),
+        HCP_F_STR("direction", "coap_to_http"),
+        HCP_F_STR("method", rx->req.method),
+        HCP_F_STR("url", url),
+        HCP_F_STR("code", code),
+        http_status > 0 ? HCP_F_UINT("origin_status", http_status) : HCP_F_STR("origin_status", NULL),
+        HCP_F_MS("latency_ms", ms),
+        HCP_F_STR("cause", hcp_cause_label(err, cause, sizeof cause) ? cause : NULL),
+    };
+    if (err < 0)
+        hcp_log_fields(HCC_LOG_INFO, NULL, fields, HCM_COUNTOF(fields), "coap %s -> %s (%s)", url,
+                       code, hcm_strerror(err));
+    else
+        hcp_log_fields(HCC_LOG_INFO, NULL, fields, HCM_COUNTOF(fields),
+                       "coap %s %s -> HTTP %u -> %s", rx->req.method ? rx->req.method : "-", url,
+                       http_status, code);
+}
+
 static void answer_error(rexchange_t *rx, int err)
 {
     const char *reason = hcm_strerror(err);
@@ -105,8 +145,10 @@ static void answer_error(rexchange_t *rx, int err)
         memcpy(rx->payload, reason, len); /* RFC 7252 s5.5.2: a diagnostic payload */
         rx->answer.payload = (hcm_bytes_t){rx->payload, len};
     }
-    hcp_log(HCC_LOG_INFO, NULL, "coap %s -> %u.%02u (%s)", rx->req.url ? rx->req.url : "-",
-            rx->code >> 5, rx->code & 0x1f, reason);
+    hcp_metrics_count_cause(rx->is_started ? rx->proxy->metrics.reverse_failed_by_cause
+                                           : rx->proxy->metrics.reverse_refused_by_cause,
+                            err);
+    log_outcome(rx, 0, err);
 }
 
 /* ---- the origin's answer ---------------------------------------------------------------------- */
@@ -127,8 +169,23 @@ static int follow_redirect(rexchange_t *rx, const hcp_fetch_result_t *result)
                               &rx->arena, &next);
     if (err <= 0)
         return err;
-    hcp_log(HCC_LOG_INFO, NULL, "coap %s %s -> HTTP %u, following to %s", rx->req.method,
-            rx->req.url, result->status, next.url);
+    if (hcp_log_enabled(HCC_LOG_INFO)) {
+        char from[2048], to[2048];
+        hcp_log_redact(rx->req.url, from, sizeof from);
+        hcp_log_redact(next.url, to, sizeof to);
+        hcp_field_t fields[] = {
+            HCP_F_UINT("exchange", rx->id),
+            HCP_F_STR("request_id", rx->request_id),
+            HCP_F_STR("direction", "coap_to_http"),
+            HCP_F_STR("method", rx->req.method),
+            HCP_F_STR("url", from),
+            HCP_F_UINT("origin_status", result->status),
+            HCP_F_STR("location", to),
+        };
+        hcp_log_fields(HCC_LOG_INFO, NULL, fields, HCM_COUNTOF(fields),
+                       "coap %s %s -> HTTP %u, following to %s", rx->req.method, from,
+                       result->status, to);
+    }
     rx->redirects_left--;
     rx->req = next;
     err = reach_origin(rx);
@@ -160,8 +217,7 @@ static void on_fetched(void *data, const hcp_fetch_result_t *result)
                 memcpy(rx->payload, rx->answer.payload.p, rx->answer.payload.len);
             rx->answer.payload.p = rx->payload;
             rx->code = rx->answer.code;
-            hcp_log(HCC_LOG_INFO, NULL, "coap %s %s -> HTTP %u -> %u.%02u", rx->req.method,
-                    rx->req.url, result->status, rx->code >> 5, rx->code & 0x1f);
+            log_outcome(rx, result->status, 0);
         }
     }
     deliver(rx);
@@ -346,6 +402,10 @@ static rexchange_t *rexchange_new(hcp_proxy_t *proxy, coap_session_t *session,
     rx->is_blockwise = upload->is_blockwise;
     rx->last_block1 = upload->block1;
     rx->id = ++proxy->next_exchange_id;
+    rx->started_ns = uv_hrtime();
+    hcp_request_id_make(rx->id, rx->request_id, sizeof rx->request_id);
+    hcp_sockaddr_format(&coap_session_get_addr_remote(session)->addr.sa, rx->client,
+                        sizeof rx->client);
     rx->redirects_left = proxy->cfg->origin_redirects;
     rx->session = coap_session_reference(session);
     hcm_arena_init(&rx->arena, rx->arena_buf, arena_size);
@@ -411,10 +471,11 @@ static bool respond(rexchange_t *rx, const coap_pdu_t *request, coap_pdu_t *resp
 
 /* An error known at once, piggybacked, with its reason as diagnostic payload (RFC 7252
  * s5.5.2); a 4.13 says how large a body may be (RFC 7959 s2.9.3). */
-static void refuse(const hcp_proxy_t *proxy, coap_pdu_t *response, int err)
+static void refuse(hcp_proxy_t *proxy, coap_pdu_t *response, int err)
 {
     const char *reason = hcm_strerror(err);
     uint8_t buf[4];
+    char cause[32];
 
     coap_pdu_set_code(response, (coap_pdu_code_t)hcm_err_code(err));
     if (err == HCM_ETOOLARGE)
@@ -422,8 +483,14 @@ static void refuse(const hcp_proxy_t *proxy, coap_pdu_t *response, int err)
                         coap_encode_var_safe(buf, sizeof buf,
                                              (unsigned)proxy->cfg->coap_max_body_bytes), buf);
     coap_add_data(response, strlen(reason), (const uint8_t *)reason);
-    hcp_log(HCC_LOG_INFO, NULL, "coap request refused: %u.%02u (%s)", hcm_err_code(err) >> 5,
-            hcm_err_code(err) & 0x1f, reason);
+    hcp_metrics_count_cause(proxy->metrics.reverse_refused_by_cause, err);
+    hcp_field_t fields[] = {
+        HCP_F_STR("direction", "coap_to_http"),
+        HCP_F_STR("cause", hcp_cause_label(err, cause, sizeof cause) ? cause : NULL),
+    };
+    hcp_log_fields(HCC_LOG_INFO, NULL, fields, HCM_COUNTOF(fields),
+                   "coap request refused: %u.%02u (%s)", hcm_err_code(err) >> 5,
+                   hcm_err_code(err) & 0x1f, reason);
 }
 
 /* Options that differ between the blocks of one request: the block options themselves (RFC 7959
@@ -576,6 +643,19 @@ static int gather_block(hcp_proxy_t *proxy, coap_session_t *session, const coap_
     return 0;
 }
 
+/* A started exchange's answer has gone out: counted by its code class, with its latency. */
+static void count_answer(rexchange_t *rx)
+{
+    hcp_metrics_t *m = &rx->proxy->metrics;
+
+    if (!rx->is_started || rx->is_answered)
+        return;
+    rx->is_answered = true;
+    m->reverse_answered_by_class[(rx->code >> 5) & 7]++;
+    m->reverse_inflight--;
+    hcp_metrics_observe(m, HCP_COAP_TO_HTTP, uv_hrtime() - rx->started_ns);
+}
+
 /* The second call for a registered request: the answer is ready, or the client sent another
  * request with the token of one still in flight. */
 static void answer_registered(coap_async_t *async, coap_session_t *session,
@@ -588,6 +668,7 @@ static void answer_registered(coap_async_t *async, coap_session_t *session,
         return;
     }
     rx->async = NULL; /* libcoap removes it when this returns */
+    count_answer(rx);
     if (respond(rx, request, response))
         keep_for_blocks(rx, session, request);
     else
@@ -663,6 +744,9 @@ static void on_request(coap_resource_t *resource, coap_session_t *session,
         return;
     }
     coap_async_set_app_data(rx->async, rx);
+    rx->is_started = true;
+    proxy->metrics.reverse_started++;
+    proxy->metrics.reverse_inflight++;
     /* No response code: libcoap acknowledges a CON with an empty ACK (a separate response). */
 }
 

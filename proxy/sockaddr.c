@@ -1,7 +1,8 @@
 /* Small facts about IPv4 and IPv6 socket addresses that the directions, the policy and the
- * upstream all need: where the address bytes are, the same address with another port, and an
- * IP literal as an address. */
+ * upstream all need: where the address bytes are, the same address with another port, an IP
+ * literal as an address, and an address as text for the log. */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "hcp.h"
@@ -44,4 +45,20 @@ bool hcp_sockaddr_literal(const char *host, uint16_t port, struct sockaddr_stora
         return true;
     }
     return false;
+}
+
+void hcp_sockaddr_format(const struct sockaddr *sa, char *out, size_t len)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    bool is_v6;
+
+    if (sa == NULL || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)) {
+        out[0] = '\0';
+        return;
+    }
+    is_v6 = sa->sa_family == AF_INET6;
+    inet_ntop(sa->sa_family, hcp_sockaddr_ip(sa), host, sizeof host);
+    snprintf(out, len, is_v6 ? "[%s]:%u" : "%s:%u", host,
+             ntohs(is_v6 ? ((const struct sockaddr_in6 *)sa)->sin6_port
+                         : ((const struct sockaddr_in *)sa)->sin_port));
 }
