@@ -153,7 +153,7 @@ typedef struct hcc_config {
     struct hcc_origin { hcc_from_t from; unsigned line; } origin[HCC_NKEYS];
 } hcc_config_t;
 
-typedef enum hcc_action { HCC_RUN, HCC_HELP, HCC_VERSION, HCC_CHECK } hcc_action_t;
+typedef enum hcc_action { HCC_RUN, HCC_HELP, HCC_VERSION, HCC_CHECK, HCC_HEALTH } hcc_action_t;
 
 /* Parses one upstream.credentials entry, "DESTINATION psk|pki name=value ...". 0, or -1 with
  * the reason in |err| (never a key: the entry holds none). */

@@ -258,13 +258,14 @@ static const struct {
 } specials[] = {
     {"--config", NULL, true, HCC_RUN},
     {"--check-config", NULL, false, HCC_CHECK},
+    {"--health-check", NULL, false, HCC_HEALTH},
     {"--help", "-h", false, HCC_HELP},
     {"--version", "-V", false, HCC_VERSION},
 };
 
 /* When flags ask for several actions, the one that reads less wins: --help needs no file. */
-static const int action_rank[] = {[HCC_RUN] = 0, [HCC_CHECK] = 1, [HCC_VERSION] = 2,
-                                  [HCC_HELP] = 3};
+static const int action_rank[] = {[HCC_RUN] = 0, [HCC_HEALTH] = 1, [HCC_CHECK] = 2,
+                                  [HCC_VERSION] = 3, [HCC_HELP] = 4};
 
 typedef struct flag {
     char name[64];        /* "--http-listen", without "=VALUE" */

@@ -470,7 +470,8 @@ void hcc_print_help(FILE *out, const char *argv0)
     const char *name = argv0 != NULL && strrchr(argv0, '/') ? strrchr(argv0, '/') + 1 : argv0;
 
     fprintf(out,
-            "Usage: %s [--config FILE] [--check-config] [--help] [--version] [--KEY VALUE]...\n"
+            "Usage: %s [--config FILE] [--check-config] [--health-check] [--help] [--version]\n"
+            "       [--KEY VALUE]...\n"
             "\n"
             "A proxy from HTTP clients to CoAP servers (RFC 8075), and from CoAP clients to HTTP\n"
             "origins (RFC 7252 s10.1). Each key is set by the defaults, then the file, then its\n"
@@ -479,6 +480,10 @@ void hcc_print_help(FILE *out, const char *argv0)
             "\n"
             "  --config FILE                        read FILE (libconfig syntax); HCPROXY_CONFIG\n"
             "  --check-config                       check the configuration, print it, exit\n"
+            "  --health-check                       GET /healthz from the running hcproxy's first\n"
+            "                                       http.listen address (its own configuration,\n"
+            "                                       read from /proc; with other flags, this one's);\n"
+            "                                       exit 0 when it answers 200, else 1\n"
             "  -h, --help                           print this help and exit\n"
             "  -V, --version                        print the version and exit\n"
             "\n"

@@ -175,6 +175,13 @@ struct hcp_proxy {
     bool draining;                  /* set by main.c's drain: /readyz answers 503 from then on */
 };
 
+/* ---- healthcheck.c: hcproxy --health-check ------------------------------------------------ */
+
+/* GET /healthz on the first http.listen address of the running hcproxy (found in /proc, its
+ * configuration read as it read it), or of |own| when |own_only| or none runs; prints one line.
+ * 0 when it answered 200, else 1. */
+int hcp_health_check(const hcc_config_t *own, bool own_only);
+
 /* ---- coap_tls.c: the secure CoAP listeners' credentials ------------------------------------ */
 
 /* Reads coap.psk, coap.cert_file, coap.key_file and coap.client_ca_file and gives them to

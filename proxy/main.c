@@ -150,6 +150,9 @@ int main(int argc, char **argv, char **envp)
     case HCC_VERSION:
         printf("hcproxy %s\n", HCPROXY_VERSION);
         break;
+    case HCC_HEALTH: /* alone, it asks the running hcproxy for its configuration */
+        status = hcp_health_check(&cfg, argc > 2);
+        break;
     case HCC_CHECK:
         hcc_print(&cfg, stdout);
         fprintf(stderr, "hcproxy: configuration OK\n");

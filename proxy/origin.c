@@ -213,10 +213,13 @@ static void log_failure(const hcp_fetch_t *f, CURLcode code)
 {
     const hcp_libcurl_t *api = &f->origin->api;
     const char *url = NULL, *proxy = f->origin->proxy->cfg->origin_http_proxy;
+    char redacted[2048], redacted_proxy[512];
 
     api->easy_getinfo(f->easy, CURLINFO_EFFECTIVE_URL, &url);
-    hcp_log(HCC_LOG_INFO, NULL, "origin %s%s%s: %s", url ? url : "-",
-            f->is_proxied ? " through " : "", f->is_proxied ? proxy : "",
+    hcp_log_redact(url, redacted, sizeof redacted); /* a query may carry a secret */
+    hcp_log_redact(f->is_proxied ? proxy : "", redacted_proxy, sizeof redacted_proxy);
+    hcp_log(HCC_LOG_INFO, NULL, "origin %s%s%s: %s", redacted,
+            f->is_proxied ? " through " : "", redacted_proxy,
             f->error[0] != '\0' ? f->error : api->easy_strerror(code));
 }
 
