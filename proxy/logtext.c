@@ -240,8 +240,17 @@ void hcp_text_redacted_pdu(hcp_text_t *t, const char *dump)
 {
     const char *s = dump;
 
+    if (strncmp(dump, "<<", 2) == 0) { /* a binary payload's hex or character dump line */
+        add_str(t, "<<REDACTED>>");
+        return;
+    }
     while (*s != '\0') {
         int i = pdu_secret_at(dump, s);
+
+        if (strncmp(s, "] :: '", 6) == 0) { /* a text payload, quoted, closes the dump */
+            add_str(t, "] :: 'REDACTED'");
+            return;
+        }
         const char *value, *end, *eq;
         char copy[1024];
 

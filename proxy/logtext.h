@@ -30,9 +30,10 @@ void hcp_text_json(hcp_text_t *t, const char *s, size_t n);
  * "target_uri" parameter is a URI of its own, redacted the same way. */
 void hcp_text_redacted_uri(hcp_text_t *t, const char *uri);
 
-/* Appends a libcoap PDU dump ("v:1 t:CON c:GET i:72ce {token} [ Uri-Path:a, Uri-Query:k=v ]")
- * with the values of its Uri-Query and Location-Query options redacted as query parameters are,
- * and its Proxy-Uri redacted as a URI. */
+/* Appends a libcoap PDU dump ("v:1 t:CON c:GET i:72ce {token} [ Uri-Path:a, Uri-Query:k=v ]
+ * :: 'text'") with the values of its Uri-Query and Location-Query options redacted as query
+ * parameters are, its Proxy-Uri redacted as a URI, and its payload left out: hcproxy cannot
+ * tell which payloads carry credentials. A binary payload's dump lines ("<<...>>") go too. */
 void hcp_text_redacted_pdu(hcp_text_t *t, const char *dump);
 
 /* Whether a client's X-Request-Id (or traceparent) may be echoed and logged as it is: 1 to

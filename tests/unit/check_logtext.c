@@ -107,7 +107,10 @@ START_TEST(pdu_dump_is_redacted)
         redacted_pdu("v:1 t:CON c:GET i:72ce {01} [ Uri-Path:time, Uri-Query:tok=a, b, "
                      "Uri-Query:x, Proxy-Uri:http://u:p@h/x?secret=1 ] :: 'Uri-Query:k=v'"),
         "v:1 t:CON c:GET i:72ce {01} [ Uri-Path:time, Uri-Query:tok=REDACTED, b, "
-        "Uri-Query:x, Proxy-Uri:http://REDACTED@h/x?secret=REDACTED ] :: 'Uri-Query:k=v'");
+        "Uri-Query:x, Proxy-Uri:http://REDACTED@h/x?secret=REDACTED ] :: 'REDACTED'");
+    ck_assert_str_eq(redacted_pdu("<<fffe01>>"), "<<REDACTED>>");
+    ck_assert_str_eq(redacted_pdu("v:1 t:CON c:PUT i:72cf {} [ Uri-Path:d ] :: binary data length 3"),
+                     "v:1 t:CON c:PUT i:72cf {} [ Uri-Path:d ] :: binary data length 3");
     ck_assert_str_eq(redacted_pdu("v:1 t:ACK c:2.01 i:72cf {} [ Location-Query:id=7 ]"),
                      "v:1 t:ACK c:2.01 i:72cf {} [ Location-Query:id=REDACTED ]");
 }
