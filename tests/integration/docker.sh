@@ -41,7 +41,7 @@ cleanup() {
             say "container log (last 40 lines):"
             "$DOCKER" logs --tail 40 "$NAME" 2>&1 | sed 's/^/    /' || true
         fi
-        "$DOCKER" rm -f "$NAME" >/dev/null 2>&1 || true
+        "$DOCKER" rm -f "$NAME" "$NAME-flag" >/dev/null 2>&1 || true
     fi
     if [ -n "$COAP_PID" ]; then
         kill "$COAP_PID" 2>/dev/null || true
@@ -157,6 +157,24 @@ healthy() {
 poll 40 "health becomes healthy" healthy
 ok "health: healthy ($("$DOCKER" inspect -f \
     '{{with index .State.Health.Log 0}}exit {{.ExitCode}}{{end}}' "$NAME"))"
+
+say "check: the HEALTHCHECK follows a listen address given by flag, not the image's variable"
+FLAG_PORT=$(free_port SOCK_STREAM)
+FLAG_NAME=$NAME-flag
+"$DOCKER" run -d --name "$FLAG_NAME" --network host -e "HCPROXY_COAP_LISTEN=127.0.0.1:0" \
+    --health-interval 1s --health-timeout 5s --health-start-period 30s --health-retries 3 \
+    "$IMAGE" --http-listen "127.0.0.1:$FLAG_PORT" >/dev/null
+flag_healthy() {
+    local s
+    s=$("$DOCKER" inspect -f '{{.State.Health.Status}}' "$FLAG_NAME")
+    [ "$s" != unhealthy ] || fail "--http-listen 127.0.0.1:$FLAG_PORT: unhealthy: $("$DOCKER" inspect \
+        -f '{{range .State.Health.Log}}{{.Output}}{{end}}' "$FLAG_NAME")"
+    [ "$s" = healthy ]
+}
+poll 40 "health with --http-listen becomes healthy" flag_healthy
+ok "health: healthy with --http-listen 127.0.0.1:$FLAG_PORT ($("$DOCKER" inspect -f \
+    '{{with index .State.Health.Log 0}}{{.Output}}{{end}}' "$FLAG_NAME" | tr -d '\n'))"
+"$DOCKER" rm -f "$FLAG_NAME" >/dev/null
 
 say "check: docker stop (SIGTERM to hcproxy as PID 1) ends it promptly and cleanly"
 start=$SECONDS
