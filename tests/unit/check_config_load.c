@@ -332,6 +332,9 @@ static const struct {
     {NULL, {"-V"}, {NULL}, 0, HCC_VERSION, 1024, NULL},
     {NULL, {"--check-config"}, {NULL}, 0, HCC_CHECK, 1024, NULL},
     {NULL, {"--check-config", "--help"}, {NULL}, 0, HCC_HELP, 1024, NULL},
+    /* --health-check reads the configuration it may fall back to; its flags still apply */
+    {NULL, {"--health-check", "--http-max-connections", "7"}, {NULL}, 0, HCC_HEALTH, 7, NULL},
+    {NULL, {"--health-check", "--check-config"}, {NULL}, 0, HCC_CHECK, 1024, NULL},
     {NULL, {"--help"}, {"HCPROXY_NO_SUCH=1"}, 0, HCC_HELP, 1024, NULL},
     {NULL, {"--version", "--config", "/nonexistent"}, {NULL}, 0, HCC_VERSION, 1024, NULL},
     /* the file's errors */

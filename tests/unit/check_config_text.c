@@ -559,10 +559,11 @@ START_TEST(help_usage)
     char text[16384];
 
     help_into(text, sizeof(text), "/usr/local/bin/hcproxy");
-    ck_assert_ptr_eq(strstr(text, "Usage: hcproxy [--config FILE] [--check-config] [--help] "
-                                  "[--version] [--KEY VALUE]...\n"),
+    ck_assert_ptr_eq(strstr(text, "Usage: hcproxy [--config FILE] [--check-config] [--health-check] "
+                                  "[--help] [--version]\n       [--KEY VALUE]...\n"),
                      text);
     ck_assert_ptr_nonnull(strstr(text, "--check-config"));
+    ck_assert_ptr_nonnull(strstr(text, "  --health-check "));
     ck_assert_ptr_nonnull(strstr(text, "-V, --version"));
     ck_assert_ptr_nonnull(strstr(text, "-h, --help"));
     ck_assert_ptr_nonnull(strstr(text, "HCPROXY_CONFIG"));
