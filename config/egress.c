@@ -65,6 +65,8 @@ int hcc__derive_http_proxy_auth(hcc_config_t *cfg, char *reason, size_t len)
                          "the variable or the file");
     if (strchr(auth->identity, ':') != NULL)
         return hcc__fail(reason, len, "a user name with ':' cannot be sent (RFC 7617 s2)");
+    if (hcc__check_key_env(auth->key_env, reason, len) != 0)
+        return -1;
     return hcc__check_readable(auth->key_file, reason, len);
 }
 

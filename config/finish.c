@@ -267,6 +267,20 @@ int hcc__check_readable(const char *path, char *reason, size_t len)
     return check_readable(path, reason, len);
 }
 
+/* A key named by its variable must be there when hcproxy starts (proxy/secrets.c reads it from
+ * the process's environment), so --check-config fails on an unset one the way the start would. */
+int hcc__check_key_env(const char *name, char *reason, size_t len)
+{
+    const char *value;
+
+    if (name[0] == '\0')
+        return 0;
+    value = getenv(name);
+    if (value == NULL || value[0] == '\0')
+        return hcc__fail(reason, len, "key_env: the variable %s is not set", name);
+    return 0;
+}
+
 /* The CA bundle for HTTPS origins is read when the first HTTPS exchange starts. */
 static int check_ca_file(hcc_config_t *cfg, char *reason, size_t len)
 {
@@ -300,7 +314,8 @@ static int parse_credential(const char *text, void *item, char *why, size_t len)
 {
     hcc_credential_t *c = item;
 
-    if (hcc_credential_parse(text, c, why, len) != 0 || check_readable(c->key_file, why, len) != 0 ||
+    if (hcc_credential_parse(text, c, why, len) != 0 || hcc__check_key_env(c->key_env, why, len) != 0 ||
+        check_readable(c->key_file, why, len) != 0 ||
         check_readable(c->ca_file, why, len) != 0 || check_readable(c->cert_file, why, len) != 0 ||
         check_readable(c->peer_key_file, why, len) != 0)
         return -1;
@@ -311,7 +326,8 @@ static int parse_coap_psk(const char *text, void *item, char *why, size_t len)
 {
     hcc_server_psk_t *psk = item;
 
-    if (hcc_server_psk_parse(text, psk, why, len) != 0 || check_readable(psk->key_file, why, len) != 0)
+    if (hcc_server_psk_parse(text, psk, why, len) != 0 || hcc__check_key_env(psk->key_env, why, len) != 0 ||
+        check_readable(psk->key_file, why, len) != 0)
         return -1;
     return 0;
 }

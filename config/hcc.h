@@ -149,6 +149,8 @@ typedef struct hcc_config {
     hcc_credential_t *credentials; /* upstream.credentials, in order */
     size_t ncredentials;
     char *source; /* the file read, or NULL for the embedded defaults */
+    hcc_list_t warnings; /* what the operator should hear of, though the configuration holds:
+                          * "HCPROXY_X overrides key, set at file:line" */
     /* private: where each key was last set (source, and its line there), for hcc_finish() */
     struct hcc_origin { hcc_from_t from; unsigned line; } origin[HCC_NKEYS];
 } hcc_config_t;
@@ -234,5 +236,10 @@ void hcc_routes_free(hcc_route_t *routes, size_t count);
 void hcc_print_help(FILE *out, const char *argv0);
 /* Writes the effective configuration in the file's syntax. */
 void hcc_print(const hcc_config_t *cfg, FILE *out);
+/* The same, each key followed by a comment saying where its value came from: "# default",
+ * "# file.conf:12", "# HCPROXY_UPSTREAM_ALLOW", "# --upstream-allow" (--check-config). */
+void hcc_print_sources(const hcc_config_t *cfg, FILE *out);
+/* Writes where |id|'s value came from, as hcc_print_sources() does, into |buf|. */
+void hcc_key_source(const hcc_config_t *cfg, enum hcc_key_id id, char *buf, size_t len);
 
 #endif

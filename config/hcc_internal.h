@@ -12,6 +12,9 @@
 __attribute__((format(printf, 3, 4))) int hcc__fail(char *err, size_t errlen, const char *fmt,
                                                     ...);
 
+/* Appends one line to cfg->warnings; 0, or -1 when out of memory. */
+__attribute__((format(printf, 2, 3))) int hcc__warn(hcc_config_t *cfg, const char *fmt, ...);
+
 /* The schemes one key's rules or routes may name, in lower case, and how an error lists them. */
 typedef struct hcc__schemes {
     const char *const *names; /* "coap", "coaps", ... */
@@ -30,6 +33,8 @@ int hcc__rule_parse(const char *text, const hcc__schemes_t *schemes, hcc_rule_t 
 
 /* finish.c: whether |path| names a readable file ("" names none and passes). */
 int hcc__check_readable(const char *path, char *reason, size_t len);
+/* finish.c: whether the variable |name| that holds a key is set ("" names none and passes). */
+int hcc__check_key_env(const char *name, char *reason, size_t len);
 
 /* The egress proxy (egress.c): checks origin.http_proxy, derives no_proxy_rules. */
 int hcc__check_http_proxy(hcc_config_t *cfg, char *reason, size_t len);

@@ -225,8 +225,94 @@ static const hcc_key_t *key_of_env(const char *name, size_t len)
     return NULL;
 }
 
+/* Whether |s| is one or more decimal digits. */
+static bool all_digits(const char *s, size_t len)
+{
+    return len > 0 && strspn(s, "0123456789") >= len;
+}
+
+/* Whether |value| is "tcp://", "udp://" or "sctp://" and more: a Docker-link style address. */
+static bool is_link_address(const char *value)
+{
+    return strncmp(value, "tcp://", 6) == 0 || strncmp(value, "udp://", 6) == 0 ||
+           strncmp(value, "sctp://", 7) == 0;
+}
+
+/* Whether |rest| is "8080_TCP" (then |tail| is what follows it) with a known protocol. */
+static bool is_port_proto(const char *rest, size_t len, const char **tail)
+{
+    static const char *const protos[] = {"_TCP", "_UDP", "_SCTP"};
+    size_t digits = strspn(rest, "0123456789");
+
+    if (digits == 0 || digits >= len)
+        return false;
+    for (size_t i = 0; i < HCC_COUNTOF(protos); i++) {
+        size_t n = strlen(protos[i]);
+        if (digits + n <= len && strncmp(rest + digits, protos[i], n) == 0) {
+            *tail = rest + digits + n;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Whether the variable |name| (|len| bytes) = |value| is one Kubernetes writes into every
+ * container for each Service of its namespace ("Services" in the Kubernetes documentation,
+ * "Environment variables"): for a Service "hcproxy", HCPROXY_SERVICE_HOST=10.0.0.11,
+ * HCPROXY_SERVICE_PORT=8080, HCPROXY_SERVICE_PORT_HTTP=8080, HCPROXY_PORT=tcp://10.0.0.11:8080,
+ * HCPROXY_PORT_8080_TCP=tcp://..., HCPROXY_PORT_8080_TCP_PROTO=tcp, ..._PORT=8080,
+ * ..._ADDR=10.0.0.11; a Service "hcproxy-http" gives HCPROXY_HTTP_SERVICE_HOST and so on. The
+ * value must have the shape Kubernetes gives it too, so that a mistaken HCPROXY_HTTP_PORT=9000
+ * is still refused. */
+static bool is_service_link(const char *name, size_t len, const char *value)
+{
+    for (const char *p = name; (p = memchr(p, '_', len - (size_t)(p - name))) != NULL; p++) {
+        const char *rest = p + 1, *tail;
+        size_t rlen = len - (size_t)(rest - name);
+
+        if (rlen == 12 && strncmp(rest, "SERVICE_HOST", 12) == 0)
+            return value[0] != '\0';
+        if (rlen >= 12 && strncmp(rest, "SERVICE_PORT", 12) == 0 &&
+            (rlen == 12 || rest[12] == '_'))
+            return all_digits(value, strlen(value));
+        if (rlen == 4 && strncmp(rest, "PORT", 4) == 0)
+            return is_link_address(value);
+        if (rlen > 5 && strncmp(rest, "PORT_", 5) == 0 && is_port_proto(rest + 5, rlen - 5, &tail)) {
+            size_t tlen = len - (size_t)(tail - name);
+            if (tlen == 0)
+                return is_link_address(value);
+            if (tlen == 6 && strncmp(tail, "_PROTO", 6) == 0)
+                return strcmp(value, "tcp") == 0 || strcmp(value, "udp") == 0 ||
+                       strcmp(value, "sctp") == 0;
+            if (tlen == 5 && strncmp(tail, "_PORT", 5) == 0)
+                return all_digits(value, strlen(value));
+            if (tlen == 5 && strncmp(tail, "_ADDR", 5) == 0)
+                return value[0] != '\0';
+        }
+    }
+    return false;
+}
+
+/* A variable overrides a key the file sets: legal, but the file then says one thing and hcproxy
+ * does another, so the operator hears of it (--check-config, and the log at start). */
+static int note_file_overridden(hcc_config_t *cfg, const hcc_key_t *key, const char *env,
+                                size_t len)
+{
+    const struct hcc_origin *o = &cfg->origin[key - hcc_keys];
+
+    if (o->from != HCC_FROM_FILE)
+        return 0;
+    if (o->line > 0)
+        return hcc__warn(cfg, "%.*s overrides %s, set at %s:%u", (int)len, env, key->name,
+                         cfg->source, o->line);
+    return hcc__warn(cfg, "%.*s overrides %s, set in %s", (int)len, env, key->name, cfg->source);
+}
+
 /* Every HCPROXY_* variable must be a key: a misspelt one would otherwise be ignored in silence,
- * and the proxy would run with a setting its operator believes changed. */
+ * and the proxy would run with a setting its operator believes changed (a misspelt
+ * HCPROXY_HTTP_BEARER_TOKEN would leave the proxy open). Only the variables Kubernetes writes
+ * for a Service whose name begins with "hcproxy" are passed over: the pod cannot prevent them,
+ * and they could never be keys. */
 static int apply_env(hcc_config_t *cfg, char **envp, char *err, size_t errlen)
 {
     char reason[256];
@@ -241,8 +327,12 @@ static int apply_env(hcc_config_t *cfg, char **envp, char *err, size_t errlen)
         if (len == strlen(ENV_CONFIG) && strncmp(*envp, ENV_CONFIG, len) == 0)
             continue;
         key = key_of_env(*envp, len);
+        if (key == NULL && is_service_link(*envp, len, eq + 1))
+            continue;
         if (key == NULL)
             return hcc__fail(err, errlen, "%.*s: unknown variable (see --help)", (int)len, *envp);
+        if (note_file_overridden(cfg, key, *envp, len) != 0)
+            return hcc__fail(err, errlen, "out of memory");
         if (hcc_set(cfg, key->name, eq + 1, reason, sizeof(reason)) != 0)
             return hcc__fail(err, errlen, "%.*s: %s: %s", (int)len, *envp, key->name, reason);
         cfg->origin[key - hcc_keys] = (struct hcc_origin){HCC_FROM_ENV, 0};

@@ -320,6 +320,7 @@ void hcc_free(hcc_config_t *cfg)
     free(cfg->no_proxy_rules);
     hcc_routes_free(cfg->coap_routes, cfg->ncoap_routes);
     free(cfg->source);
+    list_free(&cfg->warnings);
     memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -417,7 +418,34 @@ static bool group_printed(size_t i)
     return false;
 }
 
-void hcc_print(const hcc_config_t *cfg, FILE *out)
+void hcc_key_source(const hcc_config_t *cfg, enum hcc_key_id id, char *buf, size_t len)
+{
+    const struct hcc_origin *o = &cfg->origin[id];
+    const char *file = cfg->source != NULL ? cfg->source : "the file";
+
+    switch (o->from) {
+    case HCC_FROM_DEFAULT:
+        snprintf(buf, len, "default");
+        break;
+    case HCC_FROM_CALLER:
+        snprintf(buf, len, "set by the program");
+        break;
+    case HCC_FROM_FILE:
+        if (o->line > 0)
+            snprintf(buf, len, "%s:%u", file, o->line);
+        else
+            snprintf(buf, len, "%s (an included file)", file);
+        break;
+    case HCC_FROM_ENV:
+        hcc_key_env(&hcc_keys[id], buf, len);
+        break;
+    case HCC_FROM_FLAG:
+        hcc_key_flag(&hcc_keys[id], buf, len);
+        break;
+    }
+}
+
+static void print_config(const hcc_config_t *cfg, FILE *out, bool sources)
 {
     fprintf(out, "# hcproxy: the effective configuration (file: %s)\n",
             cfg->source != NULL ? cfg->source : "none");
@@ -435,10 +463,27 @@ void hcc_print(const hcc_config_t *cfg, FILE *out)
                 fprintf(out, "[ ] /* %zu set, not shown */", cfg->http_bearer_tokens.count);
             else
                 print_value(cfg, &hcc_keys[j], out);
-            fputs(";\n", out);
+            fputs(";", out);
+            if (sources) {
+                char where[600];
+
+                hcc_key_source(cfg, (enum hcc_key_id)j, where, sizeof where);
+                fprintf(out, " # %s", where);
+            }
+            fputs("\n", out);
         }
         fputs("};\n", out);
     }
+}
+
+void hcc_print(const hcc_config_t *cfg, FILE *out)
+{
+    print_config(cfg, out, false);
+}
+
+void hcc_print_sources(const hcc_config_t *cfg, FILE *out)
+{
+    print_config(cfg, out, true);
 }
 
 static const char *const metavar_of_type[] = {
@@ -491,6 +536,25 @@ void hcc_print_help(FILE *out, const char *argv0)
             name != NULL ? name : "hcproxy");
     for (size_t i = 0; i < HCC_NKEYS; i++)
         print_key_help(out, &hcc_keys[i]);
+}
+
+int hcc__warn(hcc_config_t *cfg, const char *fmt, ...)
+{
+    hcc_list_t *w = &cfg->warnings;
+    char **items = realloc(w->items, (w->count + 1) * sizeof *items);
+    va_list ap;
+    int rc;
+
+    if (items == NULL)
+        return -1;
+    w->items = items;
+    va_start(ap, fmt);
+    rc = vasprintf(&w->items[w->count], fmt, ap);
+    va_end(ap);
+    if (rc < 0)
+        return -1;
+    w->count++;
+    return 0;
 }
 
 int hcc__fail(char *err, size_t errlen, const char *fmt, ...)

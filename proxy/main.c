@@ -154,7 +154,9 @@ int main(int argc, char **argv, char **envp)
         status = hcp_health_check(&cfg, argc > 2);
         break;
     case HCC_CHECK:
-        hcc_print(&cfg, stdout);
+        hcc_print_sources(&cfg, stdout);
+        for (size_t i = 0; i < cfg.warnings.count; i++)
+            fprintf(stderr, "hcproxy: warning: %s\n", cfg.warnings.items[i]);
         fprintf(stderr, "hcproxy: configuration OK\n");
         break;
     case HCC_RUN:

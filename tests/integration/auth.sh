@@ -42,7 +42,7 @@ expect_match "... and the second was answered" "b$" "$(cat "$WORK/both" | tr -d 
 
 expect_eq "the tokens are not in hcproxy's log" "0" "$(grep -c -e "$T1" -e "${T2%%.*}" "$WORK/hcproxy.log" || true)"
 HCPROXY_HTTP_BEARER_TOKENS="$T1,$T2" "$HCPROXY" --check-config >"$WORK/check" 2>&1 || true
-expect_eq "--check-config counts them and shows none" "    bearer_tokens = [ ] /* 2 set, not shown */;" \
+expect_eq "--check-config counts them and shows none" "    bearer_tokens = [ ] /* 2 set, not shown */; # HCPROXY_HTTP_BEARER_TOKENS" \
     "$(grep bearer_tokens "$WORK/check")"
 HCPROXY_HTTP_BEARER_TOKENS="short" "$HCPROXY" --check-config >"$WORK/check" 2>&1 || true
 expect_eq "a token under 16 characters is refused at start" \

@@ -35,6 +35,33 @@ expect_match "the environment overrides the defaults" "timeout_ms = 1234" "$out"
 out=$(HCPROXY_UPSTREAM_TIMEOUT_MS=1234 "$HCPROXY" --upstream-timeout-ms 999 --check-config 2>/dev/null)
 expect_match "a flag overrides the environment" "timeout_ms = 999" "$out"
 
+printf 'upstream: {\n  timeout_ms = 500;\n  nstart = 2;\n};\n' >"$WORK/src.conf"
+out=$(HCPROXY_UPSTREAM_TIMEOUT_MS=700 "$HCPROXY" --config "$WORK/src.conf" --upstream-nstart 3 \
+      --check-config 2>&1)
+expect_match "--check-config says a value is the default" "hc_path = \"/hc/\"; # default" "$out"
+expect_match "... or which variable set it" "timeout_ms = 700; # HCPROXY_UPSTREAM_TIMEOUT_MS" "$out"
+expect_match "... or which flag" "nstart = 3; # --upstream-nstart" "$out"
+expect_match "... and warns that the variable overrides the file" \
+    "warning: HCPROXY_UPSTREAM_TIMEOUT_MS overrides upstream.timeout_ms, set at $WORK/src.conf:2" "$out"
+out=$("$HCPROXY" --config "$WORK/src.conf" --check-config 2>&1)
+expect_match "... or which line of the file" "nstart = 2; # $WORK/src.conf:3" "$out"
+
+# Kubernetes writes HCPROXY_SERVICE_HOST and friends for a Service named hcproxy: not keys, no exit.
+status=0; out=$(HCPROXY_SERVICE_HOST=10.96.0.11 HCPROXY_SERVICE_PORT=8080 HCPROXY_PORT=tcp://10.96.0.11:8080 \
+    HCPROXY_PORT_8080_TCP=tcp://10.96.0.11:8080 HCPROXY_PORT_8080_TCP_PROTO=tcp \
+    HCPROXY_PORT_8080_TCP_PORT=8080 HCPROXY_PORT_8080_TCP_ADDR=10.96.0.11 \
+    "$HCPROXY" --check-config 2>&1) || status=$?
+expect_eq "Kubernetes' service variables for a Service named hcproxy do not stop hcproxy" 0 "$status"
+status=0; out=$(HCPROXY_UPSTREAM_ALOW=coap://10.0.0.0/8 "$HCPROXY" --check-config 2>&1) || status=$?
+expect_eq "a misspelt variable still exits 2" 2 "$status"
+expect_match "... naming it" "HCPROXY_UPSTREAM_ALOW: unknown variable" "$out"
+
+# A key named by a variable that is not set: the start would fail, so the check does.
+status=0; out=$(env -u NO_SUCH_PSK_VAR "$HCPROXY" --coap-psk 'dev1 key_env=NO_SUCH_PSK_VAR' \
+    --check-config 2>&1) || status=$?
+expect_eq "--check-config fails on an unset key_env variable" 2 "$status"
+expect_match "... naming it" "key_env: the variable NO_SUCH_PSK_VAR is not set" "$out"
+
 status=0; out=$("$HCPROXY" --upstream-allow 'coap://10.0.0.1/8' --check-config 2>&1) || status=$?
 expect_eq "an allow rule with host bits set exits 2" 2 "$status"
 

@@ -187,8 +187,8 @@ unset EGRESS_PASS
 PIDS+=($!)
 status=0
 wait $! || status=$?
-expect_eq "an unset password variable stops hcproxy at start, naming it" "1|1" \
-    "$status|$(grep -c 'origin.http_proxy_auth: the variable EGRESS_PASS is not set' "$WORK/nopass.log")"
+expect_eq "an unset password variable stops hcproxy at start (exit 2, as --check-config), naming it" "2|1" \
+    "$status|$(grep -c 'origin-http-proxy-auth: key_env: the variable EGRESS_PASS is not set' "$WORK/nopass.log")"
 
 # ---- configuration ---------------------------------------------------------------------------
 check() { "$HCPROXY" "$@" --check-config 2>&1 | head -n1; }

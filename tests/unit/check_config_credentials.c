@@ -83,6 +83,8 @@ START_TEST(first_match_wins)
     char err[256] = "";
     const hcc_credential_t *c;
 
+    setenv("A", "key-a", 1); /* hcc_finish() wants a key_env variable set, as the start does */
+    setenv("B", "key-b", 1);
     ck_assert_int_eq(hcc_defaults(&cfg, err, sizeof err), 0);
     ck_assert_int_eq(hcc_set(&cfg, "upstream.credentials",
                              "coaps://10.1.0.0/16 psk identity=first key_env=A,"

@@ -159,6 +159,7 @@ START_TEST(proxy_auth)
     hcc_config_t cfg;
     char err[256] = "";
 
+    setenv("PROXY_PASS", "pass", 1); /* hcc_finish() wants a key_env variable set, as the start does */
     ck_assert_int_eq(hcc_defaults(&cfg, err, sizeof(err)), 0);
     ck_assert_int_eq(hcc_set(&cfg, "origin.http_proxy", "http://proxy.corp:3128", err, sizeof err), 0);
     ck_assert_int_eq(hcc_set(&cfg, "origin.http_proxy_auth", "svc-hcproxy key_env=PROXY_PASS", err,

@@ -262,6 +262,7 @@ START_TEST(exposure_row)
     hcc_config_t cfg;
     char err[1024] = "", settings[1024], *save = NULL;
 
+    setenv("DEV_PSK", "dev-psk-0123456789", 1); /* a key_env variable must be set, as at start */
     ck_assert_int_eq(hcc_defaults(&cfg, err, sizeof(err)), 0);
     snprintf(settings, sizeof settings, "%s", exposure[_i].settings);
     for (char *kv = strtok_r(settings, ";", &save); kv != NULL; kv = strtok_r(NULL, ";", &save)) {

@@ -381,6 +381,32 @@ static const struct {
      "HCPROXY_HTTP_LISTEN: http.listen: localhost:80: must be IPv4:port or [IPv6]:port"},
     {NULL, {NULL}, {"HCPROXY_http_listen=x"}, -1, HCC_RUN, 0,
      "HCPROXY_http_listen: unknown variable (see --help)"},
+    /* what Kubernetes writes for a Service named hcproxy (or hcproxy-http) is no key, and is
+     * passed over; the same names with values of another shape are still mistakes */
+    {NULL, {NULL},
+     {"HCPROXY_SERVICE_HOST=10.96.0.11", "HCPROXY_SERVICE_PORT=8080", "HCPROXY_SERVICE_PORT_HTTP=8080",
+      "HCPROXY_PORT=tcp://10.96.0.11:8080", "HCPROXY_PORT_8080_TCP=tcp://10.96.0.11:8080",
+      "HCPROXY_PORT_8080_TCP_PROTO=tcp", "HCPROXY_PORT_8080_TCP_PORT=8080",
+      "HCPROXY_PORT_8080_TCP_ADDR=10.96.0.11"},
+     0, HCC_RUN, 1024, NULL},
+    {NULL, {NULL},
+     {"HCPROXY_HTTP_SERVICE_HOST=10.96.0.12", "HCPROXY_HTTP_PORT=tcp://10.96.0.12:80",
+      "HCPROXY_HTTP_PORT_5683_UDP_PROTO=udp", "HCPROXY_HTTP_MAX_CONNECTIONS=9"},
+     0, HCC_RUN, 9, NULL},
+    {NULL, {NULL}, {"HCPROXY_HTTP_PORT=9000"}, -1, HCC_RUN, 0,
+     "HCPROXY_HTTP_PORT: unknown variable (see --help)"},
+    {NULL, {NULL}, {"HCPROXY_SERVICE_PORT=http"}, -1, HCC_RUN, 0,
+     "HCPROXY_SERVICE_PORT: unknown variable (see --help)"},
+    {NULL, {NULL}, {"HCPROXY_PORT_8080_TCP_PROTO=tls"}, -1, HCC_RUN, 0,
+     "HCPROXY_PORT_8080_TCP_PROTO: unknown variable (see --help)"},
+    {NULL, {NULL}, {"HCPROXY_HTTP_BEARER_TOKEN=0123456789abcdef"}, -1, HCC_RUN, 0,
+     "HCPROXY_HTTP_BEARER_TOKEN: unknown variable (see --help)"},
+    /* a PSK named by a variable that is not set fails here, as it would at start */
+    {NULL, {"--coap-psk", "dev1 key_env=HCPROXY_TEST_UNSET_PSK"}, {NULL}, -1, HCC_RUN, 0,
+     "--coap-psk: entry 1: key_env: the variable HCPROXY_TEST_UNSET_PSK is not set"},
+    {NULL, {"--upstream-credentials", "coaps://h psk identity=i key_env=HCPROXY_TEST_UNSET_PSK"},
+     {NULL}, -1, HCC_CHECK, 0,
+     "--upstream-credentials: entry 1: key_env: the variable HCPROXY_TEST_UNSET_PSK is not set"},
     /* the flags' errors */
     {NULL, {"--foo"}, {NULL}, -1, HCC_RUN, 0, "--foo: unknown flag (see --help)"},
     {NULL, {"--foo=1"}, {NULL}, -1, HCC_RUN, 0, "--foo: unknown flag (see --help)"},
@@ -510,6 +536,50 @@ START_TEST(configure_origin)
 }
 END_TEST
 
+/* Where each value came from, as --check-config prints it, and a warning when the environment
+ * overrides what the file says (a flag overriding it is what flags are for). */
+START_TEST(configure_sources)
+{
+    hcc_config_t cfg;
+    hcc_action_t action;
+    char path[64], err[256] = "", cfgarg[80], prog[] = "hcproxy", flag[] = "--log-level=warn";
+    char e1[] = "HCPROXY_UPSTREAM_TIMEOUT_MS=700", e2[] = "HCPROXY_ORIGIN_REDIRECTS=2";
+    char *argv[] = {prog, cfgarg, flag, NULL}, *envp[] = {e1, e2, NULL}, want[256], *text = NULL;
+    size_t len = 0;
+    FILE *out;
+
+    write_temp(path, "upstream: {\n  timeout_ms = 500;\n};\nlog: {\n  level = \"debug\";\n};\n");
+    snprintf(cfgarg, sizeof(cfgarg), "--config=%s", path);
+    ck_assert_msg(hcc_configure(&cfg, 3, argv, envp, &action, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_uint_eq(cfg.warnings.count, 1);
+    snprintf(want, sizeof want, "HCPROXY_UPSTREAM_TIMEOUT_MS overrides upstream.timeout_ms, set at %s:2",
+             path);
+    ck_assert_str_eq(cfg.warnings.items[0], want);
+    out = open_memstream(&text, &len);
+    hcc_print_sources(&cfg, out);
+    fclose(out);
+    ck_assert_ptr_nonnull(strstr(text, "    listen = [ \"127.0.0.1:8080\" ]; # default\n"));
+    ck_assert_ptr_nonnull(strstr(text, "    timeout_ms = 700; # HCPROXY_UPSTREAM_TIMEOUT_MS\n"));
+    ck_assert_ptr_nonnull(strstr(text, "    redirects = 2; # HCPROXY_ORIGIN_REDIRECTS\n"));
+    ck_assert_ptr_nonnull(strstr(text, "    level = \"warn\"; # --log-level\n"));
+    free(text);
+    hcc_free(&cfg);
+    unlink(path);
+    write_temp(path, "origin: {\n  redirects = 1;\n  timeout_ms = 1000;\n};\n");
+    snprintf(cfgarg, sizeof(cfgarg), "--config=%s", path);
+    ck_assert_int_eq(hcc_configure(&cfg, 2, argv, envp + 1, &action, err, sizeof(err)), 0);
+    ck_assert_uint_eq(cfg.warnings.count, 1);
+    out = open_memstream(&text, &len);
+    hcc_print_sources(&cfg, out);
+    fclose(out);
+    snprintf(want, sizeof want, "    timeout_ms = 1000; # %s:3\n", path);
+    ck_assert_ptr_nonnull(strstr(text, want));
+    free(text);
+    hcc_free(&cfg);
+    unlink(path);
+}
+END_TEST
+
 /* The reverse direction's keys from the file, the environment and the flags, each where the
  * proxy reads it, the derived fields included. */
 START_TEST(configure_reverse)
@@ -564,6 +634,7 @@ static Suite *load_suite(void)
     tc = tcase_create("configure");
     tcase_add_loop_test(tc, configure_row, 0, COUNTOF(configure_rows));
     tcase_add_test(tc, configure_origin);
+    tcase_add_test(tc, configure_sources);
     tcase_add_test(tc, configure_reverse);
     suite_add_tcase(s, tc);
     return s;
