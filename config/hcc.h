@@ -189,6 +189,11 @@ int hcc_set(hcc_config_t *cfg, const char *key, const char *text, char *err, siz
  * a readable file, a power of two). 0, or -1 with "where: key: reason", where being the place
  * the key was last set ("file:line", "HCPROXY_X"; a flag gives "--flag: reason"). */
 int hcc_finish(hcc_config_t *cfg, char *err, size_t errlen);
+/* Whether key |id| has the same value in |a| and |b| (a reload's old and new configuration). */
+bool hcc_key_equal(const hcc_config_t *a, const hcc_config_t *b, enum hcc_key_id id);
+/* Gives |dst|'s key |id| the value |src| has, and its origin. 0, or -1 when out of memory.
+ * Derived fields are stale until hcc_finish(). */
+int hcc_key_copy(hcc_config_t *dst, const hcc_config_t *src, enum hcc_key_id id);
 /* Frees what |cfg| owns and zeroes it, so a second call does nothing. */
 void hcc_free(hcc_config_t *cfg);
 

@@ -289,6 +289,69 @@ int hcc_set(hcc_config_t *cfg, const char *key, const char *text, char *err, siz
     return 0;
 }
 
+bool hcc_key_equal(const hcc_config_t *a, const hcc_config_t *b, enum hcc_key_id id)
+{
+    const hcc_key_t *k = &hcc_keys[id];
+    const void *fa = const_field_of(a, k), *fb = const_field_of(b, k);
+
+    switch (k->type) {
+    case HCC_T_STRING:
+        return strcmp(*(char *const *)fa, *(char *const *)fb) == 0;
+    case HCC_T_LIST: {
+        const hcc_list_t *la = fa, *lb = fb;
+
+        if (la->count != lb->count)
+            return false;
+        for (size_t i = 0; i < la->count; i++)
+            if (strcmp(la->items[i], lb->items[i]) != 0)
+                return false;
+        return true;
+    }
+    case HCC_T_FLOAT:
+        return *(const double *)fa == *(const double *)fb;
+    default: /* INT, BOOL, LEVEL: plain values */
+        return memcmp(fa, fb, size_of_type[k->type]) == 0;
+    }
+}
+
+/* A deep copy of |src|'s field of |k| into |v|: 0 or NOMEM. */
+static int value_copy(const hcc_config_t *src, const hcc_key_t *k, value_t *v)
+{
+    const void *f = const_field_of(src, k);
+
+    if (k->type == HCC_T_STRING)
+        return parse_string(k, *(char *const *)f, v);
+    if (k->type != HCC_T_LIST) {
+        memcpy(v, f, size_of_type[k->type]);
+        return 0;
+    }
+    const hcc_list_t *from = f;
+
+    v->list.count = 0;
+    v->list.items = calloc(from->count + 1, sizeof(char *));
+    for (size_t i = 0; v->list.items != NULL && i < from->count; i++) {
+        if ((v->list.items[i] = strdup(from->items[i])) == NULL) {
+            list_free(&v->list);
+            return NOMEM;
+        }
+        v->list.count++;
+    }
+    return v->list.items != NULL ? 0 : NOMEM;
+}
+
+int hcc_key_copy(hcc_config_t *dst, const hcc_config_t *src, enum hcc_key_id id)
+{
+    const hcc_key_t *k = &hcc_keys[id];
+    value_t v;
+
+    if (value_copy(src, k, &v) != 0)
+        return -1;
+    field_release(dst, k);
+    memcpy(field_of(dst, k), &v, size_of_type[k->type]);
+    dst->origin[id] = src->origin[id];
+    return 0;
+}
+
 int hcc_defaults(hcc_config_t *cfg, char *err, size_t errlen)
 {
     char reason[256];

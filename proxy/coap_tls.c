@@ -10,7 +10,8 @@
 #include "hcp.h"
 
 typedef struct server_psk {
-    const char *identity; /* the configuration's */
+    char identity[sizeof(((hcc_server_psk_t *)0)->identity)]; /* a copy: a reload frees the
+                                                               * configuration */
     hcp_secret_t key;
     coap_bin_const_t key_view;
 } server_psk_t;
@@ -48,7 +49,7 @@ static int load_psks(const hcc_config_t *cfg, hcp_coap_keys_t *keys)
     for (size_t i = 0; i < cfg->ncoap_psks; i++, keys->npsks++) {
         server_psk_t *p = &keys->psks[i];
 
-        p->identity = cfg->coap_psks[i].identity;
+        memcpy(p->identity, cfg->coap_psks[i].identity, sizeof p->identity);
         err = hcp_secret_read(cfg->coap_psks[i].key_env, cfg->coap_psks[i].key_file, "coap.psk",
                               &p->key);
         if (err < 0)

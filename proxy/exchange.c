@@ -684,6 +684,8 @@ static void begin(hcp_exchange_t *ex)
         err = map_request(ex);
     if (err == 0 && ex->proxy->metrics.inflight >= (uint64_t)ex->proxy->cfg->upstream_max_inflight)
         err = HCM_EOVERLOAD;
+    if (err == 0 && ex->proxy->closing) /* a kept-alive connection after drain.delay_s */
+        err = HCM_ESHUTDOWN;
     if (err == 0 && hcp_sockaddr_literal(ex->target.host, ex->target.port, &ss))
         err = judge_address(ex, (struct sockaddr *)&ss);
     if (err < 0) {

@@ -35,6 +35,8 @@ struct MHD_Connection;
  * for NULL) and the fields given. */
 void hcp_log_init(hcc_level_t level);
 bool hcp_log_enabled(hcc_level_t level);
+/* log.level changed by a reload. */
+void hcp_log_set_level(hcc_level_t level);
 void hcp_log(hcc_level_t level, const hcp_exchange_t *ex, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -172,7 +174,10 @@ struct hcp_proxy {
     size_t nlocal_addrs;
     hcp_ratelimit_t *ratelimit;     /* http.rate_limit, or NULL for none */
     hcp_coap_keys_t *coap_keys;     /* secure CoAP listeners' credentials (coap_tls.c) */
-    bool draining;                  /* set by main.c's drain: /readyz answers 503 from then on */
+    bool draining;  /* SIGTERM came (main.c): /readyz answers 503 from then on; for drain.delay_s
+                     * everything is still served */
+    bool closing;   /* drain.delay_s is over: no new connections, and new exchanges in either
+                     * direction are answered 503 / 5.03 while those in flight finish */
 };
 
 /* ---- healthcheck.c: hcproxy --health-check ------------------------------------------------ */
@@ -288,6 +293,13 @@ int hcp_upstream_send(hcp_upstream_t *up, hcp_exchange_t *ex, const struct socka
 void hcp_upstream_forget(hcp_upstream_t *up, hcp_exchange_t *ex);
 /* Lets libcoap act on what was queued from outside its callbacks (a triggered async). */
 void hcp_upstream_kick(hcp_upstream_t *up);
+/* SIGHUP: reads |next|'s upstream.credentials and their key files and variables again. When
+ * anything differs (*changed), exchanges that start from now on use them in new sessions; those
+ * under way keep theirs. 0, or a UV_E* with the old ones kept and the reason logged. |next|
+ * must become proxy->cfg when this returns 0. */
+int hcp_upstream_reload_credentials(hcp_upstream_t *up, const hcc_config_t *next, bool *changed);
+/* Sets libcoap's own log level from log.level (debug: its PDU dumps too). */
+void hcp_upstream_log_level(void);
 /* The libcoap context, which the reverse direction's endpoints share. */
 struct coap_context_t *hcp_upstream_context(hcp_upstream_t *up);
 /* A view of a libcoap PDU as a mapping message; valid while the PDU lives. */
@@ -300,6 +312,18 @@ int hcp_upstream_msg_from_pdu(const struct coap_pdu_t *pdu, hcm_coap_msg_t *msg)
 int hcp_reverse_start(hcp_proxy_t *proxy, struct coap_context_t *ctx);
 /* Ends every reverse exchange in flight (at shutdown). */
 void hcp_reverse_stop(hcp_proxy_t *proxy);
+/* How many reverse exchanges are in flight. */
+size_t hcp_reverse_inflight(const hcp_proxy_t *proxy);
+/* The drain's deadline: answers every reverse exchange still waiting for its origin with 5.03
+ * (libcoap sends it from the loop's next turns). */
+void hcp_reverse_abort_all(hcp_proxy_t *proxy);
+
+/* ---- reload.c: SIGHUP ---------------------------------------------------------------------- */
+
+/* Reads the configuration again from the file, |envp| and |argv| (those given at start) and
+ * applies what can change without dropping a connection: proxy->cfg, which is |cfg|, takes the
+ * new values. 0, or -1 with the running configuration kept; either way the outcome is logged. */
+int hcp_reload(hcp_proxy_t *proxy, hcc_config_t *cfg, int argc, char **argv, char **envp);
 
 /* ---- origin.c: libcurl's multi-socket interface on the loop ----------------------------- */
 

@@ -31,6 +31,11 @@ void hcp_log_init(hcc_level_t level)
     setvbuf(stdout, NULL, _IOLBF, 0);
 }
 
+void hcp_log_set_level(hcc_level_t level)
+{
+    log_threshold = level;
+}
+
 bool hcp_log_enabled(hcc_level_t level)
 {
     return level <= log_threshold;

@@ -1,5 +1,7 @@
 /* hcproxy: wiring only. Reads the configuration, starts the HTTP front end and the CoAP upstream
- * on one libuv loop, and drains in-flight exchanges on SIGINT or SIGTERM. */
+ * on one libuv loop, reloads on SIGHUP (reload.c), and drains on SIGINT or SIGTERM: for
+ * drain.delay_s everything is served while readiness says "not ready", then the listeners close
+ * and the exchanges in flight, in both directions, get drain.timeout_s to finish. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,18 +9,22 @@
 #include "hcp.h"
 #include "hcproxy_version.h"
 
-/* How long a drain waits for exchanges in flight before answering them 503. */
-#define DRAIN_GRACE_MS 5000
 #define DRAIN_POLL_MS 20
-/* After the last answers are handed to libmicrohttpd, one more moment to write them out. */
+/* After the last answers are handed to libmicrohttpd and libcoap, one more moment to write them
+ * out. */
 #define FLUSH_MS 100
+
+typedef enum phase { RUNNING, DELAYING, WAITING, FLUSHING } phase_t;
 
 typedef struct runtime {
     hcp_proxy_t proxy;
-    uv_signal_t sigint, sigterm;
+    hcc_config_t *cfg;      /* proxy.cfg, which a reload rewrites */
+    int argc;               /* the sources a reload reads again */
+    char **argv, **envp;
+    uv_signal_t sigint, sigterm, sighup;
     uv_timer_t drain;
-    uint64_t drain_started;
-    bool is_draining;
+    uint64_t drain_started; /* when the listeners closed */
+    phase_t phase;
 } runtime_t;
 
 static void close_all(runtime_t *rt)
@@ -29,6 +35,7 @@ static void close_all(runtime_t *rt)
     hcp_upstream_close(rt->proxy.upstream);
     uv_close((uv_handle_t *)&rt->sigint, NULL);
     uv_close((uv_handle_t *)&rt->sigterm, NULL);
+    uv_close((uv_handle_t *)&rt->sighup, NULL);
     uv_close((uv_handle_t *)&rt->drain, NULL);
 }
 
@@ -37,35 +44,89 @@ static void on_flushed(uv_timer_t *timer)
     close_all(hcp_container_of(timer, runtime_t, drain));
 }
 
-static void on_drain_tick(uv_timer_t *timer)
+/* Answers what is still in flight with 503 / 5.03 and gives the answers a moment to go out. */
+static void cut_short(runtime_t *rt)
 {
-    runtime_t *rt = hcp_container_of(timer, runtime_t, drain);
-    bool is_overdue = uv_now(rt->proxy.loop) - rt->drain_started >= DRAIN_GRACE_MS;
-
-    if (rt->proxy.live != NULL && !is_overdue)
-        return;
-    if (rt->proxy.live != NULL)
-        hcp_log(HCC_LOG_WARN, NULL, "drain: answering %llu exchanges in flight with 503",
-                (unsigned long long)rt->proxy.metrics.inflight);
+    rt->phase = FLUSHING;
     hcp_exchange_abort_all(&rt->proxy);
+    hcp_reverse_abort_all(&rt->proxy);
     uv_timer_start(&rt->drain, on_flushed, FLUSH_MS, 0);
 }
 
-static void on_signal(uv_signal_t *sig, int signum)
+static void on_drain_tick(uv_timer_t *timer)
+{
+    runtime_t *rt = hcp_container_of(timer, runtime_t, drain);
+    uint64_t grace_ms = (uint64_t)rt->cfg->drain_timeout_s * 1000;
+    bool is_overdue = uv_now(rt->proxy.loop) - rt->drain_started >= grace_ms;
+    bool is_busy = rt->proxy.live != NULL || rt->proxy.reverse_live != NULL;
+
+    if (is_busy && !is_overdue)
+        return;
+    if (is_busy)
+        hcp_log(HCC_LOG_WARN, NULL, "drain: drain.timeout_s is over: answering %llu HTTP and %zu "
+                "CoAP exchanges in flight with 503 / 5.03",
+                (unsigned long long)rt->proxy.metrics.inflight, hcp_reverse_inflight(&rt->proxy));
+    cut_short(rt);
+}
+
+/* drain.delay_s is over: no new connection or CoAP exchange; those in flight may finish. */
+static void stop_accepting(runtime_t *rt)
+{
+    rt->phase = WAITING;
+    rt->proxy.closing = true;
+    hcp_front_quiesce(rt->proxy.front);
+    hcp_log(HCC_LOG_INFO, NULL, "drain: no new connections; waiting up to %llds for %llu HTTP "
+            "and %zu CoAP exchanges in flight", (long long)rt->cfg->drain_timeout_s,
+            (unsigned long long)rt->proxy.metrics.inflight, hcp_reverse_inflight(&rt->proxy));
+    rt->drain_started = uv_now(rt->proxy.loop);
+    uv_timer_start(&rt->drain, on_drain_tick, 0, DRAIN_POLL_MS);
+}
+
+static void on_delay_over(uv_timer_t *timer)
+{
+    stop_accepting(hcp_container_of(timer, runtime_t, drain));
+}
+
+static void on_stop_signal(uv_signal_t *sig, int signum)
 {
     runtime_t *rt = sig->data;
 
-    if (rt->is_draining) {
-        rt->drain_started = 0; /* a second signal: stop waiting */
+    if (rt->phase != RUNNING) { /* a second signal: stop waiting */
+        if (rt->phase != FLUSHING) {
+            hcp_log(HCC_LOG_WARN, NULL, "signal %d again: stopping now", signum);
+            uv_timer_stop(&rt->drain);
+            cut_short(rt);
+        }
         return;
     }
-    rt->is_draining = true;
+    rt->phase = DELAYING;
     rt->proxy.draining = true; /* /readyz answers 503 from now on */
-    hcp_log(HCC_LOG_INFO, NULL, "signal %d: no new connections, draining %llu exchanges",
-            signum, (unsigned long long)rt->proxy.metrics.inflight);
-    hcp_front_quiesce(rt->proxy.front);
-    rt->drain_started = uv_now(rt->proxy.loop);
-    uv_timer_start(&rt->drain, on_drain_tick, 0, DRAIN_POLL_MS);
+    hcp_log(HCC_LOG_INFO, NULL, "signal %d: draining: not ready; still serving for %llds "
+            "(drain.delay_s)", signum, (long long)rt->cfg->drain_delay_s);
+    uv_timer_start(&rt->drain, on_delay_over, (uint64_t)rt->cfg->drain_delay_s * 1000, 0);
+}
+
+static void on_reload_signal(uv_signal_t *sig, int signum)
+{
+    runtime_t *rt = sig->data;
+
+    hcp_log(HCC_LOG_INFO, NULL, "signal %d: reloading the configuration", signum);
+    hcp_reload(&rt->proxy, rt->cfg, rt->argc, rt->argv, rt->envp);
+}
+
+static void watch_signals(runtime_t *rt)
+{
+    static const int stop_signals[] = {SIGINT, SIGTERM};
+    uv_signal_t *stops[] = {&rt->sigint, &rt->sigterm};
+
+    for (size_t i = 0; i < HCM_COUNTOF(stop_signals); i++) {
+        uv_signal_init(rt->proxy.loop, stops[i]);
+        stops[i]->data = rt;
+        uv_signal_start(stops[i], on_stop_signal, stop_signals[i]);
+    }
+    uv_signal_init(rt->proxy.loop, &rt->sighup);
+    rt->sighup.data = rt;
+    uv_signal_start(&rt->sighup, on_reload_signal, SIGHUP);
 }
 
 static int start(runtime_t *rt)
@@ -87,23 +148,21 @@ static int start(runtime_t *rt)
         return err;
     if ((err = hcp_reverse_start(&rt->proxy, hcp_upstream_context(rt->proxy.upstream))) < 0)
         return err;
-    uv_signal_init(rt->proxy.loop, &rt->sigint);
-    uv_signal_init(rt->proxy.loop, &rt->sigterm);
+    watch_signals(rt);
     uv_timer_init(rt->proxy.loop, &rt->drain);
-    rt->sigint.data = rt->sigterm.data = rt;
-    uv_signal_start(&rt->sigint, on_signal, SIGINT);
-    uv_signal_start(&rt->sigterm, on_signal, SIGTERM);
     return 0;
 }
 
-static int run(const hcc_config_t *cfg)
+static int run(hcc_config_t *cfg, int argc, char **argv, char **envp)
 {
-    runtime_t rt = {0};
+    runtime_t rt = {.cfg = cfg, .argc = argc, .argv = argv, .envp = envp};
     uv_loop_t loop;
     int err;
 
     signal(SIGPIPE, SIG_IGN); /* a client gone mid-write is an error return, not a death */
     hcp_log_init(cfg->log_level);
+    for (size_t i = 0; i < cfg->warnings.count; i++)
+        hcp_log(HCC_LOG_WARN, NULL, "%s", cfg->warnings.items[i]);
     uv_loop_init(&loop);
     rt.proxy.loop = &loop;
     rt.proxy.cfg = cfg;
@@ -160,7 +219,7 @@ int main(int argc, char **argv, char **envp)
         fprintf(stderr, "hcproxy: configuration OK\n");
         break;
     case HCC_RUN:
-        status = run(&cfg);
+        status = run(&cfg, argc, argv, envp);
         break;
     }
     hcc_free(&cfg);

@@ -257,6 +257,10 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
         rexchange_free(rx);
         return;
     }
+    if (rx->code != 0) { /* the drain has answered it meanwhile */
+        uv_freeaddrinfo(res);
+        return;
+    }
     /* The first address that may be reached; when none may, the reason the first one gave. */
     err = status == 0 ? HCM_EFORBIDDEN : HCM_ERESOLVE;
     for (ai = status == 0 ? res : NULL; ai != NULL; ai = ai->ai_next) {
@@ -418,6 +422,18 @@ static rexchange_t *rexchange_new(hcp_proxy_t *proxy, coap_session_t *session,
 }
 
 /* ---- answering ------------------------------------------------------------------------------ */
+
+/* The answer has gone to libcoap. An exchange the drain answered while its origin's name was
+ * being resolved is freed by the resolver's callback, which cannot be cancelled. */
+static void finish(rexchange_t *rx)
+{
+    if (!rx->is_resolving) {
+        rexchange_free(rx);
+        return;
+    }
+    rx->is_abandoned = true;
+    unlink_live(rx);
+}
 
 static void add_options(coap_pdu_t *response, const hcm_coap_msg_t *a)
 {
@@ -672,7 +688,7 @@ static void answer_registered(coap_async_t *async, coap_session_t *session,
     if (respond(rx, request, response))
         keep_for_blocks(rx, session, request);
     else
-        rexchange_free(rx);
+        finish(rx);
 }
 
 /* A later block of an answer kept for its Block2 transfer, served from it at once. false when
@@ -712,6 +728,10 @@ static void on_request(coap_resource_t *resource, coap_session_t *session,
     if (coap_get_block(request, COAP_OPTION_BLOCK2, &b2) && b2.num > 0 &&
         serve_kept_block(proxy, session, request, response))
         return;
+    if (proxy->closing) { /* drain.delay_s is over: exchanges in flight finish, none starts */
+        refuse(proxy, response, HCM_ESHUTDOWN);
+        return;
+    }
     if (coap_get_block(request, COAP_OPTION_BLOCK1, &b1) &&
         (err = gather_block(proxy, session, request, &b1, response, &upload)) <= 0) {
         if (err < 0)
@@ -843,6 +863,30 @@ int hcp_reverse_start(hcp_proxy_t *proxy, coap_context_t *ctx)
         add_catch_all(proxy, ctx, coap_resource_unknown_init2(on_request, 0)) < 0)
         return UV_ENOMEM;
     return 0;
+}
+
+size_t hcp_reverse_inflight(const hcp_proxy_t *proxy)
+{
+    size_t n = 0;
+
+    for (const rexchange_t *rx = proxy->reverse_live; rx != NULL; rx = rx->next)
+        n++;
+    return n;
+}
+
+void hcp_reverse_abort_all(hcp_proxy_t *proxy)
+{
+    for (rexchange_t *rx = proxy->reverse_live; rx != NULL; rx = rx->next) {
+        if (rx->code != 0 || rx->async == NULL)
+            continue; /* answered already, waiting for libcoap to send it */
+        if (rx->fetch != NULL)
+            hcp_origin_cancel(rx->fetch);
+        rx->fetch = NULL;
+        answer_error(rx, HCM_ESHUTDOWN);
+        coap_async_trigger(rx->async);
+    }
+    /* Once for all: libcoap answers, and frees exchanges of this list, from inside the kick. */
+    hcp_upstream_kick(proxy->upstream);
 }
 
 void hcp_reverse_stop(hcp_proxy_t *proxy)

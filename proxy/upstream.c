@@ -56,8 +56,10 @@ typedef struct destination {
     struct sockaddr_storage addr;
     hcm_scheme_t scheme;           /* coap, coaps (DTLS), coap+tcp, coaps+tcp (TLS) */
     char host[256];                /* the target's host: the name a certificate must carry */
-    const hcc_credential_t *cred;  /* upstream.credentials entry; NULL for coap and coap+tcp */
-    const struct cred_keys *keys;  /* its key material */
+    struct cred_set *set;          /* the credentials it was made with (referenced), or NULL */
+    const hcc_credential_t *cred;  /* upstream.credentials entry, in |set|; NULL for coap and
+                                    * coap+tcp */
+    const struct cred_keys *keys;  /* its key material, in |set| */
     coap_context_t *ctx;
     coap_session_t *session;
     int fd;              /* the session's socket, -1 when unknown */
@@ -75,15 +77,27 @@ typedef struct destination {
     struct destination *next;
 } destination_t;
 
-/* The bytes behind one upstream.credentials entry, read at start (secrets.c). */
+/* The bytes behind one upstream.credentials entry, read at start and at a reload (secrets.c). */
 typedef struct cred_keys {
     hcp_secret_t psk, ca, cert, key;
     gnutls_datum_t peer_key; /* rpk: the server's SubjectPublicKeyInfo (DER), pinned */
 } cred_keys_t;
 
+/* upstream.credentials as read at start or at one reload: the entries (copied, since a reload
+ * frees the configuration they came from) and their keys. libcoap keeps pointers to the key
+ * bytes for the life of a session (a DTLS session may handshake again), so each destination
+ * holds a reference, and a reload's new set serves new destinations while the old one lives on
+ * in those that were made with it until they go idle. */
+typedef struct cred_set {
+    unsigned refs;
+    size_t count;
+    hcc_credential_t *creds;
+    cred_keys_t keys[];
+} cred_set_t;
+
 struct hcp_upstream {
     hcp_proxy_t *proxy;
-    cred_keys_t *cred_keys; /* one per cfg->credentials entry */
+    cred_set_t *creds;   /* the current upstream.credentials, one per cfg->credentials entry */
     coap_context_t *ctx; /* the reverse direction's endpoints */
     uv_poll_t poll;
     uv_timer_t sweep;    /* frees idle destinations */
@@ -734,19 +748,40 @@ static int load_peer_key(const hcc_credential_t *c, cred_keys_t *k)
     return err;
 }
 
-static int load_credentials(hcp_upstream_t *up)
+static void release_credentials(cred_set_t *set)
 {
-    const hcc_config_t *cfg = up->proxy->cfg;
+    if (set == NULL || --set->refs > 0)
+        return;
+    for (size_t i = 0; i < set->count; i++) {
+        hcp_secret_free(&set->keys[i].psk);
+        hcp_secret_free(&set->keys[i].ca);
+        hcp_secret_free(&set->keys[i].cert);
+        hcp_secret_free(&set->keys[i].key);
+        gnutls_free(set->keys[i].peer_key.data);
+    }
+    free(set->creds);
+    free(set);
+}
+
+/* Reads the keys of every entry of |cfg|'s upstream.credentials into a new set (one reference),
+ * or fails, naming the entry's file or variable in the log. */
+static int load_credentials(const hcc_config_t *cfg, cred_set_t **out)
+{
+    cred_set_t *set = calloc(1, sizeof *set + cfg->ncredentials * sizeof set->keys[0]);
     int err = 0;
 
-    if (cfg->ncredentials == 0)
-        return 0;
-    if ((up->cred_keys = calloc(cfg->ncredentials, sizeof *up->cred_keys)) == NULL)
+    if (set == NULL)
         return UV_ENOMEM;
+    set->refs = 1;
+    set->count = cfg->ncredentials;
+    if (set->count > 0 && (set->creds = calloc(set->count, sizeof *set->creds)) == NULL)
+        err = UV_ENOMEM;
     for (size_t i = 0; i < cfg->ncredentials && err == 0; i++) {
         const hcc_credential_t *c = &cfg->credentials[i];
-        cred_keys_t *k = &up->cred_keys[i];
+        cred_keys_t *k = &set->keys[i];
         const char *what = "upstream.credentials";
+
+        memcpy(&set->creds[i], c, sizeof *c); /* padding too: same_credentials() compares bytes */
 
         if (c->kind == HCC_CRED_PSK) {
             err = hcp_secret_read(c->key_env, c->key_file, what, &k->psk);
@@ -761,19 +796,54 @@ static int load_credentials(hcp_upstream_t *up)
             (err = hcp_secret_read(NULL, c->cert_file, what, &k->cert)) == 0)
             err = hcp_secret_read(NULL, c->key_file, what, &k->key);
     }
-    return err;
+    if (err < 0) {
+        release_credentials(set);
+        return err;
+    }
+    *out = set;
+    return 0;
 }
 
-static void free_credentials(hcp_upstream_t *up)
+static bool same_secret(const hcp_secret_t *a, const hcp_secret_t *b)
 {
-    for (size_t i = 0; up->cred_keys != NULL && i < up->proxy->cfg->ncredentials; i++) {
-        hcp_secret_free(&up->cred_keys[i].psk);
-        hcp_secret_free(&up->cred_keys[i].ca);
-        hcp_secret_free(&up->cred_keys[i].cert);
-        hcp_secret_free(&up->cred_keys[i].key);
-        gnutls_free(up->cred_keys[i].peer_key.data);
+    return a->len == b->len && (a->len == 0 || memcmp(a->bytes, b->bytes, a->len) == 0);
+}
+
+/* Whether two sets say the same thing, entries and key bytes: then sessions need not change. */
+static bool same_credentials(const cred_set_t *a, const cred_set_t *b)
+{
+    if (a->count != b->count)
+        return false;
+    for (size_t i = 0; i < a->count; i++) {
+        const cred_keys_t *ka = &a->keys[i], *kb = &b->keys[i];
+
+        /* The entries were memset before they were parsed (credentials.c): no stray bytes. */
+        if (memcmp(&a->creds[i], &b->creds[i], sizeof a->creds[i]) != 0 ||
+            !same_secret(&ka->psk, &kb->psk) || !same_secret(&ka->ca, &kb->ca) ||
+            !same_secret(&ka->cert, &kb->cert) || !same_secret(&ka->key, &kb->key) ||
+            ka->peer_key.size != kb->peer_key.size ||
+            (ka->peer_key.size > 0 && memcmp(ka->peer_key.data, kb->peer_key.data,
+                                             ka->peer_key.size) != 0))
+            return false;
     }
-    free(up->cred_keys);
+    return true;
+}
+
+int hcp_upstream_reload_credentials(hcp_upstream_t *up, const hcc_config_t *next, bool *changed)
+{
+    cred_set_t *set;
+    int err = load_credentials(next, &set);
+
+    if (err < 0)
+        return err;
+    *changed = !same_credentials(up->creds, set);
+    if (!*changed) { /* the sessions made with the running set stay in use */
+        release_credentials(set);
+        return 0;
+    }
+    release_credentials(up->creds);
+    up->creds = set;
+    return 0;
 }
 
 static coap_session_t *new_session(destination_t *d)
@@ -818,8 +888,14 @@ static destination_t *new_destination(hcp_upstream_t *up, const struct sockaddr 
     memcpy(&d->addr, sa, hcp_sockaddr_len(sa));
     d->scheme = target->scheme;
     snprintf(d->host, sizeof d->host, "%s", target->host);
-    d->cred = cred;
-    d->keys = cred != NULL ? &up->cred_keys[cred - up->proxy->cfg->credentials] : NULL;
+    if (cred != NULL) { /* |cred| is the configuration's; the set holds the same entry */
+        size_t i = (size_t)(cred - up->proxy->cfg->credentials);
+
+        d->set = up->creds;
+        d->set->refs++;
+        d->cred = &d->set->creds[i];
+        d->keys = &d->set->keys[i];
+    }
     hcp_queue_init(&d->waiting);
     if ((d->ctx = new_context()) == NULL)
         goto fail_context;
@@ -842,12 +918,15 @@ static destination_t *new_destination(hcp_upstream_t *up, const struct sockaddr 
 fail_poll:
     coap_free_context(d->ctx);
 fail_context:
+    release_credentials(d->set);
     free(d);
     return NULL;
 }
 
 /* The destination |sa| over |target|'s transport, made on first use and kept: NSTART is
- * counted per server. A secure one is also told apart by the host its certificate must name. */
+ * counted per server. A secure one is also told apart by the host its certificate must name,
+ * and by the credentials: after a reload, new exchanges go through a new session with the new
+ * ones, while the old destination finishes what it has and goes idle. */
 static destination_t *destination_for(hcp_upstream_t *up, const struct sockaddr *sa,
                                       const hcm_target_t *target, const hcc_credential_t *cred)
 {
@@ -855,7 +934,8 @@ static destination_t *destination_for(hcp_upstream_t *up, const struct sockaddr 
 
     for (destination_t *d = up->destinations; d != NULL; d = d->next)
         if (memcmp(&d->addr, sa, len) == 0 && d->scheme == target->scheme &&
-            (!is_secure(d->scheme) || strcasecmp(d->host, target->host) == 0))
+            (!is_secure(d->scheme) ||
+             (strcasecmp(d->host, target->host) == 0 && d->set == up->creds)))
             return d;
     return new_destination(up, sa, target, cred);
 }
@@ -1098,6 +1178,7 @@ static void on_destination_closed(uv_handle_t *handle)
     if (--d->open_handles > 0)
         return;
     coap_free_context(d->ctx); /* releases the session and closes its socket */
+    release_credentials(d->set);
     free(d);
 }
 
@@ -1127,6 +1208,11 @@ static void on_sweep(uv_timer_t *timer)
 
 /* ---- life -------------------------------------------------------------------------------- */
 
+void hcp_upstream_log_level(void)
+{
+    coap_set_log_level(hcp_log_enabled(HCC_LOG_DEBUG) ? LOG_DEBUG : LOG_WARNING);
+}
+
 int hcp_upstream_new(hcp_proxy_t *proxy, hcp_upstream_t **out)
 {
     hcp_upstream_t *up = calloc(1, sizeof *up);
@@ -1136,8 +1222,7 @@ int hcp_upstream_new(hcp_proxy_t *proxy, hcp_upstream_t **out)
         return UV_ENOMEM;
     up->proxy = proxy;
     up->free_slot = NO_SLOT;
-    if ((err = load_credentials(up)) < 0) {
-        free_credentials(up);
+    if ((err = load_credentials(proxy->cfg, &up->creds)) < 0) {
         free(up);
         return err;
     }
@@ -1146,7 +1231,7 @@ int hcp_upstream_new(hcp_proxy_t *proxy, hcp_upstream_t **out)
     coap_set_prng(prng_fill);
     coap_set_log_handler(on_coap_log);
     coap_set_show_pdu_output(0);
-    coap_set_log_level(hcp_log_enabled(HCC_LOG_DEBUG) ? LOG_DEBUG : LOG_WARNING);
+    hcp_upstream_log_level();
     up->ctx = new_context();
     if (up->ctx == NULL) {
         free(up);
@@ -1184,12 +1269,13 @@ static void on_closed(uv_handle_t *handle)
         destination_t *d = up->destinations;
         up->destinations = d->next;
         coap_free_context(d->ctx); /* releases the session too */
+        release_credentials(d->set);
         free(d);
         up->proxy->metrics.upstream_destinations--;
     }
     coap_free_context(up->ctx);
     coap_cleanup();
-    free_credentials(up);
+    release_credentials(up->creds);
     free(up->slots);
     free(up);
 }
