@@ -121,6 +121,6 @@ int hcp_reload(hcp_proxy_t *proxy, hcc_config_t *cfg, int argc, char **argv, cha
     *cfg = next;
     hcc_free(&old);
     hcp_log(HCC_LOG_INFO, NULL, "reload: %s: %s%s", cfg->source ? cfg->source : "no file",
-            changed[0] != '\0' ? "applied " : "nothing changed", changed);
+            changed[0] != '\0' ? "applied " : "no key changed", changed);
     return 0;
 }
