@@ -7,11 +7,12 @@
 #     tests/integration/compose.sh [SOURCE_ROOT]
 #
 # Exit 0 pass, 1 fail, 77 skipped (meson's skip code) without a Docker engine or docker-compose.
-# Knobs as docker.sh: DOCKER, TEST_HCPROXY_IMAGE (default hcproxy:test), TEST_HCPROXY_NO_BUILD=1.
+# Knobs as docker.sh: DOCKER, TEST_HCPROXY_IMAGE (default hcproxy:compose-test, a tag of its own
+# so that a docker.sh run elsewhere cannot swap the image), TEST_HCPROXY_NO_BUILD=1.
 set -euo pipefail
 
 DOCKER=${DOCKER:-/usr/bin/docker}
-IMAGE=${TEST_HCPROXY_IMAGE:-hcproxy:test}
+IMAGE=${TEST_HCPROXY_IMAGE:-hcproxy:compose-test}
 SRC=${1:-${MESON_SOURCE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}}
 PROJECT=hcproxy-compose-test-$$
 
@@ -59,7 +60,7 @@ poll() {
 if [ "${TEST_HCPROXY_NO_BUILD:-0}" = 1 ]; then
     say "using the existing image $IMAGE (TEST_HCPROXY_NO_BUILD=1)"
 else
-    say "building $IMAGE from $SRC (legacy builder; layers cached from docker.sh)"
+    say "building $IMAGE from $SRC (legacy builder; the layer cache makes a rebuild quick)"
     DOCKER_BUILDKIT=0 "$DOCKER" build --force-rm -f "$SRC/docker/Dockerfile" -t "$IMAGE" "$SRC" \
         >"$TMP/build.log" 2>&1 || { tail -60 "$TMP/build.log"; fail "docker build"; }
 fi
