@@ -529,6 +529,33 @@ START_TEST(print_reload)
 }
 END_TEST
 
+/* hcc_key_equal() and hcc_key_copy(), which a reload uses to keep the keys that take a restart:
+ * each row's key differs from the default, is copied over, and then agrees, printed and all. */
+START_TEST(key_copy)
+{
+    hcc_config_t a, b;
+    char err[256] = "", *first, *second;
+    enum hcc_key_id id = (enum hcc_key_id)(hcc_key_find(reprint[_i].key) - hcc_keys);
+
+    ck_assert_int_eq(hcc_defaults(&a, err, sizeof(err)), 0);
+    ck_assert_int_eq(hcc_defaults(&b, err, sizeof(err)), 0);
+    ck_assert_int_eq(hcc_set(&a, reprint[_i].key, reprint[_i].text, err, sizeof(err)), 0);
+    a.origin[id] = (struct hcc_origin){HCC_FROM_FILE, 7};
+    ck_assert(!hcc_key_equal(&a, &b, id) || strcmp(reprint[_i].text, hcc_keys[id].def) == 0);
+    ck_assert_int_eq(hcc_key_copy(&b, &a, id), 0);
+    ck_assert(hcc_key_equal(&a, &b, id));
+    ck_assert_int_eq(b.origin[id].from, HCC_FROM_FILE);
+    ck_assert_uint_eq(b.origin[id].line, 7);
+    first = print_to_string(&a);
+    second = print_to_string(&b);
+    ck_assert_str_eq(second, first);
+    free(first);
+    free(second);
+    hcc_free(&a);
+    hcc_free(&b);
+}
+END_TEST
+
 START_TEST(print_float_form)
 {
     hcc_config_t cfg;
@@ -616,6 +643,7 @@ static Suite *text_suite(void)
     tcase_add_loop_test(tc, print_defaults, 0, COUNTOF(default_lines));
     tcase_add_loop_test(tc, print_reload, 0, COUNTOF(reprint));
     tcase_add_test(tc, print_float_form);
+    tcase_add_loop_test(tc, key_copy, 0, COUNTOF(reprint));
     tcase_add_test(tc, help_usage);
     tcase_add_loop_test(tc, help_every_key, 0, HCC_NKEYS);
     suite_add_tcase(s, tc);
