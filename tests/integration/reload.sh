@@ -101,6 +101,20 @@ reload "$CFG_DENY"
 http "http://$PROXY/hc/coap://127.0.0.1:$TS_PORT/"
 expect_eq "a flag given at start still overrides the reloaded file" "200" "$STATUS"
 
+# ---- a reload cannot make hcproxy an open proxy into loopback ----------------------------------
+TOKEN=reload-test-token-0123456789
+stop_hcproxy || true
+printf 'http: { bearer_tokens = [ "%s" ]; };\n' "$TOKEN" >"$WORK/hcproxy.conf"
+start_hcproxy --config "$WORK/hcproxy.conf" --http-listen 0.0.0.0:0
+reload 'http: { bearer_tokens = [ ]; };'
+expect_match "a reload that drops the tokens of a listener the network reaches is refused" \
+    "reload: .*http.listen: 0.0.0.0:0 serves clients without credentials.*keeping the running configuration" \
+    "$(cat "$WORK/hcproxy.log")"
+http "http://$PROXY/hc/coap://127.0.0.1:$TS_PORT/"
+expect_eq "... and a request without the token is still refused" "401" "$STATUS"
+http -H "Authorization: Bearer $TOKEN" "http://$PROXY/hc/coap://127.0.0.1:$TS_PORT/"
+expect_eq "... one with it still served" "200" "$STATUS"
+
 # ---- upstream.credentials: a key file rotated in place -------------------------------------
 # coap-server-gnutls with a PSK on a UDP port P and DTLS on P+1.
 port=$(free_udp_port)
