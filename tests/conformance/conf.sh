@@ -46,7 +46,10 @@ start_wire() {
 wire_show() { "$PY" "$WIRE" show "$WORK/wire.record"; }
 # wire_mark: remembers how far the record goes; wire_since prints what came after the mark.
 wire_mark() { WIRE_MARK=$(wc -l <"$WORK/wire.record"); }
-wire_since() { wire_show | tail -n +$((WIRE_MARK + 1)); }
+wire_since() {
+    tail -n +$((WIRE_MARK + 1)) "$WORK/wire.record" >"$WORK/wire.since"
+    "$PY" "$WIRE" show "$WORK/wire.since"
+}
 
 # coap_port: hcproxy's CoAP listener port (after start_hcproxy); sets CP.
 coap_port() {

@@ -62,8 +62,10 @@ expect_eq "rfc7252-4.5 a duplicate CON within the exchange is acknowledged, and 
     "2 1" "$(count '^ACK 0.00 mid=320 ' <<<"$out") $(forwarded '/slow?ms=600')"
 out=$(send "CON POST mid=321 tok=0321 o35=$O/echo?dup p=unlock" "CON POST mid=321 tok=0321 o35=$O/echo?dup p=unlock" \
     --gap 2.5 --stop 2 --wait 5)
+# The client reads nothing during the gap, so hcproxy may retransmit the first answer meanwhile:
+# answers are counted by Message ID.
 expect_eq "rfc7252-4.5 a CON repeated 2.5 s after its answer (its ACK lost) is answered again: 2.04" "2" \
-    "$(count ' 2\.04 ' <<<"$out")"
+    "$(grep ' 2\.04 ' <<<"$out" | field mid | sort -u | wc -l)"
 todo_eq "rfc7252-4.5 ... from the cache: the origin got the request once, within EXCHANGE_LIFETIME" "1" \
     "$(forwarded '/echo?dup')"
 send "NON POST mid=322 tok=0322 o35=$O/echo?nondup p=x" "NON POST mid=322 tok=0322 o35=$O/echo?nondup p=x" \
