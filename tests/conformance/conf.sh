@@ -57,5 +57,13 @@ coap_port() {
 }
 # send SPEC... [flags]: coap-raw.py send to hcproxy's CoAP listener (see its usage).
 send() { timeout 30 "$PY" "$RAW" send 127.0.0.1 "$CP" "$@" 2>&1 || true; }
-# forwarded TEXT: how many requests whose URL contains TEXT hcproxy sent to an HTTP origin.
-forwarded() { grep -c -F -- "$1 -> HTTP" "$WORK/hcproxy.log" || true; }
+# forwarded TEXT: how many requests whose target contains TEXT reached the HTTP origin (as the
+# origin counts them, in $WORK/origin.record.all).
+forwarded() {
+    if [ -f "$WORK/origin.record.all" ]; then grep -c -F -- "$1" "$WORK/origin.record.all" || true; else echo 0; fi
+}
+
+# The libcoap version hcproxy runs with (its example client comes from the same build), for the
+# few clauses whose result depends on it; libcoap_at_least VERSION.
+LIBCOAP=$(coap-client-notls -h 2>&1 | grep -o -m1 'v[0-9][0-9.]*' | tr -d v || true)
+libcoap_at_least() { printf '%s\n%s\n' "$1" "${LIBCOAP:-0}" | sort -V -C; }

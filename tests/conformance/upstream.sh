@@ -134,8 +134,10 @@ for o in "14/0102030405:Max-Age of 5 bytes" "4/-:ETag of 0 bytes" "4/01020304050
 done
 get opt/23/00000000
 todo_eq "rfc7252-5.4.3 a Block2 of 4 bytes (critical) in a response rejects it: 502 (not a timeout)" "502" "$STATUS"
+# libcoap 4.3.4 (Debian 13) drops a response with a repeated Max-Age, where 4.3.1 lets it through.
 get opt/14/0a/14/0b
-expect_eq "rfc7252-5.4.5 a repeated Max-Age: the first counts (max-age=10), the other is ignored" \
+check=expect_eq; libcoap_at_least 4.3.4 && check=todo_eq
+$check "rfc7252-5.4.5 a repeated Max-Age: the first counts (max-age=10), the other is ignored" \
     "200 max-age=10" "$STATUS $(header cache-control)"
 
 # ---- RFC 7252 s5.9, RFC 8075 s7: response codes -----------------------------------------------
@@ -158,8 +160,10 @@ get code/5.31
 expect_eq "rfc7252-5.9 an unknown 5.xx (5.31) is taken as 5.00: 500" "500" "$STATUS"
 get rawcode/e1
 todo_eq "rfc7252-5.9 a response of an unknown class (7.01) gives 502 (not a timeout)" "502" "$STATUS"
+# libcoap 4.3.4 hands hcproxy a class-1 response, which it refuses with 502; 4.3.1 drops it.
 get rawcode/20
-todo_eq "rfc7252-5.9 a response of the reserved class 1 (1.00) gives 502 (not a timeout)" "502" "$STATUS"
+check=todo_eq; libcoap_at_least 4.3.4 && check=expect_eq
+$check "rfc7252-5.9 a response of the reserved class 1 (1.00) gives 502 (not a timeout)" "502" "$STATUS"
 
 # ---- RFC 7959: block-wise -------------------------------------------------------------------
 want=$("$PY" -c 'import hashlib; print(hashlib.sha256(bytes(i % 251 for i in range(400))).hexdigest())')
