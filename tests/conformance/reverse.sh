@@ -78,6 +78,9 @@ out=$(send "CON GET mid=330 tok=0330 o35=$O/hello?crit x65001=01" --stop 1 --wai
 expect_eq "rfc7252-5.4.1 an unrecognized critical option in a CON request: 4.02, nothing forwarded" \
     "4.02 0" "$(answer <<<"$out" | cut -d' ' -f2) $(forwarded '/hello?crit')"
 todo_eq "rfc7252-5.2.1 ... piggybacked in the ACK (an answer known at once)" "ACK 4.02" "$(answer <<<"$out")"
+out=$(send "NON GET mid=339 tok=0339 o35=$O/hello?noncrit x65001=01" --stop 1 --wait 2)
+expect_match "rfc7252-5.4.1 an unrecognized critical option in a NON request: rejected (Reset, silence or a NON 4.02), nothing forwarded" \
+    '^(RST|NON 4\.02|none) 0$' "$(answer <<<"$out" | grep . || echo none) $(forwarded '/hello?noncrit')"
 out=$(send "CON GET mid=331 tok=0331 o35=$O/hello?elect x65000=01" --stop 1 --wait 5)
 expect_eq "rfc7252-5.4.1 an unrecognized elective option is ignored: 2.05" "2.05" "$(answer <<<"$out" | cut -d' ' -f2)"
 out=$(send "CON GET mid=332 tok=0332 o35=$O/hello?acc x17=000000" --stop 1 --wait 5)
@@ -101,6 +104,10 @@ expect_eq "rfc7252-5.7.2 a scheme this proxy cannot forward to (Proxy-Scheme gop
 out=$(send "CON GET mid=338 tok=0338 o39=http o3=127.0.0.1 u7=$OP o11=hello" --stop 1 --wait 5)
 expect_eq "rfc7252-5.7.2 Proxy-Scheme + Uri-Host + Uri-Port + Uri-Path name the origin: 2.05" \
     "2.05 hello from http" "$(answer <<<"$out" | cut -d' ' -f2) $(grep ' 2\.05 ' <<<"$out" | sed 's/.*payload=//')"
+
+out=$(send "CON GET mid=344 tok=0344 o35=$O/hello o11=elsewhere" --stop 1 --wait 5)
+todo_eq "rfc7252-5.10.2 Proxy-Uri takes precedence over a Uri-Path sent with it: 2.05 from the Proxy-Uri" \
+    "2.05 hello from http" "$(answer <<<"$out" | cut -d' ' -f2) $(grep -E ' [245]\.[0-9]+ ' <<<"$out" | sed 's/.*payload=//')"
 
 # ---- RFC 8768 s3: Hop-Limit -------------------------------------------------------------------
 out=$(send "CON GET mid=340 tok=0340 o35=$O/hello?hop0 u16=0" --stop 1 --wait 5)

@@ -113,6 +113,14 @@ get ok -H 'Via: 1.1 a, 1.1 b'
 expect_eq "rfc8768-3 ... one less for each proxy the request crossed (Via: 2 entries)" \
     "16:0e" "$(requests | field opts | grep -o '16:[0-9a-f]*')"
 
+# ---- RFC 7252 s5.10.5, RFC 9110 s8.6: what a response carries ------------------------------
+get ok
+expect_eq "rfc7252-5.10.5 a response without Max-Age is fresh for 60 s: Cache-Control: max-age=60" \
+    "max-age=60" "$(header cache-control)"
+get code/2.03/empty -H 'If-None-Match: "0a1b"'
+todo_eq "rfc9110-8.6 a 304 sends no Content-Length: 0 (only the length a 200 would have)" "304 -" \
+    "$STATUS $(header content-length | grep . || echo -)"
+
 # ---- RFC 8132: FETCH, PATCH, iPATCH -------------------------------------------------------
 for pair in FETCH:0.05 PATCH:0.06 iPATCH:0.07; do
     wire_mark
