@@ -67,3 +67,6 @@ forwarded() {
 # few clauses whose result depends on it; libcoap_at_least VERSION.
 LIBCOAP=$(coap-client-notls -h 2>&1 | grep -o -m1 'v[0-9][0-9.]*' | tr -d v || true)
 libcoap_at_least() { printf '%s\n%s\n' "$1" "${LIBCOAP:-0}" | sort -V -C; }
+# ... and the libmicrohttpd version (Debian's package: libmicrohttpd12, or libmicrohttpd12t64).
+LIBMHD=$(dpkg-query -W -f='${Version}\n' 'libmicrohttpd12*' 2>/dev/null | grep -m1 . || true)
+libmhd_at_least() { printf '%s\n%s\n' "$1" "${LIBMHD:-0}" | sort -V -C; }

@@ -117,8 +117,10 @@ expect_eq "rfc8768-3 ... one less for each proxy the request crossed (Via: 2 ent
 get ok
 expect_eq "rfc7252-5.10.5 a response without Max-Age is fresh for 60 s: Cache-Control: max-age=60" \
     "max-age=60" "$(header cache-control)"
+# libmicrohttpd 0.9.75 puts Content-Length: 0 on it; 1.0.1 leaves it out.
 get code/2.03/empty -H 'If-None-Match: "0a1b"'
-todo_eq "rfc9110-8.6 a 304 sends no Content-Length: 0 (only the length a 200 would have)" "304 -" \
+check=todo_eq; libmhd_at_least 1.0 && check=expect_eq
+$check "rfc9110-8.6 a 304 sends no Content-Length: 0 (only the length a 200 would have)" "304 -" \
     "$STATUS $(header content-length | grep . || echo -)"
 
 # ---- RFC 8132: FETCH, PATCH, iPATCH -------------------------------------------------------
