@@ -23,6 +23,16 @@ Usage: coap-raw.py COMMAND HOST PORT ...
         of the whole body.
   request HOST PORT METHOD URI [PAYLOAD]
         One confirmable request with Proxy-Uri URI; prints "final CODE PAYLOAD".
+  send HOST PORT SPEC... [--gap S] [--wait S] [--stop N] [--no-ack]
+        Sends each SPEC, a datagram described field by field, from one socket, --gap seconds
+        apart (0), and prints every datagram that comes back, one a line, as
+        "TYPE C.DD mid=N tok=HEX opts=NUMBER:HEX,... payload=TEXT" (or "malformed HEX"), until
+        --stop N responses (datagrams with a response code, or Resets) have come, then 0.3 s
+        more, or --wait seconds (5) after the last send. A CON that comes back is acknowledged
+        unless --no-ack. SPEC fields, separated by spaces: the type (CON, NON, ACK, RST), the
+        code (GET ... IPATCH, C.DD, or 0xHH), then any of mid=N tok=HEX oN=TEXT xN=HEX uN=INT
+        (option N as text, hex or uint; repeat for repeated options) p=TEXT (payload) ver=V
+        tkl=N (header fields as given, whatever the rest says), or raw=HEX alone.
 
 Answers are awaited up to 10 s each. A separate response (an empty ACK, then a CON) is
 acknowledged as RFC 7252 s5.2.2 asks. Only the standard library is used.
@@ -223,11 +233,97 @@ def request(client, method, uri, payload=b""):
     return 0
 
 
+def parse_spec(spec):
+    """The datagram a SPEC describes (see the module comment)."""
+    fields = spec.split(" ")
+    if fields[0].startswith("raw="):
+        return bytes.fromhex(fields[0][4:])
+    mtype = ["CON", "NON", "ACK", "RST"].index(fields[0])
+    name = fields[1]
+    if name in METHODS:
+        code = METHODS[name]
+    elif name.startswith("0x"):
+        code = int(name, 16)
+    else:
+        c, dd = name.split(".")
+        code = int(c) << 5 | int(dd)
+    mid, token, options, payload, ver, tkl = None, b"", [], b"", 1, None
+    for field in fields[2:]:
+        key, value = field.split("=", 1)
+        if key == "mid":
+            mid = int(value)
+        elif key == "tok":
+            token = bytes.fromhex(value)
+        elif key == "p":
+            payload = value.encode()
+        elif key == "ver":
+            ver = int(value)
+        elif key == "tkl":
+            tkl = int(value)
+        elif key[0] in "oxu":
+            raw = {"o": lambda v: v.encode(), "x": bytes.fromhex, "u": lambda v: uint(int(v))}
+            options.append((int(key[1:]), raw[key[0]](value)))
+    if mid is None:
+        mid = int.from_bytes(os.urandom(2), "big")
+    data = bytearray(encode(mtype, code, mid, token, options, payload))
+    data[0] = (ver & 3) << 6 | (data[0] & 0x30) | (len(token) if tkl is None else tkl)
+    return bytes(data)
+
+
+def describe(data):
+    try:
+        if len(data) < 4 or data[0] >> 6 != 1 or data[0] & 0x0F > 8:
+            raise ValueError
+        mtype, code, mid, token, options, payload = decode(data)
+    except (IndexError, ValueError):
+        return f"malformed {data.hex()}"
+    opts = ",".join(f"{n}:{v.hex()}" for n, v in options)
+    text = payload.decode("utf-8", "replace").replace("\n", " ")
+    return (f"{['CON', 'NON', 'ACK', 'RST'][mtype]} {code_text(code)} mid={mid} "
+            f"tok={token.hex()} opts={opts} payload={text}")
+
+
+def send(client, specs, gap=0.0, wait=5.0, stop=None, ack=True):
+    """Sends the datagrams SPECS describe; prints what comes back (see the module comment)."""
+    for i, spec in enumerate(specs):
+        if i and gap:
+            time.sleep(gap)
+        client.sock.sendto(parse_spec(spec), client.peer)
+    deadline, responses = time.monotonic() + wait, 0
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([client.sock], [], [], left)[0]:
+            return 0
+        data, _ = client.sock.recvfrom(65536)
+        print(describe(data), flush=True)
+        if len(data) >= 4 and data[0] >> 6 == 1:
+            mtype, code = data[0] >> 4 & 3, data[1]
+            if ack and mtype == CON:
+                client.sock.sendto(encode(ACK, 0, int.from_bytes(data[2:4], "big"), b"", []),
+                                   client.peer)
+            if code >= 0x40 or mtype == RST:
+                responses += 1
+                if stop is not None and responses >= stop:
+                    deadline = min(deadline, time.monotonic() + 0.3)
+
+
 def main(argv):
     if len(argv) >= 5 and argv[1] == "get":
         rest = argv[5:]
         szx = int(rest[rest.index("--szx") + 1]) if "--szx" in rest else None
         return get(Client(argv[2], argv[3]), argv[4], szx)
+    if len(argv) >= 5 and argv[1] == "send":
+        flags = {"--gap": 0.0, "--wait": 5.0, "--stop": None}
+        specs, rest, ack = [], argv[4:], True
+        while rest:
+            if rest[0] in flags:
+                flags[rest[0]], rest = float(rest[1]), rest[2:]
+            elif rest[0] == "--no-ack":
+                ack, rest = False, rest[1:]
+            else:
+                specs, rest = specs + [rest[0]], rest[1:]
+        return send(Client(argv[2], argv[3]), specs, flags["--gap"], flags["--wait"],
+                    flags["--stop"], ack)
     if len(argv) < 6:
         sys.exit(__doc__)
     command, host, port, method, uri = argv[1:6]

@@ -3,8 +3,9 @@
 
 Usage: http-origin.py RECORD_FILE [CERT_PEM KEY_PEM]
 Binds 127.0.0.1 on a port the kernel picks and prints "ready PORT"; with a certificate and key it
-speaks HTTPS. Every request is written to
-RECORD_FILE (method, target, headers, body in hex), so a test can compare what arrived.
+speaks HTTPS. The last request is written to
+RECORD_FILE (method, target, headers, body in hex), so a test can compare what arrived, and every
+request line is appended to RECORD_FILE.all, so a test can count what reached the origin.
 
   GET /hello            200 text/plain "hello from http"
   * /echo               the request body back with its Content-Type (200); DELETE: 204
@@ -48,6 +49,8 @@ class Origin(BaseHTTPRequestHandler):
             for name, value in self.headers.items():
                 f.write(f"{name.lower()}: {value}\n")
             f.write(f"body:{body.hex()}\n")
+        with open(RECORD + ".all", "a") as f:
+            f.write(f"{self.command} {self.path}\n")
 
     def _send(self, status, body=b"", ctype="text/plain; charset=utf-8", extra=()):
         self.send_response(status)

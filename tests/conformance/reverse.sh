@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Conformance, CoAP -> HTTP: a raw-wire CoAP client (tests/peers/coap-raw.py send) -> hcproxy's CoAP
+# listener -> tests/peers/http-origin.py. The client sends exactly the datagrams a test describes
+# (bad versions, ACKs carrying requests, duplicates, malformed options) and prints every datagram
+# that comes back. Each test name starts with the clause it checks; CONFORMANCE.md lists them.
+. "$(dirname "$0")/conf.sh"
+
+start_origin
+start_hcproxy
+coap_port
+
+# answer: the first response (or Reset) among send's lines, as "TYPE C.DD".
+answer() { grep -E '^(RST|(CON|NON|ACK) [1-7]\.)' | head -n1 | cut -d' ' -f1,2; }
+count() { grep -c -E "$1" || true; }
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
+
+# ---- RFC 7252 s3, s4: the message layer -----------------------------------------------------
+out=$(send "CON GET mid=300 tok=0301 o35=$O/hello?v2 ver=2" --wait 1)
+todo_eq "rfc7252-3 a datagram of version 2 is silently ignored: no answer, nothing forwarded" \
+    "0 0" "$(count . <<<"$out") $(forwarded '/hello?v2')"
+out=$(send "CON GET mid=301 tok=0302 o35=$O/hello?tkl tkl=9" --stop 1 --wait 2)
+expect_eq "rfc7252-3 a token length of 9 is a message format error: the CON is rejected with a Reset" \
+    "RST mid=301 0" "$(head -n1 <<<"$out" | cut -d' ' -f1,3) $(forwarded '/hello?tkl')"
+out=$(send "CON 0.00 mid=302" --stop 1 --wait 2)
+expect_eq "rfc7252-4.3 an empty CON (a CoAP ping) gets a Reset of its Message ID" "RST 0.00 mid=302" \
+    "$(head -n1 <<<"$out" | cut -d' ' -f1-3)"
+out=$(send "CON 0.00 mid=303 tok=01" --stop 1 --wait 2)
+expect_eq "rfc7252-4.1 an empty message with a token is a format error: Reset" "RST 0.00 mid=303" \
+    "$(head -n1 <<<"$out" | cut -d' ' -f1-3)"
+out=$(send "CON 0x20 mid=304 tok=0303 o35=$O/hello?class1" --stop 1 --wait 2)
+expect_eq "rfc7252-4.2 a CON with a code of the reserved class 1 is rejected: Reset, nothing forwarded" \
+    "RST 0" "$(answer <<<"$out" | cut -d' ' -f1) $(forwarded '/hello?class1')"
+out=$(send "ACK GET mid=305 tok=0304 o35=$O/hello?ack" --wait 1)
+todo_eq "rfc7252-4.2 an ACK carrying a request is not a request: not executed, not answered" "0 0" \
+    "$(count '2\.05' <<<"$out") $(forwarded '/hello?ack')"
+out=$(send "CON 2.05 mid=306 tok=0305 p=unexpected" --stop 1 --wait 2)
+todo_eq "rfc7252-5.3.2 a CON response that matches no request is rejected with a Reset (rfc7252-4.2)" \
+    "RST mid=306" "$(head -n1 <<<"$out" | cut -d' ' -f1,3)"
+
+out=$(send "CON GET mid=310 tok=0310 o35=$O/hello" --stop 1 --wait 5)
+expect_eq "rfc7252-5.3.2 a CON GET is answered 2.05 with the request's token" "2.05 0310" \
+    "$(answer <<<"$out" | cut -d' ' -f2) $(grep ' 2\.05 ' <<<"$out" | field tok)"
+expect_eq "rfc7252-10.1.1 ... with the Content-Format of the origin's text/plain; charset=utf-8 (0)" \
+    "12:" "$(grep ' 2\.05 ' <<<"$out" | field opts | grep -o '12:[0-9a-f]*')"
+out=$(send "NON GET mid=311 tok=0311 o35=$O/hello" --stop 1 --wait 5)
+expect_eq "rfc7252-5.2.3 a NON request is answered in a NON" "NON 2.05" "$(answer <<<"$out")"
+
+# A separate response: 300 ms of origin time, then 3.5 s to see what else comes.
+out=$(send "CON GET mid=312 tok=0312 o35=$O/slow?ms=300" --wait 3.8)
+expect_eq "rfc7252-5.2.2 a slow answer comes as a separate CON response, acknowledged, and not sent again" \
+    "1 2.05" "$(count '^CON ' <<<"$out") $(grep '^CON ' <<<"$out" | cut -d' ' -f2)"
+todo_eq "rfc7252-5.2.2 ... after exactly one empty ACK, which carries the request's Message ID" \
+    "ACK 0.00 mid=312" "$(grep '^ACK 0.00' <<<"$out" | cut -d' ' -f1-3 | tr '\n' ' ' | sed 's/ $//')"
+out=$(send "CON GET mid=313 tok=0313 o35=$O/slow?ms=100" --no-ack --wait 4.2)
+expect_eq "rfc7252-4.2 a separate CON response left unacknowledged is retransmitted with its Message ID" \
+    "1 yes" "$(grep '^CON ' <<<"$out" | field mid | sort -u | wc -l) $([ "$(count '^CON ' <<<"$out")" -ge 2 ] && echo yes)"
+
+# ---- RFC 7252 s4.5: duplicates ------------------------------------------------------------
+out=$(send "CON POST mid=320 tok=0320 o35=$O/slow?ms=600 p=a" "CON POST mid=320 tok=0320 o35=$O/slow?ms=600 p=a" \
+    --gap 0.2 --stop 1 --wait 4)
+expect_eq "rfc7252-4.5 a duplicate CON within the exchange is acknowledged, and the request forwarded once" \
+    "2 1" "$(count '^ACK 0.00 mid=320 ' <<<"$out") $(forwarded '/slow?ms=600')"
+out=$(send "CON POST mid=321 tok=0321 o35=$O/echo?dup p=unlock" "CON POST mid=321 tok=0321 o35=$O/echo?dup p=unlock" \
+    --gap 2.5 --stop 2 --wait 5)
+# The client reads nothing during the gap, so hcproxy may retransmit the first answer meanwhile:
+# answers are counted by Message ID.
+expect_eq "rfc7252-4.5 a CON repeated 2.5 s after its answer (its ACK lost) is answered again: 2.04" "2" \
+    "$(grep ' 2\.04 ' <<<"$out" | field mid | sort -u | wc -l)"
+todo_eq "rfc7252-4.5 ... from the cache: the origin got the request once, within EXCHANGE_LIFETIME" "1" \
+    "$(forwarded '/echo?dup')"
+send "NON POST mid=322 tok=0322 o35=$O/echo?nondup p=x" "NON POST mid=322 tok=0322 o35=$O/echo?nondup p=x" \
+    --gap 1 --stop 2 --wait 3 >/dev/null
+todo_eq "rfc7252-4.5 a NON repeated after its answer is not forwarded again (NON_LIFETIME)" "1" \
+    "$(forwarded '/echo?nondup')"
+
+# ---- RFC 7252 s5.4, s5.7, s5.8: options and methods ---------------------------------------------
+out=$(send "CON GET mid=330 tok=0330 o35=$O/hello?crit x65001=01" --stop 1 --wait 5)
+expect_eq "rfc7252-5.4.1 an unrecognized critical option in a CON request: 4.02, nothing forwarded" \
+    "4.02 0" "$(answer <<<"$out" | cut -d' ' -f2) $(forwarded '/hello?crit')"
+todo_eq "rfc7252-5.2.1 ... piggybacked in the ACK (an answer known at once)" "ACK 4.02" "$(answer <<<"$out")"
+out=$(send "NON GET mid=339 tok=0339 o35=$O/hello?noncrit x65001=01" --stop 1 --wait 2)
+expect_match "rfc7252-5.4.1 an unrecognized critical option in a NON request: rejected (Reset, silence or a NON 4.02), nothing forwarded" \
+    '^(RST|NON 4\.02|none) 0$' "$(answer <<<"$out" | grep . || echo none) $(forwarded '/hello?noncrit')"
+out=$(send "CON GET mid=331 tok=0331 o35=$O/hello?elect x65000=01" --stop 1 --wait 5)
+expect_eq "rfc7252-5.4.1 an unrecognized elective option is ignored: 2.05" "2.05" "$(answer <<<"$out" | cut -d' ' -f2)"
+out=$(send "CON GET mid=332 tok=0332 o35=$O/hello?acc x17=000000" --stop 1 --wait 5)
+todo_match "rfc7252-5.4.3 an Accept of 3 bytes (critical, 0-2) is 4.02, not a Reset" '^(ACK|CON) 4\.02$' \
+    "$(answer <<<"$out")"
+out=$(send "CON GET mid=333 tok=0333 o39=http o3=127.0.0.1 x7=00$(printf %04x "$OP") o11=hello" --stop 1 --wait 5)
+todo_match "rfc7252-5.4.3 a Uri-Port of 3 bytes (critical, 0-2) is 4.02, not a Reset" '^(ACK|CON) 4\.02$' \
+    "$(answer <<<"$out")"
+out=$(send "CON GET mid=334 tok=0334 o35=$O/hello?maxage x14=0102030405" --stop 1 --wait 5)
+todo_match "rfc7252-5.4.3 a Max-Age of 5 bytes (elective, 0-4) is ignored: 2.05" '^(ACK|CON) 2\.05$' \
+    "$(answer <<<"$out")"
+out=$(send "CON GET mid=335 tok=0335 o35=$O/hello?acc2 u17=0 u17=50" --stop 1 --wait 5)
+expect_eq "rfc7252-5.4.5 a repeated Accept (critical, not repeatable) is 4.02" "4.02" \
+    "$(answer <<<"$out" | cut -d' ' -f2)"
+out=$(send "CON 0.09 mid=336 tok=0336 o35=$O/hello?m9" --stop 1 --wait 5)
+expect_eq "rfc7252-5.8 an unknown method code (0.09) is 4.05, nothing forwarded" "4.05 0" \
+    "$(answer <<<"$out" | cut -d' ' -f2) $(forwarded '/hello?m9')"
+out=$(send "CON GET mid=337 tok=0337 o39=gopher o3=127.0.0.1 o11=x" --stop 1 --wait 5)
+expect_eq "rfc7252-5.7.2 a scheme this proxy cannot forward to (Proxy-Scheme gopher) is 5.05" "5.05" \
+    "$(answer <<<"$out" | cut -d' ' -f2)"
+out=$(send "CON GET mid=338 tok=0338 o39=http o3=127.0.0.1 u7=$OP o11=hello" --stop 1 --wait 5)
+expect_eq "rfc7252-5.7.2 Proxy-Scheme + Uri-Host + Uri-Port + Uri-Path name the origin: 2.05" \
+    "2.05 hello from http" "$(answer <<<"$out" | cut -d' ' -f2) $(grep ' 2\.05 ' <<<"$out" | sed 's/.*payload=//')"
+
+out=$(send "CON GET mid=344 tok=0344 o35=$O/hello o11=elsewhere" --stop 1 --wait 5)
+todo_eq "rfc7252-5.10.2 Proxy-Uri takes precedence over a Uri-Path sent with it: 2.05 from the Proxy-Uri" \
+    "2.05 hello from http" "$(answer <<<"$out" | cut -d' ' -f2) $(grep -E ' [245]\.[0-9]+ ' <<<"$out" | sed 's/.*payload=//')"
+
+# ---- RFC 8768 s3: Hop-Limit -------------------------------------------------------------------
+out=$(send "CON GET mid=340 tok=0340 o35=$O/hello?hop0 u16=0" --stop 1 --wait 5)
+todo_match "rfc8768-3 Hop-Limit 0 from a CoAP client is 4.00, not a Reset" '^(ACK|CON) 4\.00$' \
+    "$(answer <<<"$out")"
+out=$(send "CON GET mid=341 tok=0341 o35=$O/hello?hop2 x16=0010" --stop 1 --wait 5)
+todo_match "rfc8768-3 a Hop-Limit of 2 bytes (it is 1) is 4.00 or 4.02, not a Reset" '^(ACK|CON) 4\.0[02]$' \
+    "$(answer <<<"$out")"
+out=$(send "CON GET mid=342 tok=0342 o35=$O/hello?hop1 u16=1" --stop 1 --wait 5)
+expect_eq "rfc8768-3 Hop-Limit 1 is not forwarded: 5.08 Hop Limit Reached" "5.08 0" \
+    "$(answer <<<"$out" | cut -d' ' -f2) $(forwarded '/hello?hop1')"
+expect_eq "rfc8768-3 ... naming the proxy in its diagnostic payload" "127.0.0.1" \
+    "$(grep ' 5\.08 ' <<<"$out" | sed 's/.*payload=//')"
+
+# ---- RFC 8132: PATCH, iPATCH, FETCH -------------------------------------------------------------
+for m in PATCH IPATCH; do
+    out=$(send "CON $m mid=35$((${#m} - 5)) tok=035$((${#m} - 5)) o35=$O/echo?$m x12=32 p=[1]" --stop 1 --wait 5)
+    expect_eq "rfc8132-3 CoAP $m reaches the origin as HTTP PATCH with its body: 2.04" "2.04 PATCH /echo?$m 5b315d" \
+        "$(answer <<<"$out" | cut -d' ' -f2) $(head -n1 "$WORK/origin.record") $(sed -n 's/^body://p' "$WORK/origin.record")"
+done
+out=$(send "CON FETCH mid=353 tok=0353 o35=$O/echo?fetch x12=32 p=[1]" --stop 1 --wait 5)
+expect_eq "rfc8132-2 CoAP FETCH has no HTTP method: 5.01, nothing forwarded (documented)" "5.01 0" \
+    "$(answer <<<"$out" | cut -d' ' -f2) $(forwarded '/echo?fetch')"
+
+# ---- RFC 7959 s2.2 ------------------------------------------------------------------------------
+out=$(send "CON GET mid=360 tok=0360 o35=$O/bytes?n=3000 u23=$((100 << 4 | 6))" --stop 1 --wait 5)
+expect_eq "rfc7959-2.2 a Block2 number past the end of the representation is 4.02" "4.02" \
+    "$(answer <<<"$out" | cut -d' ' -f2)"
+
+done_testing
