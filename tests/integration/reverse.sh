@@ -15,7 +15,7 @@ hexof() { "$PY" -c 'import sys; print(open(sys.argv[1], "rb").read().hex())' "$1
 curl_mapped() { grep -c 'libcurl' "/proc/$1/maps" || true; }
 expect_eq "an idle hcproxy has no libcurl mapped" "0" "$(curl_mapped "$PROXY_PID")"
 # Two requests at once: the first starts the load and waits for it, and both are answered.
-coap-client-notls -B 10 -P "$P" -o "$WORK/first1.out" "$O/hello" >/dev/null 2>&1 &
+coap_client coap-client-notls -B 10 -P "$P" -o "$WORK/first1.out" "$O/hello" >/dev/null 2>&1 &
 first=$!
 coap -P "$P" "$O/hello"
 wait "$first" || true
@@ -166,7 +166,7 @@ mkdir "$WORK/nolib"
 LD_LIBRARY_PATH="$WORK/nolib" start_hcproxy --coap-routes "/api/=$O/"
 CP=$(grep -o -m1 'listening on coap://[^ "]*' "$WORK/hcproxy.log" | sed 's/.*:\([0-9][0-9]*\).*/\1/')
 P="coap://127.0.0.1:$CP"
-coap-client-notls -B 10 -v 7 -P "$P" "$O/hello" >"$WORK/nolib1.err" 2>&1 &
+coap_client coap-client-notls -B 10 -v 7 -P "$P" "$O/hello" >"$WORK/nolib1.err" 2>&1 &
 first=$!
 coap -P "$P" "$O/hello"
 wait "$first" || true
