@@ -101,6 +101,9 @@ start_coap_server() {
 
 # start_hcproxy [flags]: starts hcproxy on an ephemeral HTTP port; sets PROXY and PROXY_PID.
 start_hcproxy() {
+    # The last hcproxy's log goes first: the shell truncates it only once the new process has
+    # been forked, and a look at it before that found the old "listening on" line and port.
+    rm -f "$WORK/hcproxy.log"
     "$HCPROXY" --http-listen 127.0.0.1:0 --coap-listen 127.0.0.1:0 "$@" >"$WORK/hcproxy.log" 2>&1 &
     PROXY_PID=$!
     PIDS+=($PROXY_PID)
