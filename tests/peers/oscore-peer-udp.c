@@ -90,13 +90,15 @@ static void log_message(const udp_server_t *srv, const osc_coap_t *m)
     if (!srv->verbose)
         return;
     printf("v:1 t:%s c:%s i:%04x [ ", type_names[m->type & 3],
-           m->code < OSC_COUNTOF(method_names) ? method_names[m->code] : peer_code_text(m->code, code),
+           m->code < OSC_COUNTOF(method_names) ? method_names[m->code]
+                                               : peer_code_text(m->code, code),
            m->mid);
     for (size_t i = 0; i < m->nopts; i++) {
         uint16_t n = m->opts[i].number;
         printf("%s", i ? ", " : "");
         if (n == OPT_BLOCK1 || n == OPT_BLOCK2) {
-            log_block(osc_coap_uint_decode(m->opts[i].value), n == OPT_BLOCK1 ? "Block1" : "Block2");
+            log_block(osc_coap_uint_decode(m->opts[i].value),
+                      n == OPT_BLOCK1 ? "Block1" : "Block2");
         } else {
             printf("%u:", n);
             for (size_t j = 0; j < m->opts[i].value.len; j++)
@@ -120,7 +122,8 @@ static void send_answer(udp_server_t *srv, const osc_coap_t *req, osc_coap_t *m)
     m->token = req->token;
     osc_coap_encode(m, OSC_FORM_MESSAGE, &w);
     if (w.len > w.cap) {
-        fprintf(stderr, "oscore-peer server: an answer of %zu bytes does not fit a datagram\n", w.len);
+        fprintf(stderr, "oscore-peer server: an answer of %zu bytes does not fit a datagram\n",
+                w.len);
         return;
     }
     log_message(srv, m);
@@ -156,7 +159,8 @@ static void send_block(udp_server_t *srv, const osc_coap_t *req, uint32_t num,
         osc_coap_add_option(&m, r->opts[i].number, r->opts[i].value);
     if (extra != NULL)
         osc_coap_add_option(&m, extra->number, extra->value);
-    m.payload = (osc_bytes_t){r->payload + off, r->payload_len - off < size ? r->payload_len - off : size};
+    m.payload = (osc_bytes_t){r->payload + off,
+                              r->payload_len - off < size ? r->payload_len - off : size};
     if (r->payload_len > size)
         add_block(&m, OPT_BLOCK2, num, off + m.payload.len < r->payload_len, r->szx, b2);
     send_answer(srv, req, &m);
@@ -175,7 +179,8 @@ static int store_reply(stored_reply_t *r, const osc_coap_t *answer, unsigned szx
             return -1;
         if (v.len > 0)
             memcpy(r->opt_bytes + used, v.p, v.len);
-        r->opts[r->nopts++] = (osc_coap_option_t){answer->opts[i].number, {r->opt_bytes + used, v.len}};
+        r->opts[r->nopts++] =
+            (osc_coap_option_t){answer->opts[i].number, {r->opt_bytes + used, v.len}};
         used += v.len;
     }
     r->payload = malloc(answer->payload.len ? answer->payload.len : 1);
@@ -226,7 +231,8 @@ static void take_block1(udp_server_t *srv, const osc_coap_t *req, const osc_coap
 
     if (num == 0)
         srv->body_len = 0;
-    if (szx == 7 || (size_t)num * size != srv->body_len || srv->body_len + req->payload.len > BODY_MAX) {
+    if (szx == 7 || (size_t)num * size != srv->body_len ||
+        srv->body_len + req->payload.len > BODY_MAX) {
         m.code = CODE_INCOMPLETE;
         send_answer(srv, req, &m);
         return;
