@@ -525,6 +525,15 @@ static coap_fixed_point_t fixed_point(double value)
     return fp;
 }
 
+/* libcoap 4.3.2 and later add a Request-Tag (RFC 9175 s3) to every request but a DELETE unless
+ * told not to; 4.3.1 has no such flag and adds one only to a Block1 body. A request is sent as
+ * its HTTP request maps (RFC 8075 s5), and an OSCORE request byte for byte (RFC 8613 s11). */
+#if LIBCOAP_VERSION >= 4003002U
+#define BLOCK_MODE_RTAG COAP_BLOCK_NO_PREEMPTIVE_RTAG
+#else
+#define BLOCK_MODE_RTAG 0
+#endif
+
 /* A libcoap context as both directions use it, knowing the OSCORE option: libcoap 4.3.1 drops a
  * response with a critical option it does not know; OSCORE (9) is critical, and hcproxy carries
  * it without understanding it (RFC 8613 s2, s11).
@@ -536,7 +545,7 @@ static coap_fixed_point_t fixed_point(double value)
  * by block itself (reverse.c, block1.c, block2.c), because libcoap's server side mixes concurrent
  * uploads to one resource, and 4.3.1's hands each block of an upload without Size1 to the handler
  * and then reads a body it never built. */
-#define CLIENT_BLOCK_MODE (COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY)
+#define CLIENT_BLOCK_MODE (COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY | BLOCK_MODE_RTAG)
 
 static coap_context_t *new_context(void)
 {

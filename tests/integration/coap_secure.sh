@@ -18,7 +18,8 @@ port() { grep -o "listening on $1://127.0.0.1:[0-9]*" "$WORK/hcproxy.log" | sed 
 fetch() {
     local client=$1; shift
     rm -f "$WORK/payload"
-    timeout 20 "$client" -B 5 -o "$WORK/payload" "$@" "$O/hello" >/dev/null 2>&1 || true
+    coap_argv -B 5 -o "$WORK/payload" "$@" "$O/hello"
+    timeout 20 "$client" "${COAP_ARGV[@]}" >/dev/null 2>&1 || true
     OUT=$(cat "$WORK/payload" 2>/dev/null || true)
 }
 

@@ -15,8 +15,8 @@ in_flight() {
     curl -s --max-time 20 -o "$WORK/http.body" -w '%{http_code}' \
         "http://$PROXY/hc/coap://127.0.0.1:$TS_PORT/slow?ms=$ms" >"$WORK/http.status" &
     HTTP_JOB=$!
-    coap-client-notls -B 20 -v 7 -o "$WORK/coap.body" -P "coap://127.0.0.1:$(coap_port)" \
-        "$O/slow?ms=$ms" >"$WORK/coap.log" 2>&1 &
+    coap_client coap-client-notls -B 20 -v 7 -o "$WORK/coap.body" \
+        -P "coap://127.0.0.1:$(coap_port)" "$O/slow?ms=$ms" >"$WORK/coap.log" 2>&1 &
     COAP_JOB=$!
     wait_for 10 metric_is hcproxy_exchanges_inflight 1 &&
         wait_for 10 grep -q "GET /slow?ms=$ms" "$WORK/origin.record"

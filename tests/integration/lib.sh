@@ -32,12 +32,14 @@ trap cleanup EXIT
 
 # ---- TAP ------------------------------------------------------------------------------------
 ok() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $1"; }
+# not_ok DESCRIPTION [DIAGNOSTIC...]: each line of each diagnostic becomes a "#" line: meson 1.7
+# fails a test whose stdout has a line that is not TAP ("Unknown TAP output lines").
 not_ok() {
     TAP_N=$((TAP_N + 1)); TAP_FAILED=$((TAP_FAILED + 1))
     echo "not ok $TAP_N - $1"
     shift
-    local line
-    for line in "$@"; do echo "#   $line"; done
+    local text
+    for text in "$@"; do printf '%s\n' "$text" | sed 's/^/#   /'; done
 }
 # expect_eq DESCRIPTION EXPECTED ACTUAL
 expect_eq() {
@@ -99,6 +101,9 @@ start_coap_server() {
 
 # start_hcproxy [flags]: starts hcproxy on an ephemeral HTTP port; sets PROXY and PROXY_PID.
 start_hcproxy() {
+    # The last hcproxy's log goes first: the shell truncates it only once the new process has
+    # been forked, and a look at it before that found the old "listening on" line and port.
+    rm -f "$WORK/hcproxy.log"
     "$HCPROXY" --http-listen 127.0.0.1:0 --coap-listen 127.0.0.1:0 "$@" >"$WORK/hcproxy.log" 2>&1 &
     PROXY_PID=$!
     PIDS+=($PROXY_PID)
@@ -154,12 +159,33 @@ start_origin() {
     OP=$(sed -n 's/^ready //p' "$WORK/origin.out")
     O="http://127.0.0.1:$OP"
 }
+# coap_argv ARGS...: sets COAP_ARGV to the arguments for one of libcoap's example clients
+# (coap-client-notls, -gnutls), with "-P PROXY ... URI" in ARGS sent as "-U -O 35,URI ... PROXY":
+# the same request, a Proxy-Uri option and no Uri-* option (RFC 7252 s5.10.2), to the proxy.
+# Debian 13's clients (libcoap3-bin 4.3.4-1.1+deb13u3, the fix of CVE-2025-34468) parse a -P
+# request's URI as a CoAP URI first and refuse http:// and https:// ("not a proxy"); -O takes
+# any value, on every version.
+coap_argv() {
+    local proxy=
+    COAP_ARGV=()
+    while [ $# -gt 1 ]; do
+        if [ "$1" = -P ]; then proxy=$2; shift 2; else COAP_ARGV+=("$1"); shift; fi
+    done
+    if [ -n "$proxy" ]; then COAP_ARGV+=(-U -O "35,$1" "$proxy"); else COAP_ARGV+=("$@"); fi
+}
+# coap_client CLIENT ARGS...: runs CLIENT with coap_argv's rewriting of ARGS.
+coap_client() {
+    local client=$1
+    shift
+    coap_argv "$@"
+    "$client" "${COAP_ARGV[@]}"
+}
 # coap ARGS...: one exchange with coap-client-notls; sets OUT (payload) and CODE (e.g. 2.05).
 # coap-client-notls prints its debug lines (-v 7, which show the codes) on stdout, so the payload
 # goes to a file of its own.
 coap() {
     rm -f "$WORK/coap.out"
-    coap-client-notls -B 10 -v 7 -o "$WORK/coap.out" "$@" >"$WORK/coap.err" 2>&1 || true
+    coap_client coap-client-notls -B 10 -v 7 -o "$WORK/coap.out" "$@" >"$WORK/coap.err" 2>&1 || true
     OUT=$(cat "$WORK/coap.out" 2>/dev/null || true)
     CODE=$(grep -a -o 'c:[2-5]\.[0-9][0-9]' "$WORK/coap.err" | tail -n1 | sed 's/c://' || true)
 }

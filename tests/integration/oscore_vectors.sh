@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # OSCORE crosses hcproxy byte for byte (RFC 8613 s11), proven with the Appendix C vectors: the
-# C.4 protected request goes in through curl, the CoAP server records exactly what reached it and
-# answers with the C.7 (then C.8) protected response, and curl must get exactly that back.
+# C.4 protected request goes in through curl, the CoAP server (oscore-peer server --vector)
+# records exactly what reached it and answers with the C.7 (then C.8) protected response, and
+# curl must get exactly that back.
 . "$(dirname "$0")/lib.sh"
+
+OSCORE_PEER=${OSCORE_PEER:-"$(dirname "$HCPROXY")/../tests/peers/oscore-peer"}
 
 C4_BODY=612f1092f1776f1c1668b3825e
 # C.4 protected request after its 4-byte header and 4-byte token: Uri-Host, OSCORE, payload.
@@ -38,9 +41,9 @@ PYEOF
 for vector in c7 c8; do
     TS_PORT=$(free_udp_port)
     rec="$WORK/record.$vector"
-    "$TESTSERVER" -A 127.0.0.1 -p "$TS_PORT" -r "$rec" -o "$vector" >"$WORK/ts.$vector" 2>&1 &
+    "$OSCORE_PEER" server -A 127.0.0.1 -p "$TS_PORT" --record "$rec" --vector "$vector" >"$WORK/ts.$vector" 2>&1 &
     PIDS+=($!)
-    wait_for 10 grep -q '^ready' "$WORK/ts.$vector" || { echo "Bail out! coap-testserver"; exit 1; }
+    wait_for 10 grep -q '^ready' "$WORK/ts.$vector" || { echo "Bail out! oscore-peer server"; exit 1; }
     [ -n "${PROXY:-}" ] || start_hcproxy
 
     unhex "$C4_BODY" >"$WORK/c4.body"

@@ -24,10 +24,12 @@ expect_match "rfc9112-6.3 a Content-Length list: 400, closed" '^HTTP/1.1 400 Bad
     "$(raw "${POST}Content-Length: 4, 40\r\n\r\nabcd$SECOND")"
 expect_eq "rfc9112-6.1 Transfer-Encoding twice: 400, closed" "HTTP/1.1 400 Bad Request|closed" \
     "$(raw "${POST}Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n$SECOND")"
-# libmicrohttpd 1.0.1 refuses this one itself, with 400; hcproxy answers 0.9.75's 501 (SHOULD).
-expect_match "rfc9112-6.1 a coding before chunked: 501 (or the library's 400), closed" \
-    '^HTTP/1.1 (501 Not Implemented|400 Bad Request)\|closed$' \
-    "$(raw "${POST}Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n$SECOND")"
+# libmicrohttpd 0.9.75 hands this one to hcproxy, which answers 501 (RFC 9112 s6.1); 1.0 refuses
+# the coding itself with its own 400 ("Unsupported Transfer-Encoding" in the log), and closes too.
+out=$(raw "${POST}Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n$SECOND")
+want="HTTP/1.1 501 Not Implemented|closed"
+grep -q "Unsupported Transfer-Encoding" "$WORK/hcproxy.log" && want="HTTP/1.1 400 Bad Request|closed"
+expect_eq "rfc9112-6.1 a coding before chunked: 501 (libmicrohttpd 1.0: its 400), closed" "$want" "$out"
 expect_eq "rfc9112-6.1 Transfer-Encoding in HTTP/1.0: 400, closed" "HTTP/1.1 400 Bad Request|closed" \
     "$(raw "POST /hc/coap://127.0.0.1:9/x HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n$SECOND")"
 expect_eq "rfc9112-3.2 HTTP/1.1 without Host: 400, closed" "HTTP/1.1 400 Bad Request|closed" \

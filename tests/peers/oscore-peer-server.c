@@ -1,4 +1,4 @@
-/* oscore-peer server: a libcoap CoAP server that is the OSCORE server (RFC 8613 s8.2, s8.3) of
+/* oscore-peer server: a CoAP server that is the OSCORE server (RFC 8613 s8.2, s8.3) of
  * the contexts given with -c (default c1, Appendix C.1: Sender ID 01, Recipient ID empty).
  *
  * Every outer request goes to one handler. It verifies the OSCORE request, serves the inner one
@@ -10,11 +10,16 @@
  * before decryption are answered unprotected, without OSCORE option (s8.2, s7.4):
  *   no OSCORE option 4.01, malformed option 4.02, unknown kid 4.01, replay 4.01, bad tag 4.00.
  *
- * Outer block-wise transfer (RFC 7959) is libcoap's: requests reach the handler reassembled, and
- * large responses go out as outer Block2, as s4.1.3.4 allows an intermediary to fragment. */
+ * With --vector c7|c8 it answers every OSCORE request with the RFC 8613 Appendix C.7 or C.8
+ * protected response instead, byte for byte; with --record FILE it writes every request, as it
+ * arrived, into FILE ("code:0.02", "opt:N:HEX" per option in order, "payload:HEX").
+ *
+ * The transport is oscore-peer-udp.c's (libcoap 4.3.2 and later would decrypt, or drop, the
+ * request before this server saw it): outer block-wise bodies (RFC 7959) reach the handler
+ * reassembled, and large responses go out as outer Block2, as s4.1.3.4 allows an intermediary
+ * to fragment. */
 #include "oscore-peer.h"
 
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,22 +32,16 @@ enum {
     CF_TEXT_PLAIN = 0,
     CF_OCTET_STREAM = 42,
     BIG_MAX = 1 << 20,    /* GET /big answers at most this many bytes */
-    SMALL_PAYLOAD = 1024, /* larger ciphertexts go through libcoap's block-wise helper */
 };
 
 typedef struct server {
     osc_ctx_t ctxs[PEER_MAX_CONTEXTS];
     size_t nctxs;
     unsigned long served;
+    osc_sealed_t sealed; /* the last protected answer, until the transport has copied it */
+    const char *vector;  /* --vector */
+    const char *record;  /* --record */
 } server_t;
-
-static volatile sig_atomic_t is_stopping;
-
-static void on_signal(int signum)
-{
-    (void)signum;
-    is_stopping = 1;
-}
 
 /* ---- the inner resources ------------------------------------------------------------------- */
 
@@ -139,16 +138,10 @@ static void serve_inner(const osc_coap_t *req, reply_t *out)
 
 /* ---- the outer exchange -------------------------------------------------------------------- */
 
-static void answer_plain(coap_pdu_t *response, uint8_t code, const char *diagnostic)
+static void answer_plain(osc_coap_t *answer, uint8_t code, const char *diagnostic)
 {
-    coap_pdu_set_code(response, (coap_pdu_code_t)code);
-    coap_add_data(response, strlen(diagnostic), (const uint8_t *)diagnostic);
-}
-
-static void release_buffer(coap_session_t *session, void *buf)
-{
-    (void)session;
-    free(buf);
+    *answer = (osc_coap_t){.code = code,
+                           .payload = {(const uint8_t *)diagnostic, strlen(diagnostic)}};
 }
 
 /* Protects |reply| for the request |bind| into sealed; 0 or an OSC_E* code. */
@@ -175,29 +168,6 @@ static int protect_reply(const osc_ctx_t *ctx, const osc_binding_t *bind, const 
     return rc;
 }
 
-/* s4.2: outer 2.04 Changed, an empty OSCORE option (no Partial IV), the ciphertext, and no
- * Content-Format. libcoap takes the ciphertext over when it goes block-wise. */
-static void send_protected(coap_resource_t *resource, coap_session_t *session,
-                           const coap_pdu_t *request, const coap_string_t *query,
-                           coap_pdu_t *response, osc_sealed_t *sealed)
-{
-    coap_pdu_set_code(response, COAP_RESPONSE_CODE_CHANGED);
-    coap_add_option(response, COAP_OPTION_OSCORE, 0, NULL);
-    if (sealed->ciphertext_len <= SMALL_PAYLOAD) {
-        coap_add_data(response, sealed->ciphertext_len, sealed->ciphertext);
-        osc_sealed_free(sealed);
-        return;
-    }
-    /* libcoap serves the later Block2 requests itself from this body, found again by resource
-     * and query. libcoap 4.3.1 writes no Content-Format for media type 0, so the OSCORE message
-     * keeps none; the outer ETag it adds to every block is Class E, which the client discards
-     * (s8.4 step 1). */
-    coap_add_data_large_response(resource, session, request, response, query,
-                                 COAP_MEDIATYPE_TEXT_PLAIN, -1, 0, sealed->ciphertext_len,
-                                 sealed->ciphertext, release_buffer, sealed->ciphertext);
-    sealed->ciphertext = NULL;
-}
-
 static void log_request(server_t *srv, const osc_coap_t *inner, const reply_t *reply)
 {
     char code[8];
@@ -212,13 +182,13 @@ static void log_request(server_t *srv, const osc_coap_t *inner, const reply_t *r
     fflush(stdout);
 }
 
-/* Verifies, serves and protects; answers unprotected errors itself. */
-static void serve_oscore(server_t *srv, coap_resource_t *resource, coap_session_t *session,
-                         const coap_pdu_t *request, const coap_string_t *query,
-                         coap_pdu_t *response, osc_bytes_t option, osc_bytes_t ciphertext)
+/* Verifies, serves and protects; answers unprotected errors itself. s4.2: a protected answer is
+ * outer 2.04 Changed with an empty OSCORE option (no Partial IV), the ciphertext, and no
+ * Content-Format. */
+static void serve_oscore(server_t *srv, osc_bytes_t option, osc_bytes_t ciphertext,
+                         osc_coap_t *answer)
 {
     uint8_t *plain = malloc(ciphertext.len ? ciphertext.len : 1);
-    osc_sealed_t sealed = {0};
     osc_binding_t bind;
     osc_ctx_t *ctx;
     osc_coap_t inner;
@@ -233,68 +203,96 @@ static void serve_oscore(server_t *srv, coap_resource_t *resource, coap_session_
     if (rc != 0) {
         printf("request refused: %s\n", osc_strerror(rc));
         fflush(stdout);
-        answer_plain(response, osc_err_code(rc), osc_strerror(rc));
+        answer_plain(answer, osc_err_code(rc), osc_strerror(rc));
         free(plain);
         return;
     }
     serve_inner(&inner, &reply);
     log_request(srv, &inner, &reply);
-    rc = protect_reply(ctx, &bind, &reply, &sealed);
+    rc = protect_reply(ctx, &bind, &reply, &srv->sealed);
     free(reply.owned);
     free(plain);
     if (rc != 0) {
-        answer_plain(response, osc_err_code(rc), osc_strerror(rc));
+        answer_plain(answer, osc_err_code(rc), osc_strerror(rc));
         return;
     }
-    send_protected(resource, session, request, query, response, &sealed);
-    osc_sealed_free(&sealed);
+    *answer = (osc_coap_t){.code = CODE_CHANGED,
+                           .payload = {srv->sealed.ciphertext, srv->sealed.ciphertext_len}};
+    osc_coap_add_option(answer, OSC_COAP_OSCORE, (osc_bytes_t){NULL, 0});
 }
 
-static void on_request(coap_resource_t *resource, coap_session_t *session,
-                       const coap_pdu_t *request, const coap_string_t *query,
-                       coap_pdu_t *response)
-{
-    server_t *srv = coap_get_app_data(coap_session_get_context(session));
-    coap_opt_iterator_t it;
-    coap_opt_t *opt = coap_check_option(request, COAP_OPTION_OSCORE, &it);
-    const uint8_t *data = NULL;
-    size_t len = 0, offset, total;
+/* ---- --vector: RFC 8613 Appendix C.7 and C.8, the protected responses to the C.4 request ---- */
 
-    if (opt == NULL) {
-        answer_plain(response, CODE_UNAUTHORIZED, "OSCORE required");
+static const struct {
+    const char *name;
+    uint8_t option[2];
+    size_t option_len;
+    uint8_t ciphertext[22];
+} vectors[] = {
+    {"c7", {0}, 0, {0xdb, 0xaa, 0xd1, 0xe9, 0xa7, 0xe7, 0xb2, 0xa8, 0x13, 0xd3, 0xc3,
+                    0x15, 0x24, 0x37, 0x83, 0x03, 0xcd, 0xaf, 0xae, 0x11, 0x91, 0x06}},
+    {"c8", {0x01, 0x00}, 2, {0x4d, 0x4c, 0x13, 0x66, 0x93, 0x84, 0xb6, 0x73, 0x54, 0xb2, 0xb6,
+                             0x17, 0x5f, 0xf4, 0xb8, 0x65, 0x8c, 0x66, 0x6a, 0x6c, 0xf8, 0x8e}},
+};
+
+/* The request as it arrived, into |path|: "code:0.02", then "opt:N:HEX" per option in order,
+ * then "payload:HEX", for a test to compare with the bytes it expects. */
+static void record_request(const char *path, const osc_coap_t *req, osc_bytes_t body)
+{
+    FILE *f = fopen(path, "w");
+    char code[8];
+
+    if (f == NULL)
         return;
+    fprintf(f, "code:%s\n", peer_code_text(req->code, code));
+    for (size_t i = 0; i < req->nopts; i++) {
+        fprintf(f, "opt:%u:", req->opts[i].number);
+        for (size_t j = 0; j < req->opts[i].value.len; j++)
+            fprintf(f, "%02x", req->opts[i].value.p[j]);
+        fputc('\n', f);
     }
-    if (coap_opt_length(opt) > OSC_OPTION_MAX) {
-        answer_plain(response, CODE_BAD_OPTION, osc_strerror(OSC_EDECODE));
-        return;
+    fputs("payload:", f);
+    for (size_t i = 0; i < body.len; i++)
+        fprintf(f, "%02x", body.p[i]);
+    fputc('\n', f);
+    fclose(f);
+}
+
+static bool answer_vector(const char *name, osc_coap_t *answer)
+{
+    for (size_t i = 0; i < OSC_COUNTOF(vectors); i++) {
+        if (strcmp(name, vectors[i].name) != 0)
+            continue;
+        *answer = (osc_coap_t){.code = CODE_CHANGED,
+                               .payload = {vectors[i].ciphertext, sizeof vectors[i].ciphertext}};
+        osc_coap_add_option(answer, OSC_COAP_OSCORE,
+                            (osc_bytes_t){vectors[i].option, vectors[i].option_len});
+        return true;
     }
-    coap_get_data_large(request, &len, &data, &offset, &total);
-    serve_oscore(srv, resource, session, request, query, response,
-                 (osc_bytes_t){coap_opt_value(opt), coap_opt_length(opt)},
-                 (osc_bytes_t){data, len});
+    return false;
+}
+
+/* ---- requests ------------------------------------------------------------------------------ */
+
+static void on_request(void *arg, const osc_coap_t *req, osc_bytes_t body, osc_coap_t *answer)
+{
+    server_t *srv = arg;
+    const osc_coap_option_t *opt = osc_coap_find(req, OSC_COAP_OSCORE);
+
+    osc_sealed_free(&srv->sealed); /* the last answer's: the transport has its own copy */
+    if (srv->record != NULL)
+        record_request(srv->record, req, body);
+    if (opt == NULL)
+        answer_plain(answer, CODE_UNAUTHORIZED, "OSCORE required");
+    else if (opt->value.len > OSC_OPTION_MAX)
+        answer_plain(answer, CODE_BAD_OPTION, osc_strerror(OSC_EDECODE));
+    else if (srv->vector != NULL && !answer_vector(srv->vector, answer))
+        answer_plain(answer, CODE_NOT_FOUND, "no such test vector");
+    else if (srv->vector == NULL)
+        serve_oscore(srv, opt->value, body, answer);
 }
 
 /* ---- setup --------------------------------------------------------------------------------- */
-
-static const coap_request_t methods[] = {
-    COAP_REQUEST_GET,   COAP_REQUEST_POST,  COAP_REQUEST_PUT,    COAP_REQUEST_DELETE,
-    COAP_REQUEST_FETCH, COAP_REQUEST_PATCH, COAP_REQUEST_IPATCH,
-};
-
-/* The root resource (an OSCORE request has no outer Uri-Path, s4.1.3.3) and the unknown one
- * for anything else. libcoap serves later Block2 blocks from a stored body only for a real
- * resource, which the root is. */
-static void add_resources(coap_context_t *ctx)
-{
-    coap_resource_t *r;
-
-    for (int i = 0; i < 2; i++) {
-        r = i == 0 ? coap_resource_init(NULL, 0) : coap_resource_unknown_init2(on_request, 0);
-        for (size_t m = 0; m < OSC_COUNTOF(methods); m++)
-            coap_register_request_handler(r, methods[m], on_request);
-        coap_add_resource(ctx, r);
-    }
-}
 
 static int load_contexts(const peer_args_t *args, server_t *srv)
 {
@@ -307,33 +305,14 @@ static int load_contexts(const peer_args_t *args, server_t *srv)
 
 int peer_server(const peer_args_t *args)
 {
-    static server_t srv; /* static: about 1 KiB, and libcoap keeps a pointer to it */
-    coap_context_t *ctx;
-    coap_address_t addr;
+    static server_t srv;
+    int rc;
 
     if (load_contexts(args, &srv) < 0)
         return 2;
-    coap_startup();
-    coap_set_log_level(args->verbose ? LOG_DEBUG : LOG_WARNING);
-    if (peer_address(args->address, args->port, &addr) < 0)
-        return 2;
-    ctx = coap_new_context(NULL);
-    if (ctx == NULL || coap_new_endpoint(ctx, &addr, COAP_PROTO_UDP) == NULL) {
-        fprintf(stderr, "oscore-peer server: cannot listen on %s:%s\n", args->address, args->port);
-        return 1;
-    }
-    coap_set_app_data(ctx, &srv);
-    coap_context_set_block_mode(ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
-    /* libcoap 4.3.1 knows no OSCORE and answers 4.02 to an unknown critical option. */
-    coap_register_option(ctx, COAP_OPTION_OSCORE);
-    add_resources(ctx);
-    signal(SIGTERM, on_signal);
-    signal(SIGINT, on_signal);
-    printf("ready\n");
-    fflush(stdout);
-    while (!is_stopping)
-        coap_io_process(ctx, 200);
-    coap_free_context(ctx);
-    coap_cleanup();
-    return 0;
+    srv.vector = args->vector;
+    srv.record = args->record;
+    rc = peer_udp_serve(args->address, args->port, args->verbose, on_request, &srv);
+    osc_sealed_free(&srv.sealed);
+    return rc;
 }

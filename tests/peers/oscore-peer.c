@@ -5,8 +5,9 @@
  *   oscore-peer vectors
  *       checks every value of RFC 8613 Appendix C, the s5.4 and s6.3 examples and the HTTP
  *       header forms; prints TAP and exits non-zero on any mismatch
- *   oscore-peer server -A ADDRESS -p PORT [-c c1|c2|c3]... [-v]
+ *   oscore-peer server -A ADDRESS -p PORT [-c c1|c2|c3]... [-v] [--vector c7|c8] [--record FILE]
  *       a CoAP server that is the OSCORE server of the given contexts (default c1); prints "ready"
+ *       (oscore-peer-server.c: --vector answers with Appendix C.7/C.8, --record keeps requests)
  *   oscore-peer protect --method M --path P [--payload-file F] [--content-format N] --seq N
  *                       --out-body FILE [-c CTX]
  *       the client's request: prints the OSCORE header value, writes the ciphertext to FILE
@@ -313,7 +314,7 @@ static int verify(const peer_args_t *args)
 /* ---- command line -------------------------------------------------------------------------- */
 
 enum { OPT_METHOD = 256, OPT_PATH, OPT_PAYLOAD_FILE, OPT_CF, OPT_SEQ, OPT_OUT_BODY, OPT_HEADER,
-       OPT_BODY_FILE, OPT_OUT_PAYLOAD, OPT_TAMPER };
+       OPT_BODY_FILE, OPT_OUT_PAYLOAD, OPT_TAMPER, OPT_VECTOR, OPT_RECORD };
 
 static const struct option long_options[] = {
     {"method", required_argument, NULL, OPT_METHOD},
@@ -326,6 +327,8 @@ static const struct option long_options[] = {
     {"body-file", required_argument, NULL, OPT_BODY_FILE},
     {"out-payload", required_argument, NULL, OPT_OUT_PAYLOAD},
     {"tamper", no_argument, NULL, OPT_TAMPER},
+    {"vector", required_argument, NULL, OPT_VECTOR},
+    {"record", required_argument, NULL, OPT_RECORD},
     {"host", required_argument, NULL, 'A'},
     {"port", required_argument, NULL, 'p'},
     {"context", required_argument, NULL, 'c'},
@@ -356,6 +359,8 @@ static int set_option(peer_args_t *a, int opt, const char *arg)
     case OPT_BODY_FILE: a->body_file = arg; return 0;
     case OPT_OUT_PAYLOAD: a->out_payload = arg; return 0;
     case OPT_TAMPER: a->tamper = true; return 0;
+    case OPT_VECTOR: a->vector = arg; return 0;
+    case OPT_RECORD: a->record = arg; return 0;
     case 'A': a->address = arg; return 0;
     case 'p': a->port = arg; return 0;
     case 'v': a->verbose = true; return 0;

@@ -27,7 +27,9 @@ typedef struct peer_args {
     const char *contexts[PEER_MAX_CONTEXTS]; /* -c: c1 (default), c2, c3 */
     size_t ncontexts;
     bool tamper;              /* --tamper: coap-request flips the last ciphertext byte */
-    bool verbose;             /* -v: libcoap debug log */
+    bool verbose;             /* -v: libcoap debug log; server: one line per message */
+    const char *vector;       /* --vector: server answers with Appendix C.7 or C.8 */
+    const char *record;       /* --record: server writes each request into this file */
 } peer_args_t;
 
 /* The security context |name| (c1, c2, c3: RFC 8613 Appendix C.1-C.3) as seen by the client
@@ -52,6 +54,14 @@ void peer_print_payload(FILE *f, osc_bytes_t p);
 
 /* A libcoap address for HOST (IPv4 or IPv6 literal) and PORT; 0 or -1. */
 int peer_address(const char *host, const char *port, coap_address_t *out);
+
+/* The UDP transport of `server` (oscore-peer-udp.c): calls |handler| with each whole request
+ * (the outer message of its last block and the reassembled body), sends what it fills into
+ * |answer| (views valid until the handler's next call). Prints "ready"; returns on SIGTERM. */
+typedef void peer_udp_handler_t(void *arg, const osc_coap_t *req, osc_bytes_t body,
+                                osc_coap_t *answer);
+int peer_udp_serve(const char *host, const char *port, bool verbose, peer_udp_handler_t *handler,
+                   void *arg);
 
 int peer_vectors(void);
 int peer_server(const peer_args_t *args);
