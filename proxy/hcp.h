@@ -15,6 +15,7 @@
 #include "queue.h"
 #include "block1.h"
 #include "block2.h"
+#include "clientcount.h"
 #include "ratelimit.h"
 
 #define hcp_container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
@@ -167,6 +168,7 @@ struct hcp_proxy {
     struct rexchange *reverse_live; /* reverse exchanges in flight (reverse.c) */
     hcp_block1_t *block1;           /* CoAP clients' Block1 uploads in progress (reverse.c) */
     hcp_block2_t *block2;           /* answers kept for CoAP clients' Block2 transfers */
+    hcp_clientcount_t *reverse_clients; /* reverse exchanges in flight per client (reverse.c) */
     hcp_own_addr_t *own;            /* where hcproxy listens, for policy.c */
     size_t nown;
     struct sockaddr_storage *local_addrs; /* the host's interface addresses, when a listener is a

@@ -21,6 +21,7 @@ static const enum hcc_key_id reloadable[] = {
     HCC_K_upstream_max_inflight,  HCC_K_upstream_max_inflight_per_server,
     HCC_K_upstream_hop_limit,     HCC_K_upstream_max_response_bytes,
     HCC_K_coap_routes_list,       HCC_K_coap_max_body_bytes,
+    HCC_K_coap_max_inflight,      HCC_K_coap_max_inflight_per_client,
     HCC_K_origin_allow,           HCC_K_origin_timeout_ms,
     HCC_K_origin_connect_timeout_ms, HCC_K_origin_verify_tls,
     HCC_K_origin_ca_file,         HCC_K_origin_redirects,

@@ -48,7 +48,9 @@ typedef struct rexchange {
     bool is_resolving;
     bool is_abandoned;      /* shut down while resolving: the callback frees */
     bool is_linked;         /* in proxy->reverse_live */
-    bool is_started;        /* went to an origin: counted in metrics.reverse_inflight */
+    bool is_started;        /* went to an origin: counted in metrics.reverse_inflight and in
+                             * proxy->reverse_clients under client_key */
+    hcp_client_key_t client_key;
     bool is_answered;       /* its answer was sent (and counted) */
     char client[INET6_ADDRSTRLEN + 8];
     char request_id[40];    /* made here: a CoAP request carries none */
@@ -80,11 +82,19 @@ static void unlink_live(rexchange_t *rx)
     rx->is_linked = false;
 }
 
+/* The exchange is no longer in flight: answered, or cancelled. */
+static void end_inflight(rexchange_t *rx)
+{
+    rx->proxy->metrics.reverse_inflight--;
+    if (rx->proxy->reverse_clients != NULL)
+        hcp_clientcount_remove(rx->proxy->reverse_clients, &rx->client_key);
+}
+
 static void rexchange_free(rexchange_t *rx)
 {
     if (rx->is_started && !rx->is_answered) {
         rx->proxy->metrics.reverse_cancelled++;
-        rx->proxy->metrics.reverse_inflight--;
+        end_inflight(rx);
     }
     unlink_live(rx);
     if (rx->session != NULL)
@@ -381,6 +391,33 @@ static int keep_body(rexchange_t *rx)
     return 0;
 }
 
+/* The client's address, its port aside: what coap.max_inflight_per_client counts by. */
+static void client_key(const coap_session_t *session, hcp_client_key_t *key)
+{
+    const struct sockaddr *sa = &coap_session_get_addr_remote(session)->addr.sa;
+    size_t n = sa->sa_family == AF_INET6 ? 16 : 4;
+
+    key->bytes[0] = (uint8_t)sa->sa_family;
+    memcpy(key->bytes + 1, hcp_sockaddr_ip(sa), n);
+    key->len = (uint8_t)(1 + n);
+}
+
+/* coap.max_inflight and coap.max_inflight_per_client: 0, or HCM_EOVERLOAD (5.03). */
+static int admit(const hcp_proxy_t *proxy, const coap_session_t *session)
+{
+    const hcc_config_t *cfg = proxy->cfg;
+    hcp_client_key_t key;
+
+    if (proxy->metrics.reverse_inflight >= (uint64_t)cfg->coap_max_inflight)
+        return HCM_EOVERLOAD;
+    client_key(session, &key);
+    if (proxy->reverse_clients == NULL ||
+        hcp_clientcount_get(proxy->reverse_clients, &key) >=
+            (unsigned)cfg->coap_max_inflight_per_client)
+        return HCM_EOVERLOAD;
+    return 0;
+}
+
 /* A new exchange for |request|, whose body is |upload| when hcproxy reassembled it (the
  * exchange owns it from here, also when this fails) and the request's payload otherwise. */
 static rexchange_t *rexchange_new(hcp_proxy_t *proxy, coap_session_t *session,
@@ -410,6 +447,7 @@ static rexchange_t *rexchange_new(hcp_proxy_t *proxy, coap_session_t *session,
     hcp_request_id_make(rx->id, rx->request_id, sizeof rx->request_id);
     hcp_sockaddr_format(&coap_session_get_addr_remote(session)->addr.sa, rx->client,
                         sizeof rx->client);
+    client_key(session, &rx->client_key);
     rx->redirects_left = proxy->cfg->origin_redirects;
     rx->session = coap_session_reference(session);
     hcm_arena_init(&rx->arena, rx->arena_buf, arena_size);
@@ -668,7 +706,7 @@ static void count_answer(rexchange_t *rx)
         return;
     rx->is_answered = true;
     m->reverse_answered_by_class[(rx->code >> 5) & 7]++;
-    m->reverse_inflight--;
+    end_inflight(rx);
     hcp_metrics_observe(m, HCP_COAP_TO_HTTP, uv_hrtime() - rx->started_ns);
 }
 
@@ -738,6 +776,11 @@ static void on_request(coap_resource_t *resource, coap_session_t *session,
             refuse(proxy, response, err);
         return;
     }
+    if ((err = admit(proxy, session)) < 0) {
+        free(upload.body);
+        refuse(proxy, response, err);
+        return;
+    }
     if ((rx = rexchange_new(proxy, session, request, &upload)) == NULL) {
         coap_pdu_set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
         return;
@@ -764,7 +807,12 @@ static void on_request(coap_resource_t *resource, coap_session_t *session,
         return;
     }
     coap_async_set_app_data(rx->async, rx);
-    rx->is_started = true;
+    rx->is_started = hcp_clientcount_add(proxy->reverse_clients, &rx->client_key);
+    if (!rx->is_started) { /* no memory to count it: the exchange goes on, uncounted */
+        hcp_log(HCC_LOG_WARN, NULL, "coap: exchange %llu not counted per client: no memory",
+                (unsigned long long)rx->id);
+        return;
+    }
     proxy->metrics.reverse_started++;
     proxy->metrics.reverse_inflight++;
     /* No response code: libcoap acknowledges a CON with an empty ACK (a separate response). */
@@ -855,7 +903,8 @@ int hcp_reverse_start(hcp_proxy_t *proxy, coap_context_t *ctx)
     proxy->block2 = hcp_block2_new(&(hcp_block2_limits_t){
         .max_answers = MAX_KEPT_ANSWERS, .max_bytes = MAX_KEPT_BYTES, .idle_ns = UPLOAD_IDLE_NS},
         release_kept);
-    if (proxy->block1 == NULL || proxy->block2 == NULL)
+    proxy->reverse_clients = hcp_clientcount_new();
+    if (proxy->block1 == NULL || proxy->block2 == NULL || proxy->reverse_clients == NULL)
         return UV_ENOMEM;
     if (add_catch_all(proxy, ctx,
                       coap_resource_proxy_uri_init2(on_request, HCM_COUNTOF(own_names),
@@ -907,4 +956,6 @@ void hcp_reverse_stop(hcp_proxy_t *proxy)
         }
         rexchange_free(rx);
     }
+    hcp_clientcount_free(proxy->reverse_clients); /* an abandoned exchange ends uncounted */
+    proxy->reverse_clients = NULL;
 }

@@ -86,7 +86,8 @@ END_TEST
 static const char *const example_lines[] = {
     "\ncoap: {\n    listen = [ \"127.0.0.1:5683\" ];\n    unauthenticated_loopback = false;\n"
     "    routes = [ ];\n"
-    "    max_body_bytes = 4194304;\n    psk = [ ];\n    cert_file = \"\";\n    key_file = \"\";\n"
+    "    max_body_bytes = 4194304;\n    max_inflight = 10000;\n"
+     "    max_inflight_per_client = 1024;\n    psk = [ ];\n    cert_file = \"\";\n    key_file = \"\";\n"
      "    client_ca_file = \"\";\n};\n",
     "\norigin: {\n    allow = [ \"*://127.0.0.0/8\", \"*://[::1]\", "
     "\"*://localhost\" ];\n",
@@ -144,7 +145,7 @@ static const struct {
     {"coap: { listen = \"127.0.0.1:0\"; };", "\ncoap: {\n    listen = [ \"127.0.0.1:0\" ];\n"},
     {"coap: { routes = ( \"/lwm2m/=http://127.0.0.1:8000/api/\" ); };",
      "    routes = [ \"/lwm2m/=http://127.0.0.1:8000/api/\" ];\n"},
-    {"coap: { max_body_bytes = 0; };", "    max_body_bytes = 0;\n    psk = [ ];\n"},
+    {"coap: { max_body_bytes = 0; };", "    max_body_bytes = 0;\n    max_inflight = 10000;\n"},
     {"origin: { allow = [ \"https://api.example\", \"*://[fd00::/8]\" ]; };",
      "    allow = [ \"https://api.example\", \"*://[fd00::/8]\" ];\n"},
     {"origin: { verify_tls = false; };", "    verify_tls = false;\n"},

@@ -454,7 +454,8 @@ static const char *const default_lines[] = {
     "    ack_random_factor = 1.5;\n",
     ("\n};\ncoap: {\n    listen = [ \"127.0.0.1:5683\" ];\n    unauthenticated_loopback = false;\n"
      "    routes = [ ];\n"
-     "    max_body_bytes = 4194304;\n    psk = [ ];\n    cert_file = \"\";\n    key_file = \"\";\n"
+     "    max_body_bytes = 4194304;\n    max_inflight = 10000;\n"
+     "    max_inflight_per_client = 1024;\n    psk = [ ];\n    cert_file = \"\";\n    key_file = \"\";\n"
      "    client_ca_file = \"\";\n};\n"),
     ("\norigin: {\n    allow = [ \"*://127.0.0.0/8\", \"*://[::1]\", "
      "\"*://localhost\" ];\n"
