@@ -62,8 +62,8 @@ def ext(n):
     return 14, (n - 269).to_bytes(2, "big")
 
 
-def encode(mtype, code, mid, token, options, payload=b""):
-    out = bytearray([0x40 | mtype << 4 | len(token), code]) + mid.to_bytes(2, "big") + token
+def encode(mtype, code, mid, token, options=(), payload=b"", version=1):
+    out = bytearray([version << 6 | mtype << 4 | len(token), code]) + mid.to_bytes(2, "big") + token
     last = 0
     for number, value in sorted(options, key=lambda o: o[0]):
         d, dx = ext(number - last)

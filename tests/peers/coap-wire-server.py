@@ -42,41 +42,21 @@ arguments. Datagrams that are not requests (ACK, RST, empty) are only recorded.
   too-large/SZX          4.13 with Block1 (SZX) and Size1 1 (RFC 7959 s2.9.3) to a request without
                          Block1; Block1 blocks: 2.31 Continue, the last 2.04 with the body's length
 """
+import importlib.machinery
 import os
 import socket
 import sys
 import time
 
+# The encoder is coap-raw.py's: one writer of CoAP datagrams for every raw peer.
+_raw = importlib.machinery.SourceFileLoader(
+    "coap_raw", os.path.join(os.path.dirname(os.path.abspath(__file__)), "coap-raw.py")).load_module()
+encode, uint = _raw.encode, _raw.uint
+
 CON, NON, ACK, RST = 0, 1, 2, 3
 TYPES = ["CON", "NON", "ACK", "RST"]
 OPT_ETAG, OPT_URI_PATH, OPT_CF, OPT_BLOCK2, OPT_BLOCK1, OPT_SIZE1, OPT_ECHO = 4, 11, 12, 23, 27, 60, 252
 CONTENT = 0x45
-
-
-def ext(n):
-    """An option delta or length nibble and its extended bytes (RFC 7252 s3.1)."""
-    if n < 13:
-        return n, b""
-    if n < 269:
-        return 13, bytes([n - 13])
-    return 14, (n - 269).to_bytes(2, "big")
-
-
-def uint(value):
-    return value.to_bytes((value.bit_length() + 7) // 8, "big")
-
-
-def encode(mtype, code, mid, token, options=(), payload=b"", version=1):
-    out = bytearray([version << 6 | mtype << 4 | len(token), code]) + mid.to_bytes(2, "big") + token
-    last = 0
-    for number, value in sorted(options, key=lambda o: o[0]):
-        d, dx = ext(number - last)
-        n, nx = ext(len(value))
-        out += bytes([d << 4 | n]) + dx + nx + value
-        last = number
-    if payload:
-        out += b"\xff" + payload
-    return bytes(out)
 
 
 def decode(data):
