@@ -473,6 +473,16 @@ static void finish(rexchange_t *rx)
     unlink_live(rx);
 }
 
+/* |err|'s code, with its reason as diagnostic payload (RFC 7252 s5.5.2); any option goes in
+ * before this, as the payload ends the PDU. */
+static void set_error(coap_pdu_t *response, int err)
+{
+    const char *reason = hcm_strerror(err);
+
+    coap_pdu_set_code(response, (coap_pdu_code_t)hcm_err_code(err));
+    coap_add_data(response, strlen(reason), (const uint8_t *)reason);
+}
+
 static void add_options(coap_pdu_t *response, const hcm_coap_msg_t *a)
 {
     for (size_t i = 0; i < a->nopts; i++)
@@ -505,9 +515,7 @@ static bool respond(rexchange_t *rx, const coap_pdu_t *request, coap_pdu_t *resp
         return false;
     }
     if (offset >= a->payload.len) { /* past the end: no such block */
-        const char *reason = hcm_strerror(HCM_EBLOCKRANGE);
-        coap_pdu_set_code(response, (coap_pdu_code_t)hcm_err_code(HCM_EBLOCKRANGE));
-        coap_add_data(response, strlen(reason), (const uint8_t *)reason);
+        set_error(response, HCM_EBLOCKRANGE);
         return false;
     }
     more = offset + size < a->payload.len;
@@ -527,16 +535,14 @@ static bool respond(rexchange_t *rx, const coap_pdu_t *request, coap_pdu_t *resp
  * s5.5.2); a 4.13 says how large a body may be (RFC 7959 s2.9.3). */
 static void refuse(hcp_proxy_t *proxy, coap_pdu_t *response, int err)
 {
-    const char *reason = hcm_strerror(err);
     uint8_t buf[4];
     char cause[32];
 
-    coap_pdu_set_code(response, (coap_pdu_code_t)hcm_err_code(err));
     if (err == HCM_ETOOLARGE)
         coap_add_option(response, COAP_OPTION_SIZE1,
                         coap_encode_var_safe(buf, sizeof buf,
                                              (unsigned)proxy->cfg->coap_max_body_bytes), buf);
-    coap_add_data(response, strlen(reason), (const uint8_t *)reason);
+    set_error(response, err);
     hcp_metrics_count_cause(proxy->metrics.reverse_refused_by_cause, err);
     hcp_field_t fields[] = {
         HCP_F_STR("direction", "coap_to_http"),
@@ -544,7 +550,7 @@ static void refuse(hcp_proxy_t *proxy, coap_pdu_t *response, int err)
     };
     hcp_log_fields(HCC_LOG_INFO, NULL, fields, HCM_COUNTOF(fields),
                    "coap request refused: %u.%02u (%s)", hcm_err_code(err) >> 5,
-                   hcm_err_code(err) & 0x1f, reason);
+                   hcm_err_code(err) & 0x1f, hcm_strerror(err));
 }
 
 /* Options that differ between the blocks of one request: the block options themselves (RFC 7959
