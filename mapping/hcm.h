@@ -97,6 +97,60 @@ const hcm_option_t *hcm_coap_msg_find(const hcm_coap_msg_t *msg, uint16_t number
 /* The value of a uint option; values longer than 4 bytes are HCM_EBADRESPONSE. */
 int hcm_uint_decode(hcm_bytes_t value, uint32_t *out);
 
+/* ---- wire.c: CoAP over UDP datagrams (RFC 7252 s3) and the option rules (s5.4) ------------ */
+
+enum hcm_coap_type { HCM_CON = 0, HCM_NON = 1, HCM_ACK = 2, HCM_RST = 3 };
+
+#define HCM_MAX_TOKEN 8
+
+/* The message layer's part of a datagram: what hcm_coap_msg_t leaves out. */
+typedef struct hcm_coap_header {
+    uint8_t type; /* enum hcm_coap_type */
+    uint8_t token_len;
+    uint16_t mid;
+    uint8_t token[HCM_MAX_TOKEN];
+} hcm_coap_header_t;
+
+/* What a received datagram is. */
+typedef enum hcm_wire_verdict {
+    HCM_WIRE_MESSAGE,   /* well formed: the header and the message are filled in */
+    HCM_WIRE_IGNORE,    /* shorter than a header, or not version 1: silently ignored (s3) */
+    HCM_WIRE_MALFORMED, /* a readable header before a format error: only the header is filled in;
+                           a CON is rejected with a Reset (s4.2), a NON may be (s4.3) */
+} hcm_wire_verdict_t;
+
+/* Decodes one datagram. Option values and the payload point into |dgram|. |why|, which may be
+ * NULL, names the format error of a MALFORMED datagram for a log line. More than HCM_MAX_OPTIONS
+ * options is MALFORMED too: hcproxy cannot hold them. */
+hcm_wire_verdict_t hcm_coap_decode(hcm_bytes_t dgram, hcm_coap_header_t *hdr,
+                                   hcm_coap_msg_t *msg, const char **why);
+/* Encodes |hdr| and |msg| into |out|: the datagram's length, or 0 when it needs more than |size|
+ * bytes or cannot be encoded (a token longer than 8 bytes, an option value over 65804 bytes). */
+size_t hcm_coap_encode(const hcm_coap_header_t *hdr, const hcm_coap_msg_t *msg, uint8_t *out,
+                       size_t size);
+
+/* RFC 7252 s5.4.6: the class bits of an option number. */
+static inline bool hcm_option_is_critical(uint16_t number) { return number & 1; }
+static inline bool hcm_option_is_unsafe(uint16_t number) { return number & 2; }
+
+/* One row of options.def: an option hcproxy recognizes. */
+typedef struct hcm_option_info {
+    uint16_t number;
+    const char *name;
+    uint16_t min_len, max_len;
+    bool is_repeatable;
+} hcm_option_info_t;
+
+/* The row for |number|, or NULL for an option hcproxy does not recognize. */
+const hcm_option_info_t *hcm_option_info(uint16_t number);
+/* Whether |opt|, the |nth| (from 0) option of its number in a message, is recognized: in
+ * options.def, of a length in range, and first or repeatable (RFC 7252 s5.4.3, s5.4.5). */
+bool hcm_option_is_recognized(const hcm_option_t *opt, size_t nth);
+/* RFC 7252 s5.4.1, s5.4.3, s5.4.5 for a message a recipient acts on: removes every unrecognized
+ * elective option from |msg| and returns 0, or returns HCM_EBADOPTION with |*bad| set to the
+ * first unrecognized critical option's number (|msg| is then left as it was). */
+int hcm_coap_screen_options(hcm_coap_msg_t *msg, uint16_t *bad);
+
 /* ---- methods, codes, media types ------------------------------------------------------- */
 
 /* The CoAP method code for an HTTP method token (case-sensitive, RFC 9110 s9.1), or

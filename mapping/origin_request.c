@@ -13,70 +13,24 @@
  * gives the HTTP version it forwards with and its own name. */
 #define VIA_VALUE "1.1 hcproxy"
 
-/* Every option hcproxy recognizes in a request it sends to HTTP, with the value lengths and the
- * repetition its definition allows (RFC 7252 s5.10 Table 4; RFC 7641, 7959, 7967, 8613). An option
- * that is not here, has a length out of range or is repeated when it may not be is unrecognized
- * (s5.4.3, s5.4.5): if it is critical (s5.4.1) or unsafe to forward (s5.7; digest C.2, M), the
- * request gets 4.02; an elective safe-to-forward one is dropped, since no HTTP field could carry
- * it. Recognized options are mapped by the functions below unless their comment says dropped; the
- * Hop-Limit row only names its length; check_hop_limit() applies RFC 8768's own rule. */
-typedef struct option_row {
-    uint16_t number;
-    uint16_t min_len;
-    uint16_t max_len;
-    bool is_repeatable;
-} option_row_t;
-
-static const option_row_t request_options[] = {
-    { HCM_OPT_IF_MATCH, 0, 8, true },        /* If-Match: map_if_match() */
-    { HCM_OPT_URI_HOST, 1, 255, false },     /* the URL (origin_url.c) */
-    { HCM_OPT_ETAG, 1, 8, true },            /* If-None-Match: map_validation() */
-    { HCM_OPT_IF_NONE_MATCH, 0, 0, false },  /* If-None-Match: *: map_validation() */
-    /* Dropped: RFC 7641 s3.1, s4.1: a response without Observe tells the client it is not on the
-     * list of observers, which is the truth about an HTTP origin. */
-    { HCM_OPT_OBSERVE, 0, 3, false },
-    { HCM_OPT_URI_PORT, 0, 2, false },       /* the URL */
-    { HCM_OPT_LOCATION_PATH, 0, 255, true }, /* dropped: response options mean nothing here */
-    { HCM_OPT_OSCORE, 0, 255, false },       /* the OSCORE header: map_oscore() */
-    { HCM_OPT_URI_PATH, 0, 255, true },      /* the URL */
-    { HCM_OPT_CONTENT_FORMAT, 0, 2, false }, /* Content-Type: map_content_format() */
-    { HCM_OPT_MAX_AGE, 0, 4, false },        /* dropped: a response option */
-    { HCM_OPT_URI_QUERY, 0, 255, true },     /* the URL */
-    { HCM_OPT_HOP_LIMIT, 1, 1, false },      /* Via: check_hop_limit(), map_headers() */
-    { HCM_OPT_ACCEPT, 0, 2, false },         /* Accept: map_accept() */
-    { HCM_OPT_LOCATION_QUERY, 0, 255, true }, /* dropped */
-    /* Dropped: block-wise transfer is hop-by-hop (RFC 8075 s8.3, digest H). The caller
-     * reassembles a Block1 body before mapping and serves Block2 from the whole answer. */
-    { HCM_OPT_BLOCK2, 0, 3, false },
-    { HCM_OPT_BLOCK1, 0, 3, false },
-    { HCM_OPT_SIZE2, 0, 4, false },
-    { HCM_OPT_PROXY_URI, 1, 1034, false },   /* the URL */
-    { HCM_OPT_PROXY_SCHEME, 1, 255, false }, /* the URL */
-    { HCM_OPT_SIZE1, 0, 4, false },          /* dropped: HTTP sends Content-Length itself */
-    /* Dropped: RFC 7967 concerns the answer to the client, which the caller sends. */
-    { HCM_OPT_NO_RESPONSE, 0, 1, false },
-};
-
-_Static_assert(HCM_COUNTOF(request_options) == 22, "one row per option of hcm.h");
-
-static const option_row_t *option_row(uint16_t number)
-{
-    size_t i;
-
-    for (i = 0; i < HCM_COUNTOF(request_options); i++)
-        if (request_options[i].number == number)
-            return &request_options[i];
-    return NULL;
-}
-
-/* Whether |opt|, the |nth| (from 0) option with its number, is one hcproxy recognizes. */
-static bool is_recognized(const hcm_option_t *opt, size_t nth)
-{
-    const option_row_t *row = option_row(opt->number);
-
-    return row != NULL && opt->value.len >= row->min_len && opt->value.len <= row->max_len &&
-           (nth == 0 || row->is_repeatable);
-}
+/* The options hcproxy recognizes are those of options.def, with the value lengths and the
+ * repetition their definitions allow. An option that is not there, has a length out of range or
+ * is repeated when it may not be is unrecognized (RFC 7252 s5.4.3, s5.4.5): if it is critical
+ * (s5.4.1) or unsafe to forward (s5.7.1), the request gets 4.02; an elective safe-to-forward one is
+ * dropped, since no HTTP field could carry it. What each recognized option becomes:
+ * - the URL (origin_url.c): Uri-Host, Uri-Port, Uri-Path, Uri-Query, Proxy-Uri, Proxy-Scheme;
+ * - headers: If-Match (map_if_match), ETag and If-None-Match (map_validation), OSCORE
+ *   (map_oscore), Content-Format (map_content_format), Accept (map_accept), Hop-Limit (Via:
+ *   check_hop_limit, map_headers);
+ * - dropped on purpose:
+ *   - Observe: a response without Observe tells the client it is not on the list of observers
+ *     (RFC 7641 s3.1, s4.1), which is the truth about an HTTP origin;
+ *   - Location-Path, Location-Query, Max-Age: response options, meaningless in a request;
+ *   - Block1, Block2, Size2: block-wise transfer is hop-by-hop (RFC 8075 s8.3); the caller
+ *     reassembles a Block1 body before mapping and serves Block2 from the whole answer;
+ *   - Size1: HTTP sends Content-Length itself;
+ *   - No-Response (RFC 7967): it concerns the answer to the client, which the caller sends;
+ *   - Echo, Request-Tag (RFC 9175): hop-by-hop freshness and block-wise matching. */
 
 /* RFC 7252 s5.4.6: bit 0 of the number marks a critical option, bit 1 one unsafe to forward. */
 static int check_options(const hcm_coap_msg_t *in)
@@ -87,7 +41,8 @@ static int check_options(const hcm_coap_msg_t *in)
         const hcm_option_t *opt = &in->opts[i];
 
         nth = i > 0 && in->opts[i - 1].number == opt->number ? nth + 1 : 0;
-        if (!is_recognized(opt, nth) && (opt->number & 0x3) != 0)
+        if (!hcm_option_is_recognized(opt, nth) &&
+            (hcm_option_is_critical(opt->number) || hcm_option_is_unsafe(opt->number)))
             return HCM_EBADOPTION;
     }
     return 0;
@@ -99,7 +54,7 @@ static const hcm_option_t *find_valid(const hcm_coap_msg_t *in, uint16_t number)
 {
     const hcm_option_t *opt = hcm_coap_msg_find(in, number);
 
-    return opt != NULL && is_recognized(opt, 0) ? opt : NULL;
+    return opt != NULL && hcm_option_is_recognized(opt, 0) ? opt : NULL;
 }
 
 /* ---- headers --------------------------------------------------------------------------------- */
@@ -129,7 +84,7 @@ static int tag_list(const state_t *st, uint16_t number, bool is_any, const char 
     *list = NULL;
     for (pass = 0; pass < 2; pass++) {
         for (i = 0, len = 0; i < in->nopts; i++) {
-            if (in->opts[i].number != number || !is_recognized(&in->opts[i], 0))
+            if (in->opts[i].number != number || !hcm_option_is_recognized(&in->opts[i], 0))
                 continue;
             if (in->opts[i].value.len == 0 && is_any) {
                 *list = "*";
