@@ -1,0 +1,108 @@
+/* The server side of the CoAP message layer (RFC 7252 s4) for one plain coap:// listener: which
+ * datagrams are requests, which are duplicates, when a Confirmable request gets its ACK, how an
+ * answer goes out (piggybacked, or separate and retransmitted) and how much may be sent to a
+ * source that has not shown it is really there (s11.3). It decodes with mapping/wire.c.
+ *
+ * Pure: no sockets, no clock, no randomness of its own. The caller hands it each datagram with
+ * the time, sends what it asks to be sent, and calls hcp_ml_tick() when hcp_ml_next_deadline()
+ * has come. tests/unit/check_msglayer.c drives it datagram by datagram.
+ *
+ * Every request it delivers (HCP_ML_REQUEST) is an exchange that must get exactly one
+ * hcp_ml_answer() or hcp_ml_abandon(); until then the exchange's handle stays valid. The entry
+ * it leaves behind answers duplicates of the request from the stored answer for
+ * EXCHANGE_LIFETIME (a CON) or NON_LIFETIME (a NON) (s4.5), within the limits given. */
+#ifndef HCP_MSGLAYER_H
+#define HCP_MSGLAYER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hcm.h"
+
+typedef struct hcp_msglayer hcp_msglayer_t;
+typedef struct hcp_ml_exchange hcp_ml_exchange_t;
+
+/* A peer: its address and port as bytes (a struct sockaddr_in or _in6, copied whole), compared
+ * bytewise. */
+typedef struct hcp_ml_peer {
+    uint8_t bytes[28];
+    uint8_t len;
+} hcp_ml_peer_t;
+
+typedef struct hcp_ml_config {
+    uint64_t piggyback_ns;       /* how long an answer may take to go in the ACK (< ACK_TIMEOUT) */
+    size_t max_entries;          /* exchanges and remembered answers, in all */
+    size_t max_bytes;            /* remembered answers' bytes, in all */
+    unsigned amplification;      /* to an unverified peer, at most this many times the bytes it
+                                    sent for the exchange; 0: no limit */
+    size_t max_datagram;         /* the largest datagram sent (RFC 7252 s4.6: 1152) */
+    /* Fills |len| bytes with unpredictable ones: message IDs of separate responses. */
+    void (*random)(void *ctx, uint8_t *buf, size_t len);
+    /* Sends one datagram to |peer|. */
+    void (*send)(void *ctx, const hcp_ml_peer_t *peer, const uint8_t *dgram, size_t len);
+    void *ctx;
+} hcp_ml_config_t;
+
+hcp_msglayer_t *hcp_ml_new(const hcp_ml_config_t *config);
+/* Frees every entry. Exchanges not yet answered must have been abandoned. */
+void hcp_ml_free(hcp_msglayer_t *ml);
+
+typedef enum hcp_ml_action {
+    HCP_ML_DONE,    /* nothing more to do: ignored, or handled (a duplicate answered, a Reset
+                       sent, an ACK matched) */
+    HCP_ML_REQUEST, /* a new request: see the event */
+} hcp_ml_action_t;
+
+typedef struct hcp_ml_event {
+    hcp_ml_exchange_t *exchange;
+    hcm_coap_header_t header;
+    hcm_coap_msg_t msg; /* points into the datagram: valid while it is */
+    /* For HCP_ML_DONE: why the datagram was refused or ignored, for a (rate-limited) log line;
+     * NULL when nothing is worth a line (a duplicate, an ACK). */
+    const char *note;
+} hcp_ml_event_t;
+
+/* One datagram of |len| bytes from |peer|, received at |now_ns| (a monotonic clock). */
+hcp_ml_action_t hcp_ml_receive(hcp_msglayer_t *ml, const hcp_ml_peer_t *peer,
+                               const uint8_t *dgram, size_t len, uint64_t now_ns,
+                               hcp_ml_event_t *event);
+
+/* The largest answer datagram the exchange may have: the configured max_datagram, or less for a
+ * peer not yet verified (s11.3). The caller sizes Block2 blocks and diagnostic payloads by it. */
+size_t hcp_ml_answer_room(const hcp_msglayer_t *ml, const hcp_ml_exchange_t *x);
+
+/* The answer to exchange |x| (code, options, payload; the token is the request's): piggybacked in
+ * the ACK when that has not gone yet, otherwise a separate CON (for a CON request, retransmitted
+ * until acknowledged) or NON. It is remembered for duplicates. -1 when it does not fit in
+ * hcp_ml_answer_room() (nothing is sent then; the exchange stays open) or no memory is left (the
+ * exchange is then ended without an answer). */
+int hcp_ml_answer(hcp_msglayer_t *ml, hcp_ml_exchange_t *x, const hcm_coap_msg_t *answer,
+                  uint64_t now_ns);
+/* Ends exchange |x| without an answer (the proxy is stopping, or gave up). A CON request that
+ * had no ACK yet gets an empty one, so that the client stops retransmitting. */
+void hcp_ml_abandon(hcp_msglayer_t *ml, hcp_ml_exchange_t *x, uint64_t now_ns);
+
+/* Sends what is due at |now_ns|: empty ACKs whose piggyback wait is over, retransmissions of
+ * separate responses; forgets entries past their lifetime. */
+void hcp_ml_tick(hcp_msglayer_t *ml, uint64_t now_ns);
+/* When hcp_ml_tick() next has something to do; UINT64_MAX for never. */
+uint64_t hcp_ml_next_deadline(const hcp_msglayer_t *ml);
+
+/* The peer of exchange |x|. */
+const hcp_ml_peer_t *hcp_ml_peer(const hcp_ml_exchange_t *x);
+
+typedef struct hcp_ml_stats {
+    uint64_t duplicates;       /* requests answered from an entry instead of run again */
+    uint64_t resets_sent;      /* s4.2, s4.3: malformed CONs, unmatched CON responses, pings */
+    uint64_t ignored;          /* other versions, malformed NONs, stray ACKs and the like */
+    uint64_t retransmissions;  /* of separate responses */
+    uint64_t give_ups;         /* separate responses never acknowledged */
+    uint64_t evictions;        /* entries dropped before their lifetime for max_entries/bytes */
+    size_t entries;            /* now */
+    size_t bytes;              /* now */
+} hcp_ml_stats_t;
+
+void hcp_ml_stats(const hcp_msglayer_t *ml, hcp_ml_stats_t *stats);
+
+#endif
