@@ -1,7 +1,8 @@
 /* The server side of the CoAP message layer (RFC 7252 s4) for one plain coap:// listener: which
  * datagrams are requests, which are duplicates, when a Confirmable request gets its ACK, how an
  * answer goes out (piggybacked, or separate and retransmitted) and how much may be sent to a
- * source that has not shown it is really there (s11.3). It decodes with mapping/wire.c.
+ * source that has not shown it is really there (s11.3; RFC 9175 s2.4). It decodes with
+ * mapping/wire.c.
  *
  * Pure: no sockets, no clock, no randomness of its own. The caller hands it each datagram with
  * the time, sends what it asks to be sent, and calls hcp_ml_tick() when hcp_ml_next_deadline()
@@ -61,6 +62,8 @@ typedef struct hcp_ml_event {
     /* For HCP_ML_DONE: why the datagram was refused or ignored, for a (rate-limited) log line;
      * NULL when nothing is worth a line (a duplicate, an ACK). */
     const char *note;
+    bool is_verified; /* the peer has shown it is there: it acknowledged a separate response of
+                         ours, or this request carried the Echo value it was given */
 } hcp_ml_event_t;
 
 /* One datagram of |len| bytes from |peer|, received at |now_ns| (a monotonic clock). */
@@ -71,6 +74,13 @@ hcp_ml_action_t hcp_ml_receive(hcp_msglayer_t *ml, const hcp_ml_peer_t *peer,
 /* The largest answer datagram the exchange may have: the configured max_datagram, or less for a
  * peer not yet verified (s11.3). The caller sizes Block2 blocks and diagnostic payloads by it. */
 size_t hcp_ml_answer_room(const hcp_msglayer_t *ml, const hcp_ml_exchange_t *x);
+
+/* RFC 9175 s2.4 item 3: when an answer does not fit in hcp_ml_answer_room(), the caller keeps it
+ * and answers 4.01 (Unauthorized) with an Echo option of the value this writes into |echo| (its
+ * length is returned; at most 8 bytes). A client that repeats the request with that Echo value
+ * verifies its address: it gets the kept answer, and the peer is no longer bounded. */
+size_t hcp_ml_echo_challenge(hcp_msglayer_t *ml, const hcp_ml_exchange_t *x, uint8_t *echo,
+                             uint64_t now_ns);
 
 /* The answer to exchange |x| (code, options, payload; the token is the request's): piggybacked in
  * the ACK when that has not gone yet, otherwise a separate CON (for a CON request, retransmitted
