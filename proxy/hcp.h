@@ -18,8 +18,6 @@
 #include "clientcount.h"
 #include "ratelimit.h"
 
-#define hcp_container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
-
 typedef struct hcp_proxy hcp_proxy_t;
 typedef struct hcp_front hcp_front_t;
 typedef struct hcp_upstream hcp_upstream_t;

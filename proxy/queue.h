@@ -14,6 +14,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* The object that holds |ptr|, its |member|. */
+#define hcp_container_of(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
 typedef struct hcp_qlink {
     struct hcp_qlink *prev, *next; /* private: both NULL while not queued */
 } hcp_qlink_t;
