@@ -1,0 +1,435 @@
+/* The client side of the CoAP message layer: see msgclient.h.
+ *
+ * A request is found by its peer and Message ID while its CON waits for an ACK (by_mid), and by
+ * its peer and token until its response comes (by_token). A CON waiting for its ACK is also in
+ * mc->retransmitting; one whose retransmissions ran out moves to mc->timed_out until the caller
+ * collects it. Separate responses acknowledged are remembered in a small direct-mapped cache, so
+ * that a duplicate is acknowledged again instead of Reset (RFC 7252 s4.5). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "msgclient.h"
+#include "queue.h"
+
+#define S 1000000000ull
+#define EXCHANGE_LIFETIME_NS (247 * S) /* RFC 7252 s4.8.2 */
+#define EMPTY_LEN 4
+#define BUCKETS 4096     /* requests in flight are bounded by upstream.max_inflight */
+#define ACKED_SLOTS 1024 /* separate responses acknowledged, remembered for duplicates */
+
+struct hcp_mc_request {
+    hcp_qlink_t timer; /* in retransmitting or timed_out, or in neither */
+    hcp_mc_request_t *next_by_mid, *next_by_token;
+    hcp_ml_peer_t peer;
+    hcm_coap_header_t header; /* type, Message ID, token */
+    bool awaits_ack;          /* a CON without its ACK: linked in by_mid */
+    unsigned retransmits;
+    uint64_t timeout_ns, deadline_ns;
+    void *user;
+    size_t len;
+    uint8_t dgram[]; /* as sent, for retransmissions */
+};
+
+typedef struct acked {
+    hcp_ml_peer_t peer;
+    uint16_t mid;
+    uint64_t until_ns;
+} acked_t;
+
+struct hcp_msgclient {
+    hcp_mc_config_t cfg;
+    uint64_t seed;
+    hcp_queue_t retransmitting, timed_out;
+    uint64_t retransmit_next_ns; /* no retransmission is due before; may be early */
+    hcp_mc_request_t *by_mid[BUCKETS], *by_token[BUCKETS];
+    acked_t acked[ACKED_SLOTS];
+    hcp_mc_stats_t stats;
+};
+
+/* ---- keys ---------------------------------------------------------------------------------- */
+
+static bool same_peer(const hcp_ml_peer_t *a, const hcp_ml_peer_t *b)
+{
+    return a->len == b->len && memcmp(a->bytes, b->bytes, a->len) == 0;
+}
+
+/* FNV-1a from a random seed, and a final mix: peers, IDs and tokens come from the network. */
+static uint64_t hash(const hcp_msgclient_t *mc, const hcp_ml_peer_t *peer, const uint8_t *extra,
+                     size_t extra_len)
+{
+    uint64_t h = mc->seed ^ 0xcbf29ce484222325ull;
+
+    for (size_t i = 0; i < peer->len; i++)
+        h = (h ^ peer->bytes[i]) * 0x100000001b3ull;
+    for (size_t i = 0; i < extra_len; i++)
+        h = (h ^ extra[i]) * 0x100000001b3ull;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    return h ^ h >> 33;
+}
+
+static size_t mid_index(const hcp_msgclient_t *mc, const hcp_ml_peer_t *peer, uint16_t mid)
+{
+    const uint8_t b[2] = { (uint8_t)(mid >> 8), (uint8_t)mid };
+
+    return hash(mc, peer, b, sizeof b) % BUCKETS;
+}
+
+static size_t token_index(const hcp_msgclient_t *mc, const hcp_ml_peer_t *peer,
+                          const hcm_coap_header_t *h)
+{
+    return hash(mc, peer, h->token, h->token_len) % BUCKETS;
+}
+
+static bool same_token(const hcm_coap_header_t *a, const hcm_coap_header_t *b)
+{
+    return a->token_len == b->token_len && memcmp(a->token, b->token, a->token_len) == 0;
+}
+
+static hcp_mc_request_t *find_by_mid(hcp_msgclient_t *mc, const hcp_ml_peer_t *peer, uint16_t mid)
+{
+    hcp_mc_request_t *r = mc->by_mid[mid_index(mc, peer, mid)];
+
+    while (r != NULL && !(r->header.mid == mid && same_peer(&r->peer, peer)))
+        r = r->next_by_mid;
+    return r;
+}
+
+static hcp_mc_request_t *find_by_token(hcp_msgclient_t *mc, const hcp_ml_peer_t *peer,
+                                       const hcm_coap_header_t *h)
+{
+    hcp_mc_request_t *r = mc->by_token[token_index(mc, peer, h)];
+
+    while (r != NULL && !(same_token(&r->header, h) && same_peer(&r->peer, peer)))
+        r = r->next_by_token;
+    return r;
+}
+
+/* The CON no longer waits for an ACK: not found by its Message ID, not retransmitted. */
+static void stop_awaiting(hcp_msgclient_t *mc, hcp_mc_request_t *req)
+{
+    hcp_mc_request_t **p = &mc->by_mid[mid_index(mc, &req->peer, req->header.mid)];
+
+    if (!req->awaits_ack)
+        return;
+    while (*p != req)
+        p = &(*p)->next_by_mid;
+    *p = req->next_by_mid;
+    req->awaits_ack = false;
+    if (hcp_qlink_is_queued(&req->timer))
+        hcp_queue_remove(&mc->retransmitting, &req->timer);
+    if (hcp_queue_is_empty(&mc->retransmitting))
+        mc->retransmit_next_ns = UINT64_MAX;
+}
+
+static void free_request(hcp_msgclient_t *mc, hcp_mc_request_t *req)
+{
+    hcp_mc_request_t **p = &mc->by_token[token_index(mc, &req->peer, &req->header)];
+
+    stop_awaiting(mc, req);
+    while (*p != req)
+        p = &(*p)->next_by_token;
+    *p = req->next_by_token;
+    if (hcp_qlink_is_queued(&req->timer))
+        hcp_queue_remove(&mc->timed_out, &req->timer);
+    mc->stats.requests--;
+    free(req);
+}
+
+/* ---- sending ----------------------------------------------------------------------------- */
+
+static void send_empty(hcp_msgclient_t *mc, const hcp_ml_peer_t *peer, enum hcm_coap_type type,
+                       uint16_t mid)
+{
+    const uint8_t dgram[EMPTY_LEN] = { (uint8_t)(0x40 | type << 4), 0, (uint8_t)(mid >> 8),
+                                       (uint8_t)mid };
+
+    if (type == HCM_RST)
+        mc->stats.resets_sent++;
+    mc->cfg.send(mc->cfg.ctx, peer, dgram, sizeof dgram);
+}
+
+/* A Message ID no request to |peer| waits with. */
+static uint16_t fresh_mid(hcp_msgclient_t *mc, const hcp_ml_peer_t *peer)
+{
+    uint8_t b[2];
+    uint16_t mid;
+
+    do {
+        mc->cfg.random(mc->cfg.ctx, b, sizeof b);
+        mid = (uint16_t)(b[0] << 8 | b[1]);
+    } while (find_by_mid(mc, peer, mid) != NULL);
+    return mid;
+}
+
+/* ACK_TIMEOUT times a random factor from 1 to ACK_RANDOM_FACTOR (RFC 7252 s4.2). */
+static uint64_t initial_timeout(hcp_msgclient_t *mc)
+{
+    uint8_t b[2];
+    double spread = mc->cfg.ack_random_factor - 1;
+
+    mc->cfg.random(mc->cfg.ctx, b, sizeof b);
+    return mc->cfg.ack_timeout_ns +
+           (uint64_t)((double)mc->cfg.ack_timeout_ns * spread * (b[0] << 8 | b[1]) / 65535);
+}
+
+static void await_ack(hcp_msgclient_t *mc, hcp_mc_request_t *req, uint64_t now)
+{
+    size_t i = mid_index(mc, &req->peer, req->header.mid);
+
+    req->next_by_mid = mc->by_mid[i];
+    mc->by_mid[i] = req;
+    req->awaits_ack = true;
+    req->timeout_ns = initial_timeout(mc);
+    req->deadline_ns = now + req->timeout_ns;
+    hcp_queue_push(&mc->retransmitting, &req->timer);
+    if (req->deadline_ns < mc->retransmit_next_ns)
+        mc->retransmit_next_ns = req->deadline_ns;
+}
+
+hcp_mc_request_t *hcp_mc_send(hcp_msgclient_t *mc, const hcp_ml_peer_t *peer, bool confirmable,
+                              const uint8_t *token, size_t token_len, const hcm_coap_msg_t *msg,
+                              void *user, uint64_t now_ns)
+{
+    hcp_mc_request_t *req = calloc(1, sizeof *req + mc->cfg.max_datagram);
+    size_t i;
+
+    if (req == NULL || token_len > HCM_MAX_TOKEN) {
+        free(req);
+        return NULL;
+    }
+    req->peer = *peer;
+    req->user = user;
+    req->header.type = confirmable ? HCM_CON : HCM_NON;
+    req->header.token_len = (uint8_t)token_len;
+    memcpy(req->header.token, token, token_len);
+    req->header.mid = fresh_mid(mc, peer);
+    if ((req->len = hcm_coap_encode(&req->header, msg, req->dgram, mc->cfg.max_datagram)) == 0) {
+        free(req);
+        return NULL;
+    }
+    i = token_index(mc, peer, &req->header);
+    req->next_by_token = mc->by_token[i];
+    mc->by_token[i] = req;
+    mc->stats.requests++;
+    if (confirmable)
+        await_ack(mc, req, now_ns);
+    mc->cfg.send(mc->cfg.ctx, peer, req->dgram, req->len);
+    return req;
+}
+
+void hcp_mc_cancel(hcp_msgclient_t *mc, hcp_mc_request_t *req)
+{
+    free_request(mc, req);
+}
+
+/* ---- receiving ------------------------------------------------------------------------------ */
+
+static hcp_mc_action_t done(hcp_mc_event_t *event, const char *note, uint64_t *counter)
+{
+    event->note = note;
+    if (counter != NULL)
+        (*counter)++;
+    return HCP_MC_DONE;
+}
+
+static acked_t *acked_slot(hcp_msgclient_t *mc, const hcp_ml_peer_t *peer, uint16_t mid)
+{
+    return &mc->acked[mid_index(mc, peer, mid) % ACKED_SLOTS];
+}
+
+/* RFC 7252 s5.9: responses are of class 2, 4 or 5. */
+static bool is_response_code(uint8_t code)
+{
+    unsigned code_class = code >> 5;
+
+    return code_class == 2 || code_class == 4 || code_class == 5;
+}
+
+/* The response to |req|: screened by s5.4 and handed over, or rejected (a CON with a Reset). The
+ * request is over either way. */
+static hcp_mc_action_t take_response(hcp_msgclient_t *mc, hcp_mc_request_t *req,
+                                     const hcp_ml_peer_t *peer, uint64_t now,
+                                     hcp_mc_event_t *event)
+{
+    bool is_con = event->header.type == HCM_CON;
+    bool is_rejected = !is_response_code(event->msg.code);
+
+    event->user = req->user;
+    free_request(mc, req);
+    if (is_rejected) {
+        event->note = "a response of a reserved class (RFC 7252 s5.9)";
+    } else if (hcm_coap_screen_options(&event->msg, &event->bad_option) < 0) {
+        event->note = "a response with an unrecognized critical option (RFC 7252 s5.4.1)";
+        is_rejected = true;
+    }
+    if (is_con && is_rejected) {
+        send_empty(mc, peer, HCM_RST, event->header.mid);
+    } else if (is_con) {
+        acked_t *slot = acked_slot(mc, peer, event->header.mid);
+        *slot = (acked_t){ .peer = *peer, .mid = event->header.mid,
+                           .until_ns = now + EXCHANGE_LIFETIME_NS };
+        send_empty(mc, peer, HCM_ACK, event->header.mid);
+    }
+    return is_rejected ? HCP_MC_REJECTED : HCP_MC_RESPONSE;
+}
+
+/* An ACK or Reset: it concerns the CON with its Message ID, or nothing. A piggybacked response
+ * must also carry that request's token (s5.3.2). */
+static hcp_mc_action_t receive_reply(hcp_msgclient_t *mc, const hcp_ml_peer_t *peer,
+                                     uint64_t now, hcp_mc_event_t *event)
+{
+    hcp_mc_request_t *req = find_by_mid(mc, peer, event->header.mid);
+
+    if (req == NULL)
+        return done(event, NULL, &mc->stats.ignored); /* late, duplicate, or another's MID */
+    if (event->header.type == HCM_RST) {
+        event->user = req->user;
+        event->note = "the server Reset the request";
+        free_request(mc, req);
+        return HCP_MC_REJECTED;
+    }
+    if (event->msg.code == 0) {
+        stop_awaiting(mc, req);
+        event->user = req->user;
+        return HCP_MC_ACKED;
+    }
+    if (!same_token(&req->header, &event->header))
+        return done(event, "a piggybacked response with another token: ignored",
+                    &mc->stats.ignored);
+    return take_response(mc, req, peer, now, event);
+}
+
+/* A CON or NON from the server: a separate response, or something to reject or ignore. */
+static hcp_mc_action_t receive_message(hcp_msgclient_t *mc, const hcp_ml_peer_t *peer,
+                                       uint64_t now, hcp_mc_event_t *event)
+{
+    bool is_con = event->header.type == HCM_CON;
+    const acked_t *slot = acked_slot(mc, peer, event->header.mid);
+    hcp_mc_request_t *req;
+
+    if (is_con && slot->until_ns > now && slot->mid == event->header.mid &&
+        same_peer(&slot->peer, peer)) {
+        mc->stats.duplicates++; /* s4.5: acknowledged again, acted on once */
+        send_empty(mc, peer, HCM_ACK, event->header.mid);
+        return done(event, NULL, NULL);
+    }
+    if (event->msg.code != 0 && event->msg.code >> 5 != 0 &&
+        (req = find_by_token(mc, peer, &event->header)) != NULL)
+        return take_response(mc, req, peer, now, event);
+    if (!is_con)
+        return done(event, "a NON that matches no request: ignored", &mc->stats.ignored);
+    send_empty(mc, peer, HCM_RST, event->header.mid); /* s4.2, s5.3.2; a ping too (s4.3) */
+    return done(event, event->msg.code == 0 ? NULL : "a CON that matches no request: Reset", NULL);
+}
+
+hcp_mc_action_t hcp_mc_receive(hcp_msgclient_t *mc, const hcp_ml_peer_t *peer,
+                               const uint8_t *dgram, size_t len, uint64_t now_ns,
+                               hcp_mc_event_t *event)
+{
+    const char *why = NULL;
+
+    memset(event, 0, sizeof *event);
+    switch (hcm_coap_decode((hcm_bytes_t){ dgram, len }, &event->header, &event->msg, &why)) {
+    case HCM_WIRE_IGNORE:
+        return done(event, "not a CoAP version 1 message (RFC 7252 s3): ignored",
+                    &mc->stats.ignored);
+    case HCM_WIRE_MALFORMED:
+        if (event->header.type == HCM_CON)
+            send_empty(mc, peer, HCM_RST, event->header.mid);
+        else
+            mc->stats.ignored++;
+        event->note = why;
+        return HCP_MC_DONE;
+    case HCM_WIRE_MESSAGE:
+        break;
+    }
+    if (event->header.type == HCM_ACK || event->header.type == HCM_RST)
+        return receive_reply(mc, peer, now_ns, event);
+    return receive_message(mc, peer, now_ns, event);
+}
+
+/* ---- time ------------------------------------------------------------------------------------ */
+
+static void retransmit(hcp_msgclient_t *mc, hcp_mc_request_t *req, uint64_t now)
+{
+    if (req->retransmits == mc->cfg.max_retransmit) {
+        stop_awaiting(mc, req);
+        hcp_queue_push(&mc->timed_out, &req->timer);
+        mc->stats.timeouts++;
+        return;
+    }
+    req->retransmits++;
+    req->timeout_ns *= 2;
+    req->deadline_ns = now + req->timeout_ns;
+    mc->stats.retransmissions++;
+    mc->cfg.send(mc->cfg.ctx, &req->peer, req->dgram, req->len);
+}
+
+void hcp_mc_tick(hcp_msgclient_t *mc, uint64_t now_ns)
+{
+    hcp_qlink_t *link, *next;
+    uint64_t earliest = UINT64_MAX;
+
+    if (mc->retransmit_next_ns > now_ns)
+        return;
+    for (link = mc->retransmitting.head.next; link != &mc->retransmitting.head; link = next) {
+        hcp_mc_request_t *req = hcp_container_of(link, hcp_mc_request_t, timer);
+        next = link->next;
+        if (req->deadline_ns <= now_ns)
+            retransmit(mc, req, now_ns);
+        if (req->awaits_ack && req->deadline_ns < earliest)
+            earliest = req->deadline_ns;
+    }
+    mc->retransmit_next_ns = earliest;
+}
+
+void *hcp_mc_next_timeout(hcp_msgclient_t *mc)
+{
+    hcp_qlink_t *link = hcp_queue_pop(&mc->timed_out);
+    hcp_mc_request_t *req;
+    void *user;
+
+    if (link == NULL)
+        return NULL;
+    req = hcp_container_of(link, hcp_mc_request_t, timer);
+    user = req->user;
+    free_request(mc, req);
+    return user;
+}
+
+uint64_t hcp_mc_next_deadline(const hcp_msgclient_t *mc)
+{
+    return hcp_queue_is_empty(&mc->timed_out) ? mc->retransmit_next_ns : 0;
+}
+
+/* ---- life ------------------------------------------------------------------------------------ */
+
+hcp_msgclient_t *hcp_mc_new(const hcp_mc_config_t *config)
+{
+    hcp_msgclient_t *mc = calloc(1, sizeof *mc);
+
+    if (mc == NULL)
+        return NULL;
+    mc->cfg = *config;
+    config->random(config->ctx, (uint8_t *)&mc->seed, sizeof mc->seed);
+    mc->retransmit_next_ns = UINT64_MAX;
+    hcp_queue_init(&mc->retransmitting);
+    hcp_queue_init(&mc->timed_out);
+    return mc;
+}
+
+void hcp_mc_free(hcp_msgclient_t *mc)
+{
+    if (mc == NULL)
+        return;
+    for (size_t i = 0; i < BUCKETS; i++)
+        while (mc->by_token[i] != NULL)
+            free_request(mc, mc->by_token[i]);
+    free(mc);
+}
+
+void hcp_mc_stats(const hcp_msgclient_t *mc, hcp_mc_stats_t *stats)
+{
+    *stats = mc->stats;
+}

@@ -1,0 +1,379 @@
+/* proxy/msgclient.c, the client side of the CoAP message layer, driven datagram by datagram
+ * (RFC 7252 s4, s5.2, s5.3.2, s5.4, s5.9). */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "msgclient.h"
+#include "run_suite.h"
+
+#define MS 1000000ull
+#define S (1000 * MS)
+#define MAX_SENT 32
+
+static struct {
+    hcp_ml_peer_t peer;
+    uint8_t dgram[1200];
+    size_t len;
+} sent[MAX_SENT];
+static size_t nsent;
+static uint8_t next_random;
+static hcp_msgclient_t *mc;
+
+static void record(void *ctx, const hcp_ml_peer_t *peer, const uint8_t *dgram, size_t len)
+{
+    (void)ctx;
+    ck_assert_uint_lt(nsent, MAX_SENT);
+    sent[nsent].peer = *peer;
+    memcpy(sent[nsent].dgram, dgram, len);
+    sent[nsent++].len = len;
+}
+
+static void counter_random(void *ctx, uint8_t *buf, size_t len)
+{
+    (void)ctx;
+    for (size_t i = 0; i < len; i++)
+        buf[i] = next_random++;
+}
+
+static void setup(void)
+{
+    hcp_mc_config_t cfg = {
+        .max_datagram = 1152, .ack_timeout_ns = 2 * S, .ack_random_factor = 1.5,
+        .max_retransmit = 4, .random = counter_random, .send = record,
+    };
+
+    nsent = 0;
+    next_random = 1;
+    mc = hcp_mc_new(&cfg);
+    ck_assert_ptr_nonnull(mc);
+}
+
+static void teardown(void)
+{
+    hcp_mc_free(mc);
+}
+
+static hcp_ml_peer_t server(uint8_t n)
+{
+    hcp_ml_peer_t p = { .len = 16 };
+
+    p.bytes[0] = 2;
+    p.bytes[7] = n;
+    return p;
+}
+
+static const uint8_t token[4] = { 0xde, 0xad, 0xbe, 0xef };
+static int user_a, user_b;
+
+/* A GET /x to server 1: its Message ID. */
+static uint16_t send_get(bool confirmable, void *user, hcp_mc_request_t **out)
+{
+    hcm_coap_msg_t get = { .code = 1 };
+    hcp_ml_peer_t p = server(1);
+    hcp_mc_request_t *req;
+
+    hcm_coap_msg_add(&get, 11, (hcm_bytes_t){ (const uint8_t *)"x", 1 });
+    req = hcp_mc_send(mc, &p, confirmable, token, sizeof token, &get, user, 0);
+    ck_assert_ptr_nonnull(req);
+    if (out != NULL)
+        *out = req;
+    return (uint16_t)(sent[nsent - 1].dgram[2] << 8 | sent[nsent - 1].dgram[3]);
+}
+
+/* A datagram from server |n|, given as hex with "MM" standing for |mid| and "TT" for the token. */
+static hcp_mc_action_t from_server(uint8_t n, const char *hex, uint16_t mid, uint64_t now,
+                                   hcp_mc_event_t *ev)
+{
+    uint8_t dgram[256];
+    size_t len = 0;
+    unsigned byte;
+    hcp_ml_peer_t p = server(n);
+
+    for (const char *c = hex; *c != '\0';) {
+        if (*c == ' ') {
+            c++;
+        } else if (strncmp(c, "MM", 2) == 0) {
+            dgram[len++] = (uint8_t)(mid >> 8);
+            dgram[len++] = (uint8_t)mid;
+            c += 2;
+        } else if (strncmp(c, "TT", 2) == 0) {
+            memcpy(dgram + len, token, sizeof token);
+            len += sizeof token;
+            c += 2;
+        } else {
+            ck_assert_int_eq(sscanf(c, "%2x", &byte), 1);
+            dgram[len++] = (uint8_t)byte;
+            c += 2;
+        }
+    }
+    return hcp_mc_receive(mc, &p, dgram, len, now, ev);
+}
+
+static void expect_sent_empty(size_t i, enum hcm_coap_type type, uint16_t mid)
+{
+    ck_assert_uint_lt(i, nsent);
+    ck_assert_uint_eq(sent[i].len, 4);
+    ck_assert_uint_eq(sent[i].dgram[0] >> 4 & 3, type);
+    ck_assert_uint_eq(sent[i].dgram[2] << 8 | sent[i].dgram[3], mid);
+}
+
+START_TEST(piggybacked_response)
+{
+    uint16_t mid = send_get(true, &user_a, NULL);
+    hcp_mc_event_t ev;
+
+    ck_assert_uint_eq(sent[0].dgram[0], 0x44); /* CON, token of 4 */
+    ck_assert_int_eq(from_server(1, "64 45 MM TT ff 6f6b", mid, S, &ev), HCP_MC_RESPONSE);
+    ck_assert_ptr_eq(ev.user, &user_a);
+    ck_assert_uint_eq(ev.msg.code, 0x45);
+    ck_assert_uint_eq(ev.msg.payload.len, 2);
+    hcp_mc_tick(mc, 100 * S); /* nothing left to retransmit */
+    ck_assert_uint_eq(nsent, 1);
+}
+END_TEST
+
+/* s5.3.2: an ACK with another Message ID is not the response; the matching one is. */
+START_TEST(ack_with_another_mid_is_ignored)
+{
+    uint16_t mid = send_get(true, &user_a, NULL);
+    hcp_mc_event_t ev;
+
+    ck_assert_int_eq(from_server(1, "64 45 MM TT ff 6f6b", (uint16_t)(mid + 1), S, &ev),
+                     HCP_MC_DONE);
+    ck_assert_int_eq(from_server(2, "64 45 MM TT ff 6f6b", mid, S, &ev), HCP_MC_DONE);
+    ck_assert_int_eq(from_server(1, "64 45 MM TT ff 6f6b", mid, S, &ev), HCP_MC_RESPONSE);
+}
+END_TEST
+
+START_TEST(piggybacked_response_with_another_token_is_ignored)
+{
+    uint16_t mid = send_get(true, &user_a, NULL);
+    hcp_mc_event_t ev;
+
+    ck_assert_int_eq(from_server(1, "64 45 MM 01020304", mid, S, &ev), HCP_MC_DONE);
+    ck_assert_int_eq(from_server(1, "64 45 MM TT", mid, S, &ev), HCP_MC_RESPONSE);
+}
+END_TEST
+
+/* s5.2.2: empty ACK, then a CON response, acknowledged; a duplicate of it is acknowledged again
+ * but not handed over twice (s4.5). */
+START_TEST(separate_response_and_its_duplicate)
+{
+    uint16_t mid = send_get(true, &user_a, NULL);
+    hcp_mc_event_t ev;
+
+    ck_assert_int_eq(from_server(1, "60 00 MM", mid, S, &ev), HCP_MC_ACKED);
+    ck_assert_ptr_eq(ev.user, &user_a);
+    hcp_mc_tick(mc, 50 * S); /* acknowledged: not retransmitted */
+    ck_assert_uint_eq(nsent, 1);
+    ck_assert_int_eq(from_server(1, "44 45 MM TT ff 6f6b", 0x7777, 60 * S, &ev), HCP_MC_RESPONSE);
+    ck_assert_ptr_eq(ev.user, &user_a);
+    expect_sent_empty(1, HCM_ACK, 0x7777);
+    ck_assert_int_eq(from_server(1, "44 45 MM TT ff 6f6b", 0x7777, 62 * S, &ev), HCP_MC_DONE);
+    expect_sent_empty(2, HCM_ACK, 0x7777);
+    /* After EXCHANGE_LIFETIME it matches nothing any more: Reset. */
+    ck_assert_int_eq(from_server(1, "44 45 MM TT ff 6f6b", 0x7777, 400 * S, &ev), HCP_MC_DONE);
+    expect_sent_empty(3, HCM_RST, 0x7777);
+}
+END_TEST
+
+/* The empty ACK was lost: the CON response acknowledges the request too. */
+START_TEST(separate_response_without_the_empty_ack)
+{
+    send_get(true, &user_a, NULL);
+    hcp_mc_event_t ev;
+
+    ck_assert_int_eq(from_server(1, "44 45 MM TT", 0x1234, S, &ev), HCP_MC_RESPONSE);
+    hcp_mc_tick(mc, 50 * S);
+    ck_assert_uint_eq(nsent, 2); /* the request and the ACK; no retransmission */
+}
+END_TEST
+
+START_TEST(non_request_and_non_response)
+{
+    hcp_mc_event_t ev;
+
+    send_get(false, &user_b, NULL);
+    ck_assert_uint_eq(sent[0].dgram[0] >> 4 & 3, HCM_NON);
+    hcp_mc_tick(mc, 10 * S);
+    ck_assert_uint_eq(nsent, 1);
+    ck_assert_int_eq(from_server(1, "54 45 MM TT", 0x4321, 11 * S, &ev), HCP_MC_RESPONSE);
+    ck_assert_ptr_eq(ev.user, &user_b);
+    ck_assert_uint_eq(nsent, 1); /* a NON is not acknowledged */
+}
+END_TEST
+
+/* s4.2: ACK_TIMEOUT x (1 to 1.5), doubled each time, MAX_RETRANSMIT times; then a timeout. */
+START_TEST(retransmissions_then_timeout)
+{
+    uint64_t now = 0, first;
+
+    send_get(true, &user_a, NULL);
+    first = hcp_mc_next_deadline(mc);
+    ck_assert_uint_ge(first, 2 * S);
+    ck_assert_uint_le(first, 3 * S);
+    for (int i = 1; i <= 4; i++) {
+        now = hcp_mc_next_deadline(mc);
+        hcp_mc_tick(mc, now);
+        ck_assert_uint_eq(nsent, 1 + (size_t)i);
+        ck_assert_mem_eq(sent[i].dgram, sent[0].dgram, sent[0].len);
+        ck_assert_ptr_null(hcp_mc_next_timeout(mc));
+    }
+    hcp_mc_tick(mc, hcp_mc_next_deadline(mc));
+    ck_assert_ptr_eq(hcp_mc_next_timeout(mc), &user_a);
+    ck_assert_ptr_null(hcp_mc_next_timeout(mc));
+    ck_assert_uint_eq(hcp_mc_next_deadline(mc), UINT64_MAX);
+}
+END_TEST
+
+START_TEST(reset_rejects_the_request)
+{
+    uint16_t mid = send_get(true, &user_a, NULL);
+    hcp_mc_event_t ev;
+
+    ck_assert_int_eq(from_server(1, "70 00 MM", mid, S, &ev), HCP_MC_REJECTED);
+    ck_assert_ptr_eq(ev.user, &user_a);
+    ck_assert_ptr_nonnull(ev.note);
+}
+END_TEST
+
+/* s5.4.1, s5.4.3: what a response's options do to it. */
+static const struct {
+    const char *clause;
+    const char *options_hex; /* after the token */
+    hcp_mc_action_t action;
+    unsigned nopts_left;
+} option_rows[] = {
+    { "s5.4.1 an unrecognized elective option is ignored", "e1 fcdb 01", HCP_MC_RESPONSE, 0 },
+    { "s5.4.1 an unrecognized critical option rejects the response", "e1 fcdc 01",
+      HCP_MC_REJECTED, 0 },
+    { "s5.4.3 a Max-Age of 5 bytes is ignored", "d5 01 0102030405", HCP_MC_RESPONSE, 0 },
+    { "s5.4.3 an ETag of 0 bytes is ignored", "40", HCP_MC_RESPONSE, 0 },
+    { "s5.4.3 a Content-Format of 3 bytes is ignored", "c3 000000", HCP_MC_RESPONSE, 0 },
+    { "s5.4.3 a Block2 of 4 bytes rejects it", "d4 0a 00000000", HCP_MC_REJECTED, 0 },
+    { "s5.4.5 a repeated Max-Age: the first stays", "d1 01 0a 01 0b", HCP_MC_RESPONSE, 1 },
+};
+
+START_TEST(response_options)
+{
+    char hex[128];
+    uint16_t mid = send_get(true, &user_a, NULL);
+    hcp_mc_event_t ev;
+
+    snprintf(hex, sizeof hex, "64 45 MM TT %s", option_rows[_i].options_hex);
+    ck_assert_msg(from_server(1, hex, mid, S, &ev) == option_rows[_i].action, "%s",
+                  option_rows[_i].clause);
+    if (option_rows[_i].action == HCP_MC_RESPONSE)
+        ck_assert_uint_eq(ev.msg.nopts, option_rows[_i].nopts_left);
+}
+END_TEST
+
+/* A CON response with an unrecognized critical option is rejected with a Reset (s5.4.1). */
+START_TEST(rejected_con_response_is_reset)
+{
+    hcp_mc_event_t ev;
+
+    send_get(true, &user_a, NULL);
+    ck_assert_int_eq(from_server(1, "44 45 MM TT d4 0a 00000000", 0x2222, S, &ev),
+                     HCP_MC_REJECTED);
+    expect_sent_empty(1, HCM_RST, 0x2222);
+}
+END_TEST
+
+/* s5.9: a response of a reserved class (1, 3, 6, 7) is not a response. */
+START_TEST(reserved_class_rejects)
+{
+    uint16_t mid = send_get(true, &user_a, NULL);
+    hcp_mc_event_t ev;
+
+    ck_assert_int_eq(from_server(1, "64 e1 MM TT", mid, S, &ev), HCP_MC_REJECTED);
+}
+END_TEST
+
+/* What matches no request. */
+static const struct {
+    const char *clause;
+    const char *hex;
+    bool is_reset;
+} stray_rows[] = {
+    { "s3 version 2 is ignored", "a4 45 MM TT", false },
+    { "s5.3.2 a CON response that matches no request is Reset", "44 45 MM 01020304", true },
+    { "s4.3 a NON response that matches none is ignored", "54 45 MM 01020304", false },
+    { "s4.3 an Empty CON (a ping) is Reset", "40 00 MM", true },
+    { "s4.2 a request from the server is Reset", "44 01 MM TT", true },
+    { "s4.2 a malformed CON is Reset", "4f 45 MM", true },
+    { "s4.2 a stray ACK is ignored", "60 00 MM", false },
+};
+
+START_TEST(stray_datagrams)
+{
+    hcp_mc_event_t ev;
+
+    ck_assert_int_eq(from_server(1, stray_rows[_i].hex, 0x3333, S, &ev), HCP_MC_DONE);
+    if (stray_rows[_i].is_reset)
+        expect_sent_empty(0, HCM_RST, 0x3333);
+    else
+        ck_assert_msg(nsent == 0, "%s", stray_rows[_i].clause);
+}
+END_TEST
+
+START_TEST(cancelled_request_matches_nothing)
+{
+    hcp_mc_request_t *req;
+    uint16_t mid = send_get(true, &user_a, &req);
+    hcp_mc_event_t ev;
+    hcp_mc_stats_t st;
+
+    hcp_mc_cancel(mc, req);
+    hcp_mc_tick(mc, 100 * S);
+    ck_assert_uint_eq(nsent, 1);
+    ck_assert_int_eq(from_server(1, "64 45 MM TT", mid, S, &ev), HCP_MC_DONE);
+    hcp_mc_stats(mc, &st);
+    ck_assert_uint_eq(st.requests, 0);
+}
+END_TEST
+
+START_TEST(message_ids_are_distinct)
+{
+    hcp_mc_event_t ev;
+    uint16_t a = send_get(true, &user_a, NULL);
+    uint16_t b;
+
+    next_random = sent[0].dgram[2]; /* the generator would give the same Message ID again */
+    b = send_get(true, &user_b, NULL);
+    ck_assert_uint_ne(a, b);
+    ck_assert_int_eq(from_server(1, "60 00 MM", b, S, &ev), HCP_MC_ACKED);
+    ck_assert_ptr_eq(ev.user, &user_b);
+}
+END_TEST
+
+static Suite *msgclient_suite(void)
+{
+    Suite *s = suite_create("msgclient");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, piggybacked_response);
+    tcase_add_test(tc, ack_with_another_mid_is_ignored);
+    tcase_add_test(tc, piggybacked_response_with_another_token_is_ignored);
+    tcase_add_test(tc, separate_response_and_its_duplicate);
+    tcase_add_test(tc, separate_response_without_the_empty_ack);
+    tcase_add_test(tc, non_request_and_non_response);
+    tcase_add_test(tc, retransmissions_then_timeout);
+    tcase_add_test(tc, reset_rejects_the_request);
+    tcase_add_loop_test(tc, response_options, 0, HCM_COUNTOF(option_rows));
+    tcase_add_test(tc, rejected_con_response_is_reset);
+    tcase_add_test(tc, reserved_class_rejects);
+    tcase_add_loop_test(tc, stray_datagrams, 0, HCM_COUNTOF(stray_rows));
+    tcase_add_test(tc, cancelled_request_matches_nothing);
+    tcase_add_test(tc, message_ids_are_distinct);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return run_suite(msgclient_suite());
+}
