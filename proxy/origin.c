@@ -249,17 +249,21 @@ static void sweep_finished(hcp_origin_t *origin)
 
 /* ---- libcurl's sockets and timer on the loop ----------------------------------------------- */
 
+/* libuv reports a socket error (POLLERR: a reset, a refused connect) as status UV_EBADF with no
+ * events, and stops the poll. That goes to libcurl as 0, "events unknown": it looks at the socket
+ * itself and meets the error where it knows what it means. A kept-alive connection the origin or
+ * the egress proxy closed just as it was reused fails the read, and libcurl sends the request
+ * again on a new connection (RFC 9112 s9.3.1) and says CURL_POLL_REMOVE for the old one.
+ * CURL_CSELECT_ERR alone would end the transfer, "select/poll returned error", nothing retried. */
 static void on_socket_event(uv_poll_t *poll, int status, int events)
 {
     watched_socket_t *w = hcp_container_of(poll, watched_socket_t, poll);
     hcp_origin_t *origin = w->origin;
     int flags = 0, running;
 
-    if (status < 0)
-        flags = CURL_CSELECT_ERR;
-    if (events & UV_READABLE)
+    if (status == 0 && (events & UV_READABLE))
         flags |= CURL_CSELECT_IN;
-    if (events & UV_WRITABLE)
+    if (status == 0 && (events & UV_WRITABLE))
         flags |= CURL_CSELECT_OUT;
     origin->api.multi_socket_action(origin->multi, w->fd, flags, &running);
     sweep_finished(origin);

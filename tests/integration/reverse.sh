@@ -101,6 +101,17 @@ coap -P "$P" -m put -t 0 -e 'two hops' "$O/hops/2"
 expect_eq "two relative 308s are followed (origin.redirects 2)" "PUT two hops" "$OUT"
 coap -P "$P" "$O/hops/3"
 expect_eq "a third redirect is not: 5.02" "5.02" "$CODE"
+# An origin that resets each kept-alive connection when hcproxy reuses it, as a server closing
+# an idle connection just then does: libcurl sends the request again on a new connection.
+"$PY" "$ORIGIN" "$WORK/resetting.record" --reset-reused >"$WORK/resetting.out" 2>&1 &
+PIDS+=($!)
+wait_for 10 grep -q '^ready' "$WORK/resetting.out" || { echo "Bail out! the resetting origin did not start"; exit 1; }
+R="http://127.0.0.1:$(sed -n 's/^ready //p' "$WORK/resetting.out")"
+coap -P "$P" -m put -t 0 -e 'two hops' "$R/hops/2"
+expect_eq "an origin that resets each connection when it is reused: two 308s are followed" \
+    "PUT two hops" "$OUT"
+coap -P "$P" "$R/hello"
+expect_eq "... and the next exchange, on the connection the last one left open" "hello from http" "$OUT"
 coap -P "$P" "$O/redirect?code=302&to=$(enc "$O/hello")"
 expect_eq "a 302 (it may change the method) is not followed: 5.02" "5.02" "$CODE"
 coap -P "$P" "$O/redirect?to=$(enc "http://192.0.2.1/x")"

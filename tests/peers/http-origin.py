@@ -1,9 +1,13 @@
 #!/usr/bin/python3
 """An HTTP origin for hcproxy's reverse-direction tests (CoAP client -> hcproxy -> HTTP).
 
-Usage: http-origin.py RECORD_FILE [CERT_PEM KEY_PEM]
+Usage: http-origin.py RECORD_FILE [CERT_PEM KEY_PEM] [--reset-reused]
 Binds 127.0.0.1 on a port the kernel picks and prints "ready PORT"; with a certificate and key it
-speaks HTTPS. The last request is written to
+speaks HTTPS. With --reset-reused every connection carries one answer: it stays open after it,
+kept alive as far as the client can tell, and is reset (RST) when the next request arrives on it:
+a server closing an idle connection just as the client reuses it (RFC 9112 s9.3.1), every time.
+tinyproxy 1.11 closes each client connection after one answer without "Connection: close", and a
+client that reuses it before the close arrives meets the same reset. The last request is written to
 RECORD_FILE (method, target, headers, body in hex), so a test can compare what arrived, and every
 request line is appended to RECORD_FILE.all, so a test can count what reached the origin.
 
@@ -22,7 +26,9 @@ request line is appended to RECORD_FILE.all, so a test can count what reached th
                         OSCORE: AA + application/oscore + the C.7 ciphertext; else 400
 """
 import hashlib
+import socket
 import ssl
+import struct
 import sys
 import time
 import urllib.parse
@@ -31,6 +37,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 C4_CIPHERTEXT = bytes.fromhex("612f1092f1776f1c1668b3825e")
 C7_CIPHERTEXT = bytes.fromhex("dbaad1e9a7e7b2a813d3c31524378303cdafae119106")
 RECORD = sys.argv[1]
+RESET_REUSED = "--reset-reused" in sys.argv[2:]
+TLS_FILES = [a for a in sys.argv[2:] if a != "--reset-reused"]
 
 
 class Origin(BaseHTTPRequestHandler):
@@ -38,6 +46,17 @@ class Origin(BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+    def handle_one_request(self):
+        if RESET_REUSED and getattr(self, "answered", False):
+            self.rfile.peek(1)  # the next request (or the client's close) is here
+            # Linger 0: close() sends RST at once, without the FIN that shutdown() would send first.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            socket.socket(fileno=self.connection.detach()).close()
+            self.close_connection = True
+            return
+        super().handle_one_request()
+        self.answered = True
 
     def _body(self):
         n = int(self.headers.get("Content-Length", "0") or 0)
@@ -114,9 +133,9 @@ class Origin(BaseHTTPRequestHandler):
 def main():
     server = ThreadingHTTPServer(("127.0.0.1", 0), Origin)
     server.daemon_threads = True
-    if len(sys.argv) == 4:
+    if len(TLS_FILES) == 2:
         tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        tls.load_cert_chain(sys.argv[2], sys.argv[3])
+        tls.load_cert_chain(TLS_FILES[0], TLS_FILES[1])
         server.socket = tls.wrap_socket(server.socket, server_side=True)
     print(f"ready {server.server_address[1]}", flush=True)
     try:
