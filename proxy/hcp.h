@@ -338,7 +338,8 @@ typedef struct hcp_fetch_result {
     size_t body_len;
 } hcp_fetch_result_t;
 
-/* Called once per fetch, from the loop; |result| lives until the callback returns. */
+/* Called once per fetch, from the loop, never from within a call into origin.c (a finished
+ * fetch waits on a queue for it); |result| lives until the callback returns. */
 typedef void (*hcp_fetch_done_cb)(void *data, const hcp_fetch_result_t *result);
 
 int hcp_origin_new(hcp_proxy_t *proxy, hcp_origin_t **out);

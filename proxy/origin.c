@@ -9,7 +9,12 @@
  *
  * libcurl is not linked: the first fetch loads it (libcurl.c) on libuv's thread pool, and the
  * fetches asked for meanwhile wait in a queue, started once it is there or failed if it cannot
- * be loaded. An hcproxy that never serves the reverse direction never maps it. */
+ * be loaded. An hcproxy that never serves the reverse direction never maps it.
+ *
+ * A fetch's callback never runs from inside origin.c: a finished fetch goes on a queue, and an
+ * idle handle runs the callbacks from the loop once origin.c's own work has returned (as libuv
+ * runs its write callbacks). A callback may start or cancel fetches, so none of that reaches
+ * origin.c while it is in the middle of libcurl's list of finished transfers. */
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,12 +33,14 @@ struct hcp_origin {
     int load_status;      /* 0 or -1 */
     char load_error[256];
     uv_work_t loader;
-    hcp_fetch_t *waiting; /* fetches asked for while libcurl loads, oldest first */
+    hcp_fetch_t *waiting;   /* fetches asked for while libcurl loads, oldest first */
+    hcp_fetch_t *completed; /* finished fetches whose callback is still to run, oldest first */
+    uv_idle_t completer;    /* active while |completed| holds any */
     CURLM *multi;
     uv_timer_t timer;
     hcp_secret_t proxy_password; /* origin.http_proxy_auth's, read at start; NUL-terminated */
     bool is_closed;       /* hcp_origin_close() has run */
-    bool is_timer_closed; /* the memory goes when the timer is closed and no load runs */
+    int open_handles;     /* the timer and the completer; the memory goes at 0 when no load runs */
 };
 
 /* One watched socket; libcurl keeps a pointer to it with curl_multi_assign(). */
@@ -45,7 +52,7 @@ typedef struct watched_socket {
 
 struct hcp_fetch {
     hcp_origin_t *origin;
-    hcp_fetch_t *next_waiting;
+    hcp_fetch_t *next;           /* on origin->waiting or origin->completed */
     const hcm_origin_req_t *req; /* the caller's, until on_done or hcp_origin_cancel() */
     char address[64];            /* the numeric address approved for req->host */
     bool is_proxied;             /* through origin.http_proxy, with no address of its own */
@@ -223,6 +230,50 @@ static void log_failure(const hcp_fetch_t *f, CURLcode code)
             f->error[0] != '\0' ? f->error : api->easy_strerror(code));
 }
 
+/* ---- the fetch lists and the callbacks ----------------------------------------------------- */
+
+static void append(hcp_fetch_t **list, hcp_fetch_t *f)
+{
+    while (*list != NULL)
+        list = &(*list)->next;
+    f->next = NULL;
+    *list = f;
+}
+
+static bool unlink_from(hcp_fetch_t **list, hcp_fetch_t *f)
+{
+    for (; *list != NULL; list = &(*list)->next)
+        if (*list == f) {
+            *list = f->next;
+            return true;
+        }
+    return false;
+}
+
+/* The callbacks of the finished fetches, oldest first, one at a time off the list: a callback may
+ * cancel a fetch still on it. */
+static void on_completed(uv_idle_t *idle)
+{
+    hcp_origin_t *origin = hcp_container_of(idle, hcp_origin_t, completer);
+    hcp_fetch_t *f;
+
+    while ((f = origin->completed) != NULL) {
+        origin->completed = f->next;
+        f->on_done(f->data, &f->result);
+        fetch_free(f);
+    }
+    uv_idle_stop(idle);
+}
+
+/* |f| is done, f->result says how: its callback runs from the loop, after this has returned. */
+static void complete(hcp_fetch_t *f)
+{
+    append(&f->origin->completed, f);
+    uv_idle_start(&f->origin->completer, on_completed);
+}
+
+/* ---- libcurl's finished transfers ---------------------------------------------------------- */
+
 static void sweep_finished(hcp_origin_t *origin)
 {
     const hcp_libcurl_t *api = &origin->api;
@@ -242,8 +293,7 @@ static void sweep_finished(hcp_origin_t *origin)
         f->result.err = error_for(msg->data.result, f, status);
         if (msg->data.result != CURLE_OK)
             log_failure(f, msg->data.result);
-        f->on_done(f->data, &f->result);
-        fetch_free(f);
+        complete(f);
     }
 }
 
@@ -490,25 +540,6 @@ static int start_fetch(hcp_fetch_t *f)
 
 /* ---- loading libcurl ------------------------------------------------------------------------ */
 
-static void append_waiting(hcp_origin_t *origin, hcp_fetch_t *f)
-{
-    hcp_fetch_t **p = &origin->waiting;
-
-    while (*p != NULL)
-        p = &(*p)->next_waiting;
-    *p = f;
-}
-
-static bool remove_waiting(hcp_origin_t *origin, hcp_fetch_t *f)
-{
-    for (hcp_fetch_t **p = &origin->waiting; *p != NULL; p = &(*p)->next_waiting)
-        if (*p == f) {
-            *p = f->next_waiting;
-            return true;
-        }
-    return false;
-}
-
 static void free_origin(hcp_origin_t *origin)
 {
     hcp_secret_free(&origin->proxy_password);
@@ -575,20 +606,18 @@ static void on_loaded(uv_work_t *work, int status)
     settle_load(origin, status);
     if (origin->is_closed) {
         assert(origin->waiting == NULL); /* hcp_reverse_stop() cancelled them */
-        if (origin->is_timer_closed)
+        if (origin->open_handles == 0)
             free_origin(origin);
         return;
     }
-    /* One at a time off the list: a callback may start or cancel other fetches. */
     while ((f = origin->waiting) != NULL) {
         int err;
 
-        origin->waiting = f->next_waiting;
+        origin->waiting = f->next;
         err = origin->state == LOADED ? start_fetch(f) : HCM_ENOHTTPCLIENT;
         if (err < 0) {
             f->result.err = err;
-            f->on_done(f->data, &f->result);
-            fetch_free(f);
+            complete(f);
         }
     }
 }
@@ -627,7 +656,7 @@ int hcp_origin_fetch(hcp_origin_t *origin, const hcm_origin_req_t *req, const ch
     f->on_done = on_done;
     f->data = data;
     if (origin->state == LOADING) {
-        append_waiting(origin, f);
+        append(&origin->waiting, f);
     } else if ((err = start_fetch(f)) < 0) {
         fetch_free(f);
         return err;
@@ -638,8 +667,11 @@ int hcp_origin_fetch(hcp_origin_t *origin, const hcm_origin_req_t *req, const ch
 
 void hcp_origin_cancel(hcp_fetch_t *f)
 {
-    if (!remove_waiting(f->origin, f))
-        f->origin->api.multi_remove_handle(f->origin->multi, f->easy);
+    hcp_origin_t *origin = f->origin;
+
+    /* Done and waiting for its callback, the easy handle already out of the multi handle. */
+    if (!unlink_from(&origin->waiting, f) && !unlink_from(&origin->completed, f))
+        origin->api.multi_remove_handle(origin->multi, f->easy);
     fetch_free(f);
 }
 
@@ -673,6 +705,9 @@ int hcp_origin_new(hcp_proxy_t *proxy, hcp_origin_t **out)
     origin->state = NOT_LOADED;
     uv_timer_init(proxy->loop, &origin->timer);
     origin->timer.data = origin;
+    uv_idle_init(proxy->loop, &origin->completer);
+    origin->completer.data = origin;
+    origin->open_handles = 2;
     *out = origin;
     return 0;
 }
@@ -681,8 +716,7 @@ static void on_closed(uv_handle_t *handle)
 {
     hcp_origin_t *origin = handle->data;
 
-    origin->is_timer_closed = true;
-    if (origin->state != LOADING) /* else on_loaded() frees */
+    if (--origin->open_handles == 0 && origin->state != LOADING) /* else on_loaded() frees */
         free_origin(origin);
 }
 
@@ -691,5 +725,7 @@ void hcp_origin_close(hcp_origin_t *origin)
     origin->is_closed = true;
     if (origin->state == LOADING)
         uv_cancel((uv_req_t *)&origin->loader); /* on_loaded() follows, with UV_ECANCELED */
+    assert(origin->completed == NULL); /* hcp_reverse_stop() cancelled them */
     uv_close((uv_handle_t *)&origin->timer, on_closed);
+    uv_close((uv_handle_t *)&origin->completer, on_closed);
 }
