@@ -345,7 +345,13 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *cls, void *so
         w->origin = origin;
         w->fd = fd;
         w->poll.data = w;
-        uv_poll_init_socket(origin->proxy->loop, &w->poll, fd);
+        /* A failed init leaves no handle to start. (A number libcurl reuses is free: the old
+         * socket's poll was stopped at its CURL_POLL_REMOVE, and a stopped poll's fd is out of
+         * libuv's epoll set and table at once, though the handle is still closing.) */
+        if (uv_poll_init_socket(origin->proxy->loop, &w->poll, fd) < 0) {
+            free(w);
+            return -1; /* libcurl fails the transfers (CURLMOPT_SOCKETFUNCTION) */
+        }
         origin->api.multi_assign(origin->multi, fd, w);
     }
     if (what & CURL_POLL_IN)
