@@ -431,6 +431,18 @@ static void easy_size(hcp_fetch_t *f, CURLoption opt, curl_off_t v)
     f->origin->api.easy_setopt(f->easy, opt, v);
 }
 
+/* RFC 9110 s9.2.2: the idempotent methods among those the reverse direction sends (it never sends
+ * OPTIONS or TRACE). */
+static bool is_idempotent(const char *method)
+{
+    static const char *const idempotent[] = {"GET", "HEAD", "PUT", "DELETE"};
+
+    for (size_t i = 0; i < HCM_COUNTOF(idempotent); i++)
+        if (strcmp(method, idempotent[i]) == 0)
+            return true;
+    return false;
+}
+
 static bool has_header(const hcm_origin_req_t *req, const char *name)
 {
     for (size_t i = 0; i < req->nheaders; i++)
@@ -504,6 +516,10 @@ static void set_options(hcp_fetch_t *f, const hcm_origin_req_t *req)
     set_pointer(f, CURLOPT_HTTPHEADER, f->headers);
     set_pointer(f, CURLOPT_RESOLVE, f->resolve);
     set_proxy(f, req);
+    /* RFC 9110 s9.2.2: a proxy MUST NOT retry a non-idempotent request by itself. libcurl sends a
+     * request again on a new connection when the kept-alive one it reused fails before any
+     * answer, which the origin may have acted on; so POST and PATCH take a new connection. */
+    set_long(f, CURLOPT_FRESH_CONNECT, is_idempotent(req->method) ? 0 : 1);
     if (strcmp(req->method, "GET") == 0) {
         set_long(f, CURLOPT_HTTPGET, 1);
     } else {

@@ -112,6 +112,12 @@ expect_eq "an origin that resets each connection when it is reused: two 308s are
     "PUT two hops" "$OUT"
 coap -P "$P" "$R/hello"
 expect_eq "... and the next exchange, on the connection the last one left open" "hello from http" "$OUT"
+# RFC 9110 s9.2.2: a proxy MUST NOT retry a non-idempotent request by itself. The origin above
+# resets a reused connection after reading the request on it, as one that fails mid-request
+# would: a POST there would reach it twice, once before the reset and once on libcurl's retry.
+coap -P "$P" -m post -t 0 -e 'once' "$R/echo"
+expect_eq "rfc9110-9.2.2 a POST never goes on a reused connection, so it is never sent twice" \
+    "2.04 1" "$CODE $(grep -c 'POST /echo' "$WORK/resetting.record.all")"
 coap -P "$P" "$O/redirect?code=302&to=$(enc "$O/hello")"
 expect_eq "a 302 (it may change the method) is not followed: 5.02" "5.02" "$CODE"
 coap -P "$P" "$O/redirect?to=$(enc "http://192.0.2.1/x")"

@@ -5,7 +5,8 @@ Usage: http-origin.py RECORD_FILE [CERT_PEM KEY_PEM] [--reset-reused]
 Binds 127.0.0.1 on a port the kernel picks and prints "ready PORT"; with a certificate and key it
 speaks HTTPS. With --reset-reused every connection carries one answer: it stays open after it,
 kept alive as far as the client can tell, and is reset (RST) when the next request arrives on it:
-a server closing an idle connection just as the client reuses it (RFC 9112 s9.3.1), every time.
+a server closing an idle connection just as the client reuses it (RFC 9112 s9.3.1), every time;
+the request line that arrived on it goes to RECORD_FILE.all as "reset METHOD TARGET".
 tinyproxy 1.11 closes each client connection after one answer without "Connection: close", and a
 client that reuses it before the close arrives meets the same reset. The last request is written to
 RECORD_FILE (method, target, headers, body in hex), so a test can compare what arrived, and every
@@ -49,7 +50,10 @@ class Origin(BaseHTTPRequestHandler):
 
     def handle_one_request(self):
         if RESET_REUSED and getattr(self, "answered", False):
-            self.rfile.peek(1)  # the next request (or the client's close) is here
+            line = self.rfile.readline()  # the next request (or the client's close) is here
+            if line:  # it reached the origin, which then fails before answering
+                with open(RECORD + ".all", "a") as f:
+                    f.write("reset " + line.decode("latin-1").rsplit(" ", 1)[0] + "\n")
             # Linger 0: close() sends RST at once, without the FIN that shutdown() would send first.
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             socket.socket(fileno=self.connection.detach()).close()
