@@ -61,6 +61,7 @@ static const struct {
     { HCM_ESELFLOOP, 508, 5, 8 },
     /* RFC 7252 s10.2.1, s10.2.7: 501; digest C.2 and M (GUIDANCE): 5.01 for FETCH. */
     { HCM_ENOMETHOD, 501, 5, 1 },
+    { HCM_EUNKNOWNMETHOD, 405, 4, 5 }, /* RFC 7252 s5.8: an unrecognized method code, 4.05 */
     { HCM_EMEDIA, 415, 4, 15 },   /* RFC 8075 s6.1 (SHALL); digest M: 4.15 */
     { HCM_ETOOLARGE, 413, 4, 13 }, /* RFC 7959 s2.9.3: 4.13 Request Entity Too Large */
     { HCM_EBLOCKMISSING, 400, 4, 8 }, /* RFC 7959 s2.9.2: 4.08 Request Entity Incomplete */
