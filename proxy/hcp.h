@@ -174,6 +174,7 @@ struct hcp_proxy {
     size_t nlocal_addrs;
     hcp_ratelimit_t *ratelimit;     /* http.rate_limit, or NULL for none */
     hcp_coap_keys_t *coap_keys;     /* secure CoAP listeners' credentials (coap_tls.c) */
+    struct hcp_coap_udp *coap_udp;  /* the coap:// listeners (coap_udp.c) */
     bool draining;  /* SIGTERM came (main.c): /readyz answers 503 from then on; for drain.delay_s
                      * everything is still served */
     bool closing;   /* drain.delay_s is over: no new connections, and new exchanges in either
@@ -308,14 +309,15 @@ int hcp_upstream_msg_from_pdu(const struct coap_pdu_t *pdu, hcm_coap_msg_t *msg)
 
 /* ---- reverse.c: CoAP clients to HTTP origins ------------------------------------------- */
 
-/* Listens on coap.listen with |ctx| and serves proxy requests and coap.routes through origin.c. */
+/* Listens on coap.listen (coap:// on hcproxy's own sockets, coap_udp.c; the other schemes on
+ * libcoap's |ctx|) and serves proxy requests and coap.routes through origin.c (reverse.h). */
 int hcp_reverse_start(hcp_proxy_t *proxy, struct coap_context_t *ctx);
 /* Ends every reverse exchange in flight (at shutdown). */
 void hcp_reverse_stop(hcp_proxy_t *proxy);
 /* How many reverse exchanges are in flight. */
 size_t hcp_reverse_inflight(const hcp_proxy_t *proxy);
 /* The drain's deadline: answers every reverse exchange still waiting for its origin with 5.03
- * (libcoap sends it from the loop's next turns). */
+ * (libcoap's transports send it from the loop's next turns). */
 void hcp_reverse_abort_all(hcp_proxy_t *proxy);
 
 /* ---- reload.c: SIGHUP ---------------------------------------------------------------------- */

@@ -168,6 +168,7 @@ static int run(hcc_config_t *cfg, int argc, char **argv, char **envp)
     rt.proxy.cfg = cfg;
     err = start(&rt);
     if (err < 0) {
+        hcp_reverse_stop(&rt.proxy); /* the coap:// sockets, open on the loop */
         if (rt.proxy.front != NULL)
             hcp_front_close(rt.proxy.front);
         if (rt.proxy.origin != NULL)

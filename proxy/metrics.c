@@ -13,6 +13,8 @@
 #include "hcp.h"
 #include "hcproxy_version.h"
 #include "logtext.h"
+#include "msglayer.h"
+#include "reverse.h"
 
 static const double bucket_bounds[HCP_LATENCY_BUCKETS] = {
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 100,
@@ -193,6 +195,38 @@ static void coap_to_http(hcp_text_t *out, const hcp_metrics_t *m)
              m->reverse_refused_by_cause);
 }
 
+/* The message layers of the coap:// listeners (msglayer.h), added up. */
+static void coap_message_layer(hcp_text_t *out, const hcp_proxy_t *proxy)
+{
+    hcp_ml_stats_t s;
+
+    hcp_coap_udp_stats(proxy, &s);
+    scalar(out, "hcproxy_coap_duplicates_total", "counter",
+           "Duplicate CoAP requests answered from the remembered answer instead of run again "
+           "(RFC 7252 s4.5).", s.duplicates);
+    scalar(out, "hcproxy_coap_resets_sent_total", "counter",
+           "Resets sent to CoAP clients: malformed CONs, CON responses that match nothing, pings.",
+           s.resets_sent);
+    scalar(out, "hcproxy_coap_ignored_total", "counter",
+           "CoAP datagrams ignored: other versions, malformed NONs, stray ACKs and the like.",
+           s.ignored);
+    scalar(out, "hcproxy_coap_retransmissions_total", "counter",
+           "Separate CON responses sent again for want of an acknowledgement (RFC 7252 s4.2).",
+           s.retransmissions);
+    scalar(out, "hcproxy_coap_give_ups_total", "counter",
+           "Separate CON responses never acknowledged, or stopped by coap.amplification_factor.",
+           s.give_ups);
+    scalar(out, "hcproxy_coap_evictions_total", "counter",
+           "Remembered requests forgotten early for coap.dedup_max_entries or "
+           "coap.dedup_max_bytes.", s.evictions);
+    scalar(out, "hcproxy_coap_dedup_refused_total", "counter",
+           "CoAP requests answered 5.03 because no room was left to remember them.", s.refused);
+    scalar(out, "hcproxy_coap_dedup_entries", "gauge",
+           "CoAP requests remembered for duplicates, answered or not.", s.entries);
+    scalar(out, "hcproxy_coap_dedup_bytes", "gauge",
+           "Bytes of the answers remembered for duplicates.", s.bytes);
+}
+
 static void latency(hcp_text_t *out, const hcp_metrics_t *m)
 {
     family(out, "hcproxy_exchange_duration_seconds", "histogram",
@@ -227,5 +261,6 @@ void hcp_metrics_render(const hcp_proxy_t *proxy, hcp_text_t *out)
     http_to_coap(out, m);
     upstream(out, m);
     coap_to_http(out, m);
+    coap_message_layer(out, proxy);
     latency(out, m);
 }

@@ -74,7 +74,7 @@ expect_eq "... and neither reached the origin" "$before" "$(forwarded /sha256)"
 "$PY" -c "import sys; sys.stdout.buffer.write(bytes(i % 256 for i in range(1048576)))" >"$WORK/pattern"
 want=$("$PY" -c "import hashlib; print(hashlib.sha256(open('$WORK/pattern','rb').read()).hexdigest())")
 out=$(raw get "$O/bytes?n=1048576")
-expect_eq "rfc7959-2.4 a 1 MiB answer reaches the raw client in 1024 blocks, byte for byte" \
+expect_eq "rfc7959-2.4 a 1 MiB answer reaches the raw client block by block, byte for byte" \
     "got 2.05 1048576 $want" "$(tail -n1 <<<"$out")"
 # (hcproxy's log redacts query values: README.md, Logs)
 expect_eq "... from one request to the origin" "1" "$(forwarded '/bytes?n=REDACTED')"

@@ -7,7 +7,9 @@
 
 FLOOD="${FLOOD:-$(dirname "$0")/../peers/coap-flood.py}"
 start_origin
-start_hcproxy --coap-max-inflight 6 --coap-max-inflight-per-client 4 --origin-timeout-ms 10000
+# Answers later than 200 ms are separate: the flood sees its empty ACKs well within its wait.
+start_hcproxy --coap-max-inflight 6 --coap-max-inflight-per-client 4 --origin-timeout-ms 10000 \
+    --coap-piggyback-wait-ms 200
 CP=$(grep -o -m1 'listening on coap://[^ "]*' "$WORK/hcproxy.log" | sed 's/.*:\([0-9][0-9]*\).*/\1/')
 flood() { timeout 30 "$PY" "$FLOOD" "$1" 127.0.0.1 "$CP" "$2" "$3" "$4"; }
 

@@ -45,7 +45,7 @@ static size_t unhex(const char *hex, uint8_t *out, size_t cap)
     return n < cap ? n : cap;
 }
 
-static coap_pdu_t *build(coap_session_t *session, unsigned block_num)
+static coap_pdu_t *build(coap_session_t *session, unsigned block_num, unsigned szx)
 {
     coap_pdu_t *pdu = coap_new_pdu(COAP_MESSAGE_CON, method, session);
     uint8_t token[8], buf[4];
@@ -59,7 +59,7 @@ static coap_pdu_t *build(coap_session_t *session, unsigned block_num)
         coap_add_option(pdu, COAP_OPTION_PROXY_URI, strlen(proxy_uri), (const uint8_t *)proxy_uri);
     if (block_num > 0)
         coap_add_option(pdu, COAP_OPTION_BLOCK2,
-                        coap_encode_var_safe(buf, sizeof buf, (block_num << 4) | 6), buf);
+                        coap_encode_var_safe(buf, sizeof buf, (block_num << 4) | szx), buf);
     if (body_len > 0 && block_num == 0)
         coap_add_data(pdu, body_len, body);
     return pdu;
@@ -99,7 +99,8 @@ static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *se
     final_code = coap_pdu_get_code(received);
     note_options(received);
     if (coap_get_block(received, COAP_OPTION_BLOCK2, &block) && block.m) {
-        coap_send(session, build(session, block.num + 1)); /* RFC 7959 s2.4: the next block */
+        /* RFC 7959 s2.4: the next block, of the size the server chose */
+        coap_send(session, build(session, block.num + 1, block.szx));
         return COAP_RESPONSE_OK;
     }
     is_done = 1;
@@ -156,7 +157,7 @@ int main(int argc, char **argv)
     inet_pton(AF_INET, "127.0.0.1", &dst.addr.sin.sin_addr);
     dst.size = sizeof dst.addr.sin;
     session = coap_new_client_session(ctx, NULL, &dst, COAP_PROTO_UDP);
-    coap_send(session, build(session, 0));
+    coap_send(session, build(session, 0, 6));
     while (!is_done && waited < 20000)
         waited += (unsigned)coap_io_process(ctx, 100) + 1;
     if (is_done) {

@@ -19,17 +19,21 @@ Usage: coap-raw.py COMMAND HOST PORT ...
   get HOST PORT URI [--szx N]
         A GET with Proxy-Uri URI whose answer is fetched block by block (RFC 7959 s2.4), with
         Block2 of size 16 << N from the first request on when --szx is given (early
-        negotiation). Prints "block N -> CODE SIZE" for each answer, then "got CODE LENGTH SHA256"
+        negotiation); later blocks are of the size the server's answers chose. Prints
+        "block N -> CODE SIZE" for each answer, then "got CODE LENGTH SHA256"
         of the whole body.
   request HOST PORT METHOD URI [PAYLOAD]
         One confirmable request with Proxy-Uri URI; prints "final CODE PAYLOAD".
-  send HOST PORT SPEC... [--gap S] [--wait S] [--stop N] [--no-ack]
+  send HOST PORT SPEC... [--gap S] [--wait S] [--stop N] [--no-ack] [--sizes] [--echo]
         Sends each SPEC, a datagram described field by field, from one socket, --gap seconds
         apart (0), and prints every datagram that comes back, one a line, as
         "TYPE C.DD mid=N tok=HEX opts=NUMBER:HEX,... payload=TEXT" (or "malformed HEX"), until
         --stop N responses (datagrams with a response code, or Resets) have come, then 0.3 s
         more, or --wait seconds (5) after the last send. A CON that comes back is acknowledged
-        unless --no-ack. SPEC fields, separated by spaces: the type (CON, NON, ACK, RST), the
+        unless --no-ack. With --sizes, a line "sent N" gives the bytes of each datagram sent, and
+        every line of one received ends in " len=N", its bytes. With --echo, a 4.01 carrying an Echo
+        option (RFC 9175 s2.4) gets the last request sent again, once, with that Echo option
+        added and the next Message ID. SPEC fields, separated by spaces: the type (CON, NON, ACK, RST), the
         code (GET ... IPATCH, C.DD, or 0xHH), then any of mid=N tok=HEX oN=TEXT xN=HEX uN=INT
         (option N as text, hex or uint; repeat for repeated options) p=TEXT (payload) ver=V
         tkl=N (header fields as given, whatever the rest says), or raw=HEX alone.
@@ -206,7 +210,7 @@ def get(client, uri, szx=None):
     body, num = b"", 0
     while True:
         opts = [(OPT_PROXY_URI, uri.encode())]
-        if szx is not None or num > 0:
+        if szx is not None or num > 0:  # later blocks: of the size the server chose (s2.4)
             opts.append((OPT_BLOCK2, uint(num << 4 | (6 if szx is None else szx))))
         answer = client.exchange(METHODS["GET"], os.urandom(8), opts)
         if answer is None:
@@ -218,7 +222,7 @@ def get(client, uri, szx=None):
         body += payload
         if not block2 or not int.from_bytes(block2, "big") & 8:
             break
-        num += 1
+        num, szx = (int.from_bytes(block2, "big") >> 4) + 1, block2[-1] & 7
     print(f"got {code} {len(body)} {hashlib.sha256(body).hexdigest()}")
     return 0
 
@@ -283,24 +287,40 @@ def describe(data):
             f"tok={token.hex()} opts={opts} payload={text}")
 
 
-def send(client, specs, gap=0.0, wait=5.0, stop=None, ack=True):
+OPT_ECHO = 252
+
+
+def with_echo(request, echo):
+    """|request| (a datagram) again with option Echo = |echo| and the next Message ID."""
+    mtype, code, mid, token, options, payload = decode(request)
+    return encode(mtype, code, (mid + 1) & 0xFFFF, token, options + [(OPT_ECHO, echo)], payload)
+
+
+def send(client, specs, gap=0.0, wait=5.0, stop=None, ack=True, sizes=False, echo=False):
     """Sends the datagrams SPECS describe; prints what comes back (see the module comment)."""
     for i, spec in enumerate(specs):
         if i and gap:
             time.sleep(gap)
-        client.sock.sendto(parse_spec(spec), client.peer)
+        sent = parse_spec(spec)
+        client.sock.sendto(sent, client.peer)
+        if sizes:
+            print(f"sent {len(sent)}", flush=True)
     deadline, responses = time.monotonic() + wait, 0
     while True:
         left = deadline - time.monotonic()
         if left <= 0 or not select.select([client.sock], [], [], left)[0]:
             return 0
         data, _ = client.sock.recvfrom(65536)
-        print(describe(data), flush=True)
+        print(describe(data) + (f" len={len(data)}" if sizes else ""), flush=True)
         if len(data) >= 4 and data[0] >> 6 == 1:
             mtype, code = data[0] >> 4 & 3, data[1]
             if ack and mtype == CON:
                 client.sock.sendto(encode(ACK, 0, int.from_bytes(data[2:4], "big"), b"", []),
                                    client.peer)
+            if echo and code == 0x81 and option(decode(data)[4], OPT_ECHO) is not None:
+                client.sock.sendto(with_echo(sent, option(decode(data)[4], OPT_ECHO)), client.peer)
+                echo = False
+                continue
             if code >= 0x40 or mtype == RST:
                 responses += 1
                 if stop is not None and responses >= stop:
@@ -314,16 +334,20 @@ def main(argv):
         return get(Client(argv[2], argv[3]), argv[4], szx)
     if len(argv) >= 5 and argv[1] == "send":
         flags = {"--gap": 0.0, "--wait": 5.0, "--stop": None}
-        specs, rest, ack = [], argv[4:], True
+        specs, rest, ack, sizes, echo = [], argv[4:], True, False, False
         while rest:
             if rest[0] in flags:
                 flags[rest[0]], rest = float(rest[1]), rest[2:]
             elif rest[0] == "--no-ack":
                 ack, rest = False, rest[1:]
+            elif rest[0] == "--sizes":
+                sizes, rest = True, rest[1:]
+            elif rest[0] == "--echo":
+                echo, rest = True, rest[1:]
             else:
                 specs, rest = specs + [rest[0]], rest[1:]
         return send(Client(argv[2], argv[3]), specs, flags["--gap"], flags["--wait"],
-                    flags["--stop"], ack)
+                    flags["--stop"], ack, sizes, echo)
     if len(argv) < 6:
         sys.exit(__doc__)
     command, host, port, method, uri = argv[1:6]

@@ -106,6 +106,7 @@ class Origin(BaseHTTPRequestHandler):
             return self._send(200, b"slow")
         if path == "/bytes":
             n = int(query.get("n", "0"))
+            time.sleep(int(query.get("ms", "0")) / 1000)
             return self._send(200, bytes(i % 256 for i in range(n)), "application/octet-stream")
         if path == "/sha256":
             return self._send(200, hashlib.sha256(body).hexdigest().encode())

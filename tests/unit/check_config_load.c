@@ -87,8 +87,10 @@ static const char *const example_lines[] = {
     "\ncoap: {\n    listen = [ \"127.0.0.1:5683\" ];\n    unauthenticated_loopback = false;\n"
     "    routes = [ ];\n"
     "    max_body_bytes = 4194304;\n    max_inflight = 10000;\n"
-     "    max_inflight_per_client = 1024;\n    psk = [ ];\n    cert_file = \"\";\n    key_file = \"\";\n"
-     "    client_ca_file = \"\";\n};\n",
+    "    max_inflight_per_client = 1024;\n    piggyback_wait_ms = 1000;\n"
+    "    dedup_max_entries = 100000;\n    dedup_max_bytes = 33554432;\n"
+    "    amplification_factor = 3;\n    psk = [ ];\n    cert_file = \"\";\n    key_file = \"\";\n"
+    "    client_ca_file = \"\";\n};\n",
     "\norigin: {\n    allow = [ \"*://127.0.0.0/8\", \"*://[::1]\", "
     "\"*://localhost\" ];\n",
     "    timeout_ms = 30000;\n    connect_timeout_ms = 5000;\n    verify_tls = true;\n",

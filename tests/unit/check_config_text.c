@@ -43,6 +43,10 @@ START_TEST(defaults_valid)
     ck_assert_str_eq(cfg.coap_listen.items[0], "127.0.0.1:5683");
     ck_assert_uint_eq(cfg.coap_routes_list.count, 0);
     ck_assert_int_eq(cfg.coap_max_body_bytes, 4194304);
+    ck_assert_int_eq(cfg.coap_piggyback_wait_ms, 1000); /* below ACK_TIMEOUT, RFC 7252 s4.8 */
+    ck_assert_int_eq(cfg.coap_dedup_max_entries, 100000);
+    ck_assert_int_eq(cfg.coap_dedup_max_bytes, 33554432);
+    ck_assert_int_eq(cfg.coap_amplification_factor, 3); /* RFC 7252 s11.3 */
     ck_assert_uint_eq(cfg.origin_allow.count, 3);
     ck_assert_str_eq(cfg.origin_allow.items[0], "*://127.0.0.0/8");
     ck_assert_str_eq(cfg.origin_allow.items[1], "*://[::1]");
@@ -455,7 +459,9 @@ static const char *const default_lines[] = {
     ("\n};\ncoap: {\n    listen = [ \"127.0.0.1:5683\" ];\n    unauthenticated_loopback = false;\n"
      "    routes = [ ];\n"
      "    max_body_bytes = 4194304;\n    max_inflight = 10000;\n"
-     "    max_inflight_per_client = 1024;\n    psk = [ ];\n    cert_file = \"\";\n    key_file = \"\";\n"
+     "    max_inflight_per_client = 1024;\n    piggyback_wait_ms = 1000;\n"
+     "    dedup_max_entries = 100000;\n    dedup_max_bytes = 33554432;\n"
+     "    amplification_factor = 3;\n    psk = [ ];\n    cert_file = \"\";\n    key_file = \"\";\n"
      "    client_ca_file = \"\";\n};\n"),
     ("\norigin: {\n    allow = [ \"*://127.0.0.0/8\", \"*://[::1]\", "
      "\"*://localhost\" ];\n"

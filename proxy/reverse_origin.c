@@ -1,0 +1,289 @@
+/* The reverse direction's way to the origin: the CoAP request mapped to an HTTP one
+ * (mapping/origin_request.c, coap.routes), the origin judged (origin.allow, policy.c) and
+ * resolved without blocking the loop, the request sent through origin.c, redirects followed as
+ * origin.redirects allows, and the origin's answer mapped back (mapping/origin_response.c). The
+ * exchange is reverse.c's (reverse.h). */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hcp.h"
+#include "reverse.h"
+
+/* ---- the request ------------------------------------------------------------------------------ */
+
+/* The request's Uri-Path as "/a/b/", for the route lookup. */
+static void request_path(const hcm_coap_msg_t *msg, char *buf, size_t len)
+{
+    size_t used = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < msg->nopts && used + 2 < len; i++) {
+        const hcm_option_t *o = &msg->opts[i];
+        if (o->number != HCM_OPT_URI_PATH)
+            continue;
+        used += (size_t)snprintf(buf + used, len - used, "/%.*s", (int)o->value.len,
+                                 (const char *)o->value.p);
+    }
+    if (used + 1 < len && used > 0) {
+        buf[used++] = '/'; /* routes are prefixes ending with '/': "/lwm2m/" matches "/lwm2m" */
+        buf[used] = '\0';
+    }
+}
+
+static size_t count_segments(const char *prefix)
+{
+    size_t n = 0;
+
+    for (const char *p = prefix + 1; *p != '\0'; p++)
+        n += *p == '/';
+    return n;
+}
+
+static int map_request(rexchange_t *rx, const hcm_coap_msg_t *request)
+{
+    const hcc_config_t *cfg = rx->proxy->cfg;
+    hcm_coap_msg_t *msg = hcm_arena_alloc(&rx->arena, sizeof *msg);
+    const hcc_route_t *route;
+    char path[512];
+
+    if (msg == NULL)
+        return HCM_ENOSPACE;
+    *msg = *request;
+    if (rx->upload != NULL)
+        msg->payload = (hcm_bytes_t){rx->upload, rx->upload_len};
+    if (msg->payload.len > (size_t)cfg->coap_max_body_bytes)
+        return HCM_ETOOLARGE;
+    request_path(msg, path, sizeof path);
+    route = hcc_coap_route_find(cfg, path);
+    return hcm_coap_to_origin(msg, route ? route->base : NULL,
+                              route ? count_segments(route->prefix) : 0, &rx->arena, &rx->req);
+}
+
+/* The body is a view of the request, which is the transport's only while it is handed over;
+ * the exchange keeps a copy for libcurl, which sends it again when a redirect is followed. */
+static int keep_body(rexchange_t *rx)
+{
+    uint8_t *copy;
+
+    if (rx->req.body.len == 0 || rx->req.body.p == rx->upload) /* already the exchange's own */
+        return 0;
+    if ((copy = hcm_arena_alloc(&rx->arena, rx->req.body.len)) == NULL)
+        return HCM_ENOSPACE;
+    memcpy(copy, rx->req.body.p, rx->req.body.len);
+    rx->req.body.p = copy;
+    return 0;
+}
+
+int hcp_rx_map(rexchange_t *rx, const hcm_coap_msg_t *request)
+{
+    int err = map_request(rx, request);
+
+    return err < 0 ? err : keep_body(rx);
+}
+
+/* ---- the outcome ------------------------------------------------------------------------------ */
+
+/* One line per answer, its facts as fields; |http_status| 0 when no origin answered. */
+static void log_outcome(const rexchange_t *rx, unsigned http_status, int err)
+{
+    double ms = (double)(uv_hrtime() - rx->started_ns) / 1e6;
+    char url[2048], code[8], cause[32];
+
+    if (!hcp_log_enabled(HCC_LOG_INFO))
+        return;
+    hcp_log_redact(rx->req.url, url, sizeof url);
+    snprintf(code, sizeof code, "%u.%02u", rx->code >> 5, rx->code & 0x1f);
+    hcp_field_t fields[] = {
+        HCP_F_UINT("exchange", rx->id),
+        HCP_F_STR("request_id", rx->request_id),
+        HCP_F_STR("client", rx->client[0] != '\0' ? rx->client : NULL),
+        HCP_F_STR("direction", "coap_to_http"),
+        HCP_F_STR("method", rx->req.method),
+        HCP_F_STR("url", url),
+        HCP_F_STR("code", code),
+        http_status > 0 ? HCP_F_UINT("origin_status", http_status) : HCP_F_STR("origin_status", NULL),
+        HCP_F_MS("latency_ms", ms),
+        HCP_F_STR("cause", hcp_cause_label(err, cause, sizeof cause) ? cause : NULL),
+    };
+    if (err < 0)
+        hcp_log_fields(HCC_LOG_INFO, NULL, fields, HCM_COUNTOF(fields), "coap %s -> %s (%s)", url,
+                       code, hcm_strerror(err));
+    else
+        hcp_log_fields(HCC_LOG_INFO, NULL, fields, HCM_COUNTOF(fields),
+                       "coap %s %s -> HTTP %u -> %s", rx->req.method ? rx->req.method : "-", url,
+                       http_status, code);
+}
+
+/* The answer is the error |err|: its code, and its reason as diagnostic payload (RFC 7252
+ * s5.5.2), or for a 5.08 the proxy's identity (RFC 8768 s3). */
+void hcp_rx_fail(rexchange_t *rx, int err)
+{
+    rx->code = hcm_err_code(err);
+    rx->err = err;
+    rx->reason = err == HCM_ELOOP && rx->identity != NULL ? rx->identity : hcm_strerror(err);
+    hcp_metrics_count_cause(rx->is_started ? rx->proxy->metrics.reverse_failed_by_cause
+                                           : rx->proxy->metrics.reverse_refused_by_cause,
+                            err);
+    log_outcome(rx, 0, err);
+}
+
+/* ---- the origin's answer ---------------------------------------------------------------------- */
+
+/* A 307 or 308 the configuration lets hcproxy follow: the same request again, to the new URL,
+ * which hcp_rx_reach_origin() judges against origin.allow like any other. 1 when the request is on its
+ * way (or being resolved), 0 when |result| is the answer, or an error. */
+static int follow_redirect(rexchange_t *rx, const hcp_fetch_result_t *result)
+{
+    hcm_origin_req_t next;
+    int err;
+
+    if (rx->redirects_left == 0)
+        return 0;
+    err = hcm_origin_redirect(result->status, result->headers, result->nheaders, &rx->req,
+                              &rx->arena, &next);
+    if (err <= 0)
+        return err;
+    if (hcp_log_enabled(HCC_LOG_INFO)) {
+        char from[2048], to[2048];
+        hcp_log_redact(rx->req.url, from, sizeof from);
+        hcp_log_redact(next.url, to, sizeof to);
+        hcp_field_t fields[] = {
+            HCP_F_UINT("exchange", rx->id),
+            HCP_F_STR("request_id", rx->request_id),
+            HCP_F_STR("direction", "coap_to_http"),
+            HCP_F_STR("method", rx->req.method),
+            HCP_F_STR("url", from),
+            HCP_F_UINT("origin_status", result->status),
+            HCP_F_STR("location", to),
+        };
+        hcp_log_fields(HCC_LOG_INFO, NULL, fields, HCM_COUNTOF(fields),
+                       "coap %s %s -> HTTP %u, following to %s", rx->req.method, from,
+                       result->status, to);
+    }
+    rx->redirects_left--;
+    rx->req = next;
+    err = hcp_rx_reach_origin(rx);
+    return err < 0 ? err : 1;
+}
+
+static void on_fetched(void *data, const hcp_fetch_result_t *result)
+{
+    rexchange_t *rx = data;
+    int err = result->err;
+
+    rx->fetch = NULL;
+    if (err == 0 && (err = follow_redirect(rx, result)) > 0)
+        return;
+    if (err == 0) {
+        hcm_bytes_t body = {result->body, result->body_len};
+        err = hcm_origin_to_coap(result->status, result->headers, result->nheaders, body, &rx->req,
+                                 &rx->arena, &rx->answer);
+    }
+    if (err < 0) {
+        hcp_rx_fail(rx, err);
+    } else {
+        /* The payload points into the fetch, which goes when this returns: keep a copy. */
+        rx->payload = malloc(rx->answer.payload.len ? rx->answer.payload.len : 1);
+        if (rx->payload == NULL) {
+            hcp_rx_fail(rx, HCM_EINTERNAL);
+        } else {
+            if (rx->answer.payload.len > 0) /* an empty body may have no buffer at all */
+                memcpy(rx->payload, rx->answer.payload.p, rx->answer.payload.len);
+            rx->answer.payload.p = rx->payload;
+            rx->code = rx->answer.code;
+            log_outcome(rx, result->status, 0);
+        }
+    }
+    hcp_rx_deliver(rx);
+}
+
+static int fetch_from(rexchange_t *rx, const char *address)
+{
+    return hcp_origin_fetch(rx->proxy->origin, &rx->req, address, on_fetched, rx, &rx->fetch);
+}
+
+/* 0 when the origin at |sa| (its port is ignored: the request's is used) may be reached, else
+ * why not: a multicast group or hcproxy's own HTTP listener (policy.c), or outside origin.allow. */
+static int judge_origin(const rexchange_t *rx, const struct sockaddr *sa)
+{
+    struct sockaddr_storage dest;
+    int err;
+
+    hcp_sockaddr_with_port(sa, rx->req.port, &dest);
+    if ((err = hcp_policy_check(rx->proxy, HCP_OWN_HTTP, (const struct sockaddr *)&dest)) < 0)
+        return err;
+    if (!hcc_origin_allows(rx->proxy->cfg, rx->req.scheme, rx->req.host, sa->sa_family,
+                           hcp_sockaddr_ip(sa), rx->req.port, rx->req.path))
+        return HCM_EFORBIDDEN;
+    return 0;
+}
+
+static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+    rexchange_t *rx = hcp_container_of(req, rexchange_t, resolver);
+    const struct addrinfo *ai;
+    char text[INET6_ADDRSTRLEN];
+    int err;
+
+    rx->is_resolving = false;
+    if (rx->is_abandoned) {
+        uv_freeaddrinfo(res);
+        hcp_rx_free(rx);
+        return;
+    }
+    if (rx->code != 0) { /* the drain has answered it meanwhile */
+        uv_freeaddrinfo(res);
+        return;
+    }
+    /* The first address that may be reached; when none may, the reason the first one gave. */
+    err = status == 0 ? HCM_EFORBIDDEN : HCM_ERESOLVE;
+    for (ai = status == 0 ? res : NULL; ai != NULL; ai = ai->ai_next) {
+        int why = ai->ai_family == AF_INET || ai->ai_family == AF_INET6
+                      ? judge_origin(rx, ai->ai_addr) : HCM_EFORBIDDEN;
+        if (why == 0)
+            break;
+        if (ai == res)
+            err = why;
+    }
+    if (ai != NULL) {
+        inet_ntop(ai->ai_family, hcp_sockaddr_ip(ai->ai_addr), text, sizeof text);
+        err = fetch_from(rx, text);
+    }
+    uv_freeaddrinfo(res);
+    if (err < 0) {
+        hcp_rx_fail(rx, err);
+        hcp_rx_deliver(rx);
+    }
+}
+
+/* A literal host is judged at once; a name is resolved without blocking the loop, and the
+ * first address the policy allows is the one libcurl is told to use. Through origin.http_proxy
+ * a name is not resolved here: the proxy resolves it, where this host's resolver may know
+ * nothing of it, so origin.allow judges the name alone (its CIDR rules match only an origin
+ * written as an IP address), before anything is sent. */
+int hcp_rx_reach_origin(rexchange_t *rx)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    struct sockaddr_storage literal;
+    const hcc_config_t *cfg = rx->proxy->cfg;
+    bool is_proxied = hcc_origin_proxied(cfg, rx->req.scheme, rx->req.host, rx->req.port);
+    int err;
+
+    if (hcp_sockaddr_literal(rx->req.host, rx->req.port, &literal)) {
+        if ((err = judge_origin(rx, (const struct sockaddr *)&literal)) < 0)
+            return err;
+        return fetch_from(rx, is_proxied ? NULL : rx->req.host);
+    }
+    if (is_proxied) {
+        if (!hcc_origin_allows(cfg, rx->req.scheme, rx->req.host, AF_UNSPEC, NULL, rx->req.port,
+                               rx->req.path))
+            return HCM_EFORBIDDEN;
+        return fetch_from(rx, NULL);
+    }
+    if (uv_getaddrinfo(rx->proxy->loop, &rx->resolver, on_resolved, rx->req.host, NULL, &hints) != 0)
+        return HCM_ERESOLVE;
+    rx->is_resolving = true;
+    return 0;
+}
