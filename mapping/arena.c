@@ -1,4 +1,5 @@
-/* The per-exchange bump allocator (STYLE.md s5: one arena per exchange, as h2o's memory pool).
+/* The per-exchange bump allocator: one arena per exchange, as h2o keeps a memory pool in every
+ * request, so that mapping/ never calls malloc().
  * Nothing is freed singly; the caller drops the whole buffer when the exchange ends. */
 #include <string.h>
 

@@ -16,13 +16,14 @@ static const code_row_t codes[] = {
 #undef HCM_RESPONSE
 };
 
-/* The 27 response codes of the spec digest, table A.2. */
+/* The 27 registered response codes: RFC 7252 s12.1.2, RFC 7959 s2.9 (2.31, 4.08, 4.13), RFC 8132
+ * s6 (4.09, 4.22), RFC 8516 (4.29), RFC 8768 s6.1 (5.08). */
 _Static_assert(HCM_COUNTOF(codes) == 27, "one row per registered response code");
 
-/* A code outside the table falls back to its class (GUIDANCE in the digest, section E, after
- * HTTP's own rule that an unknown status is treated as x00 of its class). Class 0 holds requests
- * and the Empty message, 1, 3 and 6 are reserved, 7 is signaling (RFC 8323 s5.1): none of these is
- * a response an HTTP client can be given, so they are a bad gateway. */
+/* A code outside the table falls back to its class. RFC 8075 s7 has no rule for it; hcproxy follows
+ * HTTP's own (RFC 9110 s15: an unknown status is treated as x00 of its class). Class 0 holds
+ * requests and the Empty message, 1, 3 and 6 are reserved, 7 is signaling (RFC 8323 s5.1): none of
+ * these is a response an HTTP client can be given, so they are a bad gateway. */
 static const uint16_t class_fallback[8] = {
     [0] = 502, [1] = 502, [2] = 200, [3] = 502, [4] = 400, [5] = 500, [6] = 502, [7] = 502,
 };

@@ -1,4 +1,4 @@
-/* hcm_strerror(), hcm_err_status() and hcm_err_code(), generated from errors.def (STYLE.md s4,
+/* hcm_strerror(), hcm_err_status() and hcm_err_code(), generated from errors.def (one X-macro list,
  * after libuv's UV_ERRNO_MAP), so that every error is born with its HTTP status, its CoAP code and
  * its reason. */
 #include "hcm.h"

@@ -1,6 +1,6 @@
 /* HTTP entity-tags <-> CoAP ETags for the reverse direction (RFC 7252 s10.1.1, s5.10.6; RFC 9110
  * s8.8.3). No RFC says how an entity-tag becomes the 1 to 8 opaque bytes of a CoAP ETag, so hcproxy
- * keeps its own convention (spec digest F, GUIDANCE), the inverse of response.c, which shows a
+ * keeps its own convention, the inverse of response.c, which shows a
  * CoAP ETag to HTTP clients as quoted hex: a tag of 2 to 16 hex digits of one case is those bytes,
  * any other tag of 1 to 8 characters is its own bytes, and longer tags have no CoAP form. The way
  * back lists every spelling that reads as the same bytes, so that a conditional request matches
@@ -49,7 +49,7 @@ bool hcm__etag_from_entity_tag(const char *value, uint8_t etag[8], size_t *len)
     size_t n, i;
 
     value = skip_ows(value);
-    /* A weak tag cannot map: CoAP ETags are strong (RFC 7252 s10.1.1, digest C.2). */
+    /* A weak tag cannot map: CoAP ETags are strong (RFC 7252 s10.1.1). */
     if (*value != '"')
         return false;
     tag = value + 1;

@@ -312,12 +312,12 @@ const char *hcm_oscore_header_encode(hcm_bytes_t option, hcm_arena_t *arena);
  * iPATCH; NULL for FETCH and anything else (answered 5.01). */
 const char *hcm_method_from_code(uint8_t code);
 /* The CoAP response code for an HTTP status answering a CoAP request with |request_code|
- * (spec digest C.2/C.3: success codes by method, 304 -> 2.03, 408 -> 4.08, 413 -> 4.13,
- * 508 -> 5.08, ...). */
+ * (status.def: success codes by method, RFC 7252 s10.1.1 to s10.1.4; 304 -> 2.03; 408 -> 4.08
+ * and 413 -> 4.13, RFC 7959 s5; 508 -> 5.08, RFC 8768 s5; ...). */
 uint8_t hcm_code_from_status(unsigned status, uint8_t request_code);
 
 /* The CoAP response code hcproxy answers a proxy-generated error with, when the client speaks
- * CoAP (RFC 7252 s5.7.2, s10.1; digest M): 5.02, 5.04, 5.05, 4.02, 4.03, 4.13, ... (errors.def);
+ * CoAP (RFC 7252 s5.7.2, s10.1): 5.02, 5.04, 5.05, 4.02, 4.03, 4.13, ... (errors.def);
  * 5.00 for a code not in errors.def. */
 uint8_t hcm_err_code(int err);
 

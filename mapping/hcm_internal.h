@@ -130,8 +130,8 @@ int hcm__origin_url(const hcm_coap_msg_t *in, const char *route_base, size_t rou
  * on as written. HCM_ETRANSPORT, HCM_EBADTARGET, HCM_EBADPORT, HCM_ENOSPACE. */
 int hcm__origin_url_absolute(const char *uri, hcm_arena_t *arena, hcm_origin_req_t *out);
 
-/* HTTP entity-tags <-> CoAP ETags in the reverse direction (etag.c; hcproxy's convention, spec
- * digest F GUIDANCE). The ETag for a strong entity-tag field value, written into |etag|: its value
+/* HTTP entity-tags <-> CoAP ETags in the reverse direction (etag.c; hcproxy's convention: no RFC
+ * says how they map). The ETag for a strong entity-tag field value, written into |etag|: its value
  * decoded from hex when it is 2 to 16 hex digits of one case, else its bytes when there are 1 to 8
  * of them. False for a weak or malformed tag, or one that does not fit. */
 bool hcm__etag_from_entity_tag(const char *value, uint8_t etag[8], size_t *len);

@@ -287,7 +287,7 @@ static int finish_hop_limit(state_t *st)
     return hcm_coap_msg_add_uint(st->out, st->arena, HCM_OPT_HOP_LIMIT, limit > 255 ? 255 : limit);
 }
 
-/* ---- Observe (issue 3 item 6) ------------------------------------------------------------- */
+/* ---- Observe (RFC 7641): not mapped, refused (headers.def) ------------------------------- */
 
 static int on_observe(state_t *st, const header_row_t *row, const char *value)
 {

@@ -20,7 +20,8 @@ static const struct method_row {
     { "PATCH", HCM_PATCH },
     /* RFC 8132 s2, s3: FETCH and iPATCH are not HTTP methods, but HTTP allows extension tokens
      * (RFC 9110 s9.1), so a client can send them (curl -X FETCH). iPATCH is accepted both as
-     * RFC 8132 spells it and in capitals, as issue 3 and `curl -X IPATCH` spell it. */
+     * RFC 8132 spells it and in capitals, as HTTP methods are usually written (`curl -X IPATCH`):
+     * method names are case-sensitive (RFC 9110 s9.1), so the capitals need a row of their own. */
     { "FETCH", HCM_FETCH },
     { "iPATCH", HCM_IPATCH },
     { "IPATCH", HCM_IPATCH },
@@ -28,14 +29,15 @@ static const struct method_row {
 
 _Static_assert(HCM_COUNTOF(to_coap) == 9, "RFC 7252 and RFC 8132 methods, plus HEAD and IPATCH");
 
-/* The reverse direction, a CoAP client asking an HTTP origin (RFC 7252 s10.1; digest C.2). */
+/* The reverse direction, a CoAP client asking an HTTP origin (RFC 7252 s10.1). */
 static const struct method_row to_http[] = {
     { "GET", HCM_GET },
     { "POST", HCM_POST },
     { "PUT", HCM_PUT },
     { "DELETE", HCM_DELETE },
-    /* GUIDANCE (digest C.2): PATCH and iPATCH both become HTTP PATCH. FETCH is absent: HTTP has
-     * no safe method with a body (QUERY is not standard), so it is answered 5.01. */
+    /* Neither RFC 7252 nor RFC 8132 maps these; hcproxy's choice: PATCH and iPATCH both become
+     * HTTP PATCH (RFC 5789, RFC 8132 s3's model). FETCH is absent: HTTP has no safe method with a
+     * body (QUERY is not standard), so it is answered 5.01. */
     { "PATCH", HCM_PATCH },
     { "PATCH", HCM_IPATCH },
 };

@@ -6,7 +6,7 @@
 #include "hcm_internal.h"
 
 #define OSCORE_MEDIA_TYPE "application/oscore"
-/* RFC 8613 s11.3, content-formats.md s3.4: the Content-Format an OSCORE message never carries. */
+/* RFC 8613 s11.3, s13.6: the Content-Format an OSCORE message never carries. */
 #define OSCORE_CONTENT_FORMAT 10001
 /* RFC 8768 s5: a CoAP-to-HTTP proxy adds Via when the request had Hop-Limit. RFC 9110 s7.6.3:
  * received-protocol, then received-by. CoAP has no protocol name registered for Via, so hcproxy
@@ -207,7 +207,7 @@ static int map_headers(const state_t *st, bool has_hop_limit)
     return err;
 }
 
-/* RFC 8613 s11.2 and oscore-http.md 9.5: an OSCORE request is an outer POST with a payload (s2:
+/* RFC 8613 s4.2, s11.1, s11.2: an OSCORE request is an outer POST with a payload (s2:
  * one without is malformed) whose path and query travel inside the ciphertext (s4.1.3.3). It
  * reaches HTTP as a POST with the OSCORE header and Content-Type application/oscore, and with
  * nothing else: the other outer options are Class E items the client did not protect, which the
@@ -238,8 +238,8 @@ int hcm_coap_to_origin(const hcm_coap_msg_t *in, const char *route_base, size_t 
 
     memset(out, 0, sizeof(*out));
     out->info.code = in->code;
-    /* Digest C.2: FETCH has no HTTP method, 5.01. An OSCORE Observe (outer FETCH) ends here too,
-     * as oscore-http.md 9.5 advises. */
+    /* FETCH has no HTTP method (methods.c): 5.01. An OSCORE Observe (outer FETCH, RFC 8613 s4.2)
+     * ends here too: s11.1 gives the OSCORE header to POST only, so it has no HTTP form. */
     out->method = hcm_method_from_code(in->code);
     if (out->method == NULL)
         return HCM_ENOMETHOD;

@@ -79,8 +79,8 @@ static bool asked_if_none_match_any(const hcm_origin_req_t *request)
     return value != NULL && strcmp(value, "*") == 0;
 }
 
-/* Digest C.2, C.3 (status.def): the code by method. A 304 is 2.03 only for the client's own
- * validation (RFC 7252 s5.10.6.2). For If-None-Match (s5.10.8.2) a resource that exists means
+/* RFC 7252 s10.1.1 to s10.1.4 (status.def): the code by method. A 304 is 2.03 only for the client's
+ * own validation (RFC 7252 s5.10.6.2). For If-None-Match (s5.10.8.2) a resource that exists means
  * 4.12, where HTTP answers a GET with 304 (RFC 9110 s13.1.2). A 304 to anything else cannot be
  * understood (s10.1: 5.02). */
 static int map_code(unsigned status, const hcm_origin_req_t *request, hcm_coap_msg_t *out)
@@ -307,13 +307,14 @@ static int map_max_age(const fields_t *f, unsigned status, hcm_arena_t *arena,
     return hcm_coap_msg_add_uint(out, arena, HCM_OPT_MAX_AGE, seconds);
 }
 
-/* ---- OSCORE (RFC 8613 s11.1, s11.3; oscore-http.md 9.5) -------------------------------------- */
+/* ---- OSCORE (RFC 8613 s11.1, s11.3, s11.6) --------------------------------------------------- */
 
 /* A 200 with one OSCORE field answering an OSCORE request: 2.04 Changed (s11.6 maps HTTP 200 to
  * 2.04 here), the OSCORE option and the ciphertext, with no Content-Format (s11.3) and nothing
  * else: the origin's other fields are outside the protection. An OSCORE field on another status,
  * repeated, malformed, on an empty body (s2: malformed) or answering a request that was no OSCORE
- * request cannot be understood: 5.02 (digest 9.5 GUIDANCE). */
+ * request cannot be understood: 5.02 (RFC 7252 s10.1; s11.1 allows the header on a 200 only,
+ * and RFC 8613 says no more). */
 static int map_oscore(const char *value, size_t count, unsigned status, hcm_bytes_t body,
                       const hcm_origin_req_t *request, hcm_arena_t *arena, hcm_coap_msg_t *out)
 {

@@ -19,8 +19,9 @@ static int b64url_value(char c)
     return p != NULL ? (int)(p - b64url) : -1;
 }
 
-/* RFC 4648 s5 without padding, and canonical: a length of 1 mod 4 cannot be, and the bits
- * beyond the last whole byte must be zero, so that one value has one spelling (digest 9.5). */
+/* RFC 4648 s5 without padding, and canonical: a length of 1 mod 4 cannot be, and the bits beyond
+ * the last whole byte must be zero, so that one value has one spelling (RFC 4648 s3.5; the RFC 8613
+ * s11.1 ABNF allows no padding, and hcproxy refuses the other spellings). */
 static int b64url_decode(const char *s, size_t len, uint8_t *out, size_t *out_len)
 {
     uint32_t acc = 0;
@@ -129,9 +130,10 @@ bool hcm__is_oscore_request(const hcm_http_req_t *in)
     return find_header(in, "oscore", &count) != NULL || hcm__is_oscore_type(type);
 }
 
-/* RFC 8613 s11.1 and s11.3, and digest 9.5 for what the RFC leaves open: a POST with exactly one
- * OSCORE field, Content-Type application/oscore and a body becomes a CoAP POST with the OSCORE
- * option, the body as payload and no Content-Format. */
+/* RFC 8613 s11.1 and s11.3: a POST with exactly one OSCORE field, Content-Type
+ * application/oscore and a body becomes a CoAP POST with the OSCORE option, the body as payload
+ * and no Content-Format. Another method breaks s11.1; what the RFC leaves open (a second field,
+ * the header without the media type or the reverse) hcproxy refuses with 400 as well. */
 int hcm__oscore_request(const hcm_http_req_t *in, hcm_arena_t *arena, hcm_coap_msg_t *out)
 {
     size_t count, types;

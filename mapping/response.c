@@ -29,7 +29,8 @@ static const max_age_rule_t max_age_rules[] = {
     { HCM_CODE(2, 3), "Cache-Control", "max-age=", true },
     /* RFC 7252 s10.2.2 via s10.1.1: the max-age of a 2.05 answer, 60 when absent. */
     { HCM_CODE(2, 5), "Cache-Control", "max-age=", true },
-    /* RFC 8516: Max-Age on 4.29 is the time to wait, and its default applies (digest, E). */
+    /* RFC 8516: Max-Age on 4.29 is the time to wait, and its default applies. RFC 8075 is older
+     * than 4.29; Retry-After as for 5.03 (its Table 2 note 8) is hcproxy's choice. */
     { HCM_CODE(4, 29), "Retry-After", "", true },
     /* RFC 8075 Table 2 note 8: Retry-After = Max-Age, only when the server gave one. */
     { HCM_CODE(5, 3), "Retry-After", "", false },
@@ -88,7 +89,8 @@ static int map_content_type(const hcm_coap_msg_t *in, hcm_arena_t *arena, hcm_ht
 }
 
 /* RFC 7252 s10.2.2: the ETag goes to HTTP as a strong entity-tag, written as quoted lower-case hex
- * (GUIDANCE in the digest, section F). ETag is elective: one outside 1 to 8 bytes is ignored. */
+ * (hcproxy's convention: no RFC gives it an HTTP form). ETag is elective: one outside 1 to 8
+ * bytes is ignored. */
 static int map_etag(const hcm_coap_msg_t *in, hcm_arena_t *arena, hcm_http_resp_t *out)
 {
     static const char hex[] = "0123456789abcdef";
@@ -129,7 +131,7 @@ static int map_max_age(const hcm_coap_msg_t *in, hcm_arena_t *arena, hcm_http_re
     return add_header(out, rule->header, hcm_arena_strndup(arena, buf, (size_t)len));
 }
 
-/* What each CoAP option of a response becomes in HTTP (RFC 7252 s10.2, RFC 8075; digest F).
+/* What each CoAP option of a response becomes in HTTP (RFC 7252 s10.2, RFC 8075 s6).
  * MAPPED options are written by the map_* functions here; DROPPED ones and those not listed
  * (request options, options hcproxy does not know, all elective in a response or already used by
  * the exchange) give no header; REJECTED ones make the response impossible to translate. */
@@ -140,7 +142,7 @@ static const struct option_fate {
     enum fate fate;
 } response_options[] = {
     { HCM_OPT_ETAG, MAPPED },           /* ETag: map_etag() */
-    { HCM_OPT_OBSERVE, DROPPED },       /* issue 3 item 6: Observe is not mapped */
+    { HCM_OPT_OBSERVE, DROPPED },       /* not mapped (headers.def) */
     { HCM_OPT_LOCATION_PATH, MAPPED },  /* Location: map_location() */
     { HCM_OPT_OSCORE, MAPPED },         /* the whole response: hcm__oscore_response() */
     { HCM_OPT_CONTENT_FORMAT, MAPPED }, /* Content-Type (+ Content-Encoding): map_content_type() */

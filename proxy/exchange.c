@@ -85,7 +85,7 @@ static size_t arena_size_for(size_t uri_len)
 /* Exchanges whose raw URI fits STANDARD_URI_BYTES all get blocks of one size, so that an ended
  * exchange's block serves the next request. At 17 KiB a block is beyond malloc's per-size caches:
  * freed in bursts at the top of the heap, glibc gave the memory back with brk() and faulted it
- * in again on the next burst (0.1 brk and 0.18 page faults per request at c=100). Up to
+ * in again on the next burst (bench/README.md, the speed work, has the counts). Up to
  * SPARE_EXCHANGES_MAX blocks (1.1 MiB) are kept, about one batch of answers. */
 #define STANDARD_URI_BYTES 256
 #define SPARE_EXCHANGES_MAX 64

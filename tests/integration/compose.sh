@@ -21,7 +21,7 @@ fail() { say "FAIL: $*"; exit 1; }
 ok() { say "ok: $*"; }
 
 if ! [ -x "$DOCKER" ] || ! "$DOCKER" info >/dev/null 2>&1; then
-    echo "SKIP: no Docker engine (run ../shared/tools/docker-offline.sh)"
+    echo "SKIP: no Docker engine (docker/README.md: Build)"
     exit 77
 fi
 command -v docker-compose >/dev/null || { echo "SKIP: docker-compose is not installed"; exit 77; }

@@ -3,7 +3,8 @@
 # A fault is judged request by request: every request must get exactly one HTTP answer, and that
 # answer must be the correct one or an error the README documents for the fault, with its
 # one-line reason. A request that gets no answer at all (curl exit 52, 56, 28, ...) is "lost".
-# Each fault prints one TAP line for that and a "# table:" line with the counts for issue 7.
+# Each fault prints one TAP line for that and a "# table:" line with the counts (sent, correct,
+# errors, lost).
 
 : "${FAULTY:?FAULTY must name tests/peers/coap-faulty.py}"
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Fault tests on the CoAP side (issue 7, item 6): 20% datagram loss both ways, a server that never
-# answers, one that answers with RST, one that sends malformed datagrams, a server restarted in
-# the middle of a burst, and a blackout that ends. Each fault gets a fresh hcproxy: every request
-# must get exactly one answer, correct or the documented error; nothing may stay in flight, RSS
-# must come back to its baseline, and hcproxy must then exit cleanly (under ASan: leak-free).
+# Fault tests on the CoAP side: 20% datagram loss both ways, a server that never answers, one that
+# answers with RST, one that sends malformed datagrams, a server restarted in the middle of a burst,
+# and a blackout that ends. Each fault gets a fresh hcproxy: every request must get exactly one
+# answer, correct or the documented error; nothing may stay in flight, RSS must come back to its
+# baseline, and hcproxy must then exit cleanly (under ASan: leak-free).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/faults_lib.sh"
 

@@ -71,7 +71,9 @@ http -X POST -H 'Content-Type: application/oscore' -H 'OSCORE: CRQ' --data-binar
     "http://$PROXY/hc/?target_uri=coap://localhost:$TS_PORT/"
 expect_eq "the s11.5 ?target_uri= form reaches the server the same way" "$C4_AFTER_TOKEN" "$(encode_record "$rec")"
 
-# What is refused, each with a reason (oscore-http.md 9.5).
+# What is refused, each with a reason: what RFC 8613 s11.1 rules out (a header that is not unpadded
+# base64url, another method than POST, a path outside the ciphertext: s4.1.3.3), and what it leaves
+# open (one of the header and application/oscore without the other): hcproxy refuses that too.
 T="http://$PROXY/hc/coap://localhost:$TS_PORT/"
 http -X POST -H 'Content-Type: application/oscore' -H 'OSCORE: CR+Q' --data-binary @"$WORK/c4.body" "$T"
 expect_eq "a malformed OSCORE header is a 400" 400 "$STATUS"

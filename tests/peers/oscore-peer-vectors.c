@@ -2,8 +2,8 @@
  * s6.3 option examples and the base64url header forms of s11, checked against this peer's code
  * and printed as TAP.
  *
- * The rows are typed from the RFC (and /work/shared/spec/oscore-test-vectors.md), never computed
- * by the code under test, so a wrong derivation, nonce, AAD or codec fails here. */
+ * The rows are typed from the RFC (the header forms worked out from its option values by s11.2),
+ * never computed by the code under test, so a wrong derivation, nonce, AAD or codec fails here. */
 #include "oscore-peer.h"
 
 #include <stdlib.h>
@@ -243,7 +243,7 @@ static const struct request_vector {
     const char *partial_iv, *kid, *aad_array, *aad, *plaintext, *nonce, *option, *ciphertext;
     const char *protected_msg;
     size_t protected_len;
-    const char *header; /* s11.2 form of the option, DERIVED in oscore-test-vectors.md 6.1 */
+    const char *header; /* s11.2 form of the option (base64url, not printed in the RFC) */
 } request_vectors[] = {
     {"C.4", C1_CLIENT, C1_SERVER, "44015d1f00003974396c6f63616c686f737483747631", 20, "14", "",
      "8501810a40411440", "8368456e63727970743040488501810a40411440", "01b3747631",
@@ -501,7 +501,7 @@ static void check_option_example(tap_t *t, const struct option_example *e)
     check_bytes(t, e->name, "option from header", (osc_bytes_t){out, hlen}, e->value);
 }
 
-/* oscore-test-vectors.md 6.2 T6 and oscore-http.md 9.5: not canonical unpadded base64url. */
+/* Not the canonical unpadded base64url of s11.1's ABNF (RFC 4648 s5, s3.5). */
 static const char *const bad_headers[] = {"A", "AA==", "CR+Q", "AB", "", "CR Q", "CR/Q"};
 
 /* Malformed option values (s6.1): reserved flag bits, reserved PIV lengths, truncated fields,

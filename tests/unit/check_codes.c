@@ -6,14 +6,16 @@
 #include "hcm.h"
 #include "run_suite.h"
 
-/* Spec digest A.2 (names) and E (RFC 8075 s7 Table 2 and the rows after it), one per code, as
- * bytes on the wire. */
+/* The 27 registered response codes with their names (RFC 7252 s12.1.2, RFC 7959 s2.9, RFC 8132 s6,
+ * RFC 8516, RFC 8768 s6.1) and HTTP statuses (RFC 8075 s7 Table 2 and its notes; for the codes
+ * newer than that table, the HTTP status of the same number and name, and 5.08 -> 508 from
+ * RFC 8768 s5), one per code, as bytes on the wire. */
 static const struct {
     uint8_t code;
     unsigned with_payload;
     unsigned without_payload;
     const char *name;
-} table_e[] = {
+} codes[] = {
     { 0x41, 201, 201, "Created" },
     { 0x42, 200, 204, "Deleted" },  /* note 2 */
     { 0x43, 304, 304, "Valid" },    /* note 3 */
@@ -45,15 +47,15 @@ static const struct {
 
 START_TEST(registered_code)
 {
-    ck_assert_uint_eq(hcm_status_from_code(table_e[_i].code, true), table_e[_i].with_payload);
-    ck_assert_uint_eq(hcm_status_from_code(table_e[_i].code, false),
-                      table_e[_i].without_payload);
-    ck_assert_ptr_nonnull(hcm_code_name(table_e[_i].code));
-    ck_assert_str_eq(hcm_code_name(table_e[_i].code), table_e[_i].name);
+    ck_assert_uint_eq(hcm_status_from_code(codes[_i].code, true), codes[_i].with_payload);
+    ck_assert_uint_eq(hcm_status_from_code(codes[_i].code, false),
+                      codes[_i].without_payload);
+    ck_assert_ptr_nonnull(hcm_code_name(codes[_i].code));
+    ck_assert_str_eq(hcm_code_name(codes[_i].code), codes[_i].name);
 }
 END_TEST
 
-/* Codes outside A.2: the x00 of their class for 2, 4 and 5; 502 for everything that is not a
+/* Unregistered codes: the x00 of their class for 2, 4 and 5; 502 for everything that is not a
  * response an HTTP client can be given (requests, reserved classes, signaling). */
 static const struct {
     uint8_t code;
@@ -76,15 +78,15 @@ START_TEST(unregistered_code)
 }
 END_TEST
 
-/* Every byte: a valid HTTP status, and a name exactly for the A.2 codes. */
+/* Every byte: a valid HTTP status, and a name exactly for the registered codes. */
 START_TEST(every_byte)
 {
     uint8_t code = (uint8_t)_i;
     bool registered = false;
     unsigned status = hcm_status_from_code(code, _i % 2 == 0);
 
-    for (size_t j = 0; j < HCM_COUNTOF(table_e); j++)
-        registered = registered || table_e[j].code == code;
+    for (size_t j = 0; j < HCM_COUNTOF(codes); j++)
+        registered = registered || codes[j].code == code;
     ck_assert_uint_ge(status, 200);
     ck_assert_uint_le(status, 599);
     ck_assert_int_eq(hcm_code_name(code) != NULL, registered);
@@ -100,23 +102,24 @@ static const uint8_t def_order[] = {
 
 START_TEST(table_sorted_and_unique)
 {
-    ck_assert_uint_eq(HCM_COUNTOF(def_order), HCM_COUNTOF(table_e));
+    ck_assert_uint_eq(HCM_COUNTOF(def_order), HCM_COUNTOF(codes));
     for (size_t j = 1; j < HCM_COUNTOF(def_order); j++)
         ck_assert_uint_lt(def_order[j - 1], def_order[j]);
 }
 END_TEST
 
-/* ---- HTTP status -> CoAP code (digest C.2, C.3) --------------------------------------------- */
+/* ---- HTTP status -> CoAP code (RFC 7252 s10.1; status.def) ---------------------------------- */
 
-/* The CoAP code for each status, per request method, typed from the digest: C.2 for the success
- * codes by method (RFC 7252 s10.1.1 to s10.1.4, RFC 8132), C.3 for the Californium table and its
- * GUIDANCE corrections (408 -> 4.08, 409 -> 4.09, 422 -> 4.22, 429 -> 4.29, 508 -> 5.08), and
- * RFC 7252 s10.1.3 for DELETE of a resource that did not exist. Codes as bytes on the wire:
+/* The CoAP code for each status, per request method: the success codes by method from RFC 7252
+ * s10.1.1 to s10.1.4 and RFC 8132 s3, RFC 7252 s10.1.3 for DELETE of a resource that did not
+ * exist, RFC 7959 s5 (408 -> 4.08, 413 -> 4.13), RFC 8768 s5 (508 -> 5.08), the codes named like
+ * the status (409 -> 4.09, 422 -> 4.22, 429 -> 4.29), and Eclipse Californium's proxy2 defaults
+ * for the rest. Codes as bytes on the wire:
  * 2.01 0x41, 2.02 0x42, 2.03 0x43, 2.04 0x44, 2.05 0x45, 4.xx 0x80 + dd, 5.xx 0xa0 + dd. */
 static const struct {
     unsigned status;
     uint8_t get, post, put, del, fetch, patch, ipatch;
-} c3[] = {
+} by_status[] = {
     /*      GET   POST  PUT   DEL   FETCH PATCH iPATCH */
     { 100, 0xa2, 0xa2, 0xa2, 0xa2, 0xa2, 0xa2, 0xa2 }, /* 1xx: 5.02 */
     { 101, 0xa2, 0xa2, 0xa2, 0xa2, 0xa2, 0xa2, 0xa2 },
@@ -187,24 +190,24 @@ static const struct {
 
 START_TEST(code_from_status)
 {
-    unsigned status = c3[_i].status;
+    unsigned status = by_status[_i].status;
 
-    ck_assert_uint_eq(hcm_code_from_status(status, 0x01), c3[_i].get);
-    ck_assert_uint_eq(hcm_code_from_status(status, 0x02), c3[_i].post);
-    ck_assert_uint_eq(hcm_code_from_status(status, 0x03), c3[_i].put);
-    ck_assert_uint_eq(hcm_code_from_status(status, 0x04), c3[_i].del);
-    ck_assert_uint_eq(hcm_code_from_status(status, 0x05), c3[_i].fetch);
-    ck_assert_uint_eq(hcm_code_from_status(status, 0x06), c3[_i].patch);
-    ck_assert_uint_eq(hcm_code_from_status(status, 0x07), c3[_i].ipatch);
+    ck_assert_uint_eq(hcm_code_from_status(status, 0x01), by_status[_i].get);
+    ck_assert_uint_eq(hcm_code_from_status(status, 0x02), by_status[_i].post);
+    ck_assert_uint_eq(hcm_code_from_status(status, 0x03), by_status[_i].put);
+    ck_assert_uint_eq(hcm_code_from_status(status, 0x04), by_status[_i].del);
+    ck_assert_uint_eq(hcm_code_from_status(status, 0x05), by_status[_i].fetch);
+    ck_assert_uint_eq(hcm_code_from_status(status, 0x06), by_status[_i].patch);
+    ck_assert_uint_eq(hcm_code_from_status(status, 0x07), by_status[_i].ipatch);
     /* A code that is no forwarded request answers as GET does. */
-    ck_assert_uint_eq(hcm_code_from_status(status, 0x00), c3[_i].get);
-    ck_assert_uint_eq(hcm_code_from_status(status, 0x08), c3[_i].get);
-    ck_assert_uint_eq(hcm_code_from_status(status, 0xff), c3[_i].get);
+    ck_assert_uint_eq(hcm_code_from_status(status, 0x00), by_status[_i].get);
+    ck_assert_uint_eq(hcm_code_from_status(status, 0x08), by_status[_i].get);
+    ck_assert_uint_eq(hcm_code_from_status(status, 0xff), by_status[_i].get);
 }
 END_TEST
 
 /* codes.c finds status.def rows with bsearch(): sorted by status, each once, and each one has a
- * row in c3 above, so that none goes untested. */
+ * row in by_status above, so that none goes untested. */
 static const unsigned status_order[] = {
 #define HCM_STATUS(status, get, post, put, del, patch) status,
 #define HCM_STATUS_CLASS(class, get, post, put, del, patch)
@@ -224,8 +227,8 @@ START_TEST(status_row_tested)
 {
     bool is_tested = false;
 
-    for (size_t j = 0; j < HCM_COUNTOF(c3); j++)
-        is_tested = is_tested || c3[j].status == status_order[_i];
+    for (size_t j = 0; j < HCM_COUNTOF(by_status); j++)
+        is_tested = is_tested || by_status[j].status == status_order[_i];
     ck_assert_msg(is_tested, "status.def row %u has no test", status_order[_i]);
 }
 END_TEST
@@ -248,11 +251,11 @@ static Suite *codes_suite(void)
     Suite *s = suite_create("codes");
     TCase *tc = tcase_create("core");
 
-    tcase_add_loop_test(tc, registered_code, 0, HCM_COUNTOF(table_e));
+    tcase_add_loop_test(tc, registered_code, 0, HCM_COUNTOF(codes));
     tcase_add_loop_test(tc, unregistered_code, 0, HCM_COUNTOF(fallback));
     tcase_add_loop_test(tc, every_byte, 0, 256);
     tcase_add_test(tc, table_sorted_and_unique);
-    tcase_add_loop_test(tc, code_from_status, 0, HCM_COUNTOF(c3));
+    tcase_add_loop_test(tc, code_from_status, 0, HCM_COUNTOF(by_status));
     tcase_add_test(tc, status_table_sorted_and_unique);
     tcase_add_loop_test(tc, status_row_tested, 0, HCM_COUNTOF(status_order));
     tcase_add_test(tc, every_status);

@@ -19,8 +19,8 @@ typedef struct opt {
     size_t len;
 } opt_t;
 
-/* Option numbers from RFC 7252 s12.2, RFC 8768 s6.1 (digest A.3); uint values as their bytes
- * (RFC 7252 s3.2). Content-Format numbers from content-formats.md s2. */
+/* Option numbers from RFC 7252 s12.2 and RFC 8768 s3; uint values as their bytes (RFC 7252
+ * s3.2). Content-Format numbers from the IANA CoAP Content-Formats registry (RFC 7252 s12.3). */
 #define OPT(n, s) { (n), (s), sizeof(s) - 1 }
 #define IF_MATCH(s) OPT(1, s)
 #define ETAG(s) OPT(4, s)
@@ -79,8 +79,9 @@ static void check_row(const row_t *row, const char *method, const char *body)
     ck_assert_int_eq(info.is_validation, row->is_validation);
 }
 
-/* Every arena smaller than the request needs gives HCM_ENOSPACE, never a crash (STYLE.md s9);
- * each buffer has exactly that size, so that valgrind or ASan see a write past it. */
+/* Every arena smaller than the request needs gives HCM_ENOSPACE, never a crash (after nghttp2's
+ * failmalloc tests); each buffer has exactly that size, so that valgrind or ASan see a write past
+ * it. */
 static void check_exhaustion(const row_t *row, const char *method, const char *body)
 {
     hcm_http_req_t in = request_of(row, method, body);
@@ -106,9 +107,9 @@ static void check_exhaustion(const row_t *row, const char *method, const char *b
 
 /* ---- one row per header the table knows ---------------------------------------------------- */
 
-/* What each header becomes, from the RFCs (digest F): the mapped ones give their options, the
- * hop-by-hop ones (RFC 9110 s7.6.1), those the transport consumes and those without a CoAP
- * equivalent (RFC 7252 s10.2.2) give none. Sent on a POST with a body, in mixed case. */
+/* What each header becomes, from the RFCs (RFC 7252 s10.2, RFC 8075 s6): the mapped ones give their
+ * options, the hop-by-hop ones (RFC 9110 s7.6.1), those the transport consumes and those without a
+ * CoAP equivalent (RFC 7252 s10.2.2) give none. Sent on a POST with a body, in mixed case. */
 static const row_t table[] = {
     { { { "Accept", "application/cbor" } }, 0, 0, { ACCEPT("\x3c") }, false },
     { { { "Accept-Charset", "utf-8" } }, 0, 0, { { 0 } }, false },
@@ -251,7 +252,7 @@ START_TEST(name_null)
 }
 END_TEST
 
-/* ---- Accept (RFC 8075 s6.1, RFC 7252 s10.2.2, RFC 9110 s12.5.1; content-formats.md s3.2) -- */
+/* ---- Accept (RFC 8075 s6.1, RFC 7252 s10.2.2, RFC 9110 s12.5.1) --------------------------- */
 
 #define NO_ACCEPT { { 0 } }
 
@@ -361,7 +362,7 @@ START_TEST(accept_row_exhaustion)
 }
 END_TEST
 
-/* ---- If-Match, If-None-Match (RFC 7252 s5.10.6.2, s5.10.8; digest F, GUIDANCE hex form) ---- */
+/* ---- If-Match, If-None-Match (RFC 7252 s5.10.6.2, s5.10.8; hcproxy's hex form of ETags) ---- */
 
 static const row_t conditionals[] = {
     { { { "If-Match", "*" } }, 0, 0, { IF_MATCH("") }, false },
@@ -506,7 +507,7 @@ START_TEST(hop_row_exhaustion)
 }
 END_TEST
 
-/* ---- Observe (issue 3 item 6) and the errors' HTTP answers --------------------------------- */
+/* ---- Observe (RFC 7641: not mapped, 501) and the errors' HTTP answers --------------------- */
 
 START_TEST(error_statuses)
 {

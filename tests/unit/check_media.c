@@ -156,8 +156,9 @@ START_TEST(registry_from_http)
 }
 END_TEST
 
-/* RFC 8075 s6 and the digest's G: case, white space, quoting and codings that still match, and
- * everything that is not an exact registry match (no loose mapping). -1 is HCM_EMEDIA. */
+/* RFC 8075 s6, with media types compared as RFC 9110 s8.3.1 and s5.6.6 allow: case, white space,
+ * quoting and codings that still match, and everything that is not an exact registry match (no
+ * loose mapping). -1 is HCM_EMEDIA. */
 static const struct {
     const char *type;
     const char *coding;
@@ -254,7 +255,7 @@ START_TEST(variant)
 END_TEST
 
 /* RFC 8075 s6.2: unknown numbers reach HTTP as application/coap-payload;cf=N. 282/283 and
- * 1542/1543 are unassigned or reserved (content-formats.md s2 notes). */
+ * 1542/1543 are unassigned or reserved in the IANA CoAP Content-Formats registry. */
 static const struct {
     uint16_t cf;
     const char *type;

@@ -5,8 +5,8 @@
 #include "hcm.h"
 #include "run_suite.h"
 
-/* RFC 7252 s12.1.1 and RFC 8132 s2, s3 (digest A.1), HEAD as GET (RFC 7252 s10.2.3), and iPATCH
- * also as issue 3 and `curl -X IPATCH` spell it. */
+/* RFC 7252 s12.1.1 and RFC 8132 s2, s3, HEAD as GET (RFC 7252 s10.2.3), and iPATCH also in
+ * capitals, as clients that upper-case methods spell it (`curl -X IPATCH`). */
 static const struct {
     const char *method;
     uint8_t code;
@@ -50,9 +50,9 @@ START_TEST(null_method_refused)
 }
 END_TEST
 
-/* The reverse direction (digest C.2, RFC 7252 s10.1): CoAP request code -> HTTP method. PATCH
- * and iPATCH both become HTTP PATCH (GUIDANCE); FETCH has no HTTP method; response codes, the
- * Empty message and unassigned request codes are no methods. */
+/* The reverse direction (RFC 7252 s10.1): CoAP request code -> HTTP method. PATCH and iPATCH both
+ * become HTTP PATCH (hcproxy's choice: no RFC maps them); FETCH has no HTTP method; response codes,
+ * the Empty message and unassigned request codes are no methods. */
 static const struct {
     uint8_t code;
     const char *method;

@@ -1,5 +1,5 @@
 /* hcm_coap_to_origin() (mapping/origin_request.c): method, options -> headers, OSCORE, the body
- * (RFC 7252 s10.1, s5.4, s5.10; RFC 8768 s3, s5; RFC 8613 s11.2; oscore-test-vectors.md 6.2 T4).
+ * (RFC 7252 s10.1, s5.4, s5.10; RFC 8768 s3, s5; RFC 8613 s11.2, s11.6, Appendix C.4-C.6).
  * The URLs themselves are in check_origin_url. */
 #include <check.h>
 #include <stdlib.h>
@@ -66,20 +66,20 @@ typedef struct row {
 } row_t;
 
 static const row_t rows[] = {
-    /* ---- methods (RFC 7252 s10.1; digest C.2) ---- */
+    /* ---- methods (RFC 7252 s10.1) ---- */
     { .code = GET, .opts = { PU }, .method = "GET", .url = "http://o.example/" },
     { .code = POST, .opts = { PU }, BODY("x"), .method = "POST" },
     { .code = PUT, .opts = { PU }, BODY("x"), .method = "PUT" },
     { .code = DELETE, .opts = { PU }, .method = "DELETE" },
     { .code = PATCH, .opts = { PU }, BODY("x"), .method = "PATCH" },
     { .code = IPATCH, .opts = { PU }, BODY("x"), .method = "PATCH" },
-    /* FETCH has no HTTP method: 5.01 (digest C.2 GUIDANCE). */
+    /* FETCH has no HTTP method: 5.01 (hcproxy's choice; no RFC maps FETCH to HTTP). */
     { .code = FETCH, .opts = { PU }, BODY("x"), .err = HCM_ENOMETHOD },
     { .code = 0x00, .opts = { PU }, .err = HCM_ENOMETHOD },  /* the Empty message */
     { .code = 0x45, .opts = { PU }, .err = HCM_ENOMETHOD },  /* 2.05 is no request */
     { .code = 0x08, .opts = { PU }, .err = HCM_ENOMETHOD },  /* unassigned method code */
 
-    /* ---- Content-Format -> Content-Type (RFC 8075 s6.2; content-formats.md s2) ---- */
+    /* ---- Content-Format -> Content-Type (RFC 8075 s6.2; the IANA registry's numbers) ---- */
     { .code = POST, .opts = { PU, CF("\x32") }, BODY("{}"), .method = "POST",
       .headers = { { "Content-Type", "application/json" } } },
     { .code = PUT, .opts = { PU, CF("") }, BODY("22.5"), .method = "PUT",
@@ -190,7 +190,7 @@ static const row_t rows[] = {
     /* Unknown critical options (odd) are 4.02 (s5.4.1): Q-Block1 19 (RFC 9177), EDHOC 21. */
     { .code = GET, .opts = { PU, OPT(19, "\x00") }, .err = HCM_EBADOPTION },
     { .code = POST, .opts = { PU, OPT(21, "") }, BODY("x"), .err = HCM_EBADOPTION },
-    /* Unknown unsafe options are 4.02 at a proxy (s5.7, digest C.2): 2, 62 (bit 1 set, even). */
+    /* Unknown unsafe options are 4.02 at a proxy (s5.7.1): 2, 62 (bit 1 set, even). */
     { .code = GET, .opts = { PU, OPT(2, "") }, .err = HCM_EBADOPTION },
     { .code = GET, .opts = { PU, OPT(62, "") }, .err = HCM_EBADOPTION },
     /* Recognized unsafe or critical options out of range or repeated are 4.02 as well. */
@@ -207,13 +207,14 @@ static const row_t rows[] = {
       .err = HCM_EBADOPTION },
     { .code = GET, .opts = { PU, BLOCK2("\x01\x02\x03\x04") }, .err = HCM_EBADOPTION },
 
-    /* ---- OSCORE (RFC 8613 s11.2; oscore-http.md 9.5; oscore-test-vectors.md 6.2) ---- */
-    /* T4: the C.4 request through Proxy-Uri. */
+    /* ---- OSCORE (RFC 8613 s11.2, s11.6; its Appendix C vectors) ---- */
+    /* The Appendix C.4 request through Proxy-Uri, as a CoAP client sends it in s11.6. */
     { .code = POST, .opts = { PROXY_URI("http://origin.example/"), OSCORE(C4_OPTION) },
       BODY(C4_CIPHERTEXT), .method = "POST", .url = "http://origin.example/",
       .headers = { { "Content-Type", "application/oscore" }, { "OSCORE", "CRQ" } },
       .is_oscore = true },
-    /* C.5 and C.6 (6.1: CRQA, GRQIN8vzIQAXotM), through Proxy-Scheme and a route. */
+    /* C.5 and C.6 (their options in s11.2's base64url: CRQA, GRQIN8vzIQAXotM), through
+     * Proxy-Scheme and a route. */
     { .code = POST, .opts = { URI_HOST("origin.example"), OSCORE("\x09\x14\x00"),
                               PROXY_SCHEME("http") },
       BODY("\x4e\xd3\x39\xa5\xa3\x79\xb0\xb8\xbc\x73\x1f\xff\xb0"), .method = "POST",
@@ -319,8 +320,9 @@ START_TEST(request)
 }
 END_TEST
 
-/* Every arena smaller than a request needs gives HCM_ENOSPACE, never a crash (STYLE.md s9). Each
- * run gets a buffer of exactly that size, so that valgrind or ASan see a write past it. */
+/* Every arena smaller than a request needs gives HCM_ENOSPACE, never a crash (after nghttp2's
+ * failmalloc tests). Each run gets a buffer of exactly that size, so that valgrind or ASan see a
+ * write past it. */
 START_TEST(request_arena_exhaustion)
 {
     const row_t *row = &rows[_i];

@@ -1,6 +1,6 @@
 /* hcm_origin_to_coap() (mapping/origin_response.c): an origin's HTTP response -> the CoAP
- * response (RFC 7252 s10.1; digest C.2, C.3, F, G; RFC 8613 s11.3 and oscore-test-vectors.md 6.2
- * T4), and the ETag convention both ways (mapping/etag.c). */
+ * response (RFC 7252 s10.1, status.def, RFC 8075 s6; RFC 8613 s11.3, s11.6 with the Appendix C.4
+ * and C.7 messages), and the ETag convention both ways (mapping/etag.c). */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +56,7 @@ typedef struct row {
 #define TEXT { "Content-Type", "text/plain; charset=utf-8" }
 
 static const row_t rows[] = {
-    /* ---- codes by method (digest C.2, C.3; the whole table is in check_codes) ---- */
+    /* ---- codes by method (RFC 7252 s10.1.1 to s10.1.4; the whole table is in check_codes) ---- */
     { .method = GET, .status = 200, .headers = { TEXT }, BODY("hi"), .code = C(2, 5),
       .opts = { CF("") } },
     { .method = POST, .status = 200, .code = C(2, 4) },
@@ -137,7 +137,7 @@ static const row_t rows[] = {
     { .method = GET, .status = 204, .headers = { { "Content-Encoding", "gzip" } },
       .code = C(2, 5) },
 
-    /* ---- ETag (RFC 7252 s10.1.1; digest F, hcproxy's convention) ---- */
+    /* ---- ETag (RFC 7252 s10.1.1; hcproxy's convention, mapping/etag.c) ---- */
     { .method = GET, .status = 200, .headers = { { "ETag", "\"0a1b\"" } }, BODY("x"),
       .code = C(2, 5), .opts = { ETAG("\x0a\x1b") } },
     { .method = GET, .status = 200, .headers = { { "etag", " \"0A1B\" " } }, BODY("x"),
@@ -307,13 +307,13 @@ static const row_t rows[] = {
     /* Only on 503 and 429. */
     { .method = GET, .status = 500, .headers = { { "Retry-After", "5" } }, .code = C(5, 0) },
 
-    /* ---- OSCORE (RFC 8613 s11.1, s11.3; oscore-http.md 9.5; oscore-test-vectors.md 6.2) ---- */
-    /* T4: 200 + OSCORE: AA + the C.7 ciphertext -> 2.04, an empty OSCORE option, the same
+    /* ---- OSCORE (RFC 8613 s11.1, s11.3, s11.6; its Appendix C vectors) ---- */
+    /* s11.6: 200 + OSCORE: AA + the C.7 ciphertext -> 2.04, an empty OSCORE option, the same
      * payload, no Content-Format. */
     { .method = POST, .is_oscore = true, .status = 200,
       .headers = { { "Content-Type", "application/oscore" }, { "OSCORE", "AA" } },
       BODY(C7_CIPHERTEXT), .code = C(2, 4), .opts = { OSCORE("") } },
-    /* T3 the other way: C.8, OSCORE: AQA is the option 01 00. */
+    /* C.8's response the same way: OSCORE: AQA is the option 01 00. */
     { .method = POST, .is_oscore = true, .status = 200,
       .headers = { { "oscore", " AQA " }, { "Content-Type", "application/oscore" } },
       BODY(C8_CIPHERTEXT), .code = C(2, 4), .opts = { OSCORE("\x01\x00") } },
@@ -322,7 +322,8 @@ static const row_t rows[] = {
       .headers = { { "Content-Type", "application/json" }, { "OSCORE", "AA" },
                    { "Cache-Control", "max-age=30" }, { "ETag", "\"0a1b\"" } },
       BODY(C7_CIPHERTEXT), .code = C(2, 4), .opts = { OSCORE("") } },
-    /* Digest 9.5 GUIDANCE: an OSCORE field on another status cannot be understood: 5.02. */
+    /* s11.1 allows the OSCORE field on a 200 only; on another status it cannot be understood:
+     * 5.02 (RFC 7252 s10.1, hcproxy's choice where RFC 8613 says no more). */
     { .method = POST, .is_oscore = true, .status = 400, .headers = { { "OSCORE", "AA" } },
       BODY(C7_CIPHERTEXT), .err = HCM_EBADRESPONSE },
     { .method = POST, .is_oscore = true, .status = 201, .headers = { { "OSCORE", "AA" } },
@@ -330,7 +331,8 @@ static const row_t rows[] = {
     /* Ciphertext for a client that sent none. */
     { .method = POST, .status = 200, .headers = { { "OSCORE", "AA" } }, BODY(C7_CIPHERTEXT),
       .err = HCM_EBADRESPONSE },
-    /* Malformed (digest 9.5, oscore-test-vectors.md T6), repeated, or without ciphertext. */
+    /* Malformed (not canonical unpadded base64url, s11.1 and RFC 4648 s3.5), repeated, or without
+     * ciphertext. */
     { .method = POST, .is_oscore = true, .status = 200, .headers = { { "OSCORE", "A" } },
       BODY(C7_CIPHERTEXT), .err = HCM_EBADRESPONSE },
     { .method = POST, .is_oscore = true, .status = 200, .headers = { { "OSCORE", "AB" } },
@@ -431,7 +433,8 @@ START_TEST(options_live_in_the_arena)
 }
 END_TEST
 
-/* Every arena smaller than a response needs gives HCM_ENOSPACE, never a crash (STYLE.md s9). */
+/* Every arena smaller than a response needs gives HCM_ENOSPACE, never a crash (after nghttp2's
+ * failmalloc tests). */
 START_TEST(response_arena_exhaustion)
 {
     const row_t *row = &rows[_i];
@@ -453,9 +456,9 @@ START_TEST(response_arena_exhaustion)
 }
 END_TEST
 
-/* ---- T4 both ways, through the two functions the proxy calls --------------------------------- */
+/* ---- RFC 8613 s11.6 both ways (the C.4 request, the C.7 answer), through the proxy's calls -- */
 
-START_TEST(oscore_t4_round_trip)
+START_TEST(oscore_c4_c7_round_trip)
 {
     static const uint8_t option[] = { 0x09, 0x14 };
     static const char proxy_uri[] = "http://origin.example/";
@@ -553,7 +556,7 @@ static Suite *origin_response_suite(void)
     tcase_add_loop_test(tc, response, 0, HCM_COUNTOF(rows));
     tcase_add_loop_test(tc, options_live_in_the_arena, 0, HCM_COUNTOF(rows));
     tcase_add_loop_test(tc, response_arena_exhaustion, 0, HCM_COUNTOF(rows));
-    tcase_add_test(tc, oscore_t4_round_trip);
+    tcase_add_test(tc, oscore_c4_c7_round_trip);
     tcase_add_loop_test(tc, etag_round_trip, 0, HCM_COUNTOF(origin_tags));
     suite_add_tcase(s, tc);
     return s;

@@ -1,5 +1,5 @@
 /* The origin URL of hcm_coap_to_origin() (mapping/origin_url.c): Proxy-Uri, Proxy-Scheme with the
- * Uri-* options, reverse routes (RFC 7252 s5.10.2, s6.5, s10.1; spec digest B.2, C.2). */
+ * Uri-* options, reverse routes (RFC 7252 s5.10.2, s6.5, s10.1). */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +39,7 @@ typedef struct row {
 
 static const row_t rows[] = {
     /* ---- Proxy-Uri (RFC 7252 s5.10.2): an absolute http or https URI ---- */
-    /* oscore-test-vectors.md 6.2 T4. */
+    /* The Proxy-Uri of RFC 8613 s11.6, as in the Appendix C.4 request sent to an HTTP origin. */
     { .opts = { PROXY_URI("http://origin.example/") }, .url = "http://origin.example/",
       .scheme = "http", .host = "origin.example", .port = 80 },
     /* RFC 9112 s3.2.1: an empty path is "/". */
@@ -107,7 +107,7 @@ static const row_t rows[] = {
     { .opts = { PROXY_URI("http://p.example/") }, .route_base = "http://r.example/",
       .url = "http://p.example/", .scheme = "http", .host = "p.example", .port = 80 },
 
-    /* ---- Proxy-Scheme + Uri-* (RFC 7252 s6.5, digest B.2) ---- */
+    /* ---- Proxy-Scheme + Uri-* (RFC 7252 s5.10.2, s6.5) ---- */
     { .opts = { URI_HOST("origin.example"), PROXY_SCHEME("http") },
       .url = "http://origin.example/", .scheme = "http", .host = "origin.example", .port = 80 },
     { .opts = { URI_HOST("Origin.Example"), URI_PORT("\x20\xfb"), PROXY_SCHEME("HTTPS") },
@@ -251,7 +251,8 @@ START_TEST(url)
 }
 END_TEST
 
-/* Every arena smaller than a URL needs gives HCM_ENOSPACE, never a crash (STYLE.md s9). */
+/* Every arena smaller than a URL needs gives HCM_ENOSPACE, never a crash (after nghttp2's
+ * failmalloc tests). */
 START_TEST(url_arena_exhaustion)
 {
     const row_t *row = &rows[_i];

@@ -1,5 +1,5 @@
 /* OSCORE across HTTP (mapping/oscore.c, RFC 8613 s11), checked against the RFC 8613 Appendix C
- * vectors and the HTTP forms derived from them (oscore-test-vectors.md sections 5 and 6). */
+ * vectors, the s5.4 and s6.3 examples, and their HTTP forms under s11.2 and s11.3. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +32,7 @@ static size_t unhex(const char *hex, uint8_t *out)
     return n;
 }
 
-/* ---- the header field <-> the option (s11.2, s11.3; test vectors 6.1 and 5) ---------------- */
+/* ---- the header field <-> the option (s11.2, s11.3; Appendix C and the s6.3 examples) -------- */
 
 static const struct {
     const char *option_hex;
@@ -73,7 +73,8 @@ START_TEST(decodes_header)
 }
 END_TEST
 
-/* T6 and digest 9.5: values to refuse with 400. */
+/* Values to refuse with 400: not the canonical unpadded base64url that s11.1's ABNF asks for
+ * (RFC 4648 s5, s3.5). */
 static const char *const bad_headers[] = {
     "A",            /* length 1 mod 4 */
     "",             /* shorter than 2 */
@@ -115,12 +116,13 @@ START_TEST(bounds_option_length)
 }
 END_TEST
 
-/* ---- requests (s11.3; T1 of section 6.2) ----------------------------------------------------- */
+/* ---- requests (s11.3) ------------------------------------------------------------------------ */
 
 #define C4_BODY "612f1092f1776f1c1668b3825e"
 
-/* T1: the C.4 protected request through the default mapping. Uri-Host stays (Class U), no
- * Content-Format, no Hop-Limit (Class E by default), and nothing from the Class E headers. */
+/* The Appendix C.4 protected request through the default mapping (RFC 8075 s5.3). Uri-Host stays
+ * (Class U), no Content-Format, no Hop-Limit (Class E by default), and nothing from the Class E
+ * headers. */
 START_TEST(maps_vector_request)
 {
     uint8_t body[32];
@@ -225,7 +227,7 @@ START_TEST(detects_loop)
 }
 END_TEST
 
-/* ---- responses (s11.2; T2 and T3 of section 6.2) --------------------------------------------- */
+/* ---- responses (s11.2; the Appendix C.7 and C.8 protected responses) ------------------------- */
 
 static const struct {
     uint8_t code;
@@ -273,7 +275,7 @@ START_TEST(maps_response)
 }
 END_TEST
 
-/* s8.2, digest 7: an OSCORE error from the server is unprotected and maps like any response. */
+/* s8.2, s8.3: an OSCORE error from the server is unprotected and maps like any response. */
 START_TEST(maps_unprotected_error)
 {
     hcm_coap_msg_t in = {.code = 0x81, .payload = {(const uint8_t *)"Replay detected", 15}};

@@ -22,10 +22,11 @@ typedef struct opt {
 #define CF(s) OPT(12, s) /* Content-Format as its uint bytes (RFC 7252 s3.2) */
 #define QUERY(s) OPT(15, s)
 
-/* A request in, a CoAP request out: method code (digest A.1), options in number order, payload.
- * Content-Format numbers from content-formats.md s2: 0 text/plain, 42 octet-stream (0x2a),
- * 50 json (0x32), 51 json-patch (0x33), 52 merge-patch (0x34), 60 cbor (0x3c), 10000 vnd.ocf+cbor
- * (0x2710), 11050 json deflate (0x2b2a), 11060 cbor deflate (0x2b34). */
+/* A request in, a CoAP request out: method code (RFC 7252 s12.1.1, RFC 8132), options in number
+ * order, payload. Content-Format numbers from the IANA CoAP Content-Formats registry (RFC 7252
+ * s12.3): 0 text/plain, 42 octet-stream (0x2a), 50 json (0x32), 51 json-patch (0x33), 52
+ * merge-patch (0x34), 60 cbor (0x3c), 10000 vnd.ocf+cbor (0x2710), 11050 json deflate (0x2b2a),
+ * 11060 cbor deflate (0x2b34). */
 typedef struct row {
     const char *method;
     const char *uri;
@@ -218,7 +219,7 @@ START_TEST(request_target)
 }
 END_TEST
 
-/* STYLE.md s9, after nghttp2's failmalloc tests: every arena smaller than a request needs gives
+/* After nghttp2's failmalloc tests: every arena smaller than a request needs gives
  * HCM_ENOSPACE, never a crash. Each run gets a buffer of exactly that size, so that valgrind or
  * ASan see a write past it. */
 START_TEST(request_arena_exhaustion)

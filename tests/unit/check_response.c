@@ -22,7 +22,7 @@ typedef struct opt {
 #define MAX_AGE(s) OPT(14, s) /* Max-Age, uint bytes */
 
 /* A CoAP response in (code as on the wire, options, payload), an HTTP response out (status from
- * the digest's E, headers in order with the names RFC 9110 and RFC 9111 spell, whether the
+ * RFC 8075 s7 Table 2, headers in order with the names RFC 9110 and RFC 9111 spell, whether the
  * payload is the body), for a request that was or was not a validation; or an error. Location is
  * in check_location. */
 typedef struct row {
@@ -37,7 +37,7 @@ typedef struct row {
 } row_t;
 
 static const row_t rows[] = {
-    /* 2.05: Content-Type from the registry (content-formats.md s2), max-age 60 by default
+    /* 2.05: Content-Type from the IANA registry (RFC 7252 s12.3), max-age 60 by default
      * (RFC 7252 s5.10.5, s10.2.2). */
     { 0x45, { CF("") }, "22.5", 200,
       { { "Content-Type", "text/plain; charset=utf-8" }, { "Cache-Control", "max-age=60" } },
@@ -68,7 +68,8 @@ static const row_t rows[] = {
       { { "Content-Type", "application/coap-payload;cf=65000" },
         { "Cache-Control", "max-age=60" } },
       true, false, 0 },
-    /* No Content-Format on a 2.xx payload: no Content-Type (content-formats.md s3.3). */
+    /* No Content-Format on a 2.xx payload: no Content-Type, the format is unknown (RFC 7252
+     * s5.10.3); no RFC says more, so hcproxy does not guess one. */
     { 0x45, { { 0 } }, "raw", 200, { { "Cache-Control", "max-age=60" } }, true, false, 0 },
     { 0x45, { MAX_AGE("") }, "", 200, { { "Cache-Control", "max-age=0" } }, true, false, 0 },
     { 0x45, { MAX_AGE("\xff\xff\xff\xff") }, "x", 200,
@@ -126,7 +127,7 @@ static const row_t rows[] = {
      * has no cache of its own to revalidate, so any other 2.03 is not understood (502). */
     { 0x43, { ETAG("\xbe\xef") }, "", 0, { { 0 } }, false, false, HCM_EBADRESPONSE },
     { 0x43, { { 0 } }, "", 0, { { 0 } }, false, false, HCM_EBADRESPONSE },
-    /* Options with no HTTP header: Observe (not mapped, issue 3 item 6), Block2 and Block1
+    /* Options with no HTTP header: Observe (not mapped, RFC 7641), Block2 and Block1
      * (hop-internal, RFC 8075 s8.3), Size2 and Size1 (estimates, RFC 7959 s4), request options
      * and options hcproxy does not know. */
     { 0x45, { OPT(6, "\x05"), CF("") }, "x", 200,

@@ -89,7 +89,7 @@ START_TEST(extract_null_raw)
 }
 END_TEST
 
-/* ---- parsing: RFC 7252 s6.4 (digest B.1) ---------------------------------------------------- */
+/* ---- parsing: RFC 7252 s6.4 ------------------------------------------------------------------ */
 
 typedef struct opt {
     uint16_t number; /* 0 ends the list: option 0 is reserved */
