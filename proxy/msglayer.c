@@ -522,7 +522,10 @@ int hcp_ml_answer(hcp_msglayer_t *ml, hcp_ml_exchange_t *x, const hcm_coap_msg_t
         free(dgram);
         return -1;
     }
-    x->answer = dgram;
+    /* Kept for EXCHANGE_LIFETIME: only the bytes used (most answers are a few dozen). */
+    x->answer = realloc(dgram, len);
+    if (x->answer == NULL)
+        x->answer = dgram;
     x->answer_len = len;
     x->is_piggybacked = out.type == HCM_ACK;
     x->out_mid = out.mid;
@@ -531,7 +534,7 @@ int hcp_ml_answer(hcp_msglayer_t *ml, hcp_ml_exchange_t *x, const hcm_coap_msg_t
     x->is_acked |= x->is_piggybacked;
     retire(ml, x, now_ns);
     ml->stats.bytes += len;
-    send_to(ml, x, &x->peer, dgram, len);
+    send_to(ml, x, &x->peer, x->answer, len);
     if (out.type == HCM_CON)
         start_retransmissions(ml, x, now_ns);
     make_room(ml, 0);

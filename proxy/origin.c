@@ -599,6 +599,11 @@ static int make_multi(hcp_origin_t *origin)
     api->multi_setopt(m, CURLMOPT_TIMERDATA, (void *)origin);
     api->multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS,
                       (long)origin->proxy->cfg->origin_max_connections);
+    /* Without it, requests to one origin that never answers take every connection, and the
+     * requests of every other client to every other origin wait behind them until they time
+     * out. libcurl counts a proxied http origin's connections as the egress proxy's. */
+    api->multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS,
+                      (long)origin->proxy->cfg->origin_max_connections_per_origin);
     origin->multi = m;
     return 0;
 }

@@ -34,4 +34,29 @@ wait_for 15 metric_is hcproxy_reverse_exchanges_inflight 0
 out=$(flood 127.0.0.1 "$O/hello" 1 3)
 expect_match "when its exchanges have ended, the client is served again" "2.05=1" "$out"
 
+# origin.max_connections_per_origin: a client flooding an origin that never answers holds at most
+# that many of origin.max_connections, so another client's request to another origin finds one.
+stop_hcproxy
+"$PY" -c '
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(64)
+print("ready", s.getsockname()[1], flush=True)
+held = []
+while True:
+    held.append(s.accept()[0])  # accepted, and never answered
+' >"$WORK/silent.out" 2>&1 &
+PIDS+=($!)
+wait_for 10 grep -q '^ready' "$WORK/silent.out" || { echo "Bail out! the silent origin did not start"; exit 1; }
+SILENT="http://127.0.0.1:$(sed -n 's/^ready //p' "$WORK/silent.out")"
+start_hcproxy --origin-max-connections 4 --origin-max-connections-per-origin 3 \
+    --origin-timeout-ms 10000 --coap-piggyback-wait-ms 200
+CP=$(grep -o -m1 'listening on coap://[^ "]*' "$WORK/hcproxy.log" | sed 's/.*:\([0-9][0-9]*\).*/\1/')
+out=$(flood 127.0.0.1 "$SILENT/x" 8 1)
+expect_eq "eight requests towards an origin that never answers are accepted" "accepted=8" "${out% first=*}"
+out=$(flood 127.0.0.2 "$O/hello" 1 3)
+expect_match "origin.max_connections_per_origin: they hold 3 of the 4 connections, and another client's request to another origin is answered at once" \
+    "2.05=1 first=(0|1)\." "$out"
+
 done_testing
