@@ -23,6 +23,9 @@ raw = importlib.machinery.SourceFileLoader(
 def main(argv):
     source, host, port, uri, n, wait = argv[1], argv[2], int(argv[3]), argv[4], int(argv[5]), float(argv[6])
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    # Room for every answer of a large flood: a full buffer would drop them, and they would
+    # count as unanswered (net.core.rmem_max caps it).
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
     sock.bind((source, 0))
     peer = (host, port)
     start = time.monotonic()

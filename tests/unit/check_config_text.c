@@ -467,7 +467,8 @@ static const char *const default_lines[] = {
      "\"*://localhost\" ];\n"
      "    timeout_ms = 30000;\n    connect_timeout_ms = 5000;\n    verify_tls = true;\n"
      "    ca_file = \"\";\n    redirects = 0;\n    max_response_bytes = 16777216;\n"
-     "    max_connections = 64;\n    http_proxy = \"\";\n    http_proxy_auth = \"\";\n"
+     "    max_connections = 64;\n    max_connections_per_origin = 16;\n"
+     "    http_proxy = \"\";\n    http_proxy_auth = \"\";\n"
      "    no_proxy = [ \"localhost\", \"127.0.0.0/8\", \"[::1]\" ];\n};\n"),
     "\n};\nlog: {\n    level = \"info\";\n};\n",
 };
