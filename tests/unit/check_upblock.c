@@ -1,0 +1,398 @@
+/* Block-wise transfers to CoAP servers (proxy/upblock.c), driven response by response: each test
+ * plays the server, reading t->request as the request sent and answering it. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run_suite.h"
+#include "upblock.h"
+
+#define CODE(c, dd) ((uint8_t)((c) << 5 | (dd)))
+
+static const uint8_t tag[HCP_UPBLOCK_TAG_LEN] = {1, 2, 3, 4};
+static const hcp_upblock_limits_t limits = {.szx = 6, .max_payload = 1024, .max_response = 65536};
+static uint8_t data[1 << 17];
+/* Option values a test's response points at; each response is built anew. */
+static uint8_t block1_buf[3], block2_buf[3], etag_buf[8], cf_buf[2];
+
+static void setup(void)
+{
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (uint8_t)(i % 251);
+}
+
+/* A uint option value in |buf|, as short as it can be (RFC 7252 s3.2). */
+static hcp_upblock_value_t uint_value(uint8_t *buf, uint32_t n)
+{
+    size_t len = n > 0xFFFF ? 3 : n > 0xFF ? 2 : n > 0 ? 1 : 0;
+
+    for (size_t i = 0; i < len; i++)
+        buf[i] = (uint8_t)(n >> (8 * (len - 1 - i)));
+    return (hcp_upblock_value_t){.present = true, .p = buf, .len = len};
+}
+
+static uint32_t block(uint32_t num, int more, unsigned szx)
+{
+    return num << 4 | (uint32_t)more << 3 | szx;
+}
+
+static hcp_upblock_response_t response(uint8_t code)
+{
+    return (hcp_upblock_response_t){.code = code};
+}
+
+/* Block2 block |num| (of |szx|) of a |total|-byte body starting at data[0], with ETag |etag|. */
+static hcp_upblock_response_t block2_response(uint32_t num, unsigned szx, size_t total, uint8_t etag)
+{
+    size_t size = (size_t)16 << szx, offset = num * size;
+    size_t len = offset >= total ? 0 : total - offset < size ? total - offset : size;
+    hcp_upblock_response_t r = response(CODE(2, 5));
+
+    r.block2 = uint_value(block2_buf, block(num, offset + size < total, szx));
+    etag_buf[0] = etag;
+    r.etag = (hcp_upblock_value_t){.present = true, .p = etag_buf, .len = 1};
+    cf_buf[0] = 42;
+    r.content_format = (hcp_upblock_value_t){.present = true, .p = cf_buf, .len = 1};
+    r.payload = data + offset;
+    r.payload_len = len;
+    return r;
+}
+
+/* The Block2 NUM the current request asks for. */
+static uint32_t asked_num(const hcp_upblock_t *t)
+{
+    ck_assert(t->request.has_block2);
+    return t->request.block2 >> 4;
+}
+
+/* Plays a server that answers every Block2 request from a |total|-byte body in blocks of |szx|;
+ * returns the number of requests it answered and the last step. */
+static hcp_upblock_step_t serve_block2(hcp_upblock_t *t, size_t total, unsigned szx, int *requests)
+{
+    hcp_upblock_step_t step;
+
+    *requests = 0;
+    do {
+        uint32_t num = t->request.has_block2 ? asked_num(t) : 0;
+        hcp_upblock_response_t r = block2_response(num, szx, total, 7);
+        (*requests)++;
+        step = hcp_upblock_on_response(t, &r);
+    } while (step == HCP_UPBLOCK_SEND && *requests < 10000);
+    return step;
+}
+
+START_TEST(a_small_request_goes_whole_and_its_answer_is_taken)
+{
+    hcp_upblock_t t = {0};
+    hcp_upblock_response_t r = response(CODE(2, 5));
+    uint8_t *body;
+    size_t len;
+
+    hcp_upblock_start(&t, &limits, 100, tag);
+    ck_assert(!t.request.has_block1 && !t.request.has_block2 && !t.request.has_size1);
+    ck_assert(!t.request.has_request_tag && !t.request.has_echo);
+    ck_assert_uint_eq(t.request.offset, 0);
+    ck_assert_uint_eq(t.request.len, 100);
+    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_DONE);
+    ck_assert(!hcp_upblock_take_body(&t, &body, &len)); /* the response's own payload */
+    hcp_upblock_reset(&t);
+}
+END_TEST
+
+/* RFC 7959 s2.4: a smaller configured block size is asked for with Block2 NUM 0. */
+START_TEST(rfc7959_2_4_early_negotiation_asks_for_the_configured_size)
+{
+    hcp_upblock_t t = {0};
+    hcp_upblock_limits_t small = limits;
+
+    small.szx = 2;
+    hcp_upblock_start(&t, &small, 0, tag);
+    ck_assert(t.request.has_block2);
+    ck_assert_uint_eq(t.request.block2, block(0, 0, 2));
+    hcp_upblock_reset(&t);
+}
+END_TEST
+
+START_TEST(rfc7959_2_4_an_answer_in_blocks_is_gathered_in_order)
+{
+    hcp_upblock_t t = {0};
+    uint8_t *body;
+    size_t len;
+    int requests;
+
+    hcp_upblock_start(&t, &limits, 0, tag);
+    ck_assert_int_eq(serve_block2(&t, 400, 2, &requests), HCP_UPBLOCK_DONE);
+    ck_assert_int_eq(requests, 7); /* 6 blocks of 64 and one of 16 */
+    ck_assert(hcp_upblock_take_body(&t, &body, &len));
+    ck_assert_uint_eq(len, 400);
+    ck_assert(memcmp(body, data, 400) == 0);
+    free(body);
+    hcp_upblock_reset(&t);
+}
+END_TEST
+
+/* The continuations of a request sent whole repeat it, body and all (RFC 8132 s2.3.2). */
+START_TEST(rfc7959_2_4_continuations_of_a_whole_request_repeat_its_body)
+{
+    hcp_upblock_t t = {0};
+    hcp_upblock_response_t r = block2_response(0, 4, 1000, 1);
+
+    hcp_upblock_start(&t, &limits, 30, tag);
+    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_SEND);
+    ck_assert_uint_eq(t.request.block2, block(1, 0, 4));
+    ck_assert(!t.request.has_block1 && !t.request.has_size1 && !t.request.has_request_tag);
+    ck_assert_uint_eq(t.request.offset, 0);
+    ck_assert_uint_eq(t.request.len, 30);
+    hcp_upblock_reset(&t);
+}
+END_TEST
+
+START_TEST(rfc7959_2_2_a_block_with_more_that_is_short_is_malformed)
+{
+    hcp_upblock_t t = {0};
+    hcp_upblock_response_t r = block2_response(0, 4, 1000, 1);
+
+    r.payload_len = 200;
+    hcp_upblock_start(&t, &limits, 0, tag);
+    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_MALFORMED);
+    hcp_upblock_reset(&t);
+}
+END_TEST
+
+START_TEST(rfc7959_2_4_a_block_other_than_the_one_asked_for_is_malformed)
+{
+    hcp_upblock_t t = {0};
+    hcp_upblock_response_t r = block2_response(0, 4, 1000, 1);
+
+    hcp_upblock_start(&t, &limits, 0, tag);
+    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_SEND);
+    r = block2_response(2, 4, 1000, 1);
+    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_MALFORMED);
+    hcp_upblock_reset(&t);
+}
+END_TEST
+
+/* RFC 7252 s5.4.3: a critical option of a length it cannot have rejects the response; SZX 7 is
+ * BERT, which hcproxy never offered (RFC 8323 s6). */
+START_TEST(rfc7959_2_2_a_block_option_of_4_bytes_or_szx_7_is_malformed)
+{
+    static const uint8_t four[4] = {0, 0, 0, 0};
+    hcp_upblock_t t = {0};
+    hcp_upblock_response_t r = response(CODE(2, 5));
+
+    r.block2 = (hcp_upblock_value_t){.present = true, .p = four, .len = 4};
+    hcp_upblock_start(&t, &limits, 0, tag);
+    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_MALFORMED);
+    r.block2 = uint_value(block2_buf, block(0, 1, 7));
+    hcp_upblock_start(&t, &limits, 0, tag);
+    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_MALFORMED);
+    hcp_upblock_reset(&t);
+}
+END_TEST
+
+/* An error in the middle of a Block2 transfer is the answer: its own payload, nothing gathered. */
+START_TEST(rfc7959_2_4_an_error_during_the_transfer_is_the_answer)
+{
+    hcp_upblock_t t = {0};
+    hcp_upblock_response_t r = block2_response(0, 4, 1000, 1);
+    uint8_t *body;
+    size_t len;
+
+    hcp_upblock_start(&t, &limits, 0, tag);
+    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_SEND);
+    r = response(CODE(5, 3));
+    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_DONE);
+    ck_assert(!hcp_upblock_take_body(&t, &body, &len));
+    hcp_upblock_reset(&t);
+}
+END_TEST
+
+/* Plays a server that answers 2.31 to every Block1 block with M set and |last| to the last one;
+ * checks each block against the body. Returns the step after the last block's answer. */
+static hcp_upblock_step_t serve_block1(hcp_upblock_t *t, size_t total, uint8_t last, int *blocks)
+{
+    hcp_upblock_step_t step;
+    size_t expected_offset = 0;
+
+    *blocks = 0;
+    do {
+        const hcp_upblock_request_t *q = &t->request;
+        unsigned szx = q->block1 & 7;
+        int more = (q->block1 & 8) != 0;
+        hcp_upblock_response_t r = response(more ? CODE(2, 31) : last);
+
+        ck_assert(q->has_block1 && q->has_size1 && q->has_request_tag);
+        ck_assert_uint_eq(q->size1, total);
+        ck_assert_uint_eq(q->offset, expected_offset);
+        ck_assert_uint_eq(q->offset, (size_t)(q->block1 >> 4) << (szx + 4));
+        ck_assert_int_eq(more, q->offset + q->len < total);
+        ck_assert(!more || q->len == (size_t)16 << szx);
+        expected_offset += q->len;
+        r.block1 = uint_value(block1_buf, q->block1);
+        (*blocks)++;
+        step = hcp_upblock_on_response(t, &r);
+    } while (step == HCP_UPBLOCK_SEND && t->request.has_block1 && *blocks < 10000);
+    ck_assert_uint_eq(expected_offset, total);
+    return step;
+}
+
+START_TEST(rfc7959_2_5_a_large_body_goes_up_in_block1_blocks_in_order)
+{
+    hcp_upblock_t t = {0};
+    int blocks;
+
+    hcp_upblock_start(&t, &limits, 3000, tag);
+    ck_assert(t.request.has_block1);
+    ck_assert_uint_eq(t.request.block1, block(0, 1, 6));
+    ck_assert_int_eq(serve_block1(&t, 3000, CODE(2, 4), &blocks), HCP_UPBLOCK_DONE);
+    ck_assert_int_eq(blocks, 3);
+    hcp_upblock_reset(&t);
+}
+END_TEST
+
+/* Blocks never outgrow what one message can carry beside the request's options. */
+START_TEST(rfc7252_4_6_blocks_fit_the_room_the_options_leave)
+{
+    hcp_upblock_t t = {0};
+    hcp_upblock_limits_t tight = limits;
+    int blocks;
+
+    tight.max_payload = 1000;
+    hcp_upblock_start(&t, &tight, 1000, tag);
+    ck_assert_uint_eq(t.request.block1, block(0, 1, 5));
+    ck_assert_int_eq(serve_block1(&t, 1000, CODE(2, 4), &blocks), HCP_UPBLOCK_DONE);
+    ck_assert_int_eq(blocks, 2);
+    hcp_upblock_reset(&t);
+}
+END_TEST
+
+/* RFC 7959 s2.5: a 2.31 with a smaller SZX asks for smaller blocks from there on. */
+START_TEST(rfc7959_2_5_the_server_asks_for_smaller_blocks)
+{
+    hcp_upblock_t t = {0};
+    hcp_upblock_response_t r = response(CODE(2, 31));
+
+    hcp_upblock_start(&t, &limits, 3000, tag);
+    r.block1 = uint_value(block1_buf, block(0, 1, 4)); /* 256 bytes from now on */
+    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_SEND);
+    ck_assert_uint_eq(t.request.block1, block(4, 1, 4));
+    ck_assert_uint_eq(t.request.offset, 1024);
+    ck_assert_uint_eq(t.request.len, 256);
+    /* serve_block1 checks the offsets from 0: play the rest by hand. */
+    while (t.request.has_block1 && (t.request.block1 & 8)) {
+        r.block1 = uint_value(block1_buf, t.request.block1);
+        ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_SEND);
+    }
+    ck_assert_uint_eq(t.request.offset + t.request.len, 3000);
+    r = response(CODE(2, 4));
+    r.block1 = uint_value(block1_buf, t.request.block1);
+    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_DONE);
+    hcp_upblock_reset(&t);
+}
+END_TEST
+
+START_TEST(rfc7959_2_5_an_acknowledgement_of_another_block_is_malformed)
+{
+    hcp_upblock_t t = {0};
+    hcp_upblock_response_t r = response(CODE(2, 31));
+
+    hcp_upblock_start(&t, &limits, 3000, tag);
+    r.block1 = uint_value(block1_buf, block(1, 1, 6));
+    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_MALFORMED);
+    hcp_upblock_reset(&t);
+}
+END_TEST
+
+/* An error to a block ends the upload: it is the answer. */
+START_TEST(rfc7959_2_5_an_error_to_a_block_is_the_answer)
+{
+    hcp_upblock_t t = {0};
+    hcp_upblock_response_t r = response(CODE(4, 3));
+
+    hcp_upblock_start(&t, &limits, 3000, tag);
+    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_DONE);
+    hcp_upblock_reset(&t);
+}
+END_TEST
+
+/* RFC 7959 s2.10, s3.2: Block1 up, then Block2 down; the continuations carry the Request-Tag and
+ * no body. */
+START_TEST(rfc7959_2_10_block1_up_then_block2_down)
+{
+    hcp_upblock_t t = {0};
+    hcp_upblock_response_t r;
+    uint8_t *body;
+    size_t len;
+    int n;
+
+    hcp_upblock_start(&t, &limits, 3000, tag);
+    for (int i = 0; i < 2; i++) {
+        r = response(CODE(2, 31));
+        r.block1 = uint_value(block1_buf, t.request.block1);
+        ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_SEND);
+    }
+    r = block2_response(0, 6, 5000, 7);
+    r.code = CODE(2, 4);
+    r.block1 = uint_value(block1_buf, t.request.block1);
+    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_SEND);
+    ck_assert(!t.request.has_block1 && !t.request.has_size1);
+    ck_assert(t.request.has_request_tag);
+    ck_assert_uint_eq(t.request.len, 0);
+    ck_assert_uint_eq(t.request.block2, block(1, 0, 6));
+    ck_assert_int_eq(serve_block2(&t, 5000, 6, &n), HCP_UPBLOCK_DONE);
+    ck_assert(hcp_upblock_take_body(&t, &body, &len));
+    ck_assert_uint_eq(len, 5000);
+    ck_assert(memcmp(body, data, 5000) == 0);
+    free(body);
+    hcp_upblock_reset(&t);
+}
+END_TEST
+
+/* RFC 9175 s2.3: a 4.01 with Echo is answered by the same request with the Echo value, once. */
+START_TEST(rfc9175_2_3_echo_is_sent_back_once)
+{
+    static const uint8_t echo[4] = {0x5e, 0xc0, 0x11, 0xe0};
+    hcp_upblock_t t = {0};
+    hcp_upblock_response_t r = response(CODE(4, 1));
+
+    r.echo = (hcp_upblock_value_t){.present = true, .p = echo, .len = sizeof echo};
+    hcp_upblock_start(&t, &limits, 3000, tag);
+    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_SEND);
+    ck_assert(t.request.has_echo);
+    ck_assert_uint_eq(t.echo_len, 4);
+    ck_assert(memcmp(t.echo, echo, 4) == 0);
+    ck_assert_uint_eq(t.request.block1, block(0, 1, 6)); /* the same block again */
+    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_DONE);
+    hcp_upblock_reset(&t);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("upblock");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_test(tc, a_small_request_goes_whole_and_its_answer_is_taken);
+    tcase_add_test(tc, rfc7959_2_4_early_negotiation_asks_for_the_configured_size);
+    tcase_add_test(tc, rfc7959_2_4_an_answer_in_blocks_is_gathered_in_order);
+    tcase_add_test(tc, rfc7959_2_4_continuations_of_a_whole_request_repeat_its_body);
+    tcase_add_test(tc, rfc7959_2_2_a_block_with_more_that_is_short_is_malformed);
+    tcase_add_test(tc, rfc7959_2_4_a_block_other_than_the_one_asked_for_is_malformed);
+    tcase_add_test(tc, rfc7959_2_2_a_block_option_of_4_bytes_or_szx_7_is_malformed);
+    tcase_add_test(tc, rfc7959_2_4_an_error_during_the_transfer_is_the_answer);
+    tcase_add_test(tc, rfc7959_2_5_a_large_body_goes_up_in_block1_blocks_in_order);
+    tcase_add_test(tc, rfc7252_4_6_blocks_fit_the_room_the_options_leave);
+    tcase_add_test(tc, rfc7959_2_5_the_server_asks_for_smaller_blocks);
+    tcase_add_test(tc, rfc7959_2_5_an_acknowledgement_of_another_block_is_malformed);
+    tcase_add_test(tc, rfc7959_2_5_an_error_to_a_block_is_the_answer);
+    tcase_add_test(tc, rfc7959_2_10_block1_up_then_block2_down);
+    tcase_add_test(tc, rfc9175_2_3_echo_is_sent_back_once);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return run_suite(suite());
+}
