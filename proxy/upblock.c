@@ -187,6 +187,20 @@ static bool same_value(bool has, const uint8_t *p, size_t len, const hcp_upblock
     return has == v_has && (!has || (len == v->len && (len == 0 || memcmp(p, v->p, len) == 0)));
 }
 
+/* s2.4: a block of another representation (another ETag) than the blocks before it means the
+ * resource changed during the transfer, which starts again from block 0, a bounded number of
+ * times: a server whose ETag changes on every block would otherwise keep hcproxy asking. */
+static hcp_upblock_step_t restart(hcp_upblock_t *t, unsigned szx)
+{
+    if (t->restarts >= HCP_UPBLOCK_MAX_RESTARTS)
+        return HCP_UPBLOCK_CHANGED;
+    t->restarts++;
+    t->len = 0;
+    t->has_first = false;
+    request_block2(t, 0, szx);
+    return HCP_UPBLOCK_SEND;
+}
+
 /* One Block2 block of the answer being gathered (s2.4). */
 static hcp_upblock_step_t on_block2(hcp_upblock_t *t, const hcp_upblock_response_t *r)
 {
@@ -203,9 +217,10 @@ static hcp_upblock_step_t on_block2(hcp_upblock_t *t, const hcp_upblock_response
         return HCP_UPBLOCK_MALFORMED; /* s2.2: every block but the last is of the block size */
     if (!t->has_first)
         remember_representation(t, r);
-    else if (!same_value(t->has_cf, t->cf, t->cf_len, &r->content_format, sizeof t->cf) ||
-             !same_value(t->has_etag, t->etag, t->etag_len, &r->etag, HCP_UPBLOCK_ETAG_MAX))
-        return HCP_UPBLOCK_MALFORMED;
+    else if (!same_value(t->has_etag, t->etag, t->etag_len, &r->etag, HCP_UPBLOCK_ETAG_MAX))
+        return restart(t, b.szx);
+    else if (!same_value(t->has_cf, t->cf, t->cf_len, &r->content_format, sizeof t->cf))
+        return HCP_UPBLOCK_MALFORMED; /* one representation has one Content-Format */
     if ((uint64_t)b.num * size != t->len)
         return HCP_UPBLOCK_MALFORMED; /* not the block asked for */
     if (!append(t, r->payload, r->payload_len))

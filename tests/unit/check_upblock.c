@@ -207,6 +207,66 @@ START_TEST(rfc7959_2_4_an_error_during_the_transfer_is_the_answer)
 }
 END_TEST
 
+/* RFC 7959 s2.4: a block of another representation restarts the transfer from block 0. */
+START_TEST(rfc7959_2_4_a_changed_etag_restarts_the_transfer)
+{
+    hcp_upblock_t t = {0};
+    hcp_upblock_response_t r = block2_response(0, 4, 1000, 1);
+    uint8_t *body;
+    size_t len;
+    int n;
+
+    hcp_upblock_start(&t, &limits, 0, tag);
+    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_SEND);
+    r = block2_response(1, 4, 1000, 7);
+    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_SEND);
+    ck_assert_uint_eq(asked_num(&t), 0);
+    ck_assert_int_eq(serve_block2(&t, 1000, 4, &n), HCP_UPBLOCK_DONE);
+    ck_assert_int_eq(n, 4);
+    ck_assert(hcp_upblock_take_body(&t, &body, &len));
+    ck_assert_uint_eq(len, 1000);
+    ck_assert(memcmp(body, data, 1000) == 0);
+    free(body);
+    hcp_upblock_reset(&t);
+}
+END_TEST
+
+/* ... a bounded number of times: an ETag that changes on every block ends in CHANGED. */
+START_TEST(rfc7959_2_4_an_etag_changing_on_every_block_gives_up)
+{
+    hcp_upblock_t t = {0};
+    hcp_upblock_step_t step;
+    uint8_t etag = 0;
+    int requests = 0;
+
+    hcp_upblock_start(&t, &limits, 0, tag);
+    do {
+        hcp_upblock_response_t r = block2_response(t.request.has_block2 ? asked_num(&t) : 0, 4,
+                                                   1000, ++etag);
+        requests++;
+        step = hcp_upblock_on_response(&t, &r);
+    } while (step == HCP_UPBLOCK_SEND && requests < 1000);
+    ck_assert_int_eq(step, HCP_UPBLOCK_CHANGED);
+    ck_assert_int_eq(requests, 2 * (HCP_UPBLOCK_MAX_RESTARTS + 1));
+    hcp_upblock_reset(&t);
+}
+END_TEST
+
+/* One representation has one Content-Format: blocks that differ are not one body. */
+START_TEST(rfc7959_2_4_blocks_of_another_content_format_are_malformed)
+{
+    hcp_upblock_t t = {0};
+    hcp_upblock_response_t r = block2_response(0, 4, 1000, 1);
+
+    hcp_upblock_start(&t, &limits, 0, tag);
+    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_SEND);
+    r = block2_response(1, 4, 1000, 1);
+    cf_buf[0] = 50;
+    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_MALFORMED);
+    hcp_upblock_reset(&t);
+}
+END_TEST
+
 /* Plays a server that answers 2.31 to every Block1 block with M set and |last| to the last one;
  * checks each block against the body. Returns the step after the last block's answer. */
 static hcp_upblock_step_t serve_block1(hcp_upblock_t *t, size_t total, uint8_t last, int *blocks)
@@ -381,6 +441,9 @@ static Suite *suite(void)
     tcase_add_test(tc, rfc7959_2_4_a_block_other_than_the_one_asked_for_is_malformed);
     tcase_add_test(tc, rfc7959_2_2_a_block_option_of_4_bytes_or_szx_7_is_malformed);
     tcase_add_test(tc, rfc7959_2_4_an_error_during_the_transfer_is_the_answer);
+    tcase_add_test(tc, rfc7959_2_4_a_changed_etag_restarts_the_transfer);
+    tcase_add_test(tc, rfc7959_2_4_an_etag_changing_on_every_block_gives_up);
+    tcase_add_test(tc, rfc7959_2_4_blocks_of_another_content_format_are_malformed);
     tcase_add_test(tc, rfc7959_2_5_a_large_body_goes_up_in_block1_blocks_in_order);
     tcase_add_test(tc, rfc7252_4_6_blocks_fit_the_room_the_options_leave);
     tcase_add_test(tc, rfc7959_2_5_the_server_asks_for_smaller_blocks);
