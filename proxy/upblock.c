@@ -187,6 +187,16 @@ static bool same_value(bool has, const uint8_t *p, size_t len, const hcp_upblock
     return has == v_has && (!has || (len == v->len && (len == 0 || memcmp(p, v->p, len) == 0)));
 }
 
+/* RFC 7959 s4: Size2 tells the whole body's size in advance; what arrived is checked block by
+ * block, so that a body that never ends stops at the limit, not at the exchange's timeout. */
+static bool exceeds_limit(const hcp_upblock_t *t, const hcp_upblock_response_t *r)
+{
+    uint64_t size2;
+
+    return (read_uint(&r->size2, 4, &size2) && size2 > t->limits.max_response) ||
+           t->len + r->payload_len > t->limits.max_response;
+}
+
 /* s2.4: a block of another representation (another ETag) than the blocks before it means the
  * resource changed during the transfer, which starts again from block 0, a bounded number of
  * times: a server whose ETag changes on every block would otherwise keep hcproxy asking. */
@@ -223,6 +233,8 @@ static hcp_upblock_step_t on_block2(hcp_upblock_t *t, const hcp_upblock_response
         return HCP_UPBLOCK_MALFORMED; /* one representation has one Content-Format */
     if ((uint64_t)b.num * size != t->len)
         return HCP_UPBLOCK_MALFORMED; /* not the block asked for */
+    if (exceeds_limit(t, r))
+        return HCP_UPBLOCK_TOO_LARGE;
     if (!append(t, r->payload, r->payload_len))
         return HCP_UPBLOCK_NOMEM;
     if (!b.more) {

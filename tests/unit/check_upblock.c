@@ -13,7 +13,7 @@ static const uint8_t tag[HCP_UPBLOCK_TAG_LEN] = {1, 2, 3, 4};
 static const hcp_upblock_limits_t limits = {.szx = 6, .max_payload = 1024, .max_response = 65536};
 static uint8_t data[1 << 17];
 /* Option values a test's response points at; each response is built anew. */
-static uint8_t block1_buf[3], block2_buf[3], etag_buf[8], cf_buf[2];
+static uint8_t block1_buf[3], block2_buf[3], etag_buf[8], cf_buf[2], size_buf[4];
 
 static void setup(void)
 {
@@ -267,6 +267,61 @@ START_TEST(rfc7959_2_4_blocks_of_another_content_format_are_malformed)
 }
 END_TEST
 
+/* A body that never ends stops as soon as what arrived passes max_response (64 KiB here): after
+ * 65 blocks of 1 KiB, not when the exchange times out. */
+START_TEST(rfc7959_2_4_an_endless_body_stops_at_the_limit)
+{
+    hcp_upblock_t t = {0};
+    hcp_upblock_step_t step;
+    int requests = 0;
+
+    hcp_upblock_start(&t, &limits, 0, tag);
+    do {
+        uint32_t num = t.request.has_block2 ? asked_num(&t) : 0;
+        hcp_upblock_response_t r = block2_response(num, 6, sizeof data, 1);
+        requests++;
+        step = hcp_upblock_on_response(&t, &r);
+    } while (step == HCP_UPBLOCK_SEND && requests < 1000);
+    ck_assert_int_eq(step, HCP_UPBLOCK_TOO_LARGE);
+    ck_assert_int_eq(requests, 65);
+    ck_assert_uint_le(t.len, limits.max_response);
+    hcp_upblock_reset(&t);
+}
+END_TEST
+
+/* ... and at once when Size2 announces more than the limit. */
+START_TEST(rfc7959_4_size2_over_the_limit_stops_at_once)
+{
+    hcp_upblock_t t = {0};
+    hcp_upblock_response_t r = block2_response(0, 6, 100000, 1);
+
+    r.size2 = uint_value(size_buf, 100000);
+    hcp_upblock_start(&t, &limits, 0, tag);
+    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_TOO_LARGE);
+    r.size2 = uint_value(size_buf, 60000); /* within: the transfer goes on */
+    hcp_upblock_start(&t, &limits, 0, tag);
+    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_SEND);
+    hcp_upblock_reset(&t);
+}
+END_TEST
+
+/* A body of exactly max_response bytes is taken. */
+START_TEST(rfc7959_2_4_a_body_of_exactly_the_limit_is_taken)
+{
+    hcp_upblock_t t = {0};
+    uint8_t *body;
+    size_t len;
+    int n;
+
+    hcp_upblock_start(&t, &limits, 0, tag);
+    ck_assert_int_eq(serve_block2(&t, limits.max_response, 6, &n), HCP_UPBLOCK_DONE);
+    ck_assert(hcp_upblock_take_body(&t, &body, &len));
+    ck_assert_uint_eq(len, limits.max_response);
+    free(body);
+    hcp_upblock_reset(&t);
+}
+END_TEST
+
 /* Plays a server that answers 2.31 to every Block1 block with M set and |last| to the last one;
  * checks each block against the body. Returns the step after the last block's answer. */
 static hcp_upblock_step_t serve_block1(hcp_upblock_t *t, size_t total, uint8_t last, int *blocks)
@@ -444,6 +499,9 @@ static Suite *suite(void)
     tcase_add_test(tc, rfc7959_2_4_a_changed_etag_restarts_the_transfer);
     tcase_add_test(tc, rfc7959_2_4_an_etag_changing_on_every_block_gives_up);
     tcase_add_test(tc, rfc7959_2_4_blocks_of_another_content_format_are_malformed);
+    tcase_add_test(tc, rfc7959_2_4_an_endless_body_stops_at_the_limit);
+    tcase_add_test(tc, rfc7959_4_size2_over_the_limit_stops_at_once);
+    tcase_add_test(tc, rfc7959_2_4_a_body_of_exactly_the_limit_is_taken);
     tcase_add_test(tc, rfc7959_2_5_a_large_body_goes_up_in_block1_blocks_in_order);
     tcase_add_test(tc, rfc7252_4_6_blocks_fit_the_room_the_options_leave);
     tcase_add_test(tc, rfc7959_2_5_the_server_asks_for_smaller_blocks);
