@@ -7,7 +7,8 @@
  * request sent carries the early negotiation of the answer's block size (Block2 NUM 0 with the
  * configured SZX, s2.4) until the first Block2 block says which size the server took.
  *
- * A 4.01 with Echo is answered once by the same request carrying the Echo value (RFC 9175 s2.3).
+ * A 4.13 that asks for smaller blocks (RFC 7959 s2.9.3) has the body sent again in them. A 4.01
+ * with Echo is answered once by the same request carrying the Echo value (RFC 9175 s2.3).
  * libcoap did all of this when its block mode was on; upstream.c turns it off for client sessions,
  * and libcoap's Echo handling with it. */
 #include <stdlib.h>
@@ -262,6 +263,52 @@ static hcp_upblock_step_t on_answer(hcp_upblock_t *t, const hcp_upblock_response
     return on_block2(t, r);
 }
 
+/* RFC 7959 s2.9.3: a 4.13 may say which block size the server takes: with Block1 its SZX, with
+ * Size1 the most it takes at once (RFC 8075 s8.3 asks a proxy to retry in blocks). Never larger
+ * than what fits one message here. */
+static bool asked_szx(const hcp_upblock_t *t, const hcp_upblock_response_t *r, unsigned *szx)
+{
+    block_t b;
+    uint64_t size1;
+
+    if (r->code != CODE(4, 13))
+        return false;
+    if (read_block(&r->block1, &b) > 0) {
+        *szx = b.szx;
+    } else if (read_uint(&r->size1, 4, &size1) && size1 >= 16) {
+        for (*szx = 0; *szx < 6 && block_size(*szx + 1) <= size1;)
+            (*szx)++;
+    } else {
+        return false;
+    }
+    if (*szx > t->szx1)
+        *szx = t->szx1;
+    return true;
+}
+
+/* The body from its first block again, in blocks of |szx|, under a new Request-Tag: the server
+ * has dropped what it had of it (RFC 9175 s3.3). */
+static void restart_upload(hcp_upblock_t *t, unsigned szx)
+{
+    for (size_t i = HCP_UPBLOCK_TAG_LEN; i-- > 0 && ++t->request_tag[i] == 0;)
+        ;
+    t->is_block1 = true;
+    t->szx1 = szx;
+    request_block1(t, 0);
+}
+
+/* A 4.13 to a request sent whole: the body again, in the blocks the server asked for, if they are
+ * smaller than the body; else the 4.13 is the answer. */
+static bool retried_in_blocks(hcp_upblock_t *t, const hcp_upblock_response_t *r)
+{
+    unsigned szx;
+
+    if (t->body_len == 0 || !asked_szx(t, r, &szx) || block_size(szx) >= t->body_len)
+        return false;
+    restart_upload(t, szx);
+    return true;
+}
+
 /* The answer to a Block1 block (s2.5): a success with Block1 acknowledges it, and the next one
  * follows; the server may ask for smaller blocks from here on (early negotiation, s2.5). Anything
  * else is the answer to the whole request. */
@@ -270,7 +317,12 @@ static hcp_upblock_step_t on_block1(hcp_upblock_t *t, const hcp_upblock_response
     block_t sent = {.num = t->request.block1 >> 4, .szx = t->request.block1 & 7}, got;
     int found = read_block(&r->block1, &got);
     size_t done;
+    unsigned szx;
 
+    if (asked_szx(t, r, &szx) && szx < sent.szx) {
+        restart_upload(t, szx); /* each time smaller: at most 6 times */
+        return HCP_UPBLOCK_SEND;
+    }
     if (found < 0)
         return HCP_UPBLOCK_MALFORMED;
     if (found == 0 || CODE_CLASS(r->code) != 2)
@@ -295,6 +347,8 @@ hcp_upblock_step_t hcp_upblock_on_response(hcp_upblock_t *t, const hcp_upblock_r
         return on_block2(t, r);
     if (t->is_block1)
         return on_block1(t, r);
+    if (retried_in_blocks(t, r))
+        return HCP_UPBLOCK_SEND;
     return on_answer(t, r);
 }
 

@@ -207,9 +207,16 @@ expect_eq "rfc9175-3 ... all three with one Request-Tag, and Size1 (3000) (rfc79
 biggest=$(requests | field len | sort -n | tail -n1)
 expect_true "rfc7252-4.6 ... every datagram within 1152 bytes (the biggest: $biggest)" test "$biggest" -le 1152
 
+wire_mark
 get too-large/2 -X PUT -H 'Content-Type: application/octet-stream' --data-binary @<(head -c 200 "$WORK/upload")
-todo_eq "rfc7959-2.9.3 a 4.13 with Block1 asks for blocks: a 200-byte body is sent again in 64-byte blocks: 200" \
+expect_eq "rfc7959-2.9.3 a 4.13 with Block1 asks for blocks: a 200-byte body is sent again in 64-byte blocks: 200" \
     "200" "$STATUS"
+expect_eq "rfc7959-2.9.3 ... whole first, then four blocks of SZX 2, in order" "- 27:0a 27:1a 27:2a 27:32" \
+    "$(requests | field opts | while read -r o; do grep -o '27:[0-9a-f]*' <<<"$o" || echo -; done | tr '\n' ' ' | sed 's/ $//')"
+wire_mark
+get too-large/6 -X PUT -H 'Content-Type: application/octet-stream' --data-binary @<(head -c 200 "$WORK/upload")
+expect_eq "rfc7959-2.9.3 a 4.13 asking for blocks no smaller than the body is the answer: 413, one request" \
+    "413 1" "$STATUS $(requests | wc -l)"
 
 # ---- RFC 9175 ---------------------------------------------------------------------------------
 wire_mark

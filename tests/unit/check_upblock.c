@@ -463,6 +463,81 @@ START_TEST(rfc7959_2_10_block1_up_then_block2_down)
 }
 END_TEST
 
+/* RFC 7959 s2.9.3, RFC 8075 s8.3: a 4.13 with Block1 to a request sent whole asks for the body
+ * in blocks of that size. */
+START_TEST(rfc7959_2_9_3_a_4_13_with_block1_has_the_body_sent_in_blocks)
+{
+    hcp_upblock_t t = {0};
+    hcp_upblock_response_t r = response(CODE(4, 13));
+    int blocks;
+
+    r.block1 = uint_value(block1_buf, block(0, 0, 2));
+    r.size1 = uint_value(size_buf, 1);
+    hcp_upblock_start(&t, &limits, 200, tag);
+    ck_assert(!t.request.has_block1);
+    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_SEND);
+    ck_assert_uint_eq(t.request.block1, block(0, 1, 2));
+    ck_assert_int_eq(serve_block1(&t, 200, CODE(2, 4), &blocks), HCP_UPBLOCK_DONE);
+    ck_assert_int_eq(blocks, 4);
+    hcp_upblock_reset(&t);
+}
+END_TEST
+
+/* ... with Size1 alone, in the largest blocks within it. */
+START_TEST(rfc7959_2_9_3_a_4_13_with_size1_has_the_body_sent_in_blocks)
+{
+    hcp_upblock_t t = {0};
+    hcp_upblock_response_t r = response(CODE(4, 13));
+
+    r.size1 = uint_value(size_buf, 300);
+    hcp_upblock_start(&t, &limits, 1000, tag);
+    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_SEND);
+    ck_assert_uint_eq(t.request.block1, block(0, 1, 4)); /* 256 bytes */
+    hcp_upblock_reset(&t);
+}
+END_TEST
+
+/* A body that cannot go in smaller blocks than asked for, or a 4.13 that asks for nothing: 413. */
+START_TEST(rfc7959_2_9_3_a_4_13_that_cannot_be_met_is_the_answer)
+{
+    hcp_upblock_t t = {0};
+    hcp_upblock_response_t r = response(CODE(4, 13));
+
+    r.block1 = uint_value(block1_buf, block(0, 0, 6));
+    hcp_upblock_start(&t, &limits, 200, tag);
+    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_DONE);
+    r = response(CODE(4, 13));
+    hcp_upblock_start(&t, &limits, 200, tag);
+    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_DONE);
+    hcp_upblock_reset(&t);
+}
+END_TEST
+
+/* A 4.13 to a Block1 block asking for smaller ones restarts the body in them, under a new
+ * Request-Tag; one asking for no smaller ones is the answer. Each restart is smaller: bounded. */
+START_TEST(rfc7959_2_9_3_a_4_13_during_an_upload_restarts_it_smaller)
+{
+    hcp_upblock_t t = {0};
+    hcp_upblock_response_t r = response(CODE(2, 31));
+    int blocks;
+
+    hcp_upblock_start(&t, &limits, 3000, tag);
+    r.block1 = uint_value(block1_buf, t.request.block1);
+    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_SEND);
+    r = response(CODE(4, 13));
+    r.block1 = uint_value(block1_buf, block(1, 0, 5));
+    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_SEND);
+    ck_assert_uint_eq(t.request.block1, block(0, 1, 5));
+    ck_assert_uint_eq(t.request.offset, 0);
+    ck_assert(memcmp(t.request_tag, tag, sizeof tag) != 0);
+    r.block1 = uint_value(block1_buf, block(0, 0, 5)); /* the same size again: the answer */
+    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_DONE);
+    hcp_upblock_start(&t, &limits, 3000, tag);
+    ck_assert_int_eq(serve_block1(&t, 3000, CODE(2, 4), &blocks), HCP_UPBLOCK_DONE);
+    hcp_upblock_reset(&t);
+}
+END_TEST
+
 /* RFC 9175 s2.3: a 4.01 with Echo is answered by the same request with the Echo value, once. */
 START_TEST(rfc9175_2_3_echo_is_sent_back_once)
 {
@@ -508,6 +583,10 @@ static Suite *suite(void)
     tcase_add_test(tc, rfc7959_2_5_an_acknowledgement_of_another_block_is_malformed);
     tcase_add_test(tc, rfc7959_2_5_an_error_to_a_block_is_the_answer);
     tcase_add_test(tc, rfc7959_2_10_block1_up_then_block2_down);
+    tcase_add_test(tc, rfc7959_2_9_3_a_4_13_with_block1_has_the_body_sent_in_blocks);
+    tcase_add_test(tc, rfc7959_2_9_3_a_4_13_with_size1_has_the_body_sent_in_blocks);
+    tcase_add_test(tc, rfc7959_2_9_3_a_4_13_that_cannot_be_met_is_the_answer);
+    tcase_add_test(tc, rfc7959_2_9_3_a_4_13_during_an_upload_restarts_it_smaller);
     tcase_add_test(tc, rfc9175_2_3_echo_is_sent_back_once);
     suite_add_tcase(s, tc);
     return s;
