@@ -48,15 +48,17 @@ static bool read_uint(const hcp_upblock_value_t *v, size_t max_len, uint64_t *ou
     return true;
 }
 
-/* A Block1 or Block2 option: 0 to 3 bytes (RFC 7959 s2.2). SZX 7 is BERT (RFC 8323 s6), which
- * hcproxy never offers. -1 for a malformed one, 0 for none, 1 for one in |out|. */
-static int read_block(const hcp_upblock_value_t *v, block_t *out)
+#define BERT 7 /* RFC 8323 s6: blocks of any multiple of 1024 bytes, over TCP only */
+
+/* A Block1 or Block2 option: 0 to 3 bytes (RFC 7959 s2.2); SZX 7 (BERT) only when |bert| allows
+ * it. -1 for a malformed one, 0 for none, 1 for one in |out|. */
+static int read_block(const hcp_upblock_value_t *v, bool bert, block_t *out)
 {
     uint64_t n;
 
     if (!v->present)
         return 0;
-    if (!read_uint(v, 3, &n) || (n & 7) == 7)
+    if (!read_uint(v, 3, &n) || ((n & 7) == BERT && !bert))
         return -1;
     *out = (block_t){.num = (uint32_t)(n >> 4), .more = (n & 8) != 0, .szx = (unsigned)(n & 7)};
     return 1;
@@ -216,15 +218,16 @@ static hcp_upblock_step_t restart(hcp_upblock_t *t, unsigned szx)
 static hcp_upblock_step_t on_block2(hcp_upblock_t *t, const hcp_upblock_response_t *r)
 {
     block_t b;
-    int found = read_block(&r->block2, &b);
+    int found = read_block(&r->block2, t->limits.bert, &b);
     size_t size;
 
     if (found < 0)
         return HCP_UPBLOCK_MALFORMED;
     if (found == 0 || CODE_CLASS(r->code) != 2)
         return HCP_UPBLOCK_DONE; /* an answer of its own (an error, or the whole body) */
-    size = block_size(b.szx);
-    if (r->payload_len > size || (b.more && r->payload_len != size))
+    size = b.szx == BERT ? 1024 : block_size(b.szx); /* the unit NUM counts in */
+    if (b.szx == BERT ? b.more && (r->payload_len == 0 || r->payload_len % size != 0)
+                      : r->payload_len > size || (b.more && r->payload_len != size))
         return HCP_UPBLOCK_MALFORMED; /* s2.2: every block but the last is of the block size */
     if (!t->has_first)
         remember_representation(t, r);
@@ -251,7 +254,7 @@ static hcp_upblock_step_t on_block2(hcp_upblock_t *t, const hcp_upblock_response
 static hcp_upblock_step_t on_answer(hcp_upblock_t *t, const hcp_upblock_response_t *r)
 {
     block_t b;
-    int found = read_block(&r->block2, &b);
+    int found = read_block(&r->block2, t->limits.bert, &b);
 
     if (found < 0)
         return HCP_UPBLOCK_MALFORMED;
@@ -273,7 +276,7 @@ static bool asked_szx(const hcp_upblock_t *t, const hcp_upblock_response_t *r, u
 
     if (r->code != CODE(4, 13))
         return false;
-    if (read_block(&r->block1, &b) > 0) {
+    if (read_block(&r->block1, false, &b) > 0) {
         *szx = b.szx;
     } else if (read_uint(&r->size1, 4, &size1) && size1 >= 16) {
         for (*szx = 0; *szx < 6 && block_size(*szx + 1) <= size1;)
@@ -315,7 +318,7 @@ static bool retried_in_blocks(hcp_upblock_t *t, const hcp_upblock_response_t *r)
 static hcp_upblock_step_t on_block1(hcp_upblock_t *t, const hcp_upblock_response_t *r)
 {
     block_t sent = {.num = t->request.block1 >> 4, .szx = t->request.block1 & 7}, got;
-    int found = read_block(&r->block1, &got);
+    int found = read_block(&r->block1, false, &got);
     size_t done;
     unsigned szx;
 

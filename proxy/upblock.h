@@ -21,6 +21,8 @@ typedef struct hcp_upblock_limits {
     unsigned szx;        /* upstream.block_size: blocks of 16 << szx bytes (0 to 6) */
     size_t max_payload;  /* the most body bytes one request can carry beside its options */
     size_t max_response; /* upstream.max_response_bytes: the most body bytes gathered */
+    bool bert;           /* a reliable transport: Block2 answers in BERT blocks taken (RFC 8323
+                          * s6; libcoap's CSM offers them) */
 } hcp_upblock_limits_t;
 
 /* One option of a response as it came: |present|, and its value. */

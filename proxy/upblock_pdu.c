@@ -74,12 +74,13 @@ fail:
 }
 
 void hcp_upblock_begin(hcp_upblock_t *t, const hcc_config_t *cfg, const hcm_coap_msg_t *msg,
-                       size_t token_len, const uint8_t tag[HCP_UPBLOCK_TAG_LEN])
+                       size_t token_len, bool is_reliable, const uint8_t tag[HCP_UPBLOCK_TAG_LEN])
 {
     hcp_upblock_limits_t limits = {
         .szx = szx_for(cfg->upstream_block_size),
         .max_payload = payload_room(msg, token_len),
         .max_response = (size_t)cfg->upstream_max_response_bytes,
+        .bert = is_reliable,
     };
 
     hcp_upblock_start(t, &limits, msg->payload.len, tag);

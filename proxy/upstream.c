@@ -1109,13 +1109,14 @@ static void pump_later(destination_t *d)
     uv_check_start(&up->flush, on_flush);
 }
 
-/* The block-wise transfer of |link|'s message: its first request. */
-static void start_transfer(hcp_upstream_t *up, hcp_upstream_link_t *link)
+/* The block-wise transfer of |link|'s message to |d|: its first request. */
+static void start_transfer(hcp_upstream_t *up, const destination_t *d, hcp_upstream_link_t *link)
 {
     uint8_t tag[HCP_UPBLOCK_TAG_LEN];
 
     secure_random(up, tag, sizeof tag);
-    hcp_upblock_begin(&link->block, up->proxy->cfg, link->msg, TOKEN_LEN, tag);
+    hcp_upblock_begin(&link->block, up->proxy->cfg, link->msg, TOKEN_LEN,
+                      d->scheme == HCM_SCHEME_COAP_TCP || d->scheme == HCM_SCHEME_COAPS_TCP, tag);
 }
 
 /* The next request of |ex|'s block-wise transfer, called from libcoap's response handler: the
@@ -1154,7 +1155,7 @@ int hcp_upstream_send(hcp_upstream_t *up, hcp_exchange_t *ex, const struct socka
     link->is_counted = true;
     d->inflight++;
     link->msg = msg;
-    start_transfer(up, link);
+    start_transfer(up, d, link);
     hcp_queue_push(&d->waiting, &link->waiting);
     up->proxy->metrics.upstream_waiting++;
     if (d->awaiting == 0 && !d->is_pump_due)

@@ -322,6 +322,42 @@ START_TEST(rfc7959_2_4_a_body_of_exactly_the_limit_is_taken)
 }
 END_TEST
 
+/* RFC 8323 s6: over TCP, BERT blocks (SZX 7) carry any multiple of 1024 bytes; NUM counts
+ * 1024-byte units. Over UDP, SZX 7 is malformed. */
+START_TEST(rfc8323_6_bert_blocks_are_gathered_over_reliable_transports)
+{
+    hcp_upblock_t t = {0};
+    hcp_upblock_limits_t tcp = limits;
+    hcp_upblock_response_t r = response(CODE(2, 5));
+    uint8_t *body;
+    size_t len;
+
+    tcp.bert = true;
+    hcp_upblock_start(&t, &tcp, 0, tag);
+    r.block2 = uint_value(block2_buf, block(0, 1, 7));
+    r.payload = data;
+    r.payload_len = 3072;
+    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_SEND);
+    ck_assert_uint_eq(t.request.block2, block(3, 0, 7));
+    r.block2 = uint_value(block2_buf, block(3, 0, 7));
+    r.payload = data + 3072;
+    r.payload_len = 100;
+    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_DONE);
+    ck_assert(hcp_upblock_take_body(&t, &body, &len));
+    ck_assert_uint_eq(len, 3172);
+    ck_assert(memcmp(body, data, len) == 0);
+    free(body);
+    r.block2 = uint_value(block2_buf, block(0, 1, 7));
+    r.payload_len = 1000; /* not a multiple of 1024 */
+    hcp_upblock_start(&t, &tcp, 0, tag);
+    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_MALFORMED);
+    r.payload_len = 1024;
+    hcp_upblock_start(&t, &limits, 0, tag);
+    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_MALFORMED);
+    hcp_upblock_reset(&t);
+}
+END_TEST
+
 /* Plays a server that answers 2.31 to every Block1 block with M set and |last| to the last one;
  * checks each block against the body. Returns the step after the last block's answer. */
 static hcp_upblock_step_t serve_block1(hcp_upblock_t *t, size_t total, uint8_t last, int *blocks)
@@ -575,6 +611,7 @@ static Suite *suite(void)
     tcase_add_test(tc, rfc7959_2_4_an_etag_changing_on_every_block_gives_up);
     tcase_add_test(tc, rfc7959_2_4_blocks_of_another_content_format_are_malformed);
     tcase_add_test(tc, rfc7959_2_4_an_endless_body_stops_at_the_limit);
+    tcase_add_test(tc, rfc8323_6_bert_blocks_are_gathered_over_reliable_transports);
     tcase_add_test(tc, rfc7959_4_size2_over_the_limit_stops_at_once);
     tcase_add_test(tc, rfc7959_2_4_a_body_of_exactly_the_limit_is_taken);
     tcase_add_test(tc, rfc7959_2_5_a_large_body_goes_up_in_block1_blocks_in_order);
