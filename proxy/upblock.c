@@ -112,7 +112,7 @@ static void request_block2(hcp_upblock_t *t, uint32_t num, unsigned szx)
     };
 }
 
-static size_t fitting_szx(const hcp_upblock_limits_t *limits)
+static unsigned fitting_szx(const hcp_upblock_limits_t *limits)
 {
     unsigned szx = limits->szx;
 
@@ -128,7 +128,7 @@ void hcp_upblock_start(hcp_upblock_t *t, const hcp_upblock_limits_t *limits, siz
     t->limits = *limits;
     t->body_len = body_len;
     memcpy(t->request_tag, tag, HCP_UPBLOCK_TAG_LEN);
-    t->szx1 = (unsigned)fitting_szx(limits);
+    t->szx1 = fitting_szx(limits);
     t->is_block1 = body_len > block_size(t->szx1);
     if (t->is_block1)
         request_block1(t, 0);
