@@ -16,10 +16,10 @@
  * outstanding with that server, so its delay queue stays empty. An interaction stops being
  * outstanding at its ACK, which libcoap 4.3.1 reports to no callback; so each destination has a
  * libcoap context of its own, and coap_can_exit() on it says whether anything is unacknowledged
- * (a CON in its send queue, a PDU delayed). Between two such quiet
- * moments, the requests sent and not yet answered bound the outstanding ones from above (an
- * answer implies the ACK), so a server that answers in its ACKs gets a new request for each
- * answer. libcoap's own NSTART stays set as a second guard.
+ * (a CON in its send queue, a PDU delayed). Between two such quiet moments, the requests sent
+ * and not yet answered bound the outstanding ones from above (an answer implies the ACK), so a
+ * server that answers in its ACKs gets a new request for each answer. libcoap's own NSTART
+ * stays set as a second guard.
  *
  * Each exchange gets an 8-byte token: 4 bytes of slot index and 4 random bytes. The slot table
  * finds the exchange in O(1); the random half makes tokens hard to guess (RFC 7252 s5.3.1) and
@@ -159,8 +159,8 @@ static int prng_fill(void *out, size_t len)
 /* The random half of a token (RFC 7252 s5.3.1, RFC 9175 s4) and a Request-Tag come from GnuTLS's
  * CSPRNG: xorshift64*'s state can be worked out from a few of its outputs, and the destination of
  * one exchange (a CoAP server an HTTP client may pick) sees its tokens, so they must not tell the
- * tokens of another. Drawn 1 KiB at a time: one call per 256 tokens (4 bytes from one call of
- * their own took 300 ns, from the pool 30). */
+ * tokens of another. Drawn 1 KiB at a time: one call per 256 draws of 4 bytes (which took 300 ns
+ * with a call each, 30 ns from the pool). */
 static void secure_random(hcp_upstream_t *up, void *out, size_t len)
 {
     if (up->random_used + len > sizeof up->random) {
