@@ -206,6 +206,12 @@ expect_eq "rfc9175-3 ... all three with one Request-Tag, and Size1 (3000) (rfc79
     "$(requests | field opts | grep -c '292:') $(requests | field opts | grep -o '292:[0-9a-f]*' | sort -u | wc -l) $(requests | field opts | grep -c '60:0bb8')"
 biggest=$(requests | field len | sort -n | tail -n1)
 expect_true "rfc7252-4.6 ... every datagram within 1152 bytes (the biggest: $biggest)" test "$biggest" -le 1152
+wire_mark
+get upload/4 -X PUT -H 'Content-Type: application/octet-stream' --data-binary @"$WORK/upload"
+expect_eq "rfc7959-2.5 a 2.31 asking for 256-byte blocks gets them from there on: 200" "200 got" "$STATUS $BODY"
+expect_eq "rfc7959-2.5 ... block 0 of 1024 bytes, then blocks 4 to 11 of 256" \
+    "27:0e 27:4c 27:5c 27:6c 27:7c 27:8c 27:9c 27:ac 27:b4" \
+    "$(requests | field opts | grep -o '27:[0-9a-f]*' | tr '\n' ' ' | sed 's/ $//')"
 
 wire_mark
 get too-large/2 -X PUT -H 'Content-Type: application/octet-stream' --data-binary @<(head -c 200 "$WORK/upload")
