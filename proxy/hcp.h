@@ -17,6 +17,7 @@
 #include "block2.h"
 #include "clientcount.h"
 #include "ratelimit.h"
+#include "upblock.h"
 
 typedef struct hcp_proxy hcp_proxy_t;
 typedef struct hcp_front hcp_front_t;
@@ -275,6 +276,7 @@ typedef struct hcp_upstream_link {
     hcp_qlink_t waiting;         /* in its destination's queue until NSTART has room */
     void *destination;           /* where it waits */
     const hcm_coap_msg_t *msg;   /* the exchange's own message, sent when its turn comes */
+    hcp_upblock_t block;         /* its block-wise transfer: the request to send next */
     uint32_t epoch;              /* the destination's epoch when sent and counted; 0: not counted */
     bool is_sent;                /* handed to libcoap, and counted in the destination's awaiting */
     bool is_counted;             /* counted in the destination's inflight */
@@ -282,8 +284,9 @@ typedef struct hcp_upstream_link {
 
 int hcp_upstream_new(hcp_proxy_t *proxy, hcp_upstream_t **out);
 void hcp_upstream_close(hcp_upstream_t *up);
-/* Sends |msg| (which must live until the exchange ends) to |addr| as a confirmable request
- * carrying |ex|'s token: at once when nothing is outstanding there, else at the end of this
+/* Sends |msg| (which must live until the exchange ends) to |addr| as a confirmable request, or
+ * as the requests of a block-wise transfer (upblock.h), each carrying a token of |ex|'s of its
+ * own: at once when nothing is outstanding there, else at the end of this
  * loop turn or, when NSTART requests to |addr| are outstanding already (RFC 7252 s4.7), once
  * their turn comes, oldest first. The answer arrives through hcp_exchange_on_coap_response() or
  * hcp_exchange_fail(), which may be called before this returns. 0 or a negative HCM_E* code. */

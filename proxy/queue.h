@@ -52,6 +52,16 @@ static inline void hcp_queue_push(hcp_queue_t *q, hcp_qlink_t *link)
     q->length++;
 }
 
+/* Puts |link|, which must not be in any queue, before every other: the next one popped. */
+static inline void hcp_queue_push_front(hcp_queue_t *q, hcp_qlink_t *link)
+{
+    link->next = q->head.next;
+    link->prev = &q->head;
+    q->head.next->prev = link;
+    q->head.next = link;
+    q->length++;
+}
+
 /* Takes |link| out of |q|, the queue it is in. */
 static inline void hcp_queue_remove(hcp_queue_t *q, hcp_qlink_t *link)
 {

@@ -16,14 +16,16 @@
  * outstanding with that server, so its delay queue stays empty. An interaction stops being
  * outstanding at its ACK, which libcoap 4.3.1 reports to no callback; so each destination has a
  * libcoap context of its own, and coap_can_exit() on it says whether anything is unacknowledged
- * (a CON in its send queue, a PDU delayed, a block-wise body being sent). Between two such quiet
- * moments, the requests sent and not yet answered bound the outstanding ones from above (an
- * answer implies the ACK), so a server that answers in its ACKs gets a new request for each
- * answer. libcoap's own NSTART stays set as a second guard.
+ * (a CON in its send queue, a PDU delayed). Between two such quiet moments, the requests sent
+ * and not yet answered bound the outstanding ones from above (an answer implies the ACK), so a
+ * server that answers in its ACKs gets a new request for each answer. libcoap's own NSTART
+ * stays set as a second guard.
  *
  * Each exchange gets an 8-byte token: 4 bytes of slot index and 4 random bytes. The slot table
  * finds the exchange in O(1); the random half makes tokens hard to guess (RFC 7252 s5.3.1) and
- * lets a late answer for a reused slot be told apart. */
+ * lets a late answer for a reused slot be told apart. Block-wise transfers are hcproxy's own
+ * (upblock.c, libcoap's block mode off): each request of one takes a new random half (RFC 9175
+ * s4) and waits at the head of its destination's queue, so NSTART counts it like any other. */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,8 +39,10 @@
 
 #include <coap3/coap.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
 
 #include "hcp.h"
+#include "upblock_pdu.h"
 
 #define TOKEN_LEN 8
 #define NO_SLOT UINT32_MAX
@@ -108,14 +112,16 @@ struct hcp_upstream {
     slot_t *slots;
     uint32_t nslots;
     uint32_t free_slot;
+    uint8_t random[1024]; /* drawn from the CSPRNG, for tokens and Request-Tags (see below) */
+    size_t random_used;
 };
 
 /* ---- tokens ------------------------------------------------------------------------------ */
 
-/* xorshift64*: tokens and message ids need unpredictability against off-path guessing, not
- * cryptographic strength (RFC 7252 s5.3.1); the seed comes from the kernel once. libcoap's own
- * generator asks the kernel (getrandom) for every request, a system call per exchange; its
- * coap_set_prng() hook takes no context pointer, hence the one file-level state. */
+/* xorshift64*, for libcoap's message ids, which need to differ, not to be unguessable; the seed
+ * comes from the kernel once. libcoap's own generator asks the kernel (getrandom) for every
+ * request, a system call per exchange; its coap_set_prng() hook takes no context pointer, hence
+ * the one file-level state. */
 static uint64_t prng_state;
 
 static uint64_t prng_next(void)
@@ -150,10 +156,31 @@ static int prng_fill(void *out, size_t len)
     return 1;
 }
 
+/* The random half of a token (RFC 7252 s5.3.1, RFC 9175 s4) and a Request-Tag come from GnuTLS's
+ * CSPRNG: xorshift64*'s state can be worked out from a few of its outputs, and the destination of
+ * one exchange (a CoAP server an HTTP client may pick) sees its tokens, so they must not tell the
+ * tokens of another. Drawn 1 KiB at a time: one call per 256 draws of 4 bytes (which took 300 ns
+ * with a call each, 30 ns from the pool). */
+static void secure_random(hcp_upstream_t *up, void *out, size_t len)
+{
+    if (up->random_used + len > sizeof up->random) {
+        if (gnutls_rnd(GNUTLS_RND_NONCE, up->random, sizeof up->random) < 0 &&
+            getrandom(up->random, sizeof up->random, 0) != (ssize_t)sizeof up->random) {
+            hcp_log(HCC_LOG_ERROR, NULL, "upstream: no CSPRNG answered; tokens are guessable");
+            prng_fill(up->random, sizeof up->random);
+        }
+        up->random_used = 0;
+    }
+    memcpy(out, up->random + up->random_used, len);
+    up->random_used += len;
+}
+
 static uint32_t next_nonce(hcp_upstream_t *up)
 {
-    (void)up;
-    return (uint32_t)(prng_next() >> 32);
+    uint32_t nonce;
+
+    secure_random(up, &nonce, sizeof nonce);
+    return nonce;
 }
 
 static int grow_slots(hcp_upstream_t *up)
@@ -257,6 +284,7 @@ void hcp_upstream_forget(hcp_upstream_t *up, hcp_exchange_t *ex)
         free_slot(up, link->slot - 1);
         link->slot = 0;
     }
+    hcp_upblock_reset(&link->block);
     if (was_awaited) /* ended without its answer */
         abandon(link->destination);
 }
@@ -273,11 +301,11 @@ static void count_answered(hcp_upstream_link_t *link)
     link->epoch = 0;
 }
 
-/* The exchange a token belongs to, or NULL for an ended or unknown one. */
-static hcp_exchange_t *claim(hcp_upstream_t *up, coap_bin_const_t token)
+/* The exchange a token belongs to, or NULL for an ended or unknown one, or for a request of it
+ * that a later one has replaced. */
+static hcp_exchange_t *owner(hcp_upstream_t *up, coap_bin_const_t token)
 {
     uint32_t i, nonce;
-    hcp_exchange_t *ex;
 
     if (token.length != TOKEN_LEN)
         return NULL;
@@ -286,7 +314,16 @@ static hcp_exchange_t *claim(hcp_upstream_t *up, coap_bin_const_t token)
     i = ntohl(i);
     if (i >= up->nslots || up->slots[i].ex == NULL || up->slots[i].nonce != ntohl(nonce))
         return NULL;
-    ex = up->slots[i].ex;
+    return up->slots[i].ex;
+}
+
+/* The exchange a token belongs to, which libcoap is done with: NULL as for owner(). */
+static hcp_exchange_t *claim(hcp_upstream_t *up, coap_bin_const_t token)
+{
+    hcp_exchange_t *ex = owner(up, token);
+
+    if (ex == NULL)
+        return NULL;
     count_answered(hcp_exchange_upstream_link(ex));
     stop_awaiting(hcp_exchange_upstream_link(ex)); /* answered or given up: libcoap is done */
     hcp_upstream_forget(up, ex);
@@ -322,21 +359,44 @@ int hcp_upstream_msg_from_pdu(const coap_pdu_t *pdu, hcm_coap_msg_t *msg)
     return 0;
 }
 
-/* libcoap hands over what it has when a block-wise transfer breaks off (blocks with differing
- * ETags, say); a body whose last block still says "more" is not the resource. */
-static bool is_truncated(const coap_pdu_t *pdu)
-{
-    coap_block_t block;
+static void continue_later(hcp_upstream_t *up, hcp_exchange_t *ex);
 
-    return coap_get_block(pdu, COAP_OPTION_BLOCK2, &block) && block.m;
+static const int step_errors[] = {
+    [HCP_UPBLOCK_CHANGED] = HCM_EBLOCKCHANGED,
+    [HCP_UPBLOCK_TOO_LARGE] = HCM_ERESPTOOLARGE,
+    [HCP_UPBLOCK_MALFORMED] = HCM_EBADRESPONSE,
+    [HCP_UPBLOCK_NOMEM] = HCM_EINTERNAL,
+};
+
+/* The exchange's answer: |pdu|, with the body gathered from its Block2 blocks if there were. */
+static void deliver(hcp_upstream_t *up, hcp_exchange_t *ex, const coap_pdu_t *pdu)
+{
+    hcp_upstream_link_t *link = hcp_exchange_upstream_link(ex);
+    uint8_t *body = NULL;
+    size_t len;
+    bool is_gathered = hcp_upblock_take_body(&link->block, &body, &len);
+    hcm_coap_msg_t msg;
+
+    claim(up, coap_pdu_get_token(pdu));
+    if (hcp_upstream_msg_from_pdu(pdu, &msg) < 0) {
+        hcp_exchange_fail(ex, HCM_EBADRESPONSE);
+    } else {
+        if (is_gathered)
+            msg.payload = (hcm_bytes_t){body, len};
+        hcp_exchange_on_coap_response(ex, &msg);
+    }
+    free(body);
 }
 
+/* A response is the exchange's answer, or tells hcproxy which request of a block-wise transfer
+ * comes next (upblock.c), sent once this pass through libcoap is over. */
 static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *sent,
                                    const coap_pdu_t *received, const coap_mid_t mid)
 {
     hcp_upstream_t *up = upstream_of(session);
-    hcp_exchange_t *ex = claim(up, coap_pdu_get_token(received));
-    hcm_coap_msg_t msg;
+    hcp_exchange_t *ex = owner(up, coap_pdu_get_token(received));
+    hcp_upblock_response_t view;
+    hcp_upblock_step_t step;
 
     (void)sent;
     (void)mid;
@@ -344,10 +404,16 @@ static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *se
         up->proxy->metrics.late_responses++;
         return COAP_RESPONSE_OK;
     }
-    if (is_truncated(received) || hcp_upstream_msg_from_pdu(received, &msg) < 0)
-        hcp_exchange_fail(ex, HCM_EBADRESPONSE);
-    else
-        hcp_exchange_on_coap_response(ex, &msg);
+    view = hcp_upblock_view(received);
+    step = hcp_upblock_on_response(&hcp_exchange_upstream_link(ex)->block, &view);
+    if (step == HCP_UPBLOCK_SEND) {
+        continue_later(up, ex);
+    } else if (step == HCP_UPBLOCK_DONE) {
+        deliver(up, ex, received);
+    } else {
+        claim(up, coap_pdu_get_token(received));
+        hcp_exchange_fail(ex, step_errors[step]);
+    }
     return COAP_RESPONSE_OK;
 }
 
@@ -525,28 +591,19 @@ static coap_fixed_point_t fixed_point(double value)
     return fp;
 }
 
-/* libcoap 4.3.2 and later add a Request-Tag (RFC 9175 s3) to every request but a DELETE unless
- * told not to; 4.3.1 has no such flag and adds one only to a Block1 body. A request is sent as
- * its HTTP request maps (RFC 8075 s5), and an OSCORE request byte for byte (RFC 8613 s11). */
-#if LIBCOAP_VERSION >= 4003002U
-#define BLOCK_MODE_RTAG COAP_BLOCK_NO_PREEMPTIVE_RTAG
-#else
-#define BLOCK_MODE_RTAG 0
-#endif
-
 /* A libcoap context as both directions use it, knowing the OSCORE option: libcoap 4.3.1 drops a
  * response with a critical option it does not know; OSCORE (9) is critical, and hcproxy carries
  * it without understanding it (RFC 8613 s2, s11).
  *
- * Block-wise transfers: a session takes its block mode from the context when it is made. Client
- * sessions (open_session) are made with libcoap's, which reassembles the CoAP servers' Block2
- * answers and sends large requests in Block1 blocks. Server sessions, made by libcoap when a CoAP
- * client first writes to coap.listen, get none: hcproxy gathers uploads and serves answers block
- * by block itself (reverse.c, block1.c, block2.c), because libcoap's server side mixes concurrent
- * uploads to one resource, and 4.3.1's hands each block of an upload without Size1 to the handler
- * and then reads a body it never built. */
-#define CLIENT_BLOCK_MODE (COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY | BLOCK_MODE_RTAG)
-
+ * Block-wise transfers are hcproxy's own in both directions, so libcoap's block mode stays off
+ * for every session. Towards CoAP servers (upblock.c): libcoap 4.3.1 never asked for block 1 of
+ * an answer whose block 0 came in a separate response, gave its continuations counter tokens,
+ * restarted a transfer whose ETag kept changing without end, and did not resend a body in blocks
+ * after a 4.13. Towards CoAP clients (reverse.c, block1.c, block2.c): libcoap's server side mixes
+ * concurrent uploads to one resource, and 4.3.1's hands each block of an upload without Size1 to
+ * the handler and then reads a body it never built. With the block mode off, libcoap 4.3.2 and
+ * later add no Request-Tag of their own either: a request goes as its HTTP request maps
+ * (RFC 8075 s5), and an OSCORE request byte for byte (RFC 8613 s11). */
 static coap_context_t *new_context(void)
 {
     coap_context_t *ctx = coap_new_context(NULL);
@@ -711,7 +768,7 @@ static coap_session_t *rpk_session(destination_t *d, const coap_address_t *dst)
     return coap_new_client_session_pki(d->ctx, NULL, dst, protos[d->scheme], &setup);
 }
 
-static coap_session_t *open_any_session(destination_t *d, const coap_address_t *dst)
+static coap_session_t *open_session(destination_t *d, const coap_address_t *dst)
 {
     if (!is_secure(d->scheme))
         return coap_new_client_session(d->ctx, NULL, dst, protos[d->scheme]);
@@ -724,18 +781,6 @@ static coap_session_t *open_any_session(destination_t *d, const coap_address_t *
         break;
     }
     return pki_session(d, dst);
-}
-
-/* A client session with libcoap's block mode; the context keeps none for server sessions (see
- * new_context). */
-static coap_session_t *open_session(destination_t *d, const coap_address_t *dst)
-{
-    coap_session_t *session;
-
-    coap_context_set_block_mode(d->ctx, CLIENT_BLOCK_MODE);
-    session = open_any_session(d, dst);
-    coap_context_set_block_mode(d->ctx, 0);
-    return session;
 }
 
 /* The pinned key of an rpk entry, from its PEM ("PUBLIC KEY") to the DER libcoap compares. */
@@ -972,77 +1017,6 @@ static coap_session_t *session_of(destination_t *d)
 
 /* ---- sending ----------------------------------------------------------------------------- */
 
-static void release_payload(coap_session_t *session, void *payload)
-{
-    (void)session;
-    free(payload);
-}
-
-/* libcoap keeps the payload until the last block has been acknowledged, which may be after the
- * exchange has ended, so it gets a copy of its own. */
-static int add_payload(coap_session_t *session, coap_pdu_t *pdu, hcm_bytes_t payload)
-{
-    uint8_t *copy;
-
-    if (payload.len == 0)
-        return 0;
-    copy = malloc(payload.len);
-    if (copy == NULL)
-        return HCM_EINTERNAL;
-    memcpy(copy, payload.p, payload.len);
-    if (!coap_add_data_large_request(session, pdu, payload.len, copy, release_payload, copy))
-        return HCM_ENOSPACE; /* libcoap has released the copy */
-    return 0;
-}
-
-/* RFC 7959 s2.2: a block of 2^(SZX + 4) bytes. */
-static unsigned szx_for(long long block_size)
-{
-    unsigned szx = 0;
-
-    while ((16LL << szx) < block_size && szx < 6)
-        szx++;
-    return szx;
-}
-
-/* A smaller upstream.block_size than libcoap's 1024 is asked for in both directions: Block2 with
- * NUM 0 in the request is early negotiation of the answer's block size (RFC 7959 s2.4), and a
- * Block1 option present before libcoap splits the body caps the size of the request's blocks. */
-static int add_block_size(coap_pdu_t *pdu, const hcm_coap_msg_t *msg, long long block_size)
-{
-    uint8_t buf[4];
-    unsigned szx = szx_for(block_size);
-
-    if (szx >= 6)
-        return 1;
-    if (!coap_add_option(pdu, COAP_OPTION_BLOCK2, coap_encode_var_safe(buf, sizeof buf, szx), buf))
-        return 0;
-    if (msg->payload.len > (size_t)block_size &&
-        !coap_add_option(pdu, COAP_OPTION_BLOCK1, coap_encode_var_safe(buf, sizeof buf, szx), buf))
-        return 0;
-    return 1;
-}
-
-static coap_pdu_t *build_pdu(coap_session_t *session, const hcm_coap_msg_t *msg,
-                             const uint8_t token[TOKEN_LEN], long long block_size)
-{
-    coap_pdu_t *pdu = coap_new_pdu(COAP_MESSAGE_CON, msg->code, session);
-
-    if (pdu == NULL || !coap_add_token(pdu, TOKEN_LEN, token))
-        goto fail;
-    for (size_t i = 0; i < msg->nopts; i++)
-        if (coap_add_option(pdu, msg->opts[i].number, msg->opts[i].value.len,
-                            msg->opts[i].value.p) == 0)
-            goto fail;
-    if (!add_block_size(pdu, msg, block_size))
-        goto fail;
-    return pdu;
-fail:
-    if (pdu != NULL)
-        coap_delete_pdu(pdu);
-    return NULL;
-}
-
 /* Hands one waiting exchange's request to libcoap. 0, or a negative HCM_E* code. */
 static int transmit(destination_t *d, hcp_upstream_link_t *link)
 {
@@ -1050,18 +1024,13 @@ static int transmit(destination_t *d, hcp_upstream_link_t *link)
     coap_session_t *session = session_of(d);
     uint8_t token[TOKEN_LEN];
     coap_pdu_t *pdu;
-    int err;
 
     if (session == NULL)
         return HCM_EUNREACHABLE;
     write_token(up, link->slot - 1, token);
-    pdu = build_pdu(session, link->msg, token, up->proxy->cfg->upstream_block_size);
+    pdu = hcp_upblock_pdu(session, link->msg, &link->block, token, TOKEN_LEN);
     if (pdu == NULL)
         return HCM_ENOSPACE;
-    if ((err = add_payload(session, pdu, link->msg->payload)) < 0) {
-        coap_delete_pdu(pdu);
-        return err;
-    }
     if (coap_send(session, pdu) == COAP_INVALID_MID)
         return HCM_EUNREACHABLE;
     return 0;
@@ -1140,6 +1109,31 @@ static void pump_later(destination_t *d)
     uv_check_start(&up->flush, on_flush);
 }
 
+/* The block-wise transfer of |link|'s message to |d|: its first request. */
+static void start_transfer(hcp_upstream_t *up, const destination_t *d, hcp_upstream_link_t *link)
+{
+    uint8_t tag[HCP_UPBLOCK_TAG_LEN];
+
+    secure_random(up, tag, sizeof tag);
+    hcp_upblock_begin(&link->block, up->proxy->cfg, link->msg, TOKEN_LEN,
+                      d->scheme == HCM_SCHEME_COAP_TCP || d->scheme == HCM_SCHEME_COAPS_TCP, tag);
+}
+
+/* The next request of |ex|'s block-wise transfer, called from libcoap's response handler: the
+ * request answered is outstanding no more, and the next one, with a token of its own (RFC 9175
+ * s4: a fresh random half, so that a late answer to the one before cannot pass for its answer),
+ * waits at the head of the queue for the pump() that ends this pass. */
+static void continue_later(hcp_upstream_t *up, hcp_exchange_t *ex)
+{
+    hcp_upstream_link_t *link = hcp_exchange_upstream_link(ex);
+
+    count_answered(link);
+    stop_awaiting(link);
+    up->slots[link->slot - 1].nonce = next_nonce(up);
+    hcp_queue_push_front(&((destination_t *)link->destination)->waiting, &link->waiting);
+    up->proxy->metrics.upstream_waiting++;
+}
+
 int hcp_upstream_send(hcp_upstream_t *up, hcp_exchange_t *ex, const struct sockaddr *addr,
                       const hcm_target_t *target, const hcm_coap_msg_t *msg)
 {
@@ -1161,6 +1155,7 @@ int hcp_upstream_send(hcp_upstream_t *up, hcp_exchange_t *ex, const struct socka
     link->is_counted = true;
     d->inflight++;
     link->msg = msg;
+    start_transfer(up, d, link);
     hcp_queue_push(&d->waiting, &link->waiting);
     up->proxy->metrics.upstream_waiting++;
     if (d->awaiting == 0 && !d->is_pump_due)
@@ -1231,6 +1226,7 @@ int hcp_upstream_new(hcp_proxy_t *proxy, hcp_upstream_t **out)
         return UV_ENOMEM;
     up->proxy = proxy;
     up->free_slot = NO_SLOT;
+    up->random_used = sizeof up->random; /* drawn at the first token */
     if ((err = load_credentials(proxy->cfg, &up->creds)) < 0) {
         free(up);
         return err;

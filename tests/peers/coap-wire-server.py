@@ -37,8 +37,9 @@ arguments. Datagrams that are not requests (ACK, RST, empty) are only recorded.
                            endless    every block says more follow (the body never ends)
   echo                   4.01 with an Echo option (RFC 9175 s2) unless the request carries it back;
                          then 2.05 "fresh"
-  upload                 Block1 blocks (RFC 7959 s2.5): 2.31 Continue while more follow, then
-                         2.04 "got"; a request without Block1: 2.04 "whole"
+  upload[/SZX]           Block1 blocks (RFC 7959 s2.5): 2.31 Continue while more follow, then
+                         2.04 "got"; a request without Block1: 2.04 "whole". With SZX, every
+                         2.31 asks for blocks of that size (early negotiation, s2.5)
   too-large/SZX          4.13 with Block1 (SZX) and Size1 1 (RFC 7959 s2.9.3) to a request without
                          Block1; Block1 blocks: 2.31 Continue, the last 2.04 with the body's length
 """
@@ -217,6 +218,8 @@ class Server:
         if block1 is None:
             req.answer(0x44, payload=b"whole")
         elif block1 & 8:
+            if req.args:
+                block1 = block1 & ~7 | int(req.args[0])
             req.answer(0x5F, [(OPT_BLOCK1, uint(block1))])
         else:
             req.answer(0x44, [(OPT_BLOCK1, uint(block1) or b"")], b"got")

@@ -78,6 +78,7 @@ static const struct {
     { HCM_EPROXYREFUSED, 502, 5, 2 },
     { HCM_EPROXYAUTH, 502, 5, 2 },
     { HCM_EBADRESPONSE, 502, 5, 2 }, /* RFC 7252 s10.1, s10.2: answer not understood */
+    { HCM_EBLOCKCHANGED, 502, 5, 2 }, /* RFC 7959 s2.4: no stable representation to gather */
     { HCM_ETIMEOUT, 504, 5, 4 },     /* RFC 8075 s8.5; RFC 7252 s10.1 MUST: 5.04 */
     { HCM_EOVERLOAD, 503, 5, 3 },    /* RFC 8075 s8.1; digest M: 5.03 */
     { HCM_ESHUTDOWN, 503, 5, 3 },

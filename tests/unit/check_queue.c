@@ -100,6 +100,25 @@ START_TEST(a_removed_item_can_return)
 END_TEST
 
 /* Many items through one queue, interleaving pushes and pops: a FIFO in steady state. */
+/* A continuation of an exchange already under way goes before those still waiting for a turn. */
+START_TEST(push_front_is_popped_first)
+{
+    hcp_queue_t q;
+    item_t items[4] = {{.id = 0}, {.id = 1}, {.id = 2}, {.id = 3}};
+    static const int order[4] = {3, 2, 0, 1};
+
+    hcp_queue_init(&q);
+    hcp_queue_push_front(&q, &items[2].link); /* into an empty queue */
+    hcp_queue_push(&q, &items[0].link);
+    hcp_queue_push(&q, &items[1].link);
+    hcp_queue_push_front(&q, &items[3].link);
+    ck_assert_uint_eq(q.length, 4);
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(id_of(hcp_queue_pop(&q)), order[i]);
+    ck_assert(hcp_queue_is_empty(&q));
+}
+END_TEST
+
 START_TEST(steady_state_keeps_fifo_order)
 {
     enum { N = 10000 };
@@ -132,6 +151,7 @@ static Suite *queue_suite(void)
     tcase_add_test(tc, pops_in_push_order);
     tcase_add_loop_test(tc, removal_from_anywhere_keeps_the_order, 0, HCM_COUNTOF(removal_rows));
     tcase_add_test(tc, a_removed_item_can_return);
+    tcase_add_test(tc, push_front_is_popped_first);
     tcase_add_test(tc, steady_state_keeps_fifo_order);
     suite_add_tcase(s, tc);
     return s;
