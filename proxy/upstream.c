@@ -1083,7 +1083,7 @@ static void pump(destination_t *d)
  * in between, each datagram found coap-fastserver asleep again, and its wake-up (an
  * inter-processor interrupt, costly in this VM) was the largest part of hcproxy's kernel time.
  * A request to a server with nothing outstanding goes at once: there is no batch to join, and
- * deferring it made a 1 MiB block-wise upload 40% slower (0.10 -> 0.14 s, bench/README.md). */
+ * deferring it made a 1 MiB block-wise upload markedly slower (figures in bench/README.md). */
 static void on_flush(uv_check_t *check)
 {
     hcp_upstream_t *up = hcp_container_of(check, hcp_upstream_t, flush);

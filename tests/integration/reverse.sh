@@ -75,7 +75,7 @@ coap -P "$P" -m post -t 42 -f "$WORK/pattern" "$O/sha256"
 expect_eq "a 1 MiB upload in Block1 blocks arrives at the origin whole" \
     "$(sha256sum "$WORK/pattern" | cut -d' ' -f1)" "$OUT"
 
-# OSCORE, T4 of oscore-test-vectors.md: the C.4 protected request as a CoAP client sends it to a
+# OSCORE, RFC 8613 Appendix C.4: the protected request as a CoAP client sends it to a
 # proxy, and the C.7 answer the origin gives back, byte for byte in both directions.
 "$PY" -c 'import sys; sys.stdout.buffer.write(bytes.fromhex("612f1092f1776f1c1668b3825e"))' >"$WORK/c4"
 # An OSCORE client sends the target as Proxy-Scheme, Uri-Host and Uri-Port, never as Proxy-Uri

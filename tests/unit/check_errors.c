@@ -6,8 +6,9 @@
 #include "hcm.h"
 #include "run_suite.h"
 
-/* The answers for each error, typed from the spec digest (sections C.2, D and M) and the RFCs:
- * the HTTP status for an HTTP client, the CoAP code (class, detail) for a CoAP client. */
+/* The answers for each error, typed from the RFCs (RFC 7252 s10.1, s10.2; RFC 8075 s5.3.1, s7,
+ * s8.1) and, where no RFC fixes a code, from mapping/errors.def's own choice: the HTTP status for
+ * an HTTP client, the CoAP code (class, detail) for a CoAP client. */
 static const struct {
     int err;
     unsigned status;
@@ -18,7 +19,7 @@ static const struct {
     /* RFC 8075 s5.3.1: malformed target, 4xx; RFC 7252 s5.9.2.1: 4.00 Bad Request. */
     { HCM_EBADTARGET, 400, 4, 0 },
     { HCM_ENOSCHEME, 400, 4, 0 },
-    /* RFC 7252 s6.4 step 3; a scheme that cannot be proxied to: 5.05 (s5.7.2, digest M). */
+    /* RFC 7252 s6.4 step 3; a scheme that cannot be proxied to: 5.05 (s5.7.2, s10.1). */
     { HCM_EBADSCHEME, 400, 5, 5 },
     { HCM_EFRAGMENT, 400, 4, 0 }, /* RFC 7252 s6.4 step 4 */
     { HCM_EUSERINFO, 400, 4, 0 },
@@ -30,25 +31,25 @@ static const struct {
     /* RFC 7252 s10.2: unable to service the CoAP URI, 501; s10.1, s5.7.2: 5.05 Proxying Not
      * Supported. */
     { HCM_ETRANSPORT, 501, 5, 5 },
-    /* RFC 6585 s5: 431; CoAP has no such code, and an origin's 431 becomes 4.00 (digest C.3). */
+    /* RFC 6585 s5: 431; CoAP has no such code, and an origin's 431 becomes 4.00 (mapping/status.def). */
     { HCM_EHEADERS, 431, 4, 0 },
     { HCM_EFRAMING, 400, 4, 0 },   /* RFC 9112 s6.3 items 3, 5: 400 and close */
     { HCM_EHOSTFIELD, 400, 4, 0 }, /* RFC 9112 s3.2: MUST respond 400 */
     { HCM_ECODING, 501, 5, 1 },    /* RFC 9112 s6.1: SHOULD respond 501 */
     { HCM_EPRECONDITION, 412, 4, 12 }, /* RFC 9110 s13.1.1; RFC 7252 s5.9.2.9 */
-    { HCM_EBADHEADER, 400, 4, 0 }, /* digest D: a malformed header that must map (If-Match, Via) */
-    /* RFC 7252 s5.4.1, s5.7 (digest C.2, M): an unrecognized critical or unsafe option, 4.02. */
+    { HCM_EBADHEADER, 400, 4, 0 }, /* RFC 8075 s5.3.1: a malformed header that must map (If-Match, Via) */
+    /* RFC 7252 s5.4.1, s5.7.1: an unrecognized critical or unsafe option, 4.02. */
     { HCM_EBADOPTION, 400, 4, 2 },
-    /* RFC 8768 s3 (digest L): Hop-Limit 0 MUST be answered 4.00 Bad Request. */
+    /* RFC 8768 s3: Hop-Limit 0 MUST be answered 4.00 Bad Request. */
     { HCM_EHOPLIMIT, 400, 4, 0 },
     { HCM_ELOOP, 508, 5, 8 }, /* RFC 8768 s5: 508 Loop Detected, 5.08 Hop Limit Reached */
-    /* oscore-http.md 9.5 (GUIDANCE): malformed OSCORE framing is the client's error. */
+    /* RFC 8613 s11.1, s11.5: malformed OSCORE framing is the client's error (hcproxy's choice: 400). */
     { HCM_EBADOSCORE, 400, 4, 0 },
     { HCM_EOSCORETYPE, 400, 4, 0 },
     { HCM_EOSCOREMETHOD, 400, 4, 0 },
     { HCM_EOSCOREEMPTY, 400, 4, 0 },
     { HCM_EOSCOREPATH, 400, 4, 0 },
-    { HCM_EOBSERVE, 501, 5, 1 }, /* issue 3 item 6: Observe is not mapped */
+    { HCM_EOBSERVE, 501, 5, 1 }, /* Observe (RFC 7641) is not mapped */
     { HCM_ENOROUTE, 404, 4, 4 }, /* no named route: no such resource */
     /* RFC 7252 s10.2 and s10.1: the answer could not be processed, 502 and 5.02. */
     { HCM_ERESPTOOLARGE, 502, 5, 2 },
@@ -59,17 +60,17 @@ static const struct {
     { HCM_ECLIENTCERT, 403, 4, 3 },
     { HCM_EMULTICAST, 403, 4, 3 },    /* RFC 8075 s10.4 */
     { HCM_ESELFLOOP, 508, 5, 8 },
-    /* RFC 7252 s10.2.1, s10.2.7: 501; digest C.2 and M (GUIDANCE): 5.01 for FETCH. */
+    /* RFC 7252 s10.2.1, s10.2.7: 501; FETCH has no HTTP method: 5.01 (hcproxy's choice). */
     { HCM_ENOMETHOD, 501, 5, 1 },
     { HCM_EUNKNOWNMETHOD, 405, 4, 5 }, /* RFC 7252 s5.8: an unrecognized method code, 4.05 */
-    { HCM_EMEDIA, 415, 4, 15 },   /* RFC 8075 s6.1 (SHALL); digest M: 4.15 */
+    { HCM_EMEDIA, 415, 4, 15 },   /* RFC 8075 s6.1 (SHALL); 4.15 for a CoAP client */
     { HCM_ETOOLARGE, 413, 4, 13 }, /* RFC 7959 s2.9.3: 4.13 Request Entity Too Large */
     { HCM_EBLOCKMISSING, 400, 4, 8 }, /* RFC 7959 s2.9.2: 4.08 Request Entity Incomplete */
     { HCM_EBLOCKSIZE, 400, 4, 0 },    /* RFC 7959 s2.2: a malformed Block1 */
     { HCM_EBLOCKRANGE, 400, 4, 2 },   /* RFC 7252 s5.9.2.3: no such block, a malformed option */
     { HCM_ETOKENINUSE, 400, 4, 0 },   /* RFC 7252 s5.3.1: a token reused while in flight */
     { HCM_ERESOLVE, 502, 5, 2 },
-    { HCM_EUNREACHABLE, 502, 5, 2 }, /* digest D, M: hard failure, Bad Gateway */
+    { HCM_EUNREACHABLE, 502, 5, 2 }, /* RFC 7252 s10.1: the origin cannot be reached, Bad Gateway */
     { HCM_ERESET, 502, 5, 2 },
     { HCM_ENOCREDENTIALS, 502, 5, 2 },
     { HCM_ETLSVERIFY, 502, 5, 2 },    /* RFC 7252 s10.1: the origin could not be had */
@@ -80,7 +81,7 @@ static const struct {
     { HCM_EBADRESPONSE, 502, 5, 2 }, /* RFC 7252 s10.1, s10.2: answer not understood */
     { HCM_EBLOCKCHANGED, 502, 5, 2 }, /* RFC 7959 s2.4: no stable representation to gather */
     { HCM_ETIMEOUT, 504, 5, 4 },     /* RFC 8075 s8.5; RFC 7252 s10.1 MUST: 5.04 */
-    { HCM_EOVERLOAD, 503, 5, 3 },    /* RFC 8075 s8.1; digest M: 5.03 */
+    { HCM_EOVERLOAD, 503, 5, 3 },    /* RFC 8075 s8.1; 5.03 for a CoAP client */
     { HCM_ESHUTDOWN, 503, 5, 3 },
     { HCM_ENOSPACE, 500, 5, 0 },
     { HCM_ENOHTTPCLIENT, 500, 5, 0 }, /* hcproxy's own failure: 5.00 (RFC 7252 s5.9.3.1) */
