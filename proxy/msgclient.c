@@ -13,7 +13,6 @@
 
 #define S 1000000000ull
 #define EXCHANGE_LIFETIME_NS (247 * S) /* RFC 7252 s4.8.2 */
-#define EMPTY_LEN 4
 #define BUCKETS 4096     /* requests in flight are bounded by upstream.max_inflight */
 #define ACKED_SLOTS 1024 /* separate responses acknowledged, remembered for duplicates */
 
@@ -48,37 +47,17 @@ struct hcp_msgclient {
 
 /* ---- keys ---------------------------------------------------------------------------------- */
 
-static bool same_peer(const hcp_ml_peer_t *a, const hcp_ml_peer_t *b)
-{
-    return a->len == b->len && memcmp(a->bytes, b->bytes, a->len) == 0;
-}
-
-/* FNV-1a from a random seed, and a final mix: peers, IDs and tokens come from the network. */
-static uint64_t hash(const hcp_msgclient_t *mc, const hcp_ml_peer_t *peer, const uint8_t *extra,
-                     size_t extra_len)
-{
-    uint64_t h = mc->seed ^ 0xcbf29ce484222325ull;
-
-    for (size_t i = 0; i < peer->len; i++)
-        h = (h ^ peer->bytes[i]) * 0x100000001b3ull;
-    for (size_t i = 0; i < extra_len; i++)
-        h = (h ^ extra[i]) * 0x100000001b3ull;
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    return h ^ h >> 33;
-}
-
 static size_t mid_index(const hcp_msgclient_t *mc, const hcp_ml_peer_t *peer, uint16_t mid)
 {
     const uint8_t b[2] = { (uint8_t)(mid >> 8), (uint8_t)mid };
 
-    return hash(mc, peer, b, sizeof b) % BUCKETS;
+    return hcp_peer_hash(mc->seed, peer, b, sizeof b) % BUCKETS;
 }
 
 static size_t token_index(const hcp_msgclient_t *mc, const hcp_ml_peer_t *peer,
                           const hcm_coap_header_t *h)
 {
-    return hash(mc, peer, h->token, h->token_len) % BUCKETS;
+    return hcp_peer_hash(mc->seed, peer, h->token, h->token_len) % BUCKETS;
 }
 
 static bool same_token(const hcm_coap_header_t *a, const hcm_coap_header_t *b)
@@ -90,7 +69,7 @@ static hcp_mc_request_t *find_by_mid(hcp_msgclient_t *mc, const hcp_ml_peer_t *p
 {
     hcp_mc_request_t *r = mc->by_mid[mid_index(mc, peer, mid)];
 
-    while (r != NULL && !(r->header.mid == mid && same_peer(&r->peer, peer)))
+    while (r != NULL && !(r->header.mid == mid && hcp_peer_equal(&r->peer, peer)))
         r = r->next_by_mid;
     return r;
 }
@@ -100,7 +79,7 @@ static hcp_mc_request_t *find_by_token(hcp_msgclient_t *mc, const hcp_ml_peer_t 
 {
     hcp_mc_request_t *r = mc->by_token[token_index(mc, peer, h)];
 
-    while (r != NULL && !(same_token(&r->header, h) && same_peer(&r->peer, peer)))
+    while (r != NULL && !(same_token(&r->header, h) && hcp_peer_equal(&r->peer, peer)))
         r = r->next_by_token;
     return r;
 }
@@ -141,9 +120,9 @@ static void free_request(hcp_msgclient_t *mc, hcp_mc_request_t *req)
 static void send_empty(hcp_msgclient_t *mc, const hcp_ml_peer_t *peer, enum hcm_coap_type type,
                        uint16_t mid)
 {
-    const uint8_t dgram[EMPTY_LEN] = { (uint8_t)(0x40 | type << 4), 0, (uint8_t)(mid >> 8),
-                                       (uint8_t)mid };
+    uint8_t dgram[HCP_COAP_EMPTY_LEN];
 
+    hcp_coap_empty(dgram, type, mid);
     if (type == HCM_RST)
         mc->stats.resets_sent++;
     mc->cfg.send(mc->cfg.ctx, peer, dgram, sizeof dgram);
@@ -309,7 +288,7 @@ static hcp_mc_action_t receive_message(hcp_msgclient_t *mc, const hcp_ml_peer_t 
     hcp_mc_request_t *req;
 
     if (is_con && slot->until_ns > now && slot->mid == event->header.mid &&
-        same_peer(&slot->peer, peer)) {
+        hcp_peer_equal(&slot->peer, peer)) {
         mc->stats.duplicates++; /* s4.5: acknowledged again, acted on once */
         send_empty(mc, peer, HCM_ACK, event->header.mid);
         return done(event, NULL, NULL);

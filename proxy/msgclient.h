@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "hcm.h"
-#include "msglayer.h" /* hcp_ml_peer_t */
+#include "coap_peer.h"
 
 typedef struct hcp_msgclient hcp_msgclient_t;
 typedef struct hcp_mc_request hcp_mc_request_t;

@@ -26,7 +26,6 @@
 #define VERIFIED_NS (3600 * S)
 #define ECHO_LEN 8
 
-#define EMPTY_LEN 4
 #define CODE_SERVICE_UNAVAILABLE (5 << 5 | 3)
 
 struct hcp_ml_exchange {
@@ -72,25 +71,11 @@ struct hcp_msglayer {
 
 /* ---- keys -------------------------------------------------------------------------------------- */
 
-static bool same_peer(const hcp_ml_peer_t *a, const hcp_ml_peer_t *b)
-{
-    return a->len == b->len && memcmp(a->bytes, b->bytes, a->len) == 0;
-}
-
-/* FNV-1a from a random seed, then a final mix (splitmix64): the peer and Message ID come from
- * the network, so the buckets must not be predictable. */
 static uint64_t hash_peer(const hcp_msglayer_t *ml, const hcp_ml_peer_t *peer, uint16_t mid)
 {
-    uint64_t h = ml->seed ^ 0xcbf29ce484222325ull;
+    const uint8_t b[2] = { (uint8_t)(mid >> 8), (uint8_t)mid };
 
-    for (size_t i = 0; i < peer->len; i++)
-        h = (h ^ peer->bytes[i]) * 0x100000001b3ull;
-    h = (h ^ mid) * 0x100000001b3ull;
-    h ^= h >> 30;
-    h *= 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 27;
-    h *= 0x94d049bb133111ebull;
-    return h ^ h >> 31;
+    return hcp_peer_hash(ml->seed, peer, b, sizeof b);
 }
 
 static hcp_ml_exchange_t **mid_bucket(hcp_msglayer_t *ml, const hcp_ml_peer_t *peer, uint16_t mid)
@@ -108,7 +93,7 @@ static hcp_ml_exchange_t *find_request(hcp_msglayer_t *ml, const hcp_ml_peer_t *
 {
     hcp_ml_exchange_t *x = *mid_bucket(ml, peer, mid);
 
-    while (x != NULL && !(x->request.mid == mid && same_peer(&x->peer, peer)))
+    while (x != NULL && !(x->request.mid == mid && hcp_peer_equal(&x->peer, peer)))
         x = x->next_by_mid;
     return x;
 }
@@ -118,7 +103,7 @@ static hcp_ml_exchange_t *find_response(hcp_msglayer_t *ml, const hcp_ml_peer_t 
 {
     hcp_ml_exchange_t *x = *out_bucket(ml, peer, mid);
 
-    while (x != NULL && !(x->out_mid == mid && same_peer(&x->peer, peer)))
+    while (x != NULL && !(x->out_mid == mid && hcp_peer_equal(&x->peer, peer)))
         x = x->next_by_out;
     return x;
 }
@@ -156,14 +141,14 @@ static bool peer_is_verified(const hcp_msglayer_t *ml, const hcp_ml_peer_t *peer
     const peer_slot_t *slot = peer_slot(ml, peer);
 
     return ml->cfg.amplification == 0 ||
-           (same_peer(&slot->peer, peer) && slot->verified_until_ns > now);
+           (hcp_peer_equal(&slot->peer, peer) && slot->verified_until_ns > now);
 }
 
 static void verify_peer(hcp_msglayer_t *ml, const hcp_ml_peer_t *peer, uint64_t now)
 {
     peer_slot_t *slot = peer_slot(ml, peer);
 
-    if (!same_peer(&slot->peer, peer))
+    if (!hcp_peer_equal(&slot->peer, peer))
         *slot = (peer_slot_t){ .peer = *peer };
     slot->verified_until_ns = now + VERIFIED_NS;
 }
@@ -175,7 +160,7 @@ static void check_echo(hcp_msglayer_t *ml, const hcp_ml_peer_t *peer, const hcm_
     const hcm_option_t *echo = hcm_coap_msg_find(msg, 252);
     peer_slot_t *slot = peer_slot(ml, peer);
 
-    if (echo == NULL || !slot->has_echo || !same_peer(&slot->peer, peer) ||
+    if (echo == NULL || !slot->has_echo || !hcp_peer_equal(&slot->peer, peer) ||
         slot->echo_until_ns <= now || echo->value.len != ECHO_LEN ||
         memcmp(echo->value.p, slot->echo, ECHO_LEN) != 0)
         return;
@@ -188,7 +173,7 @@ size_t hcp_ml_echo_challenge(hcp_msglayer_t *ml, const hcp_ml_exchange_t *x, uin
 {
     peer_slot_t *slot = peer_slot(ml, &x->peer);
 
-    if (!same_peer(&slot->peer, &x->peer))
+    if (!hcp_peer_equal(&slot->peer, &x->peer))
         *slot = (peer_slot_t){ .peer = x->peer };
     ml->cfg.random(ml->cfg.ctx, slot->echo, ECHO_LEN);
     slot->has_echo = true;
@@ -222,9 +207,9 @@ static void send_to(hcp_msglayer_t *ml, hcp_ml_exchange_t *x, const hcp_ml_peer_
 static void send_empty(hcp_msglayer_t *ml, hcp_ml_exchange_t *x, const hcp_ml_peer_t *peer,
                        enum hcm_coap_type type, uint16_t mid)
 {
-    const uint8_t dgram[EMPTY_LEN] = { (uint8_t)(0x40 | type << 4), 0, (uint8_t)(mid >> 8),
-                                       (uint8_t)mid };
+    uint8_t dgram[HCP_COAP_EMPTY_LEN];
 
+    hcp_coap_empty(dgram, type, mid);
     if (type == HCM_RST)
         ml->stats.resets_sent++;
     send_to(ml, x, peer, dgram, sizeof dgram);
@@ -388,7 +373,7 @@ static hcp_ml_action_t refuse_full(hcp_msglayer_t *ml, const hcp_ml_peer_t *peer
 {
     hcm_coap_header_t out = *hdr;
     hcm_coap_msg_t msg = { .code = CODE_SERVICE_UNAVAILABLE };
-    uint8_t dgram[EMPTY_LEN + HCM_MAX_TOKEN];
+    uint8_t dgram[HCP_COAP_EMPTY_LEN + HCM_MAX_TOKEN];
     size_t len;
 
     out.type = hdr->type == HCM_CON ? HCM_ACK : HCM_NON;

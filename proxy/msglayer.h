@@ -19,17 +19,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "coap_peer.h"
 #include "hcm.h"
 
 typedef struct hcp_msglayer hcp_msglayer_t;
 typedef struct hcp_ml_exchange hcp_ml_exchange_t;
-
-/* A peer: its address and port as bytes (a struct sockaddr_in or _in6, copied whole), compared
- * bytewise. */
-typedef struct hcp_ml_peer {
-    uint8_t bytes[28];
-    uint8_t len;
-} hcp_ml_peer_t;
 
 typedef struct hcp_ml_config {
     uint64_t piggyback_ns;       /* how long an answer may take to go in the ACK (< ACK_TIMEOUT) */

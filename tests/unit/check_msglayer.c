@@ -6,42 +6,12 @@
 #include <string.h>
 
 #include "msglayer.h"
+#include "recording_net.h"
 #include "run_suite.h"
 
 #define MS 1000000ull
 #define S (1000 * MS)
 #define PIGGYBACK (500 * MS)
-#define MAX_SENT 64
-
-/* ---- a recording network --------------------------------------------------------------------- */
-
-typedef struct sent {
-    hcp_ml_peer_t peer;
-    uint8_t dgram[1200];
-    size_t len;
-} sent_t;
-
-static sent_t sent[MAX_SENT];
-static size_t nsent;
-static uint8_t next_random;
-
-static void record(void *ctx, const hcp_ml_peer_t *peer, const uint8_t *dgram, size_t len)
-{
-    (void)ctx;
-    ck_assert_uint_lt(nsent, MAX_SENT);
-    ck_assert_uint_le(len, sizeof sent[0].dgram);
-    sent[nsent].peer = *peer;
-    memcpy(sent[nsent].dgram, dgram, len);
-    sent[nsent++].len = len;
-}
-
-/* Predictable in tests: a counter. */
-static void counter_random(void *ctx, uint8_t *buf, size_t len)
-{
-    (void)ctx;
-    for (size_t i = 0; i < len; i++)
-        buf[i] = next_random++;
-}
 
 static hcp_msglayer_t *ml;
 static hcp_ml_config_t cfg;
