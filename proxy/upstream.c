@@ -317,16 +317,21 @@ static hcp_exchange_t *owner(hcp_upstream_t *up, coap_bin_const_t token)
     return up->slots[i].ex;
 }
 
+/* |ex|, whose request in flight the transport is done with (answered or given up), ends here. */
+static void end_exchange(hcp_upstream_t *up, hcp_exchange_t *ex)
+{
+    count_answered(hcp_exchange_upstream_link(ex));
+    stop_awaiting(hcp_exchange_upstream_link(ex));
+    hcp_upstream_forget(up, ex);
+}
+
 /* The exchange a token belongs to, which libcoap is done with: NULL as for owner(). */
 static hcp_exchange_t *claim(hcp_upstream_t *up, coap_bin_const_t token)
 {
     hcp_exchange_t *ex = owner(up, token);
 
-    if (ex == NULL)
-        return NULL;
-    count_answered(hcp_exchange_upstream_link(ex));
-    stop_awaiting(hcp_exchange_upstream_link(ex)); /* answered or given up: libcoap is done */
-    hcp_upstream_forget(up, ex);
+    if (ex != NULL)
+        end_exchange(up, ex);
     return ex;
 }
 
@@ -368,35 +373,37 @@ static const int step_errors[] = {
     [HCP_UPBLOCK_NOMEM] = HCM_EINTERNAL,
 };
 
-/* The exchange's answer: |pdu|, with the body gathered from its Block2 blocks if there were. */
-static void deliver(hcp_upstream_t *up, hcp_exchange_t *ex, const coap_pdu_t *pdu)
+/* A response to |ex|'s request now in flight (|msg|, which the upstream may change): the next
+ * request of a block-wise transfer (upblock.c), sent once this pass is over, or the exchange's
+ * answer, with the body gathered from its Block2 blocks if there were, or an error. */
+static void take_response(hcp_upstream_t *up, hcp_exchange_t *ex, hcm_coap_msg_t *msg)
 {
     hcp_upstream_link_t *link = hcp_exchange_upstream_link(ex);
+    hcp_upblock_response_t view = hcp_upblock_view_msg(msg);
+    hcp_upblock_step_t step = hcp_upblock_on_response(&link->block, &view);
     uint8_t *body = NULL;
     size_t len;
-    bool is_gathered = hcp_upblock_take_body(&link->block, &body, &len);
-    hcm_coap_msg_t msg;
 
-    claim(up, coap_pdu_get_token(pdu));
-    if (hcp_upstream_msg_from_pdu(pdu, &msg) < 0) {
-        hcp_exchange_fail(ex, HCM_EBADRESPONSE);
-    } else {
-        if (is_gathered)
-            msg.payload = (hcm_bytes_t){body, len};
-        hcp_exchange_on_coap_response(ex, &msg);
+    if (step == HCP_UPBLOCK_SEND) {
+        continue_later(up, ex);
+        return;
     }
+    if (step == HCP_UPBLOCK_DONE && hcp_upblock_take_body(&link->block, &body, &len))
+        msg->payload = (hcm_bytes_t){body, len};
+    end_exchange(up, ex); /* frees the transfer, not |body| */
+    if (step == HCP_UPBLOCK_DONE)
+        hcp_exchange_on_coap_response(ex, msg);
+    else
+        hcp_exchange_fail(ex, step_errors[step]);
     free(body);
 }
 
-/* A response is the exchange's answer, or tells hcproxy which request of a block-wise transfer
- * comes next (upblock.c), sent once this pass through libcoap is over. */
 static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *sent,
                                    const coap_pdu_t *received, const coap_mid_t mid)
 {
     hcp_upstream_t *up = upstream_of(session);
     hcp_exchange_t *ex = owner(up, coap_pdu_get_token(received));
-    hcp_upblock_response_t view;
-    hcp_upblock_step_t step;
+    hcm_coap_msg_t msg;
 
     (void)sent;
     (void)mid;
@@ -404,15 +411,11 @@ static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *se
         up->proxy->metrics.late_responses++;
         return COAP_RESPONSE_OK;
     }
-    view = hcp_upblock_view(received);
-    step = hcp_upblock_on_response(&hcp_exchange_upstream_link(ex)->block, &view);
-    if (step == HCP_UPBLOCK_SEND) {
-        continue_later(up, ex);
-    } else if (step == HCP_UPBLOCK_DONE) {
-        deliver(up, ex, received);
+    if (hcp_upstream_msg_from_pdu(received, &msg) < 0) {
+        end_exchange(up, ex);
+        hcp_exchange_fail(ex, HCM_EBADRESPONSE);
     } else {
-        claim(up, coap_pdu_get_token(received));
-        hcp_exchange_fail(ex, step_errors[step]);
+        take_response(up, ex, &msg);
     }
     return COAP_RESPONSE_OK;
 }
