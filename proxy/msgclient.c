@@ -260,8 +260,10 @@ static hcp_mc_action_t receive_reply(hcp_msgclient_t *mc, const hcp_ml_peer_t *p
 {
     hcp_mc_request_t *req = find_by_mid(mc, peer, event->header.mid);
 
-    if (req == NULL)
-        return done(event, NULL, &mc->stats.ignored); /* late, duplicate, or another's MID */
+    if (req == NULL) { /* late, duplicate, or another's MID */
+        mc->stats.late += event->header.type == HCM_ACK && event->msg.code != 0;
+        return done(event, NULL, &mc->stats.ignored);
+    }
     if (event->header.type == HCM_RST) {
         event->user = req->user;
         event->note = "the server Reset the request";
@@ -296,6 +298,7 @@ static hcp_mc_action_t receive_message(hcp_msgclient_t *mc, const hcp_ml_peer_t 
     if (event->msg.code != 0 && event->msg.code >> 5 != 0 &&
         (req = find_by_token(mc, peer, &event->header)) != NULL)
         return take_response(mc, req, peer, now, event);
+    mc->stats.late += event->msg.code >> 5 != 0;
     if (!is_con)
         return done(event, "a NON that matches no request: ignored", &mc->stats.ignored);
     send_empty(mc, peer, HCM_RST, event->header.mid); /* s4.2, s5.3.2; a ping too (s4.3) */

@@ -83,6 +83,8 @@ typedef struct hcp_mc_stats {
     uint64_t resets_sent;        /* to responses that match nothing (s5.3.2) or are rejected */
     uint64_t duplicates;         /* separate responses received again, acknowledged again */
     uint64_t ignored;            /* other versions, malformed datagrams, stray ACKs */
+    uint64_t late;               /* responses that match no request held: late ones (for a
+                                    request cancelled or over) or strays */
     size_t requests;             /* held now */
 } hcp_mc_stats_t;
 

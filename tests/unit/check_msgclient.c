@@ -306,8 +306,13 @@ START_TEST(cancelled_request_matches_nothing)
     hcp_mc_tick(mc, 100 * S);
     ck_assert_uint_eq(nsent, 1);
     ck_assert_int_eq(from_server(1, "64 45 MM TT", mid, S, &ev), HCP_MC_DONE);
+    ck_assert_int_eq(from_server(1, "54 45 MM TT", mid + 1, S, &ev), HCP_MC_DONE);
+    ck_assert_int_eq(from_server(1, "44 45 MM TT", mid + 2, S, &ev), HCP_MC_DONE);
+    expect_sent_empty(1, HCM_RST, (uint16_t)(mid + 2));
+    ck_assert_int_eq(from_server(1, "60 00 MM", mid, S, &ev), HCP_MC_DONE); /* not a response */
     hcp_mc_stats(mc, &st);
     ck_assert_uint_eq(st.requests, 0);
+    ck_assert_uint_eq(st.late, 3); /* the piggybacked, the NON and the CON response */
 }
 END_TEST
 
