@@ -97,7 +97,7 @@ struct hcp_metrics {
     uint64_t local_answers[HCP_LOCAL_MAX];  /* answers from hcproxy's own resources */
     uint64_t upstream_timeouts;
     uint64_t upstream_failures;   /* reset, unreachable, undeliverable */
-    uint64_t upstream_retransmissions; /* CON requests sent again (libcoap's event) */
+    uint64_t upstream_retransmissions; /* CON requests sent again (libcoap's event, 4.3.2+) */
     uint64_t late_responses;      /* CoAP answers for exchanges that had already ended */
     uint64_t inflight;            /* exchanges between their start and their end */
     uint64_t upstream_waiting;    /* exchanges queued for NSTART room, not yet sent */
@@ -119,9 +119,6 @@ bool hcp_cause_label(int err, char *buf, size_t len);
 void hcp_metrics_count_cause(uint64_t *by_cause, int err);
 /* Records one answered exchange's latency. */
 void hcp_metrics_observe(hcp_metrics_t *m, hcp_direction_t dir, uint64_t elapsed_ns);
-/* Whether libcoap reports retransmissions (COAP_EVENT_MSG_RETRANSMITTED); without it the series
- * is left out of /metrics rather than shown as a 0 that means nothing. */
-bool hcp_metrics_has_retransmissions(void);
 /* The running libcoap's version number ("4.3.1"), for /metrics and /version. */
 const char *hcp_libcoap_version(void);
 struct hcp_text;
@@ -280,6 +277,11 @@ typedef struct hcp_upstream_link {
     uint32_t epoch;              /* the destination's epoch when sent and counted; 0: not counted */
     bool is_sent;                /* handed to libcoap, and counted in the destination's awaiting */
     bool is_counted;             /* counted in the destination's inflight */
+    /* coap:// only (upstream_udp.c): the request in hcproxy's message layer, and its place in
+     * the destination's in_flight; outstanding (RFC 7252 s4.7) until its ACK or its end. */
+    struct hcp_mc_request *req;
+    hcp_qlink_t sent;
+    bool is_outstanding;
 } hcp_upstream_link_t;
 
 int hcp_upstream_new(hcp_proxy_t *proxy, hcp_upstream_t **out);
@@ -295,6 +297,9 @@ int hcp_upstream_send(hcp_upstream_t *up, hcp_exchange_t *ex, const struct socka
 /* Forgets |ex|: if it still waits for its turn it is never sent; a later answer with its token
  * is dropped. */
 void hcp_upstream_forget(hcp_upstream_t *up, hcp_exchange_t *ex);
+/* The counts of the coap:// destinations' message layer (upstream_udp.c). */
+struct hcp_mc_stats;
+void hcp_upstream_udp_stats(const hcp_upstream_t *up, struct hcp_mc_stats *stats);
 /* Lets libcoap act on what was queued from outside its callbacks (a triggered async). */
 void hcp_upstream_kick(hcp_upstream_t *up);
 /* SIGHUP: reads |next|'s upstream.credentials and their key files and variables again. When

@@ -13,6 +13,7 @@
 #include "hcp.h"
 #include "hcproxy_version.h"
 #include "logtext.h"
+#include "msgclient.h"
 #include "msglayer.h"
 #include "reverse.h"
 
@@ -74,14 +75,6 @@ const char *hcp_libcoap_version(void)
     return space != NULL ? space + 1 : v;
 }
 
-bool hcp_metrics_has_retransmissions(void)
-{
-#if LIBCOAP_VERSION >= 4003002
-    return true;
-#else
-    return false; /* libcoap 4.3.1 has no COAP_EVENT_MSG_RETRANSMITTED */
-#endif
-}
 
 /* ---- rendering ------------------------------------------------------------------------------ */
 
@@ -150,19 +143,27 @@ static void http_to_coap(hcp_text_t *out, const hcp_metrics_t *m)
                         (unsigned long long)m->local_answers[i]);
 }
 
-static void upstream(hcp_text_t *out, const hcp_metrics_t *m)
+/* The HTTP -> CoAP direction; coap:// destinations through hcproxy's message layer (its counts
+ * added to libcoap's), the others through libcoap. */
+static void upstream(hcp_text_t *out, const hcp_proxy_t *proxy)
 {
+    const hcp_metrics_t *m = &proxy->metrics;
+    hcp_mc_stats_t s;
+
+    hcp_upstream_udp_stats(proxy->upstream, &s);
     scalar(out, "hcproxy_upstream_timeouts_total", "counter",
            "HTTP -> CoAP exchanges ended by upstream.timeout_ms.", m->upstream_timeouts);
     scalar(out, "hcproxy_upstream_failures_total", "counter",
            "HTTP -> CoAP exchanges ended by a reset, an unreachable or undeliverable server.",
            m->upstream_failures);
-    if (hcp_metrics_has_retransmissions())
-        scalar(out, "hcproxy_upstream_retransmissions_total", "counter",
-               "Confirmable CoAP requests sent again for want of an acknowledgement (RFC 7252 s4.2).",
-               m->upstream_retransmissions);
+    scalar(out, "hcproxy_upstream_retransmissions_total", "counter",
+           "Confirmable CoAP requests sent again for want of an acknowledgement (RFC 7252 s4.2).",
+           m->upstream_retransmissions + s.retransmissions);
+    scalar(out, "hcproxy_upstream_resets_sent_total", "counter",
+           "Resets sent to CoAP servers (coap://): responses that match no request, or rejected.",
+           s.resets_sent);
     scalar(out, "hcproxy_late_responses_total", "counter",
-           "CoAP answers for exchanges that had already ended.", m->late_responses);
+           "CoAP answers for exchanges that had already ended.", m->late_responses + s.late);
     scalar(out, "hcproxy_upstream_waiting", "gauge",
            "HTTP -> CoAP exchanges queued for NSTART room (RFC 7252 s4.7), not yet sent.",
            m->upstream_waiting);
@@ -259,7 +260,7 @@ void hcp_metrics_render(const hcp_proxy_t *proxy, hcp_text_t *out)
 
     build_info(out);
     http_to_coap(out, m);
-    upstream(out, m);
+    upstream(out, proxy);
     coap_to_http(out, m);
     coap_message_layer(out, proxy);
     latency(out, m);

@@ -43,6 +43,7 @@
 
 #include "hcp.h"
 #include "upblock_pdu.h"
+#include "upstream_udp.h"
 
 #define TOKEN_LEN 8
 #define NO_SLOT UINT32_MAX
@@ -64,6 +65,7 @@ typedef struct destination {
     const hcc_credential_t *cred;  /* upstream.credentials entry, in |set|; NULL for coap and
                                     * coap+tcp */
     const struct cred_keys *keys;  /* its key material, in |set| */
+    hcp_uudp_socket_t *sock;       /* coap://: hcproxy's own message layer; else libcoap's: */
     coap_context_t *ctx;
     coap_session_t *session;
     int fd;              /* the session's socket, -1 when unknown */
@@ -73,6 +75,8 @@ typedef struct destination {
     hcp_queue_t waiting; /* of hcp_upstream_link_t, oldest first */
     uint32_t epoch;      /* counts the moments nothing was outstanding; never 0 */
     unsigned unanswered; /* sent in this epoch, neither answered nor NACKed yet */
+    unsigned outstanding; /* coap://: sent, neither acknowledged nor over (RFC 7252 s4.7) */
+    hcp_queue_t in_flight; /* coap://: of hcp_upstream_link_t (sent), their requests sent */
     unsigned awaiting;   /* sent for exchanges still waiting for their answer, in any epoch */
     unsigned inflight;   /* exchanges here, waiting or sent (upstream.max_inflight_per_server) */
     uint64_t last_used;  /* loop time of the last request or datagram */
@@ -103,6 +107,7 @@ struct hcp_upstream {
     hcp_proxy_t *proxy;
     cred_set_t *creds;   /* the current upstream.credentials, one per cfg->credentials entry */
     coap_context_t *ctx; /* the reverse direction's endpoints */
+    hcp_uudp_t *udp;     /* the coap:// destinations' message layer */
     uv_poll_t poll;
     uv_timer_t sweep;    /* frees idle destinations */
     uv_check_t flush;    /* sends what this loop turn queued, once its I/O is handled */
@@ -245,6 +250,7 @@ static void pump(destination_t *d);
  * next request opens a new one. Never inside a libcoap callback: exchanges end from timers,
  * hang-ups and answers libcoap has finished with. */
 static void count_answered(hcp_upstream_link_t *link);
+static void udp_request_over(hcp_upstream_t *up, hcp_upstream_link_t *link, bool cancel);
 
 static void abandon(destination_t *d)
 {
@@ -279,6 +285,7 @@ void hcp_upstream_forget(hcp_upstream_t *up, hcp_exchange_t *ex)
         ((destination_t *)link->destination)->inflight--;
     }
     count_answered(link);      /* no longer outstanding, as far as NSTART goes */
+    udp_request_over(up, link, true);
     was_awaited = stop_awaiting(link);
     if (link->slot != 0) { /* first: libcoap's NACKs for the abandoned CON find no exchange */
         free_slot(up, link->slot - 1);
@@ -420,6 +427,103 @@ static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *se
     return COAP_RESPONSE_OK;
 }
 
+/* ---- coap:// through hcproxy's own message layer (upstream_udp.c) ------------------------------ */
+
+static void pump_later(destination_t *d);
+
+/* |link|'s request stops being outstanding (RFC 7252 s4.7): its ACK came, or it is over. */
+static void udp_acked(hcp_upstream_link_t *link)
+{
+    if (link->is_outstanding) {
+        link->is_outstanding = false;
+        ((destination_t *)link->destination)->outstanding--;
+    }
+}
+
+/* |link|'s request is over: answered or failed in the message layer, or |cancel|led here. */
+static void udp_request_over(hcp_upstream_t *up, hcp_upstream_link_t *link, bool cancel)
+{
+    if (link->req == NULL)
+        return;
+    if (cancel)
+        hcp_uudp_cancel(up->udp, link->req);
+    link->req = NULL;
+    hcp_queue_remove(&((destination_t *)link->destination)->in_flight, &link->sent);
+    udp_acked(link);
+}
+
+/* The message layer's word on the request of |user|, an exchange: with NSTART room made, the
+ * destination's waiting requests go at the end of this loop turn (on_flush()). */
+static void on_udp_event(void *ctx, void *user, hcp_uudp_kind_t kind, hcm_coap_msg_t *msg,
+                         int err)
+{
+    hcp_upstream_t *up = ctx;
+    hcp_exchange_t *ex = user;
+    hcp_upstream_link_t *link = hcp_exchange_upstream_link(ex);
+    destination_t *d = link->destination;
+
+    if (kind == HCP_UUDP_ACKED) {
+        udp_acked(link);
+    } else {
+        udp_request_over(up, link, false);
+        if (kind == HCP_UUDP_ANSWERED) {
+            take_response(up, ex, msg);
+        } else {
+            end_exchange(up, ex);
+            hcp_exchange_fail(ex, err);
+        }
+    }
+    pump_later(d);
+}
+
+/* ICMP unreachable from |owner|'s server: what was sent there fails now rather than time out. */
+static void on_udp_unreachable(void *ctx, void *owner)
+{
+    hcp_upstream_t *up = ctx;
+    destination_t *d = owner;
+
+    while (!hcp_queue_is_empty(&d->in_flight)) {
+        hcp_upstream_link_t *link =
+            hcp_container_of(d->in_flight.head.next, hcp_upstream_link_t, sent);
+        hcp_exchange_t *ex = up->slots[link->slot - 1].ex;
+
+        udp_request_over(up, link, true);
+        end_exchange(up, ex);
+        hcp_exchange_fail(ex, HCM_EUNREACHABLE);
+    }
+    pump_later(d);
+}
+
+void hcp_upstream_udp_stats(const hcp_upstream_t *up, hcp_mc_stats_t *stats)
+{
+    if (up == NULL || up->udp == NULL)
+        memset(stats, 0, sizeof *stats);
+    else
+        hcp_uudp_stats(up->udp, stats);
+}
+
+static void on_udp_random(void *ctx, uint8_t *buf, size_t len)
+{
+    secure_random(ctx, buf, len);
+}
+
+/* |link|'s request through |d|'s socket. 0, or a negative HCM_E* code. */
+static int udp_transmit(destination_t *d, hcp_upstream_link_t *link, const uint8_t *token)
+{
+    hcp_upblock_out_t *out = malloc(sizeof *out); /* 1.5 KiB: off the stack */
+
+    if (out != NULL && hcp_upblock_request_msg(link->msg, &link->block, out) == 0)
+        link->req = hcp_uudp_send(d->sock, token, TOKEN_LEN, &out->msg,
+                                  d->up->slots[link->slot - 1].ex);
+    free(out);
+    if (link->req == NULL)
+        return HCM_ENOSPACE;
+    hcp_queue_push(&d->in_flight, &link->sent);
+    link->is_outstanding = true;
+    d->outstanding++;
+    return 0;
+}
+
 static const struct {
     coap_nack_reason_t reason;
     int err;
@@ -447,8 +551,8 @@ static void on_nack(coap_session_t *session, const coap_pdu_t *sent,
 }
 
 #if LIBCOAP_VERSION >= 4003002
-/* libcoap 4.3.2 reports each retransmission of a confirmable message; 4.3.1 reports none, and
- * /metrics then leaves the series out (metrics.c). */
+/* libcoap 4.3.2 reports each retransmission of a confirmable message; 4.3.1 reports none, so
+ * there only coap:// destinations' retransmissions (hcproxy's own message layer) are counted. */
 static int on_event(coap_session_t *session, const coap_event_t event)
 {
     destination_t *d = coap_session_get_app_data(session);
@@ -954,6 +1058,12 @@ static destination_t *new_destination(hcp_upstream_t *up, const struct sockaddr 
         d->keys = &d->set->keys[i];
     }
     hcp_queue_init(&d->waiting);
+    hcp_queue_init(&d->in_flight);
+    if (d->scheme == HCM_SCHEME_COAP) {
+        if ((d->sock = hcp_uudp_open(up->udp, sa, d)) == NULL)
+            goto fail_context;
+        goto made;
+    }
     if ((d->ctx = new_context()) == NULL)
         goto fail_context;
     coap_register_response_handler(d->ctx, on_response);
@@ -968,6 +1078,7 @@ static destination_t *new_destination(hcp_upstream_t *up, const struct sockaddr 
     uv_timer_init(up->proxy->loop, &d->resend);
     d->resend.data = up;
     up->open_handles += 2;
+made:
     up->proxy->metrics.upstream_destinations++;
     d->next = up->destinations;
     up->destinations = d;
@@ -1024,13 +1135,15 @@ static coap_session_t *session_of(destination_t *d)
 static int transmit(destination_t *d, hcp_upstream_link_t *link)
 {
     hcp_upstream_t *up = d->up;
-    coap_session_t *session = session_of(d);
+    coap_session_t *session;
     uint8_t token[TOKEN_LEN];
     coap_pdu_t *pdu;
 
-    if (session == NULL)
-        return HCM_EUNREACHABLE;
     write_token(up, link->slot - 1, token);
+    if (d->sock != NULL)
+        return udp_transmit(d, link, token);
+    if ((session = session_of(d)) == NULL)
+        return HCM_EUNREACHABLE;
     pdu = hcp_upblock_pdu(session, link->msg, &link->block, token, TOKEN_LEN);
     if (pdu == NULL)
         return HCM_ENOSPACE;
@@ -1042,6 +1155,8 @@ static int transmit(destination_t *d, hcp_upstream_link_t *link)
 /* How many more requests NSTART lets |d| have outstanding (see the top of this file). */
 static long long room_at(destination_t *d)
 {
+    if (d->sock != NULL) /* hcproxy's own message layer: known exactly */
+        return d->up->proxy->cfg->upstream_nstart - (long long)d->outstanding;
     if (coap_can_exit(d->ctx)) { /* nothing unacknowledged: a new epoch */
         if (++d->epoch == 0)
             d->epoch = 1;
@@ -1071,9 +1186,11 @@ static void pump(destination_t *d)
             hcp_upstream_forget(up, ex);
             hcp_exchange_fail(ex, err);
         } else {
-            link->epoch = d->epoch;
+            if (d->sock == NULL) { /* counted until its answer, or the next quiet moment */
+                link->epoch = d->epoch;
+                d->unanswered++;
+            }
             link->is_sent = true;
-            d->unanswered++;
             d->awaiting++;
             room--;
         }
@@ -1175,7 +1292,7 @@ int hcp_upstream_send(hcp_upstream_t *up, hcp_exchange_t *ex, const struct socka
 static bool is_idle(const destination_t *d, uint64_t now, uint64_t idle_ms)
 {
     return hcp_queue_is_empty(&d->waiting) && d->awaiting == 0 && now - d->last_used >= idle_ms &&
-           coap_can_exit(d->ctx);
+           (d->sock != NULL || coap_can_exit(d->ctx));
 }
 
 static void on_destination_closed(uv_handle_t *handle)
@@ -1204,8 +1321,13 @@ static void on_sweep(uv_timer_t *timer)
             continue;
         }
         *link = d->next;
-        up->open_handles -= 2;
         up->proxy->metrics.upstream_destinations--;
+        if (d->sock != NULL) { /* no request in flight: the message layer holds none of it */
+            hcp_uudp_release(d->sock);
+            free(d);
+            continue;
+        }
+        up->open_handles -= 2;
         d->open_handles = 2;
         d->poll.data = d->resend.data = d;
         uv_close((uv_handle_t *)&d->poll, on_destination_closed);
@@ -1245,10 +1367,17 @@ int hcp_upstream_new(hcp_proxy_t *proxy, hcp_upstream_t **out)
         free(up);
         return UV_ENOMEM;
     }
+    hcp_uudp_handler_t handler = {on_udp_event, on_udp_unreachable, on_udp_random, up};
+    if ((err = hcp_uudp_new(proxy->loop, proxy->cfg, &handler, &up->udp)) < 0) {
+        coap_free_context(up->ctx);
+        free(up);
+        return err;
+    }
     err = uv_poll_init(proxy->loop, &up->poll, coap_context_get_coap_fd(up->ctx));
     if (err == 0)
         err = uv_poll_start(&up->poll, UV_READABLE, on_reverse_io);
     if (err < 0) {
+        hcp_uudp_close(up->udp);
         coap_free_context(up->ctx);
         free(up);
         return err;
@@ -1276,11 +1405,15 @@ static void on_closed(uv_handle_t *handle)
     while (up->destinations != NULL) {
         destination_t *d = up->destinations;
         up->destinations = d->next;
-        coap_free_context(d->ctx); /* releases the session too */
+        if (d->sock != NULL)
+            hcp_uudp_release(d->sock);
+        else
+            coap_free_context(d->ctx); /* releases the session too */
         release_credentials(d->set);
         free(d);
         up->proxy->metrics.upstream_destinations--;
     }
+    hcp_uudp_close(up->udp);
     coap_free_context(up->ctx);
     coap_cleanup();
     release_credentials(up->creds);
@@ -1291,6 +1424,8 @@ static void on_closed(uv_handle_t *handle)
 void hcp_upstream_close(hcp_upstream_t *up)
 {
     for (destination_t *d = up->destinations; d != NULL; d = d->next) {
+        if (d->sock != NULL)
+            continue;
         uv_close((uv_handle_t *)&d->poll, on_closed);
         uv_close((uv_handle_t *)&d->resend, on_closed);
     }

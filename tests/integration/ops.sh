@@ -24,7 +24,7 @@ while True: s.recv(2048)' "$BH_PORT" >"$WORK/blackhole.out" 2>&1 &
 series() { grep -F "$1 " "$WORK/metrics" | sed -n "s/^.*} //p;s/^[a-z_]* //p" | head -n1; }
 scrape() { curl -s --max-time 5 -o "$WORK/metrics" "http://$PROXY/metrics"; }
 
-start_testserver
+start_testserver 127.0.0.1 -t # coap+tcp as well: libcoap's dumps below come from that session
 start_origin
 start_black_hole
 HP=$(free_tcp_port)
@@ -32,7 +32,7 @@ HP=$(free_tcp_port)
 # configuration finds the listener.
 HCPROXY_HTTP_LISTEN=127.0.0.1:1 "$HCPROXY" --http-listen "127.0.0.1:$HP" --coap-listen 127.0.0.1:0 \
     --log-level debug --upstream-max-inflight 2 --upstream-timeout-ms 5000 \
-    --upstream-allow "coap://127.0.0.1/32" >"$WORK/hcproxy.log" 2>&1 &
+    --upstream-allow "coap://127.0.0.1/32,coap+tcp://127.0.0.1/32" >"$WORK/hcproxy.log" 2>&1 &
 PROXY_PID=$!
 PIDS+=($PROXY_PID)
 PROXY="127.0.0.1:$HP"
@@ -75,19 +75,17 @@ expect_eq "the held exchanges end in 504 at upstream.timeout_ms" "504 504" "$(ca
 http "http://$PROXY/readyz"
 expect_eq "/readyz: ready again" "200 ready" "$STATUS $BODY"
 scrape
-if grep -q '^hcproxy_upstream_retransmissions_total' "$WORK/metrics"; then
-    expect_match "confirmable requests nobody acknowledged were retransmitted, and counted" '^[1-9]' \
-        "$(series hcproxy_upstream_retransmissions_total)"
-else
-    expect_match "libcoap 4.3.1 reports no retransmissions: the series is left out, not a false 0" \
-        '^4\.3\.1$' "$(curl -s "http://$PROXY/version" | jq -r .libcoap)"
-fi
+expect_match "confirmable requests nobody acknowledged were retransmitted, and counted (hcproxy's own message layer, on every libcoap)" '^[1-9]' \
+    "$(series hcproxy_upstream_retransmissions_total)"
 
 # ---- traffic for the counters and the log ---------------------------------------------------
 http -H 'X-Request-Id: client-id-42' -H 'traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' \
     "http://$PROXY/hc/$T/echo?token=SECRET-Q1"
 expect_eq "a proxied GET answers 200" "200" "$STATUS"
 expect_eq "... and echoes the client's X-Request-Id" "client-id-42" "$(header x-request-id)"
+# coap:// goes through hcproxy's own message layer, which dumps no PDU; coap+tcp through libcoap.
+http "http://$PROXY/hc/coap+tcp://127.0.0.1:$TS_PORT/echo?token=SECRET-Q4"
+expect_eq "a proxied GET over coap+tcp answers 200" "200" "$STATUS"
 http -H 'X-Request-Id: has space' "http://$PROXY/hc/$T/code/4.04"
 expect_eq "a CoAP 4.04 is proxied as 404" "404" "$STATUS"
 expect_match "... and an X-Request-Id that is not plain text is replaced by one of hcproxy's" '^[0-9a-f]{16}-[0-9]+$' "$(header x-request-id)"
@@ -130,8 +128,8 @@ cancelled=$(series hcproxy_exchanges_cancelled_total)
 inflight=$(series hcproxy_exchanges_inflight)
 expect_eq "HTTP -> CoAP: started = answered + cancelled + in flight (refusals and /healthz apart)" \
     "$started" "$((answered + cancelled + inflight))"
-expect_eq "... 5 exchanges went upstream: 2 held, 3 to the test server" 5 "$started"
-expect_eq "... 2 answered 2xx, 1 4xx, 2 5xx" "2 1 2" \
+expect_eq "... 6 exchanges went upstream: 2 held, 4 to the test server" 6 "$started"
+expect_eq "... 3 answered 2xx, 1 4xx, 2 5xx" "3 1 2" \
     "$(series 'hcproxy_exchanges_answered_total{class="2xx"}') $(series 'hcproxy_exchanges_answered_total{class="4xx"}') $(series 'hcproxy_exchanges_answered_total{class="5xx"}')"
 expect_eq "the two 504s are errors of hcproxy's, by cause" 2 "$(series 'hcproxy_exchange_errors_total{cause="timeout"}')"
 expect_eq "refusals count by cause: user information" 1 "$(series 'hcproxy_requests_refused_total{cause="userinfo"}')"
@@ -196,7 +194,7 @@ for raw in open(sys.argv[1], "rb"):
 print(bad)' "$LOG")"
 expect_eq "... and jq reads every one of them" "$(wc -l <"$LOG")" "$(jq -c . "$LOG" 2>/dev/null | wc -l)"
 expect_match "libcoap's PDU dumps are JSON lines too (debug level)" '^[1-9]' \
-    "$(jq -r 'select(.msg | startswith("libcoap: v:1 ")) | .level' "$LOG" | grep -c '^debug$')"
+    "$(jq -r 'select(.msg | startswith("libcoap: v:")) | .level' "$LOG" | grep -c '^debug$')"
 expect_eq "... the raw 0xff byte is escaped (U+00FF once decoded), the valid é kept" '"/hc/coap://127.0.0.1:1/caféÿ"' \
     "$(jq -c 'select(.cause == "badtarget") | .path' "$LOG" | head -n1)"
 expect_match "... written as \\u00ff in the line itself" '/caf.\\u00ff"' "$(grep -a -m1 'badtarget' "$LOG")"

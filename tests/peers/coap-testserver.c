@@ -1,6 +1,7 @@
 /* A CoAP test peer for hcproxy's integration tests, built on libcoap.
  *
- * Usage: coap-testserver -A ADDRESS -p PORT [-v]
+ * Usage: coap-testserver -A ADDRESS -p PORT [-t] [-v]
+ *   -t  listen on TCP (coap+tcp) on the same port as well
  *   -v  log every PDU (for counting blocks)
  * (An OSCORE server is oscore-peer's: libcoap 4.3.2 and later drop a request with an OSCORE
  * option before a server without an OSCORE context of libcoap's own sees it.)
@@ -311,14 +312,17 @@ int main(int argc, char **argv)
     coap_resource_t *r;
     coap_log_t level = LOG_WARNING;
     int opt;
+    bool tcp = false;
 
-    while ((opt = getopt(argc, argv, "A:p:v")) != -1) {
+    while ((opt = getopt(argc, argv, "A:p:tv")) != -1) {
         if (opt == 'A')
             host = optarg;
         else if (opt == 'p')
             port = optarg;
         else if (opt == 'v')
             level = LOG_DEBUG;
+        else if (opt == 't')
+            tcp = true;
         else
             return 2;
     }
@@ -338,7 +342,8 @@ int main(int argc, char **argv)
     }
     ctx = coap_new_context(NULL);
     coap_context_set_block_mode(ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
-    if (ctx == NULL || coap_new_endpoint(ctx, &addr, COAP_PROTO_UDP) == NULL) {
+    if (ctx == NULL || coap_new_endpoint(ctx, &addr, COAP_PROTO_UDP) == NULL ||
+        (tcp && coap_new_endpoint(ctx, &addr, COAP_PROTO_TCP) == NULL)) {
         fprintf(stderr, "coap-testserver: cannot listen on %s:%s\n", host, port);
         return 1;
     }

@@ -29,6 +29,8 @@ arguments. Datagrams that are not requests (ACK, RST, empty) are only recorded.
   rst                    a Reset
   wrong-mid              an ACK 2.05 "wrong" with another message ID, then the right one, "right"
   version2               the ACK 2.05 "wrong" with version 2, then the right one, "right"
+  stray                  piggybacked 2.05 "ok", then a CON 2.05 "stray" whose token (the request's,
+                         inverted) matches no request
   drop-first             ignores the first transmission of each message ID, answers the second
   block2/N/SZX/MODE      a body of N bytes (i % 251) in Block2 blocks of 16 << SZX bytes; MODE:
                            piggy      every block piggybacked, one ETag
@@ -183,6 +185,12 @@ class Server:
                   req.peer)
         req.answer(CONTENT, [(OPT_CF, b"")], b"right")
 
+    def stray(self, req):
+        req.answer(CONTENT, [(OPT_CF, b"")], b"ok")
+        stray_token = bytes(b ^ 0xFF for b in req.token) or b"\x01"
+        self.send(encode(CON, CONTENT, self.next_mid(), stray_token, [(OPT_CF, b"")], b"stray"),
+                  req.peer)
+
     def drop_first(self, req):
         if (req.peer, req.mid) not in self.seen:
             self.seen.add((req.peer, req.mid))
@@ -256,7 +264,7 @@ SCENARIOS = {
     "ok": Server.ok, "code": Server.code, "rawcode": Server.rawcode, "opt": Server.opt,
     "separate": Server.separate, "separate-dup": Server.separate_dup,
     "separate-non": Server.separate_non, "rst": Server.rst, "wrong-mid": Server.wrong_mid,
-    "version2": Server.version2, "drop-first": Server.drop_first, "block2": Server.block2,
+    "version2": Server.version2, "stray": Server.stray, "drop-first": Server.drop_first, "block2": Server.block2,
     "echo": Server.echo, "too-large": Server.too_large, "upload": Server.upload,
 }
 

@@ -1,0 +1,363 @@
+/* The coap:// transport of the HTTP -> CoAP direction: see upstream_udp.h.
+ *
+ * libcoap's client message layer got several clauses of RFC 7252 wrong (CONFORMANCE.md: duplicate
+ * CON responses, ACKs matched on the token alone, Resets for other versions, responses with a bad
+ * critical option or a reserved class left to time out), and told hcproxy nothing when a request
+ * was acknowledged, so that NSTART had to be guessed (upstream.c). Here every datagram is decoded
+ * by hcproxy (mapping/wire.c) and goes through msgclient.c, whose events say exactly when a request
+ * stops being outstanding.
+ *
+ * One message layer serves every server: its tables are sized for all requests in flight, and one
+ * per server would cost each idle server as much. Each server has its own socket, connected, so
+ * that only its datagrams arrive there and an ICMP unreachable comes back as ECONNREFUSED. The
+ * message layer names a peer by its address; sockets are found by it in a small hash table.
+ * Datagrams go out with uv_udp_try_send(): one the kernel cannot take at once is dropped, as the
+ * network might have dropped it, and retransmission covers it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hcp.h"
+#include "upstream_udp.h"
+
+#define MAX_DATAGRAM 1152 /* RFC 7252 s4.6 */
+#define SOCKET_BUCKETS 1024
+
+struct hcp_uudp_socket {
+    uv_udp_t udp;
+    hcp_uudp_t *u;
+    void *owner;
+    hcp_ml_peer_t peer;
+    hcp_uudp_socket_t *next_in_bucket;
+    hcp_uudp_socket_t *next_refused; /* in u->refused while is_refused */
+    bool is_refused;                 /* a send found ECONNREFUSED: reported from the timer */
+};
+
+struct hcp_uudp {
+    uv_timer_t timer;
+    hcp_uudp_handler_t handler;
+    hcp_msgclient_t *mc;
+    hcp_uudp_socket_t *current; /* the socket of the call into the message layer under way */
+    hcp_uudp_socket_t *refused;
+    hcp_uudp_socket_t *buckets[SOCKET_BUCKETS];
+    uint64_t armed_ns; /* the deadline the timer is set for; UINT64_MAX: stopped */
+    long long receive_buffer;
+    uint8_t buf[65536]; /* the datagram being read */
+};
+
+static void rearm(hcp_uudp_t *u);
+
+/* ---- sockets by peer ------------------------------------------------------------------------ */
+
+static size_t bucket_of(const hcp_ml_peer_t *peer)
+{
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a: the peers are the servers hcproxy chose */
+
+    for (size_t i = 0; i < peer->len; i++)
+        h = (h ^ peer->bytes[i]) * 0x100000001b3ull;
+    return (size_t)(h ^ h >> 32) % SOCKET_BUCKETS;
+}
+
+static bool same_peer(const hcp_ml_peer_t *a, const hcp_ml_peer_t *b)
+{
+    return a->len == b->len && memcmp(a->bytes, b->bytes, a->len) == 0;
+}
+
+/* The socket to |peer|: the one of the call under way, or the table's (a retransmission). */
+static hcp_uudp_socket_t *socket_to(hcp_uudp_t *u, const hcp_ml_peer_t *peer)
+{
+    hcp_uudp_socket_t *s;
+
+    if (u->current != NULL && same_peer(&u->current->peer, peer))
+        return u->current;
+    for (s = u->buckets[bucket_of(peer)]; s != NULL && !same_peer(&s->peer, peer);)
+        s = s->next_in_bucket;
+    return s;
+}
+
+static void unlink_socket(hcp_uudp_t *u, hcp_uudp_socket_t *s)
+{
+    hcp_uudp_socket_t **p = &u->buckets[bucket_of(&s->peer)];
+
+    while (*p != NULL && *p != s)
+        p = &(*p)->next_in_bucket;
+    if (*p == s)
+        *p = s->next_in_bucket;
+    for (p = &u->refused; s->is_refused && *p != NULL; p = &(*p)->next_refused)
+        if (*p == s) {
+            *p = s->next_refused;
+            break;
+        }
+    if (u->current == s)
+        u->current = NULL;
+}
+
+/* At debug level, a line for each datagram: its header only (type, code, Message ID, token), so
+ * that no Uri-Query or payload reaches the log. */
+static void dump(const char *what, const hcp_uudp_socket_t *s, const uint8_t *dgram, size_t len)
+{
+    static const char *const types[] = {"CON", "NON", "ACK", "RST"};
+    char peer[64], token[2 * HCM_MAX_TOKEN + 1] = "";
+    size_t tkl = len > 0 ? dgram[0] & 15u : 0;
+
+    if (!hcp_log_enabled(HCC_LOG_DEBUG) || len < 4)
+        return;
+    for (size_t i = 0; i < tkl && i < HCM_MAX_TOKEN && 4 + i < len; i++)
+        snprintf(token + 2 * i, 3, "%02x", dgram[4 + i]);
+    hcp_sockaddr_format((const struct sockaddr *)s->peer.bytes, peer, sizeof peer);
+    hcp_log(HCC_LOG_DEBUG, NULL, "upstream: %s %s: v:%u %s %u.%02u mid=%u tok=%s, %zu bytes", what,
+            peer, dgram[0] >> 6, types[dgram[0] >> 4 & 3], dgram[1] >> 5, dgram[1] & 31u,
+            (unsigned)(dgram[2] << 8 | dgram[3]), token, len);
+}
+
+/* ---- the message layer's hooks ------------------------------------------------------------- */
+
+static void on_random(void *ctx, uint8_t *buf, size_t len)
+{
+    hcp_uudp_t *u = ctx;
+
+    u->handler.random(u->handler.ctx, buf, len);
+}
+
+static void on_send(void *ctx, const hcp_ml_peer_t *peer, const uint8_t *dgram, size_t len)
+{
+    hcp_uudp_t *u = ctx;
+    hcp_uudp_socket_t *s = socket_to(u, peer);
+    uv_buf_t buf = uv_buf_init((char *)dgram, (unsigned)len);
+    int err;
+
+    if (s == NULL) /* the server went idle and its socket with it: an ACK for a duplicate */
+        return;
+    dump("to", s, dgram, len);
+    err = uv_udp_try_send(&s->udp, &buf, 1, NULL);
+    if (err == UV_ECONNREFUSED && !s->is_refused) { /* reported once outside the message layer */
+        s->is_refused = true;
+        s->next_refused = u->refused;
+        u->refused = s;
+    } else if (err < 0) {
+        hcp_log(HCC_LOG_DEBUG, NULL, "upstream: a datagram of %zu bytes not sent: %s", len,
+                uv_strerror(err));
+    }
+}
+
+/* ---- events --------------------------------------------------------------------------------- */
+
+/* What a REJECTED request ends with: a Reset, or a response hcproxy must not act on. */
+static int rejection(const hcp_mc_event_t *ev)
+{
+    return ev->header.type == HCM_RST ? HCM_ERESET : HCM_EBADRESPONSE;
+}
+
+static void deliver(hcp_uudp_t *u, hcp_mc_action_t action, hcp_mc_event_t *ev)
+{
+    const hcp_uudp_handler_t *h = &u->handler;
+
+    if (ev->note != NULL)
+        hcp_log(HCC_LOG_DEBUG, NULL, "upstream: a datagram from a CoAP server: %s", ev->note);
+    switch (action) {
+    case HCP_MC_DONE:
+        break;
+    case HCP_MC_ACKED:
+        h->on_event(h->ctx, ev->user, HCP_UUDP_ACKED, NULL, 0);
+        break;
+    case HCP_MC_RESPONSE:
+        h->on_event(h->ctx, ev->user, HCP_UUDP_ANSWERED, &ev->msg, 0);
+        break;
+    case HCP_MC_REJECTED:
+        if (ev->bad_option != 0)
+            hcp_log(HCC_LOG_INFO, NULL, "upstream: a response with option %u, critical and not "
+                    "recognized, rejected (RFC 7252 s5.4.1)", ev->bad_option);
+        h->on_event(h->ctx, ev->user, HCP_UUDP_FAILED, NULL, rejection(ev));
+        break;
+    }
+}
+
+static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
+{
+    hcp_uudp_socket_t *s = hcp_container_of((uv_udp_t *)handle, hcp_uudp_socket_t, udp);
+
+    (void)suggested;
+    *buf = uv_buf_init((char *)s->u->buf, sizeof s->u->buf);
+}
+
+static void on_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
+                    const struct sockaddr *from, unsigned flags)
+{
+    hcp_uudp_socket_t *s = hcp_container_of(udp, hcp_uudp_socket_t, udp);
+    hcp_uudp_t *u = s->u;
+    hcp_mc_event_t ev;
+    hcp_mc_action_t action;
+
+    if (nread == UV_ECONNREFUSED) {
+        u->handler.on_unreachable(u->handler.ctx, s->owner);
+        return;
+    }
+    if (nread < 0)
+        hcp_log(HCC_LOG_WARN, NULL, "upstream: receiving: %s", uv_strerror((int)nread));
+    if (nread <= 0 || from == NULL || (flags & UV_UDP_PARTIAL))
+        return; /* an error, nothing more to read, or over 64 KiB: no CoAP answer of hcproxy's */
+    dump("from", s, (const uint8_t *)buf->base, (size_t)nread);
+    u->current = s; /* a connected socket: only its server's datagrams arrive */
+    action = hcp_mc_receive(u->mc, &s->peer, (const uint8_t *)buf->base, (size_t)nread,
+                            uv_hrtime(), &ev);
+    u->current = NULL;
+    deliver(u, action, &ev);
+    rearm(u);
+}
+
+/* ---- time ----------------------------------------------------------------------------------- */
+
+static void on_timer(uv_timer_t *timer)
+{
+    hcp_uudp_t *u = hcp_container_of(timer, hcp_uudp_t, timer);
+    void *user;
+
+    u->armed_ns = UINT64_MAX;
+    while (u->refused != NULL) {
+        hcp_uudp_socket_t *s = u->refused;
+        u->refused = s->next_refused;
+        s->is_refused = false;
+        u->handler.on_unreachable(u->handler.ctx, s->owner);
+    }
+    hcp_mc_tick(u->mc, uv_hrtime());
+    while ((user = hcp_mc_next_timeout(u->mc)) != NULL)
+        u->handler.on_event(u->handler.ctx, user, HCP_UUDP_FAILED, NULL, HCM_ETIMEOUT);
+    rearm(u);
+}
+
+/* The timer, set for what the message layer has to do next, or at once for a refusal. */
+static void rearm(hcp_uudp_t *u)
+{
+    uint64_t next = u->refused != NULL ? 0 : hcp_mc_next_deadline(u->mc), now;
+
+    if (next == u->armed_ns)
+        return;
+    u->armed_ns = next;
+    if (next == UINT64_MAX) {
+        uv_timer_stop(&u->timer);
+        return;
+    }
+    now = uv_hrtime();
+    /* Rounded up: a tick a millisecond early would find nothing due and set the timer again. */
+    uv_timer_start(&u->timer, on_timer, next > now ? (next - now + 999999) / 1000000 : 0, 0);
+}
+
+/* ---- requests ------------------------------------------------------------------------------- */
+
+hcp_mc_request_t *hcp_uudp_send(hcp_uudp_socket_t *s, const uint8_t *token, size_t token_len,
+                                const hcm_coap_msg_t *msg, void *user)
+{
+    hcp_uudp_t *u = s->u;
+    hcp_mc_request_t *req;
+
+    u->current = s;
+    req = hcp_mc_send(u->mc, &s->peer, true, token, token_len, msg, user, uv_hrtime());
+    u->current = NULL;
+    rearm(u);
+    return req;
+}
+
+void hcp_uudp_cancel(hcp_uudp_t *u, hcp_mc_request_t *req)
+{
+    hcp_mc_cancel(u->mc, req);
+}
+
+void hcp_uudp_stats(const hcp_uudp_t *u, hcp_mc_stats_t *stats)
+{
+    hcp_mc_stats(u->mc, stats);
+}
+
+/* ---- sockets -------------------------------------------------------------------------------- */
+
+/* A burst of separate responses overflows the default 208 KiB receive buffer, and every dropped
+ * response costs its server a retransmission seconds later (upstream.receive_buffer_bytes). */
+static void enlarge_receive_buffer(hcp_uudp_socket_t *s)
+{
+    int size = (int)s->u->receive_buffer;
+
+    if (size > 0 && uv_recv_buffer_size((uv_handle_t *)&s->udp, &size) < 0)
+        hcp_log(HCC_LOG_WARN, NULL, "upstream: SO_RCVBUF %d refused", size);
+}
+
+static void on_socket_closed(uv_handle_t *handle)
+{
+    free(hcp_container_of((uv_udp_t *)handle, hcp_uudp_socket_t, udp));
+}
+
+hcp_uudp_socket_t *hcp_uudp_open(hcp_uudp_t *u, const struct sockaddr *server, void *owner)
+{
+    hcp_uudp_socket_t *s = calloc(1, sizeof *s);
+    size_t len = hcp_sockaddr_len(server), b;
+    int err;
+
+    if (s == NULL)
+        return NULL;
+    if (len == 0 || len > sizeof s->peer.bytes ||
+        uv_udp_init(u->timer.loop, &s->udp) < 0) {
+        free(s);
+        return NULL;
+    }
+    s->u = u;
+    s->owner = owner;
+    memcpy(s->peer.bytes, server, len);
+    s->peer.len = (uint8_t)len;
+    if ((err = uv_udp_connect(&s->udp, server)) < 0 ||
+        (err = uv_udp_recv_start(&s->udp, on_alloc, on_recv)) < 0) {
+        hcp_log(HCC_LOG_WARN, NULL, "upstream: no socket to a CoAP server: %s", uv_strerror(err));
+        uv_close((uv_handle_t *)&s->udp, on_socket_closed);
+        return NULL;
+    }
+    enlarge_receive_buffer(s);
+    b = bucket_of(&s->peer);
+    s->next_in_bucket = u->buckets[b];
+    u->buckets[b] = s;
+    return s;
+}
+
+void hcp_uudp_release(hcp_uudp_socket_t *s)
+{
+    unlink_socket(s->u, s);
+    uv_close((uv_handle_t *)&s->udp, on_socket_closed);
+}
+
+/* ---- life ----------------------------------------------------------------------------------- */
+
+int hcp_uudp_new(uv_loop_t *loop, const hcc_config_t *cfg, const hcp_uudp_handler_t *handler,
+                 hcp_uudp_t **out)
+{
+    hcp_uudp_t *u = calloc(1, sizeof *u);
+    hcp_mc_config_t mc = {
+        .max_datagram = MAX_DATAGRAM,
+        .ack_timeout_ns = (uint64_t)cfg->upstream_ack_timeout_ms * 1000000ull,
+        .ack_random_factor = cfg->upstream_ack_random_factor,
+        .max_retransmit = (unsigned)cfg->upstream_max_retransmit,
+        .random = on_random,
+        .send = on_send,
+        .ctx = u,
+    };
+
+    if (u == NULL)
+        return UV_ENOMEM;
+    u->handler = *handler;
+    u->receive_buffer = cfg->upstream_receive_buffer_bytes;
+    u->armed_ns = UINT64_MAX;
+    if ((u->mc = hcp_mc_new(&mc)) == NULL) {
+        free(u);
+        return UV_ENOMEM;
+    }
+    uv_timer_init(loop, &u->timer);
+    *out = u;
+    return 0;
+}
+
+static void on_timer_closed(uv_handle_t *handle)
+{
+    free(hcp_container_of((uv_timer_t *)handle, hcp_uudp_t, timer));
+}
+
+void hcp_uudp_close(hcp_uudp_t *u)
+{
+    hcp_mc_free(u->mc);
+    u->mc = NULL;
+    uv_close((uv_handle_t *)&u->timer, on_timer_closed);
+}
