@@ -1,4 +1,9 @@
-/* The CoAP side: libcoap clients on the shared loop.
+/* The CoAP side: requests to CoAP servers, and the reverse direction's libcoap context.
+ *
+ * coap:// servers are reached through hcproxy's own message layer (upstream_udp.c, msgclient.c),
+ * which reports each request's ACK, response, Reset and timeout: NSTART counts exactly there
+ * (room_at()), and what follows about libcoap concerns coaps, coap+tcp and coaps+tcp servers.
+ * Tokens, NSTART queues, block-wise transfers and idle servers are this file's for every one.
  *
  * libcoap keeps sockets and a retransmission timerfd in one epoll set per context (man coap_io),
  * so a uv_poll_t on coap_context_get_coap_fd() drives each context: the reverse direction's with
@@ -43,6 +48,7 @@
 
 #include "hcp.h"
 #include "upblock_pdu.h"
+#include "upstream_creds.h"
 #include "upstream_udp.h"
 
 #define TOKEN_LEN 8
@@ -61,10 +67,10 @@ typedef struct destination {
     struct sockaddr_storage addr;
     hcm_scheme_t scheme;           /* coap, coaps (DTLS), coap+tcp, coaps+tcp (TLS) */
     char host[256];                /* the target's host: the name a certificate must carry */
-    struct cred_set *set;          /* the credentials it was made with (referenced), or NULL */
+    hcp_cred_set_t *set;          /* the credentials it was made with (referenced), or NULL */
     const hcc_credential_t *cred;  /* upstream.credentials entry, in |set|; NULL for coap and
                                     * coap+tcp */
-    const struct cred_keys *keys;  /* its key material, in |set| */
+    const hcp_cred_keys_t *keys;  /* its key material, in |set| */
     hcp_uudp_socket_t *sock;       /* coap://: hcproxy's own message layer; else libcoap's: */
     coap_context_t *ctx;
     coap_session_t *session;
@@ -85,27 +91,9 @@ typedef struct destination {
     struct destination *next;
 } destination_t;
 
-/* The bytes behind one upstream.credentials entry, read at start and at a reload (secrets.c). */
-typedef struct cred_keys {
-    hcp_secret_t psk, ca, cert, key;
-    gnutls_datum_t peer_key; /* rpk: the server's SubjectPublicKeyInfo (DER), pinned */
-} cred_keys_t;
-
-/* upstream.credentials as read at start or at one reload: the entries (copied, since a reload
- * frees the configuration they came from) and their keys. libcoap keeps pointers to the key
- * bytes for the life of a session (a DTLS session may handshake again), so each destination
- * holds a reference, and a reload's new set serves new destinations while the old one lives on
- * in those that were made with it until they go idle. */
-typedef struct cred_set {
-    unsigned refs;
-    size_t count;
-    hcc_credential_t *creds;
-    cred_keys_t keys[];
-} cred_set_t;
-
 struct hcp_upstream {
     hcp_proxy_t *proxy;
-    cred_set_t *creds;   /* the current upstream.credentials, one per cfg->credentials entry */
+    hcp_cred_set_t *creds;   /* the current upstream.credentials, one per cfg->credentials entry */
     coap_context_t *ctx; /* the reverse direction's endpoints */
     hcp_uudp_t *udp;     /* the coap:// destinations' message layer */
     uv_poll_t poll;
@@ -890,119 +878,19 @@ static coap_session_t *open_session(destination_t *d, const coap_address_t *dst)
     return pki_session(d, dst);
 }
 
-/* The pinned key of an rpk entry, from its PEM ("PUBLIC KEY") to the DER libcoap compares. */
-static int load_peer_key(const hcc_credential_t *c, cred_keys_t *k)
-{
-    hcp_secret_t pem;
-    gnutls_datum_t text;
-    int err = hcp_secret_read(NULL, c->peer_key_file, "upstream.credentials", &pem);
-
-    if (err < 0 || pem.bytes == NULL)
-        return err;
-    text = (gnutls_datum_t){pem.bytes, (unsigned)pem.len};
-    if (gnutls_pem_base64_decode2("PUBLIC KEY", &text, &k->peer_key) < 0) {
-        hcp_log(HCC_LOG_ERROR, NULL, "upstream.credentials: %s: not a PEM PUBLIC KEY",
-                c->peer_key_file);
-        err = UV_EINVAL;
-    }
-    hcp_secret_free(&pem);
-    return err;
-}
-
-static void release_credentials(cred_set_t *set)
-{
-    if (set == NULL || --set->refs > 0)
-        return;
-    for (size_t i = 0; i < set->count; i++) {
-        hcp_secret_free(&set->keys[i].psk);
-        hcp_secret_free(&set->keys[i].ca);
-        hcp_secret_free(&set->keys[i].cert);
-        hcp_secret_free(&set->keys[i].key);
-        gnutls_free(set->keys[i].peer_key.data);
-    }
-    free(set->creds);
-    free(set);
-}
-
-/* Reads the keys of every entry of |cfg|'s upstream.credentials into a new set (one reference),
- * or fails, naming the entry's file or variable in the log. */
-static int load_credentials(const hcc_config_t *cfg, cred_set_t **out)
-{
-    cred_set_t *set = calloc(1, sizeof *set + cfg->ncredentials * sizeof set->keys[0]);
-    int err = 0;
-
-    if (set == NULL)
-        return UV_ENOMEM;
-    set->refs = 1;
-    set->count = cfg->ncredentials;
-    if (set->count > 0 && (set->creds = calloc(set->count, sizeof *set->creds)) == NULL)
-        err = UV_ENOMEM;
-    for (size_t i = 0; i < cfg->ncredentials && err == 0; i++) {
-        const hcc_credential_t *c = &cfg->credentials[i];
-        cred_keys_t *k = &set->keys[i];
-        const char *what = "upstream.credentials";
-
-        memcpy(&set->creds[i], c, sizeof *c); /* padding too: same_credentials() compares bytes */
-
-        if (c->kind == HCC_CRED_PSK) {
-            err = hcp_secret_read(c->key_env, c->key_file, what, &k->psk);
-            continue;
-        }
-        if (c->kind == HCC_CRED_RPK) {
-            if ((err = hcp_secret_read(NULL, c->key_file, what, &k->key)) == 0)
-                err = load_peer_key(c, k);
-            continue;
-        }
-        if ((err = hcp_secret_read(NULL, c->ca_file, what, &k->ca)) == 0 &&
-            (err = hcp_secret_read(NULL, c->cert_file, what, &k->cert)) == 0)
-            err = hcp_secret_read(NULL, c->key_file, what, &k->key);
-    }
-    if (err < 0) {
-        release_credentials(set);
-        return err;
-    }
-    *out = set;
-    return 0;
-}
-
-static bool same_secret(const hcp_secret_t *a, const hcp_secret_t *b)
-{
-    return a->len == b->len && (a->len == 0 || memcmp(a->bytes, b->bytes, a->len) == 0);
-}
-
-/* Whether two sets say the same thing, entries and key bytes: then sessions need not change. */
-static bool same_credentials(const cred_set_t *a, const cred_set_t *b)
-{
-    if (a->count != b->count)
-        return false;
-    for (size_t i = 0; i < a->count; i++) {
-        const cred_keys_t *ka = &a->keys[i], *kb = &b->keys[i];
-
-        /* The entries were memset before they were parsed (credentials.c): no stray bytes. */
-        if (memcmp(&a->creds[i], &b->creds[i], sizeof a->creds[i]) != 0 ||
-            !same_secret(&ka->psk, &kb->psk) || !same_secret(&ka->ca, &kb->ca) ||
-            !same_secret(&ka->cert, &kb->cert) || !same_secret(&ka->key, &kb->key) ||
-            ka->peer_key.size != kb->peer_key.size ||
-            (ka->peer_key.size > 0 && memcmp(ka->peer_key.data, kb->peer_key.data,
-                                             ka->peer_key.size) != 0))
-            return false;
-    }
-    return true;
-}
-
 int hcp_upstream_reload_credentials(hcp_upstream_t *up, const hcc_config_t *next, bool *changed)
 {
-    cred_set_t *set;
-    int err = load_credentials(next, &set);
+    hcp_cred_set_t *set;
+    int err = hcp_creds_load(next, &set);
 
     if (err < 0)
         return err;
-    *changed = !same_credentials(up->creds, set);
+    *changed = !hcp_creds_same(up->creds, set);
     if (!*changed) { /* the sessions made with the running set stay in use */
-        release_credentials(set);
+        hcp_creds_release(set);
         return 0;
     }
-    release_credentials(up->creds);
+    hcp_creds_release(up->creds);
     up->creds = set;
     return 0;
 }
@@ -1086,7 +974,7 @@ made:
 fail_poll:
     coap_free_context(d->ctx);
 fail_context:
-    release_credentials(d->set);
+    hcp_creds_release(d->set);
     free(d);
     return NULL;
 }
@@ -1302,7 +1190,7 @@ static void on_destination_closed(uv_handle_t *handle)
     if (--d->open_handles > 0)
         return;
     coap_free_context(d->ctx); /* releases the session and closes its socket */
-    release_credentials(d->set);
+    hcp_creds_release(d->set);
     free(d);
 }
 
@@ -1352,7 +1240,7 @@ int hcp_upstream_new(hcp_proxy_t *proxy, hcp_upstream_t **out)
     up->proxy = proxy;
     up->free_slot = NO_SLOT;
     up->random_used = sizeof up->random; /* drawn at the first token */
-    if ((err = load_credentials(proxy->cfg, &up->creds)) < 0) {
+    if ((err = hcp_creds_load(proxy->cfg, &up->creds)) < 0) {
         free(up);
         return err;
     }
@@ -1409,14 +1297,14 @@ static void on_closed(uv_handle_t *handle)
             hcp_uudp_release(d->sock);
         else
             coap_free_context(d->ctx); /* releases the session too */
-        release_credentials(d->set);
+        hcp_creds_release(d->set);
         free(d);
         up->proxy->metrics.upstream_destinations--;
     }
     hcp_uudp_close(up->udp);
     coap_free_context(up->ctx);
     coap_cleanup();
-    release_credentials(up->creds);
+    hcp_creds_release(up->creds);
     free(up->slots);
     free(up);
 }
