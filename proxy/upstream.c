@@ -67,10 +67,10 @@ typedef struct destination {
     struct sockaddr_storage addr;
     hcm_scheme_t scheme;           /* coap, coaps (DTLS), coap+tcp, coaps+tcp (TLS) */
     char host[256];                /* the target's host: the name a certificate must carry */
-    hcp_cred_set_t *set;          /* the credentials it was made with (referenced), or NULL */
+    hcp_cred_set_t *set;           /* the credentials it was made with (referenced), or NULL */
     const hcc_credential_t *cred;  /* upstream.credentials entry, in |set|; NULL for coap and
                                     * coap+tcp */
-    const hcp_cred_keys_t *keys;  /* its key material, in |set| */
+    const hcp_cred_keys_t *keys;   /* its key material, in |set| */
     hcp_uudp_socket_t *sock;       /* coap://: hcproxy's own message layer; else libcoap's: */
     coap_context_t *ctx;
     coap_session_t *session;
@@ -93,7 +93,7 @@ typedef struct destination {
 
 struct hcp_upstream {
     hcp_proxy_t *proxy;
-    hcp_cred_set_t *creds;   /* the current upstream.credentials, one per cfg->credentials entry */
+    hcp_cred_set_t *creds; /* the current upstream.credentials, one per cfg->credentials entry */
     coap_context_t *ctx; /* the reverse direction's endpoints */
     hcp_uudp_t *udp;     /* the coap:// destinations' message layer */
     uv_poll_t poll;
@@ -1091,7 +1091,9 @@ static void pump(destination_t *d)
  * in between, each datagram found coap-fastserver asleep again, and its wake-up (an
  * inter-processor interrupt, costly in this VM) was the largest part of hcproxy's kernel time.
  * A request to a server with nothing outstanding goes at once: there is no batch to join, and
- * deferring it made a 1 MiB block-wise upload markedly slower (figures in bench/README.md). */
+ * deferring it made a 1 MiB block-wise upload markedly slower (figures in bench/README.md).
+ * Answers that came to coap:// servers' sockets in this turn (on_udp_event()) are handed to
+ * libmicrohttpd here too, as destination_pass() does for libcoap's. */
 static void on_flush(uv_check_t *check)
 {
     hcp_upstream_t *up = hcp_container_of(check, hcp_upstream_t, flush);
@@ -1103,6 +1105,7 @@ static void on_flush(uv_check_t *check)
         d->is_pump_due = false;
         pump(d);
     }
+    hcp_front_flush(up->proxy->front);
 }
 
 static void pump_later(destination_t *d)
