@@ -418,6 +418,7 @@ static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *se
 /* ---- coap:// through hcproxy's own message layer (upstream_udp.c) ------------------------------ */
 
 static void pump_later(destination_t *d);
+static void on_udp_batch_end(void *ctx);
 
 /* |link|'s request stops being outstanding (RFC 7252 s4.7): its ACK came, or it is over. */
 static void udp_acked(hcp_upstream_link_t *link)
@@ -1094,11 +1095,9 @@ static void pump(destination_t *d)
  * deferring it made a 1 MiB block-wise upload markedly slower (figures in bench/README.md).
  * Answers that came to coap:// servers' sockets in this turn (on_udp_event()) are handed to
  * libmicrohttpd here too, as destination_pass() does for libcoap's. */
-static void on_flush(uv_check_t *check)
+static void flush_due(hcp_upstream_t *up)
 {
-    hcp_upstream_t *up = hcp_container_of(check, hcp_upstream_t, flush);
-
-    uv_check_stop(check);
+    uv_check_stop(&up->flush);
     while (up->pump_due != NULL) {
         destination_t *d = up->pump_due;
         up->pump_due = d->next_due;
@@ -1106,6 +1105,22 @@ static void on_flush(uv_check_t *check)
         pump(d);
     }
     hcp_front_flush(up->proxy->front);
+}
+
+static void on_flush(uv_check_t *check)
+{
+    flush_due(hcp_container_of(check, hcp_upstream_t, flush));
+}
+
+/* A batch of coap:// datagrams is over: the room their ACKs and answers made is filled now, as
+ * destination_pass() does after a batch of libcoap's, rather than after libmicrohttpd has read
+ * the requests of this loop turn (with NSTART 1, that wait came into every round trip). */
+static void on_udp_batch_end(void *ctx)
+{
+    hcp_upstream_t *up = ctx;
+
+    if (up->pump_due != NULL)
+        flush_due(up);
 }
 
 static void pump_later(destination_t *d)
@@ -1258,7 +1273,8 @@ int hcp_upstream_new(hcp_proxy_t *proxy, hcp_upstream_t **out)
         free(up);
         return UV_ENOMEM;
     }
-    hcp_uudp_handler_t handler = {on_udp_event, on_udp_unreachable, on_udp_random, up};
+    hcp_uudp_handler_t handler = {on_udp_event, on_udp_unreachable, on_udp_batch_end,
+                                  on_udp_random, up};
     if ((err = hcp_uudp_new(proxy->loop, proxy->cfg, &handler, &up->udp)) < 0) {
         coap_free_context(up->ctx);
         free(up);

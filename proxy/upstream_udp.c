@@ -194,8 +194,12 @@ static void on_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
     }
     if (nread < 0)
         hcp_log(HCC_LOG_WARN, NULL, "upstream: receiving: %s", uv_strerror((int)nread));
+    if (nread == 0 && from == NULL) { /* nothing more to read: the batch is over */
+        u->handler.on_batch_end(u->handler.ctx);
+        return;
+    }
     if (nread <= 0 || from == NULL || (flags & UV_UDP_PARTIAL))
-        return; /* an error, nothing more to read, or over 64 KiB: no CoAP answer of hcproxy's */
+        return; /* an error, or over 64 KiB: no CoAP answer of hcproxy's */
     dump("from", s, (const uint8_t *)buf->base, (size_t)nread);
     u->current = s; /* a connected socket: only its server's datagrams arrive */
     action = hcp_mc_receive(u->mc, &s->peer, (const uint8_t *)buf->base, (size_t)nread,
@@ -223,6 +227,7 @@ static void on_timer(uv_timer_t *timer)
     while ((user = hcp_mc_next_timeout(u->mc)) != NULL)
         u->handler.on_event(u->handler.ctx, user, HCP_UUDP_FAILED, NULL, HCM_ETIMEOUT);
     rearm(u);
+    u->handler.on_batch_end(u->handler.ctx);
 }
 
 /* The timer, set for what the message layer has to do next, or at once for a refusal. */

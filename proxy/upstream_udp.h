@@ -29,6 +29,8 @@ typedef struct hcp_uudp_handler {
     void (*on_event)(void *ctx, void *user, hcp_uudp_kind_t kind, hcm_coap_msg_t *msg, int err);
     /* The server of |owner| answered with ICMP unreachable: nothing sent there will be answered. */
     void (*on_unreachable)(void *ctx, void *owner);
+    /* After a batch of events: the socket has no datagram left to read, or the timer has run. */
+    void (*on_batch_end)(void *ctx);
     /* Unpredictable bytes: the message layer's Message IDs and hash seed. */
     void (*random)(void *ctx, uint8_t *buf, size_t len);
     void *ctx;
