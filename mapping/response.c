@@ -154,8 +154,9 @@ static const struct option_fate {
     /* RFC 7959 s4: sizes are estimates; Content-Length is the length of the body itself. */
     { HCM_OPT_SIZE2, DROPPED },
     { HCM_OPT_SIZE1, DROPPED },
-    /* RFC 7252 s5.10.7: reserved to extend Location-Path and Location-Query. A response that uses
-     * them names a location hcproxy cannot build, so it cannot be understood (502). */
+    /* RFC 7252 s5.10.7: reserved to extend Location-Path and Location-Query. A response that has
+     * one beside a Location option names a location hcproxy cannot build, so it cannot be
+     * understood (502); alone, it is an elective option hcproxy ignores (s5.4.1). */
     { 128, REJECTED },
     { 132, REJECTED },
     { 136, REJECTED },
@@ -166,6 +167,9 @@ static int check_options(const hcm_coap_msg_t *in)
 {
     size_t i, j;
 
+    if (hcm_coap_msg_find(in, HCM_OPT_LOCATION_PATH) == NULL &&
+        hcm_coap_msg_find(in, HCM_OPT_LOCATION_QUERY) == NULL)
+        return 0; /* only the reserved Location options are REJECTED, and only beside these */
     for (i = 0; i < in->nopts; i++)
         for (j = 0; j < HCM_COUNTOF(response_options); j++)
             if (response_options[j].number == in->opts[i].number &&

@@ -157,6 +157,11 @@ expect_eq "rfc7252-5.4.3 a Block2 of 4 bytes (critical) in a response rejects it
 get opt/14/0a/14/0b
 expect_eq "rfc7252-5.4.5 a repeated Max-Age: the first counts (max-age=10), the other is ignored" \
     "200 max-age=10" "$STATUS $(header cache-control)"
+get opt/8/61/128/62
+expect_eq "rfc7252-5.10.7 a reserved Location option (128) beside Location-Path: a location hcproxy cannot build, 502" \
+    "502" "$STATUS"
+get opt/128/62
+expect_eq "rfc7252-5.10.7 ... alone, it is an elective option to ignore: 200" "200 ok" "$STATUS $BODY"
 
 # ---- RFC 7252 s5.9, RFC 8075 s7: response codes -----------------------------------------------
 # RFC 8075 s7 Table 2 (notes 2, 5, 6, 7, 9, 10), RFC 8132 s5 (4.09, 4.22), RFC 8516 (4.29),

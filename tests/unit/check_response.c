@@ -147,10 +147,11 @@ static const row_t rows[] = {
       { { "Cache-Control", "max-age=60" } }, true, false, 0 },
     { 0x45, { OPT(2048, "z"), OPT(65000, "") }, "x", 200, { { "Cache-Control", "max-age=60" } },
       true, false, 0 },
-    /* RFC 7252 s5.10.7: the reserved Location options make a location hcproxy cannot build. */
-    { 0x41, { OPT(128, "a") }, "", 0, { { 0 } }, false, false, HCM_EBADRESPONSE },
+    /* RFC 7252 s5.10.7: a reserved Location option beside a Location option makes a location
+     * hcproxy cannot build; alone, it is an elective option to ignore (s5.4.1). */
+    { 0x41, { OPT(128, "a") }, "", 201, { { 0 } }, true, false, 0 },
     { 0x41, { OPT(8, "a"), OPT(132, "b") }, "", 0, { { 0 } }, false, false, HCM_EBADRESPONSE },
-    { 0x45, { OPT(136, "") }, "x", 0, { { 0 } }, false, false, HCM_EBADRESPONSE },
+    { 0x45, { OPT(136, "") }, "x", 200, { { "Cache-Control", "max-age=60" } }, true, false, 0 },
     { 0x41, { OPT(20, "q"), OPT(140, "c") }, "", 0, { { 0 } }, false, false, HCM_EBADRESPONSE },
     /* Options next to the reserved ones are not reserved. */
     { 0x41, { OPT(129, "a"), OPT(141, "b") }, "", 201, { { 0 } }, true, false, 0 },
