@@ -43,6 +43,7 @@ struct hcp_msgclient {
     hcp_mc_request_t *by_mid[BUCKETS], *by_token[BUCKETS];
     acked_t acked[ACKED_SLOTS];
     hcp_mc_stats_t stats;
+    uint8_t *scratch; /* max_datagram bytes: a request is encoded here, then kept at its size */
 };
 
 /* ---- keys ---------------------------------------------------------------------------------- */
@@ -170,23 +171,24 @@ hcp_mc_request_t *hcp_mc_send(hcp_msgclient_t *mc, const hcp_ml_peer_t *peer, bo
                               const uint8_t *token, size_t token_len, const hcm_coap_msg_t *msg,
                               void *user, uint64_t now_ns)
 {
-    hcp_mc_request_t *req = calloc(1, sizeof *req + mc->cfg.max_datagram);
-    size_t i;
+    hcm_coap_header_t header = { .type = confirmable ? HCM_CON : HCM_NON };
+    hcp_mc_request_t *req;
+    size_t i, len;
 
-    if (req == NULL || token_len > HCM_MAX_TOKEN) {
-        free(req);
+    if (token_len > HCM_MAX_TOKEN)
         return NULL;
-    }
+    header.token_len = (uint8_t)token_len;
+    memcpy(header.token, token, token_len);
+    header.mid = fresh_mid(mc, peer);
+    /* Encoded once, then held at its own size until the exchange ends (retransmissions). */
+    if ((len = hcm_coap_encode(&header, msg, mc->scratch, mc->cfg.max_datagram)) == 0 ||
+        (req = calloc(1, sizeof *req + len)) == NULL)
+        return NULL;
     req->peer = *peer;
     req->user = user;
-    req->header.type = confirmable ? HCM_CON : HCM_NON;
-    req->header.token_len = (uint8_t)token_len;
-    memcpy(req->header.token, token, token_len);
-    req->header.mid = fresh_mid(mc, peer);
-    if ((req->len = hcm_coap_encode(&req->header, msg, req->dgram, mc->cfg.max_datagram)) == 0) {
-        free(req);
-        return NULL;
-    }
+    req->header = header;
+    req->len = len;
+    memcpy(req->dgram, mc->scratch, len);
     i = token_index(mc, peer, &req->header);
     req->next_by_token = mc->by_token[i];
     mc->by_token[i] = req;
@@ -391,8 +393,10 @@ hcp_msgclient_t *hcp_mc_new(const hcp_mc_config_t *config)
 {
     hcp_msgclient_t *mc = calloc(1, sizeof *mc);
 
-    if (mc == NULL)
+    if (mc == NULL || (mc->scratch = malloc(config->max_datagram)) == NULL) {
+        free(mc);
         return NULL;
+    }
     mc->cfg = *config;
     config->random(config->ctx, (uint8_t *)&mc->seed, sizeof mc->seed);
     mc->retransmit_next_ns = UINT64_MAX;
@@ -408,6 +412,7 @@ void hcp_mc_free(hcp_msgclient_t *mc)
     for (size_t i = 0; i < BUCKETS; i++)
         while (mc->by_token[i] != NULL)
             free_request(mc, mc->by_token[i]);
+    free(mc->scratch);
     free(mc);
 }
 

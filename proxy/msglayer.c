@@ -67,6 +67,7 @@ struct hcp_msglayer {
     peer_slot_t *peers;
     size_t npeers; /* a power of two */
     hcp_ml_stats_t stats;
+    uint8_t *scratch; /* max_datagram bytes: an answer is encoded here, then kept at its size */
 };
 
 /* ---- keys -------------------------------------------------------------------------------------- */
@@ -493,24 +494,19 @@ int hcp_ml_answer(hcp_msglayer_t *ml, hcp_ml_exchange_t *x, const hcm_coap_msg_t
                   uint64_t now_ns)
 {
     hcm_coap_header_t out;
-    uint8_t *dgram;
     size_t len;
 
     ml->now_ns = now_ns;
-    if ((dgram = malloc(ml->cfg.max_datagram)) == NULL) {
+    out = answer_header(ml, x);
+    len = hcm_coap_encode(&out, answer, ml->scratch, ml->cfg.max_datagram);
+    if (len == 0 || len > hcp_ml_answer_room(ml, x))
+        return -1;
+    /* Kept for EXCHANGE_LIFETIME: only the bytes used (most answers are a few dozen). */
+    if ((x->answer = malloc(len)) == NULL) {
         hcp_ml_abandon(ml, x, now_ns);
         return -1;
     }
-    out = answer_header(ml, x);
-    len = hcm_coap_encode(&out, answer, dgram, ml->cfg.max_datagram);
-    if (len == 0 || len > hcp_ml_answer_room(ml, x)) {
-        free(dgram);
-        return -1;
-    }
-    /* Kept for EXCHANGE_LIFETIME: only the bytes used (most answers are a few dozen). */
-    x->answer = realloc(dgram, len);
-    if (x->answer == NULL)
-        x->answer = dgram;
+    memcpy(x->answer, ml->scratch, len);
     x->answer_len = len;
     x->is_piggybacked = out.type == HCM_ACK;
     x->out_mid = out.mid;
@@ -637,7 +633,8 @@ hcp_msglayer_t *hcp_ml_new(const hcp_ml_config_t *config)
     ml->by_mid = calloc(ml->nbuckets, sizeof *ml->by_mid);
     ml->by_out = calloc(ml->nbuckets, sizeof *ml->by_out);
     ml->peers = calloc(ml->npeers, sizeof *ml->peers);
-    if (ml->by_mid == NULL || ml->by_out == NULL || ml->peers == NULL) {
+    ml->scratch = malloc(config->max_datagram);
+    if (ml->by_mid == NULL || ml->by_out == NULL || ml->peers == NULL || ml->scratch == NULL) {
         hcp_ml_free(ml);
         return NULL;
     }
@@ -666,6 +663,7 @@ void hcp_ml_free(hcp_msglayer_t *ml)
     free(ml->by_mid);
     free(ml->by_out);
     free(ml->peers);
+    free(ml->scratch);
     free(ml);
 }
 
