@@ -34,7 +34,7 @@ static const coap_bin_const_t *on_psk_identity(coap_bin_const_t *identity, coap_
         if (strlen(id) == identity->length && memcmp(id, identity->s, identity->length) == 0)
             return &keys->psks[i].key_view;
     }
-    hcp_log(HCC_LOG_INFO, NULL, "coaps: a client presented an identity coap.psk does not list");
+    hcp_log(HCC_LOG_INFO, 0, "coaps: a client presented an identity coap.psk does not list");
     return NULL;
 }
 
@@ -120,7 +120,7 @@ int hcp_coap_keys_install(hcp_proxy_t *proxy, coap_context_t *ctx)
                                &keys->client_ca)) < 0)
         return err;
     if ((err = set_psk(ctx, keys)) < 0 || (err = set_pki(ctx, keys)) < 0)
-        hcp_log(HCC_LOG_ERROR, NULL, "coap.listen: libcoap refused the %s",
+        hcp_log(HCC_LOG_ERROR, 0, "coap.listen: libcoap refused the %s",
                 keys->npsks > 0 && err == UV_EINVAL ? "PSKs or the certificate" : "certificate");
     return err;
 }

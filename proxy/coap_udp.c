@@ -67,7 +67,7 @@ static void on_ml_send(void *ctx, const hcp_ml_peer_t *peer, const uint8_t *dgra
     memset(&to, 0, sizeof to);
     memcpy(&to, peer->bytes, peer->len);
     if ((err = uv_udp_try_send(&l->udp, &buf, 1, (const struct sockaddr *)&to)) < 0)
-        hcp_log(HCC_LOG_DEBUG, NULL, "coap: a datagram of %zu bytes not sent: %s", len,
+        hcp_log(HCC_LOG_DEBUG, 0, "coap: a datagram of %zu bytes not sent: %s", len,
                 uv_strerror(err));
 }
 
@@ -166,7 +166,7 @@ static void note(listener_t *l, const struct sockaddr *from, const char *why, ui
         HCP_F_STR("client", peer),
         HCP_F_UINT("unlogged", l->unnoted),
     };
-    hcp_log_fields(HCC_LOG_INFO, NULL, fields, HCM_COUNTOF(fields),
+    hcp_log_fields(HCC_LOG_INFO, 0, fields, HCM_COUNTOF(fields),
                    "coap: a datagram from %s refused or ignored: %s (%u more since the last line)",
                    peer, why, l->unnoted);
     l->noted_ns = now;
@@ -213,7 +213,7 @@ static void on_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
     size_t len;
 
     if (nread < 0)
-        hcp_log(HCC_LOG_WARN, NULL, "coap: receiving: %s", uv_strerror((int)nread));
+        hcp_log(HCC_LOG_WARN, 0, "coap: receiving: %s", uv_strerror((int)nread));
     if (nread <= 0 || from == NULL)
         return; /* an error, or nothing more to read */
     if ((len = hcp_sockaddr_len(from)) == 0 || len > sizeof peer.bytes)
@@ -281,7 +281,7 @@ static int listen_on(hcp_proxy_t *proxy, listener_t *l, size_t i)
 
     if ((err = uv_udp_bind(&l->udp, sa, 0)) < 0 ||
         (err = uv_udp_getsockname(&l->udp, (struct sockaddr *)&l->local, &namelen)) < 0) {
-        hcp_log(HCC_LOG_ERROR, NULL, "coap.listen: cannot listen on address %zu: %s", i + 1,
+        hcp_log(HCC_LOG_ERROR, 0, "coap.listen: cannot listen on address %zu: %s", i + 1,
                 uv_strerror(err));
         return err;
     }
@@ -292,7 +292,7 @@ static int listen_on(hcp_proxy_t *proxy, listener_t *l, size_t i)
     inet_ntop(l->local.ss_family, hcp_sockaddr_ip((const struct sockaddr *)&l->local),
               l->identity, sizeof l->identity);
     /* Tests and operators read the bound port here when the configured port is 0. */
-    hcp_log(HCC_LOG_INFO, NULL, "listening on coap://%s", bound);
+    hcp_log(HCC_LOG_INFO, 0, "listening on coap://%s", bound);
     hcp_policy_add_own(proxy, HCP_OWN_COAP, sa,
                        ntohs(l->local.ss_family == AF_INET6
                                  ? ((struct sockaddr_in6 *)&l->local)->sin6_port

@@ -248,7 +248,7 @@ static void log_outcome(const hcp_exchange_t *ex)
         HCP_F_MS("latency_ms", ms),
         HCP_F_STR("cause", hcp_cause_label(ex->error, cause, sizeof cause) ? cause : NULL),
     };
-    hcp_log_fields(level, ex, fields, HCM_COUNTOF(fields), "%s %s -> %u (%.3f ms)",
+    hcp_log_fields(level, ex->id, fields, HCM_COUNTOF(fields), "%s %s -> %u (%.3f ms)",
                    ex->method ? ex->method : "-", path, ex->status, ms);
 }
 
@@ -354,7 +354,7 @@ static void cancel(hcp_exchange_t *ex)
             HCP_F_MS("latency_ms", (double)(uv_hrtime() - ex->started_ns) / 1e6),
             HCP_F_STR("outcome", "cancelled"),
         };
-        hcp_log_fields(HCC_LOG_INFO, ex, fields, HCM_COUNTOF(fields),
+        hcp_log_fields(HCC_LOG_INFO, ex->id, fields, HCM_COUNTOF(fields),
                        "%s %s: client went away, exchange cancelled", ex->method, path);
     }
     resume_if_suspended(ex);

@@ -78,7 +78,7 @@ static void on_io(uv_poll_t *poll, int status, int events)
 
     (void)events;
     if (status < 0)
-        hcp_log(HCC_LOG_ERROR, NULL, "http poll: %s", uv_strerror(status));
+        hcp_log(HCC_LOG_ERROR, 0, "http poll: %s", uv_strerror(status));
     step(d);
 }
 
@@ -183,10 +183,10 @@ static void on_sweep(uv_timer_t *timer)
         if (shutdown(info->connect_fd, SHUT_RDWR) != 0)
             continue;
         if (late)
-            hcp_log(HCC_LOG_INFO, NULL, "connection closed: no whole request within %llds "
+            hcp_log(HCC_LOG_INFO, 0, "connection closed: no whole request within %llds "
                     "(http.request_timeout_s)", (long long)front->proxy->cfg->http_request_timeout_s);
         else
-            hcp_log(HCC_LOG_DEBUG, NULL, "connection closed: the client left in mid-request");
+            hcp_log(HCC_LOG_DEBUG, 0, "connection closed: the client left in mid-request");
     }
 }
 
@@ -261,7 +261,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     (void)cls;
     vsnprintf(msg, sizeof msg, fmt, ap);
     len = strcspn(msg, "\n");
-    hcp_log(HCC_LOG_WARN, NULL, "libmicrohttpd: %.*s", (int)len, msg);
+    hcp_log(HCC_LOG_WARN, 0, "libmicrohttpd: %.*s", (int)len, msg);
 }
 
 /* ---- daemons ----------------------------------------------------------------------------- */
@@ -343,7 +343,7 @@ static int start_daemon(hcp_front_t *front, front_daemon_t *d, const struct sock
     format_address(sa, info->port, where, sizeof where);
     hcp_policy_add_own(front->proxy, HCP_OWN_HTTP, sa, info->port); /* no origin may be us */
     /* Tests and operators read the bound port from this line when the configured port is 0. */
-    hcp_log(HCC_LOG_INFO, NULL, "listening on %s://%s%s", is_tls ? "https" : "http", where,
+    hcp_log(HCC_LOG_INFO, 0, "listening on %s://%s%s", is_tls ? "https" : "http", where,
             cfg->http_hc_path);
     return 0;
 }
@@ -355,7 +355,7 @@ static int start_daemon(hcp_front_t *front, front_daemon_t *d, const struct sock
 static void on_gnutls_audit(gnutls_session_t session, const char *text)
 {
     (void)session;
-    hcp_log(HCC_LOG_DEBUG, NULL, "gnutls: %.*s", (int)strcspn(text, "\n"), text);
+    hcp_log(HCC_LOG_DEBUG, 0, "gnutls: %.*s", (int)strcspn(text, "\n"), text);
 }
 
 static int load_tls(hcp_front_t *front)
@@ -389,7 +389,7 @@ static int start_daemons(hcp_front_t *front)
         if (err == 0)
             front->ndaemons++;
         else
-            hcp_log(HCC_LOG_ERROR, NULL, "%s: cannot listen on address %zu",
+            hcp_log(HCC_LOG_ERROR, 0, "%s: cannot listen on address %zu",
                     is_tls ? "https.listen" : "http.listen",
                     is_tls ? i - cfg->nlisten_addrs + 1 : i + 1);
     }

@@ -31,13 +31,13 @@ struct MHD_Connection;
 
 /* ---- log.c ----------------------------------------------------------------------------- */
 
-/* One JSON object per line on stdout: "ts", "level", "msg", then "exchange" (|ex|'s id, none
- * for NULL) and the fields given. */
+/* One JSON object per line on stdout: "ts", "level", "exchange" (the id of the exchange, of
+ * either direction, the line is about; none for 0), "msg", then the fields given. */
 void hcp_log_init(hcc_level_t level);
 bool hcp_log_enabled(hcc_level_t level);
 /* log.level changed by a reload. */
 void hcp_log_set_level(hcc_level_t level);
-void hcp_log(hcc_level_t level, const hcp_exchange_t *ex, const char *fmt, ...)
+void hcp_log(hcc_level_t level, uint64_t exchange, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* A field of a log line. A string field whose value is NULL is left out; a URI field is
@@ -55,7 +55,7 @@ typedef struct hcp_field {
 #define HCP_F_UINT(k, v) ((hcp_field_t){.key = (k), .kind = HCP_FIELD_UINT, .num = (v)})
 #define HCP_F_MS(k, v) ((hcp_field_t){.key = (k), .kind = HCP_FIELD_MS, .ms = (v)})
 
-void hcp_log_fields(hcc_level_t level, const hcp_exchange_t *ex, const hcp_field_t *fields,
+void hcp_log_fields(hcc_level_t level, uint64_t exchange, const hcp_field_t *fields,
                     size_t nfields, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* A request id for exchange |id|, unique to this run of hcproxy: a random prefix drawn once at
  * the first call, and the id. */

@@ -73,24 +73,31 @@ static void add_field(hcp_text_t *line, const hcp_field_t *f)
     hcp_text_add(line, "\"", 1);
 }
 
-static void vlog(hcc_level_t level, const hcp_exchange_t *ex, const hcp_field_t *fields,
+/* A line's first fields, in |buf| of LINE_MAX_BYTES: the time, the level and the exchange. */
+static void start_line(hcp_text_t *line, char *buf, hcc_level_t level, uint64_t exchange)
+{
+    struct timespec now;
+    struct tm tm;
+
+    clock_gettime(CLOCK_REALTIME, &now);
+    gmtime_r(&now.tv_sec, &tm);
+    hcp_text_init(line, buf, LINE_MAX_BYTES);
+    hcp_text_printf(line, "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"level\":\"%s\"",
+                    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                    now.tv_nsec / 1000000, level_names[level]);
+    if (exchange != 0)
+        hcp_text_printf(line, ",\"exchange\":%llu", (unsigned long long)exchange);
+}
+
+static void vlog(hcc_level_t level, uint64_t exchange, const hcp_field_t *fields,
                  size_t nfields, const char *fmt, va_list ap)
 {
     char msg[2048], buf[LINE_MAX_BYTES + 64];
-    struct timespec now;
-    struct tm tm;
     hcp_text_t line;
     int n;
 
     n = vsnprintf(msg, sizeof msg, fmt, ap);
-    clock_gettime(CLOCK_REALTIME, &now);
-    gmtime_r(&now.tv_sec, &tm);
-    hcp_text_init(&line, buf, LINE_MAX_BYTES);
-    hcp_text_printf(&line, "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"level\":\"%s\"",
-                    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                    now.tv_nsec / 1000000, level_names[level]);
-    if (ex != NULL)
-        hcp_text_printf(&line, ",\"exchange\":%llu", (unsigned long long)hcp_exchange_id(ex));
+    start_line(&line, buf, level, exchange);
     hcp_text_add(&line, ",\"msg\":\"", 8);
     hcp_text_json(&line, msg, strlen(msg));
     hcp_text_add(&line, "\"", 1);
@@ -98,10 +105,7 @@ static void vlog(hcc_level_t level, const hcp_exchange_t *ex, const hcp_field_t 
         add_field(&line, &fields[i]);
     if (line.cut || n >= (int)sizeof msg) {
         /* Cut inside an escape or a field: start again with the message alone, shortened. */
-        hcp_text_init(&line, buf, LINE_MAX_BYTES);
-        hcp_text_printf(&line, "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"level\":\"%s\"",
-                        tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                        tm.tm_sec, now.tv_nsec / 1000000, level_names[level]);
+        start_line(&line, buf, level, exchange);
         hcp_text_add(&line, ",\"truncated\":true,\"msg\":\"", 26);
         hcp_text_json(&line, msg, strnlen(msg, LINE_MAX_BYTES / 8));
         hcp_text_add(&line, "\"", 1);
@@ -112,18 +116,18 @@ static void vlog(hcc_level_t level, const hcp_exchange_t *ex, const hcp_field_t 
     fwrite(line.buf, 1, line.len, stdout);
 }
 
-void hcp_log(hcc_level_t level, const hcp_exchange_t *ex, const char *fmt, ...)
+void hcp_log(hcc_level_t level, uint64_t exchange, const char *fmt, ...)
 {
     va_list ap;
 
     if (!hcp_log_enabled(level))
         return;
     va_start(ap, fmt);
-    vlog(level, ex, NULL, 0, fmt, ap);
+    vlog(level, exchange, NULL, 0, fmt, ap);
     va_end(ap);
 }
 
-void hcp_log_fields(hcc_level_t level, const hcp_exchange_t *ex, const hcp_field_t *fields,
+void hcp_log_fields(hcc_level_t level, uint64_t exchange, const hcp_field_t *fields,
                     size_t nfields, const char *fmt, ...)
 {
     va_list ap;
@@ -131,7 +135,7 @@ void hcp_log_fields(hcc_level_t level, const hcp_exchange_t *ex, const hcp_field
     if (!hcp_log_enabled(level))
         return;
     va_start(ap, fmt);
-    vlog(level, ex, fields, nfields, fmt, ap);
+    vlog(level, exchange, fields, nfields, fmt, ap);
     va_end(ap);
 }
 

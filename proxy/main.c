@@ -83,7 +83,7 @@ static void on_drain_tick(uv_timer_t *timer)
     if (is_busy && !is_overdue)
         return;
     if (is_busy)
-        hcp_log(HCC_LOG_WARN, NULL, "drain: drain.timeout_s is over: answering %llu HTTP and %zu "
+        hcp_log(HCC_LOG_WARN, 0, "drain: drain.timeout_s is over: answering %llu HTTP and %zu "
                 "CoAP exchanges in flight with 503 / 5.03",
                 (unsigned long long)rt->proxy.metrics.inflight, hcp_reverse_inflight(&rt->proxy));
     cut_short(rt);
@@ -95,7 +95,7 @@ static void stop_accepting(runtime_t *rt)
     rt->phase = WAITING;
     rt->proxy.closing = true;
     hcp_front_quiesce(rt->proxy.front);
-    hcp_log(HCC_LOG_INFO, NULL, "drain: no new connections; waiting up to %llds for %llu HTTP "
+    hcp_log(HCC_LOG_INFO, 0, "drain: no new connections; waiting up to %llds for %llu HTTP "
             "and %zu CoAP exchanges in flight", (long long)rt->cfg->drain_timeout_s,
             (unsigned long long)rt->proxy.metrics.inflight, hcp_reverse_inflight(&rt->proxy));
     rt->drain_started = uv_now(rt->proxy.loop);
@@ -113,7 +113,7 @@ static void on_stop_signal(uv_signal_t *sig, int signum)
 
     if (rt->phase != RUNNING) { /* a second signal: stop waiting */
         if (rt->phase != FLUSHING) {
-            hcp_log(HCC_LOG_WARN, NULL, "signal %d again: stopping now", signum);
+            hcp_log(HCC_LOG_WARN, 0, "signal %d again: stopping now", signum);
             uv_timer_stop(&rt->drain);
             cut_short(rt);
         }
@@ -121,7 +121,7 @@ static void on_stop_signal(uv_signal_t *sig, int signum)
     }
     rt->phase = DELAYING;
     rt->proxy.draining = true; /* /readyz answers 503 from now on */
-    hcp_log(HCC_LOG_INFO, NULL, "signal %d: draining: not ready; still serving for %llds "
+    hcp_log(HCC_LOG_INFO, 0, "signal %d: draining: not ready; still serving for %llds "
             "(drain.delay_s)", signum, (long long)rt->cfg->drain_delay_s);
     uv_timer_start(&rt->drain, on_delay_over, (uint64_t)rt->cfg->drain_delay_s * 1000, 0);
 }
@@ -130,7 +130,7 @@ static void on_reload_signal(uv_signal_t *sig, int signum)
 {
     runtime_t *rt = sig->data;
 
-    hcp_log(HCC_LOG_INFO, NULL, "signal %d: reloading the configuration", signum);
+    hcp_log(HCC_LOG_INFO, 0, "signal %d: reloading the configuration", signum);
     hcp_reload(&rt->proxy, rt->cfg, rt->argc, rt->argv, rt->envp);
 }
 
@@ -157,7 +157,7 @@ static int start(runtime_t *rt)
         (rt->proxy.ratelimit = hcp_ratelimit_new((unsigned)rt->proxy.cfg->http_rate_limit)) == NULL)
         return UV_ENOMEM;
     if ((err = hcp_upstream_new(&rt->proxy, &rt->proxy.upstream)) < 0) {
-        hcp_log(HCC_LOG_ERROR, NULL, "cannot start the CoAP client: %s", uv_strerror(err));
+        hcp_log(HCC_LOG_ERROR, 0, "cannot start the CoAP client: %s", uv_strerror(err));
         return err;
     }
     if ((err = hcp_origin_new(&rt->proxy, &rt->proxy.origin)) < 0)
@@ -184,7 +184,7 @@ static int run(hcc_config_t *cfg, int argc, char **argv, char **envp)
     signal(SIGPIPE, SIG_IGN); /* a client gone mid-write is an error return, not a death */
     hcp_log_init(cfg->log_level);
     for (size_t i = 0; i < cfg->warnings.count; i++)
-        hcp_log(HCC_LOG_WARN, NULL, "%s", cfg->warnings.items[i]);
+        hcp_log(HCC_LOG_WARN, 0, "%s", cfg->warnings.items[i]);
     uv_loop_init(&loop);
     rt.proxy.loop = &loop;
     rt.proxy.cfg = cfg;
@@ -198,7 +198,7 @@ static int run(hcc_config_t *cfg, int argc, char **argv, char **envp)
         if (rt.proxy.upstream != NULL)
             hcp_upstream_close(rt.proxy.upstream);
     } else {
-        hcp_log(HCC_LOG_INFO, NULL, "hcproxy %s ready (%s)", HCPROXY_VERSION,
+        hcp_log(HCC_LOG_INFO, 0, "hcproxy %s ready (%s)", HCPROXY_VERSION,
                 cfg->source ? cfg->source : "embedded default configuration");
     }
     uv_run(&loop, UV_RUN_DEFAULT);
@@ -209,7 +209,7 @@ static int run(hcc_config_t *cfg, int argc, char **argv, char **envp)
     hcp_ratelimit_free(rt.proxy.ratelimit);
     hcp_coap_keys_free(rt.proxy.coap_keys);
     if (err == 0)
-        hcp_log(HCC_LOG_INFO, NULL, "stopped");
+        hcp_log(HCC_LOG_INFO, 0, "stopped");
     return err < 0 ? 1 : 0;
 }
 

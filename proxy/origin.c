@@ -225,7 +225,7 @@ static void log_failure(const hcp_fetch_t *f, CURLcode code)
     api->easy_getinfo(f->easy, CURLINFO_EFFECTIVE_URL, &url);
     hcp_log_redact(url, redacted, sizeof redacted); /* a query may carry a secret */
     hcp_log_redact(f->is_proxied ? proxy : "", redacted_proxy, sizeof redacted_proxy);
-    hcp_log(HCC_LOG_INFO, NULL, "origin %s%s%s: %s", redacted,
+    hcp_log(HCC_LOG_INFO, 0, "origin %s%s%s: %s", redacted,
             f->is_proxied ? " through " : "", redacted_proxy,
             f->error[0] != '\0' ? f->error : api->easy_strerror(code));
 }
@@ -620,7 +620,7 @@ static void settle_load(hcp_origin_t *origin, int status)
         snprintf(origin->load_error, sizeof origin->load_error, "curl_multi_init() failed");
     }
     if (origin->state == LOAD_FAILED && status == 0)
-        hcp_log(HCC_LOG_ERROR, NULL, "the reverse direction has no HTTP client: %s",
+        hcp_log(HCC_LOG_ERROR, 0, "the reverse direction has no HTTP client: %s",
                 origin->load_error);
 }
 
@@ -654,11 +654,11 @@ static int begin_loading(hcp_origin_t *origin)
     int err = uv_queue_work(origin->proxy->loop, &origin->loader, on_load_work, on_loaded);
 
     if (err < 0) {
-        hcp_log(HCC_LOG_ERROR, NULL, "cannot load libcurl: %s", uv_strerror(err));
+        hcp_log(HCC_LOG_ERROR, 0, "cannot load libcurl: %s", uv_strerror(err));
         return HCM_EINTERNAL;
     }
     origin->state = LOADING;
-    hcp_log(HCC_LOG_INFO, NULL, "loading %s for the reverse direction", HCP_LIBCURL_SONAME);
+    hcp_log(HCC_LOG_INFO, 0, "loading %s for the reverse direction", HCP_LIBCURL_SONAME);
     return 0;
 }
 

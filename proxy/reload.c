@@ -55,7 +55,7 @@ static int keep_fixed_keys(const hcc_config_t *cfg, hcc_config_t *next, char *ch
                                      used > 0 ? ", " : "", hcc_keys[i].name);
             continue;
         }
-        hcp_log(HCC_LOG_WARN, NULL, "reload: %s changed, which takes a restart; keeping the "
+        hcp_log(HCC_LOG_WARN, 0, "reload: %s changed, which takes a restart; keeping the "
                 "running value", hcc_keys[i].name);
         if (hcc_key_copy(next, cfg, id) != 0)
             return -1;
@@ -82,7 +82,7 @@ static int rebuild(hcp_proxy_t *proxy, const hcc_config_t *next)
         return err;
     }
     if (creds_changed)
-        hcp_log(HCC_LOG_INFO, NULL, "reload: upstream.credentials: new keys for new exchanges");
+        hcp_log(HCC_LOG_INFO, 0, "reload: upstream.credentials: new keys for new exchanges");
     if (next->http_rate_limit != cfg->http_rate_limit) {
         hcp_ratelimit_free(proxy->ratelimit);
         proxy->ratelimit = limiter;
@@ -95,7 +95,7 @@ static int rebuild(hcp_proxy_t *proxy, const hcc_config_t *next)
 /* Logs why a reload is refused and frees the configuration that was not applied. */
 static int refuse(hcc_config_t *next, const char *why)
 {
-    hcp_log(HCC_LOG_ERROR, NULL, "reload: %s; keeping the running configuration", why);
+    hcp_log(HCC_LOG_ERROR, 0, "reload: %s; keeping the running configuration", why);
     hcc_free(next);
     return -1;
 }
@@ -115,13 +115,13 @@ int hcp_reload(hcp_proxy_t *proxy, hcc_config_t *cfg, int argc, char **argv, cha
     if (rebuild(proxy, &next) < 0) /* the reason is logged already */
         return refuse(&next, "upstream.credentials could not be read");
     for (size_t i = 0; i < next.warnings.count; i++)
-        hcp_log(HCC_LOG_WARN, NULL, "reload: %s", next.warnings.items[i]);
+        hcp_log(HCC_LOG_WARN, 0, "reload: %s", next.warnings.items[i]);
     /* The proxy keeps its pointer: the new values move into the same struct. Nothing running
      * points into the old values (upstream.c and coap_tls.c keep copies of what they hold). */
     old = *cfg;
     *cfg = next;
     hcc_free(&old);
-    hcp_log(HCC_LOG_INFO, NULL, "reload: %s: %s%s", cfg->source ? cfg->source : "no file",
+    hcp_log(HCC_LOG_INFO, 0, "reload: %s: %s%s", cfg->source ? cfg->source : "no file",
             changed[0] != '\0' ? "applied " : "no key changed", changed);
     return 0;
 }

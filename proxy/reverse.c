@@ -177,7 +177,7 @@ static void refuse(hcp_proxy_t *proxy, const hcp_rrequest_t *req, hcp_rreply_t *
         HCP_F_STR("direction", "coap_to_http"),
         HCP_F_STR("cause", hcp_cause_label(err, cause, sizeof cause) ? cause : NULL),
     };
-    hcp_log_fields(HCC_LOG_INFO, NULL, fields, HCM_COUNTOF(fields),
+    hcp_log_fields(HCC_LOG_INFO, 0, fields, HCM_COUNTOF(fields),
                    "coap request refused: %u.%02u (%s)", hcm_err_code(err) >> 5,
                    hcm_err_code(err) & 0x1f, hcm_strerror(err));
 }
@@ -373,8 +373,7 @@ hcp_rexchange_t *hcp_reverse_request(hcp_proxy_t *proxy, hcp_rrequest_t *req,
     }
     rx->is_started = hcp_clientcount_add(proxy->reverse_clients, &rx->client_key);
     if (!rx->is_started) { /* no memory to count it: the exchange goes on, uncounted */
-        hcp_log(HCC_LOG_WARN, NULL, "coap: exchange %llu not counted per client: no memory",
-                (unsigned long long)rx->id);
+        hcp_log(HCC_LOG_WARN, rx->id, "coap: exchange not counted per client: no memory");
         return rx;
     }
     proxy->metrics.reverse_started++;

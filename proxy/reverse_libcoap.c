@@ -260,12 +260,12 @@ static int listen_on(hcp_proxy_t *proxy, coap_context_t *ctx, size_t i)
     addr.size = (socklen_t)hcp_sockaddr_len(sa);
     memcpy(&addr.addr.sa, sa, addr.size);
     if ((ep = coap_new_endpoint(ctx, &addr, transports[t].proto)) == NULL) {
-        hcp_log(HCC_LOG_ERROR, NULL, "coap.listen: cannot listen on address %zu", i + 1);
+        hcp_log(HCC_LOG_ERROR, 0, "coap.listen: cannot listen on address %zu", i + 1);
         return UV_EADDRINUSE;
     }
     /* Tests and operators read the bound port here when the configured port is 0. */
     endpoint_address(ep, bound, sizeof(bound));
-    hcp_log(HCC_LOG_INFO, NULL, "listening on %s://%s", transports[t].scheme, bound);
+    hcp_log(HCC_LOG_INFO, 0, "listening on %s://%s", transports[t].scheme, bound);
     hcp_policy_add_own(proxy, HCP_OWN_COAP, sa, bound_port(bound)); /* no CoAP server is us */
     return 0;
 }

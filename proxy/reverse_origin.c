@@ -96,7 +96,6 @@ static void log_outcome(const rexchange_t *rx, unsigned http_status, int err)
     hcp_log_redact(rx->req.url, url, sizeof url);
     snprintf(code, sizeof code, "%u.%02u", rx->code >> 5, rx->code & 0x1f);
     hcp_field_t fields[] = {
-        HCP_F_UINT("exchange", rx->id),
         HCP_F_STR("request_id", rx->request_id),
         HCP_F_STR("client", rx->client[0] != '\0' ? rx->client : NULL),
         HCP_F_STR("direction", "coap_to_http"),
@@ -108,10 +107,10 @@ static void log_outcome(const rexchange_t *rx, unsigned http_status, int err)
         HCP_F_STR("cause", hcp_cause_label(err, cause, sizeof cause) ? cause : NULL),
     };
     if (err < 0)
-        hcp_log_fields(HCC_LOG_INFO, NULL, fields, HCM_COUNTOF(fields), "coap %s -> %s (%s)", url,
+        hcp_log_fields(HCC_LOG_INFO, rx->id, fields, HCM_COUNTOF(fields), "coap %s -> %s (%s)", url,
                        code, hcm_strerror(err));
     else
-        hcp_log_fields(HCC_LOG_INFO, NULL, fields, HCM_COUNTOF(fields),
+        hcp_log_fields(HCC_LOG_INFO, rx->id, fields, HCM_COUNTOF(fields),
                        "coap %s %s -> HTTP %u -> %s", rx->req.method ? rx->req.method : "-", url,
                        http_status, code);
 }
@@ -150,7 +149,6 @@ static int follow_redirect(rexchange_t *rx, const hcp_fetch_result_t *result)
         hcp_log_redact(rx->req.url, from, sizeof from);
         hcp_log_redact(next.url, to, sizeof to);
         hcp_field_t fields[] = {
-            HCP_F_UINT("exchange", rx->id),
             HCP_F_STR("request_id", rx->request_id),
             HCP_F_STR("direction", "coap_to_http"),
             HCP_F_STR("method", rx->req.method),
@@ -158,7 +156,7 @@ static int follow_redirect(rexchange_t *rx, const hcp_fetch_result_t *result)
             HCP_F_UINT("origin_status", result->status),
             HCP_F_STR("location", to),
         };
-        hcp_log_fields(HCC_LOG_INFO, NULL, fields, HCM_COUNTOF(fields),
+        hcp_log_fields(HCC_LOG_INFO, rx->id, fields, HCM_COUNTOF(fields),
                        "coap %s %s -> HTTP %u, following to %s", rx->req.method, from,
                        result->status, to);
     }

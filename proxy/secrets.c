@@ -35,7 +35,7 @@ int hcp_secret_read(const char *env, const char *file, const char *what, hcp_sec
     memset(out, 0, sizeof *out);
     if (env != NULL && env[0] != '\0') {
         if ((value = getenv(env)) == NULL || value[0] == '\0') {
-            hcp_log(HCC_LOG_ERROR, NULL, "%s: the variable %s is not set", what, env);
+            hcp_log(HCC_LOG_ERROR, 0, "%s: the variable %s is not set", what, env);
             return UV_EINVAL;
         }
         out->len = strlen(value);
@@ -47,7 +47,7 @@ int hcp_secret_read(const char *env, const char *file, const char *what, hcp_sec
     if (file == NULL || file[0] == '\0')
         return 0; /* nothing asked for */
     if (read_file(file, out) != 0) {
-        hcp_log(HCC_LOG_ERROR, NULL, "%s: %s: cannot read", what, file);
+        hcp_log(HCC_LOG_ERROR, 0, "%s: %s: cannot read", what, file);
         return UV_EIO;
     }
     return 0;

@@ -159,7 +159,7 @@ static void secure_random(hcp_upstream_t *up, void *out, size_t len)
     if (up->random_used + len > sizeof up->random) {
         if (gnutls_rnd(GNUTLS_RND_NONCE, up->random, sizeof up->random) < 0 &&
             getrandom(up->random, sizeof up->random, 0) != (ssize_t)sizeof up->random) {
-            hcp_log(HCC_LOG_ERROR, NULL, "upstream: no CSPRNG answered; tokens are guessable");
+            hcp_log(HCC_LOG_ERROR, 0, "upstream: no CSPRNG answered; tokens are guessable");
             prng_fill(up->random, sizeof up->random);
         }
         up->random_used = 0;
@@ -566,7 +566,7 @@ static void on_coap_log(coap_log_t level, const char *message)
 
     snprintf(redacted, sizeof redacted, "%.*s", (int)len, message);
     hcp_log_redact_pdu(redacted, sizeof redacted);
-    hcp_log(ours, NULL, "libcoap: %s", redacted);
+    hcp_log(ours, 0, "libcoap: %s", redacted);
 }
 
 /* ---- the loop ---------------------------------------------------------------------------- */
@@ -587,7 +587,7 @@ static void on_reverse_io(uv_poll_t *poll, int status, int events)
 
     (void)events;
     if (status < 0)
-        hcp_log(HCC_LOG_ERROR, NULL, "coap poll: %s", uv_strerror(status));
+        hcp_log(HCC_LOG_ERROR, 0, "coap poll: %s", uv_strerror(status));
     coap_io_process(up->ctx, COAP_IO_NO_WAIT);
 }
 
@@ -673,7 +673,7 @@ static void on_destination_io(uv_poll_t *poll, int status, int events)
 {
     (void)events;
     if (status < 0)
-        hcp_log(HCC_LOG_ERROR, NULL, "coap poll: %s", uv_strerror(status));
+        hcp_log(HCC_LOG_ERROR, 0, "coap poll: %s", uv_strerror(status));
     destination_pass(hcp_container_of(poll, destination_t, poll));
 }
 
@@ -731,7 +731,7 @@ static void find_socket(destination_t *d, int predicted)
 {
     d->fd = predicted >= 0 && is_socket_of(predicted, d->session) ? predicted : -1;
     if (d->fd < 0)
-        hcp_log(HCC_LOG_WARN, NULL, "upstream: cannot find libcoap's socket; datagrams are "
+        hcp_log(HCC_LOG_WARN, 0, "upstream: cannot find libcoap's socket; datagrams are "
                                     "taken one per loop turn, at the default buffer size");
 }
 
@@ -745,7 +745,7 @@ static void enlarge_receive_buffer(destination_t *d)
     if (size == 0 || d->fd < 0)
         return;
     if (setsockopt(d->fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size) != 0)
-        hcp_log(HCC_LOG_WARN, NULL, "upstream: SO_RCVBUF %d refused", size);
+        hcp_log(HCC_LOG_WARN, 0, "upstream: SO_RCVBUF %d refused", size);
 }
 
 /* The descriptor number the next socket() will get. */
@@ -794,7 +794,7 @@ static int on_server_name(const char *cn, const uint8_t *cert, size_t cert_len,
         return 0;
     if (depth > 0 || strcasecmp(cn, d->host) == 0)
         return 1;
-    hcp_log(HCC_LOG_INFO, NULL, "upstream: %s's certificate names %s", d->host, cn);
+    hcp_log(HCC_LOG_INFO, 0, "upstream: %s's certificate names %s", d->host, cn);
     return 0;
 }
 
@@ -843,7 +843,7 @@ static int on_server_key(const char *cn, const uint8_t *key, size_t key_len,
     (void)validated;
     if (key_len == pin->size && memcmp(key, pin->data, key_len) == 0)
         return 1;
-    hcp_log(HCC_LOG_INFO, NULL, "upstream: %s's raw public key is not the one peer_key_file pins",
+    hcp_log(HCC_LOG_INFO, 0, "upstream: %s's raw public key is not the one peer_key_file pins",
             d->host);
     return 0;
 }

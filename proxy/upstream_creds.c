@@ -17,7 +17,7 @@ static int load_peer_key(const hcc_credential_t *c, hcp_cred_keys_t *k)
         return err;
     text = (gnutls_datum_t){pem.bytes, (unsigned)pem.len};
     if (gnutls_pem_base64_decode2("PUBLIC KEY", &text, &k->peer_key) < 0) {
-        hcp_log(HCC_LOG_ERROR, NULL, "upstream.credentials: %s: not a PEM PUBLIC KEY",
+        hcp_log(HCC_LOG_ERROR, 0, "upstream.credentials: %s: not a PEM PUBLIC KEY",
                 c->peer_key_file);
         err = UV_EINVAL;
     }

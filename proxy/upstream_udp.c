@@ -105,7 +105,7 @@ static void dump(const char *what, const hcp_uudp_socket_t *s, const uint8_t *dg
     for (size_t i = 0; i < tkl && i < HCM_MAX_TOKEN && 4 + i < len; i++)
         snprintf(token + 2 * i, 3, "%02x", dgram[4 + i]);
     hcp_sockaddr_format((const struct sockaddr *)s->peer.bytes, peer, sizeof peer);
-    hcp_log(HCC_LOG_DEBUG, NULL, "upstream: %s %s: v:%u %s %u.%02u mid=%u tok=%s, %zu bytes", what,
+    hcp_log(HCC_LOG_DEBUG, 0, "upstream: %s %s: v:%u %s %u.%02u mid=%u tok=%s, %zu bytes", what,
             peer, dgram[0] >> 6, types[dgram[0] >> 4 & 3], dgram[1] >> 5, dgram[1] & 31u,
             (unsigned)(dgram[2] << 8 | dgram[3]), token, len);
 }
@@ -135,7 +135,7 @@ static void on_send(void *ctx, const hcp_ml_peer_t *peer, const uint8_t *dgram, 
         s->next_refused = u->refused;
         u->refused = s;
     } else if (err < 0) {
-        hcp_log(HCC_LOG_DEBUG, NULL, "upstream: a datagram of %zu bytes not sent: %s", len,
+        hcp_log(HCC_LOG_DEBUG, 0, "upstream: a datagram of %zu bytes not sent: %s", len,
                 uv_strerror(err));
     }
 }
@@ -153,7 +153,7 @@ static void deliver(hcp_uudp_t *u, hcp_mc_action_t action, hcp_mc_event_t *ev)
     const hcp_uudp_handler_t *h = &u->handler;
 
     if (ev->note != NULL)
-        hcp_log(HCC_LOG_DEBUG, NULL, "upstream: a datagram from a CoAP server: %s", ev->note);
+        hcp_log(HCC_LOG_DEBUG, 0, "upstream: a datagram from a CoAP server: %s", ev->note);
     switch (action) {
     case HCP_MC_DONE:
         break;
@@ -165,7 +165,7 @@ static void deliver(hcp_uudp_t *u, hcp_mc_action_t action, hcp_mc_event_t *ev)
         break;
     case HCP_MC_REJECTED:
         if (ev->bad_option != 0)
-            hcp_log(HCC_LOG_INFO, NULL, "upstream: a response with option %u, critical and not "
+            hcp_log(HCC_LOG_INFO, 0, "upstream: a response with option %u, critical and not "
                     "recognized, rejected (RFC 7252 s5.4.1)", ev->bad_option);
         h->on_event(h->ctx, ev->user, HCP_UUDP_FAILED, NULL, rejection(ev));
         break;
@@ -193,7 +193,7 @@ static void on_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
         return;
     }
     if (nread < 0)
-        hcp_log(HCC_LOG_WARN, NULL, "upstream: receiving: %s", uv_strerror((int)nread));
+        hcp_log(HCC_LOG_WARN, 0, "upstream: receiving: %s", uv_strerror((int)nread));
     if (nread == 0 && from == NULL) { /* nothing more to read: the batch is over */
         u->handler.on_batch_end(u->handler.ctx);
         return;
@@ -281,7 +281,7 @@ static void enlarge_receive_buffer(hcp_uudp_socket_t *s)
     int size = (int)s->u->receive_buffer;
 
     if (size > 0 && uv_recv_buffer_size((uv_handle_t *)&s->udp, &size) < 0)
-        hcp_log(HCC_LOG_WARN, NULL, "upstream: SO_RCVBUF %d refused", size);
+        hcp_log(HCC_LOG_WARN, 0, "upstream: SO_RCVBUF %d refused", size);
 }
 
 static void on_socket_closed(uv_handle_t *handle)
@@ -308,7 +308,7 @@ hcp_uudp_socket_t *hcp_uudp_open(hcp_uudp_t *u, const struct sockaddr *server, v
     s->peer.len = (uint8_t)len;
     if ((err = uv_udp_connect(&s->udp, server)) < 0 ||
         (err = uv_udp_recv_start(&s->udp, on_alloc, on_recv)) < 0) {
-        hcp_log(HCC_LOG_WARN, NULL, "upstream: no socket to a CoAP server: %s", uv_strerror(err));
+        hcp_log(HCC_LOG_WARN, 0, "upstream: no socket to a CoAP server: %s", uv_strerror(err));
         uv_close((uv_handle_t *)&s->udp, on_socket_closed);
         return NULL;
     }
