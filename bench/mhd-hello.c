@@ -23,7 +23,8 @@
 #include <microhttpd.h>
 #include <uv.h>
 
-#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+/* Through void *: the member lies inside a |type|, so the result is aligned as |type| is. */
+#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 static const char hello[] = "hello, world\n";
 
