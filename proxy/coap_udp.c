@@ -39,7 +39,7 @@ struct hcp_coap_udp {
 };
 
 typedef struct ureply {
-    hcp_rreply_t base;
+    hcp_reverse_reply_t base;
     listener_t *l;
     hcp_ml_exchange_t *x;
     uint8_t token_len;
@@ -104,7 +104,7 @@ static bool challenge(listener_t *l, hcp_ml_exchange_t *x, size_t token_len, uin
  * block and diagnostic payload for; one that still does not fit is challenged when the client's
  * address is what bounds it (1: the core keeps the answer for the client's repeat), else ends
  * in a 5.00. */
-static int on_send(hcp_rreply_t *reply, const hcm_coap_msg_t *answer)
+static int on_send(hcp_reverse_reply_t *reply, const hcm_coap_msg_t *answer)
 {
     ureply_t *ur = (ureply_t *)reply;
     listener_t *l = ur->l;
@@ -130,7 +130,7 @@ static int on_send(hcp_rreply_t *reply, const hcm_coap_msg_t *answer)
     return kept;
 }
 
-static void on_abandon(hcp_rreply_t *reply)
+static void on_abandon(hcp_reverse_reply_t *reply)
 {
     ureply_t *ur = (ureply_t *)reply;
     listener_t *l = ur->l;
@@ -140,14 +140,14 @@ static void on_abandon(hcp_rreply_t *reply)
     rearm(l);
 }
 
-static size_t on_room(const hcp_rreply_t *reply)
+static size_t on_room(const hcp_reverse_reply_t *reply)
 {
     const ureply_t *ur = (const ureply_t *)reply;
 
     return hcp_ml_answer_room(ur->l->ml, ur->x);
 }
 
-static const hcp_rreply_ops_t ureply_ops = {on_send, on_abandon, on_room};
+static const hcp_reverse_reply_ops_t ureply_ops = {on_send, on_abandon, on_room};
 
 /* ---- receiving ------------------------------------------------------------------------------ */
 
@@ -179,7 +179,7 @@ static void take_request(listener_t *l, const struct sockaddr *from, const hcp_m
 {
     uint8_t ends[sizeof peer->bytes + sizeof l->local];
     size_t local_len = hcp_sockaddr_len((const struct sockaddr *)&l->local);
-    hcp_rrequest_t req = {.msg = ev->msg, .token = ev->header.token,
+    hcp_reverse_request_t req = {.msg = ev->msg, .token = ev->header.token,
                           .token_len = ev->header.token_len, .peer = from, .ends = ends,
                           .ends_len = peer->len + local_len, .identity = l->identity};
     ureply_t *ur = malloc(sizeof *ur);
@@ -192,7 +192,7 @@ static void take_request(listener_t *l, const struct sockaddr *from, const hcp_m
     memcpy(ends + peer->len, &l->local, local_len);
     *ur = (ureply_t){.base.ops = &ureply_ops, .l = l, .x = ev->exchange,
                      .token_len = ev->header.token_len};
-    hcp_reverse_request(l->proxy, &req, &ur->base);
+    hcp_reverse_take(l->proxy, &req, &ur->base);
 }
 
 static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)

@@ -161,7 +161,7 @@ struct hcp_proxy {
     hcp_exchange_t *live; /* exchanges in flight, for shutdown */
     hcp_exchange_t *spare_exchanges; /* freed blocks kept for the next requests (exchange.c) */
     unsigned nspare_exchanges;
-    struct rexchange *reverse_live; /* reverse exchanges in flight (reverse.c) */
+    struct hcp_reverse_exchange *reverse_live; /* reverse exchanges in flight (reverse.c) */
     hcp_block1_t *block1;           /* CoAP clients' Block1 uploads in progress (reverse.c) */
     hcp_block2_t *block2;           /* answers kept for CoAP clients' Block2 transfers */
     hcp_clientcount_t *reverse_clients; /* reverse exchanges in flight per client (reverse.c) */
@@ -315,53 +315,12 @@ struct coap_context_t *hcp_upstream_context(hcp_upstream_t *up);
 struct coap_pdu_t;
 int hcp_upstream_msg_from_pdu(const struct coap_pdu_t *pdu, hcm_coap_msg_t *msg);
 
-/* ---- reverse.c: CoAP clients to HTTP origins ------------------------------------------- */
-
-/* Listens on coap.listen (coap:// on hcproxy's own sockets, coap_udp.c; the other schemes on
- * libcoap's |ctx|) and serves proxy requests and coap.routes through origin.c (reverse.h). */
-int hcp_reverse_start(hcp_proxy_t *proxy, struct coap_context_t *ctx);
-/* Ends every reverse exchange in flight (at shutdown). */
-void hcp_reverse_stop(hcp_proxy_t *proxy);
-/* How many reverse exchanges are in flight. */
-size_t hcp_reverse_inflight(const hcp_proxy_t *proxy);
-/* The drain's deadline: answers every reverse exchange still waiting for its origin with 5.03
- * (libcoap's transports send it from the loop's next turns). */
-void hcp_reverse_abort_all(hcp_proxy_t *proxy);
-
 /* ---- reload.c: SIGHUP ---------------------------------------------------------------------- */
 
 /* Reads the configuration again from the file, |envp| and |argv| (those given at start) and
  * applies what can change without dropping a connection: proxy->cfg, which is |cfg|, takes the
  * new values. 0, or -1 with the running configuration kept; either way the outcome is logged. */
 int hcp_reload(hcp_proxy_t *proxy, hcc_config_t *cfg, int argc, char **argv, char **envp);
-
-/* ---- origin.c: libcurl's multi-socket interface on the loop ----------------------------- */
-
-typedef struct hcp_fetch hcp_fetch_t;
-
-typedef struct hcp_fetch_result {
-    int err;          /* 0, or a negative HCM_E* code when there is no HTTP answer */
-    unsigned status;  /* the final response's status */
-    hcm_header_t headers[32]; /* the final response's header fields (owned by the fetch) */
-    size_t nheaders;
-    uint8_t *body;    /* owned by the fetch */
-    size_t body_len;
-} hcp_fetch_result_t;
-
-/* Called once per fetch, from the loop, never from within a call into origin.c (a finished
- * fetch waits on a queue for it); |result| lives until the callback returns. */
-typedef void (*hcp_fetch_done_cb)(void *data, const hcp_fetch_result_t *result);
-
-int hcp_origin_new(hcp_proxy_t *proxy, hcp_origin_t **out);
-void hcp_origin_close(hcp_origin_t *origin);
-/* Sends |req| to |address| (the numeric address approved for req->host), or through
- * origin.http_proxy when |address| is NULL (hcc_origin_proxied()). |req| is the caller's
- * and must live until |on_done| or hcp_origin_cancel(); |address| is copied. 0, or a negative
- * HCM_E* code (HCM_ENOHTTPCLIENT once libcurl has failed to load); on 0 |on_done| follows, never
- * from within this call, unless hcp_origin_cancel() comes first. */
-int hcp_origin_fetch(hcp_origin_t *origin, const hcm_origin_req_t *req, const char *address,
-                     hcp_fetch_done_cb on_done, void *data, hcp_fetch_t **out);
-void hcp_origin_cancel(hcp_fetch_t *fetch);
 
 /* ---- exchange.c: one request's life ---------------------------------------------------- */
 
@@ -386,5 +345,10 @@ int hcp_exchange_on_http(hcp_exchange_t *ex, const char *method, const char *ver
                          const char *upload_data, size_t *upload_data_size);
 /* libmicrohttpd has completed the request; |ex| must not be used by front.c afterwards. */
 void hcp_exchange_on_http_done(hcp_exchange_t *ex);
+
+/* The reverse direction's interfaces, declared in their own headers: included here for the files
+ * that include hcp.h alone. */
+#include "origin.h"
+#include "reverse.h"
 
 #endif

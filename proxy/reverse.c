@@ -12,8 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hcp.h"
-#include "reverse.h"
+#include "reverse_internal.h"
 
 /* How long a block-wise transfer may wait for its next block: MAX_TRANSMIT_WAIT (RFC 7252
  * s4.8.2), the longest a client may take to get one block through. */
@@ -25,9 +24,9 @@
 #define MAX_KEPT_ANSWERS 256
 #define MAX_KEPT_BYTES (64u << 20)
 
-/* ---- ending --------------------------------------------------------------------------------- */
+/* ---- ending ---------------------------------------------------------------------------------- */
 
-static void unlink_live(rexchange_t *rx)
+static void unlink_live(hcp_reverse_exchange_t *rx)
 {
     if (!rx->is_linked)
         return;
@@ -41,14 +40,14 @@ static void unlink_live(rexchange_t *rx)
 }
 
 /* The exchange is no longer in flight: answered, or cancelled. */
-static void end_inflight(rexchange_t *rx)
+static void end_inflight(hcp_reverse_exchange_t *rx)
 {
     rx->proxy->metrics.reverse_inflight--;
     if (rx->proxy->reverse_clients != NULL)
         hcp_clientcount_remove(rx->proxy->reverse_clients, &rx->client_key);
 }
 
-void hcp_rx_free(rexchange_t *rx)
+void hcp_reverse_free(hcp_reverse_exchange_t *rx)
 {
     if (rx->is_started && !rx->is_answered) {
         rx->proxy->metrics.reverse_cancelled++;
@@ -65,20 +64,65 @@ void hcp_rx_free(rexchange_t *rx)
 
 /* The answer has gone out. An exchange the drain answered while its origin's name was being
  * resolved is freed by the resolver's callback, which cannot be cancelled. */
-static void finish(rexchange_t *rx)
+static void finish(hcp_reverse_exchange_t *rx)
 {
     if (!rx->is_resolving) {
-        hcp_rx_free(rx);
+        hcp_reverse_free(rx);
         return;
     }
     rx->is_abandoned = true;
     unlink_live(rx);
 }
 
-/* ---- answering ------------------------------------------------------------------------------ */
+/* ---- the outcome ----------------------------------------------------------------------------- */
+
+void hcp_reverse_log_outcome(const hcp_reverse_exchange_t *rx, unsigned http_status, int err)
+{
+    double ms = (double)(uv_hrtime() - rx->started_ns) / 1e6;
+    char url[2048], code[8], cause[32];
+
+    if (!hcp_log_enabled(HCC_LOG_INFO))
+        return;
+    hcp_log_redact(rx->req.url, url, sizeof url);
+    snprintf(code, sizeof code, "%u.%02u", rx->code >> 5, rx->code & 0x1f);
+    hcp_field_t fields[] = {
+        HCP_F_STR("request_id", rx->request_id),
+        HCP_F_STR("client", rx->client[0] != '\0' ? rx->client : NULL),
+        HCP_F_STR("direction", "coap_to_http"),
+        HCP_F_STR("method", rx->req.method),
+        HCP_F_STR("url", url),
+        HCP_F_STR("code", code),
+        http_status > 0 ? HCP_F_UINT("origin_status", http_status)
+                        : HCP_F_STR("origin_status", NULL),
+        HCP_F_MS("latency_ms", ms),
+        HCP_F_STR("cause", hcp_cause_label(err, cause, sizeof cause) ? cause : NULL),
+    };
+    if (err < 0)
+        hcp_log_fields(HCC_LOG_INFO, rx->id, fields, HCM_COUNTOF(fields), "coap %s -> %s (%s)", url,
+                       code, hcm_strerror(err));
+    else
+        hcp_log_fields(HCC_LOG_INFO, rx->id, fields, HCM_COUNTOF(fields),
+                       "coap %s %s -> HTTP %u -> %s", rx->req.method ? rx->req.method : "-", url,
+                       http_status, code);
+}
+
+/* The answer is the error |err|: its code, and its reason as diagnostic payload (RFC 7252
+ * s5.5.2), or for a 5.08 the proxy's identity (RFC 8768 s3). */
+void hcp_reverse_fail(hcp_reverse_exchange_t *rx, int err)
+{
+    rx->code = hcm_err_code(err);
+    rx->err = err;
+    rx->reason = err == HCM_ELOOP && rx->identity != NULL ? rx->identity : hcm_strerror(err);
+    hcp_metrics_count_cause(rx->is_started ? rx->proxy->metrics.reverse_failed_by_cause
+                                           : rx->proxy->metrics.reverse_refused_by_cause,
+                            err);
+    hcp_reverse_log_outcome(rx, 0, err);
+}
+
+/* ---- answering ------------------------------------------------------------------------------- */
 
 /* A started exchange's answer is going out: counted by its code class, with its latency. */
-static void count_answer(rexchange_t *rx)
+static void count_answer(hcp_reverse_exchange_t *rx)
 {
     hcp_metrics_t *m = &rx->proxy->metrics;
 
@@ -92,13 +136,13 @@ static void count_answer(rexchange_t *rx)
 
 static void release_kept(void *answer)
 {
-    hcp_rx_free(answer);
+    hcp_reverse_free(answer);
 }
 
 /* The answer's first block is on its way and more remain, or the client was challenged to repeat
  * its request (reverse.h): the exchange stays in the Block2 store (block2.c) for the client's
  * next requests, no longer in flight. */
-static void keep_for_blocks(rexchange_t *rx)
+static void keep_for_blocks(hcp_reverse_exchange_t *rx)
 {
     hcp_proxy_t *proxy = rx->proxy;
     hcp_block2_key_t key = {.client = rx->ends, .client_len = rx->ends_len,
@@ -106,7 +150,7 @@ static void keep_for_blocks(rexchange_t *rx)
 
     unlink_live(rx);
     if (proxy->block2 == NULL || rx->key_options == NULL) {
-        hcp_rx_free(rx); /* later blocks ask the origin again */
+        hcp_reverse_free(rx); /* later blocks ask the origin again */
         return;
     }
     hcp_block2_keep(proxy->block2, &key, rx, sizeof *rx + rx->arena.size, uv_hrtime());
@@ -114,8 +158,9 @@ static void keep_for_blocks(rexchange_t *rx)
 
 /* The block of |rx|'s answer that |asked| asks for, into |out|, sized for |reply|: 1 when blocks
  * remain after it. */
-static int build_answer(const rexchange_t *rx, const hcp_rblocks_t *asked, size_t token_len,
-                        const hcp_rreply_t *reply, hcm_coap_msg_t *out, uint8_t buf[16])
+static int build_answer(const hcp_reverse_exchange_t *rx, const hcp_rblocks_t *asked,
+                        size_t token_len, const hcp_reverse_reply_t *reply, hcm_coap_msg_t *out,
+                        uint8_t buf[16])
 {
     size_t room = reply->ops->room(reply);
     int more;
@@ -136,9 +181,9 @@ static int build_answer(const rexchange_t *rx, const hcp_rblocks_t *asked, size_
 }
 
 /* The answer is ready: its first block goes out through the reply. */
-void hcp_rx_deliver(rexchange_t *rx)
+void hcp_reverse_deliver(hcp_reverse_exchange_t *rx)
 {
-    hcp_rreply_t *reply = rx->reply;
+    hcp_reverse_reply_t *reply = rx->reply;
     hcm_coap_msg_t out;
     uint8_t buf[16];
     int more;
@@ -156,7 +201,8 @@ void hcp_rx_deliver(rexchange_t *rx)
 
 /* An error known before any exchange, with its reason as diagnostic payload (RFC 7252 s5.5.2);
  * a 4.13 says how large a body may be (RFC 7959 s2.9.3). */
-static void refuse(hcp_proxy_t *proxy, const hcp_rrequest_t *req, hcp_rreply_t *reply, int err)
+static void refuse(hcp_proxy_t *proxy, const hcp_reverse_request_t *req,
+                   hcp_reverse_reply_t *reply, int err)
 {
     hcm_coap_msg_t out = {0};
     uint8_t buf[4];
@@ -184,15 +230,15 @@ static void refuse(hcp_proxy_t *proxy, const hcp_rrequest_t *req, hcp_rreply_t *
 
 /* A later block of an answer kept for its Block2 transfer, served from it at once. false when
  * none is kept for |req|: the origin is asked again, and the block served from that answer. */
-static bool serve_kept_block(hcp_proxy_t *proxy, const hcp_rrequest_t *req,
-                             const hcp_rblocks_t *asked, hcp_rreply_t *reply)
+static bool serve_kept_block(hcp_proxy_t *proxy, const hcp_reverse_request_t *req,
+                             const hcp_rblocks_t *asked, hcp_reverse_reply_t *reply)
 {
     hcp_block2_key_t key;
     uint8_t *options = NULL, buf[16];
     hcm_coap_msg_t out;
-    rexchange_t *rx;
+    hcp_reverse_exchange_t *rx;
 
-    if (proxy->block2 == NULL || !hcp_rblocks_key(req, &key, &options)) {
+    if (proxy->block2 == NULL || !hcp_reverse_blocks_key(req, &key, &options)) {
         free(options);
         return false;
     }
@@ -206,7 +252,7 @@ static bool serve_kept_block(hcp_proxy_t *proxy, const hcp_rrequest_t *req,
     return rx != NULL;
 }
 
-/* ---- the CoAP request ------------------------------------------------------------------------- */
+/* ---- the CoAP request ------------------------------------------------------------------------ */
 
 /* RFC 7252 s5.8: a code no method has is 4.05. RFC 8768 s3: a Hop-Limit that is 0, or not the one byte it is defined with, is 4.00 (checked
  * before the option rules, which would drop a malformed elective option). Then RFC 7252 s5.4.1:
@@ -267,13 +313,14 @@ static int admit(const hcp_proxy_t *proxy, const struct sockaddr *peer)
 
 /* A new exchange for |req|, whose body is |upload| when hcproxy reassembled it (the exchange
  * owns it from here, also when this fails) and the request's payload otherwise. */
-static rexchange_t *rexchange_new(hcp_proxy_t *proxy, const hcp_rrequest_t *req,
-                                  const hcp_rblocks_t *blocks, hcp_upload_t *upload)
+static hcp_reverse_exchange_t *exchange_new(hcp_proxy_t *proxy, const hcp_reverse_request_t *req,
+                                            const hcp_rblocks_t *blocks,
+                                            hcp_reverse_upload_t *upload)
 {
     size_t len = upload->is_blockwise ? upload->len : req->msg.payload.len;
     size_t arena_size = 2 * len + 16384; /* the payload and every option, header and URL */
     hcp_block2_key_t key;
-    rexchange_t *rx;
+    hcp_reverse_exchange_t *rx;
 
     if (req->ends_len > HCP_MAX_ENDS || (rx = malloc(sizeof *rx + arena_size)) == NULL) {
         free(upload->body);
@@ -287,7 +334,7 @@ static rexchange_t *rexchange_new(hcp_proxy_t *proxy, const hcp_rrequest_t *req,
     rx->last_block1 = upload->block1;
     rx->asked = *blocks;
     rx->token_len = req->token_len;
-    if (hcp_rblocks_key(req, &key, &rx->key_options))
+    if (hcp_reverse_blocks_key(req, &key, &rx->key_options))
         rx->key_options_len = key.options_len;
     memcpy(rx->ends, req->ends, req->ends_len);
     rx->ends_len = req->ends_len;
@@ -311,8 +358,9 @@ static rexchange_t *rexchange_new(hcp_proxy_t *proxy, const hcp_rrequest_t *req,
 /* What is answered before any exchange starts: bad options, a kept Block2 block, the drain, a
  * Block1 block before the last, the limits. true when |reply| has had its answer; otherwise
  * |upload| holds the body when the request was the last of a Block1 upload. */
-static bool answer_at_once(hcp_proxy_t *proxy, hcp_rrequest_t *req, hcp_rreply_t *reply,
-                           hcp_rblocks_t *blocks, hcp_upload_t *upload)
+static bool answer_at_once(hcp_proxy_t *proxy, hcp_reverse_request_t *req,
+                           hcp_reverse_reply_t *reply, hcp_rblocks_t *blocks,
+                           hcp_reverse_upload_t *upload)
 {
     hcm_coap_msg_t cont;
     uint8_t buf[4];
@@ -333,7 +381,7 @@ static bool answer_at_once(hcp_proxy_t *proxy, hcp_rrequest_t *req, hcp_rreply_t
         return true;
     }
     if (blocks->has_block1 &&
-        (err = hcp_rblocks_gather(proxy, req, blocks, upload, &cont, buf)) <= 0) {
+        (err = hcp_reverse_blocks_gather(proxy, req, blocks, upload, &cont, buf)) <= 0) {
         if (err < 0)
             refuse(proxy, req, reply, err);
         else
@@ -348,27 +396,27 @@ static bool answer_at_once(hcp_proxy_t *proxy, hcp_rrequest_t *req, hcp_rreply_t
     return false;
 }
 
-hcp_rexchange_t *hcp_reverse_request(hcp_proxy_t *proxy, hcp_rrequest_t *req,
-                                     hcp_rreply_t *reply)
+hcp_reverse_exchange_t *hcp_reverse_take(hcp_proxy_t *proxy, hcp_reverse_request_t *req,
+                                         hcp_reverse_reply_t *reply)
 {
-    hcp_upload_t upload = {0};
+    hcp_reverse_upload_t upload = {0};
     hcp_rblocks_t blocks;
-    rexchange_t *rx;
+    hcp_reverse_exchange_t *rx;
     int err;
 
     if (answer_at_once(proxy, req, reply, &blocks, &upload))
         return NULL;
-    if ((rx = rexchange_new(proxy, req, &blocks, &upload)) == NULL) {
+    if ((rx = exchange_new(proxy, req, &blocks, &upload)) == NULL) {
         refuse(proxy, req, reply, HCM_EINTERNAL);
         return NULL;
     }
     rx->reply = reply;
-    err = hcp_rx_map(rx, &req->msg);
+    err = hcp_reverse_origin_map(rx, &req->msg);
     if (err == 0)
-        err = hcp_rx_reach_origin(rx);
+        err = hcp_reverse_origin_reach(rx);
     if (err < 0) { /* answered at once */
-        hcp_rx_fail(rx, err);
-        hcp_rx_deliver(rx);
+        hcp_reverse_fail(rx, err);
+        hcp_reverse_deliver(rx);
         return NULL;
     }
     rx->is_started = hcp_clientcount_add(proxy->reverse_clients, &rx->client_key);
@@ -381,7 +429,7 @@ hcp_rexchange_t *hcp_reverse_request(hcp_proxy_t *proxy, hcp_rrequest_t *req,
     return rx;
 }
 
-void hcp_reverse_cancel(hcp_rexchange_t *rx)
+void hcp_reverse_cancel(hcp_reverse_exchange_t *rx)
 {
     rx->reply = NULL; /* the transport has let it go */
     if (rx->fetch != NULL)
@@ -392,10 +440,10 @@ void hcp_reverse_cancel(hcp_rexchange_t *rx)
         unlink_live(rx);
         return;
     }
-    hcp_rx_free(rx);
+    hcp_reverse_free(rx);
 }
 
-/* ---- setup ---------------------------------------------------------------------------------- */
+/* ---- setup ----------------------------------------------------------------------------------- */
 
 int hcp_reverse_start(hcp_proxy_t *proxy, struct coap_context_t *ctx)
 {
@@ -422,14 +470,14 @@ size_t hcp_reverse_inflight(const hcp_proxy_t *proxy)
 {
     size_t n = 0;
 
-    for (const rexchange_t *rx = proxy->reverse_live; rx != NULL; rx = rx->next)
+    for (const hcp_reverse_exchange_t *rx = proxy->reverse_live; rx != NULL; rx = rx->next)
         n++;
     return n;
 }
 
 void hcp_reverse_abort_all(hcp_proxy_t *proxy)
 {
-    rexchange_t *rx = proxy->reverse_live, *next;
+    hcp_reverse_exchange_t *rx = proxy->reverse_live, *next;
 
     for (; rx != NULL; rx = next) {
         next = rx->next;
@@ -438,8 +486,8 @@ void hcp_reverse_abort_all(hcp_proxy_t *proxy)
         if (rx->fetch != NULL)
             hcp_origin_cancel(rx->fetch);
         rx->fetch = NULL;
-        hcp_rx_fail(rx, HCM_ESHUTDOWN);
-        hcp_rx_deliver(rx);
+        hcp_reverse_fail(rx, HCM_ESHUTDOWN);
+        hcp_reverse_deliver(rx);
     }
 }
 
@@ -450,7 +498,7 @@ void hcp_reverse_stop(hcp_proxy_t *proxy)
     hcp_block2_free(proxy->block2);
     proxy->block2 = NULL;
     while (proxy->reverse_live != NULL) {
-        rexchange_t *rx = proxy->reverse_live;
+        hcp_reverse_exchange_t *rx = proxy->reverse_live;
         if (rx->fetch != NULL)
             hcp_origin_cancel(rx->fetch);
         rx->fetch = NULL;
@@ -462,7 +510,7 @@ void hcp_reverse_stop(hcp_proxy_t *proxy)
             unlink_live(rx);
             continue;
         }
-        hcp_rx_free(rx);
+        hcp_reverse_free(rx);
     }
     hcp_clientcount_free(proxy->reverse_clients); /* an abandoned exchange ends uncounted */
     proxy->reverse_clients = NULL;

@@ -4,8 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hcp.h"
-#include "reverse.h"
+#include "reverse_internal.h"
 
 /* ---- the transfer's key ----------------------------------------------------------------------- */
 
@@ -50,7 +49,8 @@ static uint8_t *request_options(const hcm_coap_msg_t *msg, size_t *len)
     return out;
 }
 
-bool hcp_rblocks_key(const hcp_rrequest_t *req, hcp_block2_key_t *key, uint8_t **options)
+bool hcp_reverse_blocks_key(const hcp_reverse_request_t *req, hcp_block2_key_t *key,
+                            uint8_t **options)
 {
     *options = request_options(&req->msg, &key->options_len);
     key->options = *options;
@@ -71,8 +71,9 @@ static const struct {
     {HCP_BLOCK1_BUSY, HCM_EOVERLOAD},
 };
 
-int hcp_rblocks_gather(hcp_proxy_t *proxy, const hcp_rrequest_t *req, const hcp_rblocks_t *b,
-                       hcp_upload_t *upload, hcm_coap_msg_t *answer, uint8_t buf[4])
+int hcp_reverse_blocks_gather(hcp_proxy_t *proxy, const hcp_reverse_request_t *req,
+                              const hcp_rblocks_t *b, hcp_reverse_upload_t *upload,
+                              hcm_coap_msg_t *answer, uint8_t buf[4])
 {
     const hcm_option_t *size1 = hcm_coap_msg_find(&req->msg, HCM_OPT_SIZE1);
     hcp_block1_piece_t piece = {.token = req->token, .token_len = req->token_len,
@@ -84,7 +85,7 @@ int hcp_rblocks_gather(hcp_proxy_t *proxy, const hcp_rrequest_t *req, const hcp_
     uint8_t *options = NULL;
     uint32_t total = 0;
 
-    if (proxy->block1 == NULL || !hcp_rblocks_key(req, &key, &options)) {
+    if (proxy->block1 == NULL || !hcp_reverse_blocks_key(req, &key, &options)) {
         free(options);
         return HCM_EOVERLOAD;
     }

@@ -20,7 +20,7 @@
 #define LIBCOAP_ROOM ((size_t)1 << 20)
 
 typedef struct lreply {
-    hcp_rreply_t base;
+    hcp_reverse_reply_t base;
     hcp_proxy_t *proxy;
     coap_session_t *session; /* referenced once the answer is deferred */
     coap_async_t *async;
@@ -48,7 +48,7 @@ static void lreply_free(lreply_t *lr)
     free(lr);
 }
 
-static int on_send(hcp_rreply_t *reply, const hcm_coap_msg_t *answer)
+static int on_send(hcp_reverse_reply_t *reply, const hcm_coap_msg_t *answer)
 {
     lreply_t *lr = (lreply_t *)reply;
     hcm_coap_header_t none = {0};
@@ -73,7 +73,7 @@ static int on_send(hcp_rreply_t *reply, const hcm_coap_msg_t *answer)
     return 0;
 }
 
-static void on_abandon(hcp_rreply_t *reply)
+static void on_abandon(hcp_reverse_reply_t *reply)
 {
     lreply_t *lr = (lreply_t *)reply;
 
@@ -82,13 +82,13 @@ static void on_abandon(hcp_rreply_t *reply)
     lreply_free(lr);
 }
 
-static size_t on_room(const hcp_rreply_t *reply)
+static size_t on_room(const hcp_reverse_reply_t *reply)
 {
     (void)reply;
     return LIBCOAP_ROOM;
 }
 
-static const hcp_rreply_ops_t lreply_ops = {on_send, on_abandon, on_room};
+static const hcp_reverse_reply_ops_t lreply_ops = {on_send, on_abandon, on_room};
 
 /* An answer of hcproxy's own, given at once. */
 static void refuse(hcp_proxy_t *proxy, coap_pdu_t *response, int err)
@@ -141,7 +141,7 @@ static size_t session_ends(const coap_session_t *session, uint8_t *buf, size_t s
 }
 
 /* A request deferred to its origin: registered so that libcoap sends a separate response. */
-static void defer(lreply_t *lr, hcp_rexchange_t *rx, coap_session_t *session,
+static void defer(lreply_t *lr, hcp_reverse_exchange_t *rx, coap_session_t *session,
                   const coap_pdu_t *request, coap_pdu_t *response)
 {
     lr->response = NULL;
@@ -165,8 +165,8 @@ static void on_request(coap_resource_t *resource, coap_session_t *session,
     coap_bin_const_t token = coap_pdu_get_token(request);
     coap_async_t *async = coap_find_async(session, token);
     uint8_t ends[2 * sizeof(struct sockaddr_storage)];
-    hcp_rrequest_t req = {.token = token.s, .token_len = token.length};
-    hcp_rexchange_t *rx;
+    hcp_reverse_request_t req = {.token = token.s, .token_len = token.length};
+    hcp_reverse_exchange_t *rx;
     lreply_t *lr;
 
     (void)query;
@@ -188,7 +188,7 @@ static void on_request(coap_resource_t *resource, coap_session_t *session,
     lr->base.ops = &lreply_ops;
     lr->proxy = proxy;
     lr->response = response;
-    rx = hcp_reverse_request(proxy, &req, &lr->base);
+    rx = hcp_reverse_take(proxy, &req, &lr->base);
     if (rx == NULL || lr->is_sent) {
         lreply_free(lr); /* answered at once, in |response| */
         return;

@@ -8,8 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hcp.h"
-#include "reverse.h"
+#include "reverse_internal.h"
 
 /* ---- the request ------------------------------------------------------------------------------ */
 
@@ -41,7 +40,7 @@ static size_t count_segments(const char *prefix)
     return n;
 }
 
-static int map_request(rexchange_t *rx, const hcm_coap_msg_t *request)
+static int map_request(hcp_reverse_exchange_t *rx, const hcm_coap_msg_t *request)
 {
     const hcc_config_t *cfg = rx->proxy->cfg;
     hcm_coap_msg_t *msg = hcm_arena_alloc(&rx->arena, sizeof *msg);
@@ -63,7 +62,7 @@ static int map_request(rexchange_t *rx, const hcm_coap_msg_t *request)
 
 /* The body is a view of the request, which is the transport's only while it is handed over;
  * the exchange keeps a copy for libcurl, which sends it again when a redirect is followed. */
-static int keep_body(rexchange_t *rx)
+static int keep_body(hcp_reverse_exchange_t *rx)
 {
     uint8_t *copy;
 
@@ -76,64 +75,19 @@ static int keep_body(rexchange_t *rx)
     return 0;
 }
 
-int hcp_rx_map(rexchange_t *rx, const hcm_coap_msg_t *request)
+int hcp_reverse_origin_map(hcp_reverse_exchange_t *rx, const hcm_coap_msg_t *request)
 {
     int err = map_request(rx, request);
 
     return err < 0 ? err : keep_body(rx);
 }
 
-/* ---- the outcome ------------------------------------------------------------------------------ */
-
-/* One line per answer, its facts as fields; |http_status| 0 when no origin answered. */
-static void log_outcome(const rexchange_t *rx, unsigned http_status, int err)
-{
-    double ms = (double)(uv_hrtime() - rx->started_ns) / 1e6;
-    char url[2048], code[8], cause[32];
-
-    if (!hcp_log_enabled(HCC_LOG_INFO))
-        return;
-    hcp_log_redact(rx->req.url, url, sizeof url);
-    snprintf(code, sizeof code, "%u.%02u", rx->code >> 5, rx->code & 0x1f);
-    hcp_field_t fields[] = {
-        HCP_F_STR("request_id", rx->request_id),
-        HCP_F_STR("client", rx->client[0] != '\0' ? rx->client : NULL),
-        HCP_F_STR("direction", "coap_to_http"),
-        HCP_F_STR("method", rx->req.method),
-        HCP_F_STR("url", url),
-        HCP_F_STR("code", code),
-        http_status > 0 ? HCP_F_UINT("origin_status", http_status) : HCP_F_STR("origin_status", NULL),
-        HCP_F_MS("latency_ms", ms),
-        HCP_F_STR("cause", hcp_cause_label(err, cause, sizeof cause) ? cause : NULL),
-    };
-    if (err < 0)
-        hcp_log_fields(HCC_LOG_INFO, rx->id, fields, HCM_COUNTOF(fields), "coap %s -> %s (%s)", url,
-                       code, hcm_strerror(err));
-    else
-        hcp_log_fields(HCC_LOG_INFO, rx->id, fields, HCM_COUNTOF(fields),
-                       "coap %s %s -> HTTP %u -> %s", rx->req.method ? rx->req.method : "-", url,
-                       http_status, code);
-}
-
-/* The answer is the error |err|: its code, and its reason as diagnostic payload (RFC 7252
- * s5.5.2), or for a 5.08 the proxy's identity (RFC 8768 s3). */
-void hcp_rx_fail(rexchange_t *rx, int err)
-{
-    rx->code = hcm_err_code(err);
-    rx->err = err;
-    rx->reason = err == HCM_ELOOP && rx->identity != NULL ? rx->identity : hcm_strerror(err);
-    hcp_metrics_count_cause(rx->is_started ? rx->proxy->metrics.reverse_failed_by_cause
-                                           : rx->proxy->metrics.reverse_refused_by_cause,
-                            err);
-    log_outcome(rx, 0, err);
-}
-
 /* ---- the origin's answer ---------------------------------------------------------------------- */
 
 /* A 307 or 308 the configuration lets hcproxy follow: the same request again, to the new URL,
- * which hcp_rx_reach_origin() judges against origin.allow like any other. 1 when the request is on its
- * way (or being resolved), 0 when |result| is the answer, or an error. */
-static int follow_redirect(rexchange_t *rx, const hcp_fetch_result_t *result)
+ * which hcp_reverse_origin_reach() judges against origin.allow like any other. 1 when the request
+ * is on its way (or being resolved), 0 when |result| is the answer, or an error. */
+static int follow_redirect(hcp_reverse_exchange_t *rx, const hcp_origin_result_t *result)
 {
     hcm_origin_req_t next;
     int err;
@@ -162,13 +116,13 @@ static int follow_redirect(rexchange_t *rx, const hcp_fetch_result_t *result)
     }
     rx->redirects_left--;
     rx->req = next;
-    err = hcp_rx_reach_origin(rx);
+    err = hcp_reverse_origin_reach(rx);
     return err < 0 ? err : 1;
 }
 
-static void on_fetched(void *data, const hcp_fetch_result_t *result)
+static void on_fetched(void *data, const hcp_origin_result_t *result)
 {
-    rexchange_t *rx = data;
+    hcp_reverse_exchange_t *rx = data;
     int err = result->err;
 
     rx->fetch = NULL;
@@ -180,31 +134,32 @@ static void on_fetched(void *data, const hcp_fetch_result_t *result)
                                  &rx->arena, &rx->answer);
     }
     if (err < 0) {
-        hcp_rx_fail(rx, err);
+        hcp_reverse_fail(rx, err);
     } else {
         /* The payload points into the fetch, which goes when this returns: keep a copy. */
         rx->payload = malloc(rx->answer.payload.len ? rx->answer.payload.len : 1);
         if (rx->payload == NULL) {
-            hcp_rx_fail(rx, HCM_EINTERNAL);
+            hcp_reverse_fail(rx, HCM_EINTERNAL);
         } else {
             if (rx->answer.payload.len > 0) /* an empty body may have no buffer at all */
                 memcpy(rx->payload, rx->answer.payload.p, rx->answer.payload.len);
             rx->answer.payload.p = rx->payload;
             rx->code = rx->answer.code;
-            log_outcome(rx, result->status, 0);
+            hcp_reverse_log_outcome(rx, result->status, 0);
         }
     }
-    hcp_rx_deliver(rx);
+    hcp_reverse_deliver(rx);
 }
 
-static int fetch_from(rexchange_t *rx, const char *address)
+static int fetch_from(hcp_reverse_exchange_t *rx, const char *address)
 {
-    return hcp_origin_fetch(rx->proxy->origin, &rx->req, address, on_fetched, rx, &rx->fetch);
+    return hcp_origin_fetch(rx->proxy->origin, &rx->req, address, rx->id, on_fetched, rx,
+                            &rx->fetch);
 }
 
 /* 0 when the origin at |sa| (its port is ignored: the request's is used) may be reached, else
  * why not: a multicast group or hcproxy's own HTTP listener (policy.c), or outside origin.allow. */
-static int judge_origin(const rexchange_t *rx, const struct sockaddr *sa)
+static int judge_origin(const hcp_reverse_exchange_t *rx, const struct sockaddr *sa)
 {
     struct sockaddr_storage dest;
     int err;
@@ -220,7 +175,7 @@ static int judge_origin(const rexchange_t *rx, const struct sockaddr *sa)
 
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 {
-    rexchange_t *rx = hcp_container_of(req, rexchange_t, resolver);
+    hcp_reverse_exchange_t *rx = hcp_container_of(req, hcp_reverse_exchange_t, resolver);
     const struct addrinfo *ai;
     char text[INET6_ADDRSTRLEN];
     int err;
@@ -228,7 +183,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     rx->is_resolving = false;
     if (rx->is_abandoned) {
         uv_freeaddrinfo(res);
-        hcp_rx_free(rx);
+        hcp_reverse_free(rx);
         return;
     }
     if (rx->code != 0) { /* the drain has answered it meanwhile */
@@ -251,8 +206,8 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     }
     uv_freeaddrinfo(res);
     if (err < 0) {
-        hcp_rx_fail(rx, err);
-        hcp_rx_deliver(rx);
+        hcp_reverse_fail(rx, err);
+        hcp_reverse_deliver(rx);
     }
 }
 
@@ -261,7 +216,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
  * a name is not resolved here: the proxy resolves it, where this host's resolver may know
  * nothing of it, so origin.allow judges the name alone (its CIDR rules match only an origin
  * written as an IP address), before anything is sent. */
-int hcp_rx_reach_origin(rexchange_t *rx)
+int hcp_reverse_origin_reach(hcp_reverse_exchange_t *rx)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
     struct sockaddr_storage literal;
