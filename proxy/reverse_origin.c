@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "address.h"
 #include "reverse_internal.h"
 
 /* ---- the request ------------------------------------------------------------------------------ */
@@ -157,15 +158,15 @@ static int fetch_from(hcp_reverse_exchange_t *rx, const char *address)
                             &rx->fetch);
 }
 
-/* 0 when the origin at |sa| (its port is ignored: the request's is used) may be reached, else
- * why not: a multicast group or hcproxy's own HTTP listener (policy.c), or outside origin.allow. */
-static int judge_origin(const hcp_reverse_exchange_t *rx, const struct sockaddr *sa)
+/* 0 when the origin at |sa| (with the request's port) may be reached, else why not: a multicast
+ * group or hcproxy's own HTTP listener (policy.c), or outside origin.allow. An
+ * hcp_address_judge_cb, |ctx| the exchange. */
+static int judge_origin(const void *ctx, const struct sockaddr *sa)
 {
-    struct sockaddr_storage dest;
+    const hcp_reverse_exchange_t *rx = ctx;
     int err;
 
-    hcp_sockaddr_with_port(sa, rx->req.port, &dest);
-    if ((err = hcp_policy_check(rx->proxy, HCP_OWN_HTTP, (const struct sockaddr *)&dest)) < 0)
+    if ((err = hcp_policy_check(rx->proxy, HCP_OWN_HTTP, sa)) < 0)
         return err;
     if (!hcc_origin_allows(rx->proxy->cfg, rx->req.scheme, rx->req.host, sa->sa_family,
                            hcp_sockaddr_ip(sa), rx->req.port, rx->req.path))
@@ -176,7 +177,7 @@ static int judge_origin(const hcp_reverse_exchange_t *rx, const struct sockaddr 
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 {
     hcp_reverse_exchange_t *rx = hcp_container_of(req, hcp_reverse_exchange_t, resolver);
-    const struct addrinfo *ai;
+    struct sockaddr_storage to;
     char text[INET6_ADDRSTRLEN];
     int err;
 
@@ -190,21 +191,12 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
         uv_freeaddrinfo(res);
         return;
     }
-    /* The first address that may be reached; when none may, the reason the first one gave. */
-    err = status == 0 ? HCM_EFORBIDDEN : HCM_ERESOLVE;
-    for (ai = status == 0 ? res : NULL; ai != NULL; ai = ai->ai_next) {
-        int why = ai->ai_family == AF_INET || ai->ai_family == AF_INET6
-                      ? judge_origin(rx, ai->ai_addr) : HCM_EFORBIDDEN;
-        if (why == 0)
-            break;
-        if (ai == res)
-            err = why;
-    }
-    if (ai != NULL) {
-        inet_ntop(ai->ai_family, hcp_sockaddr_ip(ai->ai_addr), text, sizeof text);
+    err = status < 0 ? HCM_ERESOLVE : hcp_address_pick(res, rx->req.port, judge_origin, rx, &to);
+    uv_freeaddrinfo(res);
+    if (err == 0) {
+        inet_ntop(to.ss_family, hcp_sockaddr_ip((const struct sockaddr *)&to), text, sizeof text);
         err = fetch_from(rx, text);
     }
-    uv_freeaddrinfo(res);
     if (err < 0) {
         hcp_reverse_fail(rx, err);
         hcp_reverse_deliver(rx);
