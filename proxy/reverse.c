@@ -208,7 +208,10 @@ static void refuse(hcp_proxy_t *proxy, const hcp_reverse_request_t *req,
     uint8_t buf[4];
     uint32_t max = (uint32_t)proxy->cfg->coap_max_body_bytes;
     size_t len = 0;
-    char cause[32];
+    /* Refused, it is still a request of its own: its line carries an id, as the forward
+     * direction's refusals do. */
+    uint64_t id = ++proxy->next_exchange_id;
+    char cause[32], request_id[40], client[INET6_ADDRSTRLEN + 8];
 
     if (err == HCM_ETOOLARGE) {
         for (int shift = 24; shift >= 0; shift -= 8)
@@ -219,11 +222,15 @@ static void refuse(hcp_proxy_t *proxy, const hcp_reverse_request_t *req,
     hcp_rblocks_error(&out, err, hcm_strerror(err), req->token_len, reply->ops->room(reply));
     reply->ops->send(reply, &out);
     hcp_metrics_count_cause(proxy->metrics.reverse_refused_by_cause, err);
+    hcp_request_id_make(id, request_id, sizeof request_id);
+    hcp_sockaddr_format(req->peer, client, sizeof client);
     hcp_field_t fields[] = {
+        HCP_F_STR("request_id", request_id),
+        HCP_F_STR("client", client[0] != '\0' ? client : NULL),
         HCP_F_STR("direction", "coap_to_http"),
         HCP_F_STR("cause", hcp_cause_label(err, cause, sizeof cause) ? cause : NULL),
     };
-    hcp_log_fields(HCC_LOG_INFO, 0, fields, HCM_COUNTOF(fields),
+    hcp_log_fields(HCC_LOG_INFO, id, fields, HCM_COUNTOF(fields),
                    "coap request refused: %u.%02u (%s)", hcm_err_code(err) >> 5,
                    hcm_err_code(err) & 0x1f, hcm_strerror(err));
 }

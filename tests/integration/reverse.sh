@@ -149,6 +149,35 @@ expect_match "... saying why" "this proxy itself" "$(cat "$WORK/coap.err")"
 coap "$P/no-route"
 expect_eq "a path with no route and no proxy option gives 4.04" "4.04" "$CODE"
 
+# The log: every line about one CoAP request carries its exchange id under "exchange", drawn from
+# the one counter the HTTP -> CoAP direction's exchanges draw from. A request redirected to an
+# origin that is down has three lines: the redirect followed, libcurl's failure (proxy/
+# origin_easy.c), and the answer; a refused request has one, with an id of its own.
+exchange_ids() { sed -n 's/.*"exchange":\([0-9][0-9]*\).*/\1/p' "$1" | sort -u; }
+# new_lines FILE: the log lines written since the last call, into FILE.
+LOG_SEEN=$(wc -l <"$WORK/hcproxy.log")
+new_lines() { tail -n +$((LOG_SEEN + 1)) "$WORK/hcproxy.log" >"$1"; LOG_SEEN=$(wc -l <"$WORK/hcproxy.log"); }
+new_lines /dev/null
+http "http://$PROXY/coap://127.0.0.1:$(free_udp_port)/x?y" -H 'Authorization: Bearer none' -X BREW
+new_lines "$WORK/fwd.log"
+fwd=$(exchange_ids "$WORK/fwd.log")
+expect_match "an HTTP request's line carries its exchange id" "^[1-9][0-9]*$" "$fwd"
+DEAD=$(free_udp_port)
+coap -P "$P" "$O/redirect?to=$(enc "http://127.0.0.1:$DEAD/moved")"
+new_lines "$WORK/rev.log"
+expect_eq "a CoAP request redirected to an origin that is down: 5.02" "5.02" "$CODE"
+expect_eq "... logged in three lines (the redirect, libcurl's failure, the answer), each with an exchange id" \
+    "3 3" "$(wc -l <"$WORK/rev.log") $(grep -c '"exchange":' "$WORK/rev.log")"
+expect_match "... libcurl's failure among them" "\"msg\":\"origin http://127.0.0.1:$DEAD/moved: " \
+    "$(cat "$WORK/rev.log")"
+expect_eq "... one and the same id, the next one after the HTTP request's" "$((fwd + 1))" \
+    "$(exchange_ids "$WORK/rev.log" | tr '\n' ' ' | sed 's/ $//')"
+coap -P "$P" -O 16,0x00 "$O/hello"
+new_lines "$WORK/refused.log"
+expect_eq "a CoAP request refused at once (Hop-Limit 0, RFC 8768 s3): 4.00" "4.00" "$CODE"
+expect_eq "... its one line carries the next id" "1 $((fwd + 2))" \
+    "$(wc -l <"$WORK/refused.log") $(exchange_ids "$WORK/refused.log")"
+
 # HTTPS origins: certificates are verified by default, against origin.ca_file when set. The test
 # makes its own CA and a certificate for 127.0.0.1 signed by it.
 test_ca ca
