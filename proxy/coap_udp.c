@@ -13,6 +13,7 @@
 #include "hcp.h"
 #include "msglayer.h"
 #include "reverse.h"
+#include "udp_io.h"
 
 /* RFC 7252 s4.6: the largest datagram sent when nothing better is known of the path. */
 #define MAX_DATAGRAM 1152
@@ -212,16 +213,17 @@ static void on_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
     uint64_t now = uv_hrtime();
     size_t len;
 
-    if (nread < 0)
-        hcp_log(HCC_LOG_WARN, 0, "coap: receiving: %s", uv_strerror((int)nread));
-    if (nread <= 0 || from == NULL)
-        return; /* an error, or nothing more to read */
-    if ((len = hcp_sockaddr_len(from)) == 0 || len > sizeof peer.bytes)
-        return;
-    if (flags & UV_UDP_PARTIAL) {
+    switch (hcp_udp_recv_kind(nread, from, flags, "coap")) {
+    case HCP_UDP_DATAGRAM:
+        break;
+    case HCP_UDP_TRUNCATED:
         note(l, from, "larger than 64 KiB: truncated, ignored", now);
         return;
+    default: /* an error, the end of a batch: nothing to read */
+        return;
     }
+    if ((len = hcp_sockaddr_len(from)) == 0 || len > sizeof peer.bytes)
+        return;
     memcpy(peer.bytes, from, len);
     peer.len = (uint8_t)len;
     if (hcp_ml_receive(l->ml, &peer, (const uint8_t *)buf->base, (size_t)nread, now, &ev) ==

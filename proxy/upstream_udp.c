@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "hcp.h"
+#include "udp_io.h"
 #include "upstream_udp.h"
 
 #define MAX_DATAGRAM 1152 /* RFC 7252 s4.6 */
@@ -188,18 +189,18 @@ static void on_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
     hcp_mc_event_t ev;
     hcp_mc_action_t action;
 
-    if (nread == UV_ECONNREFUSED) {
+    switch (hcp_udp_recv_kind(nread, from, flags, "upstream")) {
+    case HCP_UDP_DATAGRAM:
+        break;
+    case HCP_UDP_REFUSED:
         u->handler.on_unreachable(u->handler.ctx, s->owner);
         return;
-    }
-    if (nread < 0)
-        hcp_log(HCC_LOG_WARN, 0, "upstream: receiving: %s", uv_strerror((int)nread));
-    if (nread == 0 && from == NULL) { /* nothing more to read: the batch is over */
+    case HCP_UDP_DRAINED:
         u->handler.on_batch_end(u->handler.ctx);
         return;
-    }
-    if (nread <= 0 || from == NULL || (flags & UV_UDP_PARTIAL))
+    default:
         return; /* an error, or over 64 KiB: no CoAP answer of hcproxy's */
+    }
     dump("from", s, (const uint8_t *)buf->base, (size_t)nread);
     u->current = s; /* a connected socket: only its server's datagrams arrive */
     action = hcp_mc_receive(u->mc, &s->peer, (const uint8_t *)buf->base, (size_t)nread,
