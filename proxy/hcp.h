@@ -173,6 +173,8 @@ struct hcp_proxy {
     hcp_ratelimit_t *ratelimit;     /* http.rate_limit, or NULL for none */
     hcp_coap_keys_t *coap_keys;     /* secure CoAP listeners' credentials (coap_tls.c) */
     struct hcp_coap_udp *coap_udp;  /* the coap:// listeners (coap_udp.c) */
+    struct hcp_reverse_libcoap *reverse_libcoap; /* the other coap.listen schemes'
+                                                  * (reverse_libcoap.c) */
     bool draining;  /* SIGTERM came (main.c): /readyz answers 503 from then on; for drain.delay_s
                      * everything is still served */
     bool closing;   /* drain.delay_s is over: no new connections, and new exchanges in either

@@ -522,4 +522,5 @@ void hcp_reverse_stop(hcp_proxy_t *proxy)
     hcp_clientcount_free(proxy->reverse_clients); /* an abandoned exchange ends uncounted */
     proxy->reverse_clients = NULL;
     hcp_coap_udp_stop(proxy);
+    hcp_reverse_libcoap_stop(proxy);
 }

@@ -83,6 +83,8 @@ void hcp_reverse_cancel(hcp_reverse_exchange_t *rx);
 
 /* The coaps://, coap+tcp:// and coaps+tcp:// entries of coap.listen, on libcoap's |ctx|. */
 int hcp_reverse_libcoap_start(hcp_proxy_t *proxy, struct coap_context_t *ctx);
+/* Closes what they keep on the loop; libcoap's context holds their endpoints. */
+void hcp_reverse_libcoap_stop(hcp_proxy_t *proxy);
 /* The coap:// entries, each a socket of its own on the loop with its own message layer. */
 int hcp_coap_udp_start(hcp_proxy_t *proxy);
 /* Closes them; every reply must have ended. */

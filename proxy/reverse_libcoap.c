@@ -5,7 +5,9 @@
  * An answer known at once goes in libcoap's response PDU. A later one is a separate response:
  * the request is registered with libcoap's async API (an empty ACK goes out at once on DTLS),
  * and when the answer is ready coap_async_trigger() makes libcoap call the handler again with the
- * same request, which then fills the response from the answer kept meanwhile. */
+ * same request, which then fills the response from the answer kept meanwhile. libcoap acts on the
+ * trigger when its processing runs next, which an idle handle starts from the loop: run from
+ * within the answer's delivery, it would take new requests to the core that is delivering. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,12 @@
 /* A transport that splits nothing by datagram: an answer's room is what block-wise sizing
  * leaves as it always was (1024-byte blocks). */
 #define LIBCOAP_ROOM ((size_t)1 << 20)
+
+/* The listeners' own state, in proxy->reverse_libcoap. */
+struct hcp_reverse_libcoap {
+    hcp_proxy_t *proxy;
+    uv_idle_t kick; /* active while a triggered answer waits for libcoap's processing */
+};
 
 typedef struct lreply {
     hcp_reverse_reply_t base;
@@ -48,6 +56,15 @@ static void lreply_free(lreply_t *lr)
     free(lr);
 }
 
+/* From the loop: libcoap sends the answers triggered since it last ran. */
+static void on_kick(uv_idle_t *idle)
+{
+    struct hcp_reverse_libcoap *rl = hcp_container_of(idle, struct hcp_reverse_libcoap, kick);
+
+    uv_idle_stop(idle);
+    hcp_upstream_kick(rl->proxy->upstream);
+}
+
 static int on_send(hcp_reverse_reply_t *reply, const hcm_coap_msg_t *answer)
 {
     lreply_t *lr = (lreply_t *)reply;
@@ -69,7 +86,7 @@ static int on_send(hcp_reverse_reply_t *reply, const hcm_coap_msg_t *answer)
     }
     lr->is_sent = true;
     coap_async_trigger(lr->async);
-    hcp_upstream_kick(lr->proxy->upstream);
+    uv_idle_start(&lr->proxy->reverse_libcoap->kick, on_kick);
     return 0;
 }
 
@@ -280,6 +297,10 @@ int hcp_reverse_libcoap_start(hcp_proxy_t *proxy, coap_context_t *ctx)
         n += cfg->coap_listen_transports[i] != HCC_UDP;
     if (n == 0)
         return 0;
+    if ((proxy->reverse_libcoap = calloc(1, sizeof *proxy->reverse_libcoap)) == NULL)
+        return UV_ENOMEM;
+    proxy->reverse_libcoap->proxy = proxy;
+    uv_idle_init(proxy->loop, &proxy->reverse_libcoap->kick);
     if ((err = hcp_coap_keys_install(proxy, ctx)) < 0)
         return err;
     for (size_t i = 0; i < cfg->ncoap_listen_addrs; i++)
@@ -291,4 +312,17 @@ int hcp_reverse_libcoap_start(hcp_proxy_t *proxy, coap_context_t *ctx)
         add_catch_all(proxy, ctx, coap_resource_unknown_init2(on_request, 0)) < 0)
         return UV_ENOMEM;
     return 0;
+}
+
+static void on_kick_closed(uv_handle_t *handle)
+{
+    free(hcp_container_of((uv_idle_t *)handle, struct hcp_reverse_libcoap, kick));
+}
+
+void hcp_reverse_libcoap_stop(hcp_proxy_t *proxy)
+{
+    if (proxy->reverse_libcoap == NULL)
+        return;
+    uv_close((uv_handle_t *)&proxy->reverse_libcoap->kick, on_kick_closed);
+    proxy->reverse_libcoap = NULL;
 }
