@@ -24,7 +24,7 @@
 #define MAX_KEPT_ANSWERS 256
 #define MAX_KEPT_BYTES (64u << 20)
 
-/* ---- ending ---------------------------------------------------------------------------------- */
+/* ---- ending --------------------------------------------------------------------------------- */
 
 static void unlink_live(hcp_reverse_exchange_t *rx)
 {
@@ -119,7 +119,7 @@ void hcp_reverse_fail(hcp_reverse_exchange_t *rx, int err)
     hcp_reverse_log_outcome(rx, 0, err);
 }
 
-/* ---- answering ------------------------------------------------------------------------------- */
+/* ---- answering ------------------------------------------------------------------------------ */
 
 /* A started exchange's answer is going out: counted by its code class, with its latency. */
 static void count_answer(hcp_reverse_exchange_t *rx)
@@ -259,7 +259,7 @@ static bool serve_kept_block(hcp_proxy_t *proxy, const hcp_reverse_request_t *re
     return rx != NULL;
 }
 
-/* ---- the CoAP request ------------------------------------------------------------------------ */
+/* ---- the CoAP request ------------------------------------------------------------------------- */
 
 /* RFC 7252 s5.8: a code no method has is 4.05. RFC 8768 s3: a Hop-Limit that is 0, or not the one byte it is defined with, is 4.00 (checked
  * before the option rules, which would drop a malformed elective option). Then RFC 7252 s5.4.1:
@@ -450,7 +450,7 @@ void hcp_reverse_cancel(hcp_reverse_exchange_t *rx)
     hcp_reverse_free(rx);
 }
 
-/* ---- setup ----------------------------------------------------------------------------------- */
+/* ---- setup ---------------------------------------------------------------------------------- */
 
 int hcp_reverse_start(hcp_proxy_t *proxy, struct coap_context_t *ctx)
 {

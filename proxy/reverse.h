@@ -69,7 +69,7 @@ typedef struct hcp_reverse_request {
     const char *identity;
 } hcp_reverse_request_t;
 
-/* ---- reverse.c: the core --------------------------------------------------------------------- */
+/* ---- reverse.c: the core ------------------------------------------------------------------- */
 
 /* Takes a request: |reply| gets exactly one send() or abandon(). Returns the exchange when the
  * answer comes later (after an origin), NULL when it was sent already. The option rules (RFC
@@ -79,7 +79,7 @@ hcp_reverse_exchange_t *hcp_reverse_take(hcp_proxy_t *proxy, hcp_reverse_request
 /* Ends |rx| at once, unanswered: its transport could not keep the reply. */
 void hcp_reverse_cancel(hcp_reverse_exchange_t *rx);
 
-/* ---- reverse_libcoap.c and coap_udp.c: the listeners ----------------------------------------- */
+/* ---- reverse_libcoap.c and coap_udp.c: the listeners --------------------------------------- */
 
 /* The coaps://, coap+tcp:// and coaps+tcp:// entries of coap.listen, on libcoap's |ctx|. */
 int hcp_reverse_libcoap_start(hcp_proxy_t *proxy, struct coap_context_t *ctx);

@@ -12,7 +12,7 @@
 #include "rblocks.h"
 #include "reverse.h"
 
-/* ---- reverse_blocks.c: Block1 uploads, and the key of a transfer (RFC 7959) ------------------ */
+/* ---- reverse_blocks.c: Block1 uploads, and the key of a transfer (RFC 7959) ----------------- */
 
 /* The body of a request that came in Block1 blocks, once hcproxy has all of them. */
 typedef struct hcp_reverse_upload {
