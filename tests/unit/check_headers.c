@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "check_util.h"
 #include "hcm.h"
 #include "run_suite.h"
 
@@ -13,15 +14,8 @@
 #define MAX_OPTS 6
 #define MAX_HDRS 4
 
-typedef struct opt {
-    uint16_t number; /* 0 ends the list */
-    const char *value;
-    size_t len;
-} opt_t;
-
 /* Option numbers from RFC 7252 s12.2 and RFC 8768 s3; uint values as their bytes (RFC 7252
  * s3.2). Content-Format numbers from the IANA CoAP Content-Formats registry (RFC 7252 s12.3). */
-#define OPT(n, s) { (n), (s), sizeof(s) - 1 }
 #define IF_MATCH(s) OPT(1, s)
 #define ETAG(s) OPT(4, s)
 #define IF_NONE_MATCH OPT(5, "")
@@ -63,46 +57,27 @@ static void check_row(const row_t *row, const char *method, const char *body)
     hcm_target_t target;
     hcm_coap_msg_t out;
     hcm_req_info_t info;
-    size_t n = 0;
 
     hcm_arena_init(&arena, buf, sizeof(buf));
     ck_assert_int_eq(hcm_request_to_coap(&in, &arena, &target, &out, &info), row->err);
     if (row->err != 0)
         return;
-    for (; n < MAX_OPTS && row->opts[n].number != 0; n++) {
-        ck_assert_uint_gt(out.nopts, n);
-        ck_assert_uint_eq(out.opts[n].number, row->opts[n].number);
-        ck_assert_uint_eq(out.opts[n].value.len, row->opts[n].len);
-        ck_assert_mem_eq(out.opts[n].value.p, row->opts[n].value, row->opts[n].len);
-    }
-    ck_assert_uint_eq(out.nopts, n);
+    check_opts(&out, row->opts, MAX_OPTS);
     ck_assert_int_eq(info.is_validation, row->is_validation);
 }
 
-/* Every arena smaller than the request needs gives HCM_ENOSPACE, never a crash (after nghttp2's
- * failmalloc tests); each buffer has exactly that size, so that valgrind or ASan see a write past
- * it. */
+/* Every arena smaller than the request needs gives HCM_ENOSPACE, never a crash. */
 static void check_exhaustion(const row_t *row, const char *method, const char *body)
 {
     hcm_http_req_t in = request_of(row, method, body);
+    hcm_target_t target;
+    hcm_coap_msg_t out;
+    size_t need;
 
     if (row->err != 0)
         return;
-    for (size_t need = 0;; need++) {
-        uint8_t *buf = malloc(need > 0 ? need : 1);
-        hcm_arena_t arena;
-        hcm_target_t target;
-        hcm_coap_msg_t out;
-        int err;
-
-        hcm_arena_init(&arena, buf, need);
-        err = hcm_request_to_coap(&in, &arena, &target, &out, NULL);
-        free(buf);
-        if (err == 0)
-            break;
-        ck_assert_int_eq(err, HCM_ENOSPACE);
-        ck_assert_uint_lt(need, ARENA_SIZE);
-    }
+    ARENA_EXHAUSTION_RUN(need, ARENA_SIZE, arena,
+                         hcm_request_to_coap(&in, arena, &target, &out, NULL));
 }
 
 /* ---- one row per header the table knows ---------------------------------------------------- */

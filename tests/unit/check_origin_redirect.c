@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_util.h"
 #include "hcm.h"
 #include "run_suite.h"
 
@@ -91,16 +92,14 @@ static void request_of(const row_t *row, hcm_origin_req_t *req)
     req->info.code = HCM_CODE(0, 2);
 }
 
-static int redirect(const row_t *row, void *buf, size_t size, hcm_origin_req_t *req,
+static int redirect(const row_t *row, hcm_arena_t *arena, hcm_origin_req_t *req,
                     hcm_origin_req_t *out)
 {
     hcm_header_t headers[3];
     size_t n = headers_of(row, headers);
-    hcm_arena_t arena;
 
     request_of(row, req);
-    hcm_arena_init(&arena, buf, size);
-    return hcm_origin_redirect(row->status, headers, n, req, &arena, out);
+    return hcm_origin_redirect(row->status, headers, n, req, arena, out);
 }
 
 START_TEST(redirect_rows)
@@ -108,8 +107,10 @@ START_TEST(redirect_rows)
     static _Alignas(8) uint8_t buf[ARENA_SIZE];
     const row_t *row = &rows[_i];
     hcm_origin_req_t req, out;
+    hcm_arena_t arena;
 
-    ck_assert_int_eq(redirect(row, buf, sizeof buf, &req, &out), row->want);
+    hcm_arena_init(&arena, buf, sizeof buf);
+    ck_assert_int_eq(redirect(row, &arena, &req, &out), row->want);
     if (row->want != 1)
         return;
     ck_assert_str_eq(out.url, row->url);
@@ -135,16 +136,7 @@ START_TEST(redirect_arena_exhaustion)
 
     if (row->want != 1)
         return;
-    for (need = 0;; need++) {
-        uint8_t *buf = malloc(need > 0 ? need : 1);
-        int got = redirect(row, buf, need, &req, &out);
-
-        free(buf);
-        if (got == 1)
-            break;
-        ck_assert_int_eq(got, HCM_ENOSPACE);
-        ck_assert_uint_lt(need, ARENA_SIZE);
-    }
+    ARENA_EXHAUSTION_RUN_IF(need, ARENA_SIZE, arena, redirect(row, arena, &req, &out), 1, true);
 }
 END_TEST
 

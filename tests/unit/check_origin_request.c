@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_util.h"
 #include "hcm.h"
 #include "run_suite.h"
 
@@ -12,14 +13,7 @@
 #define MAX_OPTS 8
 #define MAX_HDRS 8
 
-typedef struct opt {
-    uint16_t number; /* 0 ends the list */
-    const char *value;
-    size_t len;
-} opt_t;
-
 /* Option numbers and codes typed from RFC 7252 s12.1, s12.2 and the RFCs that add them. */
-#define OPT(n, s) { (n), (s), sizeof(s) - 1 }
 #define IF_MATCH(s) OPT(1, s)
 #define URI_HOST(s) OPT(3, s)
 #define ETAG(s) OPT(4, s)
@@ -269,15 +263,7 @@ static const row_t rows[] = {
 
 static void message_of(const row_t *row, hcm_coap_msg_t *msg)
 {
-    size_t i;
-
-    memset(msg, 0, sizeof(*msg));
-    msg->code = row->code;
-    for (i = 0; i < MAX_OPTS && row->opts[i].number != 0; i++) {
-        hcm_bytes_t v = { .p = (const uint8_t *)row->opts[i].value, .len = row->opts[i].len };
-
-        ck_assert_int_eq(hcm_coap_msg_add(msg, row->opts[i].number, v), 0);
-    }
+    msg_of_opts(msg, row->code, row->opts, MAX_OPTS);
     msg->payload = (hcm_bytes_t){ .p = (const uint8_t *)row->payload, .len = row->payload_len };
 }
 
@@ -296,7 +282,6 @@ START_TEST(request)
     const row_t *row = &rows[_i];
     hcm_coap_msg_t in;
     hcm_origin_req_t out;
-    size_t n;
 
     message_of(row, &in);
     ck_assert_int_eq(map(row, &in, buf, sizeof(buf), &out), row->err);
@@ -305,12 +290,7 @@ START_TEST(request)
     ck_assert_str_eq(out.method, row->method);
     if (row->url != NULL)
         ck_assert_str_eq(out.url, row->url);
-    for (n = 0; n < MAX_HDRS && row->headers[n].name != NULL; n++) {
-        ck_assert_uint_gt(out.nheaders, n);
-        ck_assert_str_eq(out.headers[n].name, row->headers[n].name);
-        ck_assert_str_eq(out.headers[n].value, row->headers[n].value);
-    }
-    ck_assert_uint_eq(out.nheaders, n);
+    check_headers(out.headers, out.nheaders, row->headers, MAX_HDRS);
     ck_assert_uint_eq(out.info.code, row->code);
     ck_assert(out.info.is_validation == row->is_validation);
     ck_assert(out.info.is_oscore == row->is_oscore);
@@ -320,29 +300,19 @@ START_TEST(request)
 }
 END_TEST
 
-/* Every arena smaller than a request needs gives HCM_ENOSPACE, never a crash (after nghttp2's
- * failmalloc tests). Each run gets a buffer of exactly that size, so that valgrind or ASan see a
- * write past it. */
+/* Every arena smaller than a request needs gives HCM_ENOSPACE, never a crash. */
 START_TEST(request_arena_exhaustion)
 {
     const row_t *row = &rows[_i];
     hcm_coap_msg_t in;
+    hcm_origin_req_t out;
     size_t need;
 
     if (row->err != 0)
         return;
     message_of(row, &in);
-    for (need = 0;; need++) {
-        uint8_t *buf = malloc(need > 0 ? need : 1);
-        hcm_origin_req_t out;
-        int err = map(row, &in, buf, need, &out);
-
-        free(buf);
-        if (err == 0)
-            break;
-        ck_assert_int_eq(err, HCM_ENOSPACE);
-        ck_assert_uint_lt(need, ARENA_SIZE);
-    }
+    ARENA_EXHAUSTION_RUN(need, ARENA_SIZE, arena,
+                         hcm_coap_to_origin(&in, row->route_base, row->route_skip, arena, &out));
 }
 END_TEST
 

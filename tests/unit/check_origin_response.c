@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_util.h"
 #include "hcm.h"
 #include "run_suite.h"
 
@@ -12,14 +13,7 @@
 #define MAX_OPTS 4
 #define MAX_HDRS 6
 
-typedef struct opt {
-    uint16_t number; /* 0 ends the list */
-    const char *value;
-    size_t len;
-} opt_t;
-
 /* Option numbers typed from RFC 7252 s12.2 Table 7 and RFC 8613 s2. */
-#define OPT(n, s) { (n), (s), sizeof(s) - 1 }
 #define ETAG(s) OPT(4, s)
 #define OSCORE(s) OPT(9, s)
 #define CF(s) OPT(12, s)      /* uint bytes */
@@ -374,16 +368,22 @@ static size_t nheaders_of(const row_t *row)
     return n;
 }
 
-static int map(const row_t *row, uint8_t *buf, size_t size, hcm_coap_msg_t *out)
+static int map_in(const row_t *row, hcm_arena_t *arena, hcm_coap_msg_t *out)
 {
     hcm_origin_req_t req;
-    hcm_arena_t arena;
     hcm_bytes_t body = { .p = (const uint8_t *)row->body, .len = row->body_len };
 
     request_of(row, &req);
-    hcm_arena_init(&arena, buf, size);
-    return hcm_origin_to_coap(row->status, row->headers, nheaders_of(row), body, &req, &arena,
+    return hcm_origin_to_coap(row->status, row->headers, nheaders_of(row), body, &req, arena,
                               out);
+}
+
+static int map(const row_t *row, uint8_t *buf, size_t size, hcm_coap_msg_t *out)
+{
+    hcm_arena_t arena;
+
+    hcm_arena_init(&arena, buf, size);
+    return map_in(row, &arena, out);
 }
 
 START_TEST(response)
@@ -391,7 +391,6 @@ START_TEST(response)
     static _Alignas(8) uint8_t buf[ARENA_SIZE];
     const row_t *row = &rows[_i];
     hcm_coap_msg_t out;
-    size_t n;
 
     ck_assert_int_eq(map(row, buf, sizeof(buf), &out), row->err);
     if (row->err != 0)
@@ -399,14 +398,7 @@ START_TEST(response)
     ck_assert_msg(out.code == row->code, "code %u.%02u, want %u.%02u", HCM_CODE_CLASS(out.code),
                   HCM_CODE_DETAIL(out.code), HCM_CODE_CLASS(row->code),
                   HCM_CODE_DETAIL(row->code));
-    for (n = 0; n < MAX_OPTS && row->opts[n].number != 0; n++) {
-        ck_assert_uint_gt(out.nopts, n);
-        ck_assert_uint_eq(out.opts[n].number, row->opts[n].number);
-        ck_assert_uint_eq(out.opts[n].value.len, row->opts[n].len);
-        if (row->opts[n].len > 0)
-            ck_assert_mem_eq(out.opts[n].value.p, row->opts[n].value, row->opts[n].len);
-    }
-    ck_assert_uint_eq(out.nopts, n);
+    check_opts(&out, row->opts, MAX_OPTS);
     ck_assert_uint_eq(out.payload.len, row->body_len);
     ck_assert_ptr_eq(out.payload.p, (const uint8_t *)row->body); /* a view of the body */
 }
@@ -433,26 +425,16 @@ START_TEST(options_live_in_the_arena)
 }
 END_TEST
 
-/* Every arena smaller than a response needs gives HCM_ENOSPACE, never a crash (after nghttp2's
- * failmalloc tests). */
+/* Every arena smaller than a response needs gives HCM_ENOSPACE, never a crash. */
 START_TEST(response_arena_exhaustion)
 {
     const row_t *row = &rows[_i];
+    hcm_coap_msg_t out;
     size_t need;
 
     if (row->err != 0)
         return;
-    for (need = 0;; need++) {
-        uint8_t *buf = malloc(need > 0 ? need : 1);
-        hcm_coap_msg_t out;
-        int err = map(row, buf, need, &out);
-
-        free(buf);
-        if (err == 0)
-            break;
-        ck_assert_int_eq(err, HCM_ENOSPACE);
-        ck_assert_uint_lt(need, ARENA_SIZE);
-    }
+    ARENA_EXHAUSTION_RUN(need, ARENA_SIZE, arena, map_in(row, arena, &out));
 }
 END_TEST
 

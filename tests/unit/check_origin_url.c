@@ -4,20 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_util.h"
 #include "hcm.h"
 #include "run_suite.h"
 
 #define ARENA_SIZE 2048
 #define MAX_OPTS 8
 
-typedef struct opt {
-    uint16_t number; /* 0 ends the list */
-    const char *value;
-    size_t len;
-} opt_t;
-
 /* Option numbers typed from RFC 7252 s12.2 Table 7, not taken from hcm.h. */
-#define OPT(n, s) { (n), (s), sizeof(s) - 1 }
 #define URI_HOST(s) OPT(3, s)
 #define URI_PORT(s) OPT(7, s) /* uint bytes */
 #define URI_PATH(s) OPT(11, s)
@@ -210,15 +204,7 @@ static const row_t rows[] = {
 
 static void message_of(const row_t *row, hcm_coap_msg_t *msg)
 {
-    size_t i;
-
-    memset(msg, 0, sizeof(*msg));
-    msg->code = 0x01; /* GET */
-    for (i = 0; i < MAX_OPTS && row->opts[i].number != 0; i++) {
-        hcm_bytes_t v = { .p = (const uint8_t *)row->opts[i].value, .len = row->opts[i].len };
-
-        ck_assert_int_eq(hcm_coap_msg_add(msg, row->opts[i].number, v), 0);
-    }
+    msg_of_opts(msg, 0x01 /* GET */, row->opts, MAX_OPTS);
 }
 
 START_TEST(url)
@@ -251,31 +237,19 @@ START_TEST(url)
 }
 END_TEST
 
-/* Every arena smaller than a URL needs gives HCM_ENOSPACE, never a crash (after nghttp2's
- * failmalloc tests). */
+/* Every arena smaller than a URL needs gives HCM_ENOSPACE, never a crash. */
 START_TEST(url_arena_exhaustion)
 {
     const row_t *row = &rows[_i];
     hcm_coap_msg_t in;
+    hcm_origin_req_t out;
     size_t need;
 
     if (row->err != 0)
         return;
     message_of(row, &in);
-    for (need = 0;; need++) {
-        uint8_t *buf = malloc(need > 0 ? need : 1);
-        hcm_origin_req_t out;
-        hcm_arena_t arena;
-        int err;
-
-        hcm_arena_init(&arena, buf, need);
-        err = hcm_coap_to_origin(&in, row->route_base, row->route_skip, &arena, &out);
-        free(buf);
-        if (err == 0)
-            break;
-        ck_assert_int_eq(err, HCM_ENOSPACE);
-        ck_assert_uint_lt(need, ARENA_SIZE);
-    }
+    ARENA_EXHAUSTION_RUN(need, ARENA_SIZE, arena,
+                         hcm_coap_to_origin(&in, row->route_base, row->route_skip, arena, &out));
 }
 END_TEST
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_util.h"
 #include "hcm.h"
 #include "run_suite.h"
 
@@ -10,13 +11,6 @@
 #define MAX_OPTS 8
 #define MAX_HDRS 4
 
-typedef struct opt {
-    uint16_t number; /* 0 ends the list */
-    const char *value;
-    size_t len;
-} opt_t;
-
-#define OPT(n, s) { (n), (s), sizeof(s) - 1 }
 #define HOST(s) OPT(3, s)
 #define PATH(s) OPT(11, s)
 #define CF(s) OPT(12, s) /* Content-Format as its uint bytes (RFC 7252 s3.2) */
@@ -169,7 +163,6 @@ static void check_row(const row_t *row, bool loose_media_types)
     hcm_target_t target;
     hcm_coap_msg_t out;
     hcm_req_info_t info;
-    size_t n = 0;
 
     in.loose_media_types = loose_media_types;
     hcm_arena_init(&arena, buf, sizeof(buf));
@@ -179,13 +172,7 @@ static void check_row(const row_t *row, bool loose_media_types)
     ck_assert_uint_eq(out.code, row->code);
     ck_assert_uint_eq(info.code, row->code);
     ck_assert(!info.is_validation);
-    for (; n < MAX_OPTS && row->opts[n].number != 0; n++) {
-        ck_assert_uint_gt(out.nopts, n);
-        ck_assert_uint_eq(out.opts[n].number, row->opts[n].number);
-        ck_assert_uint_eq(out.opts[n].value.len, row->opts[n].len);
-        ck_assert_mem_eq(out.opts[n].value.p, row->opts[n].value, row->opts[n].len);
-    }
-    ck_assert_uint_eq(out.nopts, n);
+    check_opts(&out, row->opts, MAX_OPTS);
     ck_assert_uint_eq(out.payload.len, in.body.len);
     ck_assert_ptr_eq(out.payload.p, in.body.p); /* a view of the caller's body, not a copy */
 }
@@ -219,32 +206,19 @@ START_TEST(request_target)
 }
 END_TEST
 
-/* After nghttp2's failmalloc tests: every arena smaller than a request needs gives
- * HCM_ENOSPACE, never a crash. Each run gets a buffer of exactly that size, so that valgrind or
- * ASan see a write past it. */
+/* Every arena smaller than a request needs gives HCM_ENOSPACE, never a crash. */
 START_TEST(request_arena_exhaustion)
 {
     const row_t *row = &rows[_i];
     hcm_http_req_t in = request_of(row);
-    size_t need = 0;
+    hcm_target_t target;
+    hcm_coap_msg_t out;
+    size_t need;
 
     if (row->err != 0)
         return;
-    for (;; need++) {
-        uint8_t *buf = malloc(need > 0 ? need : 1);
-        hcm_arena_t arena;
-        hcm_target_t target;
-        hcm_coap_msg_t out;
-        int err;
-
-        hcm_arena_init(&arena, buf, need);
-        err = hcm_request_to_coap(&in, &arena, &target, &out, NULL);
-        free(buf);
-        if (err == 0)
-            break;
-        ck_assert_int_eq(err, HCM_ENOSPACE);
-        ck_assert_uint_lt(need, ARENA_SIZE);
-    }
+    ARENA_EXHAUSTION_RUN(need, ARENA_SIZE, arena,
+                         hcm_request_to_coap(&in, arena, &target, &out, NULL));
 }
 END_TEST
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_util.h"
 #include "hcm.h"
 #include "run_suite.h"
 
@@ -91,13 +92,6 @@ END_TEST
 
 /* ---- parsing: RFC 7252 s6.4 ------------------------------------------------------------------ */
 
-typedef struct opt {
-    uint16_t number; /* 0 ends the list: option 0 is reserved */
-    const char *value;
-    size_t len;
-} opt_t;
-
-#define OPT(n, s) { (n), (s), sizeof(s) - 1 }
 #define HOST(s) OPT(3, s)
 #define PATH(s) OPT(11, s)
 #define QUERY(s) OPT(15, s)
@@ -177,21 +171,6 @@ static const parse_row_t good[] = {
       { HOST("h"), PATH("p"), QUERY("..") } }, /* dots only matter in the path */
 };
 
-static void check_options(const hcm_coap_msg_t *msg, const opt_t *want, size_t first)
-{
-    size_t n = 0;
-
-    for (; n < MAX_OPTS && want[n].number != 0; n++) {
-        const hcm_option_t *got = &msg->opts[first + n];
-
-        ck_assert_uint_gt(msg->nopts, first + n);
-        ck_assert_uint_eq(got->number, want[n].number);
-        ck_assert_uint_eq(got->value.len, want[n].len);
-        ck_assert_mem_eq(got->value.p, want[n].value, want[n].len);
-    }
-    ck_assert_uint_eq(msg->nopts, first + n);
-}
-
 START_TEST(parse_good)
 {
     static _Alignas(8) uint8_t buf[ARENA_SIZE];
@@ -206,7 +185,7 @@ START_TEST(parse_good)
     ck_assert_str_eq(target.host, row->host);
     ck_assert_int_eq(target.host_is_literal, row->is_literal);
     ck_assert_uint_eq(target.port, row->port);
-    check_options(&msg, row->opts, 0);
+    check_opts(&msg, row->opts, MAX_OPTS);
 }
 END_TEST
 
@@ -253,7 +232,7 @@ START_TEST(parse_keeps_existing_options)
     hcm_coap_msg_add(&msg, 12, (hcm_bytes_t){ (const uint8_t *)"\x32", 1 });
     hcm_coap_msg_add(&msg, 1, (hcm_bytes_t){ (const uint8_t *)"m", 1 });
     ck_assert_int_eq(hcm_target_parse("coap://h/a?q", &arena, &target, &msg), 0);
-    check_options(&msg, want, 0);
+    check_opts(&msg, want, HCM_COUNTOF(want));
 }
 END_TEST
 
@@ -395,52 +374,33 @@ START_TEST(option_length_counts_decoded_bytes)
 }
 END_TEST
 
-/* Every arena smaller than what a URI needs gives HCM_ENOSPACE and nothing worse; each run gets
- * a buffer of exactly that size so that valgrind or ASan catch any write past it. */
+/* Every arena smaller than what a URI needs gives HCM_ENOSPACE and nothing worse, and adds no
+ * option to the message. */
 START_TEST(parse_arena_exhaustion)
 {
     const parse_row_t *row = &good[_i];
-    size_t need = 0;
+    hcm_target_t target;
+    hcm_coap_msg_t msg;
+    size_t need;
 
-    for (;; need++) {
-        uint8_t *buf = malloc(need > 0 ? need : 1);
-        hcm_arena_t arena;
-        hcm_target_t target;
-        hcm_coap_msg_t msg = { 0 };
-        int err;
-
-        hcm_arena_init(&arena, buf, need);
-        err = hcm_target_parse(row->uri, &arena, &target, &msg);
-        free(buf);
-        if (err == 0)
-            break;
-        ck_assert_int_eq(err, HCM_ENOSPACE);
-        ck_assert_uint_eq(msg.nopts, 0);
-        ck_assert_uint_lt(need, ARENA_SIZE);
-    }
+    ARENA_EXHAUSTION_RUN_IF(need, ARENA_SIZE, arena,
+                            (msg = (hcm_coap_msg_t){ 0 },
+                             hcm_target_parse(row->uri, arena, &target, &msg)),
+                            0, msg.nopts == 0);
 }
 END_TEST
 
+/* The same for a target to unpack. */
 START_TEST(extract_arena_exhaustion)
 {
-    size_t need = 0;
+    const char *uri;
+    size_t need;
 
     if (extract_rows[_i].err != 0)
         return;
-    for (;; need++) {
-        char *buf = malloc(need > 0 ? need : 1);
-        hcm_arena_t arena;
-        const char *uri;
-        int err;
-
-        hcm_arena_init(&arena, buf, need);
-        err = hcm_target_extract(extract_rows[_i].raw, extract_rows[_i].prefix, &arena, &uri);
-        free(buf);
-        if (err == 0)
-            break;
-        ck_assert_int_eq(err, HCM_ENOSPACE);
-        ck_assert_uint_lt(need, ARENA_SIZE);
-    }
+    ARENA_EXHAUSTION_RUN(need, ARENA_SIZE, arena,
+                         hcm_target_extract(extract_rows[_i].raw, extract_rows[_i].prefix, arena,
+                                            &uri));
 }
 END_TEST
 
