@@ -65,162 +65,129 @@ START_TEST(rfc7959_2_5_whole_body_without_size1)
 }
 END_TEST
 
-/* Two uploads from one client with different tokens never mix. */
-START_TEST(rfc7959_2_5_interleaved_uploads_stay_apart)
-{
-    hcp_block1_t *t = hcp_block1_new(&limits);
-    uint8_t *body = NULL;
-    size_t len = 0;
-    hcp_block1_piece_t a0 = block("c", "A", 0, 6, 2000), b0 = block("c", "B", 0, 6, 1500);
-    hcp_block1_piece_t a1 = block("c", "A", 1, 6, 2000), b1 = block("c", "B", 1, 6, 1500);
+/* One block offered at a time, and what hcp_block1_offer() must answer. A block is block |num|
+ * of size 16 << szx of a |total|-byte body, changed where a field says so. */
+typedef struct step {
+    const char *client, *token;
+    uint32_t num;
+    unsigned szx;
+    size_t total;
+    hcp_block1_verdict_t want;
+    uint64_t at;         /* seconds; 0: 1 s */
+    const char *options; /* the other options, when not those of block() */
+    uint32_t size1;
+    unsigned wire_szx;  /* the SZX the block says it has, when not |szx| */
+    size_t payload_len; /* a payload of this length, when not 0 */
+    bool counted;       /* afterwards, |count| transfers wait */
+    size_t count;
+} step_t;
 
-    ck_assert_int_eq(hcp_block1_offer(t, &a0, SEC, &body, &len), HCP_BLOCK1_CONTINUE);
-    ck_assert_int_eq(hcp_block1_offer(t, &b0, SEC, &body, &len), HCP_BLOCK1_CONTINUE);
-    ck_assert_int_eq(hcp_block1_offer(t, &b1, SEC, &body, &len), HCP_BLOCK1_COMPLETE);
-    ck_assert_uint_eq(len, 1500);
-    free(body);
-    ck_assert_int_eq(hcp_block1_offer(t, &a1, SEC, &body, &len), HCP_BLOCK1_COMPLETE);
-    ck_assert_uint_eq(len, 2000);
-    ck_assert(memcmp(body, data, 2000) == 0);
-    free(body);
-    hcp_block1_free(t);
+#define STEP(client_, token_, num_, szx_, total_, want_, ...)                                      \
+    { .client = (client_), .token = (token_), .num = (num_), .szx = (szx_), .total = (total_),    \
+      .want = (want_), __VA_ARGS__ }
+#define COUNT(n) .counted = true, .count = (n)
+#define MAX_STEPS 8
+
+/* A test: steps offered in order to a new table. On HCP_BLOCK1_COMPLETE the body must be the
+ * whole |total| bytes. */
+typedef struct script {
+    const char *name;
+    step_t steps[MAX_STEPS];
+} script_t;
+
+static const script_t scripts[] = {
+    /* Two uploads from one client with different tokens never mix. */
+    { "rfc7959_2_5_interleaved_uploads_stay_apart",
+      { STEP("c", "A", 0, 6, 2000, HCP_BLOCK1_CONTINUE),
+        STEP("c", "B", 0, 6, 1500, HCP_BLOCK1_CONTINUE),
+        STEP("c", "B", 1, 6, 1500, HCP_BLOCK1_COMPLETE),
+        STEP("c", "A", 1, 6, 2000, HCP_BLOCK1_COMPLETE) } },
+    /* s2.4: a client may take a new token for each block; the transfer follows it. */
+    { "rfc7959_2_4_new_token_per_block",
+      { STEP("c", "t0", 0, 6, 2500, HCP_BLOCK1_CONTINUE),
+        STEP("c", "t1", 1, 6, 2500, HCP_BLOCK1_CONTINUE),
+        STEP("c", "t2", 2, 6, 2500, HCP_BLOCK1_COMPLETE) } },
+    /* s2.9.2: a block no transfer waits for, or one after a gap, is 4.08, and nothing is
+     * delivered. */
+    { "rfc7959_2_9_2_missing_block_is_incomplete",
+      { STEP("c", "x", 3, 6, 4000, HCP_BLOCK1_INCOMPLETE),
+        STEP("c", "x", 0, 6, 4000, HCP_BLOCK1_CONTINUE),
+        STEP("c", "x", 2, 6, 4000, HCP_BLOCK1_INCOMPLETE, COUNT(0)),
+        STEP("c", "x", 3, 6, 4000, HCP_BLOCK1_INCOMPLETE) } },
+    /* Another client's block, or the same client's with other options, continues nothing. */
+    { "rfc7959_2_5_blocks_of_another_request_continue_nothing",
+      { STEP("c", "x", 0, 6, 2000, HCP_BLOCK1_CONTINUE),
+        STEP("d", "y", 1, 6, 2000, HCP_BLOCK1_INCOMPLETE),
+        STEP("c", "z", 1, 6, 2000, HCP_BLOCK1_INCOMPLETE, .options = "\xb5world", COUNT(1)) } },
+    /* s2.9.3: over the limit by Size1 at once, or by what arrived, 4.13; no Size1 is allocated. */
+    { "rfc7959_2_9_3_too_large",
+      { STEP("c", "x", 0, 6, 8192, HCP_BLOCK1_TOO_LARGE, .size1 = 4294967295u, COUNT(0)),
+        STEP("c", "x", 0, 6, 8192, HCP_BLOCK1_CONTINUE),
+        STEP("c", "x", 1, 6, 8192, HCP_BLOCK1_CONTINUE),
+        STEP("c", "x", 2, 6, 8192, HCP_BLOCK1_CONTINUE),
+        STEP("c", "x", 3, 6, 8192, HCP_BLOCK1_CONTINUE),
+        STEP("c", "x", 4, 6, 8192, HCP_BLOCK1_TOO_LARGE, COUNT(0)) } },
+    /* SZX 7 (BERT) and a short block that says "more" are malformed. */
+    { "rfc7959_2_2_malformed_blocks",
+      { STEP("c", "x", 0, 6, 3000, HCP_BLOCK1_MALFORMED, .wire_szx = 7),
+        STEP("c", "x", 0, 6, 3000, HCP_BLOCK1_MALFORMED, .payload_len = 100, COUNT(0)) } },
+    /* s2.5: the client may move to a smaller block size mid-transfer: 1024 bytes, then 64-byte
+     * blocks from offset 1024. */
+    { "rfc7959_2_5_smaller_blocks_mid_transfer",
+      { STEP("c", "x", 0, 6, 1100, HCP_BLOCK1_CONTINUE),
+        STEP("c", "x", 16, 2, 1100, HCP_BLOCK1_CONTINUE),
+        STEP("c", "x", 17, 2, 1100, HCP_BLOCK1_COMPLETE) } },
+    /* A full table answers 5.03; an idle transfer is dropped and its slot serves again; the
+     * transfer "a" expired with the other three. */
+    { "limits_transfers_and_idle_time",
+      { STEP("c", "a", 0, 6, 3000, HCP_BLOCK1_CONTINUE),
+        STEP("c", "b", 0, 6, 3000, HCP_BLOCK1_CONTINUE),
+        STEP("c", "c", 0, 6, 3000, HCP_BLOCK1_CONTINUE),
+        STEP("c", "d", 0, 6, 3000, HCP_BLOCK1_CONTINUE),
+        STEP("d", "e", 0, 6, 3000, HCP_BLOCK1_BUSY),
+        STEP("d", "e", 0, 6, 3000, HCP_BLOCK1_CONTINUE, .at = 94, COUNT(1)),
+        STEP("c", "a", 1, 6, 3000, HCP_BLOCK1_INCOMPLETE, .at = 94) } },
+};
+
+/* The block a step offers. */
+static hcp_block1_piece_t piece_of(const step_t *step)
+{
+    hcp_block1_piece_t p = block(step->client, step->token, step->num, step->szx, step->total);
+
+    if (step->options != NULL)
+        p.options = (const uint8_t *)step->options;
+    p.size1 = step->size1;
+    if (step->wire_szx != 0)
+        p.szx = step->wire_szx;
+    if (step->payload_len != 0)
+        p.payload_len = step->payload_len;
+    return p;
 }
-END_TEST
 
-/* s2.4: a client may take a new token for each block; the transfer follows it. */
-START_TEST(rfc7959_2_4_new_token_per_block)
+START_TEST(script)
 {
+    const script_t *sc = &scripts[_i];
     hcp_block1_t *t = hcp_block1_new(&limits);
-    uint8_t *body = NULL;
-    size_t len = 0;
-    hcp_block1_piece_t p0 = block("c", "t0", 0, 6, 2500), p1 = block("c", "t1", 1, 6, 2500);
-    hcp_block1_piece_t p2 = block("c", "t2", 2, 6, 2500);
 
-    ck_assert_int_eq(hcp_block1_offer(t, &p0, SEC, &body, &len), HCP_BLOCK1_CONTINUE);
-    ck_assert_int_eq(hcp_block1_offer(t, &p1, SEC, &body, &len), HCP_BLOCK1_CONTINUE);
-    ck_assert_int_eq(hcp_block1_offer(t, &p2, SEC, &body, &len), HCP_BLOCK1_COMPLETE);
-    ck_assert_uint_eq(len, 2500);
-    free(body);
-    hcp_block1_free(t);
-}
-END_TEST
+    for (size_t i = 0; i < MAX_STEPS && sc->steps[i].client != NULL; i++) {
+        const step_t *step = &sc->steps[i];
+        hcp_block1_piece_t p = piece_of(step);
+        uint8_t *body = NULL;
+        size_t len = 0;
+        hcp_block1_verdict_t got =
+            hcp_block1_offer(t, &p, (step->at > 0 ? step->at : 1) * SEC, &body, &len);
 
-/* s2.9.2: a block no transfer waits for, or one after a gap, is 4.08, and nothing is delivered. */
-START_TEST(rfc7959_2_9_2_missing_block_is_incomplete)
-{
-    hcp_block1_t *t = hcp_block1_new(&limits);
-    uint8_t *body = NULL;
-    size_t len = 0;
-    hcp_block1_piece_t p0 = block("c", "x", 0, 6, 4000), p2 = block("c", "x", 2, 6, 4000);
-    hcp_block1_piece_t p3 = block("c", "x", 3, 6, 4000);
-
-    ck_assert_int_eq(hcp_block1_offer(t, &p3, SEC, &body, &len), HCP_BLOCK1_INCOMPLETE);
-    ck_assert_int_eq(hcp_block1_offer(t, &p0, SEC, &body, &len), HCP_BLOCK1_CONTINUE);
-    ck_assert_int_eq(hcp_block1_offer(t, &p2, SEC, &body, &len), HCP_BLOCK1_INCOMPLETE);
-    ck_assert_uint_eq(hcp_block1_count(t), 0);
-    ck_assert_int_eq(hcp_block1_offer(t, &p3, SEC, &body, &len), HCP_BLOCK1_INCOMPLETE);
-    hcp_block1_free(t);
-}
-END_TEST
-
-/* Another client's block, or the same client's with other options, continues nothing. */
-START_TEST(rfc7959_2_5_blocks_of_another_request_continue_nothing)
-{
-    hcp_block1_t *t = hcp_block1_new(&limits);
-    uint8_t *body = NULL;
-    size_t len = 0;
-    hcp_block1_piece_t p0 = block("c", "x", 0, 6, 2000), other = block("d", "y", 1, 6, 2000);
-    hcp_block1_piece_t opts = block("c", "z", 1, 6, 2000);
-
-    opts.options = (const uint8_t *)"\xb5world";
-    ck_assert_int_eq(hcp_block1_offer(t, &p0, SEC, &body, &len), HCP_BLOCK1_CONTINUE);
-    ck_assert_int_eq(hcp_block1_offer(t, &other, SEC, &body, &len), HCP_BLOCK1_INCOMPLETE);
-    ck_assert_int_eq(hcp_block1_offer(t, &opts, SEC, &body, &len), HCP_BLOCK1_INCOMPLETE);
-    ck_assert_uint_eq(hcp_block1_count(t), 1);
-    hcp_block1_free(t);
-}
-END_TEST
-
-/* s2.9.3: over the limit by Size1 at once, or by what arrived, 4.13; no Size1 is allocated. */
-START_TEST(rfc7959_2_9_3_too_large)
-{
-    hcp_block1_t *t = hcp_block1_new(&limits);
-    uint8_t *body = NULL;
-    size_t len = 0;
-    hcp_block1_piece_t p = block("c", "x", 0, 6, 8192);
-
-    p.size1 = 4294967295u;
-    ck_assert_int_eq(hcp_block1_offer(t, &p, SEC, &body, &len), HCP_BLOCK1_TOO_LARGE);
-    ck_assert_uint_eq(hcp_block1_count(t), 0);
-    p.size1 = 0;
-    for (uint32_t num = 0; num < 4; num++) {
-        p = block("c", "x", num, 6, 8192);
-        ck_assert_int_eq(hcp_block1_offer(t, &p, SEC, &body, &len), HCP_BLOCK1_CONTINUE);
+        ck_assert_msg(got == step->want, "%s, step %zu: %d, want %d", sc->name, i, got,
+                      step->want);
+        if (got == HCP_BLOCK1_COMPLETE) {
+            ck_assert_uint_eq(len, step->total);
+            ck_assert(memcmp(body, data, step->total) == 0);
+            free(body);
+        }
+        if (step->counted)
+            ck_assert_msg(hcp_block1_count(t) == step->count, "%s, step %zu: %zu transfers",
+                          sc->name, i, hcp_block1_count(t));
     }
-    p = block("c", "x", 4, 6, 8192);
-    ck_assert_int_eq(hcp_block1_offer(t, &p, SEC, &body, &len), HCP_BLOCK1_TOO_LARGE);
-    ck_assert_uint_eq(hcp_block1_count(t), 0);
-    hcp_block1_free(t);
-}
-END_TEST
-
-/* SZX 7 (BERT) and a short block that says "more" are malformed. */
-START_TEST(rfc7959_2_2_malformed_blocks)
-{
-    hcp_block1_t *t = hcp_block1_new(&limits);
-    uint8_t *body = NULL;
-    size_t len = 0;
-    hcp_block1_piece_t p = block("c", "x", 0, 6, 3000);
-
-    p.szx = 7;
-    ck_assert_int_eq(hcp_block1_offer(t, &p, SEC, &body, &len), HCP_BLOCK1_MALFORMED);
-    p = block("c", "x", 0, 6, 3000);
-    p.payload_len = 100;
-    ck_assert_int_eq(hcp_block1_offer(t, &p, SEC, &body, &len), HCP_BLOCK1_MALFORMED);
-    ck_assert_uint_eq(hcp_block1_count(t), 0);
-    hcp_block1_free(t);
-}
-END_TEST
-
-/* s2.5: the client may move to a smaller block size mid-transfer. */
-START_TEST(rfc7959_2_5_smaller_blocks_mid_transfer)
-{
-    hcp_block1_t *t = hcp_block1_new(&limits);
-    uint8_t *body = NULL;
-    size_t len = 0;
-    hcp_block1_piece_t p0 = block("c", "x", 0, 6, 1100); /* 1024 bytes */
-    hcp_block1_piece_t p1 = block("c", "x", 16, 2, 1100); /* 64-byte blocks from offset 1024 */
-    hcp_block1_piece_t p2 = block("c", "x", 17, 2, 1100);
-
-    ck_assert_int_eq(hcp_block1_offer(t, &p0, SEC, &body, &len), HCP_BLOCK1_CONTINUE);
-    ck_assert_int_eq(hcp_block1_offer(t, &p1, SEC, &body, &len), HCP_BLOCK1_CONTINUE);
-    ck_assert_int_eq(hcp_block1_offer(t, &p2, SEC, &body, &len), HCP_BLOCK1_COMPLETE);
-    ck_assert_uint_eq(len, 1100);
-    ck_assert(memcmp(body, data, 1100) == 0);
-    free(body);
-    hcp_block1_free(t);
-}
-END_TEST
-
-/* A full table answers 5.03; an idle transfer is dropped and its slot serves again. */
-START_TEST(limits_transfers_and_idle_time)
-{
-    hcp_block1_t *t = hcp_block1_new(&limits);
-    uint8_t *body = NULL;
-    size_t len = 0;
-    const char *tokens[] = {"a", "b", "c", "d"};
-    hcp_block1_piece_t p;
-
-    for (size_t i = 0; i < 4; i++) {
-        p = block("c", tokens[i], 0, 6, 3000);
-        ck_assert_int_eq(hcp_block1_offer(t, &p, SEC, &body, &len), HCP_BLOCK1_CONTINUE);
-    }
-    p = block("d", "e", 0, 6, 3000);
-    ck_assert_int_eq(hcp_block1_offer(t, &p, SEC, &body, &len), HCP_BLOCK1_BUSY);
-    ck_assert_int_eq(hcp_block1_offer(t, &p, 94 * SEC, &body, &len), HCP_BLOCK1_CONTINUE);
-    ck_assert_uint_eq(hcp_block1_count(t), 1);
-    p = block("c", "a", 1, 6, 3000); /* expired with the other three */
-    ck_assert_int_eq(hcp_block1_offer(t, &p, 94 * SEC, &body, &len), HCP_BLOCK1_INCOMPLETE);
     hcp_block1_free(t);
 }
 END_TEST
@@ -232,14 +199,7 @@ static Suite *block1_suite(void)
 
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, rfc7959_2_5_whole_body_without_size1);
-    tcase_add_test(tc, rfc7959_2_5_interleaved_uploads_stay_apart);
-    tcase_add_test(tc, rfc7959_2_4_new_token_per_block);
-    tcase_add_test(tc, rfc7959_2_9_2_missing_block_is_incomplete);
-    tcase_add_test(tc, rfc7959_2_5_blocks_of_another_request_continue_nothing);
-    tcase_add_test(tc, rfc7959_2_9_3_too_large);
-    tcase_add_test(tc, rfc7959_2_2_malformed_blocks);
-    tcase_add_test(tc, rfc7959_2_5_smaller_blocks_mid_transfer);
-    tcase_add_test(tc, limits_transfers_and_idle_time);
+    tcase_add_loop_test(tc, script, 0, sizeof scripts / sizeof scripts[0]);
     suite_add_tcase(s, tc);
     return s;
 }
