@@ -65,6 +65,18 @@ static uint32_t asked_num(const hcp_upblock_t *t)
     return t->request.block2 >> 4;
 }
 
+/* The body gathered: all |total| bytes from data[0]. */
+static void check_body(hcp_upblock_t *t, size_t total)
+{
+    uint8_t *body;
+    size_t len;
+
+    ck_assert(hcp_upblock_take_body(t, &body, &len));
+    ck_assert_uint_eq(len, total);
+    ck_assert(memcmp(body, data, total) == 0);
+    free(body);
+}
+
 /* Plays a server that answers every Block2 request from a |total|-byte body in blocks of |szx|;
  * returns the number of requests it answered and the last step. */
 static hcp_upblock_step_t serve_block2(hcp_upblock_t *t, size_t total, unsigned szx, int *requests)
@@ -80,6 +92,119 @@ static hcp_upblock_step_t serve_block2(hcp_upblock_t *t, size_t total, unsigned 
     } while (step == HCP_UPBLOCK_SEND && *requests < 10000);
     return step;
 }
+
+/* One answer to the request hcproxy sends, and the step it leads to. The answer is block |num|
+ * (SZX |szx|, ETag 1) of a |total|-byte body when |total| is not 0, else a bare |code|; then
+ * changed where a field says so. An answer with neither ends the list. */
+typedef struct answer {
+    uint8_t code;
+    size_t total;
+    uint32_t num;
+    unsigned szx;
+    bool has_block1, has_block2;
+    uint32_t block1, block2;
+    bool block2_of_4_bytes; /* a Block2 option of 4 bytes, longer than it can be */
+    uint32_t size2;         /* 0: none */
+    size_t payload_len;     /* 0: the block's */
+    uint8_t content_format; /* 0: the block's (42) */
+    hcp_upblock_step_t want;
+} answer_t;
+
+#define BLOCK1(num, more, szx) .has_block1 = true, .block1 = (num) << 4 | (more) << 3 | (szx)
+#define BLOCK2(num, more, szx) .has_block2 = true, .block2 = (num) << 4 | (more) << 3 | (szx)
+#define MAX_ANSWERS 2
+
+/* A test: the request (a body of |body_len|), answered in order; an exchange that ends on an
+ * answer of the server's own is left with no gathered body. */
+typedef struct exchange {
+    const char *name;
+    size_t body_len;
+    answer_t answers[MAX_ANSWERS];
+} exchange_t;
+
+static const exchange_t exchanges[] = {
+    { "rfc7959_2_2_a_block_with_more_that_is_short_is_malformed", 0,
+      { { .total = 1000, .szx = 4, .payload_len = 200, .want = HCP_UPBLOCK_MALFORMED } } },
+    /* RFC 7252 s5.4.3: a critical option of a length it cannot have rejects the response; SZX 7
+     * is BERT, which hcproxy never offered (RFC 8323 s6). */
+    { "rfc7959_2_2_a_block_option_of_4_bytes_is_malformed", 0,
+      { { .code = CODE(2, 5), .block2_of_4_bytes = true, .want = HCP_UPBLOCK_MALFORMED } } },
+    { "rfc7959_2_2_a_block_option_of_szx_7_is_malformed", 0,
+      { { .code = CODE(2, 5), BLOCK2(0, 1, 7), .want = HCP_UPBLOCK_MALFORMED } } },
+    { "rfc7959_2_4_a_block_other_than_the_one_asked_for_is_malformed", 0,
+      { { .total = 1000, .szx = 4, .want = HCP_UPBLOCK_SEND },
+        { .total = 1000, .num = 2, .szx = 4, .want = HCP_UPBLOCK_MALFORMED } } },
+    /* An error in the middle of a Block2 transfer is the answer: its own payload, nothing
+     * gathered. */
+    { "rfc7959_2_4_an_error_during_the_transfer_is_the_answer", 0,
+      { { .total = 1000, .szx = 4, .want = HCP_UPBLOCK_SEND },
+        { .code = CODE(5, 3), .want = HCP_UPBLOCK_DONE } } },
+    /* One representation has one Content-Format: blocks that differ are not one body. */
+    { "rfc7959_2_4_blocks_of_another_content_format_are_malformed", 0,
+      { { .total = 1000, .szx = 4, .want = HCP_UPBLOCK_SEND },
+        { .total = 1000, .num = 1, .szx = 4, .content_format = 50,
+          .want = HCP_UPBLOCK_MALFORMED } } },
+    /* ... and at once when Size2 announces more than the limit; within it the transfer goes on. */
+    { "rfc7959_4_size2_over_the_limit_stops_at_once", 0,
+      { { .total = 100000, .szx = 6, .size2 = 100000, .want = HCP_UPBLOCK_TOO_LARGE } } },
+    { "rfc7959_4_size2_within_the_limit_goes_on", 0,
+      { { .total = 100000, .szx = 6, .size2 = 60000, .want = HCP_UPBLOCK_SEND } } },
+    { "rfc7959_2_5_an_acknowledgement_of_another_block_is_malformed", 3000,
+      { { .code = CODE(2, 31), BLOCK1(1, 1, 6), .want = HCP_UPBLOCK_MALFORMED } } },
+    /* An error to a block ends the upload: it is the answer. */
+    { "rfc7959_2_5_an_error_to_a_block_is_the_answer", 3000,
+      { { .code = CODE(4, 3), .want = HCP_UPBLOCK_DONE } } },
+    /* A body that cannot go in smaller blocks than asked for, or a 4.13 that asks for nothing:
+     * 413. */
+    { "rfc7959_2_9_3_a_4_13_that_cannot_be_met_is_the_answer", 200,
+      { { .code = CODE(4, 13), BLOCK1(0, 0, 6), .want = HCP_UPBLOCK_DONE } } },
+    { "rfc7959_2_9_3_a_4_13_that_asks_for_nothing_is_the_answer", 200,
+      { { .code = CODE(4, 13), .want = HCP_UPBLOCK_DONE } } },
+};
+
+static hcp_upblock_response_t response_of(const answer_t *a)
+{
+    static const uint8_t four[4] = {0, 0, 0, 0};
+    hcp_upblock_response_t r =
+        a->total > 0 ? block2_response(a->num, a->szx, a->total, 1) : response(a->code);
+
+    if (a->has_block1)
+        r.block1 = uint_value(block1_buf, a->block1);
+    if (a->has_block2)
+        r.block2 = uint_value(block2_buf, a->block2);
+    if (a->block2_of_4_bytes)
+        r.block2 = (hcp_upblock_value_t){.present = true, .p = four, .len = sizeof four};
+    if (a->size2 != 0)
+        r.size2 = uint_value(size_buf, a->size2);
+    if (a->payload_len != 0)
+        r.payload_len = a->payload_len;
+    if (a->content_format != 0)
+        cf_buf[0] = a->content_format;
+    return r;
+}
+
+START_TEST(exchange)
+{
+    const exchange_t *ex = &exchanges[_i];
+    hcp_upblock_t t = {0};
+    hcp_upblock_step_t step = HCP_UPBLOCK_SEND;
+    uint8_t *body;
+    size_t len;
+
+    hcp_upblock_start(&t, &limits, ex->body_len, tag);
+    for (size_t i = 0; i < MAX_ANSWERS && (ex->answers[i].code | ex->answers[i].total) != 0;
+         i++) {
+        hcp_upblock_response_t r = response_of(&ex->answers[i]);
+
+        step = hcp_upblock_on_response(&t, &r);
+        ck_assert_msg(step == ex->answers[i].want, "%s, answer %zu: step %d, want %d", ex->name,
+                      i, step, ex->answers[i].want);
+    }
+    if (step == HCP_UPBLOCK_DONE)
+        ck_assert(!hcp_upblock_take_body(&t, &body, &len));
+    hcp_upblock_reset(&t);
+}
+END_TEST
 
 START_TEST(a_small_request_goes_whole_and_its_answer_is_taken)
 {
@@ -116,17 +241,12 @@ END_TEST
 START_TEST(rfc7959_2_4_an_answer_in_blocks_is_gathered_in_order)
 {
     hcp_upblock_t t = {0};
-    uint8_t *body;
-    size_t len;
     int requests;
 
     hcp_upblock_start(&t, &limits, 0, tag);
     ck_assert_int_eq(serve_block2(&t, 400, 2, &requests), HCP_UPBLOCK_DONE);
     ck_assert_int_eq(requests, 7); /* 6 blocks of 64 and one of 16 */
-    ck_assert(hcp_upblock_take_body(&t, &body, &len));
-    ck_assert_uint_eq(len, 400);
-    ck_assert(memcmp(body, data, 400) == 0);
-    free(body);
+    check_body(&t, 400);
     hcp_upblock_reset(&t);
 }
 END_TEST
@@ -147,73 +267,11 @@ START_TEST(rfc7959_2_4_continuations_of_a_whole_request_repeat_its_body)
 }
 END_TEST
 
-START_TEST(rfc7959_2_2_a_block_with_more_that_is_short_is_malformed)
-{
-    hcp_upblock_t t = {0};
-    hcp_upblock_response_t r = block2_response(0, 4, 1000, 1);
-
-    r.payload_len = 200;
-    hcp_upblock_start(&t, &limits, 0, tag);
-    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_MALFORMED);
-    hcp_upblock_reset(&t);
-}
-END_TEST
-
-START_TEST(rfc7959_2_4_a_block_other_than_the_one_asked_for_is_malformed)
-{
-    hcp_upblock_t t = {0};
-    hcp_upblock_response_t r = block2_response(0, 4, 1000, 1);
-
-    hcp_upblock_start(&t, &limits, 0, tag);
-    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_SEND);
-    r = block2_response(2, 4, 1000, 1);
-    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_MALFORMED);
-    hcp_upblock_reset(&t);
-}
-END_TEST
-
-/* RFC 7252 s5.4.3: a critical option of a length it cannot have rejects the response; SZX 7 is
- * BERT, which hcproxy never offered (RFC 8323 s6). */
-START_TEST(rfc7959_2_2_a_block_option_of_4_bytes_or_szx_7_is_malformed)
-{
-    static const uint8_t four[4] = {0, 0, 0, 0};
-    hcp_upblock_t t = {0};
-    hcp_upblock_response_t r = response(CODE(2, 5));
-
-    r.block2 = (hcp_upblock_value_t){.present = true, .p = four, .len = 4};
-    hcp_upblock_start(&t, &limits, 0, tag);
-    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_MALFORMED);
-    r.block2 = uint_value(block2_buf, block(0, 1, 7));
-    hcp_upblock_start(&t, &limits, 0, tag);
-    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_MALFORMED);
-    hcp_upblock_reset(&t);
-}
-END_TEST
-
-/* An error in the middle of a Block2 transfer is the answer: its own payload, nothing gathered. */
-START_TEST(rfc7959_2_4_an_error_during_the_transfer_is_the_answer)
-{
-    hcp_upblock_t t = {0};
-    hcp_upblock_response_t r = block2_response(0, 4, 1000, 1);
-    uint8_t *body;
-    size_t len;
-
-    hcp_upblock_start(&t, &limits, 0, tag);
-    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_SEND);
-    r = response(CODE(5, 3));
-    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_DONE);
-    ck_assert(!hcp_upblock_take_body(&t, &body, &len));
-    hcp_upblock_reset(&t);
-}
-END_TEST
-
 /* RFC 7959 s2.4: a block of another representation restarts the transfer from block 0. */
 START_TEST(rfc7959_2_4_a_changed_etag_restarts_the_transfer)
 {
     hcp_upblock_t t = {0};
     hcp_upblock_response_t r = block2_response(0, 4, 1000, 1);
-    uint8_t *body;
-    size_t len;
     int n;
 
     hcp_upblock_start(&t, &limits, 0, tag);
@@ -223,10 +281,7 @@ START_TEST(rfc7959_2_4_a_changed_etag_restarts_the_transfer)
     ck_assert_uint_eq(asked_num(&t), 0);
     ck_assert_int_eq(serve_block2(&t, 1000, 4, &n), HCP_UPBLOCK_DONE);
     ck_assert_int_eq(n, 4);
-    ck_assert(hcp_upblock_take_body(&t, &body, &len));
-    ck_assert_uint_eq(len, 1000);
-    ck_assert(memcmp(body, data, 1000) == 0);
-    free(body);
+    check_body(&t, 1000);
     hcp_upblock_reset(&t);
 }
 END_TEST
@@ -248,21 +303,6 @@ START_TEST(rfc7959_2_4_an_etag_changing_on_every_block_gives_up)
     } while (step == HCP_UPBLOCK_SEND && requests < 1000);
     ck_assert_int_eq(step, HCP_UPBLOCK_CHANGED);
     ck_assert_int_eq(requests, 2 * (HCP_UPBLOCK_MAX_RESTARTS + 1));
-    hcp_upblock_reset(&t);
-}
-END_TEST
-
-/* One representation has one Content-Format: blocks that differ are not one body. */
-START_TEST(rfc7959_2_4_blocks_of_another_content_format_are_malformed)
-{
-    hcp_upblock_t t = {0};
-    hcp_upblock_response_t r = block2_response(0, 4, 1000, 1);
-
-    hcp_upblock_start(&t, &limits, 0, tag);
-    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_SEND);
-    r = block2_response(1, 4, 1000, 1);
-    cf_buf[0] = 50;
-    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_MALFORMED);
     hcp_upblock_reset(&t);
 }
 END_TEST
@@ -289,35 +329,15 @@ START_TEST(rfc7959_2_4_an_endless_body_stops_at_the_limit)
 }
 END_TEST
 
-/* ... and at once when Size2 announces more than the limit. */
-START_TEST(rfc7959_4_size2_over_the_limit_stops_at_once)
-{
-    hcp_upblock_t t = {0};
-    hcp_upblock_response_t r = block2_response(0, 6, 100000, 1);
-
-    r.size2 = uint_value(size_buf, 100000);
-    hcp_upblock_start(&t, &limits, 0, tag);
-    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_TOO_LARGE);
-    r.size2 = uint_value(size_buf, 60000); /* within: the transfer goes on */
-    hcp_upblock_start(&t, &limits, 0, tag);
-    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_SEND);
-    hcp_upblock_reset(&t);
-}
-END_TEST
-
 /* A body of exactly max_response bytes is taken. */
 START_TEST(rfc7959_2_4_a_body_of_exactly_the_limit_is_taken)
 {
     hcp_upblock_t t = {0};
-    uint8_t *body;
-    size_t len;
     int n;
 
     hcp_upblock_start(&t, &limits, 0, tag);
     ck_assert_int_eq(serve_block2(&t, limits.max_response, 6, &n), HCP_UPBLOCK_DONE);
-    ck_assert(hcp_upblock_take_body(&t, &body, &len));
-    ck_assert_uint_eq(len, limits.max_response);
-    free(body);
+    check_body(&t, limits.max_response);
     hcp_upblock_reset(&t);
 }
 END_TEST
@@ -329,8 +349,6 @@ START_TEST(rfc8323_6_bert_blocks_are_gathered_over_reliable_transports)
     hcp_upblock_t t = {0};
     hcp_upblock_limits_t tcp = limits;
     hcp_upblock_response_t r = response(CODE(2, 5));
-    uint8_t *body;
-    size_t len;
 
     tcp.bert = true;
     hcp_upblock_start(&t, &tcp, 0, tag);
@@ -343,10 +361,7 @@ START_TEST(rfc8323_6_bert_blocks_are_gathered_over_reliable_transports)
     r.payload = data + 3072;
     r.payload_len = 100;
     ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_DONE);
-    ck_assert(hcp_upblock_take_body(&t, &body, &len));
-    ck_assert_uint_eq(len, 3172);
-    ck_assert(memcmp(body, data, len) == 0);
-    free(body);
+    check_body(&t, 3172);
     r.block2 = uint_value(block2_buf, block(0, 1, 7));
     r.payload_len = 1000; /* not a multiple of 1024 */
     hcp_upblock_start(&t, &tcp, 0, tag);
@@ -387,16 +402,24 @@ static hcp_upblock_step_t serve_block1(hcp_upblock_t *t, size_t total, uint8_t l
     return step;
 }
 
+/* The upload as serve_block1() plays it from where |t| stands: the block sent now is |first|,
+ * |nblocks| blocks go up in all, and a 2.04 to the last is the answer. */
+static void check_upload(hcp_upblock_t *t, size_t total, uint32_t first, int nblocks)
+{
+    int blocks;
+
+    ck_assert_uint_eq(t->request.block1, first);
+    ck_assert_int_eq(serve_block1(t, total, CODE(2, 4), &blocks), HCP_UPBLOCK_DONE);
+    ck_assert_int_eq(blocks, nblocks);
+}
+
 START_TEST(rfc7959_2_5_a_large_body_goes_up_in_block1_blocks_in_order)
 {
     hcp_upblock_t t = {0};
-    int blocks;
 
     hcp_upblock_start(&t, &limits, 3000, tag);
     ck_assert(t.request.has_block1);
-    ck_assert_uint_eq(t.request.block1, block(0, 1, 6));
-    ck_assert_int_eq(serve_block1(&t, 3000, CODE(2, 4), &blocks), HCP_UPBLOCK_DONE);
-    ck_assert_int_eq(blocks, 3);
+    check_upload(&t, 3000, block(0, 1, 6), 3);
     hcp_upblock_reset(&t);
 }
 END_TEST
@@ -406,13 +429,10 @@ START_TEST(rfc7252_4_6_blocks_fit_the_room_the_options_leave)
 {
     hcp_upblock_t t = {0};
     hcp_upblock_limits_t tight = limits;
-    int blocks;
 
     tight.max_payload = 1000;
     hcp_upblock_start(&t, &tight, 1000, tag);
-    ck_assert_uint_eq(t.request.block1, block(0, 1, 5));
-    ck_assert_int_eq(serve_block1(&t, 1000, CODE(2, 4), &blocks), HCP_UPBLOCK_DONE);
-    ck_assert_int_eq(blocks, 2);
+    check_upload(&t, 1000, block(0, 1, 5), 2);
     hcp_upblock_reset(&t);
 }
 END_TEST
@@ -442,38 +462,12 @@ START_TEST(rfc7959_2_5_the_server_asks_for_smaller_blocks)
 }
 END_TEST
 
-START_TEST(rfc7959_2_5_an_acknowledgement_of_another_block_is_malformed)
-{
-    hcp_upblock_t t = {0};
-    hcp_upblock_response_t r = response(CODE(2, 31));
-
-    hcp_upblock_start(&t, &limits, 3000, tag);
-    r.block1 = uint_value(block1_buf, block(1, 1, 6));
-    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_MALFORMED);
-    hcp_upblock_reset(&t);
-}
-END_TEST
-
-/* An error to a block ends the upload: it is the answer. */
-START_TEST(rfc7959_2_5_an_error_to_a_block_is_the_answer)
-{
-    hcp_upblock_t t = {0};
-    hcp_upblock_response_t r = response(CODE(4, 3));
-
-    hcp_upblock_start(&t, &limits, 3000, tag);
-    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_DONE);
-    hcp_upblock_reset(&t);
-}
-END_TEST
-
 /* RFC 7959 s2.10, s3.2: Block1 up, then Block2 down; the continuations carry the Request-Tag and
  * no body. */
 START_TEST(rfc7959_2_10_block1_up_then_block2_down)
 {
     hcp_upblock_t t = {0};
     hcp_upblock_response_t r;
-    uint8_t *body;
-    size_t len;
     int n;
 
     hcp_upblock_start(&t, &limits, 3000, tag);
@@ -491,10 +485,7 @@ START_TEST(rfc7959_2_10_block1_up_then_block2_down)
     ck_assert_uint_eq(t.request.len, 0);
     ck_assert_uint_eq(t.request.block2, block(1, 0, 6));
     ck_assert_int_eq(serve_block2(&t, 5000, 6, &n), HCP_UPBLOCK_DONE);
-    ck_assert(hcp_upblock_take_body(&t, &body, &len));
-    ck_assert_uint_eq(len, 5000);
-    ck_assert(memcmp(body, data, 5000) == 0);
-    free(body);
+    check_body(&t, 5000);
     hcp_upblock_reset(&t);
 }
 END_TEST
@@ -505,16 +496,13 @@ START_TEST(rfc7959_2_9_3_a_4_13_with_block1_has_the_body_sent_in_blocks)
 {
     hcp_upblock_t t = {0};
     hcp_upblock_response_t r = response(CODE(4, 13));
-    int blocks;
 
     r.block1 = uint_value(block1_buf, block(0, 0, 2));
     r.size1 = uint_value(size_buf, 1);
     hcp_upblock_start(&t, &limits, 200, tag);
     ck_assert(!t.request.has_block1);
     ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_SEND);
-    ck_assert_uint_eq(t.request.block1, block(0, 1, 2));
-    ck_assert_int_eq(serve_block1(&t, 200, CODE(2, 4), &blocks), HCP_UPBLOCK_DONE);
-    ck_assert_int_eq(blocks, 4);
+    check_upload(&t, 200, block(0, 1, 2), 4);
     hcp_upblock_reset(&t);
 }
 END_TEST
@@ -529,22 +517,6 @@ START_TEST(rfc7959_2_9_3_a_4_13_with_size1_has_the_body_sent_in_blocks)
     hcp_upblock_start(&t, &limits, 1000, tag);
     ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_SEND);
     ck_assert_uint_eq(t.request.block1, block(0, 1, 4)); /* 256 bytes */
-    hcp_upblock_reset(&t);
-}
-END_TEST
-
-/* A body that cannot go in smaller blocks than asked for, or a 4.13 that asks for nothing: 413. */
-START_TEST(rfc7959_2_9_3_a_4_13_that_cannot_be_met_is_the_answer)
-{
-    hcp_upblock_t t = {0};
-    hcp_upblock_response_t r = response(CODE(4, 13));
-
-    r.block1 = uint_value(block1_buf, block(0, 0, 6));
-    hcp_upblock_start(&t, &limits, 200, tag);
-    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_DONE);
-    r = response(CODE(4, 13));
-    hcp_upblock_start(&t, &limits, 200, tag);
-    ck_assert_int_eq(hcp_upblock_on_response(&t, &r), HCP_UPBLOCK_DONE);
     hcp_upblock_reset(&t);
 }
 END_TEST
@@ -600,29 +572,21 @@ static Suite *suite(void)
 
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, a_small_request_goes_whole_and_its_answer_is_taken);
+    tcase_add_loop_test(tc, exchange, 0, sizeof exchanges / sizeof exchanges[0]);
     tcase_add_test(tc, rfc7959_2_4_early_negotiation_asks_for_the_configured_size);
     tcase_add_test(tc, rfc7959_2_4_an_answer_in_blocks_is_gathered_in_order);
     tcase_add_test(tc, rfc7959_2_4_continuations_of_a_whole_request_repeat_its_body);
-    tcase_add_test(tc, rfc7959_2_2_a_block_with_more_that_is_short_is_malformed);
-    tcase_add_test(tc, rfc7959_2_4_a_block_other_than_the_one_asked_for_is_malformed);
-    tcase_add_test(tc, rfc7959_2_2_a_block_option_of_4_bytes_or_szx_7_is_malformed);
-    tcase_add_test(tc, rfc7959_2_4_an_error_during_the_transfer_is_the_answer);
     tcase_add_test(tc, rfc7959_2_4_a_changed_etag_restarts_the_transfer);
     tcase_add_test(tc, rfc7959_2_4_an_etag_changing_on_every_block_gives_up);
-    tcase_add_test(tc, rfc7959_2_4_blocks_of_another_content_format_are_malformed);
     tcase_add_test(tc, rfc7959_2_4_an_endless_body_stops_at_the_limit);
     tcase_add_test(tc, rfc8323_6_bert_blocks_are_gathered_over_reliable_transports);
-    tcase_add_test(tc, rfc7959_4_size2_over_the_limit_stops_at_once);
     tcase_add_test(tc, rfc7959_2_4_a_body_of_exactly_the_limit_is_taken);
     tcase_add_test(tc, rfc7959_2_5_a_large_body_goes_up_in_block1_blocks_in_order);
     tcase_add_test(tc, rfc7252_4_6_blocks_fit_the_room_the_options_leave);
     tcase_add_test(tc, rfc7959_2_5_the_server_asks_for_smaller_blocks);
-    tcase_add_test(tc, rfc7959_2_5_an_acknowledgement_of_another_block_is_malformed);
-    tcase_add_test(tc, rfc7959_2_5_an_error_to_a_block_is_the_answer);
     tcase_add_test(tc, rfc7959_2_10_block1_up_then_block2_down);
     tcase_add_test(tc, rfc7959_2_9_3_a_4_13_with_block1_has_the_body_sent_in_blocks);
     tcase_add_test(tc, rfc7959_2_9_3_a_4_13_with_size1_has_the_body_sent_in_blocks);
-    tcase_add_test(tc, rfc7959_2_9_3_a_4_13_that_cannot_be_met_is_the_answer);
     tcase_add_test(tc, rfc7959_2_9_3_a_4_13_during_an_upload_restarts_it_smaller);
     tcase_add_test(tc, rfc9175_2_3_echo_is_sent_back_once);
     suite_add_tcase(s, tc);
