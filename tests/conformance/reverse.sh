@@ -15,6 +15,17 @@ coap_port
 answer() { grep -E '^(RST|(CON|NON|ACK) [1-7]\.)' | head -n1 | cut -d' ' -f1,2; }
 count() { grep -c -E "$1" || true; }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
+# ask SPEC: sends one request and waits up to 5 s for its answer; what came back is in $out.
+ask() { out=$(send "$1" --stop 1 --wait 5); }
+# code: the code of the answer in $out ("C.DD").
+code() { answer <<<"$out" | cut -d' ' -f2; }
+# expect_code DESCRIPTION CODE SPEC: the request SPEC is answered CODE.
+expect_code() { ask "$3"; expect_eq "$1" "$2" "$(code)"; }
+# expect_refused DESCRIPTION CODE SPEC TEXT: ... and no request with TEXT in its target reached
+# the origin.
+expect_refused() { ask "$3"; expect_eq "$1" "$2 0" "$(code) $(forwarded "$4")"; }
+# expect_answer DESCRIPTION REGEX SPEC: the answer's "TYPE C.DD" matches REGEX.
+expect_answer() { ask "$3"; expect_match "$1" "$2" "$(answer <<<"$out")"; }
 
 # ---- RFC 7252 s3, s4: the message layer -----------------------------------------------------
 out=$(send "CON GET mid=300 tok=0301 o35=$O/hello?v2 ver=2" --wait 1)
@@ -39,14 +50,14 @@ out=$(send "CON 2.05 mid=306 tok=0305 p=unexpected" --stop 1 --wait 2)
 expect_eq "rfc7252-5.3.2 a CON response that matches no request is rejected with a Reset (rfc7252-4.2)" \
     "RST mid=306" "$(head -n1 <<<"$out" | cut -d' ' -f1,3)"
 
-out=$(send "CON GET mid=310 tok=0310 o35=$O/hello" --stop 1 --wait 5)
+ask "CON GET mid=310 tok=0310 o35=$O/hello"
 expect_eq "rfc7252-5.2.1 an answer within coap.piggyback_wait_ms is piggybacked: one ACK 2.05 with the request's Message ID, nothing else" \
     "ACK 2.05 mid=310 1" "$(head -n1 <<<"$out" | cut -d' ' -f1-3) $(count . <<<"$out")"
 expect_eq "rfc7252-5.3.2 a CON GET is answered 2.05 with the request's token" "2.05 0310" \
-    "$(answer <<<"$out" | cut -d' ' -f2) $(grep ' 2\.05 ' <<<"$out" | field tok)"
+    "$(code) $(grep ' 2\.05 ' <<<"$out" | field tok)"
 expect_eq "rfc7252-10.1.1 ... with the Content-Format of the origin's text/plain; charset=utf-8 (0)" \
     "12:" "$(grep ' 2\.05 ' <<<"$out" | field opts | grep -o '12:[0-9a-f]*')"
-out=$(send "NON GET mid=311 tok=0311 o35=$O/hello" --stop 1 --wait 5)
+ask "NON GET mid=311 tok=0311 o35=$O/hello"
 expect_eq "rfc7252-5.2.3 a NON request is answered in a NON" "NON 2.05" "$(answer <<<"$out")"
 
 # A separate response: 300 ms of origin time, then 3.5 s to see what else comes.
@@ -108,68 +119,56 @@ expect_eq "rfc9175-2.4 ... the request repeated with that Echo gets the answer k
     "$(grep ' 4\.04 ' <<<"$out" | cut -d' ' -f1-3) $(grep ' 4\.04 ' <<<"$out" | sed 's/.*payload=//') $(grep -c -x 'GET /' "$WORK/origin.record.all" || true)"
 
 # ---- RFC 7252 s5.4, s5.7, s5.8: options and methods ---------------------------------------------
-out=$(send "CON GET mid=330 tok=0330 o35=$O/hello?crit x65001=01" --stop 1 --wait 5)
-expect_eq "rfc7252-5.4.1 an unrecognized critical option in a CON request: 4.02, nothing forwarded" \
-    "4.02 0" "$(answer <<<"$out" | cut -d' ' -f2) $(forwarded '/hello?crit')"
+expect_refused "rfc7252-5.4.1 an unrecognized critical option in a CON request: 4.02, nothing forwarded" \
+    4.02 "CON GET mid=330 tok=0330 o35=$O/hello?crit x65001=01" '/hello?crit'
 expect_eq "rfc7252-5.2.1 ... piggybacked in the ACK (an answer known at once)" "ACK 4.02" "$(answer <<<"$out")"
 out=$(send "NON GET mid=339 tok=0339 o35=$O/hello?noncrit x65001=01" --stop 1 --wait 2)
 expect_match "rfc7252-5.4.1 an unrecognized critical option in a NON request: rejected (Reset, silence or a NON 4.02), nothing forwarded" \
     '^(RST|NON 4\.02|none) 0$' "$(answer <<<"$out" | grep . || echo none) $(forwarded '/hello?noncrit')"
-out=$(send "CON GET mid=331 tok=0331 o35=$O/hello?elect x65000=01" --stop 1 --wait 5)
-expect_eq "rfc7252-5.4.1 an unrecognized elective option is ignored: 2.05" "2.05" "$(answer <<<"$out" | cut -d' ' -f2)"
-out=$(send "CON GET mid=332 tok=0332 o35=$O/hello?acc x17=000000" --stop 1 --wait 5)
-expect_match "rfc7252-5.4.3 an Accept of 3 bytes (critical, 0-2) is 4.02, not a Reset" '^(ACK|CON) 4\.02$' \
-    "$(answer <<<"$out")"
-out=$(send "CON GET mid=333 tok=0333 o39=http o3=127.0.0.1 x7=00$(printf %04x "$OP") o11=hello" --stop 1 --wait 5)
-expect_match "rfc7252-5.4.3 a Uri-Port of 3 bytes (critical, 0-2) is 4.02, not a Reset" '^(ACK|CON) 4\.02$' \
-    "$(answer <<<"$out")"
-out=$(send "CON GET mid=334 tok=0334 o35=$O/hello?maxage x14=0102030405" --stop 1 --wait 5)
-expect_match "rfc7252-5.4.3 a Max-Age of 5 bytes (elective, 0-4) is ignored: 2.05" '^(ACK|CON) 2\.05$' \
-    "$(answer <<<"$out")"
-out=$(send "CON GET mid=335 tok=0335 o35=$O/hello?acc2 u17=0 u17=50" --stop 1 --wait 5)
-expect_eq "rfc7252-5.4.5 a repeated Accept (critical, not repeatable) is 4.02" "4.02" \
-    "$(answer <<<"$out" | cut -d' ' -f2)"
-out=$(send "CON 0.09 mid=336 tok=0336 o35=$O/hello?m9" --stop 1 --wait 5)
-expect_eq "rfc7252-5.8 an unknown method code (0.09) is 4.05, nothing forwarded" "4.05 0" \
-    "$(answer <<<"$out" | cut -d' ' -f2) $(forwarded '/hello?m9')"
-out=$(send "CON GET mid=337 tok=0337 o39=gopher o3=127.0.0.1 o11=x" --stop 1 --wait 5)
-expect_eq "rfc7252-5.7.2 a scheme this proxy cannot forward to (Proxy-Scheme gopher) is 5.05" "5.05" \
-    "$(answer <<<"$out" | cut -d' ' -f2)"
-out=$(send "CON GET mid=338 tok=0338 o39=http o3=127.0.0.1 u7=$OP o11=hello" --stop 1 --wait 5)
+expect_code "rfc7252-5.4.1 an unrecognized elective option is ignored: 2.05" 2.05 \
+    "CON GET mid=331 tok=0331 o35=$O/hello?elect x65000=01"
+expect_answer "rfc7252-5.4.3 an Accept of 3 bytes (critical, 0-2) is 4.02, not a Reset" '^(ACK|CON) 4\.02$' \
+    "CON GET mid=332 tok=0332 o35=$O/hello?acc x17=000000"
+expect_answer "rfc7252-5.4.3 a Uri-Port of 3 bytes (critical, 0-2) is 4.02, not a Reset" '^(ACK|CON) 4\.02$' \
+    "CON GET mid=333 tok=0333 o39=http o3=127.0.0.1 x7=00$(printf %04x "$OP") o11=hello"
+expect_answer "rfc7252-5.4.3 a Max-Age of 5 bytes (elective, 0-4) is ignored: 2.05" '^(ACK|CON) 2\.05$' \
+    "CON GET mid=334 tok=0334 o35=$O/hello?maxage x14=0102030405"
+expect_code "rfc7252-5.4.5 a repeated Accept (critical, not repeatable) is 4.02" 4.02 \
+    "CON GET mid=335 tok=0335 o35=$O/hello?acc2 u17=0 u17=50"
+expect_refused "rfc7252-5.8 an unknown method code (0.09) is 4.05, nothing forwarded" 4.05 \
+    "CON 0.09 mid=336 tok=0336 o35=$O/hello?m9" '/hello?m9'
+expect_code "rfc7252-5.7.2 a scheme this proxy cannot forward to (Proxy-Scheme gopher) is 5.05" 5.05 \
+    "CON GET mid=337 tok=0337 o39=gopher o3=127.0.0.1 o11=x"
+ask "CON GET mid=338 tok=0338 o39=http o3=127.0.0.1 u7=$OP o11=hello"
 expect_eq "rfc7252-5.7.2 Proxy-Scheme + Uri-Host + Uri-Port + Uri-Path name the origin: 2.05" \
-    "2.05 hello from http" "$(answer <<<"$out" | cut -d' ' -f2) $(grep ' 2\.05 ' <<<"$out" | sed 's/.*payload=//')"
+    "2.05 hello from http" "$(code) $(grep ' 2\.05 ' <<<"$out" | sed 's/.*payload=//')"
 
-out=$(send "CON GET mid=344 tok=0344 o35=$O/hello o11=elsewhere" --stop 1 --wait 5)
+ask "CON GET mid=344 tok=0344 o35=$O/hello o11=elsewhere"
 expect_eq "rfc7252-5.10.2 Proxy-Uri takes precedence over a Uri-Path sent with it: 2.05 from the Proxy-Uri" \
-    "2.05 hello from http" "$(answer <<<"$out" | cut -d' ' -f2) $(grep -E ' [245]\.[0-9]+ ' <<<"$out" | sed 's/.*payload=//')"
+    "2.05 hello from http" "$(code) $(grep -E ' [245]\.[0-9]+ ' <<<"$out" | sed 's/.*payload=//')"
 
 # ---- RFC 8768 s3: Hop-Limit -------------------------------------------------------------------
-out=$(send "CON GET mid=340 tok=0340 o35=$O/hello?hop0 u16=0" --stop 1 --wait 5)
-expect_match "rfc8768-3 Hop-Limit 0 from a CoAP client is 4.00, not a Reset" '^(ACK|CON) 4\.00$' \
-    "$(answer <<<"$out")"
-out=$(send "CON GET mid=341 tok=0341 o35=$O/hello?hop2 x16=0010" --stop 1 --wait 5)
-expect_match "rfc8768-3 a Hop-Limit of 2 bytes (it is 1) is 4.00 or 4.02, not a Reset" '^(ACK|CON) 4\.0[02]$' \
-    "$(answer <<<"$out")"
-out=$(send "CON GET mid=342 tok=0342 o35=$O/hello?hop1 u16=1" --stop 1 --wait 5)
-expect_eq "rfc8768-3 Hop-Limit 1 is not forwarded: 5.08 Hop Limit Reached" "5.08 0" \
-    "$(answer <<<"$out" | cut -d' ' -f2) $(forwarded '/hello?hop1')"
+expect_answer "rfc8768-3 Hop-Limit 0 from a CoAP client is 4.00, not a Reset" '^(ACK|CON) 4\.00$' \
+    "CON GET mid=340 tok=0340 o35=$O/hello?hop0 u16=0"
+expect_answer "rfc8768-3 a Hop-Limit of 2 bytes (it is 1) is 4.00 or 4.02, not a Reset" '^(ACK|CON) 4\.0[02]$' \
+    "CON GET mid=341 tok=0341 o35=$O/hello?hop2 x16=0010"
+expect_refused "rfc8768-3 Hop-Limit 1 is not forwarded: 5.08 Hop Limit Reached" 5.08 \
+    "CON GET mid=342 tok=0342 o35=$O/hello?hop1 u16=1" '/hello?hop1'
 expect_eq "rfc8768-3 ... naming the proxy in its diagnostic payload" "127.0.0.1" \
     "$(grep ' 5\.08 ' <<<"$out" | sed 's/.*payload=//')"
 
 # ---- RFC 8132: PATCH, iPATCH, FETCH -------------------------------------------------------------
 for m in PATCH IPATCH; do
-    out=$(send "CON $m mid=35$((${#m} - 5)) tok=035$((${#m} - 5)) o35=$O/echo?$m x12=32 p=[1]" --stop 1 --wait 5)
+    ask "CON $m mid=35$((${#m} - 5)) tok=035$((${#m} - 5)) o35=$O/echo?$m x12=32 p=[1]"
     expect_eq "rfc8132-3 CoAP $m reaches the origin as HTTP PATCH with its body: 2.04" "2.04 PATCH /echo?$m 5b315d" \
-        "$(answer <<<"$out" | cut -d' ' -f2) $(head -n1 "$WORK/origin.record") $(sed -n 's/^body://p' "$WORK/origin.record")"
+        "$(code) $(head -n1 "$WORK/origin.record") $(sed -n 's/^body://p' "$WORK/origin.record")"
 done
-out=$(send "CON FETCH mid=353 tok=0353 o35=$O/echo?fetch x12=32 p=[1]" --stop 1 --wait 5)
-expect_eq "rfc8132-2 CoAP FETCH has no HTTP method: 5.01, nothing forwarded (documented)" "5.01 0" \
-    "$(answer <<<"$out" | cut -d' ' -f2) $(forwarded '/echo?fetch')"
+expect_refused "rfc8132-2 CoAP FETCH has no HTTP method: 5.01, nothing forwarded (documented)" 5.01 \
+    "CON FETCH mid=353 tok=0353 o35=$O/echo?fetch x12=32 p=[1]" '/echo?fetch'
 
 # ---- RFC 7959 s2.2 ------------------------------------------------------------------------------
-out=$(send "CON GET mid=360 tok=0360 o35=$O/bytes?n=3000 u23=$((100 << 4 | 6))" --stop 1 --wait 5)
-expect_eq "rfc7959-2.2 a Block2 number past the end of the representation is 4.02" "4.02" \
-    "$(answer <<<"$out" | cut -d' ' -f2)"
+expect_code "rfc7959-2.2 a Block2 number past the end of the representation is 4.02" 4.02 \
+    "CON GET mid=360 tok=0360 o35=$O/bytes?n=3000 u23=$((100 << 4 | 6))"
 
 # ---- what /metrics says of the message layer ----------------------------------------------------
 curl -s --max-time 5 -o "$WORK/metrics" "http://$PROXY/metrics"
