@@ -70,14 +70,9 @@ static void check_row(const row_t *row, const char *method, const char *body)
 static void check_exhaustion(const row_t *row, const char *method, const char *body)
 {
     hcm_http_req_t in = request_of(row, method, body);
-    hcm_target_t target;
-    hcm_coap_msg_t out;
-    size_t need;
 
-    if (row->err != 0)
-        return;
-    ARENA_EXHAUSTION_RUN(need, ARENA_SIZE, arena,
-                         hcm_request_to_coap(&in, arena, &target, &out, NULL));
+    if (row->err == 0)
+        check_request_exhaustion(&in, ARENA_SIZE);
 }
 
 /* ---- one row per header the table knows ---------------------------------------------------- */

@@ -156,13 +156,11 @@ START_TEST(location_arena_exhaustion)
     const row_t *row = &rows[_i];
     hcm_resp_ctx_t ctx = ctx_of(row);
     hcm_coap_msg_t in;
-    hcm_http_resp_t out;
-    size_t need;
 
     if (row->err != 0)
         return;
     fill(&in, row);
-    ARENA_EXHAUSTION_RUN(need, ARENA_SIZE, arena, hcm_response_to_http(&in, &ctx, arena, &out));
+    check_response_exhaustion(&in, &ctx, ARENA_SIZE);
 }
 END_TEST
 

@@ -100,4 +100,35 @@ static inline void check_headers(const hcm_header_t *got, size_t ngot, const hcm
 #define ARENA_EXHAUSTION_RUN(size, limit, arena, call)                                            \
     ARENA_EXHAUSTION_RUN_IF(size, limit, arena, call, 0, true)
 
+/* The runs of the mapping calls that several suites make: HTTP request -> CoAP (check_headers,
+ * check_request), CoAP response -> HTTP (check_response, check_location), CoAP request -> origin
+ * (check_origin_request, check_origin_url). */
+static inline void check_request_exhaustion(const hcm_http_req_t *in, size_t limit)
+{
+    hcm_target_t target;
+    hcm_coap_msg_t out;
+    size_t need;
+
+    ARENA_EXHAUSTION_RUN(need, limit, arena, hcm_request_to_coap(in, arena, &target, &out, NULL));
+}
+
+static inline void check_response_exhaustion(const hcm_coap_msg_t *in, const hcm_resp_ctx_t *ctx,
+                                             size_t limit)
+{
+    hcm_http_resp_t out;
+    size_t need;
+
+    ARENA_EXHAUSTION_RUN(need, limit, arena, hcm_response_to_http(in, ctx, arena, &out));
+}
+
+static inline void check_origin_exhaustion(const hcm_coap_msg_t *in, const char *route_base,
+                                           size_t route_skip, size_t limit)
+{
+    hcm_origin_req_t out;
+    size_t need;
+
+    ARENA_EXHAUSTION_RUN(need, limit, arena,
+                         hcm_coap_to_origin(in, route_base, route_skip, arena, &out));
+}
+
 #endif
