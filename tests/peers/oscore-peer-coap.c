@@ -131,23 +131,14 @@ int peer_coap_request(const peer_args_t *args)
     osc_sealed_t sealed = {0};
     osc_binding_t bind;
     answer_t answer = {0};
-    uint8_t *plain;
-    size_t plain_len;
-    int rc, status = 1;
+    int status = 1;
 
     if (args->method == NULL || args->path == NULL || !args->has_seq) {
         fprintf(stderr, "oscore-peer coap-request: --method, --path and --seq are required\n");
         return 2;
     }
-    if (peer_context(args->contexts[0], false, &ctx) < 0 ||
-        peer_request_plaintext(args, &plain, &plain_len) < 0)
+    if (peer_protect_request(args, "coap-request", &ctx, &sealed, &bind) != 0)
         return 1;
-    rc = osc_protect_request(&ctx, args->seq, (osc_bytes_t){plain, plain_len}, &sealed, &bind);
-    free(plain);
-    if (rc != 0) {
-        fprintf(stderr, "oscore-peer coap-request: %s\n", osc_strerror(rc));
-        return 1;
-    }
     if (args->tamper)
         sealed.ciphertext[sealed.ciphertext_len - 1] ^= 0x01;
     coap_startup();

@@ -233,6 +233,58 @@ static void check_receiver(tap_t *t, const char *name, osc_ctx_t *ctx, open_fn o
                 encode(&rebuilt, OSC_FORM_MESSAGE, rebuilt_buf), unprotected_hex);
 }
 
+/* The five results of sealing a message (RFC 8613 s6.1, s4.2, s11.2), as a vector gives them. */
+struct sealed_vector {
+    const char *option, *ciphertext, *protected_msg;
+    size_t protected_len;
+    const char *header; /* s11.2 form of the option (base64url, not printed in the RFC) */
+};
+
+/* The external AAD for |kid| and |piv| as its array and as the Enc_structure (s5.4). */
+static void check_aad(tap_t *t, const char *name, osc_bytes_t kid, osc_bytes_t piv,
+                      const char *aad_array, const char *aad)
+{
+    uint8_t buf[OSC_AAD_MAX];
+    size_t len;
+
+    len = osc_aad_array_encode(kid, piv, buf, sizeof buf);
+    check_bytes(t, name, "aad_array", (osc_bytes_t){buf, len}, aad_array);
+    len = osc_aad_encode(kid, piv, buf, sizeof buf);
+    check_bytes(t, name, "aad", (osc_bytes_t){buf, len}, aad);
+}
+
+/* |sealed| against |want|: the OSCORE option value, the ciphertext, the protected message with
+ * |outer| and the outer code |code| (s4.2), named |what|, its length, and the header form. */
+static void check_sealed(tap_t *t, const char *name, const osc_sealed_t *sealed,
+                         const osc_coap_t *outer, uint8_t code, const char *what,
+                         const struct sealed_vector *want)
+{
+    uint8_t buf[HEX_MAX];
+    char header[OSC_HEADER_MAX], length[64];
+    osc_bytes_t msg;
+
+    check_bytes(t, name, "oscore_option_value", (osc_bytes_t){sealed->option, sealed->option_len},
+                want->option);
+    check_bytes(t, name, "ciphertext", (osc_bytes_t){sealed->ciphertext, sealed->ciphertext_len},
+                want->ciphertext);
+    msg = protected_message(outer, code, sealed, buf);
+    check_bytes(t, name, what, msg, want->protected_msg);
+    snprintf(length, sizeof length, "%s_length", what);
+    check(t, msg.len == want->protected_len, name, length);
+    osc_header_from_option((osc_bytes_t){sealed->option, sealed->option_len}, header);
+    check_text(t, name, "OSCORE header", header, want->header);
+}
+
+/* The header form decodes to the option value (s11.2). */
+static void check_header(tap_t *t, const char *name, const struct sealed_vector *want)
+{
+    uint8_t opt[OSC_OPTION_MAX];
+    size_t len = 0;
+
+    check(t, osc_option_from_header(want->header, opt, &len) == 0, name, "OSCORE header decodes");
+    check_bytes(t, name, "option from header", (osc_bytes_t){opt, len}, want->option);
+}
+
 /* ---- C.4-C.6: protected requests ----------------------------------------------------------- */
 
 static const struct request_vector {
@@ -240,61 +292,47 @@ static const struct request_vector {
     size_t client, server; /* rows of kdf_vectors */
     const char *unprotected;
     uint64_t seq;
-    const char *partial_iv, *kid, *aad_array, *aad, *plaintext, *nonce, *option, *ciphertext;
-    const char *protected_msg;
-    size_t protected_len;
-    const char *header; /* s11.2 form of the option (base64url, not printed in the RFC) */
+    const char *partial_iv, *kid, *aad_array, *aad, *plaintext, *nonce;
+    struct sealed_vector sealed;
 } request_vectors[] = {
     {"C.4", C1_CLIENT, C1_SERVER, "44015d1f00003974396c6f63616c686f737483747631", 20, "14", "",
      "8501810a40411440", "8368456e63727970743040488501810a40411440", "01b3747631",
-     "4622d4dd6d944168eefb549868", "0914", "612f1092f1776f1c1668b3825e",
-     "44025d1f00003974396c6f63616c686f7374620914ff612f1092f1776f1c1668b3825e", 35, "CRQ"},
+     "4622d4dd6d944168eefb549868", {"0914", "612f1092f1776f1c1668b3825e",
+     "44025d1f00003974396c6f63616c686f7374620914ff612f1092f1776f1c1668b3825e", 35, "CRQ"}},
     {"C.5", C2_CLIENT, C2_SERVER, "440171c30000b932396c6f63616c686f737483747631", 20, "14", "00",
      "8501810a4100411440", "8368456e63727970743040498501810a4100411440", "01b3747631",
-     "bf35ae297d2dace910c52e99ed", "091400", "4ed339a5a379b0b8bc731fffb0",
-     "440271c30000b932396c6f63616c686f737463091400ff4ed339a5a379b0b8bc731fffb0", 36, "CRQA"},
+     "bf35ae297d2dace910c52e99ed", {"091400", "4ed339a5a379b0b8bc731fffb0",
+     "440271c30000b932396c6f63616c686f737463091400ff4ed339a5a379b0b8bc731fffb0", 36, "CRQA"}},
     {"C.6", C3_CLIENT, C3_SERVER, "44012f8eef9bbf7a396c6f63616c686f737483747631", 20, "14", "",
      "8501810a40411440", "8368456e63727970743040488501810a40411440", "01b3747631",
-     "2ca58fb85ff1b81c0b7181b84a", "19140837cbf3210017a2d3", "72cd7273fd331ac45cffbe55c3",
+     "2ca58fb85ff1b81c0b7181b84a", {"19140837cbf3210017a2d3", "72cd7273fd331ac45cffbe55c3",
      "44022f8eef9bbf7a396c6f63616c686f73746b19140837cbf3210017a2d3ff72cd7273fd331ac45cffbe55c3",
-     44, "GRQIN8vzIQAXotM"},
+     44, "GRQIN8vzIQAXotM"}},
 };
 
 /* The sender's side: split, AAD, nonce, encryption, the OSCORE message and its header form. */
 static void check_request_sender(tap_t *t, const struct request_vector *v, const osc_ctx_t *ctx,
                                  const osc_coap_t *orig)
 {
-    uint8_t buf[HEX_MAX], kid[HEX_MAX], piv[OSC_PIV_MAX], aad[OSC_AAD_MAX], nonce[OSC_NONCE_LEN];
+    uint8_t buf[HEX_MAX], kid[HEX_MAX], piv[OSC_PIV_MAX], nonce[OSC_NONCE_LEN];
     osc_coap_t inner, outer;
-    osc_bytes_t plain, msg;
+    osc_bytes_t plain;
     osc_sealed_t sealed = {0};
     osc_binding_t bind;
-    char header[OSC_HEADER_MAX];
     osc_bytes_t p;
-    size_t len;
 
     osc_coap_split(orig, &inner, &outer);
     plain = encode(&inner, OSC_FORM_PLAINTEXT, buf);
     check_bytes(t, v->name, "plaintext", plain, v->plaintext);
     p = (osc_bytes_t){piv, osc_piv_from_seq(v->seq, piv)};
     check_bytes(t, v->name, "partial_iv", p, v->partial_iv);
-    len = osc_aad_array_encode(hex(v->kid, kid), p, aad, sizeof aad);
-    check_bytes(t, v->name, "aad_array", (osc_bytes_t){aad, len}, v->aad_array);
-    len = osc_aad_encode(hex(v->kid, kid), p, aad, sizeof aad);
-    check_bytes(t, v->name, "aad", (osc_bytes_t){aad, len}, v->aad);
+    check_aad(t, v->name, hex(v->kid, kid), p, v->aad_array, v->aad);
     osc_nonce(ctx->common_iv, hex(v->kid, kid), p, nonce);
     check_bytes(t, v->name, "nonce", (osc_bytes_t){nonce, OSC_NONCE_LEN}, v->nonce);
     check(t, osc_protect_request(ctx, v->seq, plain, &sealed, &bind) == 0, v->name, "protects");
-    check_bytes(t, v->name, "oscore_option_value", (osc_bytes_t){sealed.option, sealed.option_len},
-                v->option);
-    check_bytes(t, v->name, "ciphertext", (osc_bytes_t){sealed.ciphertext, sealed.ciphertext_len},
-                v->ciphertext);
     check_bytes(t, v->name, "binding nonce", (osc_bytes_t){bind.nonce, OSC_NONCE_LEN}, v->nonce);
-    msg = protected_message(&outer, 0x02, &sealed, buf); /* s4.2: outer code POST */
-    check_bytes(t, v->name, "protected_request", msg, v->protected_msg);
-    check(t, msg.len == v->protected_len, v->name, "protected_request_length");
-    osc_header_from_option((osc_bytes_t){sealed.option, sealed.option_len}, header);
-    check_text(t, v->name, "OSCORE header", header, v->header);
+    /* s4.2: outer code POST */
+    check_sealed(t, v->name, &sealed, &outer, 0x02, "protected_request", &v->sealed);
     osc_sealed_free(&sealed);
 }
 
@@ -310,9 +348,9 @@ static void check_request_receiver(tap_t *t, const struct request_vector *v)
 
     if (derive(v->server, &server) != 0)
         memset(&server, 0, sizeof server);
-    check_receiver(t, v->name, &server, open_request, NULL, v->protected_msg, v->plaintext,
+    check_receiver(t, v->name, &server, open_request, NULL, v->sealed.protected_msg, v->plaintext,
                    v->unprotected);
-    osc_coap_decode(hex(v->protected_msg, wire), OSC_FORM_MESSAGE, &msg);
+    osc_coap_decode(hex(v->sealed.protected_msg, wire), OSC_FORM_MESSAGE, &msg);
     opt = osc_coap_find(&msg, OSC_COAP_OSCORE);
     check(t, opt != NULL && osc_verify_request(&server, 1, opt->value, msg.payload, &found, &bind,
                                                plain, &plain_len) == OSC_EREPLAY,
@@ -328,10 +366,9 @@ static void check_request_receiver(tap_t *t, const struct request_vector *v)
 
 static void check_request(tap_t *t, const struct request_vector *v)
 {
-    uint8_t wire[HEX_MAX], buf[HEX_MAX], opt[OSC_OPTION_MAX];
+    uint8_t wire[HEX_MAX], buf[HEX_MAX];
     osc_coap_t orig;
     osc_ctx_t client;
-    size_t len = 0;
 
     check(t, derive(v->client, &client) == 0, v->name, "client context derives");
     check(t, osc_coap_decode(hex(v->unprotected, wire), OSC_FORM_MESSAGE, &orig) == 0, v->name,
@@ -340,8 +377,7 @@ static void check_request(tap_t *t, const struct request_vector *v)
                 v->unprotected);
     check_request_sender(t, v, &client, &orig);
     check_request_receiver(t, v);
-    check(t, osc_option_from_header(v->header, opt, &len) == 0, v->name, "OSCORE header decodes");
-    check_bytes(t, v->name, "option from header", (osc_bytes_t){opt, len}, v->option);
+    check_header(t, v->name, &v->sealed);
 }
 
 /* ---- C.7-C.8: protected responses ---------------------------------------------------------- */
@@ -353,64 +389,50 @@ static const struct response_vector {
     const char *request_kid, *request_piv;
     const char *unprotected;
     const uint64_t *seq; /* NULL: no Partial IV */
-    const char *aad_array, *aad, *plaintext, *nonce, *option, *ciphertext, *protected_msg;
-    size_t protected_len;
-    const char *header;
+    const char *aad_array, *aad, *plaintext, *nonce;
+    struct sealed_vector sealed;
 } response_vectors[] = {
     {"C.7", C1_SERVER, C1_CLIENT, 20, "", "14", "64455d1f00003974ff48656c6c6f20576f726c6421",
      NULL, "8501810a40411440", "8368456e63727970743040488501810a40411440",
-     "45ff48656c6c6f20576f726c6421", "4622d4dd6d944168eefb549868", "",
+     "45ff48656c6c6f20576f726c6421", "4622d4dd6d944168eefb549868", {"",
      "dbaad1e9a7e7b2a813d3c31524378303cdafae119106",
-     "64445d1f0000397490ffdbaad1e9a7e7b2a813d3c31524378303cdafae119106", 32, "AA"},
+     "64445d1f0000397490ffdbaad1e9a7e7b2a813d3c31524378303cdafae119106", 32, "AA"}},
     {"C.8", C1_SERVER, C1_CLIENT, 20, "", "14", "64455d1f00003974ff48656c6c6f20576f726c6421",
      &(const uint64_t){0}, "8501810a40411440", "8368456e63727970743040488501810a40411440",
-     "45ff48656c6c6f20576f726c6421", "4722d4dd6d944169eefb54987c", "0100",
+     "45ff48656c6c6f20576f726c6421", "4722d4dd6d944169eefb54987c", {"0100",
      "4d4c13669384b67354b2b6175ff4b8658c666a6cf88e",
-     "64445d1f00003974920100ff4d4c13669384b67354b2b6175ff4b8658c666a6cf88e", 34, "AQA"},
+     "64445d1f00003974920100ff4d4c13669384b67354b2b6175ff4b8658c666a6cf88e", 34, "AQA"}},
 };
 
 static void check_response_sender(tap_t *t, const struct response_vector *v, const osc_ctx_t *ctx,
                                   const osc_binding_t *bind, const osc_coap_t *orig)
 {
-    uint8_t buf[HEX_MAX], aad[OSC_AAD_MAX], piv[OSC_PIV_MAX], nonce[OSC_NONCE_LEN];
-    osc_bytes_t kid = {bind->kid, bind->kid_len}, rpiv = {bind->piv, bind->piv_len}, plain, msg;
+    uint8_t buf[HEX_MAX], piv[OSC_PIV_MAX], nonce[OSC_NONCE_LEN];
+    osc_bytes_t kid = {bind->kid, bind->kid_len}, rpiv = {bind->piv, bind->piv_len}, plain;
     osc_coap_t inner, outer;
     osc_sealed_t sealed = {0};
-    char header[OSC_HEADER_MAX];
-    size_t len;
 
     osc_coap_split(orig, &inner, &outer);
     plain = encode(&inner, OSC_FORM_PLAINTEXT, buf);
     check_bytes(t, v->name, "plaintext", plain, v->plaintext);
-    len = osc_aad_array_encode(kid, rpiv, aad, sizeof aad);
-    check_bytes(t, v->name, "aad_array", (osc_bytes_t){aad, len}, v->aad_array);
-    len = osc_aad_encode(kid, rpiv, aad, sizeof aad);
-    check_bytes(t, v->name, "aad", (osc_bytes_t){aad, len}, v->aad);
+    check_aad(t, v->name, kid, rpiv, v->aad_array, v->aad);
     memcpy(nonce, bind->nonce, OSC_NONCE_LEN); /* s5.2: no Partial IV, the request's nonce */
     if (v->seq != NULL)
         osc_nonce(ctx->common_iv, (osc_bytes_t){ctx->sender_id, ctx->sender_id_len},
                   (osc_bytes_t){piv, osc_piv_from_seq(*v->seq, piv)}, nonce);
     check_bytes(t, v->name, "nonce", (osc_bytes_t){nonce, OSC_NONCE_LEN}, v->nonce);
     check(t, osc_protect_response(ctx, bind, v->seq, plain, &sealed) == 0, v->name, "protects");
-    check_bytes(t, v->name, "oscore_option_value", (osc_bytes_t){sealed.option, sealed.option_len},
-                v->option);
-    check_bytes(t, v->name, "ciphertext", (osc_bytes_t){sealed.ciphertext, sealed.ciphertext_len},
-                v->ciphertext);
-    msg = protected_message(&outer, 0x44, &sealed, buf); /* s4.2: outer code 2.04 Changed */
-    check_bytes(t, v->name, "protected_response", msg, v->protected_msg);
-    check(t, msg.len == v->protected_len, v->name, "protected_response_length");
-    osc_header_from_option((osc_bytes_t){sealed.option, sealed.option_len}, header);
-    check_text(t, v->name, "OSCORE header", header, v->header);
+    /* s4.2: outer code 2.04 Changed */
+    check_sealed(t, v->name, &sealed, &outer, 0x44, "protected_response", &v->sealed);
     osc_sealed_free(&sealed);
 }
 
 static void check_response(tap_t *t, const struct response_vector *v)
 {
-    uint8_t wire[HEX_MAX], buf[HEX_MAX], opt[OSC_OPTION_MAX];
+    uint8_t wire[HEX_MAX], buf[HEX_MAX];
     osc_ctx_t server, client;
     osc_binding_t bind, client_bind;
     osc_coap_t orig;
-    size_t len = 0;
 
     check(t, derive(v->server, &server) == 0 && derive(v->client, &client) == 0, v->name,
           "contexts derive");
@@ -430,10 +452,9 @@ static void check_response(tap_t *t, const struct response_vector *v)
     check(t, osc_coap_decode(hex(v->unprotected, wire), OSC_FORM_MESSAGE, &orig) == 0, v->name,
           "unprotected_response decodes");
     check_response_sender(t, v, &server, &bind, &orig);
-    check_receiver(t, v->name, &client, open_response, &client_bind, v->protected_msg,
+    check_receiver(t, v->name, &client, open_response, &client_bind, v->sealed.protected_msg,
                    v->plaintext, v->unprotected);
-    check(t, osc_option_from_header(v->header, opt, &len) == 0, v->name, "OSCORE header decodes");
-    check_bytes(t, v->name, "option from header", (osc_bytes_t){opt, len}, v->option);
+    check_header(t, v->name, &v->sealed);
 }
 
 /* ---- s5.4 AAD example ---------------------------------------------------------------------- */

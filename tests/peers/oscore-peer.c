@@ -163,7 +163,8 @@ static int add_segments(osc_coap_t *m, uint16_t number, const char *s, size_t le
     return 0;
 }
 
-int peer_request_plaintext(const peer_args_t *args, uint8_t **out, size_t *len)
+/* The plaintext of the client's inner request (malloc'ed *out); 0 or -1 (message printed). */
+static int request_plaintext(const peer_args_t *args, uint8_t **out, size_t *len)
 {
     const char *path = args->path, *query = strchr(path, '?');
     size_t path_len = query ? (size_t)(query - path) : strlen(path);
@@ -202,6 +203,25 @@ int peer_request_plaintext(const peer_args_t *args, uint8_t **out, size_t *len)
 done:
     free(payload);
     return rc;
+}
+
+int peer_protect_request(const peer_args_t *args, const char *cmd, osc_ctx_t *ctx,
+                         osc_sealed_t *sealed, osc_binding_t *bind)
+{
+    uint8_t *plain;
+    size_t plain_len;
+    int rc;
+
+    if (peer_context(args->contexts[0], false, ctx) < 0 ||
+        request_plaintext(args, &plain, &plain_len) < 0)
+        return 1;
+    rc = osc_protect_request(ctx, args->seq, (osc_bytes_t){plain, plain_len}, sealed, bind);
+    free(plain);
+    if (rc != 0) {
+        fprintf(stderr, "oscore-peer %s: %s\n", cmd, osc_strerror(rc));
+        return 1;
+    }
+    return 0;
 }
 
 /* ---- the client's view of the response ----------------------------------------------------- */
@@ -259,8 +279,6 @@ static int protect(const peer_args_t *args)
     osc_ctx_t ctx;
     osc_sealed_t sealed = {0};
     osc_binding_t bind;
-    uint8_t *plain;
-    size_t plain_len;
     char header[OSC_HEADER_MAX];
     int rc;
 
@@ -268,15 +286,8 @@ static int protect(const peer_args_t *args)
         fprintf(stderr, "oscore-peer protect: --method, --path, --seq and --out-body are required\n");
         return 2;
     }
-    if (peer_context(args->contexts[0], false, &ctx) < 0 ||
-        peer_request_plaintext(args, &plain, &plain_len) < 0)
+    if (peer_protect_request(args, "protect", &ctx, &sealed, &bind) != 0)
         return 1;
-    rc = osc_protect_request(&ctx, args->seq, (osc_bytes_t){plain, plain_len}, &sealed, &bind);
-    free(plain);
-    if (rc != 0) {
-        fprintf(stderr, "oscore-peer protect: %s\n", osc_strerror(rc));
-        return 1;
-    }
     rc = peer_write_file(args->out_body, (osc_bytes_t){sealed.ciphertext, sealed.ciphertext_len});
     osc_header_from_option((osc_bytes_t){sealed.option, sealed.option_len}, header);
     osc_sealed_free(&sealed);

@@ -40,8 +40,11 @@ int peer_context(const char *name, bool is_server, osc_ctx_t *ctx);
 int peer_read_file(const char *path, uint8_t **data, size_t *len);
 int peer_write_file(const char *path, osc_bytes_t data);
 
-/* The plaintext of the client's inner request (malloc'ed *out); 0 or -1 (message printed). */
-int peer_request_plaintext(const peer_args_t *args, uint8_t **out, size_t *len);
+/* The client's inner request (--method, --path, --payload-file, --content-format) protected
+ * with the first context at --seq: *ctx, *sealed (osc_sealed_free() it) and *bind. 0, or 1
+ * (message printed, naming the subcommand |cmd|). */
+int peer_protect_request(const peer_args_t *args, const char *cmd, osc_ctx_t *ctx,
+                         osc_sealed_t *sealed, osc_binding_t *bind);
 /* Verifies a response to the client's request |seq| and prints its inner message as one line
  * "code=2.05 cf=0 payload=..."; writes the inner payload to args->out_payload if set.
  * Returns the exit status: 0, or 1 (message printed). */
