@@ -27,14 +27,18 @@ it prints one line of counts ("stats received=R sent=S dropped=D") and exits.
                           "blackout on|off" is printed once the switch is made, and
                           "blackout drop N" for the Nth datagram dropped in blackouts
 
-Only the standard library is used.
+Only the standard library is used, and tests/peers/coap-raw.py's decoder.
 """
+import importlib.machinery
 import os
 import random
 import select
 import signal
 import socket
 import sys
+
+raw = importlib.machinery.SourceFileLoader(
+    "coap_raw", os.path.join(os.path.dirname(os.path.abspath(__file__)), "coap-raw.py")).load_module()
 
 COAP_CON, COAP_NON, COAP_ACK, COAP_RST = 0, 1, 2, 3
 OPT_URI_PATH = 11
@@ -66,30 +70,12 @@ def bind():
 
 def parse(dgram):
     """(type, mid, token, uri_path list) of a well-formed request, or None."""
-    if len(dgram) < 4 or dgram[0] >> 6 != 1:
+    msg = raw.parse(dgram)
+    if msg is None or msg[0] != 1:
         return None
-    mtype, tkl = (dgram[0] >> 4) & 3, dgram[0] & 15
-    mid = dgram[2:4]
-    token = dgram[4:4 + tkl]
-    pos, number, path = 4 + tkl, 0, []
-    while pos < len(dgram) and dgram[pos] != 0xFF:
-        delta, length = dgram[pos] >> 4, dgram[pos] & 15
-        pos += 1
-        ext = []
-        for nibble in (delta, length):
-            if nibble == 13:
-                ext.append(dgram[pos] + 13)
-                pos += 1
-            elif nibble == 14:
-                ext.append(int.from_bytes(dgram[pos:pos + 2], "big") + 269)
-                pos += 2
-            else:
-                ext.append(nibble)
-        number += ext[0]
-        if number == OPT_URI_PATH:
-            path.append(dgram[pos:pos + ext[1]].decode("utf-8", "replace"))
-        pos += ext[1]
-    return mtype, mid, token, path
+    _, mtype, _, mid, token, options, _ = msg
+    path = [v.decode("utf-8", "replace") for n, v in options if n == OPT_URI_PATH]
+    return mtype, mid.to_bytes(2, "big"), token, path
 
 
 def header(mtype, code, mid, token, tkl=None):

@@ -79,29 +79,47 @@ def encode(mtype, code, mid, token, options=(), payload=b"", version=1):
     return bytes(out)
 
 
+def parse(data):
+    """(version, type, code, mid, token, [(number, value)], payload) of a datagram, or None if it
+    is malformed (RFC 7252 s3, s3.1): the one decoder of every raw peer."""
+    try:
+        tkl = data[0] & 0x0F
+        if len(data) < 4 + tkl or tkl > 8:
+            return None
+        i, number, options = 4 + tkl, 0, []
+        while i < len(data) and data[i] != 0xFF:
+            d, n = data[i] >> 4, data[i] & 0x0F
+            i += 1
+            vals = []
+            for v in (d, n):
+                if v == 13:
+                    v, i = data[i] + 13, i + 1
+                elif v == 14:
+                    v, i = int.from_bytes(data[i:i + 2], "big") + 269, i + 2
+                elif v == 15:
+                    return None
+                vals.append(v)
+            number += vals[0]
+            if i + vals[1] > len(data):
+                return None
+            options.append((number, data[i:i + vals[1]]))
+            i += vals[1]
+        if i < len(data) and i + 1 == len(data):
+            return None  # a payload marker with no payload (s3)
+        payload = data[i + 1:] if i < len(data) else b""
+        return (data[0] >> 6, data[0] >> 4 & 3, data[1], int.from_bytes(data[2:4], "big"),
+                data[4:4 + tkl], options, payload)
+    except IndexError:
+        return None
+
+
 def decode(data):
-    """(type, code, mid, token, [(number, value)], payload) of a well-formed datagram."""
-    tkl = data[0] & 0x0F
-    mtype, code, mid = data[0] >> 4 & 3, data[1], int.from_bytes(data[2:4], "big")
-    token, i, number, options = data[4:4 + tkl], 4 + tkl, 0, []
-    while i < len(data) and data[i] != 0xFF:
-        d, n = data[i] >> 4, data[i] & 0x0F
-        i += 1
-        for nibble in ("d", "n"):
-            v = d if nibble == "d" else n
-            if v == 13:
-                v, i = data[i] + 13, i + 1
-            elif v == 14:
-                v, i = int.from_bytes(data[i:i + 2], "big") + 269, i + 2
-            if nibble == "d":
-                d = v
-            else:
-                n = v
-        number += d
-        options.append((number, data[i:i + n]))
-        i += n
-    payload = data[i + 1:] if i < len(data) else b""
-    return mtype, code, mid, token, options, payload
+    """(type, code, mid, token, [(number, value)], payload) of a well-formed datagram; ValueError
+    if it is malformed."""
+    msg = parse(data)
+    if msg is None:
+        raise ValueError(f"malformed datagram {data.hex()}")
+    return msg[1:]
 
 
 def code_text(code):

@@ -51,48 +51,16 @@ import socket
 import sys
 import time
 
-# The encoder is coap-raw.py's: one writer of CoAP datagrams for every raw peer.
+# The encoder and decoder are coap-raw.py's: one writer and one reader of CoAP datagrams for every
+# raw peer. decode() gives (version, type, code, mid, token, options, payload), or None.
 _raw = importlib.machinery.SourceFileLoader(
     "coap_raw", os.path.join(os.path.dirname(os.path.abspath(__file__)), "coap-raw.py")).load_module()
-encode, uint = _raw.encode, _raw.uint
+encode, uint, decode = _raw.encode, _raw.uint, _raw.parse
 
 CON, NON, ACK, RST = 0, 1, 2, 3
 TYPES = ["CON", "NON", "ACK", "RST"]
 OPT_ETAG, OPT_URI_PATH, OPT_CF, OPT_BLOCK2, OPT_BLOCK1, OPT_SIZE1, OPT_ECHO = 4, 11, 12, 23, 27, 60, 252
 CONTENT = 0x45
-
-
-def decode(data):
-    """(version, type, code, mid, token, [(number, value)], payload), or None if malformed."""
-    try:
-        tkl = data[0] & 0x0F
-        if len(data) < 4 + tkl or tkl > 8:
-            return None
-        i, number, options = 4 + tkl, 0, []
-        while i < len(data) and data[i] != 0xFF:
-            d, n = data[i] >> 4, data[i] & 0x0F
-            i += 1
-            vals = []
-            for v in (d, n):
-                if v == 13:
-                    v, i = data[i] + 13, i + 1
-                elif v == 14:
-                    v, i = int.from_bytes(data[i:i + 2], "big") + 269, i + 2
-                elif v == 15:
-                    return None
-                vals.append(v)
-            number += vals[0]
-            if i + vals[1] > len(data):
-                return None
-            options.append((number, data[i:i + vals[1]]))
-            i += vals[1]
-        if i < len(data) and i + 1 == len(data):
-            return None  # a payload marker with no payload (s3)
-        payload = data[i + 1:] if i < len(data) else b""
-        return (data[0] >> 6, data[0] >> 4 & 3, data[1], int.from_bytes(data[2:4], "big"),
-                data[4:4 + tkl], options, payload)
-    except IndexError:
-        return None
 
 
 def describe(data):
