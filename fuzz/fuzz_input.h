@@ -14,6 +14,17 @@
 /* libFuzzer calls this once per input. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The whole input as one C string in |buf| (NULs inside end it early); NULL when it does not
+ * fit, for an input the target passes over. */
+static inline char *fuzz_text(const uint8_t *data, size_t size, char *buf, size_t cap)
+{
+    if (size >= cap)
+        return NULL;
+    memcpy(buf, data, size);
+    buf[size] = '\0';
+    return buf;
+}
+
 typedef struct fuzz_input {
     const uint8_t *p;
     size_t left;

@@ -13,10 +13,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     hcm_arena_t arena;
     const char *again;
 
-    if (size >= sizeof text)
+    if (fuzz_text(data, size, text, sizeof text) == NULL)
         return 0;
-    memcpy(text, data, size);
-    text[size] = '\0';
     hcm_arena_init(&arena, arena_buf, sizeof arena_buf);
     if (hcm_oscore_header_decode(text, &arena, &option) == 0) {
         again = hcm_oscore_header_encode(option, &arena);

@@ -11,10 +11,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     hcm_arena_t arena;
     const char *uri;
 
-    if (size >= sizeof text)
+    if (fuzz_text(data, size, text, sizeof text) == NULL)
         return 0;
-    memcpy(text, data, size);
-    text[size] = '\0';
     hcm_arena_init(&arena, arena_buf, sizeof arena_buf);
     if (hcm_target_extract(text, "/hc/", &arena, &uri) == 0)
         hcm_target_parse(uri, &arena, &target, &msg);
