@@ -15,15 +15,9 @@ DOCKER=${DOCKER:-/usr/bin/docker}
 IMAGE=${TEST_HCPROXY_IMAGE:-hcproxy:compose-test}
 SRC=${1:-${MESON_SOURCE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}}
 PROJECT=hcproxy-compose-test-$$
+. "$(dirname "${BASH_SOURCE[0]}")/docker_lib.sh"
 
-say() { printf '[compose.sh %(%H:%M:%S)T] %s\n' -1 "$*"; }
-fail() { say "FAIL: $*"; exit 1; }
-ok() { say "ok: $*"; }
-
-if ! [ -x "$DOCKER" ] || ! "$DOCKER" info >/dev/null 2>&1; then
-    echo "SKIP: no Docker engine (docker/README.md: Build)"
-    exit 77
-fi
+require_docker
 command -v docker-compose >/dev/null || { echo "SKIP: docker-compose is not installed"; exit 77; }
 
 TMP=$(mktemp -d)
@@ -46,24 +40,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Polls "$@" every 0.2 s until it succeeds or $1 seconds have passed.
-poll() {
-    local deadline_s=$1 what=$2
-    shift 2
-    local end=$((SECONDS + deadline_s))
-    until "$@"; do
-        [ "$SECONDS" -lt "$end" ] || fail "$what: not within ${deadline_s}s"
-        sleep 0.2
-    done
-}
-
-if [ "${TEST_HCPROXY_NO_BUILD:-0}" = 1 ]; then
-    say "using the existing image $IMAGE (TEST_HCPROXY_NO_BUILD=1)"
-else
-    say "building $IMAGE from $SRC (legacy builder; the layer cache makes a rebuild quick)"
-    DOCKER_BUILDKIT=0 "$DOCKER" build --force-rm -f "$SRC/docker/Dockerfile" -t "$IMAGE" "$SRC" \
-        >"$TMP/build.log" 2>&1 || { tail -60 "$TMP/build.log"; fail "docker build"; }
-fi
+build_image
 
 say "docker-compose up (project $PROJECT)"
 UP=1

@@ -15,15 +15,9 @@ DOCKER=${DOCKER:-/usr/bin/docker}
 IMAGE=${TEST_HCPROXY_IMAGE:-hcproxy:test}
 SRC=${1:-${MESON_SOURCE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}}
 NAME=hcproxy-docker-test-$$
+. "$(dirname "${BASH_SOURCE[0]}")/docker_lib.sh"
 
-say() { printf '[docker.sh %(%H:%M:%S)T] %s\n' -1 "$*"; }
-fail() { say "FAIL: $*"; exit 1; }
-ok() { say "ok: $*"; }
-
-if ! [ -x "$DOCKER" ] || ! "$DOCKER" info >/dev/null 2>&1; then
-    echo "SKIP: no Docker engine (docker/README.md: Build)"
-    exit 77
-fi
+require_docker
 for tool in coap-server-notls curl; do
     command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 77; }
 done
@@ -61,31 +55,8 @@ s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])' "$1"
 }
 
-# Polls "$@" every 0.2 s until it succeeds or $deadline_s seconds have passed.
-poll() {
-    local deadline_s=$1 what=$2
-    shift 2
-    local end=$((SECONDS + deadline_s))
-    until "$@"; do
-        [ "$SECONDS" -lt "$end" ] || fail "$what: not within ${deadline_s}s"
-        sleep 0.2
-    done
-}
-
 # ---------------------------------------------------------------------------------------- image
-if [ "${TEST_HCPROXY_NO_BUILD:-0}" = 1 ]; then
-    say "using the existing image $IMAGE (TEST_HCPROXY_NO_BUILD=1)"
-else
-    say "building $IMAGE from $SRC (legacy builder, log in $TMP/build.log)"
-    start=$SECONDS
-    if ! DOCKER_BUILDKIT=0 "$DOCKER" build --force-rm -f "$SRC/docker/Dockerfile" -t "$IMAGE" "$SRC" \
-        >"$TMP/build.log" 2>&1; then
-        sed 's/^/    /' "$TMP/build.log" | tail -60
-        fail "docker build"
-    fi
-    ok "image built in $((SECONDS - start))s, $("$DOCKER" image inspect -f '{{.Size}}' "$IMAGE" |
-        awk '{printf "%.1f MB", $1 / 1e6}')"
-fi
+build_image
 
 # ---------------------------------------------------------------------------- CoAP server, proxy
 COAP_PORT=$(free_port SOCK_DGRAM)
