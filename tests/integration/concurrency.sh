@@ -8,18 +8,11 @@ start_hcproxy --upstream-timeout-ms 20000
 T="coap://127.0.0.1:$TS_PORT"
 
 N=200
-for i in $(seq 1 $N); do
-    echo "url = \"http://$PROXY/hc/$T/echo?n=$i\""
-    echo "output = \"$WORK/out.$i\""
-done >"$WORK/urls"
-curl -s --max-time 60 --parallel --parallel-immediate --parallel-max $N -K "$WORK/urls" \
-     -w '%{http_code}\n' >"$WORK/codes" || true
-expect_eq "$N concurrent requests all answered 200" "$N" "$(grep -c '^200$' "$WORK/codes")"
-wrong=0
-for i in $(seq 1 $N); do
-    [ "$(cat "$WORK/out.$i" 2>/dev/null)" = "n=$i" ] || wrong=$((wrong + 1))
-done
-expect_eq "each of the $N answers belongs to its own request" 0 "$wrong"
+echo_url() { echo "http://$PROXY/hc/$T/echo?n=$1"; }
+echo_body() { echo "n=$1"; }
+parallel_gets $N echo_url echo_body
+expect_eq "$N concurrent requests all answered 200" "$N" "$ANSWERED"
+expect_eq "each of the $N answers belongs to its own request" 0 "$WRONG"
 
 # A client that hangs up while its exchange waits: the exchange is cancelled, nothing leaks.
 curl -s --max-time 0.5 "http://$PROXY/hc/$T/silent" >/dev/null || true

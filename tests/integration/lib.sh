@@ -141,6 +141,23 @@ http() {
     HEADERS=$(tr -d '\r' <"$WORK/headers" 2>/dev/null | tr 'A-Z' 'a-z' || true)
 }
 header() { printf '%s\n' "$HEADERS" | sed -n "s/^$1: //p" | head -n1; }
+# parallel_gets N URL_OF WANT_OF: N GETs at once through one curl (--parallel); "URL_OF i" and
+# "WANT_OF i" print request i's URL and the body it must get back. Sets ANSWERED (how many were
+# answered 200) and WRONG (how many bodies were not their request's).
+parallel_gets() {
+    local n=$1 url_of=$2 want_of=$3 i
+    for i in $(seq 1 "$n"); do
+        echo "url = \"$("$url_of" "$i")\""
+        echo "output = \"$WORK/out.$i\""
+    done >"$WORK/urls"
+    curl -s --max-time 60 --parallel --parallel-immediate --parallel-max "$n" -K "$WORK/urls" \
+         -w '%{http_code}\n' >"$WORK/codes" || true
+    ANSWERED=$(grep -c '^200$' "$WORK/codes" || true)
+    WRONG=0
+    for i in $(seq 1 "$n"); do
+        [ "$(cat "$WORK/out.$i" 2>/dev/null)" = "$("$want_of" "$i")" ] || WRONG=$((WRONG + 1))
+    done
+}
 # raw_header NAME: the value as sent (HEADERS is lower-cased), NAME matched in any case.
 raw_header() { tr -d '\r' <"$WORK/headers" | awk -v n="$1" 'tolower($0) ~ "^" tolower(n) ": " { sub(/^[^:]*: /, ""); print; exit }'; }
 metric() { curl -s --max-time 5 "http://$PROXY/metrics" | sed -n "s/^$1 //p"; }

@@ -12,20 +12,13 @@ T="coap://127.0.0.1:$TS_PORT"
 # A mixed burst: piggybacked answers (/echo) and separate ones (/slow, acknowledged at once and
 # answered 50 ms later), all queued behind each other at the one server.
 N=120
-for i in $(seq 1 $N); do
-    if [ $((i % 2)) = 0 ]; then path="slow?ms=50&i=$i"; else path="echo?n=$i"; fi
-    echo "url = \"http://$PROXY/hc/$T/$path\""
-    echo "output = \"$WORK/out.$i\""
-done >"$WORK/urls"
-curl -s --max-time 60 --parallel --parallel-immediate --parallel-max $N -K "$WORK/urls" \
-     -w '%{http_code}\n' >"$WORK/codes" || true
-expect_eq "$N concurrent exchanges with nstart 1 all answered 200" "$N" "$(grep -c '^200$' "$WORK/codes")"
-wrong=0
-for i in $(seq 1 $N); do
-    if [ $((i % 2)) = 0 ]; then want=slow; else want="n=$i"; fi
-    [ "$(cat "$WORK/out.$i" 2>/dev/null)" = "$want" ] || wrong=$((wrong + 1))
-done
-expect_eq "each of the $N answers belongs to its own request" 0 "$wrong"
+mixed_url() {
+    if [ $(($1 % 2)) = 0 ]; then echo "http://$PROXY/hc/$T/slow?ms=50&i=$1"; else echo "http://$PROXY/hc/$T/echo?n=$1"; fi
+}
+mixed_body() { if [ $(($1 % 2)) = 0 ]; then echo slow; else echo "n=$1"; fi; }
+parallel_gets $N mixed_url mixed_body
+expect_eq "$N concurrent exchanges with nstart 1 all answered 200" "$N" "$ANSWERED"
+expect_eq "each of the $N answers belongs to its own request" 0 "$WRONG"
 expect_eq "nothing waits in the queue afterwards" 0 "$(metric hcproxy_upstream_waiting)"
 expect_eq "nothing is in flight afterwards" 0 "$(metric hcproxy_exchanges_inflight)"
 
