@@ -42,32 +42,53 @@ static uint32_t option_uint(const hcm_coap_msg_t *m, uint16_t number, bool *pres
     return v;
 }
 
-START_TEST(an_answer_that_fits_goes_whole)
-{
-    hcm_coap_msg_t whole = answer_of(100), out;
-    hcp_rblocks_t asked = {0};
-    uint8_t buf[16];
-    bool has;
-
-    ck_assert_int_eq(hcp_rblocks_answer(&whole, &asked, NULL, 8, 1152, &out, buf), 0);
-    ck_assert_uint_eq(out.payload.len, 100);
-    option_uint(&out, HCM_OPT_BLOCK2, &has);
-    ck_assert(!has);
-}
-END_TEST
 
 /* RFC 7959 s2.4, s4: 1024-byte blocks when the room allows, Size2 with the first. */
-START_TEST(a_large_answer_goes_in_1024_byte_blocks)
+
+/* One answer of |len| bytes to a request with Block2 |block2| (when |asked|), with 1152 bytes of
+ * room: what hcp_rblocks_answer() gives, the Block2 it puts on the answer (or none), its Size2
+ * (when not 0) and how much of the body goes. Every answer fits the room. */
+static const struct answer_row {
+    const char *name;
+    size_t len;
+    bool asked;
+    uint32_t block2_asked;
+    int want;
+    bool has_block2;
+    uint32_t block2;
+    uint32_t size2;
+    size_t payload_len;
+} answers[] = {
+    { "an answer that fits goes whole", 100, false, 0, 0, false, 0, 0, 100 },
+    /* RFC 7959 s2.4, s4: 1024-byte blocks when the room allows, Size2 with the first. */
+    { "a large answer goes in 1024-byte blocks", 4096, false, 0, 1, true, 0 << 4 | 8 | 6, 4096,
+      1024 },
+    /* RFC 7959 s2.4: early negotiation, a client asking for 64-byte blocks gets them. */
+    { "the size the client asks for is kept", 300, true, 2, 1, true, 8 | 2, 0, 64 },
+    { "the last block has no more flag", 2500, true, 2 << 4 | 6, 0, true, 2 << 4 | 6, 0,
+      2500 - 2048 },
+    { "a block past the end is an error", 3000, true, 100 << 4 | 6, HCM_EBLOCKRANGE, false, 0, 0,
+      0 },
+};
+
+START_TEST(answer)
 {
-    hcm_coap_msg_t whole = answer_of(4096), out;
-    hcp_rblocks_t asked = {0};
+    const struct answer_row *row = &answers[_i];
+    hcm_coap_msg_t whole = answer_of(row->len), out;
+    hcp_rblocks_t asked = {.has_block2 = row->asked, .block2 = row->block2_asked};
     uint8_t buf[16];
     bool has;
+    uint32_t b2;
 
-    ck_assert_int_eq(hcp_rblocks_answer(&whole, &asked, NULL, 8, 1152, &out, buf), 1);
-    ck_assert_uint_eq(option_uint(&out, HCM_OPT_BLOCK2, &has), 0 << 4 | 8 | 6);
-    ck_assert_uint_eq(option_uint(&out, HCM_OPT_SIZE2, &has), 4096);
-    ck_assert_uint_eq(out.payload.len, 1024);
+    ck_assert_msg(hcp_rblocks_answer(&whole, &asked, NULL, 8, 1152, &out, buf) == row->want,
+                  "%s", row->name);
+    if (row->want < 0)
+        return;
+    b2 = option_uint(&out, HCM_OPT_BLOCK2, &has);
+    ck_assert_msg(has == row->has_block2 && b2 == row->block2, "%s: Block2 %u", row->name, b2);
+    if (row->size2 != 0)
+        ck_assert_uint_eq(option_uint(&out, HCM_OPT_SIZE2, &has), row->size2);
+    ck_assert_uint_eq(out.payload.len, row->payload_len);
     ck_assert_uint_le(wire_len(&out, 8), 1152);
 }
 END_TEST
@@ -94,20 +115,6 @@ START_TEST(the_block_shrinks_to_fit_the_room)
 }
 END_TEST
 
-/* RFC 7959 s2.4: early negotiation, a client asking for 64-byte blocks gets them. */
-START_TEST(the_size_the_client_asks_for_is_kept)
-{
-    hcm_coap_msg_t whole = answer_of(300), out;
-    hcp_rblocks_t asked = {.has_block2 = true, .block2 = 2};
-    uint8_t buf[16];
-    bool has;
-
-    ck_assert_int_eq(hcp_rblocks_answer(&whole, &asked, NULL, 8, 1152, &out, buf), 1);
-    ck_assert_uint_eq(option_uint(&out, HCM_OPT_BLOCK2, &has), 8 | 2);
-    ck_assert_uint_eq(out.payload.len, 64);
-}
-END_TEST
-
 /* A later block asked for at 1024 bytes, served smaller: the offset stays, the number grows. */
 START_TEST(a_smaller_block_keeps_the_offset)
 {
@@ -123,30 +130,6 @@ START_TEST(a_smaller_block_keeps_the_offset)
     ck_assert_ptr_eq(out.payload.p, body + 3 * 1024);
     option_uint(&out, HCM_OPT_SIZE2, &has);
     ck_assert(!has); /* s4: Size2 with the first block only */
-}
-END_TEST
-
-START_TEST(the_last_block_has_no_more_flag)
-{
-    hcm_coap_msg_t whole = answer_of(2500), out;
-    hcp_rblocks_t asked = {.has_block2 = true, .block2 = 2 << 4 | 6};
-    uint8_t buf[16];
-    bool has;
-
-    ck_assert_int_eq(hcp_rblocks_answer(&whole, &asked, NULL, 8, 1152, &out, buf), 0);
-    ck_assert_uint_eq(option_uint(&out, HCM_OPT_BLOCK2, &has), 2 << 4 | 6);
-    ck_assert_uint_eq(out.payload.len, 2500 - 2048);
-}
-END_TEST
-
-START_TEST(a_block_past_the_end_is_an_error)
-{
-    hcm_coap_msg_t whole = answer_of(3000), out;
-    hcp_rblocks_t asked = {.has_block2 = true, .block2 = 100 << 4 | 6};
-    uint8_t buf[16];
-
-    ck_assert_int_eq(hcp_rblocks_answer(&whole, &asked, NULL, 8, 1152, &out, buf),
-                     HCM_EBLOCKRANGE);
 }
 END_TEST
 
@@ -203,13 +186,9 @@ static Suite *suite(void)
     Suite *s = suite_create("rblocks");
     TCase *tc = tcase_create("core");
 
-    tcase_add_test(tc, an_answer_that_fits_goes_whole);
-    tcase_add_test(tc, a_large_answer_goes_in_1024_byte_blocks);
+    tcase_add_loop_test(tc, answer, 0, sizeof answers / sizeof answers[0]);
     tcase_add_test(tc, the_block_shrinks_to_fit_the_room);
-    tcase_add_test(tc, the_size_the_client_asks_for_is_kept);
     tcase_add_test(tc, a_smaller_block_keeps_the_offset);
-    tcase_add_test(tc, the_last_block_has_no_more_flag);
-    tcase_add_test(tc, a_block_past_the_end_is_an_error);
     tcase_add_test(tc, block1_is_echoed_even_when_0);
     tcase_add_test(tc, a_diagnostic_payload_is_cut_to_fit);
     tcase_add_test(tc, a_block_option_of_4_bytes_is_bad);
