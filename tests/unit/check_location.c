@@ -151,18 +151,7 @@ START_TEST(location)
 END_TEST
 
 /* Every arena smaller than the response needs gives HCM_ENOSPACE, never a crash. */
-START_TEST(location_arena_exhaustion)
-{
-    const row_t *row = &rows[_i];
-    hcm_resp_ctx_t ctx = ctx_of(row);
-    hcm_coap_msg_t in;
-
-    if (row->err != 0)
-        return;
-    fill(&in, row);
-    check_response_exhaustion(&in, &ctx, ARENA_SIZE);
-}
-END_TEST
+RESPONSE_EXHAUSTION_TEST(location_arena_exhaustion, rows, fill, ctx_of)
 
 static Suite *location_suite(void)
 {

@@ -301,17 +301,7 @@ START_TEST(request)
 END_TEST
 
 /* Every arena smaller than a request needs gives HCM_ENOSPACE, never a crash. */
-START_TEST(request_arena_exhaustion)
-{
-    const row_t *row = &rows[_i];
-    hcm_coap_msg_t in;
-
-    if (row->err != 0)
-        return;
-    message_of(row, &in);
-    check_origin_exhaustion(&in, row->route_base, row->route_skip, ARENA_SIZE);
-}
-END_TEST
+ORIGIN_EXHAUSTION_TEST(request_arena_exhaustion, rows, message_of)
 
 /* The request's own memory is left alone: hcm_coap_to_origin() writes only |out| and the arena. */
 START_TEST(input_is_not_written)

@@ -238,17 +238,7 @@ START_TEST(url)
 END_TEST
 
 /* Every arena smaller than a URL needs gives HCM_ENOSPACE, never a crash. */
-START_TEST(url_arena_exhaustion)
-{
-    const row_t *row = &rows[_i];
-    hcm_coap_msg_t in;
-
-    if (row->err != 0)
-        return;
-    message_of(row, &in);
-    check_origin_exhaustion(&in, row->route_base, row->route_skip, ARENA_SIZE);
-}
-END_TEST
+ORIGIN_EXHAUSTION_TEST(url_arena_exhaustion, rows, message_of)
 
 static Suite *origin_url_suite(void)
 {

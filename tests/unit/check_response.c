@@ -188,18 +188,7 @@ START_TEST(response)
 END_TEST
 
 /* Every arena smaller than a response needs gives HCM_ENOSPACE, never a crash. */
-START_TEST(response_arena_exhaustion)
-{
-    const row_t *row = &rows[_i];
-    hcm_resp_ctx_t ctx = ctx_of(row);
-    hcm_coap_msg_t in;
-
-    if (row->err != 0)
-        return;
-    fill(&in, row);
-    check_response_exhaustion(&in, &ctx, ARENA_SIZE);
-}
-END_TEST
+RESPONSE_EXHAUSTION_TEST(response_arena_exhaustion, rows, fill, ctx_of)
 
 /* Without a context (no request information, no target) a response still maps, but a 2.03 cannot
  * answer a validation nobody asked for. */

@@ -131,4 +131,34 @@ static inline void check_origin_exhaustion(const hcm_coap_msg_t *in, const char 
                          hcm_coap_to_origin(in, route_base, route_skip, arena, &out));
 }
 
+/* A loop test |name| over |rows| (each with err, route_base and route_skip; |message_of| builds
+ * its CoAP request): every row that maps gets its exhaustion run, bounded by the suite's
+ * ARENA_SIZE. */
+#define ORIGIN_EXHAUSTION_TEST(name, rows, message_of)                                            \
+    START_TEST(name)                                                                              \
+    {                                                                                             \
+        hcm_coap_msg_t in;                                                                        \
+                                                                                                  \
+        message_of(&(rows)[_i], &in);                                                             \
+        if ((rows)[_i].err == 0)                                                                  \
+            check_origin_exhaustion(&in, (rows)[_i].route_base, (rows)[_i].route_skip,           \
+                                    ARENA_SIZE);                                                  \
+    }                                                                                             \
+    END_TEST
+
+/* A loop test |name| over |rows| (each with err; |fill| builds its CoAP response, |ctx_of| the
+ * request it answers): every row that maps gets its exhaustion run, bounded by the suite's
+ * ARENA_SIZE. */
+#define RESPONSE_EXHAUSTION_TEST(name, rows, fill, ctx_of)                                        \
+    START_TEST(name)                                                                              \
+    {                                                                                             \
+        hcm_resp_ctx_t ctx = ctx_of(&(rows)[_i]);                                                 \
+        hcm_coap_msg_t in;                                                                        \
+                                                                                                  \
+        fill(&in, &(rows)[_i]);                                                                   \
+        if ((rows)[_i].err == 0)                                                                  \
+            check_response_exhaustion(&in, &ctx, ARENA_SIZE);                                     \
+    }                                                                                             \
+    END_TEST
+
 #endif
