@@ -131,16 +131,13 @@ static const char *location_of(const hcm_http_resp_t *out)
 
 START_TEST(location)
 {
-    static _Alignas(8) uint8_t buf[ARENA_SIZE];
     const row_t *row = &rows[_i];
     hcm_resp_ctx_t ctx = ctx_of(row);
-    hcm_arena_t arena;
     hcm_coap_msg_t in;
     hcm_http_resp_t out;
 
     fill(&in, row);
-    hcm_arena_init(&arena, buf, sizeof(buf));
-    ck_assert_int_eq(hcm_response_to_http(&in, &ctx, &arena, &out), row->err);
+    ck_assert_int_eq(map_response(&in, &ctx, ARENA_SIZE, &out), row->err);
     if (row->err != 0)
         return;
     if (row->location == NULL)

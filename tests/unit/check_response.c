@@ -164,16 +164,13 @@ static void fill(hcm_coap_msg_t *msg, const row_t *row)
 
 START_TEST(response)
 {
-    static _Alignas(8) uint8_t buf[ARENA_SIZE];
     const row_t *row = &rows[_i];
     hcm_resp_ctx_t ctx = ctx_of(row);
-    hcm_arena_t arena;
     hcm_coap_msg_t in;
     hcm_http_resp_t out;
 
     fill(&in, row);
-    hcm_arena_init(&arena, buf, sizeof(buf));
-    ck_assert_int_eq(hcm_response_to_http(&in, &ctx, &arena, &out), row->err);
+    ck_assert_int_eq(map_response(&in, &ctx, ARENA_SIZE, &out), row->err);
     if (row->err != 0)
         return;
     ck_assert_uint_eq(out.status, row->status);

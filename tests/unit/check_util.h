@@ -100,6 +100,19 @@ static inline void check_headers(const hcm_header_t *got, size_t ngot, const hcm
 #define ARENA_EXHAUSTION_RUN(size, limit, arena, call)                                            \
     ARENA_EXHAUSTION_RUN_IF(size, limit, arena, call, 0, true)
 
+/* hcm_response_to_http() of |in| in an arena of |size| bytes (at most 4096) whose strings last
+ * until the next call. */
+static inline int map_response(const hcm_coap_msg_t *in, const hcm_resp_ctx_t *ctx, size_t size,
+                               hcm_http_resp_t *out)
+{
+    static _Alignas(8) uint8_t buf[4096];
+    hcm_arena_t arena;
+
+    ck_assert_uint_le(size, sizeof buf);
+    hcm_arena_init(&arena, buf, size);
+    return hcm_response_to_http(in, ctx, &arena, out);
+}
+
 /* The runs of the mapping calls that several suites make: HTTP request -> CoAP (check_headers,
  * check_request), CoAP response -> HTTP (check_response, check_location), CoAP request -> origin
  * (check_origin_request, check_origin_url). */
