@@ -38,15 +38,14 @@
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <coap3/coap.h>
 #include <gnutls/gnutls.h>
-#include <gnutls/crypto.h>
 
 #include "hcp.h"
+#include "random.h"
 #include "upblock_pdu.h"
 #include "upstream_creds.h"
 #include "upstream_udp.h"
@@ -105,74 +104,15 @@ struct hcp_upstream {
     slot_t *slots;
     uint32_t nslots;
     uint32_t free_slot;
-    uint8_t random[1024]; /* drawn from the CSPRNG, for tokens and Request-Tags (see below) */
-    size_t random_used;
 };
 
 /* ---- tokens ------------------------------------------------------------------------------ */
 
-/* xorshift64*, for libcoap's message ids, which need to differ, not to be unguessable; the seed
- * comes from the kernel once. libcoap's own generator asks the kernel (getrandom) for every
- * request, a system call per exchange; its coap_set_prng() hook takes no context pointer, hence
- * the one file-level state. */
-static uint64_t prng_state;
-
-static uint64_t prng_next(void)
-{
-    uint64_t x = prng_state;
-
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    prng_state = x;
-    return x * 0x2545F4914F6CDD1DULL;
-}
-
-static void prng_seed(void)
-{
-    if (getrandom(&prng_state, sizeof prng_state, 0) != sizeof prng_state || prng_state == 0)
-        prng_state = uv_hrtime() | 1;
-}
-
-/* coap_rand_func_t: fills |out| with |len| bytes. */
-static int prng_fill(void *out, size_t len)
-{
-    uint8_t *p = out;
-
-    while (len > 0) {
-        uint64_t r = prng_next();
-        size_t n = len < sizeof r ? len : sizeof r;
-        memcpy(p, &r, n);
-        p += n;
-        len -= n;
-    }
-    return 1;
-}
-
-/* The random half of a token (RFC 7252 s5.3.1, RFC 9175 s4) and a Request-Tag come from GnuTLS's
- * CSPRNG: xorshift64*'s state can be worked out from a few of its outputs, and the destination of
- * one exchange (a CoAP server an HTTP client may pick) sees its tokens, so they must not tell the
- * tokens of another. Drawn 1 KiB at a time: one call per 256 draws of 4 bytes (which took 300 ns
- * with a call each, 30 ns from the pool). */
-static void secure_random(hcp_upstream_t *up, void *out, size_t len)
-{
-    if (up->random_used + len > sizeof up->random) {
-        if (gnutls_rnd(GNUTLS_RND_NONCE, up->random, sizeof up->random) < 0 &&
-            getrandom(up->random, sizeof up->random, 0) != (ssize_t)sizeof up->random) {
-            hcp_log(HCC_LOG_ERROR, 0, "upstream: no CSPRNG answered; tokens are guessable");
-            prng_fill(up->random, sizeof up->random);
-        }
-        up->random_used = 0;
-    }
-    memcpy(out, up->random + up->random_used, len);
-    up->random_used += len;
-}
-
-static uint32_t next_nonce(hcp_upstream_t *up)
+static uint32_t next_nonce(void)
 {
     uint32_t nonce;
 
-    secure_random(up, &nonce, sizeof nonce);
+    hcp_random_fill(&nonce, sizeof nonce);
     return nonce;
 }
 
@@ -201,7 +141,7 @@ static int take_slot(hcp_upstream_t *up, hcp_exchange_t *ex)
     i = up->free_slot;
     up->free_slot = up->slots[i].next_free;
     up->slots[i].ex = ex;
-    up->slots[i].nonce = next_nonce(up);
+    up->slots[i].nonce = next_nonce();
     hcp_exchange_upstream_link(ex)->slot = i + 1; /* 0 means "none" in a zeroed exchange */
     return 0;
 }
@@ -493,7 +433,8 @@ void hcp_upstream_udp_stats(const hcp_upstream_t *up, hcp_mc_stats_t *stats)
 
 static void on_udp_random(void *ctx, uint8_t *buf, size_t len)
 {
-    secure_random(ctx, buf, len);
+    (void)ctx;
+    hcp_random_fill(buf, len);
 }
 
 /* |link|'s request through |d|'s socket. 0, or a negative HCM_E* code. */
@@ -1140,7 +1081,7 @@ static void start_transfer(hcp_upstream_t *up, const destination_t *d, hcp_upstr
 {
     uint8_t tag[HCP_UPBLOCK_TAG_LEN];
 
-    secure_random(up, tag, sizeof tag);
+    hcp_random_fill(tag, sizeof tag);
     hcp_upblock_begin(&link->block, up->proxy->cfg, link->msg, TOKEN_LEN,
                       d->scheme == HCM_SCHEME_COAP_TCP || d->scheme == HCM_SCHEME_COAPS_TCP, tag);
 }
@@ -1155,7 +1096,7 @@ static void continue_later(hcp_upstream_t *up, hcp_exchange_t *ex)
 
     count_answered(link);
     stop_awaiting(link);
-    up->slots[link->slot - 1].nonce = next_nonce(up);
+    up->slots[link->slot - 1].nonce = next_nonce();
     hcp_queue_push_front(&((destination_t *)link->destination)->waiting, &link->waiting);
     up->proxy->metrics.upstream_waiting++;
 }
@@ -1257,14 +1198,13 @@ int hcp_upstream_new(hcp_proxy_t *proxy, hcp_upstream_t **out)
         return UV_ENOMEM;
     up->proxy = proxy;
     up->free_slot = NO_SLOT;
-    up->random_used = sizeof up->random; /* drawn at the first token */
     if ((err = hcp_creds_load(proxy->cfg, &up->creds)) < 0) {
         free(up);
         return err;
     }
-    prng_seed();
+    hcp_random_fast_seed();
     coap_startup();
-    coap_set_prng(prng_fill);
+    coap_set_prng(hcp_random_fast_fill);
     coap_set_log_handler(on_coap_log);
     coap_set_show_pdu_output(0);
     hcp_upstream_log_level();
