@@ -35,7 +35,7 @@ typedef enum exchange_state {
 
 struct hcp_exchange {
     hcp_proxy_t *proxy;
-    hcp_exchange_t *prev_live, *next_live; /* in proxy->live while counted in flight */
+    hcp_qlink_t live;       /* in proxy->live while counted in flight */
     struct MHD_Connection *conn;
     uint64_t id;
     uint64_t started_ns;
@@ -50,7 +50,7 @@ struct hcp_exchange {
     bool is_resolving;      /* a uv_getaddrinfo holds the exchange until its callback */
     bool has_hangup_watch;  /* hangup is initialised */
     int open_handles;       /* uv handles not yet closed */
-    hcp_upstream_link_t upstream; /* owned by upstream.c */
+    hcp_upstream_req_t *upreq; /* its CoAP request, until its done callback or cancel */
     hcp_exchange_t *next_spare;   /* in proxy->spare_exchanges once ended */
     size_t arena_size;
     struct MHD_Response *response;
@@ -155,11 +155,6 @@ uint64_t hcp_exchange_id(const hcp_exchange_t *ex)
     return ex->id;
 }
 
-hcp_upstream_link_t *hcp_exchange_upstream_link(hcp_exchange_t *ex)
-{
-    return &ex->upstream;
-}
-
 /* ---- the end of an exchange ------------------------------------------------------------ */
 
 static void on_handle_closed(uv_handle_t *handle)
@@ -178,27 +173,19 @@ static void release(hcp_exchange_t *ex)
     uv_close((uv_handle_t *)&ex->timer, on_handle_closed);
 }
 
-static void link_live(hcp_exchange_t *ex)
+/* The exchanges in flight; the proxy comes zeroed (main.c), so the queue is set up at first use. */
+static hcp_queue_t *live_of(hcp_proxy_t *proxy)
 {
-    hcp_proxy_t *proxy = ex->proxy;
-
-    ex->is_counted = true;
-    proxy->metrics.inflight++;
-    ex->next_live = proxy->live;
-    ex->prev_live = NULL;
-    if (proxy->live != NULL)
-        proxy->live->prev_live = ex;
-    proxy->live = ex;
+    if (proxy->live.head.next == NULL)
+        hcp_queue_init(&proxy->live);
+    return &proxy->live;
 }
 
-static void unlink_live(hcp_exchange_t *ex)
+static void link_live(hcp_exchange_t *ex)
 {
-    if (ex->prev_live != NULL)
-        ex->prev_live->next_live = ex->next_live;
-    else
-        ex->proxy->live = ex->next_live;
-    if (ex->next_live != NULL)
-        ex->next_live->prev_live = ex->prev_live;
+    ex->is_counted = true;
+    ex->proxy->metrics.inflight++;
+    hcp_queue_push(live_of(ex->proxy), &ex->live);
 }
 
 static void stop_waiting(hcp_exchange_t *ex)
@@ -210,11 +197,14 @@ static void stop_waiting(hcp_exchange_t *ex)
         ex->has_hangup_watch = false;
         uv_close((uv_handle_t *)&ex->hangup, on_handle_closed);
     }
-    hcp_upstream_forget(ex->proxy->upstream, ex);
+    if (ex->upreq != NULL) {
+        hcp_upstream_cancel(ex->upreq);
+        ex->upreq = NULL;
+    }
     if (ex->is_counted) {
         ex->is_counted = false;
         ex->proxy->metrics.inflight--;
-        unlink_live(ex);
+        hcp_queue_remove(&ex->proxy->live, &ex->live);
     }
 }
 
@@ -360,7 +350,7 @@ static void cancel(hcp_exchange_t *ex)
     resume_if_suspended(ex);
 }
 
-void hcp_exchange_fail(hcp_exchange_t *ex, int err)
+static void hcp_exchange_fail(hcp_exchange_t *ex, int err)
 {
     if (ex->state != EX_WAITING && ex->state != EX_RESOLVING)
         return;
@@ -373,8 +363,10 @@ void hcp_exchange_fail(hcp_exchange_t *ex, int err)
 
 void hcp_exchange_abort_all(hcp_proxy_t *proxy)
 {
-    while (proxy->live != NULL) {
-        hcp_exchange_t *ex = proxy->live;
+    hcp_queue_t *live = live_of(proxy);
+
+    while (!hcp_queue_is_empty(live)) {
+        hcp_exchange_t *ex = hcp_container_of(live->head.next, hcp_exchange_t, live);
         if (ex->state == EX_WAITING || ex->state == EX_RESOLVING)
             answer_error(ex, HCM_ESHUTDOWN); /* unlinks ex */
         else
@@ -417,7 +409,7 @@ static const char *hosting_prefix(hcp_exchange_t *ex)
     return out;
 }
 
-void hcp_exchange_on_coap_response(hcp_exchange_t *ex, const hcm_coap_msg_t *msg)
+static void hcp_exchange_on_coap_response(hcp_exchange_t *ex, const hcm_coap_msg_t *msg)
 {
     hcm_resp_ctx_t ctx = {.request = ex->info, .target = &ex->target};
     hcm_http_resp_t resp;
@@ -504,12 +496,25 @@ static void watch_hangup(hcp_exchange_t *ex)
     uv_poll_start(&ex->hangup, UV_DISCONNECT, on_hangup);
 }
 
+/* The upstream's end of the request (upstream.h), from the loop: the request is gone. */
+static void on_upstream_done(void *data, const hcm_coap_msg_t *msg, int err)
+{
+    hcp_exchange_t *ex = data;
+
+    ex->upreq = NULL;
+    if (err < 0)
+        hcp_exchange_fail(ex, err);
+    else
+        hcp_exchange_on_coap_response(ex, msg);
+}
+
 static void send_to(hcp_exchange_t *ex, const struct sockaddr *addr)
 {
     int err;
 
-    ex->state = EX_WAITING; /* first: the upstream may already end the exchange while sending */
-    err = hcp_upstream_send(ex->proxy->upstream, ex, addr, &ex->target, &ex->msg);
+    ex->state = EX_WAITING;
+    err = hcp_upstream_send(ex->proxy->upstream, addr, &ex->target, &ex->msg, ex->id,
+                            on_upstream_done, ex, &ex->upreq);
     if (err < 0)
         hcp_exchange_fail(ex, err);
 }
