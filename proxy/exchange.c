@@ -6,9 +6,9 @@
  * decides on the last of those calls and never queues a response on the first one: libmicrohttpd
  * 0.9.75 closes the connection after a response queued that early.
  *
- * Every path that ends an exchange goes through hcp_ex_answer() or cancel(), which stop its timer
- * and hang-up watch and cancel its upstream request; the memory goes in release() once libmicrohttpd has
- * completed the request and the loop has closed both handles. */
+ * Every path that ends an exchange goes through hcp_ex_answer() or cancel(), which stop its
+ * timer and hang-up watch and cancel its upstream request; the memory goes in release() once
+ * libmicrohttpd has completed the request and the loop has closed both handles. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -412,7 +412,8 @@ int hcp_exchange_on_http(hcp_exchange_t *ex, const char *method, const char *ver
         ex->method = method;
         hcp_ex_identify(ex);
         err = hcp_ex_check_headers(ex, version);
-        if (err < 0 && (err == HCM_ETOOLARGE || hcp_ex_is_framing_error(err) || hcp_ex_declares_body(ex))) {
+        if (err < 0 && (err == HCM_ETOOLARGE || hcp_ex_is_framing_error(err) ||
+                        hcp_ex_declares_body(ex))) {
             /* Refused before any of the body is read; the connection then closes. */
             hcp_front_request_complete(ex->conn);
             hcp_ex_answer_error(ex, err);

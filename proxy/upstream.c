@@ -388,7 +388,7 @@ void hcp_upstream_cancel(hcp_upstream_req_t *req)
         hcp_up_pump(d); /* ended unanswered: the session and its CON went, and room with them */
 }
 
-/* ---- coap:// through hcproxy's own message layer (upstream_udp.c) ------------------------------ */
+/* ---- coap:// through hcproxy's own message layer (upstream_udp.c) ------------------------- */
 
 /* The message layer's word on the request |user|: with NSTART room made, the destination's
  * waiting requests go at the end of this loop turn (on_flush()) or of this batch. */
@@ -441,6 +441,14 @@ static void on_udp_random(void *ctx, uint8_t *buf, size_t len)
 {
     (void)ctx;
     hcp_random_fill(buf, len);
+}
+
+static uint64_t on_udp_exchange_of(void *ctx, const uint8_t *token, size_t len)
+{
+    hcp_upstream_t *up = ctx;
+    const hcp_upstream_req_t *req = hcp_tokens_owner(&up->tokens, token, len);
+
+    return req != NULL ? req->exchange : 0;
 }
 
 void hcp_upstream_udp_stats(const hcp_upstream_t *up, hcp_mc_stats_t *stats)
@@ -501,8 +509,8 @@ static void on_failed_poll_closed(uv_handle_t *handle)
 int hcp_upstream_new(hcp_proxy_t *proxy, hcp_upstream_t **out)
 {
     hcp_upstream_t *up = calloc(1, sizeof *up);
-    hcp_uudp_handler_t handler = {on_udp_event, on_udp_unreachable, on_udp_batch_end,
-                                  on_udp_random, up};
+    hcp_uudp_handler_t handler = {on_udp_event,  on_udp_unreachable, on_udp_batch_end,
+                                  on_udp_random, on_udp_exchange_of, up};
     int err;
 
     if (up == NULL)

@@ -90,7 +90,8 @@ int hcp_dest_get(hcp_upstream_t *up, const struct sockaddr *sa, const hcm_target
 }
 
 /* Nothing refers to an idle destination: every request that does is queued there (waiting) or
- * has been sent there and not ended (awaiting), and libcoap has nothing unacknowledged to resend. */
+ * has been sent there and not ended (awaiting), and libcoap has nothing unacknowledged to
+ * resend. */
 static bool is_idle(const hcp_dest_t *d, uint64_t now, uint64_t idle_ms)
 {
     return hcp_queue_is_empty(&d->nstart.waiting) && d->awaiting == 0 &&
