@@ -290,7 +290,10 @@ void hcp_up_pump(hcp_dest_t *d)
         int err;
 
         up->proxy->metrics.upstream_waiting--;
-        if ((err = transmit(d, req)) < 0) {
+        err = transmit(d, req);
+        if (hcp_qlink_is_queued(&req->completed))
+            continue; /* ended within the transport's call: a NACK libcoap gave at once */
+        if (err < 0) {
             complete(req, NULL, err, HCP_NSTART_CANCELLED);
             continue;
         }
