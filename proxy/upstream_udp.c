@@ -312,26 +312,27 @@ hcp_uudp_socket_t *hcp_uudp_open(hcp_uudp_t *u, const struct sockaddr *server, v
 
     if (s == NULL)
         return NULL;
-    if (len == 0 || len > sizeof s->peer.bytes ||
-        uv_udp_init(u->timer.loop, &s->udp) < 0) {
-        free(s);
-        return NULL;
-    }
+    if (len == 0 || len > sizeof s->peer.bytes || uv_udp_init(u->timer.loop, &s->udp) < 0)
+        goto fail_init;
     s->u = u;
     s->owner = owner;
     memcpy(s->peer.bytes, server, len);
     s->peer.len = (uint8_t)len;
     if ((err = uv_udp_connect(&s->udp, server)) < 0 ||
-        (err = uv_udp_recv_start(&s->udp, on_alloc, on_recv)) < 0) {
-        hcp_log(HCC_LOG_WARN, 0, "upstream: no socket to a CoAP server: %s", uv_strerror(err));
-        uv_close((uv_handle_t *)&s->udp, on_socket_closed);
-        return NULL;
-    }
+        (err = uv_udp_recv_start(&s->udp, on_alloc, on_recv)) < 0)
+        goto fail_socket;
     enlarge_receive_buffer(s);
     b = bucket_of(&s->peer);
     s->next_in_bucket = u->buckets[b];
     u->buckets[b] = s;
     return s;
+fail_socket: /* the handle is in the loop: its memory goes once the loop has closed it */
+    hcp_log(HCC_LOG_WARN, 0, "upstream: no socket to a CoAP server: %s", uv_strerror(err));
+    uv_close((uv_handle_t *)&s->udp, on_socket_closed);
+    return NULL;
+fail_init:
+    free(s);
+    return NULL;
 }
 
 void hcp_uudp_release(hcp_uudp_socket_t *s)
@@ -361,13 +362,14 @@ int hcp_uudp_new(uv_loop_t *loop, const hcc_config_t *cfg, const hcp_uudp_handle
     u->handler = *handler;
     u->receive_buffer = cfg->upstream_receive_buffer_bytes;
     u->armed_ns = UINT64_MAX;
-    if ((u->mc = hcp_mc_new(&mc)) == NULL) {
-        free(u);
-        return UV_ENOMEM;
-    }
+    if ((u->mc = hcp_mc_new(&mc)) == NULL)
+        goto fail_mc;
     uv_timer_init(loop, &u->timer);
     *out = u;
     return 0;
+fail_mc:
+    free(u);
+    return UV_ENOMEM;
 }
 
 static void on_timer_closed(uv_handle_t *handle)
