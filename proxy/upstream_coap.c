@@ -289,6 +289,7 @@ static void on_destination_io(uv_poll_t *poll, int status, int events)
 int hcp_ucoap_open(hcp_dest_t *d)
 {
     hcp_upstream_t *up = d->up;
+    int err;
 
     if ((d->ctx = hcp_ucoap_new_context()) == NULL)
         return UV_ENOMEM;
@@ -297,16 +298,17 @@ int hcp_ucoap_open(hcp_dest_t *d)
 #if LIBCOAP_VERSION >= 4003002
     coap_register_event_handler(d->ctx, on_event);
 #endif
-    if (uv_poll_init(up->proxy->loop, &d->poll, coap_context_get_coap_fd(d->ctx)) < 0) {
-        coap_free_context(d->ctx);
-        d->ctx = NULL;
-        return UV_EINVAL;
-    }
+    if ((err = uv_poll_init(up->proxy->loop, &d->poll, coap_context_get_coap_fd(d->ctx))) < 0)
+        goto fail_poll;
     d->poll.data = up;
     uv_poll_start(&d->poll, UV_READABLE, on_destination_io);
     uv_timer_init(up->proxy->loop, &d->resend);
     d->resend.data = up;
     return 0;
+fail_poll:
+    coap_free_context(d->ctx);
+    d->ctx = NULL;
+    return err;
 }
 
 void hcp_ucoap_close(hcp_dest_t *d, uv_close_cb on_closed)

@@ -46,19 +46,21 @@ static hcp_dest_t *new_destination(hcp_upstream_t *up, const struct sockaddr *sa
         use_credential(d, cred);
     hcp_nstart_init(&d->nstart, (unsigned)up->proxy->cfg->upstream_nstart);
     hcp_queue_init(&d->in_flight);
-    if (d->scheme == HCM_SCHEME_COAP)
-        d->sock = hcp_uudp_open(up->udp, sa, d);
-    if (d->scheme == HCM_SCHEME_COAP ? d->sock == NULL : hcp_ucoap_open(d) < 0) {
-        hcp_creds_release(d->set);
-        free(d);
-        return NULL;
-    }
-    if (d->sock == NULL)
+    if (d->scheme == HCM_SCHEME_COAP && (d->sock = hcp_uudp_open(up->udp, sa, d)) == NULL)
+        goto fail_transport;
+    if (d->scheme != HCM_SCHEME_COAP) {
+        if (hcp_ucoap_open(d) < 0)
+            goto fail_transport;
         up->open_handles += 2;
+    }
     up->proxy->metrics.upstream_destinations++;
     d->next = up->destinations;
     up->destinations = d;
     return d;
+fail_transport:
+    hcp_creds_release(d->set);
+    free(d);
+    return NULL;
 }
 
 /* The upstream.credentials entry for a coaps or coaps+tcp target at |sa|. */
