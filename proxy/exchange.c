@@ -16,6 +16,7 @@
 
 #include <microhttpd.h>
 
+#include "address.h"
 #include "exchange_int.h"
 
 /* The arena holds the raw URI, a route's target URI, the decoded options and the views of the
@@ -304,29 +305,24 @@ static int judge_address(const hcp_exchange_t *ex, const struct sockaddr *sa)
     return 0;
 }
 
+/* hcp_address_judge_cb: judge_address() for an exchange. */
+static int judge(const void *ctx, const struct sockaddr *sa)
+{
+    return judge_address(ctx, sa);
+}
+
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 {
     hcp_exchange_t *ex = hcp_container_of(req, hcp_exchange_t, resolver);
-    const struct addrinfo *ai;
 
     ex->is_resolving = false;
     if (ex->state == EX_RESOLVING) {
         /* The first address that may be reached; when none may, the reason the first gave. */
         struct sockaddr_storage ss;
-        int err = status == 0 ? HCM_EFORBIDDEN : HCM_ERESOLVE;
+        int err = status < 0 ? HCM_ERESOLVE
+                             : hcp_address_pick(res, ex->target.port, judge, ex, &ss);
 
-        for (ai = status == 0 ? res : NULL; ai != NULL; ai = ai->ai_next) {
-            int why = HCM_EFORBIDDEN;
-            if (ai->ai_family == AF_INET || ai->ai_family == AF_INET6) {
-                hcp_sockaddr_with_port(ai->ai_addr, ex->target.port, &ss);
-                why = judge_address(ex, (struct sockaddr *)&ss);
-            }
-            if (why == 0)
-                break;
-            if (ai == res)
-                err = why;
-        }
-        if (ai != NULL)
+        if (err == 0)
             send_to(ex, (struct sockaddr *)&ss);
         else
             hcp_ex_answer_error(ex, err);
