@@ -3,9 +3,9 @@
  * libcoap's client message layer got several clauses of RFC 7252 wrong (CONFORMANCE.md: duplicate
  * CON responses, ACKs matched on the token alone, Resets for other versions, responses with a bad
  * critical option or a reserved class left to time out), and told hcproxy nothing when a request
- * was acknowledged, so that NSTART had to be guessed (upstream_coap.c). Here every datagram is decoded
- * by hcproxy (mapping/wire.c) and goes through msgclient.c, whose events say exactly when a request
- * stops being outstanding.
+ * was acknowledged, so that NSTART had to be guessed (upstream_coap.c). Here every datagram is
+ * decoded by hcproxy (mapping/wire.c) and goes through msgclient.c, whose events say exactly when
+ * a request stops being outstanding.
  *
  * One message layer serves every server: its tables are sized for all requests in flight, and one
  * per server would cost each idle server as much. Each server has its own socket, connected, so
