@@ -12,6 +12,7 @@
 
 #include "hcp.h"
 #include "msglayer.h"
+#include "random.h"
 #include "reverse.h"
 #include "udp_io.h"
 
@@ -53,7 +54,7 @@ static void rearm(listener_t *l);
 static void on_random(void *ctx, uint8_t *buf, size_t len)
 {
     (void)ctx;
-    if (uv_random(NULL, NULL, buf, len, 0, NULL) < 0) /* getrandom() failing: still distinct */
+    if (hcp_random_fill(buf, len) < 0) /* no CSPRNG answered: still distinct */
         for (size_t i = 0; i < len; i++)
             buf[i] ^= (uint8_t)(uv_hrtime() >> (8 * (i % 8)));
 }

@@ -1,78 +1,23 @@
-/* One HTTP request's life, from its request line to the end of its answer.
+/* One HTTP request's life, from its request line to the end of its answer (exchange.h); the
+ * request's reading is exchange_request.c's, the answer's building exchange_answer.c's.
  *
  * libmicrohttpd calls the access handler several times per request: once with the headers, once
  * per piece of body, once more when the body has ended, and again after a resume. The exchange
  * decides on the last of those calls and never queues a response on the first one: libmicrohttpd
  * 0.9.75 closes the connection after a response queued that early.
  *
- * Every path that ends an exchange goes through answer() or cancel(), which stop its timer and
- * hang-up watch and forget its upstream token; the memory goes in release() once libmicrohttpd has
- * completed the request and the loop has closed both handles. */
-#include <arpa/inet.h>
-#include <errno.h>
+ * Every path that ends an exchange goes through hcp_ex_answer() or cancel(), which stop its
+ * timer and hang-up watch and cancel its upstream request; the memory goes in release() once
+ * libmicrohttpd has completed the request and the loop has closed both handles. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include <microhttpd.h>
 
-#include "hcp.h"
-#include "logtext.h"
-
-/* The longest X-Request-Id taken from a client; a longer or odd one is replaced by one of ours. */
-#define REQUEST_ID_MAX 128
-#define HEADER_REQUEST_ID "X-Request-Id"
-#define HEADER_TRACEPARENT "traceparent"
-
-typedef enum exchange_state {
-    EX_HEADERS,   /* the request line and headers are in; the body may follow */
-    EX_RESOLVING, /* waiting for uv_getaddrinfo */
-    EX_WAITING,   /* the CoAP request is out; the connection is suspended */
-    EX_ANSWERED,  /* response holds the answer, to be queued on the next call */
-    EX_CANCELLED, /* the HTTP client left; the connection is to be closed */
-    EX_QUEUED,    /* the answer is with libmicrohttpd */
-} exchange_state_t;
-
-struct hcp_exchange {
-    hcp_proxy_t *proxy;
-    hcp_exchange_t *prev_live, *next_live; /* in proxy->live while counted in flight */
-    struct MHD_Connection *conn;
-    uint64_t id;
-    uint64_t started_ns;
-    uint64_t deadline_ms;   /* loop time at which the upstream timeout ends the exchange */
-    exchange_state_t state;
-    int early_error;        /* a negative HCM_E* decided before the body ended, or 0 */
-    int error;              /* the HCM_E* code hcproxy answered with, for the log; 0 for none */
-    int local;              /* the own resource served (local.c's index), or -1 */
-    bool is_suspended;
-    bool is_http_done;      /* libmicrohttpd completed the request */
-    bool is_counted;        /* counted in metrics.inflight */
-    bool is_resolving;      /* a uv_getaddrinfo holds the exchange until its callback */
-    bool has_hangup_watch;  /* hangup is initialised */
-    int open_handles;       /* uv handles not yet closed */
-    hcp_upstream_link_t upstream; /* owned by upstream.c */
-    hcp_exchange_t *next_spare;   /* in proxy->spare_exchanges once ended */
-    size_t arena_size;
-    struct MHD_Response *response;
-    unsigned status;
-    const char *method;     /* libmicrohttpd's copy, valid until the request completes */
-    const char *traceparent; /* the client's W3C traceparent, when well-formed; likewise */
-    char request_id[REQUEST_ID_MAX + 1]; /* the client's X-Request-Id, or one made here */
-    char client[INET6_ADDRSTRLEN + 8];   /* "address:port" or "[address]:port" */
-    uv_timer_t timer;
-    uv_poll_t hangup;
-    uv_getaddrinfo_t resolver;
-    char *raw_uri;          /* in the arena */
-    uint8_t *body;
-    size_t body_len;
-    size_t body_cap;
-    size_t discarded;       /* body bytes past the limit, read and dropped */
-    hcm_target_t target;
-    hcm_req_info_t info;    /* what the response mapping needs to know of the request */
-    hcm_coap_msg_t msg;
-    hcm_arena_t arena;
-    uint8_t arena_buf[];
-};
+#include "address.h"
+#include "exchange_int.h"
 
 /* The arena holds the raw URI, a route's target URI, the decoded options and the views of the
  * request headers (bounded by http.max_header_bytes); the mapped response's header values, a
@@ -155,11 +100,6 @@ uint64_t hcp_exchange_id(const hcp_exchange_t *ex)
     return ex->id;
 }
 
-hcp_upstream_link_t *hcp_exchange_upstream_link(hcp_exchange_t *ex)
-{
-    return &ex->upstream;
-}
-
 /* ---- the end of an exchange ------------------------------------------------------------ */
 
 static void on_handle_closed(uv_handle_t *handle)
@@ -178,27 +118,19 @@ static void release(hcp_exchange_t *ex)
     uv_close((uv_handle_t *)&ex->timer, on_handle_closed);
 }
 
-static void link_live(hcp_exchange_t *ex)
+/* The exchanges in flight; the proxy comes zeroed (main.c), so the queue is set up at first use. */
+static hcp_queue_t *live_of(hcp_proxy_t *proxy)
 {
-    hcp_proxy_t *proxy = ex->proxy;
-
-    ex->is_counted = true;
-    proxy->metrics.inflight++;
-    ex->next_live = proxy->live;
-    ex->prev_live = NULL;
-    if (proxy->live != NULL)
-        proxy->live->prev_live = ex;
-    proxy->live = ex;
+    if (proxy->live.head.next == NULL)
+        hcp_queue_init(&proxy->live);
+    return &proxy->live;
 }
 
-static void unlink_live(hcp_exchange_t *ex)
+static void link_live(hcp_exchange_t *ex)
 {
-    if (ex->prev_live != NULL)
-        ex->prev_live->next_live = ex->next_live;
-    else
-        ex->proxy->live = ex->next_live;
-    if (ex->next_live != NULL)
-        ex->next_live->prev_live = ex->prev_live;
+    ex->is_counted = true;
+    ex->proxy->metrics.inflight++;
+    hcp_queue_push(live_of(ex->proxy), &ex->live);
 }
 
 static void stop_waiting(hcp_exchange_t *ex)
@@ -210,11 +142,14 @@ static void stop_waiting(hcp_exchange_t *ex)
         ex->has_hangup_watch = false;
         uv_close((uv_handle_t *)&ex->hangup, on_handle_closed);
     }
-    hcp_upstream_forget(ex->proxy->upstream, ex);
+    if (ex->upreq != NULL) {
+        hcp_upstream_cancel(ex->upreq);
+        ex->upreq = NULL;
+    }
     if (ex->is_counted) {
         ex->is_counted = false;
         ex->proxy->metrics.inflight--;
-        unlink_live(ex);
+        hcp_queue_remove(&ex->proxy->live, &ex->live);
     }
 }
 
@@ -226,52 +161,8 @@ static void resume_if_suspended(hcp_exchange_t *ex)
     }
 }
 
-/* The access log: one line per answer, its facts as fields. hcproxy's own resources are logged
- * at debug level: an orchestrator's probes and a scraper would fill the log otherwise. */
-static void log_outcome(const hcp_exchange_t *ex)
-{
-    hcc_level_t level = ex->local >= 0 ? HCC_LOG_DEBUG : HCC_LOG_INFO;
-    double ms = (double)(uv_hrtime() - ex->started_ns) / 1e6;
-    char path[2048], cause[32];
-
-    if (!hcp_log_enabled(level))
-        return;
-    hcp_log_redact(ex->raw_uri, path, sizeof path);
-    hcp_field_t fields[] = {
-        HCP_F_STR("request_id", ex->request_id[0] != '\0' ? ex->request_id : NULL),
-        HCP_F_STR("traceparent", ex->traceparent),
-        HCP_F_STR("client", ex->client[0] != '\0' ? ex->client : NULL),
-        HCP_F_STR("direction", ex->local >= 0 ? NULL : "http_to_coap"),
-        HCP_F_STR("method", ex->method),
-        HCP_F_STR("path", path),
-        HCP_F_UINT("status", ex->status),
-        HCP_F_MS("latency_ms", ms),
-        HCP_F_STR("cause", hcp_cause_label(ex->error, cause, sizeof cause) ? cause : NULL),
-    };
-    hcp_log_fields(level, ex->id, fields, HCM_COUNTOF(fields), "%s %s -> %u (%.3f ms)",
-                   ex->method ? ex->method : "-", path, ex->status, ms);
-}
-
-/* Counts an answer: a proxied exchange's by its status class and latency, anything else as a
- * refusal (by cause) or an own resource's answer. */
-static void count_answer(hcp_exchange_t *ex, bool was_proxied)
-{
-    hcp_metrics_t *m = &ex->proxy->metrics;
-
-    if (was_proxied) {
-        m->answered_by_class[ex->status / 100 < 6 ? ex->status / 100 : 5]++;
-        hcp_metrics_observe(m, HCP_HTTP_TO_COAP, uv_hrtime() - ex->started_ns);
-        if (ex->error < 0)
-            hcp_metrics_count_cause(m->failed_by_cause, ex->error);
-    } else if (ex->local >= 0) {
-        m->local_answers[ex->local]++;
-    } else {
-        hcp_metrics_count_cause(m->refused_by_cause, ex->error);
-    }
-}
-
 /* Ends the exchange with |response|; it is queued on the access handler's next call. */
-static void answer(hcp_exchange_t *ex, struct MHD_Response *response, unsigned status)
+void hcp_ex_answer(hcp_exchange_t *ex, struct MHD_Response *response, unsigned status)
 {
     bool was_proxied = ex->is_counted; /* in flight until stop_waiting() */
 
@@ -279,61 +170,8 @@ static void answer(hcp_exchange_t *ex, struct MHD_Response *response, unsigned s
     ex->response = response;
     ex->status = status;
     ex->state = EX_ANSWERED;
-    count_answer(ex, was_proxied);
-    log_outcome(ex);
+    hcp_ex_record_answer(ex, was_proxied);
     resume_if_suspended(ex);
-}
-
-/* RFC 9110 s8.6: a 304 may carry Content-Length only as the size the 200 would have had, which a
- * CoAP 2.03 does not tell; libmicrohttpd adds "Content-Length: 0" from the empty buffer.
- * MHD_RF_HEAD_ONLY_RESPONSE (libmicrohttpd 1.0.0 and later) leaves it out; 0.9.75 has no way
- * to, and still sends it. */
-static void omit_content_length(struct MHD_Response *r)
-{
-#if MHD_VERSION >= 0x01000000
-    MHD_set_response_options(r, MHD_RF_HEAD_ONLY_RESPONSE, MHD_RO_END);
-#else
-    (void)r;
-#endif
-}
-
-static struct MHD_Response *text_response(const char *text)
-{
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
-
-    if (r != NULL)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
-    return r;
-}
-
-static bool is_framing_error(int err)
-{
-    return err == HCM_EFRAMING || err == HCM_EHOSTFIELD || err == HCM_ECODING;
-}
-
-/* A proxy-generated error: its status and one-line reason come from mapping/errors.def. */
-static void answer_error(hcp_exchange_t *ex, int err)
-{
-    struct MHD_Response *r;
-    char line[256];
-
-    snprintf(line, sizeof line, "%s\n", hcm_strerror(err));
-    r = text_response(line);
-    /* RFC 6585 s4: when to come back; a bucket refills one request in 1/rate s. */
-    if (r != NULL && err == HCM_ERATELIMIT)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
-    /* RFC 6750 s3: a 401 names the scheme, and says when the token itself was the problem. */
-    if (r != NULL && (err == HCM_ENOTOKEN || err == HCM_EBADTOKEN))
-        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-                                err == HCM_EBADTOKEN ? "Bearer realm=\"hcproxy\", error=\"invalid_token\""
-                                                     : "Bearer realm=\"hcproxy\"");
-    /* RFC 9112 s6.3, s9.6: after ambiguous framing nothing more is read from the connection;
-     * whatever followed may be a smuggled request. */
-    if (r != NULL && is_framing_error(err))
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
-    ex->error = err;
-    answer(ex, r, hcm_err_status(err));
 }
 
 static void cancel(hcp_exchange_t *ex)
@@ -360,91 +198,17 @@ static void cancel(hcp_exchange_t *ex)
     resume_if_suspended(ex);
 }
 
-void hcp_exchange_fail(hcp_exchange_t *ex, int err)
-{
-    if (ex->state != EX_WAITING && ex->state != EX_RESOLVING)
-        return;
-    if (err == HCM_ETIMEOUT)
-        ex->proxy->metrics.upstream_timeouts++;
-    else
-        ex->proxy->metrics.upstream_failures++;
-    answer_error(ex, err);
-}
-
 void hcp_exchange_abort_all(hcp_proxy_t *proxy)
 {
-    while (proxy->live != NULL) {
-        hcp_exchange_t *ex = proxy->live;
+    hcp_queue_t *live = live_of(proxy);
+
+    while (!hcp_queue_is_empty(live)) {
+        hcp_exchange_t *ex = hcp_container_of(live->head.next, hcp_exchange_t, live);
         if (ex->state == EX_WAITING || ex->state == EX_RESOLVING)
-            answer_error(ex, HCM_ESHUTDOWN); /* unlinks ex */
+            hcp_ex_answer_error(ex, HCM_ESHUTDOWN); /* unlinks ex */
         else
             stop_waiting(ex);
     }
-}
-
-/* Host names and ports only: a Host header is echoed into Location, so nothing that could end
- * the header or the URI may pass. */
-static bool is_plain_host(const char *host)
-{
-    return host[0] != '\0' &&
-           strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") ==
-               strlen(host);
-}
-
-/* The URI prefix under which a CoAP URI is reachable through this proxy, for Location
- * (RFC 7252 s10.2.4): http.public_url, else the request's own Host. NULL when neither can be
- * trusted; Location then carries the CoAP URI itself. */
-static const char *hosting_prefix(hcp_exchange_t *ex)
-{
-    const hcc_config_t *cfg = ex->proxy->cfg;
-    const char *host = cfg->http_public_url;
-    char *out;
-    size_t len;
-
-    if (host[0] == '\0') {
-        host = MHD_lookup_connection_value(ex->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
-        if (host == NULL || !is_plain_host(host))
-            return NULL;
-        len = strlen("https://") + strlen(host) + strlen(cfg->http_hc_path) + 1;
-        if ((out = hcm_arena_alloc(&ex->arena, len)) != NULL)
-            snprintf(out, len, "%s://%s%s", hcp_front_is_tls(ex->conn) ? "https" : "http", host,
-                     cfg->http_hc_path);
-        return out;
-    }
-    len = strlen(host) + strlen(cfg->http_hc_path) + 1;
-    if ((out = hcm_arena_alloc(&ex->arena, len)) != NULL)
-        snprintf(out, len, "%s%s", host, cfg->http_hc_path);
-    return out;
-}
-
-void hcp_exchange_on_coap_response(hcp_exchange_t *ex, const hcm_coap_msg_t *msg)
-{
-    hcm_resp_ctx_t ctx = {.request = ex->info, .target = &ex->target};
-    hcm_http_resp_t resp;
-    struct MHD_Response *r;
-    int err;
-
-    if (ex->state != EX_WAITING)
-        return;
-    if (msg->payload.len > (size_t)ex->proxy->cfg->upstream_max_response_bytes) {
-        hcp_exchange_fail(ex, HCM_ERESPTOOLARGE);
-        return;
-    }
-    if (hcm_coap_msg_find(msg, HCM_OPT_LOCATION_PATH) != NULL ||
-        hcm_coap_msg_find(msg, HCM_OPT_LOCATION_QUERY) != NULL)
-        ctx.hosting_prefix = hosting_prefix(ex); /* only a Location needs it */
-    err = hcm_response_to_http(msg, &ctx, &ex->arena, &resp);
-    if (err < 0) {
-        hcp_exchange_fail(ex, err == HCM_ENOSPACE ? HCM_ENOSPACE : HCM_EBADRESPONSE);
-        return;
-    }
-    r = MHD_create_response_from_buffer(resp.body.len, (void *)resp.body.p,
-                                        MHD_RESPMEM_MUST_COPY);
-    for (size_t i = 0; r != NULL && i < resp.nheaders; i++)
-        MHD_add_response_header(r, resp.headers[i].name, resp.headers[i].value);
-    if (r != NULL && resp.status == MHD_HTTP_NOT_MODIFIED)
-        omit_content_length(r);
-    answer(ex, r, resp.status);
 }
 
 /* ---- waiting ----------------------------------------------------------------------------- */
@@ -465,7 +229,7 @@ static void on_timeout(uv_timer_t *timer)
         uv_timer_start(&ex->timer, on_timeout, ex->deadline_ms - now, 0);
         return;
     }
-    hcp_exchange_fail(ex, HCM_ETIMEOUT);
+    hcp_ex_fail(ex, HCM_ETIMEOUT);
 }
 
 /* Arms the exchange timer: first the hang-up watch delay, then the upstream timeout. */
@@ -504,14 +268,27 @@ static void watch_hangup(hcp_exchange_t *ex)
     uv_poll_start(&ex->hangup, UV_DISCONNECT, on_hangup);
 }
 
+/* The upstream's end of the request (upstream.h), from the loop: the request is gone. */
+static void on_upstream_done(void *data, const hcm_coap_msg_t *msg, int err)
+{
+    hcp_exchange_t *ex = data;
+
+    ex->upreq = NULL;
+    if (err < 0)
+        hcp_ex_fail(ex, err);
+    else
+        hcp_ex_on_coap_response(ex, msg);
+}
+
 static void send_to(hcp_exchange_t *ex, const struct sockaddr *addr)
 {
     int err;
 
-    ex->state = EX_WAITING; /* first: the upstream may already end the exchange while sending */
-    err = hcp_upstream_send(ex->proxy->upstream, ex, addr, &ex->target, &ex->msg);
+    ex->state = EX_WAITING;
+    err = hcp_upstream_send(ex->proxy->upstream, addr, &ex->target, &ex->msg, ex->id,
+                            on_upstream_done, ex, &ex->upreq);
     if (err < 0)
-        hcp_exchange_fail(ex, err);
+        hcp_ex_fail(ex, err);
 }
 
 /* 0 when the CoAP server at |sa| (with the target's port) may be reached, else why not: a
@@ -528,32 +305,27 @@ static int judge_address(const hcp_exchange_t *ex, const struct sockaddr *sa)
     return 0;
 }
 
+/* hcp_address_judge_cb: judge_address() for an exchange. */
+static int judge(const void *ctx, const struct sockaddr *sa)
+{
+    return judge_address(ctx, sa);
+}
+
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 {
     hcp_exchange_t *ex = hcp_container_of(req, hcp_exchange_t, resolver);
-    const struct addrinfo *ai;
 
     ex->is_resolving = false;
     if (ex->state == EX_RESOLVING) {
         /* The first address that may be reached; when none may, the reason the first gave. */
         struct sockaddr_storage ss;
-        int err = status == 0 ? HCM_EFORBIDDEN : HCM_ERESOLVE;
+        int err = status < 0 ? HCM_ERESOLVE
+                             : hcp_address_pick(res, ex->target.port, judge, ex, &ss);
 
-        for (ai = status == 0 ? res : NULL; ai != NULL; ai = ai->ai_next) {
-            int why = HCM_EFORBIDDEN;
-            if (ai->ai_family == AF_INET || ai->ai_family == AF_INET6) {
-                hcp_sockaddr_with_port(ai->ai_addr, ex->target.port, &ss);
-                why = judge_address(ex, (struct sockaddr *)&ss);
-            }
-            if (why == 0)
-                break;
-            if (ai == res)
-                err = why;
-        }
-        if (ai != NULL)
+        if (err == 0)
             send_to(ex, (struct sockaddr *)&ss);
         else
-            answer_error(ex, err);
+            hcp_ex_answer_error(ex, err);
     }
     uv_freeaddrinfo(res);
     if (ex->is_http_done)
@@ -569,91 +341,13 @@ static void resolve(hcp_exchange_t *ex)
     ex->state = EX_RESOLVING;
     if (uv_getaddrinfo(ex->proxy->loop, &ex->resolver, on_resolved, ex->target.host, port,
                        &hints) != 0) {
-        answer_error(ex, HCM_ERESOLVE);
+        hcp_ex_answer_error(ex, HCM_ERESOLVE);
         return;
     }
     ex->is_resolving = true;
 }
 
-/* ---- the request ------------------------------------------------------------------------- */
-
-typedef struct header_sink {
-    hcm_header_t *headers;
-    size_t count;
-    size_t cap;
-} header_sink_t;
-
-static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
-                                      const char *value)
-{
-    header_sink_t *sink = cls;
-
-    (void)kind;
-    if (sink->headers != NULL && sink->count < sink->cap)
-        sink->headers[sink->count] = (hcm_header_t){.name = key, .value = value};
-    sink->count++;
-    return MHD_YES;
-}
-
-static int collect_headers(hcp_exchange_t *ex, hcm_http_req_t *req)
-{
-    header_sink_t sink = {0};
-
-    MHD_get_connection_values(ex->conn, MHD_HEADER_KIND, collect_header, &sink);
-    sink.cap = sink.count;
-    sink.count = 0;
-    sink.headers = hcm_arena_alloc(&ex->arena, sink.cap * sizeof *sink.headers + 1);
-    if (sink.headers == NULL)
-        return HCM_EHEADERS; /* thousands of tiny header fields: a client problem */
-    MHD_get_connection_values(ex->conn, MHD_HEADER_KIND, collect_header, &sink);
-    req->headers = sink.headers;
-    req->nheaders = sink.count;
-    return 0;
-}
-
-/* A named route stands for a CoAP base URI: the rest of the raw path and the query follow it
- * unchanged, to be decoded once by the target parser like any other target. */
-static int route_target(hcp_exchange_t *ex, const char **target_uri)
-{
-    const hcc_route_t *route = hcc_route_find(ex->proxy->cfg, ex->raw_uri);
-    const char *rest;
-    size_t base_len, rest_len;
-    char *uri;
-
-    if (route == NULL)
-        return HCM_ENOTPROXY;
-    rest = ex->raw_uri + strlen(route->prefix);
-    base_len = strlen(route->base);
-    rest_len = strlen(rest);
-    uri = hcm_arena_alloc(&ex->arena, base_len + rest_len + 1);
-    if (uri == NULL)
-        return HCM_ENOSPACE;
-    memcpy(uri, route->base, base_len);
-    memcpy(uri + base_len, rest, rest_len + 1);
-    *target_uri = uri;
-    return 0;
-}
-
-static int map_request(hcp_exchange_t *ex)
-{
-    const hcc_config_t *cfg = ex->proxy->cfg;
-    hcm_http_req_t req = {
-        .method = ex->method,
-        .body = {ex->body, ex->body_len},
-        .hop_limit = (unsigned)cfg->upstream_hop_limit,
-        .loose_media_types = cfg->http_loose_media_types,
-    };
-    int err;
-
-    err = hcm_target_extract(ex->raw_uri, cfg->http_hc_path, &ex->arena, &req.target_uri);
-    if (err == HCM_ENOTPROXY)
-        err = route_target(ex, &req.target_uri);
-    if (err == 0)
-        err = collect_headers(ex, &req);
-    if (err == 0)
-        err = hcm_request_to_coap(&req, &ex->arena, &ex->target, &ex->msg, &ex->info);
-    return err;
-}
+/* ---- libmicrohttpd's calls ----------------------------------------------------------------- */
 
 static bool serve_local(hcp_exchange_t *ex)
 {
@@ -667,7 +361,7 @@ static bool serve_local(hcp_exchange_t *ex)
     if (r != NULL)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, local.content_type);
     ex->local = local.index;
-    answer(ex, r, local.status);
+    hcp_ex_answer(ex, r, local.status);
     return true;
 }
 
@@ -681,7 +375,7 @@ static void begin(hcp_exchange_t *ex)
     if (err == 0 && serve_local(ex))
         return;
     if (err == 0)
-        err = map_request(ex);
+        err = hcp_ex_map_request(ex);
     if (err == 0 && ex->proxy->metrics.inflight >= (uint64_t)ex->proxy->cfg->upstream_max_inflight)
         err = HCM_EOVERLOAD;
     if (err == 0 && ex->proxy->closing) /* a kept-alive connection after drain.delay_s */
@@ -689,7 +383,7 @@ static void begin(hcp_exchange_t *ex)
     if (err == 0 && hcp_sockaddr_literal(ex->target.host, ex->target.port, &ss))
         err = judge_address(ex, (struct sockaddr *)&ss);
     if (err < 0) {
-        answer_error(ex, err);
+        hcp_ex_answer_error(ex, err);
         return;
     }
     ex->proxy->metrics.exchanges_started++;
@@ -705,137 +399,6 @@ static void begin(hcp_exchange_t *ex)
     }
 }
 
-static int append_body(hcp_exchange_t *ex, const char *data, size_t len)
-{
-    size_t limit = (size_t)ex->proxy->cfg->http_max_body_bytes;
-    size_t need = ex->body_len + len;
-
-    if (need > limit)
-        return HCM_ETOOLARGE;
-    if (need > ex->body_cap) {
-        size_t cap = ex->body_cap ? ex->body_cap : 4096;
-        uint8_t *grown;
-        while (cap < need)
-            cap *= 2;
-        if (cap > limit)
-            cap = limit;
-        grown = realloc(ex->body, cap);
-        if (grown == NULL)
-            return HCM_EINTERNAL;
-        ex->body = grown;
-        ex->body_cap = cap;
-    }
-    memcpy(ex->body + ex->body_len, data, len);
-    ex->body_len = need;
-    return 0;
-}
-
-static bool declared_length_fits(hcp_exchange_t *ex)
-{
-    const char *cl = MHD_lookup_connection_value(ex->conn, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
-    char *end;
-    unsigned long long n;
-
-    if (cl == NULL)
-        return true;
-    errno = 0;
-    n = strtoull(cl, &end, 10);
-    return errno == 0 && *end == '\0' &&
-           n <= (unsigned long long)ex->proxy->cfg->http_max_body_bytes;
-}
-
-static int queue_answer(hcp_exchange_t *ex)
-{
-    enum MHD_Result ok;
-
-    if (ex->response == NULL)
-        return -1; /* could not even build the answer: close the connection */
-    MHD_add_response_header(ex->response, HEADER_REQUEST_ID, ex->request_id);
-    ok = MHD_queue_response(ex->conn, ex->status, ex->response);
-    ex->state = EX_QUEUED;
-    return ok == MHD_YES ? 0 : -1;
-}
-
-/* How much of a body over the limit is read and thrown away so that the client still gets its
- * 413; past this the connection is closed instead. */
-#define DISCARD_LIMIT (1u << 20)
-
-/* One piece of the body. libmicrohttpd cannot queue a response while a body is arriving, so a
- * body found too large on the way is drained, bounded, and answered when it ends. */
-static int on_body(hcp_exchange_t *ex, const char *data, size_t len)
-{
-    if (ex->early_error == 0)
-        ex->early_error = append_body(ex, data, len);
-    if (ex->early_error == HCM_ETOOLARGE) {
-        ex->discarded += len;
-        if (ex->discarded > DISCARD_LIMIT)
-            return -1;
-    }
-    return 0;
-}
-
-/* https.client_ca_file, http.rate_limit and http.bearer_tokens: 0, or why the request may not
- * go on. /healthz answers a container's health check whatever the rate, without a token. */
-static int authorize(hcp_exchange_t *ex)
-{
-    const union MHD_ConnectionInfo *client =
-        MHD_get_connection_info(ex->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    int err = hcp_front_check_client(ex->proxy->front, ex->conn);
-
-    if (err < 0 || hcp_local_is_public(ex->raw_uri))
-        return err;
-    if ((err = hcp_policy_rate(ex->proxy, client != NULL ? client->client_addr : NULL)) < 0)
-        return err;
-    return hcp_policy_authorize(ex->proxy, MHD_lookup_connection_value(
-                                               ex->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION));
-}
-
-static enum MHD_Result add_framing_field(void *cls, enum MHD_ValueKind kind, const char *key,
-                                         const char *value)
-{
-    (void)kind;
-    hcm_framing_add(cls, key, value != NULL ? value : "");
-    return MHD_YES;
-}
-
-/* RFC 9112 s3.2, s6: one Host, and one way to find where the body ends (mapping/framing.c). */
-static int check_framing(hcp_exchange_t *ex, const char *version)
-{
-    hcm_framing_t framing = {0};
-
-    MHD_get_connection_values(ex->conn, MHD_HEADER_KIND, add_framing_field, &framing);
-    return hcm_framing_check(&framing, strcmp(version, MHD_HTTP_VERSION_1_0) != 0);
-}
-
-/* What the log and the answer say about who asked: the client's address, its X-Request-Id
- * (echoed in the answer; one is made when it sent none, or one that is not plain text) and its
- * W3C traceparent, logged when well-formed. */
-static void identify(hcp_exchange_t *ex)
-{
-    const union MHD_ConnectionInfo *client =
-        MHD_get_connection_info(ex->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const char *id = MHD_lookup_connection_value(ex->conn, MHD_HEADER_KIND, HEADER_REQUEST_ID);
-    const char *tp = MHD_lookup_connection_value(ex->conn, MHD_HEADER_KIND, HEADER_TRACEPARENT);
-
-    hcp_sockaddr_format(client != NULL ? client->client_addr : NULL, ex->client, sizeof ex->client);
-    if (id != NULL && hcp_request_id_ok(id, REQUEST_ID_MAX))
-        snprintf(ex->request_id, sizeof ex->request_id, "%s", id);
-    else
-        hcp_request_id_make(ex->id, ex->request_id, sizeof ex->request_id);
-    ex->traceparent = tp != NULL && hcp_traceparent_ok(tp) ? tp : NULL;
-}
-
-static bool declares_body(hcp_exchange_t *ex)
-{
-    const char *cl = MHD_lookup_connection_value(ex->conn, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
-
-    return (cl != NULL && strcmp(cl, "0") != 0) ||
-           MHD_lookup_connection_value(ex->conn, MHD_HEADER_KIND,
-                                       MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
-}
-
 int hcp_exchange_on_http(hcp_exchange_t *ex, const char *method, const char *version,
                          const char *upload_data, size_t *upload_data_size)
 {
@@ -843,15 +406,14 @@ int hcp_exchange_on_http(hcp_exchange_t *ex, const char *method, const char *ver
 
     if (ex->method == NULL) {
         ex->method = method;
-        identify(ex);
-        err = check_framing(ex, version);
-        if (err == 0)
-            err = declared_length_fits(ex) ? authorize(ex) : HCM_ETOOLARGE;
-        if (err < 0 && (err == HCM_ETOOLARGE || is_framing_error(err) || declares_body(ex))) {
+        hcp_ex_identify(ex);
+        err = hcp_ex_check_headers(ex, version);
+        if (err < 0 && (err == HCM_ETOOLARGE || hcp_ex_is_framing_error(err) ||
+                        hcp_ex_declares_body(ex))) {
             /* Refused before any of the body is read; the connection then closes. */
             hcp_front_request_complete(ex->conn);
-            answer_error(ex, err);
-            return queue_answer(ex);
+            hcp_ex_answer_error(ex, err);
+            return hcp_ex_queue_answer(ex);
         }
         ex->early_error = err; /* without a body: answered later, the connection kept */
         return 0; /* answer later: keeps the connection alive (see the top of this file) */
@@ -859,14 +421,14 @@ int hcp_exchange_on_http(hcp_exchange_t *ex, const char *method, const char *ver
     if (*upload_data_size > 0) {
         size_t len = *upload_data_size;
         *upload_data_size = 0;
-        return on_body(ex, upload_data, len);
+        return hcp_ex_on_body(ex, upload_data, len);
     }
     switch (ex->state) {
     case EX_HEADERS:
         begin(ex);
-        return ex->state == EX_ANSWERED ? queue_answer(ex) : 0;
+        return ex->state == EX_ANSWERED ? hcp_ex_queue_answer(ex) : 0;
     case EX_ANSWERED:
-        return queue_answer(ex);
+        return hcp_ex_queue_answer(ex);
     case EX_CANCELLED:
         return -1;
     default:

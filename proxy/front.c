@@ -3,8 +3,9 @@
  * Each listen address gets a daemon in external epoll mode: its epoll fd is watched by a
  * uv_poll_t, its next connection deadline (MHD_get_timeout) by a uv_timer_t, and every event
  * ends in step(), which runs the daemon once and re-arms the timer. Connections waiting for CoAP
- * are suspended; a resume comes from a libcoap or timer callback, so the daemon run it needs is
- * deferred to an idle handle rather than made from inside another library's callback. */
+ * are suspended; a resume comes from an upstream or timer callback, so the daemon run it needs is
+ * deferred to an idle handle rather than made from inside another library's callback, or made at
+ * the end of the upstream's batch of answers (on_upstream_batch()). */
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,8 +98,13 @@ void hcp_front_resume(hcp_front_t *front, void *connection)
     uv_idle_start(&front->idle, on_idle);
 }
 
-void hcp_front_flush(hcp_front_t *front)
+/* The upstream's batch of answers is over (hcp_upstream_on_batch()): the daemons run now if
+ * connections were resumed, so that answers go out in the loop turn their CoAP responses came
+ * in, rather than after the next poll. */
+static void on_upstream_batch(void *data)
 {
+    hcp_front_t *front = data;
+
     if (uv_is_active((uv_handle_t *)&front->idle))
         on_idle(&front->idle);
 }
@@ -411,6 +417,8 @@ int hcp_front_new(hcp_proxy_t *proxy, hcp_front_t **out)
         return UV_ENOMEM;
     }
     uv_idle_init(proxy->loop, &front->idle);
+    if (proxy->upstream != NULL)
+        hcp_upstream_on_batch(proxy->upstream, on_upstream_batch, front);
     uv_timer_init(proxy->loop, &front->sweep);
     uv_unref((uv_handle_t *)&front->sweep); /* never what keeps the loop alive */
     front->open_handles = 2;
@@ -484,6 +492,8 @@ static void close_handle(hcp_front_t *front, uv_handle_t *handle)
 
 void hcp_front_close(hcp_front_t *front)
 {
+    if (front->proxy->upstream != NULL) /* its answers have no daemon to run any more */
+        hcp_upstream_on_batch(front->proxy->upstream, NULL, NULL);
     for (size_t i = 0; i < front->ndaemons; i++) {
         MHD_stop_daemon(front->daemons[i].daemon);
         close_handle(front, (uv_handle_t *)&front->daemons[i].poll);

@@ -1,6 +1,6 @@
 /* hcp: hcproxy's I/O side. Everything here runs on one uv_loop_t: libmicrohttpd (front.c) and
- * libcoap (upstream.c) each keep an epoll set watched by a uv_poll_t, and an exchange
- * (exchange.c) carries one HTTP request to its CoAP answer and back. */
+ * libcoap (upstream.h) each keep an epoll set watched by a uv_poll_t, and an exchange
+ * (exchange.h) carries one HTTP request to its CoAP answer and back. */
 #ifndef HCP_H
 #define HCP_H
 
@@ -17,7 +17,6 @@
 #include "block2.h"
 #include "clientcount.h"
 #include "ratelimit.h"
-#include "upblock.h"
 
 typedef struct hcp_proxy hcp_proxy_t;
 typedef struct hcp_front hcp_front_t;
@@ -158,7 +157,7 @@ struct hcp_proxy {
     hcp_origin_t *origin;
     hcp_metrics_t metrics;
     uint64_t next_exchange_id;
-    hcp_exchange_t *live; /* exchanges in flight, for shutdown */
+    hcp_queue_t live; /* exchanges in flight, for shutdown (exchange.c) */
     hcp_exchange_t *spare_exchanges; /* freed blocks kept for the next requests (exchange.c) */
     unsigned nspare_exchanges;
     struct hcp_reverse_exchange *reverse_live; /* reverse exchanges in flight (reverse.c) */
@@ -242,81 +241,6 @@ int hcp_policy_rate(hcp_proxy_t *proxy, const struct sockaddr *client);
  * 0 when none are configured or it carries one of them, else HCM_ENOTOKEN or HCM_EBADTOKEN. */
 int hcp_policy_authorize(const hcp_proxy_t *proxy, const char *authorization);
 
-/* ---- front.c: libmicrohttpd under uv_poll ---------------------------------------------- */
-
-int hcp_front_new(hcp_proxy_t *proxy, hcp_front_t **out);
-/* Stops accepting connections; those open keep being served. */
-void hcp_front_quiesce(hcp_front_t *front);
-/* Whether every configured HTTP and HTTPS listener is open and accepting (for /readyz). */
-bool hcp_front_listening(const hcp_front_t *front);
-/* Starts closing; the memory goes once the loop has closed the handles. */
-void hcp_front_close(hcp_front_t *front);
-/* Called after an exchange has its answer: resumes its suspended connection. The daemon runs
- * from an idle handle, or earlier from hcp_front_flush(). */
-void hcp_front_resume(hcp_front_t *front, void *connection);
-/* Runs the daemons now if connections were resumed: for callers outside every library callback,
- * so that answers go out in the same loop turn as the CoAP responses that made them. */
-void hcp_front_flush(hcp_front_t *front);
-/* http.request_timeout_s: a request line has arrived on |conn| (its deadline starts), or the
- * whole request has (no deadline while it is answered). */
-void hcp_front_request_started(hcp_front_t *front, struct MHD_Connection *conn);
-void hcp_front_request_complete(struct MHD_Connection *conn);
-/* Whether |conn| came in on an https.listen address. */
-bool hcp_front_is_tls(struct MHD_Connection *conn);
-/* 0, or HCM_ECLIENTCERT when https.client_ca_file is set and |conn|, an HTTPS connection, has
- * no client certificate that chains to it. */
-int hcp_front_check_client(const hcp_front_t *front, struct MHD_Connection *conn);
-
-/* ---- upstream.c: libcoap client under uv_poll ------------------------------------------ */
-
-/* What upstream.c keeps in each exchange (hcp_exchange_upstream_link); private to upstream.c. */
-typedef struct hcp_upstream_link {
-    uint32_t slot;               /* the token's slot + 1; 0 when the upstream holds nothing */
-    hcp_qlink_t waiting;         /* in its destination's queue until NSTART has room */
-    void *destination;           /* where it waits */
-    const hcm_coap_msg_t *msg;   /* the exchange's own message, sent when its turn comes */
-    hcp_upblock_t block;         /* its block-wise transfer: the request to send next */
-    uint32_t epoch;              /* the destination's epoch when sent and counted; 0: not counted */
-    bool is_sent;                /* handed to libcoap, and counted in the destination's awaiting */
-    bool is_counted;             /* counted in the destination's inflight */
-    /* coap:// only (upstream_udp.c): the request in hcproxy's message layer, and its place in
-     * the destination's in_flight; outstanding (RFC 7252 s4.7) until its ACK or its end. */
-    struct hcp_mc_request *req;
-    hcp_qlink_t sent;
-    bool is_outstanding;
-} hcp_upstream_link_t;
-
-int hcp_upstream_new(hcp_proxy_t *proxy, hcp_upstream_t **out);
-void hcp_upstream_close(hcp_upstream_t *up);
-/* Sends |msg| (which must live until the exchange ends) to |addr| as a confirmable request, or
- * as the requests of a block-wise transfer (upblock.h), each carrying a token of |ex|'s of its
- * own: at once when nothing is outstanding there, else at the end of this
- * loop turn or, when NSTART requests to |addr| are outstanding already (RFC 7252 s4.7), once
- * their turn comes, oldest first. The answer arrives through hcp_exchange_on_coap_response() or
- * hcp_exchange_fail(), which may be called before this returns. 0 or a negative HCM_E* code. */
-int hcp_upstream_send(hcp_upstream_t *up, hcp_exchange_t *ex, const struct sockaddr *addr,
-                      const hcm_target_t *target, const hcm_coap_msg_t *msg);
-/* Forgets |ex|: if it still waits for its turn it is never sent; a later answer with its token
- * is dropped. */
-void hcp_upstream_forget(hcp_upstream_t *up, hcp_exchange_t *ex);
-/* The counts of the coap:// destinations' message layer (upstream_udp.c). */
-struct hcp_mc_stats;
-void hcp_upstream_udp_stats(const hcp_upstream_t *up, struct hcp_mc_stats *stats);
-/* Lets libcoap act on what was queued from outside its callbacks (a triggered async). */
-void hcp_upstream_kick(hcp_upstream_t *up);
-/* SIGHUP: reads |next|'s upstream.credentials and their key files and variables again. When
- * anything differs (*changed), exchanges that start from now on use them in new sessions; those
- * under way keep theirs. 0, or a UV_E* with the old ones kept and the reason logged. |next|
- * must become proxy->cfg when this returns 0. */
-int hcp_upstream_reload_credentials(hcp_upstream_t *up, const hcc_config_t *next, bool *changed);
-/* Sets libcoap's own log level from log.level (debug: its PDU dumps too). */
-void hcp_upstream_log_level(void);
-/* The libcoap context, which the reverse direction's endpoints share. */
-struct coap_context_t *hcp_upstream_context(hcp_upstream_t *up);
-/* A view of a libcoap PDU as a mapping message; valid while the PDU lives. */
-struct coap_pdu_t;
-int hcp_upstream_msg_from_pdu(const struct coap_pdu_t *pdu, hcm_coap_msg_t *msg);
-
 /* ---- reload.c: SIGHUP ---------------------------------------------------------------------- */
 
 /* Reads the configuration again from the file, |envp| and |argv| (those given at start) and
@@ -324,33 +248,12 @@ int hcp_upstream_msg_from_pdu(const struct coap_pdu_t *pdu, hcm_coap_msg_t *msg)
  * new values. 0, or -1 with the running configuration kept; either way the outcome is logged. */
 int hcp_reload(hcp_proxy_t *proxy, hcc_config_t *cfg, int argc, char **argv, char **envp);
 
-/* ---- exchange.c: one request's life ---------------------------------------------------- */
-
-/* An exchange is created when libmicrohttpd sees a request line (hcp_exchange_new) and is
- * freed once libmicrohttpd has completed the request and every uv handle of it is closed. */
-hcp_exchange_t *hcp_exchange_new(hcp_proxy_t *proxy, void *connection, const char *raw_uri);
-uint64_t hcp_exchange_id(const hcp_exchange_t *ex);
-/* The upstream's bookkeeping for |ex| (token, queue), owned by upstream.c. */
-hcp_upstream_link_t *hcp_exchange_upstream_link(hcp_exchange_t *ex);
-
-/* Frees the blocks kept for reuse (after the loop has ended). */
-void hcp_exchange_free_spares(hcp_proxy_t *proxy);
-/* Answers every exchange in flight with 503 (at shutdown). */
-void hcp_exchange_abort_all(hcp_proxy_t *proxy);
-/* The CoAP response: maps it and answers the HTTP client. */
-void hcp_exchange_on_coap_response(hcp_exchange_t *ex, const hcm_coap_msg_t *msg);
-/* The exchange failed with a negative HCM_E* code: answers the HTTP client with it. */
-void hcp_exchange_fail(hcp_exchange_t *ex, int err);
-
-/* The access handler's work for one call (front.c passes libmicrohttpd's arguments through). */
-int hcp_exchange_on_http(hcp_exchange_t *ex, const char *method, const char *version,
-                         const char *upload_data, size_t *upload_data_size);
-/* libmicrohttpd has completed the request; |ex| must not be used by front.c afterwards. */
-void hcp_exchange_on_http_done(hcp_exchange_t *ex);
-
-/* The reverse direction's interfaces, declared in their own headers: included here for the files
- * that include hcp.h alone. */
+/* Both directions' interfaces, declared in their own headers: included here for the files that
+ * include hcp.h alone. */
+#include "exchange.h"
+#include "front.h"
 #include "origin.h"
 #include "reverse.h"
+#include "upstream.h"
 
 #endif

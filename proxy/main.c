@@ -78,7 +78,7 @@ static void on_drain_tick(uv_timer_t *timer)
     runtime_t *rt = hcp_container_of(timer, runtime_t, drain);
     uint64_t grace_ms = (uint64_t)rt->cfg->drain_timeout_s * 1000;
     bool is_overdue = uv_now(rt->proxy.loop) - rt->drain_started >= grace_ms;
-    bool is_busy = rt->proxy.live != NULL || rt->proxy.reverse_live != NULL;
+    bool is_busy = rt->proxy.metrics.inflight > 0 || rt->proxy.reverse_live != NULL;
 
     if (is_busy && !is_overdue)
         return;

@@ -9,7 +9,7 @@
  *
  * A 4.13 that asks for smaller blocks (RFC 7959 s2.9.3) has the body sent again in them. A 4.01
  * with Echo is answered once by the same request carrying the Echo value (RFC 9175 s2.3).
- * libcoap did all of this when its block mode was on; upstream.c turns it off for client sessions,
+ * libcoap did all of this when its block mode was on; upstream_coap.c turns it off for client sessions,
  * and libcoap's Echo handling with it. */
 #include <stdlib.h>
 #include <string.h>

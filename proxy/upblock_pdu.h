@@ -1,5 +1,5 @@
 /* The block-wise state machine's requests (upblock_msg.h) as libcoap PDUs, for the transports
- * upstream.c leaves to libcoap (coaps, coap+tcp, coaps+tcp). */
+ * upstream_coap.c drives through libcoap (coaps, coap+tcp, coaps+tcp). */
 #ifndef HCP_UPBLOCK_PDU_H
 #define HCP_UPBLOCK_PDU_H
 

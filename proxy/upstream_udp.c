@@ -3,9 +3,9 @@
  * libcoap's client message layer got several clauses of RFC 7252 wrong (CONFORMANCE.md: duplicate
  * CON responses, ACKs matched on the token alone, Resets for other versions, responses with a bad
  * critical option or a reserved class left to time out), and told hcproxy nothing when a request
- * was acknowledged, so that NSTART had to be guessed (upstream.c). Here every datagram is decoded
- * by hcproxy (mapping/wire.c) and goes through msgclient.c, whose events say exactly when a request
- * stops being outstanding.
+ * was acknowledged, so that NSTART had to be guessed (upstream_coap.c). Here every datagram is
+ * decoded by hcproxy (mapping/wire.c) and goes through msgclient.c, whose events say exactly when
+ * a request stops being outstanding.
  *
  * One message layer serves every server: its tables are sized for all requests in flight, and one
  * per server would cost each idle server as much. Each server has its own socket, connected, so
@@ -93,6 +93,16 @@ static void unlink_socket(hcp_uudp_t *u, hcp_uudp_socket_t *s)
         u->current = NULL;
 }
 
+/* The exchange a datagram is about, by its token (RFC 7252 s3); 0 for none. */
+static uint64_t exchange_of(const hcp_uudp_t *u, const uint8_t *dgram, size_t len)
+{
+    size_t tkl = len > 0 ? dgram[0] & 15u : 0;
+
+    if (tkl == 0 || tkl > HCM_MAX_TOKEN || 4 + tkl > len)
+        return 0;
+    return u->handler.exchange_of(u->handler.ctx, dgram + 4, tkl);
+}
+
 /* At debug level, a line for each datagram: its header only (type, code, Message ID, token), so
  * that no Uri-Query or payload reaches the log. */
 static void dump(const char *what, const hcp_uudp_socket_t *s, const uint8_t *dgram, size_t len)
@@ -106,8 +116,9 @@ static void dump(const char *what, const hcp_uudp_socket_t *s, const uint8_t *dg
     for (size_t i = 0; i < tkl && i < HCM_MAX_TOKEN && 4 + i < len; i++)
         snprintf(token + 2 * i, 3, "%02x", dgram[4 + i]);
     hcp_sockaddr_format((const struct sockaddr *)s->peer.bytes, peer, sizeof peer);
-    hcp_log(HCC_LOG_DEBUG, 0, "upstream: %s %s: v:%u %s %u.%02u mid=%u tok=%s, %zu bytes", what,
-            peer, dgram[0] >> 6, types[dgram[0] >> 4 & 3], dgram[1] >> 5, dgram[1] & 31u,
+    hcp_log(HCC_LOG_DEBUG, exchange_of(s->u, dgram, len),
+            "upstream: %s %s: v:%u %s %u.%02u mid=%u tok=%s, %zu bytes", what, peer, dgram[0] >> 6,
+            types[dgram[0] >> 4 & 3], dgram[1] >> 5, dgram[1] & 31u,
             (unsigned)(dgram[2] << 8 | dgram[3]), token, len);
 }
 
@@ -136,8 +147,8 @@ static void on_send(void *ctx, const hcp_ml_peer_t *peer, const uint8_t *dgram, 
         s->next_refused = u->refused;
         u->refused = s;
     } else if (err < 0) {
-        hcp_log(HCC_LOG_DEBUG, 0, "upstream: a datagram of %zu bytes not sent: %s", len,
-                uv_strerror(err));
+        hcp_log(HCC_LOG_DEBUG, exchange_of(u, dgram, len),
+                "upstream: a datagram of %zu bytes not sent: %s", len, uv_strerror(err));
     }
 }
 
@@ -152,9 +163,12 @@ static int rejection(const hcp_mc_event_t *ev)
 static void deliver(hcp_uudp_t *u, hcp_mc_action_t action, hcp_mc_event_t *ev)
 {
     const hcp_uudp_handler_t *h = &u->handler;
+    uint64_t exchange = ev->header.token_len > 0
+                            ? h->exchange_of(h->ctx, ev->header.token, ev->header.token_len)
+                            : 0;
 
     if (ev->note != NULL)
-        hcp_log(HCC_LOG_DEBUG, 0, "upstream: a datagram from a CoAP server: %s", ev->note);
+        hcp_log(HCC_LOG_DEBUG, exchange, "upstream: a datagram from a CoAP server: %s", ev->note);
     switch (action) {
     case HCP_MC_DONE:
         break;
@@ -166,8 +180,8 @@ static void deliver(hcp_uudp_t *u, hcp_mc_action_t action, hcp_mc_event_t *ev)
         break;
     case HCP_MC_REJECTED:
         if (ev->bad_option != 0)
-            hcp_log(HCC_LOG_INFO, 0, "upstream: a response with option %u, critical and not "
-                    "recognized, rejected (RFC 7252 s5.4.1)", ev->bad_option);
+            hcp_log(HCC_LOG_INFO, exchange, "upstream: a response with option %u, critical and "
+                    "not recognized, rejected (RFC 7252 s5.4.1)", ev->bad_option);
         h->on_event(h->ctx, ev->user, HCP_UUDP_FAILED, NULL, rejection(ev));
         break;
     }
@@ -298,26 +312,27 @@ hcp_uudp_socket_t *hcp_uudp_open(hcp_uudp_t *u, const struct sockaddr *server, v
 
     if (s == NULL)
         return NULL;
-    if (len == 0 || len > sizeof s->peer.bytes ||
-        uv_udp_init(u->timer.loop, &s->udp) < 0) {
-        free(s);
-        return NULL;
-    }
+    if (len == 0 || len > sizeof s->peer.bytes || uv_udp_init(u->timer.loop, &s->udp) < 0)
+        goto fail_init;
     s->u = u;
     s->owner = owner;
     memcpy(s->peer.bytes, server, len);
     s->peer.len = (uint8_t)len;
     if ((err = uv_udp_connect(&s->udp, server)) < 0 ||
-        (err = uv_udp_recv_start(&s->udp, on_alloc, on_recv)) < 0) {
-        hcp_log(HCC_LOG_WARN, 0, "upstream: no socket to a CoAP server: %s", uv_strerror(err));
-        uv_close((uv_handle_t *)&s->udp, on_socket_closed);
-        return NULL;
-    }
+        (err = uv_udp_recv_start(&s->udp, on_alloc, on_recv)) < 0)
+        goto fail_socket;
     enlarge_receive_buffer(s);
     b = bucket_of(&s->peer);
     s->next_in_bucket = u->buckets[b];
     u->buckets[b] = s;
     return s;
+fail_socket: /* the handle is in the loop: its memory goes once the loop has closed it */
+    hcp_log(HCC_LOG_WARN, 0, "upstream: no socket to a CoAP server: %s", uv_strerror(err));
+    uv_close((uv_handle_t *)&s->udp, on_socket_closed);
+    return NULL;
+fail_init:
+    free(s);
+    return NULL;
 }
 
 void hcp_uudp_release(hcp_uudp_socket_t *s)
@@ -347,13 +362,14 @@ int hcp_uudp_new(uv_loop_t *loop, const hcc_config_t *cfg, const hcp_uudp_handle
     u->handler = *handler;
     u->receive_buffer = cfg->upstream_receive_buffer_bytes;
     u->armed_ns = UINT64_MAX;
-    if ((u->mc = hcp_mc_new(&mc)) == NULL) {
-        free(u);
-        return UV_ENOMEM;
-    }
+    if ((u->mc = hcp_mc_new(&mc)) == NULL)
+        goto fail_mc;
     uv_timer_init(loop, &u->timer);
     *out = u;
     return 0;
+fail_mc:
+    free(u);
+    return UV_ENOMEM;
 }
 
 static void on_timer_closed(uv_handle_t *handle)

@@ -33,6 +33,9 @@ typedef struct hcp_uudp_handler {
     void (*on_batch_end)(void *ctx);
     /* Unpredictable bytes: the message layer's Message IDs and hash seed. */
     void (*random)(void *ctx, uint8_t *buf, size_t len);
+    /* The id of the exchange whose request carries |token|, for the log lines about a datagram;
+     * 0 for none. */
+    uint64_t (*exchange_of)(void *ctx, const uint8_t *token, size_t len);
     void *ctx;
 } hcp_uudp_handler_t;
 

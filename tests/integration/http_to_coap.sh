@@ -102,4 +102,15 @@ expect_echoed_types "loose" "application/x-www-form-urlencoded|application/octet
 http -H 'Content-Type: application/json' -H 'Content-Encoding: gzip' --data-binary 'x' "http://$PROXY/hc/$T/echo"
 expect_eq "loose: a coding without a Content-Format is still refused with 415" 415 "$STATUS"
 
+# Every debug line about a coap:// request's datagrams names its exchange: the datagram to the
+# server and the answer from it carry the access log line's "exchange".
+expect_clean_exit
+start_hcproxy --log-level debug
+http "http://$PROXY/hc/$T/echo?traced"
+expect_eq "debug: the exchange is answered" "200 traced" "$STATUS $BODY"
+id=$(grep '"direction":"http_to_coap"' "$WORK/hcproxy.log" | grep -o '"exchange":[0-9]*' | tail -1)
+expect_match "... its access log line carries an exchange id" '^"exchange":[1-9][0-9]*$' "$id"
+expect_eq "... so do its datagrams' lines, to the server and from it" "2" \
+    "$(grep -E '"msg":"upstream: (to|from) ' "$WORK/hcproxy.log" | grep -c -F "$id,")"
+
 done_testing

@@ -50,7 +50,7 @@ expect_eq "a CoAP ETag becomes an HTTP ETag" '200 "0a1b"' "$STATUS $(header etag
 http -H 'If-None-Match: "0a1b"' "http://$PROXY/hc/$T/etag"
 expect_eq "If-None-Match with the tag validates: 2.03 -> 304" 304 "$STATUS"
 # RFC 9110 s8.6: no Content-Length on a 304 that is not the 200's size; libmicrohttpd 0.9.75
-# cannot leave it out (proxy/exchange.c, omit_content_length).
+# cannot leave it out (proxy/exchange_answer.c, omit_content_length).
 case $(pkg-config --modversion libmicrohttpd 2>/dev/null) in
     0.*) ok "rfc9110-8.6 a 304 carries no Content-Length # SKIP libmicrohttpd 0.9 always adds it" ;;
     *) expect_eq "rfc9110-8.6 a 304 carries no Content-Length" "" "$(header content-length)" ;;
