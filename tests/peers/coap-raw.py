@@ -24,7 +24,7 @@ Usage: coap-raw.py COMMAND HOST PORT ...
         of the whole body.
   request HOST PORT METHOD URI [PAYLOAD]
         One confirmable request with Proxy-Uri URI; prints "final CODE PAYLOAD".
-  send HOST PORT SPEC... [--gap S] [--wait S] [--stop N] [--no-ack] [--sizes] [--echo]
+  send HOST PORT SPEC... [--gap S] [--wait S] [--stop N] [--no-ack] [--sizes] [--echo] [--from A]
         Sends each SPEC, a datagram described field by field, from one socket, --gap seconds
         apart (0), and prints every datagram that comes back, one a line, as
         "TYPE C.DD mid=N tok=HEX opts=NUMBER:HEX,... payload=TEXT" (or "malformed HEX"), until
@@ -33,7 +33,8 @@ Usage: coap-raw.py COMMAND HOST PORT ...
         unless --no-ack. With --sizes, a line "sent N" gives the bytes of each datagram sent, and
         every line of one received ends in " len=N", its bytes. With --echo, a 4.01 carrying an Echo
         option (RFC 9175 s2.4) gets the last request sent again, once, with that Echo option
-        added and the next Message ID. SPEC fields, separated by spaces: the type (CON, NON, ACK, RST), the
+        added and the next Message ID. With --from, the socket is bound to address A (a
+        loopback address of its own is a client hcproxy has never seen). SPEC fields, separated by spaces: the type (CON, NON, ACK, RST), the
         code (GET ... IPATCH, C.DD, or 0xHH), then any of mid=N tok=HEX oN=TEXT xN=HEX uN=INT
         (option N as text, hex or uint; repeat for repeated options) p=TEXT (payload) ver=V
         tkl=N (header fields as given, whatever the rest says), or raw=HEX alone.
@@ -127,10 +128,12 @@ def code_text(code):
 
 
 class Client:
-    def __init__(self, host, port):
+    def __init__(self, host, port, source=None):
         self.peer = (host, int(port))
         self.sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET,
                                   socket.SOCK_DGRAM)
+        if source is not None:  # an address of its own: a peer hcproxy has never seen
+            self.sock.bind((source, 0))
         self.mid = int.from_bytes(os.urandom(2), "big")
 
     def next_mid(self):
@@ -352,10 +355,12 @@ def main(argv):
         return get(Client(argv[2], argv[3]), argv[4], szx)
     if len(argv) >= 5 and argv[1] == "send":
         flags = {"--gap": 0.0, "--wait": 5.0, "--stop": None}
-        specs, rest, ack, sizes, echo = [], argv[4:], True, False, False
+        specs, rest, ack, sizes, echo, source = [], argv[4:], True, False, False, None
         while rest:
             if rest[0] in flags:
                 flags[rest[0]], rest = float(rest[1]), rest[2:]
+            elif rest[0] == "--from":
+                source, rest = rest[1], rest[2:]
             elif rest[0] == "--no-ack":
                 ack, rest = False, rest[1:]
             elif rest[0] == "--sizes":
@@ -364,7 +369,7 @@ def main(argv):
                 echo, rest = True, rest[1:]
             else:
                 specs, rest = specs + [rest[0]], rest[1:]
-        return send(Client(argv[2], argv[3]), specs, flags["--gap"], flags["--wait"],
+        return send(Client(argv[2], argv[3], source), specs, flags["--gap"], flags["--wait"],
                     flags["--stop"], ack, sizes, echo)
     if len(argv) < 6:
         sys.exit(__doc__)
