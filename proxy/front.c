@@ -259,7 +259,9 @@ void hcp_front_request_complete(struct MHD_Connection *conn)
         t->deadline_ns = 0;
 }
 
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+/* libmicrohttpd's messages are printf formats of its own, hence the attribute (-Wformat=2). */
+__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt,
+                                                               va_list ap)
 {
     char msg[512];
     size_t len;
@@ -272,17 +274,13 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- daemons ----------------------------------------------------------------------------- */
 
+/* |sa| with the port the daemon bound, as "addr:port" or "[addr]:port". */
 static void format_address(const struct sockaddr *sa, uint16_t port, char *buf, size_t len)
 {
-    char host[INET6_ADDRSTRLEN] = "?";
+    struct sockaddr_storage bound;
 
-    if (sa->sa_family == AF_INET6) {
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, host, sizeof host);
-        snprintf(buf, len, "[%s]:%u", host, port);
-    } else {
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, host, sizeof host);
-        snprintf(buf, len, "%s:%u", host, port);
-    }
+    hcp_sockaddr_with_port(sa, port, &bound);
+    hcp_sockaddr_format((const struct sockaddr *)&bound, buf, len);
 }
 
 /* The options that differ between daemons: TLS for an https.listen address, SO_REUSEPORT. */

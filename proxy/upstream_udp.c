@@ -52,16 +52,7 @@ static void rearm(hcp_uudp_t *u);
 
 static size_t bucket_of(const hcp_ml_peer_t *peer)
 {
-    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a: the peers are the servers hcproxy chose */
-
-    for (size_t i = 0; i < peer->len; i++)
-        h = (h ^ peer->bytes[i]) * 0x100000001b3ull;
-    return (size_t)(h ^ h >> 32) % SOCKET_BUCKETS;
-}
-
-static bool same_peer(const hcp_ml_peer_t *a, const hcp_ml_peer_t *b)
-{
-    return a->len == b->len && memcmp(a->bytes, b->bytes, a->len) == 0;
+    return (size_t)hcp_peer_hash(0, peer, NULL, 0) % SOCKET_BUCKETS; /* servers hcproxy chose */
 }
 
 /* The socket to |peer|: the one of the call under way, or the table's (a retransmission). */
@@ -69,9 +60,9 @@ static hcp_uudp_socket_t *socket_to(hcp_uudp_t *u, const hcp_ml_peer_t *peer)
 {
     hcp_uudp_socket_t *s;
 
-    if (u->current != NULL && same_peer(&u->current->peer, peer))
+    if (u->current != NULL && hcp_peer_equal(&u->current->peer, peer))
         return u->current;
-    for (s = u->buckets[bucket_of(peer)]; s != NULL && !same_peer(&s->peer, peer);)
+    for (s = u->buckets[bucket_of(peer)]; s != NULL && !hcp_peer_equal(&s->peer, peer);)
         s = s->next_in_bucket;
     return s;
 }
@@ -110,12 +101,14 @@ static void dump(const char *what, const hcp_uudp_socket_t *s, const uint8_t *dg
     static const char *const types[] = {"CON", "NON", "ACK", "RST"};
     char peer[64], token[2 * HCM_MAX_TOKEN + 1] = "";
     size_t tkl = len > 0 ? dgram[0] & 15u : 0;
+    struct sockaddr_storage address;
 
     if (!hcp_log_enabled(HCC_LOG_DEBUG) || len < 4)
         return;
     for (size_t i = 0; i < tkl && i < HCM_MAX_TOKEN && 4 + i < len; i++)
         snprintf(token + 2 * i, 3, "%02x", dgram[4 + i]);
-    hcp_sockaddr_format((const struct sockaddr *)s->peer.bytes, peer, sizeof peer);
+    memcpy(&address, s->peer.bytes, s->peer.len); /* the bytes of a struct, not aligned as one */
+    hcp_sockaddr_format((const struct sockaddr *)&address, peer, sizeof peer);
     hcp_log(HCC_LOG_DEBUG, exchange_of(s->u, dgram, len),
             "upstream: %s %s: v:%u %s %u.%02u mid=%u tok=%s, %zu bytes", what, peer, dgram[0] >> 6,
             types[dgram[0] >> 4 & 3], dgram[1] >> 5, dgram[1] & 31u,

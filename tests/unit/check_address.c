@@ -46,10 +46,12 @@ typedef struct judge_log {
 static int judge(const void *ctx, const struct sockaddr *sa)
 {
     judge_log_t *log = (judge_log_t *)ctx;
-    const uint8_t *ip = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
+    struct sockaddr_in v4;
+    const uint8_t *ip = (const uint8_t *)&v4.sin_addr;
 
+    memcpy(&v4, sa, sizeof v4); /* sin_port is at the same offset in a sockaddr_in6 */
     log->calls++;
-    log->port = ntohs(((const struct sockaddr_in *)sa)->sin_port); /* the same offset in v6 */
+    log->port = ntohs(v4.sin_port);
     if (sa->sa_family != AF_INET)
         return 0;
     if (ip[0] == 192 && ip[1] == 0 && ip[2] == 2)

@@ -82,9 +82,11 @@ typedef struct step {
     size_t count;
 } step_t;
 
-#define STEP(client_, token_, num_, szx_, total_, want_, ...)                                      \
+/* STEP(client, token, num, szx, total, want[, more designated fields]): |want| opens the
+ * variadic part, so that a step with nothing more passes no empty __VA_ARGS__. */
+#define STEP(client_, token_, num_, szx_, total_, ...)                                             \
     { .client = (client_), .token = (token_), .num = (num_), .szx = (szx_), .total = (total_),    \
-      .want = (want_), __VA_ARGS__ }
+      .want = __VA_ARGS__ }
 #define COUNT(n) .counted = true, .count = (n)
 #define MAX_STEPS 8
 

@@ -12,7 +12,7 @@ typedef struct item {
 
 static int id_of(const hcp_qlink_t *link)
 {
-    return link == NULL ? -1 : ((const item_t *)((const char *)link - offsetof(item_t, link)))->id;
+    return link == NULL ? -1 : ((const item_t *)(const void *)((const char *)link - offsetof(item_t, link)))->id;
 }
 
 START_TEST(empty_queue_pops_nothing)
