@@ -352,10 +352,11 @@ static int start_daemon(hcp_front_t *front, front_daemon_t *d, const struct sock
     return 0;
 }
 
-/* GnuTLS has one audit-log hook per process. libcoap 4.3.1's coap_startup() sets it to a
- * function that takes every session's transport pointer for a coap_session_t; on an HTTPS
- * connection that pointer is libmicrohttpd's socket, and the first failed handshake crashed
- * hcproxy. The hook goes back to one that reads nothing from the session. */
+/* GnuTLS has one audit-log hook per process. libcoap's coap_startup() (4.3.1 and 4.3.4 alike,
+ * coap_gnutls.c) sets it to a function that takes every session's transport pointer for a
+ * coap_session_t; on an HTTPS connection that pointer is libmicrohttpd's socket, and the first
+ * failed handshake crashed hcproxy. The hook goes back to one that reads nothing from the
+ * session. */
 static void on_gnutls_audit(gnutls_session_t session, const char *text)
 {
     (void)session;

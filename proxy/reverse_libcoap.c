@@ -231,8 +231,9 @@ static int add_catch_all(hcp_proxy_t *proxy, coap_context_t *ctx, coap_resource_
     return 0;
 }
 
-/* |ep|'s bound address as "addr:port" or "[addr]:port". libcoap 4.3.1 has no getter for it, and
- * coap_endpoint_str() appends a protocol name, "NONE" for TCP; the scheme already says which. */
+/* |ep|'s bound address as "addr:port" or "[addr]:port". libcoap (4.3.1 and 4.3.4 alike) has no
+ * getter for it, and coap_endpoint_str() appends a protocol name, "NONE" for TCP; the scheme
+ * already says which. */
 static const char *endpoint_address(const coap_endpoint_t *ep, char *buf, size_t size)
 {
     const char *text = coap_endpoint_str(ep);

@@ -33,9 +33,10 @@ static bool is_socket_of(int fd, const coap_session_t *s)
            memcmp(&ss, &local->addr.sa, len) == 0;
 }
 
-/* libcoap 4.3.1 does not give out a session's socket, but it creates it with socket(), which
- * returns the lowest free descriptor: |predicted| was that number just before the session was
- * made. The guess is checked against the session's local address before it is used. */
+/* libcoap (4.3.1 and 4.3.4 alike) does not give out a session's socket, but it creates it with
+ * socket(), which returns the lowest free descriptor: |predicted| was that number just before
+ * the session was made. The guess is checked against the session's local address before it is
+ * used. */
 static void find_socket(hcp_dest_t *d, int predicted)
 {
     d->fd = predicted >= 0 && is_socket_of(predicted, d->session) ? predicted : -1;
