@@ -127,10 +127,8 @@ static bool is_group(const char *name)
     return false;
 }
 
-static int load_group(hcc_config_t *cfg, const config_setting_t *group, const char *prefix,
-                      const char *path, char *err, size_t errlen);
-
-/* One setting of the file: a key, a group of keys, or a mistake that must not pass silently. */
+/* One setting of the file: a key, a group of keys, or a mistake that must not pass silently.
+ * 0 when it was a key and is loaded, 1 when it is a group to walk, -1 on an error. */
 static int load_setting(hcc_config_t *cfg, const config_setting_t *s, const char *name,
                         const char *path, char *err, size_t errlen)
 {
@@ -145,22 +143,44 @@ static int load_setting(hcc_config_t *cfg, const config_setting_t *s, const char
     if (!config_setting_is_group(s))
         return hcc__fail(err, errlen, "%s:%u: %s: must be a group: %s: { ... };", src, line, name,
                     name);
-    return load_group(cfg, s, name, path, err, errlen);
+    return 1;
 }
 
-static int load_group(hcc_config_t *cfg, const config_setting_t *group, const char *prefix,
-                      const char *path, char *err, size_t errlen)
+/* Every setting under |root| in the file's order, groups depth first. No recursion and no stack:
+ * libconfig's settings know their parent and their place in it, so a finished group hands the
+ * walk back to the setting after it; the name's prefix loses its last part on the way up. */
+static int load_tree(hcc_config_t *cfg, const config_setting_t *root, const char *path, char *err,
+                     size_t errlen)
 {
-    for (int i = 0; i < config_setting_length(group); i++) {
-        const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
-        char name[128];
+    const config_setting_t *group = root;
+    char prefix[128] = "";
+    int next = 0;
 
-        snprintf(name, sizeof(name), "%s%s%s", prefix, *prefix != '\0' ? "." : "",
-                 config_setting_name(s));
-        if (load_setting(cfg, s, name, path, err, errlen) != 0)
-            return -1;
+    for (;;) {
+        const config_setting_t *s;
+        char name[sizeof prefix], *dot;
+        int rc;
+
+        if (next < config_setting_length(group)) {
+            s = config_setting_get_elem(group, (unsigned)next++);
+            snprintf(name, sizeof(name), "%s%s%s", prefix, prefix[0] != '\0' ? "." : "",
+                     config_setting_name(s));
+            if ((rc = load_setting(cfg, s, name, path, err, errlen)) < 0)
+                return -1;
+            if (rc > 0) { /* into the group */
+                group = s;
+                next = 0;
+                memcpy(prefix, name, sizeof prefix);
+            }
+            continue;
+        }
+        if (group == root)
+            return 0;
+        next = config_setting_index(group) + 1;
+        group = config_setting_parent(group);
+        dot = strrchr(prefix, '.');
+        *(dot != NULL ? dot : prefix) = '\0';
     }
-    return 0;
 }
 
 /* libconfig's own words follow ours, except when they would only repeat them. */
@@ -191,7 +211,7 @@ int hcc_load_file(hcc_config_t *cfg, const char *path, char *err, size_t errlen)
     if (config_read_file(&lc, path) != CONFIG_TRUE)
         rc = read_failed(&lc, path, errno, err, errlen);
     else
-        rc = load_group(cfg, config_root_setting(&lc), "", path, err, errlen);
+        rc = load_tree(cfg, config_root_setting(&lc), path, err, errlen);
     config_destroy(&lc);
     return rc;
 }

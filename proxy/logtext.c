@@ -112,8 +112,6 @@ static void add_str(hcp_text_t *t, const char *s)
     hcp_text_add(t, s, strlen(s));
 }
 
-static void redact_from(hcp_text_t *t, const char *s);
-
 /* "user:password@" in the authority at |s| (just past "//") becomes "REDACTED@"; the rest is
  * copied by the caller. Returns where the caller goes on. */
 static const char *authority(hcp_text_t *t, const char *s)
@@ -139,7 +137,9 @@ static size_t separator(const char *s, bool encoded)
 }
 
 /* The query at |s| (just past its '?'), parameter by parameter. |encoded|: the query began with
- * "%3F", so its delimiters are percent-encoded too. Returns where the query ends. */
+ * "%3F", so its delimiters are percent-encoded too. Returns where the query ends, or where the
+ * value of a "target_uri" parameter begins: RFC 8075 s5.4.1 makes the rest of the URI the target
+ * URI, its own query included, which the caller's loop then redacts as a URI of its own. */
 static const char *query(hcp_text_t *t, const char *s, bool encoded)
 {
     for (;;) {
@@ -154,10 +154,8 @@ static const char *query(hcp_text_t *t, const char *s, bool encoded)
                           strncmp(name, "target_uri", strlen("target_uri")) == 0;
             hcp_text_add(t, s, n);
             s += n;
-            if (is_uri) { /* RFC 8075 s5.4.1: the rest is the target URI, its own query included */
-                redact_from(t, s);
-                return s + strlen(s);
-            }
+            if (is_uri)
+                return s;
             while (*s != '\0' && *s != '#' && !separator(s, encoded))
                 s++;
             add_str(t, "REDACTED");
@@ -179,6 +177,9 @@ static size_t scheme_end(const char *s)
     return slash2 > 0 ? colon + slash1 + slash2 : 0;
 }
 
+/* One loop over the whole URI: a query hands back the value of a target_uri parameter, which is
+ * then walked here like any other URI, so that a target_uri nested in another needs no
+ * recursion. */
 static void redact_from(hcp_text_t *t, const char *s)
 {
     while (*s != '\0') {

@@ -190,6 +190,10 @@ static const struct {
     {"listen = \"127.0.0.1:1\";\n", "@:1: listen: unknown key"},
     {"http: {\n  limits: {\n    x = 1;\n  };\n};\n", "@:2: http.limits: unknown key"},
     {"http = 5;\n", "@:1: http: must be a group: http: { ... };"},
+    /* the walk comes back out of each group, an empty one too, with the group's name dropped */
+    {"http: {\n};\nupstream: {\n  timeout_ms = 5;\n};\nbogus = 1;\n", "@:6: bogus: unknown key"},
+    {"http: {\n  max_connections = 5;\n};\nlog: {\n  level = \"loud\";\n};\n",
+     "@:5: log.level: must be error, warn, info or debug"},
     /* libconfig's syntax errors, its words after ours */
     {"http: {\n  listen = ;\n};\n", "@:2: syntax error"},
     {"http: {\n  max_connections = 1;\n", "@:3: syntax error"},

@@ -81,6 +81,15 @@ static const struct {
       "/hc/coap%3A%2F%2Fh%2Fp%3Ftoken%3DREDACTED%26x%3dREDACTED" },
     /* RFC 8075 s5.4.1: the target_uri parameter is the target, whose own query is redacted. */
     { "/hc/?target_uri=coap://h/p?k=v&w=z", "/hc/?target_uri=coap://h/p?k=REDACTED&w=REDACTED" },
+    /* a target_uri in a target_uri's query, userinfo at each level, a fragment after it; the
+     * same encoded; and one with no value at all */
+    { "/hc/?a=1&target_uri=coap://u:p@h/p?target_uri=http://x:y@h2/q?s=1&k=v#f",
+      "/hc/?a=REDACTED&target_uri=coap://REDACTED@h/p?target_uri="
+      "http://REDACTED@h2/q?s=REDACTED&k=REDACTED#f" },
+    { "/hc/?target_uri=coap%3A%2F%2Fu%40h%2Fp%3Fk%3Dv&z=1",
+      "/hc/?target_uri=coap%3A%2F%2FREDACTED%40h%2Fp%3Fk%3DREDACTED&z=REDACTED" },
+    { "/hc/?target_uri=", "/hc/?target_uri=" },
+    { "/hc/?target_uri=coap://h/p#frag?k=v", "/hc/?target_uri=coap://h/p#frag?k=REDACTED" },
     /* userinfo */
     { "/hc/coap://user:pw@h:5683/p", "/hc/coap://REDACTED@h:5683/p" },
     { "http://a@b@h/p?q", "http://REDACTED@h/p?q" },
