@@ -115,6 +115,48 @@ static void build_info(hcp_text_t *out)
                     LIBCURL_VERSION);
 }
 
+/* What each direction counts after its answers by class, one row a series: its name after
+ * "hcproxy_" (and "reverse_" for CoAP -> HTTP), and per direction its counter in hcp_metrics_t
+ * (an array by cause when |type| is NULL) and its help. */
+#define M(field) offsetof(hcp_metrics_t, field)
+static const struct {
+    const char *name;
+    const char *type; /* "counter" or "gauge"; NULL: a counter labelled by cause */
+    size_t offset[HCP_NDIRECTIONS];
+    const char *help[HCP_NDIRECTIONS];
+} ends[] = {
+    {"exchanges_cancelled_total", "counter", {M(exchanges_cancelled), M(reverse_cancelled)},
+     {"HTTP -> CoAP exchanges whose client left before the answer.",
+      "CoAP -> HTTP exchanges ended without an answer (at shutdown)."}},
+    {"exchanges_inflight", "gauge", {M(inflight), M(reverse_inflight)},
+     {"HTTP -> CoAP exchanges started and not yet ended.",
+      "CoAP -> HTTP exchanges started and not yet answered."}},
+    {"exchange_errors_total", NULL, {M(failed_by_cause), M(reverse_failed_by_cause)},
+     {"HTTP -> CoAP exchanges answered with an error of hcproxy's own, by cause "
+      "(mapping/errors.def); a part of answered.",
+      "CoAP -> HTTP exchanges answered with an error of hcproxy's own, by cause; a part of "
+      "answered."}},
+    {"requests_refused_total", NULL, {M(refused_by_cause), M(reverse_refused_by_cause)},
+     {"HTTP requests answered with an error before any exchange started, by cause.",
+      "CoAP requests answered with an error before any exchange started, by cause."}},
+};
+#undef M
+
+static void render_ends(hcp_text_t *out, const hcp_metrics_t *m, hcp_direction_t dir)
+{
+    for (size_t i = 0; i < HCM_COUNTOF(ends); i++) {
+        const uint64_t *v = (const uint64_t *)(const void *)((const char *)m + ends[i].offset[dir]);
+        char name[64];
+
+        snprintf(name, sizeof name, "hcproxy_%s%s", dir == HCP_COAP_TO_HTTP ? "reverse_" : "",
+                 ends[i].name);
+        if (ends[i].type == NULL)
+            by_cause(out, name, ends[i].help[dir], v);
+        else
+            scalar(out, name, ends[i].type, ends[i].help[dir], *v);
+    }
+}
+
 static void http_to_coap(hcp_text_t *out, const hcp_metrics_t *m)
 {
     scalar(out, "hcproxy_exchanges_started_total", "counter",
@@ -125,17 +167,7 @@ static void http_to_coap(hcp_text_t *out, const hcp_metrics_t *m)
     for (unsigned c = 1; c <= 5; c++)
         hcp_text_printf(out, "hcproxy_exchanges_answered_total{class=\"%uxx\"} %llu\n", c,
                         (unsigned long long)m->answered_by_class[c]);
-    scalar(out, "hcproxy_exchanges_cancelled_total", "counter",
-           "HTTP -> CoAP exchanges whose client left before the answer.", m->exchanges_cancelled);
-    scalar(out, "hcproxy_exchanges_inflight", "gauge",
-           "HTTP -> CoAP exchanges started and not yet ended.", m->inflight);
-    by_cause(out, "hcproxy_exchange_errors_total",
-             "HTTP -> CoAP exchanges answered with an error of hcproxy's own, by cause "
-             "(mapping/errors.def); a part of answered.",
-             m->failed_by_cause);
-    by_cause(out, "hcproxy_requests_refused_total",
-             "HTTP requests answered with an error before any exchange started, by cause.",
-             m->refused_by_cause);
+    render_ends(out, m, HCP_HTTP_TO_COAP);
     family(out, "hcproxy_local_requests_total", "counter",
            "Requests for hcproxy's own resources, by path.");
     for (int i = 0; hcp_local_path(i) != NULL; i++)
@@ -183,17 +215,7 @@ static void coap_to_http(hcp_text_t *out, const hcp_metrics_t *m)
         if (c == 2 || c == 4 || c == 5 || m->reverse_answered_by_class[c] > 0)
             hcp_text_printf(out, "hcproxy_reverse_exchanges_answered_total{class=\"%u.xx\"} %llu\n",
                             c, (unsigned long long)m->reverse_answered_by_class[c]);
-    scalar(out, "hcproxy_reverse_exchanges_cancelled_total", "counter",
-           "CoAP -> HTTP exchanges ended without an answer (at shutdown).", m->reverse_cancelled);
-    scalar(out, "hcproxy_reverse_exchanges_inflight", "gauge",
-           "CoAP -> HTTP exchanges started and not yet answered.", m->reverse_inflight);
-    by_cause(out, "hcproxy_reverse_exchange_errors_total",
-             "CoAP -> HTTP exchanges answered with an error of hcproxy's own, by cause; a part of "
-             "answered.",
-             m->reverse_failed_by_cause);
-    by_cause(out, "hcproxy_reverse_requests_refused_total",
-             "CoAP requests answered with an error before any exchange started, by cause.",
-             m->reverse_refused_by_cause);
+    render_ends(out, m, HCP_COAP_TO_HTTP);
 }
 
 /* The message layers of the coap:// listeners (msglayer.h), added up. */

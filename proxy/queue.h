@@ -42,24 +42,27 @@ static inline bool hcp_qlink_is_queued(const hcp_qlink_t *link)
     return link->next != NULL;
 }
 
+/* Puts |link|, which must not be in any queue, between |prev| and |next|, neighbours in |q|. */
+static inline void hcp_queue_link_between(hcp_queue_t *q, hcp_qlink_t *link, hcp_qlink_t *prev,
+                                          hcp_qlink_t *next)
+{
+    link->prev = prev;
+    link->next = next;
+    prev->next = link;
+    next->prev = link;
+    q->length++;
+}
+
 /* Appends |link|, which must not be in any queue. */
 static inline void hcp_queue_push(hcp_queue_t *q, hcp_qlink_t *link)
 {
-    link->prev = q->head.prev;
-    link->next = &q->head;
-    q->head.prev->next = link;
-    q->head.prev = link;
-    q->length++;
+    hcp_queue_link_between(q, link, q->head.prev, &q->head);
 }
 
 /* Puts |link|, which must not be in any queue, before every other: the next one popped. */
 static inline void hcp_queue_push_front(hcp_queue_t *q, hcp_qlink_t *link)
 {
-    link->next = q->head.next;
-    link->prev = &q->head;
-    q->head.next->prev = link;
-    q->head.next = link;
-    q->length++;
+    hcp_queue_link_between(q, link, &q->head, q->head.next);
 }
 
 /* Takes |link| out of |q|, the queue it is in. */
