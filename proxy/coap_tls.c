@@ -7,7 +7,10 @@
 
 #include <coap3/coap.h>
 
-#include "hcp.h"
+#include "coap_tls.h"
+#include "log.h"
+#include "proxy.h"
+#include "secrets.h"
 
 typedef struct server_psk {
     char identity[sizeof(((hcc_server_psk_t *)0)->identity)]; /* a copy: a reload frees the
@@ -16,7 +19,7 @@ typedef struct server_psk {
     coap_bin_const_t key_view;
 } server_psk_t;
 
-struct hcp_coap_keys {
+struct hcp_coap_tls {
     server_psk_t *psks;
     size_t npsks;
     hcp_secret_t cert, key, client_ca;
@@ -26,7 +29,7 @@ struct hcp_coap_keys {
 static const coap_bin_const_t *on_psk_identity(coap_bin_const_t *identity, coap_session_t *session,
                                                void *arg)
 {
-    const hcp_coap_keys_t *keys = arg;
+    const hcp_coap_tls_t *keys = arg;
 
     (void)session;
     for (size_t i = 0; i < keys->npsks; i++) {
@@ -38,7 +41,7 @@ static const coap_bin_const_t *on_psk_identity(coap_bin_const_t *identity, coap_
     return NULL;
 }
 
-static int load_psks(const hcc_config_t *cfg, hcp_coap_keys_t *keys)
+static int load_psks(const hcc_config_t *cfg, hcp_coap_tls_t *keys)
 {
     int err;
 
@@ -59,7 +62,7 @@ static int load_psks(const hcc_config_t *cfg, hcp_coap_keys_t *keys)
     return 0;
 }
 
-static int set_psk(coap_context_t *ctx, hcp_coap_keys_t *keys)
+static int set_psk(coap_context_t *ctx, hcp_coap_tls_t *keys)
 {
     coap_dtls_spsk_t setup = {
         .version = COAP_DTLS_SPSK_SETUP_VERSION,
@@ -78,15 +81,15 @@ static void pem_part(const uint8_t **bytes, size_t *len, const hcp_secret_t *s)
     }
 }
 
-void hcp_coap_pem(coap_pki_key_pem_buf_t *out, const hcp_secret_t *ca, const hcp_secret_t *cert,
-                  const hcp_secret_t *key)
+void hcp_coap_tls_pem(coap_pki_key_pem_buf_t *out, const hcp_secret_t *ca, const hcp_secret_t *cert,
+                      const hcp_secret_t *key)
 {
     pem_part(&out->ca_cert, &out->ca_cert_len, ca);
     pem_part(&out->public_cert, &out->public_cert_len, cert);
     pem_part(&out->private_key, &out->private_key_len, key);
 }
 
-static int set_pki(coap_context_t *ctx, hcp_coap_keys_t *keys)
+static int set_pki(coap_context_t *ctx, hcp_coap_tls_t *keys)
 {
     coap_dtls_pki_t setup = {
         .version = COAP_DTLS_PKI_SETUP_VERSION,
@@ -100,19 +103,19 @@ static int set_pki(coap_context_t *ctx, hcp_coap_keys_t *keys)
 
     if (keys->cert.bytes == NULL)
         return 0;
-    hcp_coap_pem(&setup.pki_key.key.pem_buf, &keys->client_ca, &keys->cert, &keys->key);
+    hcp_coap_tls_pem(&setup.pki_key.key.pem_buf, &keys->client_ca, &keys->cert, &keys->key);
     return coap_context_set_pki(ctx, &setup) ? 0 : UV_EINVAL;
 }
 
-int hcp_coap_keys_install(hcp_proxy_t *proxy, coap_context_t *ctx)
+int hcp_coap_tls_install(hcp_proxy_t *proxy, coap_context_t *ctx)
 {
     const hcc_config_t *cfg = proxy->cfg;
-    hcp_coap_keys_t *keys = calloc(1, sizeof *keys);
+    hcp_coap_tls_t *keys = calloc(1, sizeof *keys);
     int err;
 
     if (keys == NULL)
         return UV_ENOMEM;
-    proxy->coap_keys = keys;
+    proxy->coap_tls = keys;
     if ((err = load_psks(cfg, keys)) < 0 ||
         (err = hcp_secret_read(NULL, cfg->coap_cert_file, "coap.cert_file", &keys->cert)) < 0 ||
         (err = hcp_secret_read(NULL, cfg->coap_key_file, "coap.key_file", &keys->key)) < 0 ||
@@ -125,7 +128,7 @@ int hcp_coap_keys_install(hcp_proxy_t *proxy, coap_context_t *ctx)
     return err;
 }
 
-void hcp_coap_keys_free(hcp_coap_keys_t *keys)
+void hcp_coap_tls_free(hcp_coap_tls_t *keys)
 {
     if (keys == NULL)
         return;

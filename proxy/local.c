@@ -7,9 +7,12 @@
 #include <curl/curlver.h>
 #include <microhttpd.h>
 
-#include "hcp.h"
+#include "hcp.h" /* front.h: hcp_front_listening() */
 #include "hcproxy_version.h"
+#include "local.h"
 #include "logtext.h"
+#include "metrics.h"
+#include "proxy.h"
 
 /* Liveness: an answer at all means the loop runs; nothing else is judged, so that an orchestrator
  * restarts hcproxy only when it is stuck, never for an upstream's trouble. */
@@ -49,8 +52,8 @@ static unsigned version(const hcp_proxy_t *proxy, hcp_text_t *out)
     hcp_text_printf(out,
                     "{\"version\":\"%s\",\"libcoap\":\"%s\",\"libmicrohttpd\":\"%s\","
                     "\"libuv\":\"%s\",\"libcurl_headers\":\"%s\"}\n",
-                    HCPROXY_VERSION, hcp_libcoap_version(), MHD_get_version(), uv_version_string(),
-                    LIBCURL_VERSION);
+                    HCPROXY_VERSION, hcp_metrics_libcoap_version(), MHD_get_version(),
+                    uv_version_string(), LIBCURL_VERSION);
     return 200;
 }
 

@@ -8,7 +8,7 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "hcp.h"
+#include "log.h"
 #include "logtext.h"
 
 static hcc_level_t log_threshold = HCC_LOG_INFO;
@@ -149,7 +149,7 @@ void hcp_log_redact_pdu(char *dump, size_t len)
     hcp_text_redacted_pdu(&t, copy);
 }
 
-void hcp_request_id_make(uint64_t id, char *out, size_t len)
+void hcp_log_request_id(uint64_t id, char *out, size_t len)
 {
     static uint64_t prefix;
 

@@ -9,8 +9,17 @@
 #include <malloc.h>
 #endif
 
-#include "hcp.h"
+#include "coap_tls.h"
+#include "hcp.h" /* front.h, upstream.h, origin.h, reverse.h, exchange.h */
 #include "hcproxy_version.h"
+#include "hcm.h"
+#include "health.h"
+#include "log.h"
+#include "policy.h"
+#include "proxy.h"
+#include "queue.h"
+#include "ratelimit.h"
+#include "reload.h"
 
 #define DRAIN_POLL_MS 20
 /* After the last answers are handed to libmicrohttpd and libcoap, one more moment to write them
@@ -204,10 +213,9 @@ static int run(hcc_config_t *cfg, int argc, char **argv, char **envp)
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
     hcp_exchange_free_spares(&rt.proxy);
-    free(rt.proxy.own);
-    free(rt.proxy.local_addrs);
+    hcp_policy_free(&rt.proxy);
     hcp_ratelimit_free(rt.proxy.ratelimit);
-    hcp_coap_keys_free(rt.proxy.coap_keys);
+    hcp_coap_tls_free(rt.proxy.coap_tls);
     if (err == 0)
         hcp_log(HCC_LOG_INFO, 0, "stopped");
     return err < 0 ? 1 : 0;

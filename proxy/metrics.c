@@ -10,9 +10,11 @@
 #include <curl/curlver.h>
 #include <microhttpd.h>
 
-#include "hcp.h"
+#include "hcp.h" /* upstream.h: hcp_upstream_udp_stats() */
 #include "hcproxy_version.h"
+#include "local.h"
 #include "logtext.h"
+#include "metrics.h"
 #include "msgclient.h"
 #include "msglayer.h"
 #include "reverse.h"
@@ -34,7 +36,7 @@ static const char *const cause_names[] = {
 };
 
 /* errors.def's name of |err|, lower-cased, in |buf|; false for a code outside errors.def. */
-bool hcp_cause_label(int err, char *buf, size_t len)
+bool hcp_metrics_cause_label(int err, char *buf, size_t len)
 {
     long i = (long)err - HCM_EBASE - 1;
     size_t k = 0;
@@ -67,7 +69,7 @@ void hcp_metrics_observe(hcp_metrics_t *m, hcp_direction_t dir, uint64_t elapsed
     h->sum += s;
 }
 
-const char *hcp_libcoap_version(void)
+const char *hcp_metrics_libcoap_version(void)
 {
     const char *v = coap_package_version(); /* "libcoap 4.3.1": the package string */
     const char *space = strrchr(v, ' ');
@@ -98,7 +100,8 @@ static void by_cause(hcp_text_t *out, const char *name, const char *help, const 
     for (size_t i = 0; i < HCP_NCAUSES - 1; i++) {
         char label[32];
 
-        if (counts[i] == 0 || !hcp_cause_label((int)(HCM_EBASE + 1 + (long)i), label, sizeof label))
+        if (counts[i] == 0 ||
+            !hcp_metrics_cause_label((int)(HCM_EBASE + 1 + (long)i), label, sizeof label))
             continue;
         hcp_text_printf(out, "%s{cause=\"%s\"} %llu\n", name, label, (unsigned long long)counts[i]);
     }
@@ -111,8 +114,8 @@ static void build_info(hcp_text_t *out)
     hcp_text_printf(out,
                     "hcproxy_build_info{version=\"%s\",libcoap=\"%s\",libmicrohttpd=\"%s\","
                     "libuv=\"%s\",libcurl_headers=\"%s\"} 1\n",
-                    HCPROXY_VERSION, hcp_libcoap_version(), MHD_get_version(), uv_version_string(),
-                    LIBCURL_VERSION);
+                    HCPROXY_VERSION, hcp_metrics_libcoap_version(), MHD_get_version(),
+                    uv_version_string(), LIBCURL_VERSION);
 }
 
 /* What each direction counts after its answers by class, one row a series: its name after

@@ -7,7 +7,19 @@
 #include <string.h>
 #include <strings.h>
 
-#include "hcp.h"
+#include <uv.h>
+
+#include "hcm.h"
+#include "policy.h"
+#include "proxy.h"
+#include "ratelimit.h"
+#include "sockaddr.h"
+
+/* One of hcproxy's own listening addresses. */
+struct hcp_own_addr {
+    hcp_own_kind_t kind;
+    struct sockaddr_storage addr; /* with the port actually bound */
+};
 
 static const uint8_t v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
@@ -96,7 +108,7 @@ static bool is_local(const hcp_proxy_t *proxy, const flat_addr_t *a)
 void hcp_policy_add_own(hcp_proxy_t *proxy, hcp_own_kind_t kind, const struct sockaddr *sa,
                         uint16_t port)
 {
-    hcp_own_addr_t *grown, *own;
+    struct hcp_own_addr *grown, *own;
     flat_addr_t flat;
 
     if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
@@ -110,6 +122,15 @@ void hcp_policy_add_own(hcp_proxy_t *proxy, hcp_own_kind_t kind, const struct so
     hcp_sockaddr_with_port(sa, port, &own->addr);
     if (flatten(sa, &flat) && is_unspecified(&flat))
         snapshot_interfaces(proxy);
+}
+
+void hcp_policy_free(hcp_proxy_t *proxy)
+{
+    free(proxy->own);
+    free(proxy->local_addrs);
+    proxy->own = NULL;
+    proxy->local_addrs = NULL;
+    proxy->nown = proxy->nlocal_addrs = 0;
 }
 
 static bool is_self(const hcp_proxy_t *proxy, hcp_own_kind_t kind, const flat_addr_t *dest)

@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hcp.h"
+#include <uv.h>
+
+#include "log.h"
+#include "secrets.h"
 
 /* A whole file, NUL-terminated (PEM parsers take the terminator; key bytes ignore it). */
 static int read_file(const char *path, hcp_secret_t *out)

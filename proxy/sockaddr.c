@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hcp.h"
+#include "sockaddr.h"
 
 size_t hcp_sockaddr_len(const struct sockaddr *sa)
 {

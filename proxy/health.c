@@ -21,7 +21,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "hcp.h"
+#include "hcc.h"
+#include "health.h"
+#include "sockaddr.h"
 
 #define PROBE_TIMEOUT_MS 3000
 #define PROC_TEXT_MAX (1u << 20) /* bounds /proc/PID/cmdline and environ */

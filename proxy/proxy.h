@@ -1,0 +1,62 @@
+/* proxy.h: the state the whole of hcproxy's I/O side shares, one per process (main.c). Every
+ * module has its own header (log.h, metrics.h, policy.h, ...), and its private structs in its
+ * .c file; its exported functions start with hcp_ and the file's name (hcp_policy_* in
+ * policy.c).
+ */
+#ifndef HCP_PROXY_H
+#define HCP_PROXY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <uv.h>
+
+#include "hcc.h"
+#include "block1.h"
+#include "block2.h"
+#include "clientcount.h"
+#include "coap_tls.h"
+#include "metrics.h"
+#include "queue.h"
+#include "ratelimit.h"
+
+typedef struct hcp_proxy hcp_proxy_t;
+typedef struct hcp_front hcp_front_t;
+typedef struct hcp_upstream hcp_upstream_t;
+typedef struct hcp_exchange hcp_exchange_t;
+typedef struct hcp_origin hcp_origin_t;
+
+struct hcp_proxy {
+    uv_loop_t *loop;
+    const hcc_config_t *cfg;
+    hcp_front_t *front;
+    hcp_upstream_t *upstream;
+    hcp_origin_t *origin;
+    hcp_metrics_t metrics;
+    uint64_t next_exchange_id;
+    hcp_queue_t live; /* exchanges in flight, for shutdown (exchange.c) */
+    hcp_exchange_t *spare_exchanges; /* freed blocks kept for the next requests (exchange.c) */
+    unsigned nspare_exchanges;
+    struct hcp_reverse_exchange *reverse_live; /* reverse exchanges in flight (reverse.c) */
+    hcp_block1_t *block1;           /* CoAP clients' Block1 uploads in progress (reverse.c) */
+    hcp_block2_t *block2;           /* answers kept for CoAP clients' Block2 transfers */
+    hcp_clientcount_t *reverse_clients; /* reverse exchanges in flight per client (reverse.c) */
+    struct hcp_own_addr *own;       /* where hcproxy listens (policy.c's) */
+    size_t nown;
+    struct sockaddr_storage *local_addrs; /* the host's interface addresses, when a listener is a
+                                           * wildcard (policy.c); NULL otherwise */
+    size_t nlocal_addrs;
+    hcp_ratelimit_t *ratelimit;     /* http.rate_limit, or NULL for none */
+    hcp_coap_tls_t *coap_tls;       /* secure CoAP listeners' credentials (coap_tls.c) */
+    struct hcp_coap_udp *coap_udp;  /* the coap:// listeners (coap_udp.c) */
+    struct hcp_reverse_libcoap *reverse_libcoap; /* the other coap.listen schemes'
+                                                  * (reverse_libcoap.c) */
+    bool draining;  /* SIGTERM came (main.c): /readyz answers 503 from then on; for drain.delay_s
+                     * everything is still served */
+    bool closing;   /* drain.delay_s is over: no new connections, and new exchanges in either
+                     * direction are answered 503 / 5.03 while those in flight finish */
+};
+
+#endif
