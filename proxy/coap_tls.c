@@ -107,21 +107,38 @@ static int set_pki(coap_context_t *ctx, hcp_coap_tls_t *keys)
     return coap_context_set_pki(ctx, &setup) ? 0 : UV_EINVAL;
 }
 
-int hcp_coap_tls_install(hcp_proxy_t *proxy, coap_context_t *ctx)
+/* Reads every key and certificate the configuration names into a new set. */
+static int keys_read(const hcc_config_t *cfg, hcp_coap_tls_t **out)
 {
-    const hcc_config_t *cfg = proxy->cfg;
     hcp_coap_tls_t *keys = calloc(1, sizeof *keys);
     int err;
 
     if (keys == NULL)
         return UV_ENOMEM;
-    proxy->coap_tls = keys;
     if ((err = load_psks(cfg, keys)) < 0 ||
         (err = hcp_secret_read(NULL, cfg->coap_cert_file, "coap.cert_file", &keys->cert)) < 0 ||
         (err = hcp_secret_read(NULL, cfg->coap_key_file, "coap.key_file", &keys->key)) < 0 ||
         (err = hcp_secret_read(NULL, cfg->coap_client_ca_file, "coap.client_ca_file",
                                &keys->client_ca)) < 0)
+        goto fail_keys;
+    *out = keys;
+    return 0;
+
+fail_keys:
+    hcp_coap_tls_free(keys); /* wipes what was read */
+    return err;
+}
+
+int hcp_coap_tls_install(hcp_proxy_t *proxy, coap_context_t *ctx)
+{
+    hcp_coap_tls_t *keys;
+    int err;
+
+    if ((err = keys_read(proxy->cfg, &keys)) < 0)
         return err;
+    /* From here libcoap may point into |keys| (the PSK callback's argument), whatever follows:
+     * they stay with the proxy until after the loop. */
+    proxy->coap_tls = keys;
     if ((err = set_psk(ctx, keys)) < 0 || (err = set_pki(ctx, keys)) < 0)
         hcp_log(HCC_LOG_ERROR, 0, "coap.listen: libcoap refused the %s",
                 keys->npsks > 0 && err == UV_EINVAL ? "PSKs or the certificate" : "certificate");

@@ -11,7 +11,9 @@ struct coap_context_t;
 struct coap_pki_key_pem_buf_t;
 
 /* Reads coap.psk, coap.cert_file, coap.key_file and coap.client_ca_file and gives them to
- * |ctx| (server side); proxy->coap_tls holds them, freed after the loop. 0 or a UV_E*. */
+ * |ctx| (server side). 0 or a UV_E*: when the keys cannot be read nothing is left behind; once
+ * they are read proxy->coap_tls holds them, whether libcoap takes them or not (it may point into
+ * them already), and they are freed after the loop. */
 int hcp_coap_tls_install(hcp_proxy_t *proxy, struct coap_context_t *ctx);
 /* Points libcoap's PEM buffers at the secrets given (NULL or unread ones are left out), with
  * the NUL terminator in each length, as libcoap takes it. */

@@ -57,58 +57,75 @@ static pid_t find_running(const char *exe)
     return best;
 }
 
-/* The NUL-separated strings of /proc/|pid|/|what| as a NULL-terminated vector into |*text|;
- * both to be freed. NULL when unreadable. */
-static char **read_strings(pid_t pid, const char *what, int *count, char **text)
-{
-    char path[64];
+/* The NUL-separated strings of a /proc file, as a NULL-terminated vector into its text. */
+typedef struct proc_strings {
+    char *text;
+    size_t len;
     char **vec;
-    size_t len = 0;
+    int count;
+} proc_strings_t;
+
+/* Wipes the text (an environment holds keys: coap.psk's and the like may be given in variables)
+ * and frees. */
+static void proc_strings_free(proc_strings_t *p)
+{
+    if (p->text != NULL)
+        explicit_bzero(p->text, p->len);
+    free(p->text);
+    free(p->vec);
+}
+
+/* Reads /proc/|pid|/|what|. 0, or -1 when it is unreadable, with nothing left behind. */
+static int read_strings(pid_t pid, const char *what, proc_strings_t *out)
+{
+    proc_strings_t p = {0};
+    char path[64];
     ssize_t n;
-    int fd, k = 0;
+    int fd;
 
     snprintf(path, sizeof path, "/proc/%ld/%s", (long)pid, what);
-    if ((*text = malloc(PROC_TEXT_MAX + 1)) == NULL)
-        return NULL;
+    if ((p.text = malloc(PROC_TEXT_MAX + 1)) == NULL)
+        return -1;
     if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-        return NULL;
-    while (len < PROC_TEXT_MAX && (n = read(fd, *text + len, PROC_TEXT_MAX - len)) > 0)
-        len += (size_t)n;
+        goto fail_text;
+    while (p.len < PROC_TEXT_MAX && (n = read(fd, p.text + p.len, PROC_TEXT_MAX - p.len)) > 0)
+        p.len += (size_t)n;
     close(fd);
-    (*text)[len] = '\0';
-    for (size_t i = 0; i < len; i++)
-        k += (*text)[i] == '\0';
-    if ((vec = malloc((size_t)(k + 2) * sizeof *vec)) == NULL)
-        return NULL;
-    k = 0;
-    for (size_t i = 0; i < len; i += strlen(*text + i) + 1)
-        vec[k++] = *text + i;
-    vec[k] = NULL;
-    *count = k;
-    return vec;
+    p.text[p.len] = '\0';
+    for (size_t i = 0; i < p.len; i++)
+        p.count += p.text[i] == '\0';
+    if ((p.vec = malloc((size_t)(p.count + 2) * sizeof *p.vec)) == NULL)
+        goto fail_text;
+    p.count = 0;
+    for (size_t i = 0; i < p.len; i += strlen(p.text + i) + 1)
+        p.vec[p.count++] = p.text + i;
+    p.vec[p.count] = NULL;
+    *out = p;
+    return 0;
+
+fail_text:
+    proc_strings_free(&p);
+    return -1;
 }
 
 /* Configures |cfg| as the running hcproxy |pid| configured itself. 0, or -1 with |why| (and
  * |cfg| then holds nothing to free). */
 static int configure_as(pid_t pid, hcc_config_t *cfg, char *why, size_t len)
 {
-    int argc = 0, envc = 0, rc = -1;
-    char *args = NULL, *env = NULL;
-    char **argv = read_strings(pid, "cmdline", &argc, &args);
-    char **envp = read_strings(pid, "environ", &envc, &env);
+    proc_strings_t args = {0}, env = {0};
     hcc_action_t action;
+    int rc = -1;
 
-    if (argv == NULL || envp == NULL || argc == 0) {
+    if (read_strings(pid, "cmdline", &args) < 0 || read_strings(pid, "environ", &env) < 0 ||
+        args.count == 0) {
         snprintf(why, len, "cannot read the arguments and environment of process %ld", (long)pid);
-    } else if (hcc_configure(cfg, argc, argv, envp, &action, why, len) == 0) {
+    } else if (hcc_configure(cfg, args.count, args.vec, env.vec, &action, why, len) == 0) {
         rc = 0;
     } else {
         hcc_free(cfg);
     }
-    free(argv);
-    free(envp);
-    free(args);
-    free(env);
+    proc_strings_free(&args);
+    proc_strings_free(&env);
     return rc;
 }
 

@@ -393,16 +393,20 @@ hcp_msgclient_t *hcp_mc_new(const hcp_mc_config_t *config)
 {
     hcp_msgclient_t *mc = calloc(1, sizeof *mc);
 
-    if (mc == NULL || (mc->scratch = malloc(config->max_datagram)) == NULL) {
-        free(mc);
+    if (mc == NULL)
         return NULL;
-    }
+    if ((mc->scratch = malloc(config->max_datagram)) == NULL)
+        goto fail_mc;
     mc->cfg = *config;
     config->random(config->ctx, (uint8_t *)&mc->seed, sizeof mc->seed);
     mc->retransmit_next_ns = UINT64_MAX;
     hcp_queue_init(&mc->retransmitting);
     hcp_queue_init(&mc->timed_out);
     return mc;
+
+fail_mc:
+    free(mc);
+    return NULL;
 }
 
 void hcp_mc_free(hcp_msgclient_t *mc)

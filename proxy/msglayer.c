@@ -630,14 +630,14 @@ hcp_msglayer_t *hcp_ml_new(const hcp_ml_config_t *config)
     ml->cfg = *config;
     ml->nbuckets = power_of_two_at_least(config->max_entries, 64, (size_t)1 << 20);
     ml->npeers = power_of_two_at_least(config->max_entries / 4, 1024, (size_t)1 << 16);
-    ml->by_mid = calloc(ml->nbuckets, sizeof *ml->by_mid);
-    ml->by_out = calloc(ml->nbuckets, sizeof *ml->by_out);
-    ml->peers = calloc(ml->npeers, sizeof *ml->peers);
-    ml->scratch = malloc(config->max_datagram);
-    if (ml->by_mid == NULL || ml->by_out == NULL || ml->peers == NULL || ml->scratch == NULL) {
-        hcp_ml_free(ml);
-        return NULL;
-    }
+    if ((ml->by_mid = calloc(ml->nbuckets, sizeof *ml->by_mid)) == NULL)
+        goto fail_ml;
+    if ((ml->by_out = calloc(ml->nbuckets, sizeof *ml->by_out)) == NULL)
+        goto fail_by_mid;
+    if ((ml->peers = calloc(ml->npeers, sizeof *ml->peers)) == NULL)
+        goto fail_by_out;
+    if ((ml->scratch = malloc(config->max_datagram)) == NULL)
+        goto fail_peers;
     config->random(config->ctx, (uint8_t *)&ml->seed, sizeof ml->seed);
     ml->retransmit_next_ns = UINT64_MAX;
     hcp_queue_init(&ml->pending);
@@ -646,6 +646,16 @@ hcp_msglayer_t *hcp_ml_new(const hcp_ml_config_t *config)
     hcp_queue_init(&ml->ack_due);
     hcp_queue_init(&ml->retransmitting);
     return ml;
+
+fail_peers:
+    free(ml->peers);
+fail_by_out:
+    free(ml->by_out);
+fail_by_mid:
+    free(ml->by_mid);
+fail_ml:
+    free(ml);
+    return NULL;
 }
 
 void hcp_ml_free(hcp_msglayer_t *ml)
@@ -657,7 +667,7 @@ void hcp_ml_free(hcp_msglayer_t *ml)
     queues[0] = &ml->pending;
     queues[1] = &ml->done_con;
     queues[2] = &ml->done_non;
-    for (size_t i = 0; ml->by_mid != NULL && i < 3; i++)
+    for (size_t i = 0; i < 3; i++)
         while (!hcp_queue_is_empty(queues[i]))
             free_entry(ml, hcp_container_of(queues[i]->head.next, hcp_ml_exchange_t, age), queues[i]);
     free(ml->by_mid);

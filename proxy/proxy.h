@@ -2,7 +2,16 @@
  * module has its own header (log.h, metrics.h, policy.h, ...), and its private structs in its
  * .c file; its exported functions start with hcp_ and the file's name (hcp_policy_* in
  * policy.c).
- */
+ *
+ * One contract for every constructor (*_new, *_init, *_read, *_load):
+ * - It returns 0 and sets *out, or returns a negative code (UV_E* or HCM_E*) and leaves *out as
+ *   it was. A pure data structure that can fail only for want of memory may return the object
+ *   instead, NULL being that failure.
+ * - A failure leaves nothing behind: what the constructor took so far is given back on the way
+ *   out, in the reverse order, through `goto fail_*` labels (hcp_ml_new() in msglayer.c),
+ *   and secret bytes are wiped before they are freed (secrets.h).
+ * - What it hands on to a library before it fails (a pointer libcoap keeps) is the one
+ *   exception, said at the function: it then stays owned by the proxy until after the loop. */
 #ifndef HCP_PROXY_H
 #define HCP_PROXY_H
 

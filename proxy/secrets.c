@@ -31,28 +31,38 @@ static int read_file(const char *path, hcp_secret_t *out)
     return 0;
 }
 
+/* A copy of the variable |env|'s value, NUL-terminated. */
+static int read_env(const char *env, const char *what, hcp_secret_t *out)
+{
+    const char *value = getenv(env);
+    size_t len;
+
+    if (value == NULL || value[0] == '\0') {
+        hcp_log(HCC_LOG_ERROR, 0, "%s: the variable %s is not set", what, env);
+        return UV_EINVAL;
+    }
+    len = strlen(value);
+    if ((out->bytes = malloc(len + 1)) == NULL)
+        return UV_ENOMEM;
+    memcpy(out->bytes, value, len + 1);
+    out->len = len;
+    return 0;
+}
+
 int hcp_secret_read(const char *env, const char *file, const char *what, hcp_secret_t *out)
 {
-    const char *value;
+    hcp_secret_t s = {0};
+    int err = 0;
 
-    memset(out, 0, sizeof *out);
     if (env != NULL && env[0] != '\0') {
-        if ((value = getenv(env)) == NULL || value[0] == '\0') {
-            hcp_log(HCC_LOG_ERROR, 0, "%s: the variable %s is not set", what, env);
-            return UV_EINVAL;
-        }
-        out->len = strlen(value);
-        if ((out->bytes = malloc(out->len + 1)) == NULL)
-            return UV_ENOMEM;
-        memcpy(out->bytes, value, out->len + 1);
-        return 0;
-    }
-    if (file == NULL || file[0] == '\0')
-        return 0; /* nothing asked for */
-    if (read_file(file, out) != 0) {
+        err = read_env(env, what, &s);
+    } else if (file != NULL && file[0] != '\0' && read_file(file, &s) != 0) {
         hcp_log(HCC_LOG_ERROR, 0, "%s: %s: cannot read", what, file);
-        return UV_EIO;
+        err = UV_EIO;
     }
+    if (err < 0)
+        return err; /* each step above takes nothing it does not hand over */
+    *out = s;       /* nothing asked for: no bytes */
     return 0;
 }
 

@@ -11,7 +11,8 @@ typedef struct hcp_secret {
 } hcp_secret_t;
 
 /* The value of the variable |env| when it is named, else the bytes of |file| when it is named,
- * else nothing (0, bytes NULL). |what| names the setting in the error logged. 0 or a UV_E*. */
+ * else nothing (0, bytes NULL). |what| names the setting in the error logged. 0 or a UV_E*;
+ * *out is set only on 0 (proxy.h's constructor contract). */
 int hcp_secret_read(const char *env, const char *file, const char *what, hcp_secret_t *out);
 /* Wipes and frees. */
 void hcp_secret_free(hcp_secret_t *s);

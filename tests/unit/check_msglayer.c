@@ -487,6 +487,29 @@ static void setup_few_bytes(void)
     setup_with(0, 1000, 100);
 }
 
+/* failed_construction_leaves_nothing asks for more memory than there is: under AddressSanitizer
+ * (its documented hook for defaults; ASAN_OPTIONS still has the last word) that is a NULL, as it
+ * is without, not an abort. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+    return "allocator_may_return_null=1";
+}
+
+/* A layer that cannot get all its memory is no layer, and leaves nothing behind (proxy.h's
+ * constructor contract): the tables it got first are given back, none of its empty queues
+ * walked. No datagram buffer can be SIZE_MAX bytes. */
+START_TEST(failed_construction_leaves_nothing)
+{
+    hcp_ml_config_t big = {
+        .piggyback_ns = PIGGYBACK, .max_entries = 1000, .max_bytes = 1 << 20,
+        .max_datagram = SIZE_MAX, .random = counter_random, .send = record,
+    };
+
+    ck_assert_ptr_null(hcp_ml_new(&big));
+}
+END_TEST
+
 static Suite *msglayer_suite(void)
 {
     Suite *s = suite_create("msglayer");
@@ -507,6 +530,7 @@ static Suite *msglayer_suite(void)
     tcase_add_test(tc, duplicate_non_is_ignored_for_non_lifetime);
     tcase_add_test(tc, same_mid_from_two_peers_is_two_requests);
     tcase_add_loop_test(tc, what_is_not_a_request, 0, HCM_COUNTOF(not_request_rows));
+    tcase_add_test(tc, failed_construction_leaves_nothing);
     suite_add_tcase(s, tc);
     tcase_add_checked_fixture(amp, setup_unverified, teardown);
     tcase_add_test(amp, unverified_peer_gets_at_most_three_times_its_bytes);
