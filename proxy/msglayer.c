@@ -1,201 +1,19 @@
-/* The server side of the CoAP message layer: see msglayer.h.
- *
- * Every request received leaves an entry, found by its peer and Message ID. An entry waits for
- * its answer (ml->pending; a CON is also in ml->ack_due until its ACK goes), then remembers the
- * answer for duplicates until its lifetime is over (ml->done_con or ml->done_non, each in order of
- * expiry, since each has one lifetime). A separate CON response also sits in ml->retransmitting,
- * and is found by its own Message ID when the client acknowledges it. */
+/* The server side of the CoAP message layer: see msglayer.h. This file is its exchanges: a
+ * datagram received, an answer sent (piggybacked in the ACK, or separate and retransmitted), and
+ * time. The entries that remember answers for duplicates are msglayer_dedup.c's; what may be
+ * sent to a peer not yet verified is msglayer_echo.c's. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "msglayer.h"
-#include "queue.h"
+#include "msglayer_impl.h"
 
-#define MS 1000000ull
-#define S (1000 * MS)
-
-/* RFC 7252 s4.8 and s4.8.2. */
+/* RFC 7252 s4.8. */
 #define ACK_TIMEOUT_NS (2 * S)
 #define MAX_RETRANSMIT 4
-#define EXCHANGE_LIFETIME_NS (247 * S)
-#define NON_LIFETIME_NS (145 * S)
-/* RFC 9175 s2.3: an Echo value is fresh for as long as a request may take to come back with it
- * (MAX_LATENCY, RFC 7252 s4.8.2), and a verified address stays verified for an hour: long enough
- * for a device's reporting cycle, short enough that an address that moved is checked again. */
-#define ECHO_FRESH_NS (100 * S)
-#define VERIFIED_NS (3600 * S)
-#define ECHO_LEN 8
 
 #define CODE_SERVICE_UNAVAILABLE (5 << 5 | 3)
 
-struct hcp_ml_exchange {
-    hcp_qlink_t age;   /* in pending, done_con or done_non */
-    hcp_qlink_t timer; /* in ack_due or retransmitting, or in neither */
-    hcp_ml_exchange_t *next_by_mid, *next_by_out;
-    hcp_ml_peer_t peer;
-    hcm_coap_header_t request; /* its type, Message ID and token */
-    uint16_t out_mid;          /* a separate response's */
-    bool is_answered;
-    bool is_acked;         /* the request's ACK has gone, empty or with the answer */
-    bool is_piggybacked;   /* the answer went in that ACK */
-    bool is_out_linked;    /* in by_out */
-    bool is_verified;      /* the peer, when the request came or since */
-    unsigned retransmits;
-    uint64_t timeout_ns, deadline_ns, expires_ns;
-    size_t received, sent; /* bytes from and to the peer in this exchange */
-    uint8_t *answer;       /* the datagram sent, for duplicates and retransmissions */
-    size_t answer_len;
-};
-
-/* What hcproxy knows of a peer's address: an Echo value given to it, and until when it is
- * verified. A direct-mapped cache: a peer that collides with another loses its slot. */
-typedef struct peer_slot {
-    hcp_ml_peer_t peer;
-    uint8_t echo[ECHO_LEN];
-    bool has_echo;
-    uint64_t echo_until_ns, verified_until_ns;
-} peer_slot_t;
-
-struct hcp_msglayer {
-    hcp_ml_config_t cfg;
-    uint64_t seed;
-    uint64_t now_ns; /* the latest time given */
-    hcp_queue_t pending, done_con, done_non, ack_due, retransmitting;
-    uint64_t retransmit_next_ns; /* no retransmission is due before; may be early */
-    hcp_ml_exchange_t **by_mid, **by_out;
-    size_t nbuckets; /* a power of two */
-    peer_slot_t *peers;
-    size_t npeers; /* a power of two */
-    hcp_ml_stats_t stats;
-    uint8_t *scratch; /* max_datagram bytes: an answer is encoded here, then kept at its size */
-};
-
-/* ---- keys -------------------------------------------------------------------------------------- */
-
-static uint64_t hash_peer(const hcp_msglayer_t *ml, const hcp_ml_peer_t *peer, uint16_t mid)
-{
-    const uint8_t b[2] = { (uint8_t)(mid >> 8), (uint8_t)mid };
-
-    return hcp_peer_hash(ml->seed, peer, b, sizeof b);
-}
-
-static hcp_ml_exchange_t **mid_bucket(hcp_msglayer_t *ml, const hcp_ml_peer_t *peer, uint16_t mid)
-{
-    return &ml->by_mid[hash_peer(ml, peer, mid) & (ml->nbuckets - 1)];
-}
-
-static hcp_ml_exchange_t **out_bucket(hcp_msglayer_t *ml, const hcp_ml_peer_t *peer, uint16_t mid)
-{
-    return &ml->by_out[hash_peer(ml, peer, mid ^ 0x5a5a) & (ml->nbuckets - 1)];
-}
-
-static hcp_ml_exchange_t *find_request(hcp_msglayer_t *ml, const hcp_ml_peer_t *peer,
-                                       uint16_t mid)
-{
-    hcp_ml_exchange_t *x = *mid_bucket(ml, peer, mid);
-
-    while (x != NULL && !(x->request.mid == mid && hcp_peer_equal(&x->peer, peer)))
-        x = x->next_by_mid;
-    return x;
-}
-
-static hcp_ml_exchange_t *find_response(hcp_msglayer_t *ml, const hcp_ml_peer_t *peer,
-                                        uint16_t mid)
-{
-    hcp_ml_exchange_t *x = *out_bucket(ml, peer, mid);
-
-    while (x != NULL && !(x->out_mid == mid && hcp_peer_equal(&x->peer, peer)))
-        x = x->next_by_out;
-    return x;
-}
-
-static void unlink_request(hcp_msglayer_t *ml, hcp_ml_exchange_t *x)
-{
-    hcp_ml_exchange_t **p = mid_bucket(ml, &x->peer, x->request.mid);
-
-    while (*p != x)
-        p = &(*p)->next_by_mid;
-    *p = x->next_by_mid;
-}
-
-static void unlink_response(hcp_msglayer_t *ml, hcp_ml_exchange_t *x)
-{
-    hcp_ml_exchange_t **p = out_bucket(ml, &x->peer, x->out_mid);
-
-    if (!x->is_out_linked)
-        return;
-    while (*p != x)
-        p = &(*p)->next_by_out;
-    *p = x->next_by_out;
-    x->is_out_linked = false;
-}
-
-/* ---- peers ---------------------------------------------------------------------------------- */
-
-static peer_slot_t *peer_slot(const hcp_msglayer_t *ml, const hcp_ml_peer_t *peer)
-{
-    return &ml->peers[hash_peer(ml, peer, 0) & (ml->npeers - 1)];
-}
-
-static bool peer_is_verified(const hcp_msglayer_t *ml, const hcp_ml_peer_t *peer, uint64_t now)
-{
-    const peer_slot_t *slot = peer_slot(ml, peer);
-
-    return ml->cfg.amplification == 0 ||
-           (hcp_peer_equal(&slot->peer, peer) && slot->verified_until_ns > now);
-}
-
-static void verify_peer(hcp_msglayer_t *ml, const hcp_ml_peer_t *peer, uint64_t now)
-{
-    peer_slot_t *slot = peer_slot(ml, peer);
-
-    if (!hcp_peer_equal(&slot->peer, peer))
-        *slot = (peer_slot_t){ .peer = *peer };
-    slot->verified_until_ns = now + VERIFIED_NS;
-}
-
-/* RFC 9175 s2.4: a request carrying the Echo value its peer was given verifies the peer. */
-static void check_echo(hcp_msglayer_t *ml, const hcp_ml_peer_t *peer, const hcm_coap_msg_t *msg,
-                       uint64_t now)
-{
-    const hcm_option_t *echo = hcm_coap_msg_find(msg, 252);
-    peer_slot_t *slot = peer_slot(ml, peer);
-
-    if (echo == NULL || !slot->has_echo || !hcp_peer_equal(&slot->peer, peer) ||
-        slot->echo_until_ns <= now || echo->value.len != ECHO_LEN ||
-        memcmp(echo->value.p, slot->echo, ECHO_LEN) != 0)
-        return;
-    slot->has_echo = false; /* one use */
-    verify_peer(ml, peer, now);
-}
-
-size_t hcp_ml_echo_challenge(hcp_msglayer_t *ml, const hcp_ml_exchange_t *x, uint8_t *echo,
-                             uint64_t now_ns)
-{
-    peer_slot_t *slot = peer_slot(ml, &x->peer);
-
-    if (!hcp_peer_equal(&slot->peer, &x->peer))
-        *slot = (peer_slot_t){ .peer = x->peer };
-    ml->cfg.random(ml->cfg.ctx, slot->echo, ECHO_LEN);
-    slot->has_echo = true;
-    slot->echo_until_ns = now_ns + ECHO_FRESH_NS;
-    memcpy(echo, slot->echo, ECHO_LEN);
-    return ECHO_LEN;
-}
-
 /* ---- sending ------------------------------------------------------------------------------ */
-
-/* What an exchange with an unverified peer may still send: |amplification| times what it
- * received, less what it sent (RFC 7252 s11.3). */
-static size_t budget_left(const hcp_msglayer_t *ml, const hcp_ml_exchange_t *x)
-{
-    size_t allowed;
-
-    if (x->is_verified || peer_is_verified(ml, &x->peer, ml->now_ns))
-        return SIZE_MAX;
-    allowed = (size_t)ml->cfg.amplification * x->received;
-    return allowed > x->sent ? allowed - x->sent : 0;
-}
 
 static void send_to(hcp_msglayer_t *ml, hcp_ml_exchange_t *x, const hcp_ml_peer_t *peer,
                     const uint8_t *dgram, size_t len)
@@ -241,83 +59,12 @@ static uint64_t initial_timeout(hcp_msglayer_t *ml)
     return ACK_TIMEOUT_NS + ACK_TIMEOUT_NS / 2 * ((uint64_t)b[0] << 8 | b[1]) / 65535;
 }
 
-static void stop_retransmissions(hcp_msglayer_t *ml, hcp_ml_exchange_t *x)
+void hcp_ml_stop_retransmissions(hcp_msglayer_t *ml, hcp_ml_exchange_t *x)
 {
     if (hcp_qlink_is_queued(&x->timer))
         hcp_queue_remove(&ml->retransmitting, &x->timer);
     if (hcp_queue_is_empty(&ml->retransmitting))
         ml->retransmit_next_ns = UINT64_MAX;
-}
-
-/* ---- entries ------------------------------------------------------------------------------ */
-
-static void free_entry(hcp_msglayer_t *ml, hcp_ml_exchange_t *x, hcp_queue_t *age_queue)
-{
-    hcp_queue_remove(age_queue, &x->age);
-    if (x->is_answered)
-        stop_retransmissions(ml, x);
-    else if (hcp_qlink_is_queued(&x->timer))
-        hcp_queue_remove(&ml->ack_due, &x->timer);
-    unlink_request(ml, x);
-    unlink_response(ml, x);
-    ml->stats.entries--;
-    ml->stats.bytes -= x->answer_len;
-    free(x->answer);
-    free(x);
-}
-
-/* The entry that expires first of the two done queues, or NULL. */
-static hcp_queue_t *oldest_done(hcp_msglayer_t *ml)
-{
-    hcp_ml_exchange_t *con = NULL, *non = NULL;
-
-    if (!hcp_queue_is_empty(&ml->done_con))
-        con = hcp_container_of(ml->done_con.head.next, hcp_ml_exchange_t, age);
-    if (!hcp_queue_is_empty(&ml->done_non))
-        non = hcp_container_of(ml->done_non.head.next, hcp_ml_exchange_t, age);
-    if (con == NULL && non == NULL)
-        return NULL;
-    if (non == NULL || (con != NULL && con->expires_ns <= non->expires_ns))
-        return &ml->done_con;
-    return &ml->done_non;
-}
-
-/* Drops remembered answers, oldest first, until the limits hold with |extra| more entries.
- * false when they cannot: the rest wait for their answers. */
-static bool make_room(hcp_msglayer_t *ml, size_t extra_entries)
-{
-    hcp_queue_t *q;
-
-    while (ml->stats.entries + extra_entries > ml->cfg.max_entries ||
-           ml->stats.bytes > ml->cfg.max_bytes) {
-        if ((q = oldest_done(ml)) == NULL)
-            return false;
-        free_entry(ml, hcp_container_of(q->head.next, hcp_ml_exchange_t, age), q);
-        ml->stats.evictions++;
-    }
-    return true;
-}
-
-static void expire(hcp_msglayer_t *ml, hcp_queue_t *q, uint64_t now)
-{
-    while (!hcp_queue_is_empty(q)) {
-        hcp_ml_exchange_t *x = hcp_container_of(q->head.next, hcp_ml_exchange_t, age);
-        if (x->expires_ns > now)
-            break;
-        free_entry(ml, x, q);
-    }
-}
-
-/* The exchange is over for the message layer but for duplicates: remembered until its
- * lifetime, counted from now, ends (RFC 7252 s4.5). */
-static void retire(hcp_msglayer_t *ml, hcp_ml_exchange_t *x, uint64_t now)
-{
-    bool is_con = x->request.type == HCM_CON;
-
-    hcp_queue_remove(&ml->pending, &x->age);
-    x->is_answered = true;
-    x->expires_ns = now + (is_con ? EXCHANGE_LIFETIME_NS : NON_LIFETIME_NS);
-    hcp_queue_push(is_con ? &ml->done_con : &ml->done_non, &x->age);
 }
 
 /* ---- receiving -------------------------------------------------------------------------- */
@@ -337,17 +84,17 @@ static hcp_ml_action_t receive_reply(hcp_msglayer_t *ml, const hcp_ml_peer_t *pe
                                      const hcm_coap_header_t *hdr, const hcm_coap_msg_t *msg,
                                      uint64_t now, hcp_ml_event_t *event)
 {
-    hcp_ml_exchange_t *x = find_response(ml, peer, hdr->mid);
+    hcp_ml_exchange_t *x = hcp_ml_dedup_find_out(ml, peer, hdr->mid);
 
     if (x == NULL)
         return done(event, msg->code >> 5 == 0 && msg->code != 0
                                ? "an ACK or Reset carrying a request (RFC 7252 s4.2): ignored"
                                : NULL,
                     &ml->stats.ignored);
-    stop_retransmissions(ml, x);
-    unlink_response(ml, x);
+    hcp_ml_stop_retransmissions(ml, x);
+    hcp_ml_dedup_unlink_out(ml, x);
     x->is_verified = true;
-    verify_peer(ml, peer, now);
+    hcp_ml_echo_verify(ml, peer, now);
     return done(event, NULL, NULL);
 }
 
@@ -360,7 +107,7 @@ static hcp_ml_action_t receive_duplicate(hcp_msglayer_t *ml, hcp_ml_exchange_t *
     if (x->request.type != HCM_CON)
         return done(event, NULL, NULL); /* s4.5: a duplicate NON is silently ignored */
     if (x->is_piggybacked) {
-        if (x->answer_len <= budget_left(ml, x))
+        if (x->answer_len <= hcp_ml_echo_budget(ml, x))
             send_to(ml, x, &x->peer, x->answer, x->answer_len);
     } else if (x->is_acked) {
         send_empty(ml, x, &x->peer, HCM_ACK, x->request.mid);
@@ -389,27 +136,22 @@ static hcp_ml_action_t receive_request(hcp_msglayer_t *ml, const hcp_ml_peer_t *
                                        const hcm_coap_header_t *hdr, size_t len, uint64_t now,
                                        hcp_ml_event_t *event)
 {
-    hcp_ml_exchange_t *x = find_request(ml, peer, hdr->mid);
-    hcp_ml_exchange_t **bucket;
+    hcp_ml_exchange_t *x = hcp_ml_dedup_find(ml, peer, hdr->mid);
 
     if (x != NULL)
         return receive_duplicate(ml, x, len, event);
-    if (!make_room(ml, 1) || (x = calloc(1, sizeof *x)) == NULL)
+    if (!hcp_ml_dedup_make_room(ml, 1) || (x = calloc(1, sizeof *x)) == NULL)
         return refuse_full(ml, peer, hdr, event);
-    check_echo(ml, peer, &event->msg, now);
+    hcp_ml_echo_check(ml, peer, &event->msg, now);
     x->peer = *peer;
     x->request = *hdr;
     x->received = len;
-    x->is_verified = peer_is_verified(ml, peer, now);
-    bucket = mid_bucket(ml, peer, hdr->mid);
-    x->next_by_mid = *bucket;
-    *bucket = x;
-    hcp_queue_push(&ml->pending, &x->age);
+    x->is_verified = hcp_ml_echo_verified(ml, peer, now);
+    hcp_ml_dedup_add(ml, x);
     if (hdr->type == HCM_CON) {
         x->deadline_ns = now + ml->cfg.piggyback_ns;
         hcp_queue_push(&ml->ack_due, &x->timer);
     }
-    ml->stats.entries++;
     event->exchange = x;
     event->is_verified = x->is_verified;
     return HCP_ML_REQUEST;
@@ -455,7 +197,7 @@ hcp_ml_action_t hcp_ml_receive(hcp_msglayer_t *ml, const hcp_ml_peer_t *peer,
 
 size_t hcp_ml_answer_room(const hcp_msglayer_t *ml, const hcp_ml_exchange_t *x)
 {
-    size_t left = budget_left(ml, x);
+    size_t left = hcp_ml_echo_budget(ml, x);
 
     return left < ml->cfg.max_datagram ? left : ml->cfg.max_datagram;
 }
@@ -472,17 +214,13 @@ static hcm_coap_header_t answer_header(hcp_msglayer_t *ml, hcp_ml_exchange_t *x)
     out.type = x->request.type; /* a CON is answered with a CON, a NON with a NON (s5.2.2, 5.2.3) */
     do
         out.mid = random_mid(ml);
-    while (find_response(ml, &x->peer, out.mid) != NULL);
+    while (hcp_ml_dedup_find_out(ml, &x->peer, out.mid) != NULL);
     return out;
 }
 
 static void start_retransmissions(hcp_msglayer_t *ml, hcp_ml_exchange_t *x, uint64_t now)
 {
-    hcp_ml_exchange_t **bucket = out_bucket(ml, &x->peer, x->out_mid);
-
-    x->next_by_out = *bucket;
-    *bucket = x;
-    x->is_out_linked = true;
+    hcp_ml_dedup_link_out(ml, x);
     x->timeout_ns = initial_timeout(ml);
     x->deadline_ns = now + x->timeout_ns;
     hcp_queue_push(&ml->retransmitting, &x->timer);
@@ -513,12 +251,12 @@ int hcp_ml_answer(hcp_msglayer_t *ml, hcp_ml_exchange_t *x, const hcm_coap_msg_t
     if (hcp_qlink_is_queued(&x->timer))
         hcp_queue_remove(&ml->ack_due, &x->timer);
     x->is_acked |= x->is_piggybacked;
-    retire(ml, x, now_ns);
+    hcp_ml_dedup_retire(ml, x, now_ns);
     ml->stats.bytes += len;
     send_to(ml, x, &x->peer, x->answer, len);
     if (out.type == HCM_CON)
         start_retransmissions(ml, x, now_ns);
-    make_room(ml, 0);
+    hcp_ml_dedup_make_room(ml, 0);
     return 0;
 }
 
@@ -527,7 +265,7 @@ void hcp_ml_abandon(hcp_msglayer_t *ml, hcp_ml_exchange_t *x, uint64_t now_ns)
     ml->now_ns = now_ns;
     if (x->request.type == HCM_CON && !x->is_acked)
         send_ack(ml, x);
-    retire(ml, x, now_ns);
+    hcp_ml_dedup_retire(ml, x, now_ns);
 }
 
 /* ---- time ---------------------------------------------------------------------------------- */
@@ -546,7 +284,7 @@ static void send_due_acks(hcp_msglayer_t *ml, uint64_t now)
  * given up after MAX_RETRANSMIT, or when an unverified peer's budget is spent (s11.3). */
 static void retransmit(hcp_msglayer_t *ml, hcp_ml_exchange_t *x, uint64_t now)
 {
-    if (x->retransmits == MAX_RETRANSMIT || x->answer_len > budget_left(ml, x)) {
+    if (x->retransmits == MAX_RETRANSMIT || x->answer_len > hcp_ml_echo_budget(ml, x)) {
         hcp_queue_remove(&ml->retransmitting, &x->timer); /* the caller's scan sets the next */
         ml->stats.give_ups++;
         return;
@@ -581,8 +319,8 @@ void hcp_ml_tick(hcp_msglayer_t *ml, uint64_t now_ns)
     ml->now_ns = now_ns;
     send_due_acks(ml, now_ns);
     send_due_retransmissions(ml, now_ns);
-    expire(ml, &ml->done_con, now_ns);
-    expire(ml, &ml->done_non, now_ns);
+    hcp_ml_dedup_expire(ml, &ml->done_con, now_ns);
+    hcp_ml_dedup_expire(ml, &ml->done_non, now_ns);
 }
 
 static uint64_t first_deadline(const hcp_queue_t *ack_due)
@@ -669,7 +407,8 @@ void hcp_ml_free(hcp_msglayer_t *ml)
     queues[2] = &ml->done_non;
     for (size_t i = 0; i < 3; i++)
         while (!hcp_queue_is_empty(queues[i]))
-            free_entry(ml, hcp_container_of(queues[i]->head.next, hcp_ml_exchange_t, age), queues[i]);
+            hcp_ml_dedup_free(ml, hcp_container_of(queues[i]->head.next, hcp_ml_exchange_t, age),
+                              queues[i]);
     free(ml->by_mid);
     free(ml->by_out);
     free(ml->peers);
