@@ -277,7 +277,7 @@ void hcp_text_redacted_pdu(hcp_text_t *t, const char *dump)
 
 /* ---- request ids ---------------------------------------------------------------------------- */
 
-bool hcp_request_id_ok(const char *id, size_t max)
+bool hcp_text_request_id_ok(const char *id, size_t max)
 {
     size_t n = strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._:+=/@");
 
@@ -286,7 +286,7 @@ bool hcp_request_id_ok(const char *id, size_t max)
 
 /* W3C Trace Context s3.2: version "00" has exactly four fields; a later version may add more
  * after a '-', which are left to it. */
-bool hcp_traceparent_ok(const char *tp)
+bool hcp_text_traceparent_ok(const char *tp)
 {
     static const size_t field_len[] = {2, 32, 16, 2};
     const char *p = tp;

@@ -38,9 +38,9 @@ void hcp_text_redacted_pdu(hcp_text_t *t, const char *dump);
 
 /* Whether a client's X-Request-Id (or traceparent) may be echoed and logged as it is: 1 to
  * |max| characters of letters, digits and "-._:+=/@". */
-bool hcp_request_id_ok(const char *id, size_t max);
+bool hcp_text_request_id_ok(const char *id, size_t max);
 /* Whether |tp| has the shape of a W3C Trace Context traceparent (version-traceid-parentid-flags,
  * lower-case hex: 2-32-16-2). */
-bool hcp_traceparent_ok(const char *tp);
+bool hcp_text_traceparent_ok(const char *tp);
 
 #endif

@@ -120,17 +120,17 @@ END_TEST
 
 START_TEST(request_ids)
 {
-    ck_assert(hcp_request_id_ok("abc-123_x.y:z", 128));
-    ck_assert(!hcp_request_id_ok("", 128));
-    ck_assert(!hcp_request_id_ok("a b", 128));
-    ck_assert(!hcp_request_id_ok("a\"b", 128));
-    ck_assert(!hcp_request_id_ok("abcd", 3));
-    ck_assert(hcp_traceparent_ok("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"));
-    ck_assert(!hcp_traceparent_ok("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-x"));
-    ck_assert(hcp_traceparent_ok("01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-x"));
-    ck_assert(!hcp_traceparent_ok("ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"));
-    ck_assert(!hcp_traceparent_ok("00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01"));
-    ck_assert(!hcp_traceparent_ok("00-0af7651916cd43dd-b7ad6b7169203331-01"));
+    ck_assert(hcp_text_request_id_ok("abc-123_x.y:z", 128));
+    ck_assert(!hcp_text_request_id_ok("", 128));
+    ck_assert(!hcp_text_request_id_ok("a b", 128));
+    ck_assert(!hcp_text_request_id_ok("a\"b", 128));
+    ck_assert(!hcp_text_request_id_ok("abcd", 3));
+    ck_assert(hcp_text_traceparent_ok("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"));
+    ck_assert(!hcp_text_traceparent_ok("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-x"));
+    ck_assert(hcp_text_traceparent_ok("01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-x"));
+    ck_assert(!hcp_text_traceparent_ok("ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"));
+    ck_assert(!hcp_text_traceparent_ok("00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01"));
+    ck_assert(!hcp_text_traceparent_ok("00-0af7651916cd43dd-b7ad6b7169203331-01"));
 }
 END_TEST
 
