@@ -221,36 +221,48 @@ static void coap_to_http(hcp_text_t *out, const hcp_metrics_t *m)
     render_ends(out, m, HCP_COAP_TO_HTTP);
 }
 
-/* The message layers of the coap:// listeners (msglayer.h), added up. */
+/* The message layers of the coap:// listeners (msglayer.h), added up: a series for each of
+ * their counts. */
+#define ML(field) offsetof(hcp_ml_stats_t, field)
+static const struct {
+    const char *name;
+    const char *type;
+    size_t offset; /* of the uint64_t in hcp_ml_stats_t */
+    const char *help;
+} message_layer_series[] = {
+    {"hcproxy_coap_duplicates_total", "counter", ML(duplicates),
+     "Duplicate CoAP requests answered from the remembered answer instead of run again "
+     "(RFC 7252 s4.5)."},
+    {"hcproxy_coap_resets_sent_total", "counter", ML(resets_sent),
+     "Resets sent to CoAP clients: malformed CONs, CON responses that match nothing, pings."},
+    {"hcproxy_coap_ignored_total", "counter", ML(ignored),
+     "CoAP datagrams ignored: other versions, malformed NONs, stray ACKs and the like."},
+    {"hcproxy_coap_retransmissions_total", "counter", ML(retransmissions),
+     "Separate CON responses sent again for want of an acknowledgement (RFC 7252 s4.2)."},
+    {"hcproxy_coap_give_ups_total", "counter", ML(give_ups),
+     "Separate CON responses never acknowledged, or stopped by coap.amplification_factor."},
+    {"hcproxy_coap_evictions_total", "counter", ML(evictions),
+     "Remembered requests forgotten early for coap.dedup_max_entries or coap.dedup_max_bytes."},
+    {"hcproxy_coap_dedup_refused_total", "counter", ML(refused),
+     "CoAP requests answered 5.03 because no room was left to remember them."},
+    {"hcproxy_coap_dedup_entries", "gauge", ML(entries),
+     "CoAP requests remembered for duplicates, answered or not."},
+    {"hcproxy_coap_dedup_bytes", "gauge", ML(bytes),
+     "Bytes of the answers remembered for duplicates."},
+};
+#undef ML
+
 static void coap_message_layer(hcp_text_t *out, const hcp_proxy_t *proxy)
 {
     hcp_ml_stats_t s;
 
     hcp_coap_udp_stats(proxy, &s);
-    scalar(out, "hcproxy_coap_duplicates_total", "counter",
-           "Duplicate CoAP requests answered from the remembered answer instead of run again "
-           "(RFC 7252 s4.5).", s.duplicates);
-    scalar(out, "hcproxy_coap_resets_sent_total", "counter",
-           "Resets sent to CoAP clients: malformed CONs, CON responses that match nothing, pings.",
-           s.resets_sent);
-    scalar(out, "hcproxy_coap_ignored_total", "counter",
-           "CoAP datagrams ignored: other versions, malformed NONs, stray ACKs and the like.",
-           s.ignored);
-    scalar(out, "hcproxy_coap_retransmissions_total", "counter",
-           "Separate CON responses sent again for want of an acknowledgement (RFC 7252 s4.2).",
-           s.retransmissions);
-    scalar(out, "hcproxy_coap_give_ups_total", "counter",
-           "Separate CON responses never acknowledged, or stopped by coap.amplification_factor.",
-           s.give_ups);
-    scalar(out, "hcproxy_coap_evictions_total", "counter",
-           "Remembered requests forgotten early for coap.dedup_max_entries or "
-           "coap.dedup_max_bytes.", s.evictions);
-    scalar(out, "hcproxy_coap_dedup_refused_total", "counter",
-           "CoAP requests answered 5.03 because no room was left to remember them.", s.refused);
-    scalar(out, "hcproxy_coap_dedup_entries", "gauge",
-           "CoAP requests remembered for duplicates, answered or not.", s.entries);
-    scalar(out, "hcproxy_coap_dedup_bytes", "gauge",
-           "Bytes of the answers remembered for duplicates.", s.bytes);
+    for (size_t i = 0; i < HCM_COUNTOF(message_layer_series); i++) {
+        const uint64_t *v = (const uint64_t *)(const void *)((const char *)&s +
+                                                             message_layer_series[i].offset);
+        scalar(out, message_layer_series[i].name, message_layer_series[i].type,
+               message_layer_series[i].help, *v);
+    }
 }
 
 static void latency(hcp_text_t *out, const hcp_metrics_t *m)

@@ -104,8 +104,8 @@ typedef struct hcp_ml_stats {
     uint64_t give_ups;         /* separate responses never acknowledged */
     uint64_t evictions;        /* entries dropped before their lifetime for max_entries/bytes */
     uint64_t refused;          /* requests answered 5.03: no room for their entries */
-    size_t entries;            /* now */
-    size_t bytes;              /* now */
+    uint64_t entries;          /* now */
+    uint64_t bytes;            /* now */
 } hcp_ml_stats_t;
 
 void hcp_ml_stats(const hcp_msglayer_t *ml, hcp_ml_stats_t *stats);
