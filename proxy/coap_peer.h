@@ -18,9 +18,9 @@ typedef struct hcp_ml_peer {
     uint8_t len;
 } hcp_ml_peer_t;
 
-#define HCP_COAP_EMPTY_LEN 4
+#define HCP_COAP_PEER_EMPTY_LEN 4
 
-static inline bool hcp_peer_equal(const hcp_ml_peer_t *a, const hcp_ml_peer_t *b)
+static inline bool hcp_coap_peer_equal(const hcp_ml_peer_t *a, const hcp_ml_peer_t *b)
 {
     return a->len == b->len && memcmp(a->bytes, b->bytes, a->len) == 0;
 }
@@ -28,8 +28,8 @@ static inline bool hcp_peer_equal(const hcp_ml_peer_t *a, const hcp_ml_peer_t *b
 /* FNV-1a over the peer and |extra| from a random |seed|, then a final mix (splitmix64): peers,
  * Message IDs and tokens come from the network, so the buckets they fall in must not be
  * predictable. */
-static inline uint64_t hcp_peer_hash(uint64_t seed, const hcp_ml_peer_t *peer,
-                                     const uint8_t *extra, size_t extra_len)
+static inline uint64_t hcp_coap_peer_hash(uint64_t seed, const hcp_ml_peer_t *peer,
+                                          const uint8_t *extra, size_t extra_len)
 {
     uint64_t h = seed ^ 0xcbf29ce484222325ull;
 
@@ -45,8 +45,8 @@ static inline uint64_t hcp_peer_hash(uint64_t seed, const hcp_ml_peer_t *peer,
 }
 
 /* An Empty message (an ACK or a Reset) for Message ID |mid|. */
-static inline void hcp_coap_empty(uint8_t out[HCP_COAP_EMPTY_LEN], enum hcm_coap_type type,
-                                  uint16_t mid)
+static inline void hcp_coap_peer_empty(uint8_t out[HCP_COAP_PEER_EMPTY_LEN],
+                                       enum hcm_coap_type type, uint16_t mid)
 {
     out[0] = (uint8_t)(0x40 | type << 4);
     out[1] = 0;

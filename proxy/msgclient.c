@@ -52,13 +52,13 @@ static size_t mid_index(const hcp_msgclient_t *mc, const hcp_ml_peer_t *peer, ui
 {
     const uint8_t b[2] = { (uint8_t)(mid >> 8), (uint8_t)mid };
 
-    return hcp_peer_hash(mc->seed, peer, b, sizeof b) % BUCKETS;
+    return hcp_coap_peer_hash(mc->seed, peer, b, sizeof b) % BUCKETS;
 }
 
 static size_t token_index(const hcp_msgclient_t *mc, const hcp_ml_peer_t *peer,
                           const hcm_coap_header_t *h)
 {
-    return hcp_peer_hash(mc->seed, peer, h->token, h->token_len) % BUCKETS;
+    return hcp_coap_peer_hash(mc->seed, peer, h->token, h->token_len) % BUCKETS;
 }
 
 static bool same_token(const hcm_coap_header_t *a, const hcm_coap_header_t *b)
@@ -70,7 +70,7 @@ static hcp_mc_request_t *find_by_mid(hcp_msgclient_t *mc, const hcp_ml_peer_t *p
 {
     hcp_mc_request_t *r = mc->by_mid[mid_index(mc, peer, mid)];
 
-    while (r != NULL && !(r->header.mid == mid && hcp_peer_equal(&r->peer, peer)))
+    while (r != NULL && !(r->header.mid == mid && hcp_coap_peer_equal(&r->peer, peer)))
         r = r->next_by_mid;
     return r;
 }
@@ -80,7 +80,7 @@ static hcp_mc_request_t *find_by_token(hcp_msgclient_t *mc, const hcp_ml_peer_t 
 {
     hcp_mc_request_t *r = mc->by_token[token_index(mc, peer, h)];
 
-    while (r != NULL && !(same_token(&r->header, h) && hcp_peer_equal(&r->peer, peer)))
+    while (r != NULL && !(same_token(&r->header, h) && hcp_coap_peer_equal(&r->peer, peer)))
         r = r->next_by_token;
     return r;
 }
@@ -121,9 +121,9 @@ static void free_request(hcp_msgclient_t *mc, hcp_mc_request_t *req)
 static void send_empty(hcp_msgclient_t *mc, const hcp_ml_peer_t *peer, enum hcm_coap_type type,
                        uint16_t mid)
 {
-    uint8_t dgram[HCP_COAP_EMPTY_LEN];
+    uint8_t dgram[HCP_COAP_PEER_EMPTY_LEN];
 
-    hcp_coap_empty(dgram, type, mid);
+    hcp_coap_peer_empty(dgram, type, mid);
     if (type == HCM_RST)
         mc->stats.resets_sent++;
     mc->cfg.send(mc->cfg.ctx, peer, dgram, sizeof dgram);
@@ -292,7 +292,7 @@ static hcp_mc_action_t receive_message(hcp_msgclient_t *mc, const hcp_ml_peer_t 
     hcp_mc_request_t *req;
 
     if (is_con && slot->until_ns > now && slot->mid == event->header.mid &&
-        hcp_peer_equal(&slot->peer, peer)) {
+        hcp_coap_peer_equal(&slot->peer, peer)) {
         mc->stats.duplicates++; /* s4.5: acknowledged again, acted on once */
         send_empty(mc, peer, HCM_ACK, event->header.mid);
         return done(event, NULL, NULL);

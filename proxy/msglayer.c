@@ -26,9 +26,9 @@ static void send_to(hcp_msglayer_t *ml, hcp_ml_exchange_t *x, const hcp_ml_peer_
 static void send_empty(hcp_msglayer_t *ml, hcp_ml_exchange_t *x, const hcp_ml_peer_t *peer,
                        enum hcm_coap_type type, uint16_t mid)
 {
-    uint8_t dgram[HCP_COAP_EMPTY_LEN];
+    uint8_t dgram[HCP_COAP_PEER_EMPTY_LEN];
 
-    hcp_coap_empty(dgram, type, mid);
+    hcp_coap_peer_empty(dgram, type, mid);
     if (type == HCM_RST)
         ml->stats.resets_sent++;
     send_to(ml, x, peer, dgram, sizeof dgram);
@@ -121,7 +121,7 @@ static hcp_ml_action_t refuse_full(hcp_msglayer_t *ml, const hcp_ml_peer_t *peer
 {
     hcm_coap_header_t out = *hdr;
     hcm_coap_msg_t msg = { .code = CODE_SERVICE_UNAVAILABLE };
-    uint8_t dgram[HCP_COAP_EMPTY_LEN + HCM_MAX_TOKEN];
+    uint8_t dgram[HCP_COAP_PEER_EMPTY_LEN + HCM_MAX_TOKEN];
     size_t len;
 
     out.type = hdr->type == HCM_CON ? HCM_ACK : HCM_NON;

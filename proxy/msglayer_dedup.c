@@ -16,7 +16,7 @@ static uint64_t hash_peer(const hcp_msglayer_t *ml, const hcp_ml_peer_t *peer, u
 {
     const uint8_t b[2] = { (uint8_t)(mid >> 8), (uint8_t)mid };
 
-    return hcp_peer_hash(ml->seed, peer, b, sizeof b);
+    return hcp_coap_peer_hash(ml->seed, peer, b, sizeof b);
 }
 
 static hcp_ml_exchange_t **mid_bucket(hcp_msglayer_t *ml, const hcp_ml_peer_t *peer, uint16_t mid)
@@ -33,7 +33,7 @@ hcp_ml_exchange_t *hcp_ml_dedup_find(hcp_msglayer_t *ml, const hcp_ml_peer_t *pe
 {
     hcp_ml_exchange_t *x = *mid_bucket(ml, peer, mid);
 
-    while (x != NULL && !(x->request.mid == mid && hcp_peer_equal(&x->peer, peer)))
+    while (x != NULL && !(x->request.mid == mid && hcp_coap_peer_equal(&x->peer, peer)))
         x = x->next_by_mid;
     return x;
 }
@@ -43,7 +43,7 @@ hcp_ml_exchange_t *hcp_ml_dedup_find_out(hcp_msglayer_t *ml, const hcp_ml_peer_t
 {
     hcp_ml_exchange_t *x = *out_bucket(ml, peer, mid);
 
-    while (x != NULL && !(x->out_mid == mid && hcp_peer_equal(&x->peer, peer)))
+    while (x != NULL && !(x->out_mid == mid && hcp_coap_peer_equal(&x->peer, peer)))
         x = x->next_by_out;
     return x;
 }

@@ -17,7 +17,7 @@ static peer_slot_t *peer_slot(const hcp_msglayer_t *ml, const hcp_ml_peer_t *pee
 {
     static const uint8_t no_mid[2];
 
-    return &ml->peers[hcp_peer_hash(ml->seed, peer, no_mid, sizeof no_mid) & (ml->npeers - 1)];
+    return &ml->peers[hcp_coap_peer_hash(ml->seed, peer, no_mid, sizeof no_mid) & (ml->npeers - 1)];
 }
 
 bool hcp_ml_echo_verified(const hcp_msglayer_t *ml, const hcp_ml_peer_t *peer, uint64_t now)
@@ -25,14 +25,14 @@ bool hcp_ml_echo_verified(const hcp_msglayer_t *ml, const hcp_ml_peer_t *peer, u
     const peer_slot_t *slot = peer_slot(ml, peer);
 
     return ml->cfg.amplification == 0 ||
-           (hcp_peer_equal(&slot->peer, peer) && slot->verified_until_ns > now);
+           (hcp_coap_peer_equal(&slot->peer, peer) && slot->verified_until_ns > now);
 }
 
 void hcp_ml_echo_verify(hcp_msglayer_t *ml, const hcp_ml_peer_t *peer, uint64_t now)
 {
     peer_slot_t *slot = peer_slot(ml, peer);
 
-    if (!hcp_peer_equal(&slot->peer, peer))
+    if (!hcp_coap_peer_equal(&slot->peer, peer))
         *slot = (peer_slot_t){ .peer = *peer };
     slot->verified_until_ns = now + VERIFIED_NS;
 }
@@ -44,7 +44,7 @@ void hcp_ml_echo_check(hcp_msglayer_t *ml, const hcp_ml_peer_t *peer, const hcm_
     const hcm_option_t *echo = hcm_coap_msg_find(msg, 252);
     peer_slot_t *slot = peer_slot(ml, peer);
 
-    if (echo == NULL || !slot->has_echo || !hcp_peer_equal(&slot->peer, peer) ||
+    if (echo == NULL || !slot->has_echo || !hcp_coap_peer_equal(&slot->peer, peer) ||
         slot->echo_until_ns <= now || echo->value.len != ECHO_LEN ||
         memcmp(echo->value.p, slot->echo, ECHO_LEN) != 0)
         return;
@@ -57,7 +57,7 @@ size_t hcp_ml_echo_challenge(hcp_msglayer_t *ml, const hcp_ml_exchange_t *x, uin
 {
     peer_slot_t *slot = peer_slot(ml, &x->peer);
 
-    if (!hcp_peer_equal(&slot->peer, &x->peer))
+    if (!hcp_coap_peer_equal(&slot->peer, &x->peer))
         *slot = (peer_slot_t){ .peer = x->peer };
     ml->cfg.random(ml->cfg.ctx, slot->echo, ECHO_LEN);
     slot->has_echo = true;

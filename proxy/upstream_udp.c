@@ -52,7 +52,7 @@ static void rearm(hcp_uudp_t *u);
 
 static size_t bucket_of(const hcp_ml_peer_t *peer)
 {
-    return (size_t)hcp_peer_hash(0, peer, NULL, 0) % SOCKET_BUCKETS; /* servers hcproxy chose */
+    return (size_t)hcp_coap_peer_hash(0, peer, NULL, 0) % SOCKET_BUCKETS; /* servers hcproxy chose */
 }
 
 /* The socket to |peer|: the one of the call under way, or the table's (a retransmission). */
@@ -60,9 +60,9 @@ static hcp_uudp_socket_t *socket_to(hcp_uudp_t *u, const hcp_ml_peer_t *peer)
 {
     hcp_uudp_socket_t *s;
 
-    if (u->current != NULL && hcp_peer_equal(&u->current->peer, peer))
+    if (u->current != NULL && hcp_coap_peer_equal(&u->current->peer, peer))
         return u->current;
-    for (s = u->buckets[bucket_of(peer)]; s != NULL && !hcp_peer_equal(&s->peer, peer);)
+    for (s = u->buckets[bucket_of(peer)]; s != NULL && !hcp_coap_peer_equal(&s->peer, peer);)
         s = s->next_in_bucket;
     return s;
 }
