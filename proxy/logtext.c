@@ -246,14 +246,15 @@ void hcp_text_redacted_pdu(hcp_text_t *t, const char *dump)
         return;
     }
     while (*s != '\0') {
-        int i = pdu_secret_at(dump, s);
+        const char *value, *end, *eq;
+        char copy[1024];
+        int i;
 
         if (strncmp(s, "] :: '", 6) == 0) { /* a text payload, quoted, closes the dump */
             add_str(t, "] :: 'REDACTED'");
             return;
         }
-        const char *value, *end, *eq;
-        char copy[1024];
+        i = pdu_secret_at(dump, s);
 
         if (i < 0) {
             hcp_text_add(t, s++, 1);
