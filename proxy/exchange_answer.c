@@ -28,7 +28,7 @@ static void log_outcome(const hcp_exchange_t *ex)
         HCP_F_STR("path", path),
         HCP_F_UINT("status", ex->status),
         HCP_F_MS("latency_ms", ms),
-        HCP_F_STR("cause", hcp_cause_label(ex->error, cause, sizeof cause) ? cause : NULL),
+        HCP_F_STR("cause", hcp_metrics_cause_label(ex->error, cause, sizeof cause) ? cause : NULL),
     };
     hcp_log_fields(level, ex->id, fields, HCM_COUNTOF(fields), "%s %s -> %u (%.3f ms)",
                    ex->method ? ex->method : "-", path, ex->status, ms);

@@ -32,17 +32,4 @@
 #include "sockaddr.h"
 #include "upstream.h"
 
-/* Transitional: the old names of functions renamed to their file's prefix, for the files that
- * still call them so. To drop these:
- * sed -i 's/hcp_request_id_make/hcp_log_request_id/g; s/hcp_cause_label/hcp_metrics_cause_label/g;
- *   s/hcp_coap_keys_install/hcp_coap_tls_install/g; s/hcp_coap_pem/hcp_coap_tls_pem/g;
- *   s/hcp_request_id_ok/hcp_text_request_id_ok/g; s/hcp_traceparent_ok/hcp_text_traceparent_ok/g'
- *   proxy/[a-z]*.c */
-#define hcp_request_id_make hcp_log_request_id
-#define hcp_request_id_ok hcp_text_request_id_ok
-#define hcp_traceparent_ok hcp_text_traceparent_ok
-#define hcp_cause_label hcp_metrics_cause_label
-#define hcp_coap_keys_install hcp_coap_tls_install
-#define hcp_coap_pem hcp_coap_tls_pem
-
 #endif

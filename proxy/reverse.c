@@ -95,7 +95,7 @@ void hcp_reverse_log_outcome(const hcp_reverse_exchange_t *rx, unsigned http_sta
         http_status > 0 ? HCP_F_UINT("origin_status", http_status)
                         : HCP_F_STR("origin_status", NULL),
         HCP_F_MS("latency_ms", ms),
-        HCP_F_STR("cause", hcp_cause_label(err, cause, sizeof cause) ? cause : NULL),
+        HCP_F_STR("cause", hcp_metrics_cause_label(err, cause, sizeof cause) ? cause : NULL),
     };
     if (err < 0)
         hcp_log_fields(HCC_LOG_INFO, rx->id, fields, HCM_COUNTOF(fields), "coap %s -> %s (%s)", url,
@@ -222,13 +222,13 @@ static void refuse(hcp_proxy_t *proxy, const hcp_reverse_request_t *req,
     hcp_rblocks_error(&out, err, hcm_strerror(err), req->token_len, reply->ops->room(reply));
     reply->ops->send(reply, &out);
     hcp_metrics_count_cause(proxy->metrics.reverse_refused_by_cause, err);
-    hcp_request_id_make(id, request_id, sizeof request_id);
+    hcp_log_request_id(id, request_id, sizeof request_id);
     hcp_sockaddr_format(req->peer, client, sizeof client);
     hcp_field_t fields[] = {
         HCP_F_STR("request_id", request_id),
         HCP_F_STR("client", client[0] != '\0' ? client : NULL),
         HCP_F_STR("direction", "coap_to_http"),
-        HCP_F_STR("cause", hcp_cause_label(err, cause, sizeof cause) ? cause : NULL),
+        HCP_F_STR("cause", hcp_metrics_cause_label(err, cause, sizeof cause) ? cause : NULL),
     };
     hcp_log_fields(HCC_LOG_INFO, id, fields, HCM_COUNTOF(fields),
                    "coap request refused: %u.%02u (%s)", hcm_err_code(err) >> 5,
@@ -347,7 +347,7 @@ static hcp_reverse_exchange_t *exchange_new(hcp_proxy_t *proxy, const hcp_revers
     rx->ends_len = req->ends_len;
     rx->id = ++proxy->next_exchange_id;
     rx->started_ns = uv_hrtime();
-    hcp_request_id_make(rx->id, rx->request_id, sizeof rx->request_id);
+    hcp_log_request_id(rx->id, rx->request_id, sizeof rx->request_id);
     hcp_sockaddr_format(req->peer, rx->client, sizeof rx->client);
     client_key(req->peer, &rx->client_key);
     rx->redirects_left = proxy->cfg->origin_redirects;

@@ -302,7 +302,7 @@ int hcp_reverse_libcoap_start(hcp_proxy_t *proxy, coap_context_t *ctx)
         return UV_ENOMEM;
     proxy->reverse_libcoap->proxy = proxy;
     uv_idle_init(proxy->loop, &proxy->reverse_libcoap->kick);
-    if ((err = hcp_coap_keys_install(proxy, ctx)) < 0)
+    if ((err = hcp_coap_tls_install(proxy, ctx)) < 0)
         return err;
     for (size_t i = 0; i < cfg->ncoap_listen_addrs; i++)
         if (cfg->coap_listen_transports[i] != HCC_UDP && (err = listen_on(proxy, ctx, i)) < 0)

@@ -130,7 +130,7 @@ static coap_session_t *pki_session(hcp_dest_t *d, const coap_address_t *dst)
         .pki_key.key_type = COAP_PKI_KEY_PEM_BUF,
     };
 
-    hcp_coap_pem(&setup.pki_key.key.pem_buf, &d->keys->ca, &d->keys->cert, &d->keys->key);
+    hcp_coap_tls_pem(&setup.pki_key.key.pem_buf, &d->keys->ca, &d->keys->cert, &d->keys->key);
     return coap_new_client_session_pki(d->ctx, NULL, dst, protos[d->scheme], &setup);
 }
 
@@ -165,7 +165,7 @@ static coap_session_t *rpk_session(hcp_dest_t *d, const coap_address_t *dst)
         .pki_key.key_type = COAP_PKI_KEY_PEM_BUF,
     };
 
-    hcp_coap_pem(&setup.pki_key.key.pem_buf, NULL, &d->keys->key, &d->keys->key);
+    hcp_coap_tls_pem(&setup.pki_key.key.pem_buf, NULL, &d->keys->key, &d->keys->key);
     return coap_new_client_session_pki(d->ctx, NULL, dst, protos[d->scheme], &setup);
 }
 
