@@ -7,7 +7,7 @@
 #include <curl/curlver.h>
 #include <microhttpd.h>
 
-#include "hcp.h" /* front.h: hcp_front_listening() */
+#include "front.h"
 #include "hcproxy_version.h"
 #include "local.h"
 #include "logtext.h"

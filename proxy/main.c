@@ -10,16 +10,20 @@
 #endif
 
 #include "coap_tls.h"
-#include "hcp.h" /* front.h, upstream.h, origin.h, reverse.h, exchange.h */
+#include "exchange.h"
+#include "front.h"
 #include "hcproxy_version.h"
 #include "hcm.h"
 #include "health.h"
 #include "log.h"
+#include "origin.h"
 #include "policy.h"
 #include "proxy.h"
 #include "queue.h"
 #include "ratelimit.h"
 #include "reload.h"
+#include "reverse.h"
+#include "upstream.h"
 
 #define DRAIN_POLL_MS 20
 /* After the last answers are handed to libmicrohttpd and libcoap, one more moment to write them

@@ -10,14 +10,15 @@
 #include <curl/curlver.h>
 #include <microhttpd.h>
 
-#include "hcp.h" /* upstream.h: hcp_upstream_udp_stats() */
 #include "hcproxy_version.h"
 #include "local.h"
 #include "logtext.h"
 #include "metrics.h"
 #include "msgclient.h"
 #include "msglayer.h"
+#include "proxy.h"
 #include "reverse.h"
+#include "upstream.h"
 
 static const double bucket_bounds[HCP_LATENCY_BUCKETS] = {
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 100,

@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hcp.h" /* upstream.h: hcp_upstream_reload_credentials() */
 #include "log.h"
 #include "proxy.h"
 #include "ratelimit.h"
 #include "reload.h"
+#include "upstream.h"
 
 /* The keys a reload applies. Each is read where it is used, for every new exchange or
  * connection, or its state is rebuilt below; every other key is read once at start. A key left
