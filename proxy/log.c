@@ -89,8 +89,10 @@ static void start_line(hcp_text_t *line, char *buf, hcc_level_t level, uint64_t 
         hcp_text_printf(line, ",\"exchange\":%llu", (unsigned long long)exchange);
 }
 
-static void vlog(hcc_level_t level, uint64_t exchange, const hcp_field_t *fields,
-                 size_t nfields, const char *fmt, va_list ap)
+/* |fmt| is hcp_log()'s, checked at its callers (-Wformat=2). */
+__attribute__((format(printf, 5, 0))) static void vlog(hcc_level_t level, uint64_t exchange,
+                                                       const hcp_field_t *fields, size_t nfields,
+                                                       const char *fmt, va_list ap)
 {
     char msg[2048], buf[LINE_MAX_BYTES + 64];
     hcp_text_t line;

@@ -32,20 +32,25 @@ typedef struct flat_addr {
 
 static bool flatten(const struct sockaddr *sa, flat_addr_t *out)
 {
+    /* Copied out: |sa| may point at bytes not aligned as a sockaddr_in or _in6 is. */
+    struct sockaddr_in in;
+    struct sockaddr_in6 in6;
+    bool mapped;
+
     memset(out, 0, sizeof *out);
     if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        memcpy(&in, sa, sizeof in);
         out->family = AF_INET;
-        memcpy(out->ip, &in->sin_addr, 4);
-        out->port = ntohs(in->sin_port);
+        memcpy(out->ip, &in.sin_addr, 4);
+        out->port = ntohs(in.sin_port);
         return true;
     }
     if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-        bool mapped = memcmp(&in6->sin6_addr, v4_mapped, sizeof v4_mapped) == 0;
+        memcpy(&in6, sa, sizeof in6);
+        mapped = memcmp(&in6.sin6_addr, v4_mapped, sizeof v4_mapped) == 0;
         out->family = mapped ? AF_INET : AF_INET6;
-        memcpy(out->ip, (const uint8_t *)&in6->sin6_addr + (mapped ? 12 : 0), mapped ? 4 : 16);
-        out->port = ntohs(in6->sin6_port);
+        memcpy(out->ip, (const uint8_t *)&in6.sin6_addr + (mapped ? 12 : 0), mapped ? 4 : 16);
+        out->port = ntohs(in6.sin6_port);
         return true;
     }
     return false;

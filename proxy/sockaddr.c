@@ -12,10 +12,25 @@ size_t hcp_sockaddr_len(const struct sockaddr *sa)
     return sa->sa_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
 }
 
+/* Offsets, not casts: |sa| may point at bytes not aligned as a sockaddr_in or _in6 is. */
 const void *hcp_sockaddr_ip(const struct sockaddr *sa)
 {
-    return sa->sa_family == AF_INET ? (const void *)&((const struct sockaddr_in *)sa)->sin_addr
-                                    : (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
+    size_t at = sa->sa_family == AF_INET ? offsetof(struct sockaddr_in, sin_addr)
+                                         : offsetof(struct sockaddr_in6, sin6_addr);
+
+    return (const uint8_t *)sa + at;
+}
+
+/* The port of an AF_INET or AF_INET6 |sa|, in host byte order. */
+static uint16_t port_of(const struct sockaddr *sa)
+{
+    uint16_t port;
+
+    _Static_assert(offsetof(struct sockaddr_in, sin_port) ==
+                       offsetof(struct sockaddr_in6, sin6_port),
+                   "the port is at one offset in both families");
+    memcpy(&port, (const uint8_t *)sa + offsetof(struct sockaddr_in, sin_port), sizeof port);
+    return ntohs(port);
 }
 
 void hcp_sockaddr_with_port(const struct sockaddr *sa, uint16_t port, struct sockaddr_storage *out)
@@ -58,7 +73,5 @@ void hcp_sockaddr_format(const struct sockaddr *sa, char *out, size_t len)
     }
     is_v6 = sa->sa_family == AF_INET6;
     inet_ntop(sa->sa_family, hcp_sockaddr_ip(sa), host, sizeof host);
-    snprintf(out, len, is_v6 ? "[%s]:%u" : "%s:%u", host,
-             ntohs(is_v6 ? ((const struct sockaddr_in6 *)sa)->sin6_port
-                         : ((const struct sockaddr_in *)sa)->sin_port));
+    snprintf(out, len, is_v6 ? "[%s]:%u" : "%s:%u", host, port_of(sa));
 }
