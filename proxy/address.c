@@ -2,7 +2,7 @@
 #include "address.h"
 
 #include "hcm.h"
-#include "hcp.h"
+#include "sockaddr.h"
 
 int hcp_address_pick(const struct addrinfo *res, uint16_t port, hcp_address_judge_cb judge,
                      const void *ctx, struct sockaddr_storage *out)

@@ -8,6 +8,7 @@
 #include <coap3/coap.h>
 
 #include "coap_tls.h"
+#include "hcc.h"
 #include "log.h"
 #include "proxy.h"
 #include "secrets.h"

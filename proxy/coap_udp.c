@@ -10,10 +10,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hcp.h"
+#include <uv.h>
+
+#include "coap_peer.h"
+#include "hcc.h"
+#include "hcm.h"
+#include "log.h"
 #include "msglayer.h"
+#include "policy.h"
+#include "proxy.h"
+#include "queue.h"
 #include "random.h"
 #include "reverse.h"
+#include "sockaddr.h"
 #include "udp_io.h"
 
 /* RFC 7252 s4.6: the largest datagram sent when nothing better is known of the path. */

@@ -17,7 +17,18 @@
 #include <microhttpd.h>
 
 #include "address.h"
+#include "exchange.h"
 #include "exchange_int.h"
+#include "front.h"
+#include "hcc.h"
+#include "hcm.h"
+#include "local.h"
+#include "log.h"
+#include "policy.h"
+#include "proxy.h"
+#include "queue.h"
+#include "sockaddr.h"
+#include "upstream.h"
 
 /* The arena holds the raw URI, a route's target URI, the decoded options and the views of the
  * request headers (bounded by http.max_header_bytes); the mapped response's header values, a

@@ -7,6 +7,12 @@
 #include <microhttpd.h>
 
 #include "exchange_int.h"
+#include "front.h"
+#include "hcc.h"
+#include "hcm.h"
+#include "log.h"
+#include "metrics.h"
+#include "proxy.h"
 
 /* The access log: one line per answer, its facts as fields. hcproxy's own resources are logged
  * at debug level: an orchestrator's probes and a scraper would fill the log otherwise. */

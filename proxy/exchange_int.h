@@ -9,7 +9,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hcp.h"
+#include <uv.h>
+
+#include "exchange.h"
+#include "hcm.h"
+#include "proxy.h"
+#include "queue.h"
+#include "upstream.h"
 
 struct MHD_Connection;
 struct MHD_Response;

@@ -8,7 +8,15 @@
 #include <microhttpd.h>
 
 #include "exchange_int.h"
+#include "front.h"
+#include "hcc.h"
+#include "hcm.h"
+#include "local.h"
+#include "log.h"
 #include "logtext.h"
+#include "policy.h"
+#include "proxy.h"
+#include "sockaddr.h"
 
 /* ---- the request ------------------------------------------------------------------------- */
 

@@ -14,7 +14,19 @@
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
-#include "hcp.h"
+#include <uv.h>
+
+#include "exchange.h"
+#include "front.h"
+#include "hcc.h"
+#include "hcm.h"
+#include "log.h"
+#include "policy.h"
+#include "proxy.h"
+#include "queue.h"
+#include "secrets.h"
+#include "sockaddr.h"
+#include "upstream.h"
 
 typedef struct front_daemon {
     hcp_front_t *front;

@@ -8,6 +8,8 @@
 #include <microhttpd.h>
 
 #include "front.h"
+#include "hcc.h"
+#include "hcm.h"
 #include "hcproxy_version.h"
 #include "local.h"
 #include "logtext.h"

@@ -8,6 +8,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "hcc.h"
 #include "log.h"
 #include "logtext.h"
 

@@ -33,6 +33,7 @@ static const char *const direction_names[HCP_NDIRECTIONS] = {
 static const char *const cause_names[] = {
 #define HCM_ERR(name, status, coap, reason) #name,
 #include "errors.def"
+#include "hcm.h"
 #undef HCM_ERR
 };
 

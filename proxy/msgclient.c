@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "coap_peer.h"
+#include "hcm.h"
 #include "msgclient.h"
 #include "queue.h"
 

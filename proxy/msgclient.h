@@ -16,8 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hcm.h"
 #include "coap_peer.h"
+#include "hcm.h"
 
 typedef struct hcp_msgclient hcp_msgclient_t;
 typedef struct hcp_mc_request hcp_mc_request_t;

@@ -5,7 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "coap_peer.h"
+#include "hcm.h"
+#include "msglayer.h"
 #include "msglayer_impl.h"
+#include "queue.h"
 
 /* RFC 7252 s4.8. */
 #define ACK_TIMEOUT_NS (2 * S)

@@ -6,7 +6,10 @@
  * (max_entries, max_bytes) drop the oldest remembered answers first. */
 #include <stdlib.h>
 
+#include "coap_peer.h"
+#include "hcm.h"
 #include "msglayer_impl.h"
+#include "queue.h"
 
 /* RFC 7252 s4.8.2. */
 #define EXCHANGE_LIFETIME_NS (247 * S)

@@ -4,6 +4,9 @@
  * the Echo value it was given (RFC 9175 s2.4). */
 #include <string.h>
 
+#include "coap_peer.h"
+#include "hcm.h"
+#include "msglayer.h"
 #include "msglayer_impl.h"
 
 /* RFC 9175 s2.3: an Echo value is fresh for as long as a request may take to come back with it

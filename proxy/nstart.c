@@ -1,5 +1,6 @@
 /* nstart: see nstart.h. */
 #include "nstart.h"
+#include "queue.h"
 
 void hcp_nstart_init(hcp_nstart_t *ns, unsigned limit)
 {

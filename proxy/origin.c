@@ -16,7 +16,15 @@
 #include <assert.h>
 #include <stdlib.h>
 
+#include "hcc.h"
+#include "hcm.h"
+#include "libcurl.h"
+#include "log.h"
+#include "origin.h"
 #include "origin_internal.h"
+#include "proxy.h"
+#include "queue.h"
+#include "secrets.h"
 
 /* ---- the fetch lists and the callbacks ----------------------------------------------------- */
 

@@ -5,7 +5,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hcc.h"
+#include "hcm.h"
+#include "libcurl.h"
+#include "log.h"
 #include "origin_internal.h"
+#include "proxy.h"
 
 /* ---- the answer ----------------------------------------------------------------------------- */
 

@@ -5,8 +5,12 @@
 
 #include <stdbool.h>
 
-#include "hcp.h"
+#include <uv.h>
+
+#include "hcm.h"
 #include "libcurl.h"
+#include "origin.h"
+#include "secrets.h"
 
 typedef enum {
     ORIGIN_NOT_LOADED,

@@ -9,6 +9,7 @@
 
 #include <uv.h>
 
+#include "hcc.h"
 #include "hcm.h"
 #include "policy.h"
 #include "proxy.h"

@@ -22,11 +22,11 @@
 
 #include <uv.h>
 
-#include "hcc.h"
 #include "block1.h"
 #include "block2.h"
 #include "clientcount.h"
 #include "coap_tls.h"
+#include "hcc.h"
 #include "metrics.h"
 #include "queue.h"
 #include "ratelimit.h"

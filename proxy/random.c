@@ -13,7 +13,10 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
-#include "hcp.h"
+#include <uv.h>
+
+#include "hcc.h"
+#include "log.h"
 #include "random.h"
 
 static uint64_t fast_state;

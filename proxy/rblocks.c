@@ -3,6 +3,7 @@
  * tests/unit/check_rblocks.c drives it. */
 #include <string.h>
 
+#include "hcm.h"
 #include "rblocks.h"
 
 #define MAX_SZX 6 /* 1024 bytes; 7 is BERT (RFC 8323 s6): plain 1024-byte blocks serve it too */

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hcc.h"
+#include "hcm.h"
 #include "log.h"
 #include "proxy.h"
 #include "ratelimit.h"

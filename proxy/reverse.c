@@ -12,7 +12,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "block1.h"
+#include "block2.h"
+#include "clientcount.h"
+#include "hcc.h"
+#include "hcm.h"
+#include "log.h"
+#include "metrics.h"
+#include "origin.h"
+#include "proxy.h"
+#include "rblocks.h"
+#include "reverse.h"
 #include "reverse_internal.h"
+#include "sockaddr.h"
 
 /* How long a block-wise transfer may wait for its next block: MAX_TRANSMIT_WAIT (RFC 7252
  * s4.8.2), the longest a client may take to get one block through. */

@@ -14,8 +14,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "hcp.h"
+#include "hcm.h"
 
+typedef struct hcp_proxy hcp_proxy_t;
 struct coap_context_t;
 
 /* ---- reverse.c: the direction as a whole ----------------------------------------------------- */

@@ -4,6 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "block1.h"
+#include "block2.h"
+#include "hcm.h"
+#include "proxy.h"
+#include "rblocks.h"
+#include "reverse.h"
 #include "reverse_internal.h"
 
 /* ---- the transfer's key ----------------------------------------------------------------------- */

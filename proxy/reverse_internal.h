@@ -7,7 +7,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hcp.h"
+#include <uv.h>
+
+#include "block2.h"
+#include "clientcount.h"
+#include "hcm.h"
 #include "origin.h"
 #include "rblocks.h"
 #include "reverse.h"

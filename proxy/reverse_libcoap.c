@@ -14,8 +14,19 @@
 
 #include <coap3/coap.h>
 
-#include "hcp.h"
+#include <uv.h>
+
+#include "coap_tls.h"
+#include "hcc.h"
+#include "hcm.h"
+#include "log.h"
+#include "metrics.h"
+#include "policy.h"
+#include "proxy.h"
+#include "queue.h"
 #include "reverse.h"
+#include "sockaddr.h"
+#include "upstream.h"
 
 /* A transport that splits nothing by datagram: an answer's room is what block-wise sizing
  * leaves as it always was (1024-byte blocks). */

@@ -7,6 +7,7 @@
 
 #include <uv.h>
 
+#include "hcc.h"
 #include "log.h"
 #include "secrets.h"
 

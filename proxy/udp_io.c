@@ -1,7 +1,10 @@
 /* What one call of a uv_udp_recv_cb brought (udp_io.h). */
 #include "udp_io.h"
 
-#include "hcp.h"
+#include <uv.h>
+
+#include "hcc.h"
+#include "log.h"
 
 hcp_udp_recv_t hcp_udp_recv_kind(ssize_t nread, const struct sockaddr *from, unsigned flags,
                                  const char *who)

@@ -1,6 +1,9 @@
 /* Between CoAP messages and the block-wise state machine: see upblock_msg.h. */
 #include <stdbool.h>
 
+#include "hcc.h"
+#include "hcm.h"
+#include "upblock.h"
 #include "upblock_msg.h"
 
 #define OPT_REQUEST_TAG 292 /* RFC 9175 s3.2 */

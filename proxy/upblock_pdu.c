@@ -1,6 +1,9 @@
 /* The block-wise state machine's requests as libcoap PDUs: see upblock_pdu.h. */
 #include <stdlib.h>
 
+#include "hcm.h"
+#include "upblock.h"
+#include "upblock_msg.h"
 #include "upblock_pdu.h"
 
 coap_pdu_t *hcp_upblock_pdu(coap_session_t *session, const hcm_coap_msg_t *msg,

@@ -24,11 +24,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hcc.h"
+#include "hcm.h"
+#include "msgclient.h"
+#include "nstart.h"
+#include "proxy.h"
+#include "queue.h"
 #include "random.h"
+#include "tokens.h"
+#include "upblock.h"
 #include "upblock_msg.h"
+#include "upstream.h"
 #include "upstream_coap.h"
+#include "upstream_creds.h"
 #include "upstream_dest.h"
 #include "upstream_int.h"
+#include "upstream_udp.h"
 
 /* Ended requests' memory kept for the next ones, as exchange.c keeps its blocks. */
 #define SPARE_REQS_MAX 256

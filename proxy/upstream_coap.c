@@ -24,9 +24,17 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 
+#include "hcc.h"
+#include "hcm.h"
+#include "log.h"
+#include "proxy.h"
+#include "queue.h"
 #include "random.h"
+#include "tokens.h"
 #include "upblock_pdu.h"
+#include "upstream.h"
 #include "upstream_coap.h"
+#include "upstream_int.h"
 #include "upstream_session.h"
 
 /* A libcoap context as both directions use it, knowing the OSCORE option: libcoap 4.3.1 drops a

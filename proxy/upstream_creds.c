@@ -4,6 +4,11 @@
 
 #include <gnutls/crypto.h>
 
+#include <uv.h>
+
+#include "hcc.h"
+#include "log.h"
+#include "secrets.h"
 #include "upstream_creds.h"
 
 /* The pinned key of an rpk entry, from its PEM ("PUBLIC KEY") to the DER libcoap compares. */

@@ -9,7 +9,8 @@
 
 #include <gnutls/gnutls.h>
 
-#include "hcp.h"
+#include "hcc.h"
+#include "secrets.h"
 
 /* The bytes behind one upstream.credentials entry, read at start and at a reload (secrets.c). */
 typedef struct hcp_cred_keys {

@@ -10,8 +10,17 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hcc.h"
+#include "hcm.h"
+#include "nstart.h"
+#include "proxy.h"
+#include "queue.h"
+#include "sockaddr.h"
 #include "upstream_coap.h"
+#include "upstream_creds.h"
 #include "upstream_dest.h"
+#include "upstream_int.h"
+#include "upstream_udp.h"
 
 bool hcp_dest_is_secure(hcm_scheme_t scheme)
 {

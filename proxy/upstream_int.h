@@ -11,8 +11,10 @@
 #include <coap3/coap.h>
 #include <uv.h>
 
-#include "hcp.h"
+#include "hcc.h"
+#include "hcm.h"
 #include "nstart.h"
+#include "queue.h"
 #include "tokens.h"
 #include "upblock.h"
 #include "upstream.h"

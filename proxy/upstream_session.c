@@ -9,7 +9,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "coap_tls.h"
+#include "hcc.h"
+#include "hcm.h"
+#include "log.h"
+#include "proxy.h"
+#include "sockaddr.h"
 #include "upstream_dest.h"
+#include "upstream_int.h"
 #include "upstream_session.h"
 
 static coap_fixed_point_t fixed_point(double value)

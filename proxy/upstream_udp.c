@@ -17,7 +17,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hcp.h"
+#include <uv.h>
+
+#include "coap_peer.h"
+#include "hcc.h"
+#include "hcm.h"
+#include "log.h"
+#include "msgclient.h"
+#include "queue.h"
+#include "sockaddr.h"
 #include "udp_io.h"
 #include "upstream_udp.h"
 
