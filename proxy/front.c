@@ -433,9 +433,12 @@ int hcp_front_new(hcp_proxy_t *proxy, hcp_front_t **out)
     uv_timer_init(proxy->loop, &front->sweep);
     uv_unref((uv_handle_t *)&front->sweep); /* never what keeps the loop alive */
     front->open_handles = 2;
+    if ((err = load_tls(front)) < 0 || (err = start_daemons(front)) < 0) {
+        hcp_front_close(front); /* the daemons started, the handles; |front| once they closed */
+        return err;
+    }
     *out = front;
-    err = load_tls(front);
-    return err < 0 ? err : start_daemons(front);
+    return 0;
 }
 
 bool hcp_front_is_tls(struct MHD_Connection *conn)
