@@ -70,9 +70,23 @@ wait_for() {
 }
 
 # ---- ports and processes -------------------------------------------------------------------
-# A UDP port the kernel just handed out and released: free unless another process races us.
+# free_udp_port: a port the kernel just handed out and released (free unless another process
+# races us), of 127.0.0.1, free for UDP and for TCP alike, as a CoAP server started on
+# it may listen on both (coap-testserver -t): a UDP port the kernel calls free can be the local
+# port of some TCP connection, and the server's TCP bind then fails.
 free_udp_port() {
-    "$PY" -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+    "$PY" -c '
+import socket
+while True:
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind(("127.0.0.1", 0))
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        t.bind(("127.0.0.1", u.getsockname()[1]))
+    except OSError:
+        continue
+    print(u.getsockname()[1])
+    break'
 }
 
 # start_testserver [ADDRESS [FLAGS...]]: starts coap-testserver on a fresh port of ADDRESS
