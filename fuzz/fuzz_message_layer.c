@@ -25,7 +25,7 @@
 #define MAX_BYTES 4096
 
 typedef struct pending {
-    hcp_ml_exchange_t *x;
+    hcp_msglayer_exchange_t *x;
     unsigned peer;
     uint16_t mid;
 } pending_t;
@@ -38,9 +38,9 @@ static size_t last_sent_len[PEERS], last_in_len;
 static unsigned last_in_peer;
 static uint8_t rng_state;
 
-static hcp_ml_peer_t peer_of(unsigned n)
+static hcp_coap_peer_t peer_of(unsigned n)
 {
-    hcp_ml_peer_t p = { .len = 16 };
+    hcp_coap_peer_t p = { .len = 16 };
 
     p.bytes[0] = 2;
     p.bytes[7] = (uint8_t)n;
@@ -54,7 +54,7 @@ static void rng(void *ctx, uint8_t *buf, size_t len)
         buf[i] = (uint8_t)(rng_state = (uint8_t)(rng_state * 37 + 11));
 }
 
-static void on_send(void *ctx, const hcp_ml_peer_t *peer, const uint8_t *dgram, size_t len)
+static void on_send(void *ctx, const hcp_coap_peer_t *peer, const uint8_t *dgram, size_t len)
 {
     hcm_coap_header_t h;
     hcm_coap_msg_t m;
@@ -74,8 +74,8 @@ static void on_send(void *ctx, const hcp_ml_peer_t *peer, const uint8_t *dgram, 
 static void deliver(hcp_msglayer_t *ml, unsigned n, const uint8_t *dgram, size_t len,
                     uint64_t now)
 {
-    hcp_ml_peer_t p = peer_of(n);
-    hcp_ml_event_t ev;
+    hcp_coap_peer_t p = peer_of(n);
+    hcp_msglayer_event_t ev;
 
     received_from[n] += len;
     if (len <= sizeof last_in) {
@@ -83,13 +83,13 @@ static void deliver(hcp_msglayer_t *ml, unsigned n, const uint8_t *dgram, size_t
         last_in_len = len;
         last_in_peer = n;
     }
-    if (hcp_ml_receive(ml, &p, dgram, len, now, &ev) != HCP_ML_REQUEST)
+    if (hcp_msglayer_receive(ml, &p, dgram, len, now, &ev) != HCP_MSGLAYER_REQUEST)
         return;
     for (size_t i = 0; i < npending; i++)
         if (pending[i].peer == n && pending[i].mid == ev.header.mid)
             abort(); /* delivered twice while the first waits */
     if (npending == MAX_PENDING) { /* the proxy gives up on one */
-        hcp_ml_abandon(ml, ev.exchange, now);
+        hcp_msglayer_abandon(ml, ev.exchange, now);
         return;
     }
     pending[npending++] = (pending_t){ ev.exchange, n, ev.header.mid };
@@ -151,23 +151,23 @@ static void answer_step(fuzz_input_t *in, hcp_msglayer_t *ml, uint64_t now)
     i = ctl % npending;
     answer.payload = (hcm_bytes_t){ body, (size_t)fuzz_u16(in) % sizeof body };
     if (ctl & 0x80) {
-        hcp_ml_abandon(ml, pending[i].x, now);
+        hcp_msglayer_abandon(ml, pending[i].x, now);
     } else if (ctl & 0x40) {
-        hcp_ml_echo_challenge(ml, pending[i].x, echo, now);
+        hcp_msglayer_echo_challenge(ml, pending[i].x, echo, now);
         return;
-    } else if (hcp_ml_answer(ml, pending[i].x, &answer, now) < 0) {
+    } else if (hcp_msglayer_answer(ml, pending[i].x, &answer, now) < 0) {
         answer.payload.len = 0; /* too big for the room: a short one, as the proxy would */
-        if (hcp_ml_answer(ml, pending[i].x, &answer, now) < 0)
-            hcp_ml_abandon(ml, pending[i].x, now);
+        if (hcp_msglayer_answer(ml, pending[i].x, &answer, now) < 0)
+            hcp_msglayer_abandon(ml, pending[i].x, now);
     }
     pending[i] = pending[--npending];
 }
 
 static void check_limits(const hcp_msglayer_t *ml)
 {
-    hcp_ml_stats_t st;
+    hcp_msglayer_stats_t st;
 
-    hcp_ml_stats(ml, &st);
+    hcp_msglayer_stats(ml, &st);
     if (st.entries > MAX_ENTRIES || (st.bytes > MAX_BYTES && st.entries > 1))
         abort();
 }
@@ -175,7 +175,7 @@ static void check_limits(const hcp_msglayer_t *ml)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_input_t in = { data, size };
-    hcp_ml_config_t cfg = {
+    hcp_msglayer_config_t cfg = {
         .piggyback_ns = 500 * MS, .max_entries = MAX_ENTRIES, .max_bytes = MAX_BYTES,
         .amplification = AMPLIFICATION, .max_datagram = MAX_DATAGRAM, .random = rng,
         .send = on_send,
@@ -189,7 +189,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(sent_to, 0, sizeof sent_to);
     memset(last_sent_len, 0, sizeof last_sent_len);
     last_in_len = 0;
-    if ((ml = hcp_ml_new(&cfg)) == NULL)
+    if ((ml = hcp_msglayer_new(&cfg)) == NULL)
         return 0;
     while (in.left > 0) {
         uint8_t op = fuzz_u8(&in);
@@ -219,12 +219,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             now += (uint64_t)fuzz_u16(&in) * (op & 8 ? 1000 : 10) * MS;
             break;
         }
-        if (hcp_ml_next_deadline(ml) <= now)
-            hcp_ml_tick(ml, now);
+        if (hcp_msglayer_next_deadline(ml) <= now)
+            hcp_msglayer_tick(ml, now);
         check_limits(ml);
     }
     while (npending > 0)
-        hcp_ml_abandon(ml, pending[--npending].x, now);
-    hcp_ml_free(ml);
+        hcp_msglayer_abandon(ml, pending[--npending].x, now);
+    hcp_msglayer_free(ml);
     return 0;
 }

@@ -13,14 +13,14 @@
 
 /* A peer: its address and port as bytes (a struct sockaddr_in or _in6, copied whole), compared
  * bytewise. */
-typedef struct hcp_ml_peer {
+typedef struct hcp_coap_peer {
     uint8_t bytes[28];
     uint8_t len;
-} hcp_ml_peer_t;
+} hcp_coap_peer_t;
 
 #define HCP_COAP_PEER_EMPTY_LEN 4
 
-static inline bool hcp_coap_peer_equal(const hcp_ml_peer_t *a, const hcp_ml_peer_t *b)
+static inline bool hcp_coap_peer_equal(const hcp_coap_peer_t *a, const hcp_coap_peer_t *b)
 {
     return a->len == b->len && memcmp(a->bytes, b->bytes, a->len) == 0;
 }
@@ -28,7 +28,7 @@ static inline bool hcp_coap_peer_equal(const hcp_ml_peer_t *a, const hcp_ml_peer
 /* FNV-1a over the peer and |extra| from a random |seed|, then a final mix (splitmix64): peers,
  * Message IDs and tokens come from the network, so the buckets they fall in must not be
  * predictable. */
-static inline uint64_t hcp_coap_peer_hash(uint64_t seed, const hcp_ml_peer_t *peer,
+static inline uint64_t hcp_coap_peer_hash(uint64_t seed, const hcp_coap_peer_t *peer,
                                           const uint8_t *extra, size_t extra_len)
 {
     uint64_t h = seed ^ 0xcbf29ce484222325ull;

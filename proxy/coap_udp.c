@@ -52,7 +52,7 @@ struct hcp_coap_udp {
 typedef struct ureply {
     hcp_reverse_reply_t base;
     listener_t *l;
-    hcp_ml_exchange_t *x;
+    hcp_msglayer_exchange_t *x;
     uint8_t token_len;
 } ureply_t;
 
@@ -68,7 +68,7 @@ static void on_random(void *ctx, uint8_t *buf, size_t len)
             buf[i] ^= (uint8_t)(uv_hrtime() >> (8 * (i % 8)));
 }
 
-static void on_ml_send(void *ctx, const hcp_ml_peer_t *peer, const uint8_t *dgram, size_t len)
+static void on_ml_send(void *ctx, const hcp_coap_peer_t *peer, const uint8_t *dgram, size_t len)
 {
     listener_t *l = ctx;
     uv_buf_t buf = uv_buf_init((char *)dgram, (unsigned)len);
@@ -85,51 +85,52 @@ static void on_ml_send(void *ctx, const hcp_ml_peer_t *peer, const uint8_t *dgra
 /* ---- replies: the reverse direction's answers --------------------------------------------------- */
 
 /* An answer of |len| bytes on the wire, when it fits what |x| may be sent; else the exchange
- * ends unanswered. hcp_ml_answer() fails then only for want of memory, which ends it too. */
-static bool answer_if_it_fits(listener_t *l, hcp_ml_exchange_t *x, const hcm_coap_msg_t *answer,
+ * ends unanswered. hcp_msglayer_answer() fails then only for want of memory, which ends it too. */
+static bool answer_if_it_fits(listener_t *l, hcp_msglayer_exchange_t *x,
+                              const hcm_coap_msg_t *answer,
                               size_t len, uint64_t now)
 {
-    if (len == 0 || len > hcp_ml_answer_room(l->ml, x)) {
-        hcp_ml_abandon(l->ml, x, now);
+    if (len == 0 || len > hcp_msglayer_answer_room(l->ml, x)) {
+        hcp_msglayer_abandon(l->ml, x, now);
         return false;
     }
-    return hcp_ml_answer(l->ml, x, answer, now) == 0;
+    return hcp_msglayer_answer(l->ml, x, answer, now) == 0;
 }
 
 /* A challenge instead of an answer that does not fit what an unverified client may be sent
  * (RFC 7252 s11.3): 4.01 with an Echo option, which the client repeats to show it is there (RFC
  * 9175 s2.4 item 3). false when not even that fits. */
-static bool challenge(listener_t *l, hcp_ml_exchange_t *x, size_t token_len, uint64_t now)
+static bool challenge(listener_t *l, hcp_msglayer_exchange_t *x, size_t token_len, uint64_t now)
 {
     hcm_coap_msg_t answer = {.code = HCM_CODE(4, 1)};
     hcm_coap_header_t probe = {.token_len = (uint8_t)token_len};
     uint8_t echo[8], dgram[64];
-    size_t len = hcp_ml_echo_challenge(l->ml, x, echo, now);
+    size_t len = hcp_msglayer_echo_challenge(l->ml, x, echo, now);
 
     hcm_coap_msg_add(&answer, HCM_OPT_ECHO, (hcm_bytes_t){echo, len});
     return answer_if_it_fits(l, x, &answer, len > 0 ? hcm_coap_encode(&probe, &answer, dgram,
                                                                       sizeof dgram) : 0, now);
 }
 
-/* The answer goes in one datagram of at most hcp_ml_answer_room() bytes, which the core sized its
- * block and diagnostic payload for; one that still does not fit is challenged when the client's
- * address is what bounds it (1: the core keeps the answer for the client's repeat), else ends
- * in a 5.00. */
+/* The answer goes in one datagram of at most hcp_msglayer_answer_room() bytes, which the core sized
+ * its block and diagnostic payload for; one that still does not fit is challenged when the client's
+ * address is what bounds it (1: the core keeps the answer for the client's repeat), else ends in a
+ * 5.00. */
 static int on_send(hcp_reverse_reply_t *reply, const hcm_coap_msg_t *answer)
 {
     ureply_t *ur = (ureply_t *)reply;
     listener_t *l = ur->l;
-    hcp_ml_exchange_t *x = ur->x;
+    hcp_msglayer_exchange_t *x = ur->x;
     hcm_coap_header_t probe = {.token_len = ur->token_len};
     uint8_t dgram[MAX_DATAGRAM];
     uint64_t now = uv_hrtime();
-    size_t room = hcp_ml_answer_room(l->ml, x);
+    size_t room = hcp_msglayer_answer_room(l->ml, x);
     size_t len = hcm_coap_encode(&probe, answer, dgram, sizeof dgram);
     int kept = 0;
 
     free(ur);
     if (len > 0 && len <= room) {
-        hcp_ml_answer(l->ml, x, answer, now); /* -1: no memory, and the exchange is over */
+        hcp_msglayer_answer(l->ml, x, answer, now); /* -1: no memory, and the exchange is over */
     } else if (room < MAX_DATAGRAM) {
         kept = challenge(l, x, probe.token_len, now);
     } else {
@@ -146,7 +147,7 @@ static void on_abandon(hcp_reverse_reply_t *reply)
     ureply_t *ur = (ureply_t *)reply;
     listener_t *l = ur->l;
 
-    hcp_ml_abandon(l->ml, ur->x, uv_hrtime());
+    hcp_msglayer_abandon(l->ml, ur->x, uv_hrtime());
     free(ur);
     rearm(l);
 }
@@ -155,7 +156,7 @@ static size_t on_room(const hcp_reverse_reply_t *reply)
 {
     const ureply_t *ur = (const ureply_t *)reply;
 
-    return hcp_ml_answer_room(ur->l->ml, ur->x);
+    return hcp_msglayer_answer_room(ur->l->ml, ur->x);
 }
 
 static const hcp_reverse_reply_ops_t ureply_ops = {on_send, on_abandon, on_room};
@@ -185,8 +186,8 @@ static void note(listener_t *l, const struct sockaddr *from, const char *why, ui
 }
 
 /* A new request: to the reverse direction, with a reply that answers through the message layer. */
-static void take_request(listener_t *l, const struct sockaddr *from, const hcp_ml_peer_t *peer,
-                         const hcp_ml_event_t *ev)
+static void take_request(listener_t *l, const struct sockaddr *from, const hcp_coap_peer_t *peer,
+                         const hcp_msglayer_event_t *ev)
 {
     uint8_t ends[sizeof peer->bytes + sizeof l->local];
     size_t local_len = hcp_sockaddr_len((const struct sockaddr *)&l->local);
@@ -196,7 +197,7 @@ static void take_request(listener_t *l, const struct sockaddr *from, const hcp_m
     ureply_t *ur = malloc(sizeof *ur);
 
     if (ur == NULL) {
-        hcp_ml_abandon(l->ml, ev->exchange, uv_hrtime());
+        hcp_msglayer_abandon(l->ml, ev->exchange, uv_hrtime());
         return;
     }
     memcpy(ends, peer->bytes, peer->len);
@@ -218,8 +219,8 @@ static void on_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
                     const struct sockaddr *from, unsigned flags)
 {
     listener_t *l = hcp_container_of(udp, listener_t, udp);
-    hcp_ml_peer_t peer = {0};
-    hcp_ml_event_t ev;
+    hcp_coap_peer_t peer = {0};
+    hcp_msglayer_event_t ev;
     uint64_t now = uv_hrtime();
     size_t len;
 
@@ -236,8 +237,8 @@ static void on_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
         return;
     memcpy(peer.bytes, from, len);
     peer.len = (uint8_t)len;
-    if (hcp_ml_receive(l->ml, &peer, (const uint8_t *)buf->base, (size_t)nread, now, &ev) ==
-        HCP_ML_REQUEST)
+    if (hcp_msglayer_receive(l->ml, &peer, (const uint8_t *)buf->base, (size_t)nread, now, &ev) ==
+        HCP_MSGLAYER_REQUEST)
         take_request(l, from, &peer, &ev);
     else if (ev.note != NULL)
         note(l, from, ev.note, now);
@@ -250,14 +251,14 @@ static void on_timer(uv_timer_t *timer)
 {
     listener_t *l = hcp_container_of(timer, listener_t, timer);
 
-    hcp_ml_tick(l->ml, uv_hrtime());
+    hcp_msglayer_tick(l->ml, uv_hrtime());
     rearm(l);
 }
 
 /* The timer, set for what the message layer has to do next. */
 static void rearm(listener_t *l)
 {
-    uint64_t next = hcp_ml_next_deadline(l->ml), now = uv_hrtime();
+    uint64_t next = hcp_msglayer_next_deadline(l->ml), now = uv_hrtime();
 
     if (next == UINT64_MAX) {
         uv_timer_stop(&l->timer);
@@ -269,9 +270,9 @@ static void rearm(listener_t *l)
 
 /* ---- setup ---------------------------------------------------------------------------------- */
 
-static hcp_ml_config_t ml_config(const hcc_config_t *cfg, listener_t *l)
+static hcp_msglayer_config_t ml_config(const hcc_config_t *cfg, listener_t *l)
 {
-    return (hcp_ml_config_t){
+    return (hcp_msglayer_config_t){
         .piggyback_ns = (uint64_t)cfg->coap_piggyback_wait_ms * 1000000ull,
         .max_entries = (size_t)cfg->coap_dedup_max_entries,
         .max_bytes = (size_t)cfg->coap_dedup_max_bytes,
@@ -315,13 +316,13 @@ static int listen_on(hcp_proxy_t *proxy, listener_t *l, size_t i)
 static listener_t *listener_new(hcp_proxy_t *proxy)
 {
     listener_t *l = calloc(1, sizeof *l);
-    hcp_ml_config_t config;
+    hcp_msglayer_config_t config;
 
     if (l == NULL)
         return NULL;
     l->proxy = proxy;
     config = ml_config(proxy->cfg, l);
-    if ((l->ml = hcp_ml_new(&config)) == NULL) {
+    if ((l->ml = hcp_msglayer_new(&config)) == NULL) {
         free(l);
         return NULL;
     }
@@ -371,7 +372,7 @@ void hcp_coap_udp_stop(hcp_proxy_t *proxy)
         return;
     for (size_t i = 0; i < set->n; i++) {
         listener_t *l = set->listeners[i];
-        hcp_ml_free(l->ml);
+        hcp_msglayer_free(l->ml);
         l->handles = 2;
         l->udp.data = l->timer.data = l;
         uv_close((uv_handle_t *)&l->udp, on_closed);
@@ -381,14 +382,14 @@ void hcp_coap_udp_stop(hcp_proxy_t *proxy)
     proxy->coap_udp = NULL;
 }
 
-void hcp_coap_udp_stats(const hcp_proxy_t *proxy, hcp_ml_stats_t *sum)
+void hcp_coap_udp_stats(const hcp_proxy_t *proxy, hcp_msglayer_stats_t *sum)
 {
     const struct hcp_coap_udp *set = proxy->coap_udp;
 
     memset(sum, 0, sizeof *sum);
     for (size_t i = 0; set != NULL && i < set->n; i++) {
-        hcp_ml_stats_t s;
-        hcp_ml_stats(set->listeners[i]->ml, &s);
+        hcp_msglayer_stats_t s;
+        hcp_msglayer_stats(set->listeners[i]->ml, &s);
         sum->duplicates += s.duplicates;
         sum->resets_sent += s.resets_sent;
         sum->ignored += s.ignored;

@@ -225,11 +225,11 @@ static void coap_to_http(hcp_text_t *out, const hcp_metrics_t *m)
 
 /* The message layers of the coap:// listeners (msglayer.h), added up: a series for each of
  * their counts. */
-#define ML(field) offsetof(hcp_ml_stats_t, field)
+#define ML(field) offsetof(hcp_msglayer_stats_t, field)
 static const struct {
     const char *name;
     const char *type;
-    size_t offset; /* of the uint64_t in hcp_ml_stats_t */
+    size_t offset; /* of the uint64_t in hcp_msglayer_stats_t */
     const char *help;
 } message_layer_series[] = {
     {"hcproxy_coap_duplicates_total", "counter", ML(duplicates),
@@ -256,7 +256,7 @@ static const struct {
 
 static void coap_message_layer(hcp_text_t *out, const hcp_proxy_t *proxy)
 {
-    hcp_ml_stats_t s;
+    hcp_msglayer_stats_t s;
 
     hcp_coap_udp_stats(proxy, &s);
     for (size_t i = 0; i < HCM_COUNTOF(message_layer_series); i++) {

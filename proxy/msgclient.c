@@ -21,7 +21,7 @@
 struct hcp_mc_request {
     hcp_qlink_t timer; /* in retransmitting or timed_out, or in neither */
     hcp_mc_request_t *next_by_mid, *next_by_token;
-    hcp_ml_peer_t peer;
+    hcp_coap_peer_t peer;
     hcm_coap_header_t header; /* type, Message ID, token */
     bool awaits_ack;          /* a CON without its ACK: linked in by_mid */
     unsigned retransmits;
@@ -32,7 +32,7 @@ struct hcp_mc_request {
 };
 
 typedef struct acked {
-    hcp_ml_peer_t peer;
+    hcp_coap_peer_t peer;
     uint16_t mid;
     uint64_t until_ns;
 } acked_t;
@@ -50,14 +50,14 @@ struct hcp_msgclient {
 
 /* ---- keys ---------------------------------------------------------------------------------- */
 
-static size_t mid_index(const hcp_msgclient_t *mc, const hcp_ml_peer_t *peer, uint16_t mid)
+static size_t mid_index(const hcp_msgclient_t *mc, const hcp_coap_peer_t *peer, uint16_t mid)
 {
     const uint8_t b[2] = { (uint8_t)(mid >> 8), (uint8_t)mid };
 
     return hcp_coap_peer_hash(mc->seed, peer, b, sizeof b) % BUCKETS;
 }
 
-static size_t token_index(const hcp_msgclient_t *mc, const hcp_ml_peer_t *peer,
+static size_t token_index(const hcp_msgclient_t *mc, const hcp_coap_peer_t *peer,
                           const hcm_coap_header_t *h)
 {
     return hcp_coap_peer_hash(mc->seed, peer, h->token, h->token_len) % BUCKETS;
@@ -68,7 +68,7 @@ static bool same_token(const hcm_coap_header_t *a, const hcm_coap_header_t *b)
     return a->token_len == b->token_len && memcmp(a->token, b->token, a->token_len) == 0;
 }
 
-static hcp_mc_request_t *find_by_mid(hcp_msgclient_t *mc, const hcp_ml_peer_t *peer, uint16_t mid)
+static hcp_mc_request_t *find_by_mid(hcp_msgclient_t *mc, const hcp_coap_peer_t *peer, uint16_t mid)
 {
     hcp_mc_request_t *r = mc->by_mid[mid_index(mc, peer, mid)];
 
@@ -77,7 +77,7 @@ static hcp_mc_request_t *find_by_mid(hcp_msgclient_t *mc, const hcp_ml_peer_t *p
     return r;
 }
 
-static hcp_mc_request_t *find_by_token(hcp_msgclient_t *mc, const hcp_ml_peer_t *peer,
+static hcp_mc_request_t *find_by_token(hcp_msgclient_t *mc, const hcp_coap_peer_t *peer,
                                        const hcm_coap_header_t *h)
 {
     hcp_mc_request_t *r = mc->by_token[token_index(mc, peer, h)];
@@ -120,7 +120,7 @@ static void free_request(hcp_msgclient_t *mc, hcp_mc_request_t *req)
 
 /* ---- sending ----------------------------------------------------------------------------- */
 
-static void send_empty(hcp_msgclient_t *mc, const hcp_ml_peer_t *peer, enum hcm_coap_type type,
+static void send_empty(hcp_msgclient_t *mc, const hcp_coap_peer_t *peer, enum hcm_coap_type type,
                        uint16_t mid)
 {
     uint8_t dgram[HCP_COAP_PEER_EMPTY_LEN];
@@ -132,7 +132,7 @@ static void send_empty(hcp_msgclient_t *mc, const hcp_ml_peer_t *peer, enum hcm_
 }
 
 /* A Message ID no request to |peer| waits with. */
-static uint16_t fresh_mid(hcp_msgclient_t *mc, const hcp_ml_peer_t *peer)
+static uint16_t fresh_mid(hcp_msgclient_t *mc, const hcp_coap_peer_t *peer)
 {
     uint8_t b[2];
     uint16_t mid;
@@ -169,7 +169,7 @@ static void await_ack(hcp_msgclient_t *mc, hcp_mc_request_t *req, uint64_t now)
         mc->retransmit_next_ns = req->deadline_ns;
 }
 
-hcp_mc_request_t *hcp_mc_send(hcp_msgclient_t *mc, const hcp_ml_peer_t *peer, bool confirmable,
+hcp_mc_request_t *hcp_mc_send(hcp_msgclient_t *mc, const hcp_coap_peer_t *peer, bool confirmable,
                               const uint8_t *token, size_t token_len, const hcm_coap_msg_t *msg,
                               void *user, uint64_t now_ns)
 {
@@ -216,7 +216,7 @@ static hcp_mc_action_t done(hcp_mc_event_t *event, const char *note, uint64_t *c
     return HCP_MC_DONE;
 }
 
-static acked_t *acked_slot(hcp_msgclient_t *mc, const hcp_ml_peer_t *peer, uint16_t mid)
+static acked_t *acked_slot(hcp_msgclient_t *mc, const hcp_coap_peer_t *peer, uint16_t mid)
 {
     return &mc->acked[mid_index(mc, peer, mid) % ACKED_SLOTS];
 }
@@ -232,7 +232,7 @@ static bool is_response_code(uint8_t code)
 /* The response to |req|: screened by s5.4 and handed over, or rejected (a CON with a Reset). The
  * request is over either way. */
 static hcp_mc_action_t take_response(hcp_msgclient_t *mc, hcp_mc_request_t *req,
-                                     const hcp_ml_peer_t *peer, uint64_t now,
+                                     const hcp_coap_peer_t *peer, uint64_t now,
                                      hcp_mc_event_t *event)
 {
     bool is_con = event->header.type == HCM_CON;
@@ -259,7 +259,7 @@ static hcp_mc_action_t take_response(hcp_msgclient_t *mc, hcp_mc_request_t *req,
 
 /* An ACK or Reset: it concerns the CON with its Message ID, or nothing. A piggybacked response
  * must also carry that request's token (s5.3.2). */
-static hcp_mc_action_t receive_reply(hcp_msgclient_t *mc, const hcp_ml_peer_t *peer,
+static hcp_mc_action_t receive_reply(hcp_msgclient_t *mc, const hcp_coap_peer_t *peer,
                                      uint64_t now, hcp_mc_event_t *event)
 {
     hcp_mc_request_t *req = find_by_mid(mc, peer, event->header.mid);
@@ -286,7 +286,7 @@ static hcp_mc_action_t receive_reply(hcp_msgclient_t *mc, const hcp_ml_peer_t *p
 }
 
 /* A CON or NON from the server: a separate response, or something to reject or ignore. */
-static hcp_mc_action_t receive_message(hcp_msgclient_t *mc, const hcp_ml_peer_t *peer,
+static hcp_mc_action_t receive_message(hcp_msgclient_t *mc, const hcp_coap_peer_t *peer,
                                        uint64_t now, hcp_mc_event_t *event)
 {
     bool is_con = event->header.type == HCM_CON;
@@ -309,7 +309,7 @@ static hcp_mc_action_t receive_message(hcp_msgclient_t *mc, const hcp_ml_peer_t 
     return done(event, event->msg.code == 0 ? NULL : "a CON that matches no request: Reset", NULL);
 }
 
-hcp_mc_action_t hcp_mc_receive(hcp_msgclient_t *mc, const hcp_ml_peer_t *peer,
+hcp_mc_action_t hcp_mc_receive(hcp_msgclient_t *mc, const hcp_coap_peer_t *peer,
                                const uint8_t *dgram, size_t len, uint64_t now_ns,
                                hcp_mc_event_t *event)
 {

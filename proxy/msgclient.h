@@ -30,7 +30,7 @@ typedef struct hcp_mc_config {
     /* Fills |len| bytes with unpredictable ones: Message IDs. */
     void (*random)(void *ctx, uint8_t *buf, size_t len);
     /* Sends one datagram to |peer|. */
-    void (*send)(void *ctx, const hcp_ml_peer_t *peer, const uint8_t *dgram, size_t len);
+    void (*send)(void *ctx, const hcp_coap_peer_t *peer, const uint8_t *dgram, size_t len);
     void *ctx;
 } hcp_mc_config_t;
 
@@ -41,7 +41,7 @@ void hcp_mc_free(hcp_msgclient_t *mc);
 /* Sends |msg| to |peer| as a CON (retransmitted until acknowledged, s4.2) or a NON, with a fresh
  * Message ID and the caller's |token| (RFC 9175 s4: random, and new for every request). |user|
  * comes back with its events. NULL when it does not fit in max_datagram or no memory is left. */
-hcp_mc_request_t *hcp_mc_send(hcp_msgclient_t *mc, const hcp_ml_peer_t *peer, bool confirmable,
+hcp_mc_request_t *hcp_mc_send(hcp_msgclient_t *mc, const hcp_coap_peer_t *peer, bool confirmable,
                               const uint8_t *token, size_t token_len, const hcm_coap_msg_t *msg,
                               void *user, uint64_t now_ns);
 /* The caller no longer wants an answer (the HTTP client went away, or it gave up): the request
@@ -66,7 +66,7 @@ typedef struct hcp_mc_event {
 
 /* One datagram of |len| bytes from |peer|, received at |now_ns|. |event->msg| points into
  * |dgram|. */
-hcp_mc_action_t hcp_mc_receive(hcp_msgclient_t *mc, const hcp_ml_peer_t *peer,
+hcp_mc_action_t hcp_mc_receive(hcp_msgclient_t *mc, const hcp_coap_peer_t *peer,
                                const uint8_t *dgram, size_t len, uint64_t now_ns,
                                hcp_mc_event_t *event);
 

@@ -19,7 +19,7 @@
 
 /* ---- sending ------------------------------------------------------------------------------ */
 
-static void send_to(hcp_msglayer_t *ml, hcp_ml_exchange_t *x, const hcp_ml_peer_t *peer,
+static void send_to(hcp_msglayer_t *ml, hcp_msglayer_exchange_t *x, const hcp_coap_peer_t *peer,
                     const uint8_t *dgram, size_t len)
 {
     if (x != NULL)
@@ -27,7 +27,7 @@ static void send_to(hcp_msglayer_t *ml, hcp_ml_exchange_t *x, const hcp_ml_peer_
     ml->cfg.send(ml->cfg.ctx, peer, dgram, len);
 }
 
-static void send_empty(hcp_msglayer_t *ml, hcp_ml_exchange_t *x, const hcp_ml_peer_t *peer,
+static void send_empty(hcp_msglayer_t *ml, hcp_msglayer_exchange_t *x, const hcp_coap_peer_t *peer,
                        enum hcm_coap_type type, uint16_t mid)
 {
     uint8_t dgram[HCP_COAP_PEER_EMPTY_LEN];
@@ -38,7 +38,7 @@ static void send_empty(hcp_msglayer_t *ml, hcp_ml_exchange_t *x, const hcp_ml_pe
     send_to(ml, x, peer, dgram, sizeof dgram);
 }
 
-static void send_ack(hcp_msglayer_t *ml, hcp_ml_exchange_t *x)
+static void send_ack(hcp_msglayer_t *ml, hcp_msglayer_exchange_t *x)
 {
     if (hcp_qlink_is_queued(&x->timer))
         hcp_queue_remove(&ml->ack_due, &x->timer);
@@ -63,7 +63,7 @@ static uint64_t initial_timeout(hcp_msglayer_t *ml)
     return ACK_TIMEOUT_NS + ACK_TIMEOUT_NS / 2 * ((uint64_t)b[0] << 8 | b[1]) / 65535;
 }
 
-void hcp_ml_stop_retransmissions(hcp_msglayer_t *ml, hcp_ml_exchange_t *x)
+void hcp_msglayer_stop_retransmissions(hcp_msglayer_t *ml, hcp_msglayer_exchange_t *x)
 {
     if (hcp_qlink_is_queued(&x->timer))
         hcp_queue_remove(&ml->retransmitting, &x->timer);
@@ -73,45 +73,45 @@ void hcp_ml_stop_retransmissions(hcp_msglayer_t *ml, hcp_ml_exchange_t *x)
 
 /* ---- receiving -------------------------------------------------------------------------- */
 
-static hcp_ml_action_t done(hcp_ml_event_t *event, const char *note, uint64_t *counter)
+static hcp_msglayer_action_t done(hcp_msglayer_event_t *event, const char *note, uint64_t *counter)
 {
     event->note = note;
     if (counter != NULL)
         (*counter)++;
-    return HCP_ML_DONE;
+    return HCP_MSGLAYER_DONE;
 }
 
 /* An ACK or Reset: one for a separate response of ours ends its retransmissions, and shows that
  * the peer is there. Anything else is ignored (RFC 7252 s4.2: an ACK carrying a request is no
  * request). */
-static hcp_ml_action_t receive_reply(hcp_msglayer_t *ml, const hcp_ml_peer_t *peer,
-                                     const hcm_coap_header_t *hdr, const hcm_coap_msg_t *msg,
-                                     uint64_t now, hcp_ml_event_t *event)
+static hcp_msglayer_action_t receive_reply(hcp_msglayer_t *ml, const hcp_coap_peer_t *peer,
+                                           const hcm_coap_header_t *hdr, const hcm_coap_msg_t *msg,
+                                           uint64_t now, hcp_msglayer_event_t *event)
 {
-    hcp_ml_exchange_t *x = hcp_ml_dedup_find_out(ml, peer, hdr->mid);
+    hcp_msglayer_exchange_t *x = hcp_msglayer_dedup_find_out(ml, peer, hdr->mid);
 
     if (x == NULL)
         return done(event, msg->code >> 5 == 0 && msg->code != 0
                                ? "an ACK or Reset carrying a request (RFC 7252 s4.2): ignored"
                                : NULL,
                     &ml->stats.ignored);
-    hcp_ml_stop_retransmissions(ml, x);
-    hcp_ml_dedup_unlink_out(ml, x);
+    hcp_msglayer_stop_retransmissions(ml, x);
+    hcp_msglayer_dedup_unlink_out(ml, x);
     x->is_verified = true;
-    hcp_ml_echo_verify(ml, peer, now);
+    hcp_msglayer_echo_verify(ml, peer, now);
     return done(event, NULL, NULL);
 }
 
 /* A repeated request: answered from its entry, never delivered again (RFC 7252 s4.5). */
-static hcp_ml_action_t receive_duplicate(hcp_msglayer_t *ml, hcp_ml_exchange_t *x, size_t len,
-                                         hcp_ml_event_t *event)
+static hcp_msglayer_action_t receive_duplicate(hcp_msglayer_t *ml, hcp_msglayer_exchange_t *x,
+                                               size_t len, hcp_msglayer_event_t *event)
 {
     x->received += len;
     ml->stats.duplicates++;
     if (x->request.type != HCM_CON)
         return done(event, NULL, NULL); /* s4.5: a duplicate NON is silently ignored */
     if (x->is_piggybacked) {
-        if (x->answer_len <= hcp_ml_echo_budget(ml, x))
+        if (x->answer_len <= hcp_msglayer_echo_budget(ml, x))
             send_to(ml, x, &x->peer, x->answer, x->answer_len);
     } else if (x->is_acked) {
         send_empty(ml, x, &x->peer, HCM_ACK, x->request.mid);
@@ -120,8 +120,8 @@ static hcp_ml_action_t receive_duplicate(hcp_msglayer_t *ml, hcp_ml_exchange_t *
 }
 
 /* The message layer is full of exchanges waiting for their answers: 5.03 without an entry. */
-static hcp_ml_action_t refuse_full(hcp_msglayer_t *ml, const hcp_ml_peer_t *peer,
-                                   const hcm_coap_header_t *hdr, hcp_ml_event_t *event)
+static hcp_msglayer_action_t refuse_full(hcp_msglayer_t *ml, const hcp_coap_peer_t *peer,
+                                         const hcm_coap_header_t *hdr, hcp_msglayer_event_t *event)
 {
     hcm_coap_header_t out = *hdr;
     hcm_coap_msg_t msg = { .code = CODE_SERVICE_UNAVAILABLE };
@@ -136,34 +136,34 @@ static hcp_ml_action_t refuse_full(hcp_msglayer_t *ml, const hcp_ml_peer_t *peer
     return done(event, "too many exchanges and remembered answers: 5.03", &ml->stats.refused);
 }
 
-static hcp_ml_action_t receive_request(hcp_msglayer_t *ml, const hcp_ml_peer_t *peer,
-                                       const hcm_coap_header_t *hdr, size_t len, uint64_t now,
-                                       hcp_ml_event_t *event)
+static hcp_msglayer_action_t receive_request(hcp_msglayer_t *ml, const hcp_coap_peer_t *peer,
+                                             const hcm_coap_header_t *hdr, size_t len, uint64_t now,
+                                             hcp_msglayer_event_t *event)
 {
-    hcp_ml_exchange_t *x = hcp_ml_dedup_find(ml, peer, hdr->mid);
+    hcp_msglayer_exchange_t *x = hcp_msglayer_dedup_find(ml, peer, hdr->mid);
 
     if (x != NULL)
         return receive_duplicate(ml, x, len, event);
-    if (!hcp_ml_dedup_make_room(ml, 1) || (x = calloc(1, sizeof *x)) == NULL)
+    if (!hcp_msglayer_dedup_make_room(ml, 1) || (x = calloc(1, sizeof *x)) == NULL)
         return refuse_full(ml, peer, hdr, event);
-    hcp_ml_echo_check(ml, peer, &event->msg, now);
+    hcp_msglayer_echo_check(ml, peer, &event->msg, now);
     x->peer = *peer;
     x->request = *hdr;
     x->received = len;
-    x->is_verified = hcp_ml_echo_verified(ml, peer, now);
-    hcp_ml_dedup_add(ml, x);
+    x->is_verified = hcp_msglayer_echo_verified(ml, peer, now);
+    hcp_msglayer_dedup_add(ml, x);
     if (hdr->type == HCM_CON) {
         x->deadline_ns = now + ml->cfg.piggyback_ns;
         hcp_queue_push(&ml->ack_due, &x->timer);
     }
     event->exchange = x;
     event->is_verified = x->is_verified;
-    return HCP_ML_REQUEST;
+    return HCP_MSGLAYER_REQUEST;
 }
 
-hcp_ml_action_t hcp_ml_receive(hcp_msglayer_t *ml, const hcp_ml_peer_t *peer,
-                               const uint8_t *dgram, size_t len, uint64_t now_ns,
-                               hcp_ml_event_t *event)
+hcp_msglayer_action_t hcp_msglayer_receive(hcp_msglayer_t *ml, const hcp_coap_peer_t *peer,
+                                           const uint8_t *dgram, size_t len, uint64_t now_ns,
+                                           hcp_msglayer_event_t *event)
 {
     hcm_coap_header_t *hdr = &event->header;
     hcm_coap_msg_t *msg = &event->msg;
@@ -199,15 +199,15 @@ hcp_ml_action_t hcp_ml_receive(hcp_msglayer_t *ml, const hcp_ml_peer_t *peer,
 
 /* ---- answering ------------------------------------------------------------------------------ */
 
-size_t hcp_ml_answer_room(const hcp_msglayer_t *ml, const hcp_ml_exchange_t *x)
+size_t hcp_msglayer_answer_room(const hcp_msglayer_t *ml, const hcp_msglayer_exchange_t *x)
 {
-    size_t left = hcp_ml_echo_budget(ml, x);
+    size_t left = hcp_msglayer_echo_budget(ml, x);
 
     return left < ml->cfg.max_datagram ? left : ml->cfg.max_datagram;
 }
 
 /* The header of |x|'s answer: in the ACK while that has not gone, else separate. */
-static hcm_coap_header_t answer_header(hcp_msglayer_t *ml, hcp_ml_exchange_t *x)
+static hcm_coap_header_t answer_header(hcp_msglayer_t *ml, hcp_msglayer_exchange_t *x)
 {
     hcm_coap_header_t out = x->request;
 
@@ -218,13 +218,13 @@ static hcm_coap_header_t answer_header(hcp_msglayer_t *ml, hcp_ml_exchange_t *x)
     out.type = x->request.type; /* a CON is answered with a CON, a NON with a NON (s5.2.2, 5.2.3) */
     do
         out.mid = random_mid(ml);
-    while (hcp_ml_dedup_find_out(ml, &x->peer, out.mid) != NULL);
+    while (hcp_msglayer_dedup_find_out(ml, &x->peer, out.mid) != NULL);
     return out;
 }
 
-static void start_retransmissions(hcp_msglayer_t *ml, hcp_ml_exchange_t *x, uint64_t now)
+static void start_retransmissions(hcp_msglayer_t *ml, hcp_msglayer_exchange_t *x, uint64_t now)
 {
-    hcp_ml_dedup_link_out(ml, x);
+    hcp_msglayer_dedup_link_out(ml, x);
     x->timeout_ns = initial_timeout(ml);
     x->deadline_ns = now + x->timeout_ns;
     hcp_queue_push(&ml->retransmitting, &x->timer);
@@ -232,8 +232,8 @@ static void start_retransmissions(hcp_msglayer_t *ml, hcp_ml_exchange_t *x, uint
         ml->retransmit_next_ns = x->deadline_ns;
 }
 
-int hcp_ml_answer(hcp_msglayer_t *ml, hcp_ml_exchange_t *x, const hcm_coap_msg_t *answer,
-                  uint64_t now_ns)
+int hcp_msglayer_answer(hcp_msglayer_t *ml, hcp_msglayer_exchange_t *x,
+                        const hcm_coap_msg_t *answer, uint64_t now_ns)
 {
     hcm_coap_header_t out;
     size_t len;
@@ -241,11 +241,11 @@ int hcp_ml_answer(hcp_msglayer_t *ml, hcp_ml_exchange_t *x, const hcm_coap_msg_t
     ml->now_ns = now_ns;
     out = answer_header(ml, x);
     len = hcm_coap_encode(&out, answer, ml->scratch, ml->cfg.max_datagram);
-    if (len == 0 || len > hcp_ml_answer_room(ml, x))
+    if (len == 0 || len > hcp_msglayer_answer_room(ml, x))
         return -1;
     /* Kept for EXCHANGE_LIFETIME: only the bytes used (most answers are a few dozen). */
     if ((x->answer = malloc(len)) == NULL) {
-        hcp_ml_abandon(ml, x, now_ns);
+        hcp_msglayer_abandon(ml, x, now_ns);
         return -1;
     }
     memcpy(x->answer, ml->scratch, len);
@@ -255,21 +255,21 @@ int hcp_ml_answer(hcp_msglayer_t *ml, hcp_ml_exchange_t *x, const hcm_coap_msg_t
     if (hcp_qlink_is_queued(&x->timer))
         hcp_queue_remove(&ml->ack_due, &x->timer);
     x->is_acked |= x->is_piggybacked;
-    hcp_ml_dedup_retire(ml, x, now_ns);
+    hcp_msglayer_dedup_retire(ml, x, now_ns);
     ml->stats.bytes += len;
     send_to(ml, x, &x->peer, x->answer, len);
     if (out.type == HCM_CON)
         start_retransmissions(ml, x, now_ns);
-    hcp_ml_dedup_make_room(ml, 0);
+    hcp_msglayer_dedup_make_room(ml, 0);
     return 0;
 }
 
-void hcp_ml_abandon(hcp_msglayer_t *ml, hcp_ml_exchange_t *x, uint64_t now_ns)
+void hcp_msglayer_abandon(hcp_msglayer_t *ml, hcp_msglayer_exchange_t *x, uint64_t now_ns)
 {
     ml->now_ns = now_ns;
     if (x->request.type == HCM_CON && !x->is_acked)
         send_ack(ml, x);
-    hcp_ml_dedup_retire(ml, x, now_ns);
+    hcp_msglayer_dedup_retire(ml, x, now_ns);
 }
 
 /* ---- time ---------------------------------------------------------------------------------- */
@@ -277,7 +277,8 @@ void hcp_ml_abandon(hcp_msglayer_t *ml, hcp_ml_exchange_t *x, uint64_t now_ns)
 static void send_due_acks(hcp_msglayer_t *ml, uint64_t now)
 {
     while (!hcp_queue_is_empty(&ml->ack_due)) {
-        hcp_ml_exchange_t *x = hcp_container_of(ml->ack_due.head.next, hcp_ml_exchange_t, timer);
+        hcp_msglayer_exchange_t *x = hcp_container_of(ml->ack_due.head.next,
+                                                      hcp_msglayer_exchange_t, timer);
         if (x->deadline_ns > now)
             break;
         send_ack(ml, x); /* s5.2.2: the answer will be separate */
@@ -286,9 +287,9 @@ static void send_due_acks(hcp_msglayer_t *ml, uint64_t now)
 
 /* One separate response whose timeout is over: sent again with the timeout doubled (s4.2), or
  * given up after MAX_RETRANSMIT, or when an unverified peer's budget is spent (s11.3). */
-static void retransmit(hcp_msglayer_t *ml, hcp_ml_exchange_t *x, uint64_t now)
+static void retransmit(hcp_msglayer_t *ml, hcp_msglayer_exchange_t *x, uint64_t now)
 {
-    if (x->retransmits == MAX_RETRANSMIT || x->answer_len > hcp_ml_echo_budget(ml, x)) {
+    if (x->retransmits == MAX_RETRANSMIT || x->answer_len > hcp_msglayer_echo_budget(ml, x)) {
         hcp_queue_remove(&ml->retransmitting, &x->timer); /* the caller's scan sets the next */
         ml->stats.give_ups++;
         return;
@@ -308,7 +309,7 @@ static void send_due_retransmissions(hcp_msglayer_t *ml, uint64_t now)
     if (ml->retransmit_next_ns > now)
         return;
     for (link = ml->retransmitting.head.next; link != &ml->retransmitting.head; link = next) {
-        hcp_ml_exchange_t *x = hcp_container_of(link, hcp_ml_exchange_t, timer);
+        hcp_msglayer_exchange_t *x = hcp_container_of(link, hcp_msglayer_exchange_t, timer);
         next = link->next;
         if (x->deadline_ns <= now)
             retransmit(ml, x, now);
@@ -318,27 +319,27 @@ static void send_due_retransmissions(hcp_msglayer_t *ml, uint64_t now)
     ml->retransmit_next_ns = earliest;
 }
 
-void hcp_ml_tick(hcp_msglayer_t *ml, uint64_t now_ns)
+void hcp_msglayer_tick(hcp_msglayer_t *ml, uint64_t now_ns)
 {
     ml->now_ns = now_ns;
     send_due_acks(ml, now_ns);
     send_due_retransmissions(ml, now_ns);
-    hcp_ml_dedup_expire(ml, &ml->done_con, now_ns);
-    hcp_ml_dedup_expire(ml, &ml->done_non, now_ns);
+    hcp_msglayer_dedup_expire(ml, &ml->done_con, now_ns);
+    hcp_msglayer_dedup_expire(ml, &ml->done_non, now_ns);
 }
 
 static uint64_t first_deadline(const hcp_queue_t *ack_due)
 {
     if (hcp_queue_is_empty(ack_due))
         return UINT64_MAX;
-    return hcp_container_of(ack_due->head.next, hcp_ml_exchange_t, timer)->deadline_ns;
+    return hcp_container_of(ack_due->head.next, hcp_msglayer_exchange_t, timer)->deadline_ns;
 }
 
 static uint64_t first_expiry(const hcp_queue_t *done_queue)
 {
     if (hcp_queue_is_empty(done_queue))
         return UINT64_MAX;
-    return hcp_container_of(done_queue->head.next, hcp_ml_exchange_t, age)->expires_ns;
+    return hcp_container_of(done_queue->head.next, hcp_msglayer_exchange_t, age)->expires_ns;
 }
 
 static uint64_t min_u64(uint64_t a, uint64_t b)
@@ -346,7 +347,7 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
     return a < b ? a : b;
 }
 
-uint64_t hcp_ml_next_deadline(const hcp_msglayer_t *ml)
+uint64_t hcp_msglayer_next_deadline(const hcp_msglayer_t *ml)
 {
     return min_u64(min_u64(ml->retransmit_next_ns, first_deadline(&ml->ack_due)),
                    min_u64(first_expiry(&ml->done_con), first_expiry(&ml->done_non)));
@@ -363,7 +364,7 @@ static size_t power_of_two_at_least(size_t n, size_t floor, size_t ceiling)
     return p;
 }
 
-hcp_msglayer_t *hcp_ml_new(const hcp_ml_config_t *config)
+hcp_msglayer_t *hcp_msglayer_new(const hcp_msglayer_config_t *config)
 {
     hcp_msglayer_t *ml = calloc(1, sizeof *ml);
 
@@ -400,7 +401,7 @@ fail_ml:
     return NULL;
 }
 
-void hcp_ml_free(hcp_msglayer_t *ml)
+void hcp_msglayer_free(hcp_msglayer_t *ml)
 {
     hcp_queue_t *queues[3];
 
@@ -411,8 +412,9 @@ void hcp_ml_free(hcp_msglayer_t *ml)
     queues[2] = &ml->done_non;
     for (size_t i = 0; i < 3; i++)
         while (!hcp_queue_is_empty(queues[i]))
-            hcp_ml_dedup_free(ml, hcp_container_of(queues[i]->head.next, hcp_ml_exchange_t, age),
-                              queues[i]);
+            hcp_msglayer_dedup_free(ml, hcp_container_of(queues[i]->head.next,
+                                                         hcp_msglayer_exchange_t, age),
+                                    queues[i]);
     free(ml->by_mid);
     free(ml->by_out);
     free(ml->peers);
@@ -420,12 +422,12 @@ void hcp_ml_free(hcp_msglayer_t *ml)
     free(ml);
 }
 
-const hcp_ml_peer_t *hcp_ml_peer(const hcp_ml_exchange_t *x)
+const hcp_coap_peer_t *hcp_msglayer_peer(const hcp_msglayer_exchange_t *x)
 {
     return &x->peer;
 }
 
-void hcp_ml_stats(const hcp_msglayer_t *ml, hcp_ml_stats_t *stats)
+void hcp_msglayer_stats(const hcp_msglayer_t *ml, hcp_msglayer_stats_t *stats)
 {
     *stats = ml->stats;
 }

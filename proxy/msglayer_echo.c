@@ -16,14 +16,14 @@
 #define VERIFIED_NS (3600 * S)
 
 /* A direct-mapped cache: a peer that collides with another loses its slot. */
-static peer_slot_t *peer_slot(const hcp_msglayer_t *ml, const hcp_ml_peer_t *peer)
+static peer_slot_t *peer_slot(const hcp_msglayer_t *ml, const hcp_coap_peer_t *peer)
 {
     static const uint8_t no_mid[2];
 
     return &ml->peers[hcp_coap_peer_hash(ml->seed, peer, no_mid, sizeof no_mid) & (ml->npeers - 1)];
 }
 
-bool hcp_ml_echo_verified(const hcp_msglayer_t *ml, const hcp_ml_peer_t *peer, uint64_t now)
+bool hcp_msglayer_echo_verified(const hcp_msglayer_t *ml, const hcp_coap_peer_t *peer, uint64_t now)
 {
     const peer_slot_t *slot = peer_slot(ml, peer);
 
@@ -31,7 +31,7 @@ bool hcp_ml_echo_verified(const hcp_msglayer_t *ml, const hcp_ml_peer_t *peer, u
            (hcp_coap_peer_equal(&slot->peer, peer) && slot->verified_until_ns > now);
 }
 
-void hcp_ml_echo_verify(hcp_msglayer_t *ml, const hcp_ml_peer_t *peer, uint64_t now)
+void hcp_msglayer_echo_verify(hcp_msglayer_t *ml, const hcp_coap_peer_t *peer, uint64_t now)
 {
     peer_slot_t *slot = peer_slot(ml, peer);
 
@@ -41,8 +41,8 @@ void hcp_ml_echo_verify(hcp_msglayer_t *ml, const hcp_ml_peer_t *peer, uint64_t 
 }
 
 /* RFC 9175 s2.4: a request carrying the Echo value its peer was given verifies the peer. */
-void hcp_ml_echo_check(hcp_msglayer_t *ml, const hcp_ml_peer_t *peer, const hcm_coap_msg_t *msg,
-                       uint64_t now)
+void hcp_msglayer_echo_check(hcp_msglayer_t *ml, const hcp_coap_peer_t *peer,
+                             const hcm_coap_msg_t *msg, uint64_t now)
 {
     const hcm_option_t *echo = hcm_coap_msg_find(msg, 252);
     peer_slot_t *slot = peer_slot(ml, peer);
@@ -52,11 +52,11 @@ void hcp_ml_echo_check(hcp_msglayer_t *ml, const hcp_ml_peer_t *peer, const hcm_
         memcmp(echo->value.p, slot->echo, ECHO_LEN) != 0)
         return;
     slot->has_echo = false; /* one use */
-    hcp_ml_echo_verify(ml, peer, now);
+    hcp_msglayer_echo_verify(ml, peer, now);
 }
 
-size_t hcp_ml_echo_challenge(hcp_msglayer_t *ml, const hcp_ml_exchange_t *x, uint8_t *echo,
-                             uint64_t now_ns)
+size_t hcp_msglayer_echo_challenge(hcp_msglayer_t *ml, const hcp_msglayer_exchange_t *x,
+                                   uint8_t *echo, uint64_t now_ns)
 {
     peer_slot_t *slot = peer_slot(ml, &x->peer);
 
@@ -71,11 +71,11 @@ size_t hcp_ml_echo_challenge(hcp_msglayer_t *ml, const hcp_ml_exchange_t *x, uin
 
 /* What an exchange with an unverified peer may still send: |amplification| times what it
  * received, less what it sent (RFC 7252 s11.3). */
-size_t hcp_ml_echo_budget(const hcp_msglayer_t *ml, const hcp_ml_exchange_t *x)
+size_t hcp_msglayer_echo_budget(const hcp_msglayer_t *ml, const hcp_msglayer_exchange_t *x)
 {
     size_t allowed;
 
-    if (x->is_verified || hcp_ml_echo_verified(ml, &x->peer, ml->now_ns))
+    if (x->is_verified || hcp_msglayer_echo_verified(ml, &x->peer, ml->now_ns))
         return SIZE_MAX;
     allowed = (size_t)ml->cfg.amplification * x->received;
     return allowed > x->sent ? allowed - x->sent : 0;

@@ -8,7 +8,7 @@
  *   it was. A pure data structure that can fail only for want of memory may return the object
  *   instead, NULL being that failure.
  * - A failure leaves nothing behind: what the constructor took so far is given back on the way
- *   out, in the reverse order, through `goto fail_*` labels (hcp_ml_new() in msglayer.c),
+ *   out, in the reverse order, through `goto fail_*` labels (hcp_msglayer_new() in msglayer.c),
  *   and secret bytes are wiped before they are freed (secrets.h).
  * - What it hands on to a library before it fails (a pointer libcoap keeps) is the one
  *   exception, said at the function: it then stays owned by the proxy until after the loop. */

@@ -91,7 +91,7 @@ int hcp_coap_udp_start(hcp_proxy_t *proxy);
 /* Closes them; every reply must have ended. */
 void hcp_coap_udp_stop(hcp_proxy_t *proxy);
 /* Their message layers' counters, added up (for /metrics). */
-struct hcp_ml_stats;
-void hcp_coap_udp_stats(const hcp_proxy_t *proxy, struct hcp_ml_stats *sum);
+struct hcp_msglayer_stats;
+void hcp_coap_udp_stats(const hcp_proxy_t *proxy, struct hcp_msglayer_stats *sum);
 
 #endif

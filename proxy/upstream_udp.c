@@ -36,7 +36,7 @@ struct hcp_uudp_socket {
     uv_udp_t udp;
     hcp_uudp_t *u;
     void *owner;
-    hcp_ml_peer_t peer;
+    hcp_coap_peer_t peer;
     hcp_uudp_socket_t *next_in_bucket;
     hcp_uudp_socket_t *next_refused; /* in u->refused while is_refused */
     bool is_refused;                 /* a send found ECONNREFUSED: reported from the timer */
@@ -58,13 +58,13 @@ static void rearm(hcp_uudp_t *u);
 
 /* ---- sockets by peer ------------------------------------------------------------------------ */
 
-static size_t bucket_of(const hcp_ml_peer_t *peer)
+static size_t bucket_of(const hcp_coap_peer_t *peer)
 {
     return (size_t)hcp_coap_peer_hash(0, peer, NULL, 0) % SOCKET_BUCKETS; /* servers hcproxy chose */
 }
 
 /* The socket to |peer|: the one of the call under way, or the table's (a retransmission). */
-static hcp_uudp_socket_t *socket_to(hcp_uudp_t *u, const hcp_ml_peer_t *peer)
+static hcp_uudp_socket_t *socket_to(hcp_uudp_t *u, const hcp_coap_peer_t *peer)
 {
     hcp_uudp_socket_t *s;
 
@@ -132,7 +132,7 @@ static void on_random(void *ctx, uint8_t *buf, size_t len)
     u->handler.random(u->handler.ctx, buf, len);
 }
 
-static void on_send(void *ctx, const hcp_ml_peer_t *peer, const uint8_t *dgram, size_t len)
+static void on_send(void *ctx, const hcp_coap_peer_t *peer, const uint8_t *dgram, size_t len)
 {
     hcp_uudp_t *u = ctx;
     hcp_uudp_socket_t *s = socket_to(u, peer);

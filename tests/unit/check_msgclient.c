@@ -31,9 +31,9 @@ static void teardown(void)
     hcp_mc_free(mc);
 }
 
-static hcp_ml_peer_t server(uint8_t n)
+static hcp_coap_peer_t server(uint8_t n)
 {
-    hcp_ml_peer_t p = { .len = 16 };
+    hcp_coap_peer_t p = { .len = 16 };
 
     p.bytes[0] = 2;
     p.bytes[7] = n;
@@ -47,7 +47,7 @@ static int user_a, user_b;
 static uint16_t send_get(bool confirmable, void *user, hcp_mc_request_t **out)
 {
     hcm_coap_msg_t get = { .code = 1 };
-    hcp_ml_peer_t p = server(1);
+    hcp_coap_peer_t p = server(1);
     hcp_mc_request_t *req;
 
     hcm_coap_msg_add(&get, 11, (hcm_bytes_t){ (const uint8_t *)"x", 1 });
@@ -65,7 +65,7 @@ static hcp_mc_action_t from_server(uint8_t n, const char *hex, uint16_t mid, uin
     uint8_t dgram[256];
     size_t len = 0;
     unsigned byte;
-    hcp_ml_peer_t p = server(n);
+    hcp_coap_peer_t p = server(n);
 
     for (const char *c = hex; *c != '\0';) {
         if (*c == ' ') {

@@ -12,7 +12,7 @@
 #define MAX_SENT 64
 
 typedef struct sent {
-    hcp_ml_peer_t peer;
+    hcp_coap_peer_t peer;
     uint8_t dgram[1200];
     size_t len;
 } sent_t;
@@ -21,7 +21,7 @@ static sent_t sent[MAX_SENT];
 static size_t nsent;
 static uint8_t next_random;
 
-static void record(void *ctx, const hcp_ml_peer_t *peer, const uint8_t *dgram, size_t len)
+static void record(void *ctx, const hcp_coap_peer_t *peer, const uint8_t *dgram, size_t len)
 {
     (void)ctx;
     ck_assert_uint_lt(nsent, MAX_SENT);
