@@ -185,7 +185,7 @@ static void http_to_coap(hcp_text_t *out, const hcp_metrics_t *m)
 static void upstream(hcp_text_t *out, const hcp_proxy_t *proxy)
 {
     const hcp_metrics_t *m = &proxy->metrics;
-    hcp_mc_stats_t s;
+    hcp_msgclient_stats_t s;
 
     hcp_upstream_udp_stats(proxy->upstream, &s);
     scalar(out, "hcproxy_upstream_timeouts_total", "counter",

@@ -18,9 +18,9 @@
 #define BUCKETS 4096     /* requests in flight are bounded by upstream.max_inflight */
 #define ACKED_SLOTS 1024 /* separate responses acknowledged, remembered for duplicates */
 
-struct hcp_mc_request {
+struct hcp_msgclient_request {
     hcp_qlink_t timer; /* in retransmitting or timed_out, or in neither */
-    hcp_mc_request_t *next_by_mid, *next_by_token;
+    hcp_msgclient_request_t *next_by_mid, *next_by_token;
     hcp_coap_peer_t peer;
     hcm_coap_header_t header; /* type, Message ID, token */
     bool awaits_ack;          /* a CON without its ACK: linked in by_mid */
@@ -38,13 +38,13 @@ typedef struct acked {
 } acked_t;
 
 struct hcp_msgclient {
-    hcp_mc_config_t cfg;
+    hcp_msgclient_config_t cfg;
     uint64_t seed;
     hcp_queue_t retransmitting, timed_out;
     uint64_t retransmit_next_ns; /* no retransmission is due before; may be early */
-    hcp_mc_request_t *by_mid[BUCKETS], *by_token[BUCKETS];
+    hcp_msgclient_request_t *by_mid[BUCKETS], *by_token[BUCKETS];
     acked_t acked[ACKED_SLOTS];
-    hcp_mc_stats_t stats;
+    hcp_msgclient_stats_t stats;
     uint8_t *scratch; /* max_datagram bytes: a request is encoded here, then kept at its size */
 };
 
@@ -68,19 +68,20 @@ static bool same_token(const hcm_coap_header_t *a, const hcm_coap_header_t *b)
     return a->token_len == b->token_len && memcmp(a->token, b->token, a->token_len) == 0;
 }
 
-static hcp_mc_request_t *find_by_mid(hcp_msgclient_t *mc, const hcp_coap_peer_t *peer, uint16_t mid)
+static hcp_msgclient_request_t *find_by_mid(hcp_msgclient_t *mc, const hcp_coap_peer_t *peer,
+                                            uint16_t mid)
 {
-    hcp_mc_request_t *r = mc->by_mid[mid_index(mc, peer, mid)];
+    hcp_msgclient_request_t *r = mc->by_mid[mid_index(mc, peer, mid)];
 
     while (r != NULL && !(r->header.mid == mid && hcp_coap_peer_equal(&r->peer, peer)))
         r = r->next_by_mid;
     return r;
 }
 
-static hcp_mc_request_t *find_by_token(hcp_msgclient_t *mc, const hcp_coap_peer_t *peer,
-                                       const hcm_coap_header_t *h)
+static hcp_msgclient_request_t *find_by_token(hcp_msgclient_t *mc, const hcp_coap_peer_t *peer,
+                                              const hcm_coap_header_t *h)
 {
-    hcp_mc_request_t *r = mc->by_token[token_index(mc, peer, h)];
+    hcp_msgclient_request_t *r = mc->by_token[token_index(mc, peer, h)];
 
     while (r != NULL && !(same_token(&r->header, h) && hcp_coap_peer_equal(&r->peer, peer)))
         r = r->next_by_token;
@@ -88,9 +89,9 @@ static hcp_mc_request_t *find_by_token(hcp_msgclient_t *mc, const hcp_coap_peer_
 }
 
 /* The CON no longer waits for an ACK: not found by its Message ID, not retransmitted. */
-static void stop_awaiting(hcp_msgclient_t *mc, hcp_mc_request_t *req)
+static void stop_awaiting(hcp_msgclient_t *mc, hcp_msgclient_request_t *req)
 {
-    hcp_mc_request_t **p = &mc->by_mid[mid_index(mc, &req->peer, req->header.mid)];
+    hcp_msgclient_request_t **p = &mc->by_mid[mid_index(mc, &req->peer, req->header.mid)];
 
     if (!req->awaits_ack)
         return;
@@ -104,9 +105,9 @@ static void stop_awaiting(hcp_msgclient_t *mc, hcp_mc_request_t *req)
         mc->retransmit_next_ns = UINT64_MAX;
 }
 
-static void free_request(hcp_msgclient_t *mc, hcp_mc_request_t *req)
+static void free_request(hcp_msgclient_t *mc, hcp_msgclient_request_t *req)
 {
-    hcp_mc_request_t **p = &mc->by_token[token_index(mc, &req->peer, &req->header)];
+    hcp_msgclient_request_t **p = &mc->by_token[token_index(mc, &req->peer, &req->header)];
 
     stop_awaiting(mc, req);
     while (*p != req)
@@ -155,7 +156,7 @@ static uint64_t initial_timeout(hcp_msgclient_t *mc)
            (uint64_t)((double)mc->cfg.ack_timeout_ns * spread * (b[0] << 8 | b[1]) / 65535);
 }
 
-static void await_ack(hcp_msgclient_t *mc, hcp_mc_request_t *req, uint64_t now)
+static void await_ack(hcp_msgclient_t *mc, hcp_msgclient_request_t *req, uint64_t now)
 {
     size_t i = mid_index(mc, &req->peer, req->header.mid);
 
@@ -169,12 +170,13 @@ static void await_ack(hcp_msgclient_t *mc, hcp_mc_request_t *req, uint64_t now)
         mc->retransmit_next_ns = req->deadline_ns;
 }
 
-hcp_mc_request_t *hcp_mc_send(hcp_msgclient_t *mc, const hcp_coap_peer_t *peer, bool confirmable,
-                              const uint8_t *token, size_t token_len, const hcm_coap_msg_t *msg,
-                              void *user, uint64_t now_ns)
+hcp_msgclient_request_t *hcp_msgclient_send(hcp_msgclient_t *mc, const hcp_coap_peer_t *peer,
+                                            bool confirmable, const uint8_t *token,
+                                            size_t token_len, const hcm_coap_msg_t *msg,
+                                            void *user, uint64_t now_ns)
 {
     hcm_coap_header_t header = { .type = confirmable ? HCM_CON : HCM_NON };
-    hcp_mc_request_t *req;
+    hcp_msgclient_request_t *req;
     size_t i, len;
 
     if (token_len > HCM_MAX_TOKEN)
@@ -201,19 +203,20 @@ hcp_mc_request_t *hcp_mc_send(hcp_msgclient_t *mc, const hcp_coap_peer_t *peer, 
     return req;
 }
 
-void hcp_mc_cancel(hcp_msgclient_t *mc, hcp_mc_request_t *req)
+void hcp_msgclient_cancel(hcp_msgclient_t *mc, hcp_msgclient_request_t *req)
 {
     free_request(mc, req);
 }
 
 /* ---- receiving ------------------------------------------------------------------------------ */
 
-static hcp_mc_action_t done(hcp_mc_event_t *event, const char *note, uint64_t *counter)
+static hcp_msgclient_action_t done(hcp_msgclient_event_t *event, const char *note,
+                                   uint64_t *counter)
 {
     event->note = note;
     if (counter != NULL)
         (*counter)++;
-    return HCP_MC_DONE;
+    return HCP_MSGCLIENT_DONE;
 }
 
 static acked_t *acked_slot(hcp_msgclient_t *mc, const hcp_coap_peer_t *peer, uint16_t mid)
@@ -231,9 +234,9 @@ static bool is_response_code(uint8_t code)
 
 /* The response to |req|: screened by s5.4 and handed over, or rejected (a CON with a Reset). The
  * request is over either way. */
-static hcp_mc_action_t take_response(hcp_msgclient_t *mc, hcp_mc_request_t *req,
-                                     const hcp_coap_peer_t *peer, uint64_t now,
-                                     hcp_mc_event_t *event)
+static hcp_msgclient_action_t take_response(hcp_msgclient_t *mc, hcp_msgclient_request_t *req,
+                                            const hcp_coap_peer_t *peer, uint64_t now,
+                                            hcp_msgclient_event_t *event)
 {
     bool is_con = event->header.type == HCM_CON;
     bool is_rejected = !is_response_code(event->msg.code);
@@ -254,15 +257,15 @@ static hcp_mc_action_t take_response(hcp_msgclient_t *mc, hcp_mc_request_t *req,
                            .until_ns = now + EXCHANGE_LIFETIME_NS };
         send_empty(mc, peer, HCM_ACK, event->header.mid);
     }
-    return is_rejected ? HCP_MC_REJECTED : HCP_MC_RESPONSE;
+    return is_rejected ? HCP_MSGCLIENT_REJECTED : HCP_MSGCLIENT_RESPONSE;
 }
 
 /* An ACK or Reset: it concerns the CON with its Message ID, or nothing. A piggybacked response
  * must also carry that request's token (s5.3.2). */
-static hcp_mc_action_t receive_reply(hcp_msgclient_t *mc, const hcp_coap_peer_t *peer,
-                                     uint64_t now, hcp_mc_event_t *event)
+static hcp_msgclient_action_t receive_reply(hcp_msgclient_t *mc, const hcp_coap_peer_t *peer,
+                                            uint64_t now, hcp_msgclient_event_t *event)
 {
-    hcp_mc_request_t *req = find_by_mid(mc, peer, event->header.mid);
+    hcp_msgclient_request_t *req = find_by_mid(mc, peer, event->header.mid);
 
     if (req == NULL) { /* late, duplicate, or another's MID */
         mc->stats.late += event->header.type == HCM_ACK && event->msg.code != 0;
@@ -272,12 +275,12 @@ static hcp_mc_action_t receive_reply(hcp_msgclient_t *mc, const hcp_coap_peer_t 
         event->user = req->user;
         event->note = "the server Reset the request";
         free_request(mc, req);
-        return HCP_MC_REJECTED;
+        return HCP_MSGCLIENT_REJECTED;
     }
     if (event->msg.code == 0) {
         stop_awaiting(mc, req);
         event->user = req->user;
-        return HCP_MC_ACKED;
+        return HCP_MSGCLIENT_ACKED;
     }
     if (!same_token(&req->header, &event->header))
         return done(event, "a piggybacked response with another token: ignored",
@@ -286,12 +289,12 @@ static hcp_mc_action_t receive_reply(hcp_msgclient_t *mc, const hcp_coap_peer_t 
 }
 
 /* A CON or NON from the server: a separate response, or something to reject or ignore. */
-static hcp_mc_action_t receive_message(hcp_msgclient_t *mc, const hcp_coap_peer_t *peer,
-                                       uint64_t now, hcp_mc_event_t *event)
+static hcp_msgclient_action_t receive_message(hcp_msgclient_t *mc, const hcp_coap_peer_t *peer,
+                                              uint64_t now, hcp_msgclient_event_t *event)
 {
     bool is_con = event->header.type == HCM_CON;
     const acked_t *slot = acked_slot(mc, peer, event->header.mid);
-    hcp_mc_request_t *req;
+    hcp_msgclient_request_t *req;
 
     if (is_con && slot->until_ns > now && slot->mid == event->header.mid &&
         hcp_coap_peer_equal(&slot->peer, peer)) {
@@ -309,9 +312,9 @@ static hcp_mc_action_t receive_message(hcp_msgclient_t *mc, const hcp_coap_peer_
     return done(event, event->msg.code == 0 ? NULL : "a CON that matches no request: Reset", NULL);
 }
 
-hcp_mc_action_t hcp_mc_receive(hcp_msgclient_t *mc, const hcp_coap_peer_t *peer,
-                               const uint8_t *dgram, size_t len, uint64_t now_ns,
-                               hcp_mc_event_t *event)
+hcp_msgclient_action_t hcp_msgclient_receive(hcp_msgclient_t *mc, const hcp_coap_peer_t *peer,
+                                             const uint8_t *dgram, size_t len, uint64_t now_ns,
+                                             hcp_msgclient_event_t *event)
 {
     const char *why = NULL;
 
@@ -326,7 +329,7 @@ hcp_mc_action_t hcp_mc_receive(hcp_msgclient_t *mc, const hcp_coap_peer_t *peer,
         else
             mc->stats.ignored++;
         event->note = why;
-        return HCP_MC_DONE;
+        return HCP_MSGCLIENT_DONE;
     case HCM_WIRE_MESSAGE:
         break;
     }
@@ -337,7 +340,7 @@ hcp_mc_action_t hcp_mc_receive(hcp_msgclient_t *mc, const hcp_coap_peer_t *peer,
 
 /* ---- time ------------------------------------------------------------------------------------ */
 
-static void retransmit(hcp_msgclient_t *mc, hcp_mc_request_t *req, uint64_t now)
+static void retransmit(hcp_msgclient_t *mc, hcp_msgclient_request_t *req, uint64_t now)
 {
     if (req->retransmits == mc->cfg.max_retransmit) {
         stop_awaiting(mc, req);
@@ -352,7 +355,7 @@ static void retransmit(hcp_msgclient_t *mc, hcp_mc_request_t *req, uint64_t now)
     mc->cfg.send(mc->cfg.ctx, &req->peer, req->dgram, req->len);
 }
 
-void hcp_mc_tick(hcp_msgclient_t *mc, uint64_t now_ns)
+void hcp_msgclient_tick(hcp_msgclient_t *mc, uint64_t now_ns)
 {
     hcp_qlink_t *link, *next;
     uint64_t earliest = UINT64_MAX;
@@ -360,7 +363,7 @@ void hcp_mc_tick(hcp_msgclient_t *mc, uint64_t now_ns)
     if (mc->retransmit_next_ns > now_ns)
         return;
     for (link = mc->retransmitting.head.next; link != &mc->retransmitting.head; link = next) {
-        hcp_mc_request_t *req = hcp_container_of(link, hcp_mc_request_t, timer);
+        hcp_msgclient_request_t *req = hcp_container_of(link, hcp_msgclient_request_t, timer);
         next = link->next;
         if (req->deadline_ns <= now_ns)
             retransmit(mc, req, now_ns);
@@ -370,28 +373,28 @@ void hcp_mc_tick(hcp_msgclient_t *mc, uint64_t now_ns)
     mc->retransmit_next_ns = earliest;
 }
 
-void *hcp_mc_next_timeout(hcp_msgclient_t *mc)
+void *hcp_msgclient_next_timeout(hcp_msgclient_t *mc)
 {
     hcp_qlink_t *link = hcp_queue_pop(&mc->timed_out);
-    hcp_mc_request_t *req;
+    hcp_msgclient_request_t *req;
     void *user;
 
     if (link == NULL)
         return NULL;
-    req = hcp_container_of(link, hcp_mc_request_t, timer);
+    req = hcp_container_of(link, hcp_msgclient_request_t, timer);
     user = req->user;
     free_request(mc, req);
     return user;
 }
 
-uint64_t hcp_mc_next_deadline(const hcp_msgclient_t *mc)
+uint64_t hcp_msgclient_next_deadline(const hcp_msgclient_t *mc)
 {
     return hcp_queue_is_empty(&mc->timed_out) ? mc->retransmit_next_ns : 0;
 }
 
 /* ---- life ------------------------------------------------------------------------------------ */
 
-hcp_msgclient_t *hcp_mc_new(const hcp_mc_config_t *config)
+hcp_msgclient_t *hcp_msgclient_new(const hcp_msgclient_config_t *config)
 {
     hcp_msgclient_t *mc = calloc(1, sizeof *mc);
 
@@ -411,7 +414,7 @@ fail_mc:
     return NULL;
 }
 
-void hcp_mc_free(hcp_msgclient_t *mc)
+void hcp_msgclient_free(hcp_msgclient_t *mc)
 {
     if (mc == NULL)
         return;
@@ -422,7 +425,7 @@ void hcp_mc_free(hcp_msgclient_t *mc)
     free(mc);
 }
 
-void hcp_mc_stats(const hcp_msgclient_t *mc, hcp_mc_stats_t *stats)
+void hcp_msgclient_stats(const hcp_msgclient_t *mc, hcp_msgclient_stats_t *stats)
 {
     *stats = mc->stats;
 }

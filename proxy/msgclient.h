@@ -6,9 +6,9 @@
  * it. It decodes and encodes with mapping/wire.c.
  *
  * Pure, like msglayer.c: no sockets, no clock, no randomness of its own. The caller hands it each
- * datagram with the time, sends what it asks to be sent, and calls hcp_mc_tick() when
- * hcp_mc_next_deadline() has come; events come back as return values, never as calls into the
- * caller. tests/unit/check_msgclient.c drives it datagram by datagram. */
+ * datagram with the time, sends what it asks to be sent, and calls hcp_msgclient_tick() when
+ * hcp_msgclient_next_deadline() has come; events come back as return values, never as calls into
+ * the caller. tests/unit/check_msgclient.c drives it datagram by datagram. */
 #ifndef HCP_MSGCLIENT_H
 #define HCP_MSGCLIENT_H
 
@@ -20,9 +20,9 @@
 #include "hcm.h"
 
 typedef struct hcp_msgclient hcp_msgclient_t;
-typedef struct hcp_mc_request hcp_mc_request_t;
+typedef struct hcp_msgclient_request hcp_msgclient_request_t;
 
-typedef struct hcp_mc_config {
+typedef struct hcp_msgclient_config {
     size_t max_datagram;      /* the largest datagram sent (RFC 7252 s4.6: 1152) */
     uint64_t ack_timeout_ns;  /* RFC 7252 s4.8: ACK_TIMEOUT, ACK_RANDOM_FACTOR, MAX_RETRANSMIT */
     double ack_random_factor;
@@ -32,52 +32,54 @@ typedef struct hcp_mc_config {
     /* Sends one datagram to |peer|. */
     void (*send)(void *ctx, const hcp_coap_peer_t *peer, const uint8_t *dgram, size_t len);
     void *ctx;
-} hcp_mc_config_t;
+} hcp_msgclient_config_t;
 
-hcp_msgclient_t *hcp_mc_new(const hcp_mc_config_t *config);
+hcp_msgclient_t *hcp_msgclient_new(const hcp_msgclient_config_t *config);
 /* Frees every request still held; their owners must not use them again. */
-void hcp_mc_free(hcp_msgclient_t *mc);
+void hcp_msgclient_free(hcp_msgclient_t *mc);
 
 /* Sends |msg| to |peer| as a CON (retransmitted until acknowledged, s4.2) or a NON, with a fresh
  * Message ID and the caller's |token| (RFC 9175 s4: random, and new for every request). |user|
  * comes back with its events. NULL when it does not fit in max_datagram or no memory is left. */
-hcp_mc_request_t *hcp_mc_send(hcp_msgclient_t *mc, const hcp_coap_peer_t *peer, bool confirmable,
-                              const uint8_t *token, size_t token_len, const hcm_coap_msg_t *msg,
-                              void *user, uint64_t now_ns);
+hcp_msgclient_request_t *hcp_msgclient_send(hcp_msgclient_t *mc, const hcp_coap_peer_t *peer,
+                                            bool confirmable, const uint8_t *token,
+                                            size_t token_len, const hcm_coap_msg_t *msg,
+                                            void *user, uint64_t now_ns);
 /* The caller no longer wants an answer (the HTTP client went away, or it gave up): the request
  * is forgotten, and a response that comes for it later is treated as matching nothing. */
-void hcp_mc_cancel(hcp_msgclient_t *mc, hcp_mc_request_t *req);
+void hcp_msgclient_cancel(hcp_msgclient_t *mc, hcp_msgclient_request_t *req);
 
-typedef enum hcp_mc_action {
-    HCP_MC_DONE,     /* nothing for the caller */
-    HCP_MC_ACKED,    /* an empty ACK: the answer will be separate; the request stays */
-    HCP_MC_RESPONSE, /* the response to event->user's request, which is over */
-    HCP_MC_REJECTED, /* event->user's request was Reset by the server, or its response carried
-                        an unrecognized critical option (event->bad_option): it is over */
-} hcp_mc_action_t;
+typedef enum hcp_msgclient_action {
+    HCP_MSGCLIENT_DONE,     /* nothing for the caller */
+    HCP_MSGCLIENT_ACKED,    /* an empty ACK: the answer will be separate; the request stays */
+    HCP_MSGCLIENT_RESPONSE, /* the response to event->user's request, which is over */
+    HCP_MSGCLIENT_REJECTED, /* event->user's request was Reset by the server, or its response
+                               carried an unrecognized critical option (event->bad_option): it is
+                               over */
+} hcp_msgclient_action_t;
 
-typedef struct hcp_mc_event {
+typedef struct hcp_msgclient_event {
     void *user;
     hcm_coap_header_t header;
     hcm_coap_msg_t msg;  /* the response, screened: unrecognized elective options dropped */
     uint16_t bad_option; /* for a response rejected for an option: its number */
     const char *note;    /* why a datagram was ignored or reset, for a rate-limited log line */
-} hcp_mc_event_t;
+} hcp_msgclient_event_t;
 
 /* One datagram of |len| bytes from |peer|, received at |now_ns|. |event->msg| points into
  * |dgram|. */
-hcp_mc_action_t hcp_mc_receive(hcp_msgclient_t *mc, const hcp_coap_peer_t *peer,
-                               const uint8_t *dgram, size_t len, uint64_t now_ns,
-                               hcp_mc_event_t *event);
+hcp_msgclient_action_t hcp_msgclient_receive(hcp_msgclient_t *mc, const hcp_coap_peer_t *peer,
+                                             const uint8_t *dgram, size_t len, uint64_t now_ns,
+                                             hcp_msgclient_event_t *event);
 
 /* Sends the retransmissions due at |now_ns| and forgets what is past its lifetime. */
-void hcp_mc_tick(hcp_msgclient_t *mc, uint64_t now_ns);
+void hcp_msgclient_tick(hcp_msgclient_t *mc, uint64_t now_ns);
 /* A CON whose retransmissions ran out without an ACK (s4.2): its user pointer, once, or NULL
- * when there is none (the request is over). Call after hcp_mc_tick() until NULL. */
-void *hcp_mc_next_timeout(hcp_msgclient_t *mc);
-uint64_t hcp_mc_next_deadline(const hcp_msgclient_t *mc);
+ * when there is none (the request is over). Call after hcp_msgclient_tick() until NULL. */
+void *hcp_msgclient_next_timeout(hcp_msgclient_t *mc);
+uint64_t hcp_msgclient_next_deadline(const hcp_msgclient_t *mc);
 
-typedef struct hcp_mc_stats {
+typedef struct hcp_msgclient_stats {
     uint64_t retransmissions;
     uint64_t timeouts;
     uint64_t resets_sent;        /* to responses that match nothing (s5.3.2) or are rejected */
@@ -86,8 +88,8 @@ typedef struct hcp_mc_stats {
     uint64_t late;               /* responses that match no request held: late ones (for a
                                     request cancelled or over) or strays */
     size_t requests;             /* held now */
-} hcp_mc_stats_t;
+} hcp_msgclient_stats_t;
 
-void hcp_mc_stats(const hcp_msgclient_t *mc, hcp_mc_stats_t *stats);
+void hcp_msgclient_stats(const hcp_msgclient_t *mc, hcp_msgclient_stats_t *stats);
 
 #endif

@@ -465,7 +465,7 @@ static uint64_t on_udp_exchange_of(void *ctx, const uint8_t *token, size_t len)
     return req != NULL ? req->exchange : 0;
 }
 
-void hcp_upstream_udp_stats(const hcp_upstream_t *up, hcp_mc_stats_t *stats)
+void hcp_upstream_udp_stats(const hcp_upstream_t *up, hcp_msgclient_stats_t *stats)
 {
     if (up == NULL || up->udp == NULL)
         memset(stats, 0, sizeof *stats);

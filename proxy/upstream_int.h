@@ -63,7 +63,7 @@ struct hcp_upstream_req {
     bool is_sent;                /* handed to the transport, and counted in d->awaiting */
     /* coap:// only (upstream_udp.c): the request in hcproxy's message layer, and its place in
      * the destination's in_flight. */
-    struct hcp_mc_request *udp;
+    struct hcp_msgclient_request *udp;
     hcp_qlink_t sent;
     /* Its end, once over: in up->completed until its callback runs. */
     hcp_qlink_t completed;

@@ -156,12 +156,12 @@ static void on_send(void *ctx, const hcp_coap_peer_t *peer, const uint8_t *dgram
 /* ---- events --------------------------------------------------------------------------------- */
 
 /* What a REJECTED request ends with: a Reset, or a response hcproxy must not act on. */
-static int rejection(const hcp_mc_event_t *ev)
+static int rejection(const hcp_msgclient_event_t *ev)
 {
     return ev->header.type == HCM_RST ? HCM_ERESET : HCM_EBADRESPONSE;
 }
 
-static void deliver(hcp_uudp_t *u, hcp_mc_action_t action, hcp_mc_event_t *ev)
+static void deliver(hcp_uudp_t *u, hcp_msgclient_action_t action, hcp_msgclient_event_t *ev)
 {
     const hcp_uudp_handler_t *h = &u->handler;
     uint64_t exchange = ev->header.token_len > 0
@@ -171,15 +171,15 @@ static void deliver(hcp_uudp_t *u, hcp_mc_action_t action, hcp_mc_event_t *ev)
     if (ev->note != NULL)
         hcp_log(HCC_LOG_DEBUG, exchange, "upstream: a datagram from a CoAP server: %s", ev->note);
     switch (action) {
-    case HCP_MC_DONE:
+    case HCP_MSGCLIENT_DONE:
         break;
-    case HCP_MC_ACKED:
+    case HCP_MSGCLIENT_ACKED:
         h->on_event(h->ctx, ev->user, HCP_UUDP_ACKED, NULL, 0);
         break;
-    case HCP_MC_RESPONSE:
+    case HCP_MSGCLIENT_RESPONSE:
         h->on_event(h->ctx, ev->user, HCP_UUDP_ANSWERED, &ev->msg, 0);
         break;
-    case HCP_MC_REJECTED:
+    case HCP_MSGCLIENT_REJECTED:
         if (ev->bad_option != 0)
             hcp_log(HCC_LOG_INFO, exchange, "upstream: a response with option %u, critical and "
                     "not recognized, rejected (RFC 7252 s5.4.1)", ev->bad_option);
@@ -201,8 +201,8 @@ static void on_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
 {
     hcp_uudp_socket_t *s = hcp_container_of(udp, hcp_uudp_socket_t, udp);
     hcp_uudp_t *u = s->u;
-    hcp_mc_event_t ev;
-    hcp_mc_action_t action;
+    hcp_msgclient_event_t ev;
+    hcp_msgclient_action_t action;
 
     switch (hcp_udp_recv_kind(nread, from, flags, "upstream")) {
     case HCP_UDP_DATAGRAM:
@@ -218,8 +218,8 @@ static void on_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
     }
     dump("from", s, (const uint8_t *)buf->base, (size_t)nread);
     u->current = s; /* a connected socket: only its server's datagrams arrive */
-    action = hcp_mc_receive(u->mc, &s->peer, (const uint8_t *)buf->base, (size_t)nread,
-                            uv_hrtime(), &ev);
+    action = hcp_msgclient_receive(u->mc, &s->peer, (const uint8_t *)buf->base, (size_t)nread,
+                                   uv_hrtime(), &ev);
     u->current = NULL;
     deliver(u, action, &ev);
     rearm(u);
@@ -239,8 +239,8 @@ static void on_timer(uv_timer_t *timer)
         s->is_refused = false;
         u->handler.on_unreachable(u->handler.ctx, s->owner);
     }
-    hcp_mc_tick(u->mc, uv_hrtime());
-    while ((user = hcp_mc_next_timeout(u->mc)) != NULL)
+    hcp_msgclient_tick(u->mc, uv_hrtime());
+    while ((user = hcp_msgclient_next_timeout(u->mc)) != NULL)
         u->handler.on_event(u->handler.ctx, user, HCP_UUDP_FAILED, NULL, HCM_ETIMEOUT);
     rearm(u);
     u->handler.on_batch_end(u->handler.ctx);
@@ -249,7 +249,7 @@ static void on_timer(uv_timer_t *timer)
 /* The timer, set for what the message layer has to do next, or at once for a refusal. */
 static void rearm(hcp_uudp_t *u)
 {
-    uint64_t next = u->refused != NULL ? 0 : hcp_mc_next_deadline(u->mc), now;
+    uint64_t next = u->refused != NULL ? 0 : hcp_msgclient_next_deadline(u->mc), now;
 
     if (next == u->armed_ns)
         return;
@@ -265,27 +265,27 @@ static void rearm(hcp_uudp_t *u)
 
 /* ---- requests ------------------------------------------------------------------------------- */
 
-hcp_mc_request_t *hcp_uudp_send(hcp_uudp_socket_t *s, const uint8_t *token, size_t token_len,
-                                const hcm_coap_msg_t *msg, void *user)
+hcp_msgclient_request_t *hcp_uudp_send(hcp_uudp_socket_t *s, const uint8_t *token, size_t token_len,
+                                       const hcm_coap_msg_t *msg, void *user)
 {
     hcp_uudp_t *u = s->u;
-    hcp_mc_request_t *req;
+    hcp_msgclient_request_t *req;
 
     u->current = s;
-    req = hcp_mc_send(u->mc, &s->peer, true, token, token_len, msg, user, uv_hrtime());
+    req = hcp_msgclient_send(u->mc, &s->peer, true, token, token_len, msg, user, uv_hrtime());
     u->current = NULL;
     rearm(u);
     return req;
 }
 
-void hcp_uudp_cancel(hcp_uudp_t *u, hcp_mc_request_t *req)
+void hcp_uudp_cancel(hcp_uudp_t *u, hcp_msgclient_request_t *req)
 {
-    hcp_mc_cancel(u->mc, req);
+    hcp_msgclient_cancel(u->mc, req);
 }
 
-void hcp_uudp_stats(const hcp_uudp_t *u, hcp_mc_stats_t *stats)
+void hcp_uudp_stats(const hcp_uudp_t *u, hcp_msgclient_stats_t *stats)
 {
-    hcp_mc_stats(u->mc, stats);
+    hcp_msgclient_stats(u->mc, stats);
 }
 
 /* ---- sockets -------------------------------------------------------------------------------- */
@@ -348,7 +348,7 @@ int hcp_uudp_new(uv_loop_t *loop, const hcc_config_t *cfg, const hcp_uudp_handle
                  hcp_uudp_t **out)
 {
     hcp_uudp_t *u = calloc(1, sizeof *u);
-    hcp_mc_config_t mc = {
+    hcp_msgclient_config_t mc = {
         .max_datagram = MAX_DATAGRAM,
         .ack_timeout_ns = (uint64_t)cfg->upstream_ack_timeout_ms * 1000000ull,
         .ack_random_factor = cfg->upstream_ack_random_factor,
@@ -363,7 +363,7 @@ int hcp_uudp_new(uv_loop_t *loop, const hcc_config_t *cfg, const hcp_uudp_handle
     u->handler = *handler;
     u->receive_buffer = cfg->upstream_receive_buffer_bytes;
     u->armed_ns = UINT64_MAX;
-    if ((u->mc = hcp_mc_new(&mc)) == NULL)
+    if ((u->mc = hcp_msgclient_new(&mc)) == NULL)
         goto fail_mc;
     uv_timer_init(loop, &u->timer);
     *out = u;
@@ -380,7 +380,7 @@ static void on_timer_closed(uv_handle_t *handle)
 
 void hcp_uudp_close(hcp_uudp_t *u)
 {
-    hcp_mc_free(u->mc);
+    hcp_msgclient_free(u->mc);
     u->mc = NULL;
     uv_close((uv_handle_t *)&u->timer, on_timer_closed);
 }

@@ -53,11 +53,11 @@ void hcp_uudp_release(hcp_uudp_socket_t *s);
 
 /* Sends |msg| as a CON with |token|; |user| comes back with its event. NULL when it does not fit
  * in a datagram (RFC 7252 s4.6) or no memory is left. */
-hcp_mc_request_t *hcp_uudp_send(hcp_uudp_socket_t *s, const uint8_t *token, size_t token_len,
-                                const hcm_coap_msg_t *msg, void *user);
+hcp_msgclient_request_t *hcp_uudp_send(hcp_uudp_socket_t *s, const uint8_t *token, size_t token_len,
+                                       const hcm_coap_msg_t *msg, void *user);
 /* No event comes for |req| any more; a late response to it is answered as one to nothing. */
-void hcp_uudp_cancel(hcp_uudp_t *u, hcp_mc_request_t *req);
+void hcp_uudp_cancel(hcp_uudp_t *u, hcp_msgclient_request_t *req);
 
-void hcp_uudp_stats(const hcp_uudp_t *u, hcp_mc_stats_t *stats);
+void hcp_uudp_stats(const hcp_uudp_t *u, hcp_msgclient_stats_t *stats);
 
 #endif

@@ -15,20 +15,20 @@ static hcp_msgclient_t *mc;
 
 static void setup(void)
 {
-    hcp_mc_config_t cfg = {
+    hcp_msgclient_config_t cfg = {
         .max_datagram = 1152, .ack_timeout_ns = 2 * S, .ack_random_factor = 1.5,
         .max_retransmit = 4, .random = counter_random, .send = record,
     };
 
     nsent = 0;
     next_random = 1;
-    mc = hcp_mc_new(&cfg);
+    mc = hcp_msgclient_new(&cfg);
     ck_assert_ptr_nonnull(mc);
 }
 
 static void teardown(void)
 {
-    hcp_mc_free(mc);
+    hcp_msgclient_free(mc);
 }
 
 static hcp_coap_peer_t server(uint8_t n)
@@ -44,14 +44,14 @@ static const uint8_t token[4] = { 0xde, 0xad, 0xbe, 0xef };
 static int user_a, user_b;
 
 /* A GET /x to server 1: its Message ID. */
-static uint16_t send_get(bool confirmable, void *user, hcp_mc_request_t **out)
+static uint16_t send_get(bool confirmable, void *user, hcp_msgclient_request_t **out)
 {
     hcm_coap_msg_t get = { .code = 1 };
     hcp_coap_peer_t p = server(1);
-    hcp_mc_request_t *req;
+    hcp_msgclient_request_t *req;
 
     hcm_coap_msg_add(&get, 11, (hcm_bytes_t){ (const uint8_t *)"x", 1 });
-    req = hcp_mc_send(mc, &p, confirmable, token, sizeof token, &get, user, 0);
+    req = hcp_msgclient_send(mc, &p, confirmable, token, sizeof token, &get, user, 0);
     ck_assert_ptr_nonnull(req);
     if (out != NULL)
         *out = req;
@@ -59,8 +59,8 @@ static uint16_t send_get(bool confirmable, void *user, hcp_mc_request_t **out)
 }
 
 /* A datagram from server |n|, given as hex with "MM" standing for |mid| and "TT" for the token. */
-static hcp_mc_action_t from_server(uint8_t n, const char *hex, uint16_t mid, uint64_t now,
-                                   hcp_mc_event_t *ev)
+static hcp_msgclient_action_t from_server(uint8_t n, const char *hex, uint16_t mid, uint64_t now,
+                                          hcp_msgclient_event_t *ev)
 {
     uint8_t dgram[256];
     size_t len = 0;
@@ -84,7 +84,7 @@ static hcp_mc_action_t from_server(uint8_t n, const char *hex, uint16_t mid, uin
             c += 2;
         }
     }
-    return hcp_mc_receive(mc, &p, dgram, len, now, ev);
+    return hcp_msgclient_receive(mc, &p, dgram, len, now, ev);
 }
 
 static void expect_sent_empty(size_t i, enum hcm_coap_type type, uint16_t mid)
@@ -98,14 +98,14 @@ static void expect_sent_empty(size_t i, enum hcm_coap_type type, uint16_t mid)
 START_TEST(piggybacked_response)
 {
     uint16_t mid = send_get(true, &user_a, NULL);
-    hcp_mc_event_t ev;
+    hcp_msgclient_event_t ev;
 
     ck_assert_uint_eq(sent[0].dgram[0], 0x44); /* CON, token of 4 */
-    ck_assert_int_eq(from_server(1, "64 45 MM TT ff 6f6b", mid, S, &ev), HCP_MC_RESPONSE);
+    ck_assert_int_eq(from_server(1, "64 45 MM TT ff 6f6b", mid, S, &ev), HCP_MSGCLIENT_RESPONSE);
     ck_assert_ptr_eq(ev.user, &user_a);
     ck_assert_uint_eq(ev.msg.code, 0x45);
     ck_assert_uint_eq(ev.msg.payload.len, 2);
-    hcp_mc_tick(mc, 100 * S); /* nothing left to retransmit */
+    hcp_msgclient_tick(mc, 100 * S); /* nothing left to retransmit */
     ck_assert_uint_eq(nsent, 1);
 }
 END_TEST
@@ -114,22 +114,22 @@ END_TEST
 START_TEST(ack_with_another_mid_is_ignored)
 {
     uint16_t mid = send_get(true, &user_a, NULL);
-    hcp_mc_event_t ev;
+    hcp_msgclient_event_t ev;
 
     ck_assert_int_eq(from_server(1, "64 45 MM TT ff 6f6b", (uint16_t)(mid + 1), S, &ev),
-                     HCP_MC_DONE);
-    ck_assert_int_eq(from_server(2, "64 45 MM TT ff 6f6b", mid, S, &ev), HCP_MC_DONE);
-    ck_assert_int_eq(from_server(1, "64 45 MM TT ff 6f6b", mid, S, &ev), HCP_MC_RESPONSE);
+                     HCP_MSGCLIENT_DONE);
+    ck_assert_int_eq(from_server(2, "64 45 MM TT ff 6f6b", mid, S, &ev), HCP_MSGCLIENT_DONE);
+    ck_assert_int_eq(from_server(1, "64 45 MM TT ff 6f6b", mid, S, &ev), HCP_MSGCLIENT_RESPONSE);
 }
 END_TEST
 
 START_TEST(piggybacked_response_with_another_token_is_ignored)
 {
     uint16_t mid = send_get(true, &user_a, NULL);
-    hcp_mc_event_t ev;
+    hcp_msgclient_event_t ev;
 
-    ck_assert_int_eq(from_server(1, "64 45 MM 01020304", mid, S, &ev), HCP_MC_DONE);
-    ck_assert_int_eq(from_server(1, "64 45 MM TT", mid, S, &ev), HCP_MC_RESPONSE);
+    ck_assert_int_eq(from_server(1, "64 45 MM 01020304", mid, S, &ev), HCP_MSGCLIENT_DONE);
+    ck_assert_int_eq(from_server(1, "64 45 MM TT", mid, S, &ev), HCP_MSGCLIENT_RESPONSE);
 }
 END_TEST
 
@@ -138,19 +138,22 @@ END_TEST
 START_TEST(separate_response_and_its_duplicate)
 {
     uint16_t mid = send_get(true, &user_a, NULL);
-    hcp_mc_event_t ev;
+    hcp_msgclient_event_t ev;
 
-    ck_assert_int_eq(from_server(1, "60 00 MM", mid, S, &ev), HCP_MC_ACKED);
+    ck_assert_int_eq(from_server(1, "60 00 MM", mid, S, &ev), HCP_MSGCLIENT_ACKED);
     ck_assert_ptr_eq(ev.user, &user_a);
-    hcp_mc_tick(mc, 50 * S); /* acknowledged: not retransmitted */
+    hcp_msgclient_tick(mc, 50 * S); /* acknowledged: not retransmitted */
     ck_assert_uint_eq(nsent, 1);
-    ck_assert_int_eq(from_server(1, "44 45 MM TT ff 6f6b", 0x7777, 60 * S, &ev), HCP_MC_RESPONSE);
+    ck_assert_int_eq(from_server(1, "44 45 MM TT ff 6f6b", 0x7777, 60 * S, &ev),
+                     HCP_MSGCLIENT_RESPONSE);
     ck_assert_ptr_eq(ev.user, &user_a);
     expect_sent_empty(1, HCM_ACK, 0x7777);
-    ck_assert_int_eq(from_server(1, "44 45 MM TT ff 6f6b", 0x7777, 62 * S, &ev), HCP_MC_DONE);
+    ck_assert_int_eq(from_server(1, "44 45 MM TT ff 6f6b", 0x7777, 62 * S, &ev),
+                     HCP_MSGCLIENT_DONE);
     expect_sent_empty(2, HCM_ACK, 0x7777);
     /* After EXCHANGE_LIFETIME it matches nothing any more: Reset. */
-    ck_assert_int_eq(from_server(1, "44 45 MM TT ff 6f6b", 0x7777, 400 * S, &ev), HCP_MC_DONE);
+    ck_assert_int_eq(from_server(1, "44 45 MM TT ff 6f6b", 0x7777, 400 * S, &ev),
+                     HCP_MSGCLIENT_DONE);
     expect_sent_empty(3, HCM_RST, 0x7777);
 }
 END_TEST
@@ -159,23 +162,23 @@ END_TEST
 START_TEST(separate_response_without_the_empty_ack)
 {
     send_get(true, &user_a, NULL);
-    hcp_mc_event_t ev;
+    hcp_msgclient_event_t ev;
 
-    ck_assert_int_eq(from_server(1, "44 45 MM TT", 0x1234, S, &ev), HCP_MC_RESPONSE);
-    hcp_mc_tick(mc, 50 * S);
+    ck_assert_int_eq(from_server(1, "44 45 MM TT", 0x1234, S, &ev), HCP_MSGCLIENT_RESPONSE);
+    hcp_msgclient_tick(mc, 50 * S);
     ck_assert_uint_eq(nsent, 2); /* the request and the ACK; no retransmission */
 }
 END_TEST
 
 START_TEST(non_request_and_non_response)
 {
-    hcp_mc_event_t ev;
+    hcp_msgclient_event_t ev;
 
     send_get(false, &user_b, NULL);
     ck_assert_uint_eq(sent[0].dgram[0] >> 4 & 3, HCM_NON);
-    hcp_mc_tick(mc, 10 * S);
+    hcp_msgclient_tick(mc, 10 * S);
     ck_assert_uint_eq(nsent, 1);
-    ck_assert_int_eq(from_server(1, "54 45 MM TT", 0x4321, 11 * S, &ev), HCP_MC_RESPONSE);
+    ck_assert_int_eq(from_server(1, "54 45 MM TT", 0x4321, 11 * S, &ev), HCP_MSGCLIENT_RESPONSE);
     ck_assert_ptr_eq(ev.user, &user_b);
     ck_assert_uint_eq(nsent, 1); /* a NON is not acknowledged */
 }
@@ -187,29 +190,29 @@ START_TEST(retransmissions_then_timeout)
     uint64_t now = 0, first;
 
     send_get(true, &user_a, NULL);
-    first = hcp_mc_next_deadline(mc);
+    first = hcp_msgclient_next_deadline(mc);
     ck_assert_uint_ge(first, 2 * S);
     ck_assert_uint_le(first, 3 * S);
     for (int i = 1; i <= 4; i++) {
-        now = hcp_mc_next_deadline(mc);
-        hcp_mc_tick(mc, now);
+        now = hcp_msgclient_next_deadline(mc);
+        hcp_msgclient_tick(mc, now);
         ck_assert_uint_eq(nsent, 1 + (size_t)i);
         ck_assert_mem_eq(sent[i].dgram, sent[0].dgram, sent[0].len);
-        ck_assert_ptr_null(hcp_mc_next_timeout(mc));
+        ck_assert_ptr_null(hcp_msgclient_next_timeout(mc));
     }
-    hcp_mc_tick(mc, hcp_mc_next_deadline(mc));
-    ck_assert_ptr_eq(hcp_mc_next_timeout(mc), &user_a);
-    ck_assert_ptr_null(hcp_mc_next_timeout(mc));
-    ck_assert_uint_eq(hcp_mc_next_deadline(mc), UINT64_MAX);
+    hcp_msgclient_tick(mc, hcp_msgclient_next_deadline(mc));
+    ck_assert_ptr_eq(hcp_msgclient_next_timeout(mc), &user_a);
+    ck_assert_ptr_null(hcp_msgclient_next_timeout(mc));
+    ck_assert_uint_eq(hcp_msgclient_next_deadline(mc), UINT64_MAX);
 }
 END_TEST
 
 START_TEST(reset_rejects_the_request)
 {
     uint16_t mid = send_get(true, &user_a, NULL);
-    hcp_mc_event_t ev;
+    hcp_msgclient_event_t ev;
 
-    ck_assert_int_eq(from_server(1, "70 00 MM", mid, S, &ev), HCP_MC_REJECTED);
+    ck_assert_int_eq(from_server(1, "70 00 MM", mid, S, &ev), HCP_MSGCLIENT_REJECTED);
     ck_assert_ptr_eq(ev.user, &user_a);
     ck_assert_ptr_nonnull(ev.note);
 }
@@ -219,29 +222,30 @@ END_TEST
 static const struct {
     const char *clause;
     const char *options_hex; /* after the token */
-    hcp_mc_action_t action;
+    hcp_msgclient_action_t action;
     unsigned nopts_left;
 } option_rows[] = {
-    { "s5.4.1 an unrecognized elective option is ignored", "e1 fcdb 01", HCP_MC_RESPONSE, 0 },
+    { "s5.4.1 an unrecognized elective option is ignored", "e1 fcdb 01",
+      HCP_MSGCLIENT_RESPONSE, 0 },
     { "s5.4.1 an unrecognized critical option rejects the response", "e1 fcdc 01",
-      HCP_MC_REJECTED, 0 },
-    { "s5.4.3 a Max-Age of 5 bytes is ignored", "d5 01 0102030405", HCP_MC_RESPONSE, 0 },
-    { "s5.4.3 an ETag of 0 bytes is ignored", "40", HCP_MC_RESPONSE, 0 },
-    { "s5.4.3 a Content-Format of 3 bytes is ignored", "c3 000000", HCP_MC_RESPONSE, 0 },
-    { "s5.4.3 a Block2 of 4 bytes rejects it", "d4 0a 00000000", HCP_MC_REJECTED, 0 },
-    { "s5.4.5 a repeated Max-Age: the first stays", "d1 01 0a 01 0b", HCP_MC_RESPONSE, 1 },
+      HCP_MSGCLIENT_REJECTED, 0 },
+    { "s5.4.3 a Max-Age of 5 bytes is ignored", "d5 01 0102030405", HCP_MSGCLIENT_RESPONSE, 0 },
+    { "s5.4.3 an ETag of 0 bytes is ignored", "40", HCP_MSGCLIENT_RESPONSE, 0 },
+    { "s5.4.3 a Content-Format of 3 bytes is ignored", "c3 000000", HCP_MSGCLIENT_RESPONSE, 0 },
+    { "s5.4.3 a Block2 of 4 bytes rejects it", "d4 0a 00000000", HCP_MSGCLIENT_REJECTED, 0 },
+    { "s5.4.5 a repeated Max-Age: the first stays", "d1 01 0a 01 0b", HCP_MSGCLIENT_RESPONSE, 1 },
 };
 
 START_TEST(response_options)
 {
     char hex[128];
     uint16_t mid = send_get(true, &user_a, NULL);
-    hcp_mc_event_t ev;
+    hcp_msgclient_event_t ev;
 
     snprintf(hex, sizeof hex, "64 45 MM TT %s", option_rows[_i].options_hex);
     ck_assert_msg(from_server(1, hex, mid, S, &ev) == option_rows[_i].action, "%s",
                   option_rows[_i].clause);
-    if (option_rows[_i].action == HCP_MC_RESPONSE)
+    if (option_rows[_i].action == HCP_MSGCLIENT_RESPONSE)
         ck_assert_uint_eq(ev.msg.nopts, option_rows[_i].nopts_left);
 }
 END_TEST
@@ -249,11 +253,11 @@ END_TEST
 /* A CON response with an unrecognized critical option is rejected with a Reset (s5.4.1). */
 START_TEST(rejected_con_response_is_reset)
 {
-    hcp_mc_event_t ev;
+    hcp_msgclient_event_t ev;
 
     send_get(true, &user_a, NULL);
     ck_assert_int_eq(from_server(1, "44 45 MM TT d4 0a 00000000", 0x2222, S, &ev),
-                     HCP_MC_REJECTED);
+                     HCP_MSGCLIENT_REJECTED);
     expect_sent_empty(1, HCM_RST, 0x2222);
 }
 END_TEST
@@ -262,9 +266,9 @@ END_TEST
 START_TEST(reserved_class_rejects)
 {
     uint16_t mid = send_get(true, &user_a, NULL);
-    hcp_mc_event_t ev;
+    hcp_msgclient_event_t ev;
 
-    ck_assert_int_eq(from_server(1, "64 e1 MM TT", mid, S, &ev), HCP_MC_REJECTED);
+    ck_assert_int_eq(from_server(1, "64 e1 MM TT", mid, S, &ev), HCP_MSGCLIENT_REJECTED);
 }
 END_TEST
 
@@ -285,9 +289,9 @@ static const struct {
 
 START_TEST(stray_datagrams)
 {
-    hcp_mc_event_t ev;
+    hcp_msgclient_event_t ev;
 
-    ck_assert_int_eq(from_server(1, stray_rows[_i].hex, 0x3333, S, &ev), HCP_MC_DONE);
+    ck_assert_int_eq(from_server(1, stray_rows[_i].hex, 0x3333, S, &ev), HCP_MSGCLIENT_DONE);
     if (stray_rows[_i].is_reset)
         expect_sent_empty(0, HCM_RST, 0x3333);
     else
@@ -297,20 +301,21 @@ END_TEST
 
 START_TEST(cancelled_request_matches_nothing)
 {
-    hcp_mc_request_t *req;
+    hcp_msgclient_request_t *req;
     uint16_t mid = send_get(true, &user_a, &req);
-    hcp_mc_event_t ev;
-    hcp_mc_stats_t st;
+    hcp_msgclient_event_t ev;
+    hcp_msgclient_stats_t st;
 
-    hcp_mc_cancel(mc, req);
-    hcp_mc_tick(mc, 100 * S);
+    hcp_msgclient_cancel(mc, req);
+    hcp_msgclient_tick(mc, 100 * S);
     ck_assert_uint_eq(nsent, 1);
-    ck_assert_int_eq(from_server(1, "64 45 MM TT", mid, S, &ev), HCP_MC_DONE);
-    ck_assert_int_eq(from_server(1, "54 45 MM TT", mid + 1, S, &ev), HCP_MC_DONE);
-    ck_assert_int_eq(from_server(1, "44 45 MM TT", mid + 2, S, &ev), HCP_MC_DONE);
+    ck_assert_int_eq(from_server(1, "64 45 MM TT", mid, S, &ev), HCP_MSGCLIENT_DONE);
+    ck_assert_int_eq(from_server(1, "54 45 MM TT", mid + 1, S, &ev), HCP_MSGCLIENT_DONE);
+    ck_assert_int_eq(from_server(1, "44 45 MM TT", mid + 2, S, &ev), HCP_MSGCLIENT_DONE);
     expect_sent_empty(1, HCM_RST, (uint16_t)(mid + 2));
-    ck_assert_int_eq(from_server(1, "60 00 MM", mid, S, &ev), HCP_MC_DONE); /* not a response */
-    hcp_mc_stats(mc, &st);
+    ck_assert_int_eq(from_server(1, "60 00 MM", mid, S, &ev),
+                     HCP_MSGCLIENT_DONE); /* not a response */
+    hcp_msgclient_stats(mc, &st);
     ck_assert_uint_eq(st.requests, 0);
     ck_assert_uint_eq(st.late, 3); /* the piggybacked, the NON and the CON response */
 }
@@ -318,14 +323,14 @@ END_TEST
 
 START_TEST(message_ids_are_distinct)
 {
-    hcp_mc_event_t ev;
+    hcp_msgclient_event_t ev;
     uint16_t a = send_get(true, &user_a, NULL);
     uint16_t b;
 
     next_random = sent[0].dgram[2]; /* the generator would give the same Message ID again */
     b = send_get(true, &user_b, NULL);
     ck_assert_uint_ne(a, b);
-    ck_assert_int_eq(from_server(1, "60 00 MM", b, S, &ev), HCP_MC_ACKED);
+    ck_assert_int_eq(from_server(1, "60 00 MM", b, S, &ev), HCP_MSGCLIENT_ACKED);
     ck_assert_ptr_eq(ev.user, &user_b);
 }
 END_TEST
