@@ -187,7 +187,7 @@ static void upstream(hcp_text_t *out, const hcp_proxy_t *proxy)
     const hcp_metrics_t *m = &proxy->metrics;
     hcp_msgclient_stats_t s;
 
-    hcp_upstream_udp_stats(proxy->upstream, &s);
+    hcp_upstream_msgclient_stats(proxy->upstream, &s);
     scalar(out, "hcproxy_upstream_timeouts_total", "counter",
            "HTTP -> CoAP exchanges ended by upstream.timeout_ms.", m->upstream_timeouts);
     scalar(out, "hcproxy_upstream_failures_total", "counter",

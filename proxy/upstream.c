@@ -99,7 +99,7 @@ static void udp_over(hcp_upstream_req_t *req, bool cancel)
     if (req->udp == NULL)
         return;
     if (cancel)
-        hcp_uudp_cancel(req->up->udp, req->udp);
+        hcp_upstream_udp_cancel(req->up->udp, req->udp);
     req->udp = NULL;
     hcp_queue_remove(&req->d->in_flight, &req->sent);
 }
@@ -268,7 +268,7 @@ static int udp_transmit(hcp_dest_t *d, hcp_upstream_req_t *req, const uint8_t *t
     hcp_upblock_out_t *out = malloc(sizeof *out); /* 1.5 KiB: off the stack */
 
     if (out != NULL && hcp_upblock_request_msg(req->msg, &req->block, out) == 0)
-        req->udp = hcp_uudp_send(d->sock, token, HCP_TOKEN_LEN, &out->msg, req);
+        req->udp = hcp_upstream_udp_send(d->sock, token, HCP_TOKEN_LEN, &out->msg, req);
     free(out);
     if (req->udp == NULL)
         return HCM_ENOSPACE;
@@ -406,18 +406,18 @@ void hcp_upstream_cancel(hcp_upstream_req_t *req)
 
 /* The message layer's word on the request |user|: with NSTART room made, the destination's
  * waiting requests go at the end of this loop turn (on_flush()) or of this batch. */
-static void on_udp_event(void *ctx, void *user, hcp_uudp_kind_t kind, hcm_coap_msg_t *msg,
+static void on_udp_event(void *ctx, void *user, hcp_upstream_udp_kind_t kind, hcm_coap_msg_t *msg,
                          int err)
 {
     hcp_upstream_req_t *req = user;
     hcp_dest_t *d = req->d;
 
     (void)ctx;
-    if (kind == HCP_UUDP_ACKED) {
+    if (kind == HCP_UPSTREAM_UDP_ACKED) {
         hcp_nstart_end(&d->nstart, &req->nstart, HCP_NSTART_ACKED);
     } else {
         udp_over(req, false);
-        if (kind == HCP_UUDP_ANSWERED)
+        if (kind == HCP_UPSTREAM_UDP_ANSWERED)
             hcp_up_take_response(req, msg);
         else
             hcp_up_fail(req, err);
@@ -465,12 +465,12 @@ static uint64_t on_udp_exchange_of(void *ctx, const uint8_t *token, size_t len)
     return req != NULL ? req->exchange : 0;
 }
 
-void hcp_upstream_udp_stats(const hcp_upstream_t *up, hcp_msgclient_stats_t *stats)
+void hcp_upstream_msgclient_stats(const hcp_upstream_t *up, hcp_msgclient_stats_t *stats)
 {
     if (up == NULL || up->udp == NULL)
         memset(stats, 0, sizeof *stats);
     else
-        hcp_uudp_stats(up->udp, stats);
+        hcp_upstream_udp_stats(up->udp, stats);
 }
 
 /* ---- life ----------------------------------------------------------------------------------- */
@@ -507,7 +507,7 @@ static void on_sweep(uv_timer_t *timer)
 static void free_parts(hcp_upstream_t *up)
 {
     if (up->udp != NULL)
-        hcp_uudp_close(up->udp); /* frees itself once its timer has closed */
+        hcp_upstream_udp_close(up->udp); /* frees itself once its timer has closed */
     coap_free_context(up->ctx);
     coap_cleanup();
     hcp_creds_release(up->creds); /* wipes the keys */
@@ -523,7 +523,7 @@ static void on_failed_poll_closed(uv_handle_t *handle)
 int hcp_upstream_new(hcp_proxy_t *proxy, hcp_upstream_t **out)
 {
     hcp_upstream_t *up = calloc(1, sizeof *up);
-    hcp_uudp_handler_t handler = {on_udp_event,  on_udp_unreachable, on_udp_batch_end,
+    hcp_upstream_udp_handler_t handler = {on_udp_event,  on_udp_unreachable, on_udp_batch_end,
                                   on_udp_random, on_udp_exchange_of, up};
     int err;
 
@@ -538,7 +538,7 @@ int hcp_upstream_new(hcp_proxy_t *proxy, hcp_upstream_t **out)
     err = UV_ENOMEM;
     if ((up->ctx = hcp_ucoap_new_context()) == NULL)
         goto fail_parts;
-    if ((err = hcp_uudp_new(proxy->loop, proxy->cfg, &handler, &up->udp)) < 0)
+    if ((err = hcp_upstream_udp_new(proxy->loop, proxy->cfg, &handler, &up->udp)) < 0)
         goto fail_parts;
     if ((err = uv_poll_init(proxy->loop, &up->poll, coap_context_get_coap_fd(up->ctx))) < 0)
         goto fail_parts;

@@ -50,7 +50,7 @@ int hcp_upstream_send(hcp_upstream_t *up, const struct sockaddr *addr, const hcm
 void hcp_upstream_cancel(hcp_upstream_req_t *req);
 
 /* The counts of the coap:// destinations' message layer (upstream_udp.c). */
-void hcp_upstream_udp_stats(const hcp_upstream_t *up, struct hcp_msgclient_stats *stats);
+void hcp_upstream_msgclient_stats(const hcp_upstream_t *up, struct hcp_msgclient_stats *stats);
 /* Lets libcoap act on what was queued from outside its callbacks (a triggered async). */
 void hcp_upstream_kick(hcp_upstream_t *up);
 /* SIGHUP: reads |next|'s upstream.credentials and their key files and variables again. When

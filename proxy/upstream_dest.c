@@ -55,7 +55,7 @@ static hcp_dest_t *new_destination(hcp_upstream_t *up, const struct sockaddr *sa
         use_credential(d, cred);
     hcp_nstart_init(&d->nstart, (unsigned)up->proxy->cfg->upstream_nstart);
     hcp_queue_init(&d->in_flight);
-    if (d->scheme == HCM_SCHEME_COAP && (d->sock = hcp_uudp_open(up->udp, sa, d)) == NULL)
+    if (d->scheme == HCM_SCHEME_COAP && (d->sock = hcp_upstream_udp_open(up->udp, sa, d)) == NULL)
         goto fail_transport;
     if (d->scheme != HCM_SCHEME_COAP) {
         if (hcp_ucoap_open(d) < 0)
@@ -139,7 +139,7 @@ void hcp_dest_sweep(hcp_upstream_t *up)
         *link = d->next;
         up->proxy->metrics.upstream_destinations--;
         if (d->sock != NULL) { /* no request in flight: the message layer holds none of it */
-            hcp_uudp_release(d->sock);
+            hcp_upstream_udp_release(d->sock);
             free_dest(d);
             continue;
         }
@@ -163,7 +163,7 @@ void hcp_dest_free_all(hcp_upstream_t *up)
         hcp_dest_t *d = up->destinations;
         up->destinations = d->next;
         if (d->sock != NULL)
-            hcp_uudp_release(d->sock);
+            hcp_upstream_udp_release(d->sock);
         else
             hcp_ucoap_free(d); /* releases the session too */
         free_dest(d);

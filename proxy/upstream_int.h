@@ -33,7 +33,7 @@ typedef struct hcp_dest {
     const hcc_credential_t *cred;  /* upstream.credentials entry, in |set|; NULL for coap and
                                     * coap+tcp */
     const hcp_cred_keys_t *keys;   /* its key material, in |set| */
-    hcp_uudp_socket_t *sock;       /* coap://: hcproxy's own message layer; else libcoap's: */
+    hcp_upstream_udp_socket_t *sock; /* coap://: hcproxy's own message layer; else libcoap's: */
     coap_context_t *ctx;
     coap_session_t *session;
     int fd;              /* the session's socket, -1 when unknown */
@@ -79,7 +79,7 @@ struct hcp_upstream {
     hcp_proxy_t *proxy;
     hcp_cred_set_t *creds; /* the current upstream.credentials, one per cfg->credentials entry */
     coap_context_t *ctx; /* the reverse direction's endpoints */
-    hcp_uudp_t *udp;     /* the coap:// destinations' message layer */
+    hcp_upstream_udp_t *udp; /* the coap:// destinations' message layer */
     uv_poll_t poll;
     uv_timer_t sweep;    /* frees idle destinations */
     uv_check_t flush;    /* sends what this loop turn queued, once its I/O is handled */

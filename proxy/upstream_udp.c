@@ -32,29 +32,30 @@
 #define MAX_DATAGRAM 1152 /* RFC 7252 s4.6 */
 #define SOCKET_BUCKETS 1024
 
-struct hcp_uudp_socket {
+struct hcp_upstream_udp_socket {
     uv_udp_t udp;
-    hcp_uudp_t *u;
+    hcp_upstream_udp_t *u;
     void *owner;
     hcp_coap_peer_t peer;
-    hcp_uudp_socket_t *next_in_bucket;
-    hcp_uudp_socket_t *next_refused; /* in u->refused while is_refused */
+    hcp_upstream_udp_socket_t *next_in_bucket;
+    hcp_upstream_udp_socket_t *next_refused; /* in u->refused while is_refused */
     bool is_refused;                 /* a send found ECONNREFUSED: reported from the timer */
 };
 
-struct hcp_uudp {
+struct hcp_upstream_udp {
     uv_timer_t timer;
-    hcp_uudp_handler_t handler;
+    hcp_upstream_udp_handler_t handler;
     hcp_msgclient_t *mc;
-    hcp_uudp_socket_t *current; /* the socket of the call into the message layer under way */
-    hcp_uudp_socket_t *refused;
-    hcp_uudp_socket_t *buckets[SOCKET_BUCKETS];
+    hcp_upstream_udp_socket_t *current; /* the socket of the call into the message layer under
+                                         * way */
+    hcp_upstream_udp_socket_t *refused;
+    hcp_upstream_udp_socket_t *buckets[SOCKET_BUCKETS];
     uint64_t armed_ns; /* the deadline the timer is set for; UINT64_MAX: stopped */
     long long receive_buffer;
     uint8_t buf[65536]; /* the datagram being read */
 };
 
-static void rearm(hcp_uudp_t *u);
+static void rearm(hcp_upstream_udp_t *u);
 
 /* ---- sockets by peer ------------------------------------------------------------------------ */
 
@@ -64,9 +65,9 @@ static size_t bucket_of(const hcp_coap_peer_t *peer)
 }
 
 /* The socket to |peer|: the one of the call under way, or the table's (a retransmission). */
-static hcp_uudp_socket_t *socket_to(hcp_uudp_t *u, const hcp_coap_peer_t *peer)
+static hcp_upstream_udp_socket_t *socket_to(hcp_upstream_udp_t *u, const hcp_coap_peer_t *peer)
 {
-    hcp_uudp_socket_t *s;
+    hcp_upstream_udp_socket_t *s;
 
     if (u->current != NULL && hcp_coap_peer_equal(&u->current->peer, peer))
         return u->current;
@@ -75,9 +76,9 @@ static hcp_uudp_socket_t *socket_to(hcp_uudp_t *u, const hcp_coap_peer_t *peer)
     return s;
 }
 
-static void unlink_socket(hcp_uudp_t *u, hcp_uudp_socket_t *s)
+static void unlink_socket(hcp_upstream_udp_t *u, hcp_upstream_udp_socket_t *s)
 {
-    hcp_uudp_socket_t **p = &u->buckets[bucket_of(&s->peer)];
+    hcp_upstream_udp_socket_t **p = &u->buckets[bucket_of(&s->peer)];
 
     while (*p != NULL && *p != s)
         p = &(*p)->next_in_bucket;
@@ -93,7 +94,7 @@ static void unlink_socket(hcp_uudp_t *u, hcp_uudp_socket_t *s)
 }
 
 /* The exchange a datagram is about, by its token (RFC 7252 s3); 0 for none. */
-static uint64_t exchange_of(const hcp_uudp_t *u, const uint8_t *dgram, size_t len)
+static uint64_t exchange_of(const hcp_upstream_udp_t *u, const uint8_t *dgram, size_t len)
 {
     size_t tkl = len > 0 ? dgram[0] & 15u : 0;
 
@@ -104,7 +105,8 @@ static uint64_t exchange_of(const hcp_uudp_t *u, const uint8_t *dgram, size_t le
 
 /* At debug level, a line for each datagram: its header only (type, code, Message ID, token), so
  * that no Uri-Query or payload reaches the log. */
-static void dump(const char *what, const hcp_uudp_socket_t *s, const uint8_t *dgram, size_t len)
+static void dump(const char *what, const hcp_upstream_udp_socket_t *s, const uint8_t *dgram,
+                 size_t len)
 {
     static const char *const types[] = {"CON", "NON", "ACK", "RST"};
     char peer[64], token[2 * HCM_MAX_TOKEN + 1] = "";
@@ -127,15 +129,15 @@ static void dump(const char *what, const hcp_uudp_socket_t *s, const uint8_t *dg
 
 static void on_random(void *ctx, uint8_t *buf, size_t len)
 {
-    hcp_uudp_t *u = ctx;
+    hcp_upstream_udp_t *u = ctx;
 
     u->handler.random(u->handler.ctx, buf, len);
 }
 
 static void on_send(void *ctx, const hcp_coap_peer_t *peer, const uint8_t *dgram, size_t len)
 {
-    hcp_uudp_t *u = ctx;
-    hcp_uudp_socket_t *s = socket_to(u, peer);
+    hcp_upstream_udp_t *u = ctx;
+    hcp_upstream_udp_socket_t *s = socket_to(u, peer);
     uv_buf_t buf = uv_buf_init((char *)dgram, (unsigned)len);
     int err;
 
@@ -161,9 +163,9 @@ static int rejection(const hcp_msgclient_event_t *ev)
     return ev->header.type == HCM_RST ? HCM_ERESET : HCM_EBADRESPONSE;
 }
 
-static void deliver(hcp_uudp_t *u, hcp_msgclient_action_t action, hcp_msgclient_event_t *ev)
+static void deliver(hcp_upstream_udp_t *u, hcp_msgclient_action_t action, hcp_msgclient_event_t *ev)
 {
-    const hcp_uudp_handler_t *h = &u->handler;
+    const hcp_upstream_udp_handler_t *h = &u->handler;
     uint64_t exchange = ev->header.token_len > 0
                             ? h->exchange_of(h->ctx, ev->header.token, ev->header.token_len)
                             : 0;
@@ -174,23 +176,24 @@ static void deliver(hcp_uudp_t *u, hcp_msgclient_action_t action, hcp_msgclient_
     case HCP_MSGCLIENT_DONE:
         break;
     case HCP_MSGCLIENT_ACKED:
-        h->on_event(h->ctx, ev->user, HCP_UUDP_ACKED, NULL, 0);
+        h->on_event(h->ctx, ev->user, HCP_UPSTREAM_UDP_ACKED, NULL, 0);
         break;
     case HCP_MSGCLIENT_RESPONSE:
-        h->on_event(h->ctx, ev->user, HCP_UUDP_ANSWERED, &ev->msg, 0);
+        h->on_event(h->ctx, ev->user, HCP_UPSTREAM_UDP_ANSWERED, &ev->msg, 0);
         break;
     case HCP_MSGCLIENT_REJECTED:
         if (ev->bad_option != 0)
             hcp_log(HCC_LOG_INFO, exchange, "upstream: a response with option %u, critical and "
                     "not recognized, rejected (RFC 7252 s5.4.1)", ev->bad_option);
-        h->on_event(h->ctx, ev->user, HCP_UUDP_FAILED, NULL, rejection(ev));
+        h->on_event(h->ctx, ev->user, HCP_UPSTREAM_UDP_FAILED, NULL, rejection(ev));
         break;
     }
 }
 
 static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
 {
-    hcp_uudp_socket_t *s = hcp_container_of((uv_udp_t *)handle, hcp_uudp_socket_t, udp);
+    hcp_upstream_udp_socket_t *s = hcp_container_of((uv_udp_t *)handle, hcp_upstream_udp_socket_t,
+                                                    udp);
 
     (void)suggested;
     *buf = uv_buf_init((char *)s->u->buf, sizeof s->u->buf);
@@ -199,8 +202,8 @@ static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
 static void on_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
                     const struct sockaddr *from, unsigned flags)
 {
-    hcp_uudp_socket_t *s = hcp_container_of(udp, hcp_uudp_socket_t, udp);
-    hcp_uudp_t *u = s->u;
+    hcp_upstream_udp_socket_t *s = hcp_container_of(udp, hcp_upstream_udp_socket_t, udp);
+    hcp_upstream_udp_t *u = s->u;
     hcp_msgclient_event_t ev;
     hcp_msgclient_action_t action;
 
@@ -229,25 +232,25 @@ static void on_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
 
 static void on_timer(uv_timer_t *timer)
 {
-    hcp_uudp_t *u = hcp_container_of(timer, hcp_uudp_t, timer);
+    hcp_upstream_udp_t *u = hcp_container_of(timer, hcp_upstream_udp_t, timer);
     void *user;
 
     u->armed_ns = UINT64_MAX;
     while (u->refused != NULL) {
-        hcp_uudp_socket_t *s = u->refused;
+        hcp_upstream_udp_socket_t *s = u->refused;
         u->refused = s->next_refused;
         s->is_refused = false;
         u->handler.on_unreachable(u->handler.ctx, s->owner);
     }
     hcp_msgclient_tick(u->mc, uv_hrtime());
     while ((user = hcp_msgclient_next_timeout(u->mc)) != NULL)
-        u->handler.on_event(u->handler.ctx, user, HCP_UUDP_FAILED, NULL, HCM_ETIMEOUT);
+        u->handler.on_event(u->handler.ctx, user, HCP_UPSTREAM_UDP_FAILED, NULL, HCM_ETIMEOUT);
     rearm(u);
     u->handler.on_batch_end(u->handler.ctx);
 }
 
 /* The timer, set for what the message layer has to do next, or at once for a refusal. */
-static void rearm(hcp_uudp_t *u)
+static void rearm(hcp_upstream_udp_t *u)
 {
     uint64_t next = u->refused != NULL ? 0 : hcp_msgclient_next_deadline(u->mc), now;
 
@@ -265,10 +268,11 @@ static void rearm(hcp_uudp_t *u)
 
 /* ---- requests ------------------------------------------------------------------------------- */
 
-hcp_msgclient_request_t *hcp_uudp_send(hcp_uudp_socket_t *s, const uint8_t *token, size_t token_len,
-                                       const hcm_coap_msg_t *msg, void *user)
+hcp_msgclient_request_t *hcp_upstream_udp_send(hcp_upstream_udp_socket_t *s, const uint8_t *token,
+                                               size_t token_len,
+                                               const hcm_coap_msg_t *msg, void *user)
 {
-    hcp_uudp_t *u = s->u;
+    hcp_upstream_udp_t *u = s->u;
     hcp_msgclient_request_t *req;
 
     u->current = s;
@@ -278,12 +282,12 @@ hcp_msgclient_request_t *hcp_uudp_send(hcp_uudp_socket_t *s, const uint8_t *toke
     return req;
 }
 
-void hcp_uudp_cancel(hcp_uudp_t *u, hcp_msgclient_request_t *req)
+void hcp_upstream_udp_cancel(hcp_upstream_udp_t *u, hcp_msgclient_request_t *req)
 {
     hcp_msgclient_cancel(u->mc, req);
 }
 
-void hcp_uudp_stats(const hcp_uudp_t *u, hcp_msgclient_stats_t *stats)
+void hcp_upstream_udp_stats(const hcp_upstream_udp_t *u, hcp_msgclient_stats_t *stats)
 {
     hcp_msgclient_stats(u->mc, stats);
 }
@@ -292,7 +296,7 @@ void hcp_uudp_stats(const hcp_uudp_t *u, hcp_msgclient_stats_t *stats)
 
 /* A burst of separate responses overflows the default 208 KiB receive buffer, and every dropped
  * response costs its server a retransmission seconds later (upstream.receive_buffer_bytes). */
-static void enlarge_receive_buffer(hcp_uudp_socket_t *s)
+static void enlarge_receive_buffer(hcp_upstream_udp_socket_t *s)
 {
     int size = (int)s->u->receive_buffer;
 
@@ -302,12 +306,13 @@ static void enlarge_receive_buffer(hcp_uudp_socket_t *s)
 
 static void on_socket_closed(uv_handle_t *handle)
 {
-    free(hcp_container_of((uv_udp_t *)handle, hcp_uudp_socket_t, udp));
+    free(hcp_container_of((uv_udp_t *)handle, hcp_upstream_udp_socket_t, udp));
 }
 
-hcp_uudp_socket_t *hcp_uudp_open(hcp_uudp_t *u, const struct sockaddr *server, void *owner)
+hcp_upstream_udp_socket_t *hcp_upstream_udp_open(hcp_upstream_udp_t *u,
+                                                 const struct sockaddr *server, void *owner)
 {
-    hcp_uudp_socket_t *s = calloc(1, sizeof *s);
+    hcp_upstream_udp_socket_t *s = calloc(1, sizeof *s);
     size_t len = hcp_sockaddr_len(server), b;
     int err;
 
@@ -336,7 +341,7 @@ fail_init:
     return NULL;
 }
 
-void hcp_uudp_release(hcp_uudp_socket_t *s)
+void hcp_upstream_udp_release(hcp_upstream_udp_socket_t *s)
 {
     unlink_socket(s->u, s);
     uv_close((uv_handle_t *)&s->udp, on_socket_closed);
@@ -344,10 +349,10 @@ void hcp_uudp_release(hcp_uudp_socket_t *s)
 
 /* ---- life ----------------------------------------------------------------------------------- */
 
-int hcp_uudp_new(uv_loop_t *loop, const hcc_config_t *cfg, const hcp_uudp_handler_t *handler,
-                 hcp_uudp_t **out)
+int hcp_upstream_udp_new(uv_loop_t *loop, const hcc_config_t *cfg,
+                         const hcp_upstream_udp_handler_t *handler, hcp_upstream_udp_t **out)
 {
-    hcp_uudp_t *u = calloc(1, sizeof *u);
+    hcp_upstream_udp_t *u = calloc(1, sizeof *u);
     hcp_msgclient_config_t mc = {
         .max_datagram = MAX_DATAGRAM,
         .ack_timeout_ns = (uint64_t)cfg->upstream_ack_timeout_ms * 1000000ull,
@@ -375,10 +380,10 @@ fail_mc:
 
 static void on_timer_closed(uv_handle_t *handle)
 {
-    free(hcp_container_of((uv_timer_t *)handle, hcp_uudp_t, timer));
+    free(hcp_container_of((uv_timer_t *)handle, hcp_upstream_udp_t, timer));
 }
 
-void hcp_uudp_close(hcp_uudp_t *u)
+void hcp_upstream_udp_close(hcp_upstream_udp_t *u)
 {
     hcp_msgclient_free(u->mc);
     u->mc = NULL;

@@ -13,20 +13,24 @@
 #include "hcm.h"
 #include "msgclient.h"
 
-typedef struct hcp_uudp hcp_uudp_t;               /* the message layer, its timer, the sockets */
-typedef struct hcp_uudp_socket hcp_uudp_socket_t; /* one CoAP server's socket */
+/* The message layer, its timer, the sockets. */
+typedef struct hcp_upstream_udp hcp_upstream_udp_t;
+/* One CoAP server's socket. */
+typedef struct hcp_upstream_udp_socket hcp_upstream_udp_socket_t;
 
-typedef enum hcp_uudp_kind {
-    HCP_UUDP_ACKED,    /* an empty ACK: the request is no longer outstanding (RFC 7252 s4.7) */
-    HCP_UUDP_ANSWERED, /* its response, screened (RFC 7252 s5.4): the request is over */
-    HCP_UUDP_FAILED,   /* over without a response: err is HCM_ERESET, HCM_EBADRESPONSE (a bad
-                        * critical option, a reserved class) or HCM_ETIMEOUT */
-} hcp_uudp_kind_t;
+typedef enum hcp_upstream_udp_kind {
+    HCP_UPSTREAM_UDP_ACKED,    /* an empty ACK: the request is no longer outstanding (RFC 7252
+                                * s4.7) */
+    HCP_UPSTREAM_UDP_ANSWERED, /* its response, screened (RFC 7252 s5.4): the request is over */
+    HCP_UPSTREAM_UDP_FAILED,   /* over without a response: err is HCM_ERESET, HCM_EBADRESPONSE
+                                * (a bad critical option, a reserved class) or HCM_ETIMEOUT */
+} hcp_upstream_udp_kind_t;
 
-typedef struct hcp_uudp_handler {
+typedef struct hcp_upstream_udp_handler {
     /* What became of the request |user| sent. Called from the loop's callbacks, never from
-     * inside an hcp_uudp_* call. */
-    void (*on_event)(void *ctx, void *user, hcp_uudp_kind_t kind, hcm_coap_msg_t *msg, int err);
+     * inside an hcp_upstream_udp_* call. */
+    void (*on_event)(void *ctx, void *user, hcp_upstream_udp_kind_t kind, hcm_coap_msg_t *msg,
+                     int err);
     /* The server of |owner| answered with ICMP unreachable: nothing sent there will be answered. */
     void (*on_unreachable)(void *ctx, void *owner);
     /* After a batch of events: the socket has no datagram left to read, or the timer has run. */
@@ -37,27 +41,29 @@ typedef struct hcp_uudp_handler {
      * 0 for none. */
     uint64_t (*exchange_of)(void *ctx, const uint8_t *token, size_t len);
     void *ctx;
-} hcp_uudp_handler_t;
+} hcp_upstream_udp_handler_t;
 
 /* With |cfg|'s upstream.ack_timeout_ms, upstream.ack_random_factor, upstream.max_retransmit and
  * upstream.receive_buffer_bytes. 0 or a UV_E* code. */
-int hcp_uudp_new(uv_loop_t *loop, const hcc_config_t *cfg, const hcp_uudp_handler_t *handler,
-                 hcp_uudp_t **out);
+int hcp_upstream_udp_new(uv_loop_t *loop, const hcc_config_t *cfg,
+                         const hcp_upstream_udp_handler_t *handler, hcp_upstream_udp_t **out);
 /* Forgets every request; frees |u| once its handles have closed, after every socket's. */
-void hcp_uudp_close(hcp_uudp_t *u);
+void hcp_upstream_udp_close(hcp_upstream_udp_t *u);
 
 /* A socket connected to |server|, for |owner|; NULL when none can be made. */
-hcp_uudp_socket_t *hcp_uudp_open(hcp_uudp_t *u, const struct sockaddr *server, void *owner);
+hcp_upstream_udp_socket_t *hcp_upstream_udp_open(hcp_upstream_udp_t *u,
+                                                 const struct sockaddr *server, void *owner);
 /* Closes the socket; nothing may be in flight through it. */
-void hcp_uudp_release(hcp_uudp_socket_t *s);
+void hcp_upstream_udp_release(hcp_upstream_udp_socket_t *s);
 
 /* Sends |msg| as a CON with |token|; |user| comes back with its event. NULL when it does not fit
  * in a datagram (RFC 7252 s4.6) or no memory is left. */
-hcp_msgclient_request_t *hcp_uudp_send(hcp_uudp_socket_t *s, const uint8_t *token, size_t token_len,
-                                       const hcm_coap_msg_t *msg, void *user);
+hcp_msgclient_request_t *hcp_upstream_udp_send(hcp_upstream_udp_socket_t *s, const uint8_t *token,
+                                               size_t token_len,
+                                               const hcm_coap_msg_t *msg, void *user);
 /* No event comes for |req| any more; a late response to it is answered as one to nothing. */
-void hcp_uudp_cancel(hcp_uudp_t *u, hcp_msgclient_request_t *req);
+void hcp_upstream_udp_cancel(hcp_upstream_udp_t *u, hcp_msgclient_request_t *req);
 
-void hcp_uudp_stats(const hcp_uudp_t *u, hcp_msgclient_stats_t *stats);
+void hcp_upstream_udp_stats(const hcp_upstream_udp_t *u, hcp_msgclient_stats_t *stats);
 
 #endif
