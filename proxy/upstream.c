@@ -282,7 +282,8 @@ static int transmit(hcp_dest_t *d, hcp_upstream_req_t *req)
     uint8_t token[HCP_TOKEN_LEN];
 
     hcp_tokens_write(&d->up->tokens, req->slot, token);
-    return d->sock != NULL ? udp_transmit(d, req, token) : hcp_ucoap_transmit(d, req, token);
+    return d->sock != NULL ? udp_transmit(d, req, token)
+                           : hcp_upstream_coap_transmit(d, req, token);
 }
 
 /* A request that cannot be sent ends (its callback later) and takes no room. */
@@ -294,7 +295,7 @@ void hcp_up_pump(hcp_dest_t *d)
     if (hcp_queue_is_empty(&d->nstart.waiting))
         return;
     d->nstart.limit = (unsigned)up->proxy->cfg->upstream_nstart;
-    if (d->sock == NULL && hcp_ucoap_is_quiet(d))
+    if (d->sock == NULL && hcp_upstream_coap_is_quiet(d))
         hcp_nstart_quiet(&d->nstart); /* libcoap: nothing unacknowledged (upstream_coap.c) */
     while ((next = hcp_nstart_next(&d->nstart)) != NULL) {
         hcp_upstream_req_t *req = hcp_container_of(next, hcp_upstream_req_t, nstart);
@@ -398,7 +399,7 @@ void hcp_upstream_cancel(hcp_upstream_req_t *req)
     else
         was_awaited = detach(req, HCP_NSTART_CANCELLED);
     free_req(req);
-    if (was_awaited && d->sock == NULL && hcp_ucoap_abandon(d))
+    if (was_awaited && d->sock == NULL && hcp_upstream_coap_abandon(d))
         hcp_up_pump(d); /* ended unanswered: the session and its CON went, and room with them */
 }
 
@@ -534,16 +535,16 @@ int hcp_upstream_new(hcp_proxy_t *proxy, hcp_upstream_t **out)
     hcp_queue_init(&up->completed);
     if ((err = hcp_creds_load(proxy->cfg, &up->creds)) < 0)
         goto fail_creds;
-    hcp_ucoap_startup();
+    hcp_upstream_coap_startup();
     err = UV_ENOMEM;
-    if ((up->ctx = hcp_ucoap_new_context()) == NULL)
+    if ((up->ctx = hcp_upstream_coap_new_context()) == NULL)
         goto fail_parts;
     if ((err = hcp_upstream_udp_new(proxy->loop, proxy->cfg, &handler, &up->udp)) < 0)
         goto fail_parts;
     if ((err = uv_poll_init(proxy->loop, &up->poll, coap_context_get_coap_fd(up->ctx))) < 0)
         goto fail_parts;
     up->poll.data = up;
-    if ((err = uv_poll_start(&up->poll, UV_READABLE, hcp_ucoap_on_reverse_io)) < 0)
+    if ((err = uv_poll_start(&up->poll, UV_READABLE, hcp_upstream_coap_on_reverse_io)) < 0)
         goto fail_poll;
     uv_check_init(proxy->loop, &up->flush);
     up->flush.data = up;

@@ -13,12 +13,12 @@
  * libcoap 4.3.1 reports an ACK to no callback, so NSTART (nstart.h) cannot be counted exactly
  * here: each destination has a libcoap context of its own, and coap_can_exit() on it says whether
  * anything is unacknowledged (a CON in its send queue, a PDU delayed), a quiet moment that starts
- * a new epoch (hcp_ucoap_is_quiet()). Between two of them, the requests sent and not yet answered
- * bound the outstanding ones from above (an answer implies the ACK), so a server that answers in
- * its ACKs gets a new request for each answer. libcoap's own NSTART stays set as a second guard,
- * and its delay queue stays empty: 4.3.1 appends to it by walking to the tail, after a walk
- * looking for a duplicate message id, and a burst of 10,000 requests to one server spent most of
- * hcproxy's CPU there (bench/README.md). */
+ * a new epoch (hcp_upstream_coap_is_quiet()). Between two of them, the requests sent and not yet
+ * answered bound the outstanding ones from above (an answer implies the ACK), so a server that
+ * answers in its ACKs gets a new request for each answer. libcoap's own NSTART stays set as a
+ * second guard, and its delay queue stays empty: 4.3.1 appends to it by walking to the tail, after
+ * a walk looking for a duplicate message id, and a burst of 10,000 requests to one server spent
+ * most of hcproxy's CPU there (bench/README.md). */
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -50,7 +50,7 @@
  * the handler and then reads a body it never built. With the block mode off, libcoap 4.3.2 and
  * later add no Request-Tag of their own either: a request goes as its HTTP request maps
  * (RFC 8075 s5), and an OSCORE request byte for byte (RFC 8613 s11). */
-coap_context_t *hcp_ucoap_new_context(void)
+coap_context_t *hcp_upstream_coap_new_context(void)
 {
     coap_context_t *ctx = coap_new_context(NULL);
 
@@ -174,7 +174,7 @@ void hcp_upstream_log_level(void)
     coap_set_log_level(hcp_log_enabled(HCC_LOG_DEBUG) ? LOG_DEBUG : LOG_WARNING);
 }
 
-void hcp_ucoap_startup(void)
+void hcp_upstream_coap_startup(void)
 {
     hcp_random_fast_seed();
     coap_startup();
@@ -196,7 +196,7 @@ coap_context_t *hcp_upstream_context(hcp_upstream_t *up)
     return up->ctx;
 }
 
-void hcp_ucoap_on_reverse_io(uv_poll_t *poll, int status, int events)
+void hcp_upstream_coap_on_reverse_io(uv_poll_t *poll, int status, int events)
 {
     hcp_upstream_t *up = hcp_container_of(poll, hcp_upstream_t, poll);
 
@@ -294,12 +294,12 @@ static void on_destination_io(uv_poll_t *poll, int status, int events)
 
 /* ---- destinations --------------------------------------------------------------------------- */
 
-int hcp_ucoap_open(hcp_dest_t *d)
+int hcp_upstream_coap_open(hcp_dest_t *d)
 {
     hcp_upstream_t *up = d->up;
     int err;
 
-    if ((d->ctx = hcp_ucoap_new_context()) == NULL)
+    if ((d->ctx = hcp_upstream_coap_new_context()) == NULL)
         return UV_ENOMEM;
     coap_register_response_handler(d->ctx, on_response);
     coap_register_nack_handler(d->ctx, on_nack);
@@ -319,23 +319,23 @@ fail_poll:
     return err;
 }
 
-void hcp_ucoap_close(hcp_dest_t *d, uv_close_cb on_closed)
+void hcp_upstream_coap_close(hcp_dest_t *d, uv_close_cb on_closed)
 {
     uv_close((uv_handle_t *)&d->poll, on_closed);
     uv_close((uv_handle_t *)&d->resend, on_closed);
 }
 
-void hcp_ucoap_free(hcp_dest_t *d)
+void hcp_upstream_coap_free(hcp_dest_t *d)
 {
     coap_free_context(d->ctx); /* releases the session and closes its socket */
 }
 
-bool hcp_ucoap_is_quiet(const hcp_dest_t *d)
+bool hcp_upstream_coap_is_quiet(const hcp_dest_t *d)
 {
     return coap_can_exit(d->ctx);
 }
 
-int hcp_ucoap_transmit(hcp_dest_t *d, hcp_upstream_req_t *req, const uint8_t *token)
+int hcp_upstream_coap_transmit(hcp_dest_t *d, hcp_upstream_req_t *req, const uint8_t *token)
 {
     coap_session_t *session = hcp_usession_of(d);
     coap_pdu_t *pdu;
@@ -355,7 +355,7 @@ int hcp_ucoap_transmit(hcp_dest_t *d, hcp_upstream_req_t *req, const uint8_t *to
  * 1 every later request to that server would wait behind it (tests/integration/faults_upstream.sh,
  * the blackout). When nothing else is awaited there, the session goes, and the CON with it; the
  * next request opens a new one. */
-bool hcp_ucoap_abandon(hcp_dest_t *d)
+bool hcp_upstream_coap_abandon(hcp_dest_t *d)
 {
     if (d->awaiting > 0 || d->session == NULL || coap_can_exit(d->ctx))
         return false;

@@ -58,7 +58,7 @@ static hcp_dest_t *new_destination(hcp_upstream_t *up, const struct sockaddr *sa
     if (d->scheme == HCM_SCHEME_COAP && (d->sock = hcp_upstream_udp_open(up->udp, sa, d)) == NULL)
         goto fail_transport;
     if (d->scheme != HCM_SCHEME_COAP) {
-        if (hcp_ucoap_open(d) < 0)
+        if (hcp_upstream_coap_open(d) < 0)
             goto fail_transport;
         up->open_handles += 2;
     }
@@ -106,7 +106,7 @@ int hcp_dest_get(hcp_upstream_t *up, const struct sockaddr *sa, const hcm_target
 static bool is_idle(const hcp_dest_t *d, uint64_t now, uint64_t idle_ms)
 {
     return hcp_queue_is_empty(&d->nstart.waiting) && d->awaiting == 0 &&
-           now - d->last_used >= idle_ms && (d->sock != NULL || hcp_ucoap_is_quiet(d));
+           now - d->last_used >= idle_ms && (d->sock != NULL || hcp_upstream_coap_is_quiet(d));
 }
 
 static void free_dest(hcp_dest_t *d)
@@ -121,7 +121,7 @@ static void on_destination_closed(uv_handle_t *handle)
 
     if (--d->open_handles > 0)
         return;
-    hcp_ucoap_free(d); /* releases the session and closes its socket */
+    hcp_upstream_coap_free(d); /* releases the session and closes its socket */
     free_dest(d);
 }
 
@@ -146,7 +146,7 @@ void hcp_dest_sweep(hcp_upstream_t *up)
         up->open_handles -= 2;
         d->open_handles = 2;
         d->poll.data = d->resend.data = d;
-        hcp_ucoap_close(d, on_destination_closed);
+        hcp_upstream_coap_close(d, on_destination_closed);
     }
 }
 
@@ -154,7 +154,7 @@ void hcp_dest_close_all(hcp_upstream_t *up, uv_close_cb on_closed)
 {
     for (hcp_dest_t *d = up->destinations; d != NULL; d = d->next)
         if (d->sock == NULL)
-            hcp_ucoap_close(d, on_closed);
+            hcp_upstream_coap_close(d, on_closed);
 }
 
 void hcp_dest_free_all(hcp_upstream_t *up)
@@ -165,7 +165,7 @@ void hcp_dest_free_all(hcp_upstream_t *up)
         if (d->sock != NULL)
             hcp_upstream_udp_release(d->sock);
         else
-            hcp_ucoap_free(d); /* releases the session too */
+            hcp_upstream_coap_free(d); /* releases the session too */
         free_dest(d);
         up->proxy->metrics.upstream_destinations--;
     }

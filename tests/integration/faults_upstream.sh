@@ -131,8 +131,8 @@ expect_back_to_baseline "server restart" "$BASELINE"
 # The server goes silent (a relay drops everything). A request is sent: it times out with 504 at
 # 2 s, while libcoap would go on retransmitting its CON at 1, 3, 7, 15 s, and with NSTART 1 hold
 # every later request to that server behind it for up to 93 s. hcproxy drops the abandoned CON
-# with its session (upstream_coap.c, hcp_ucoap_abandon()), so once the blackout ends the next
-# request is answered at once.
+# with its session (upstream_coap.c, hcp_upstream_coap_abandon()), so once the blackout ends the
+# next request is answered at once.
 N=10
 fault_begin --upstream-timeout-ms 2000 --upstream-nstart 1
 start_faulty loss "$TS_PORT" 0 1
