@@ -337,7 +337,7 @@ bool hcp_upstream_coap_is_quiet(const hcp_dest_t *d)
 
 int hcp_upstream_coap_transmit(hcp_dest_t *d, hcp_upstream_req_t *req, const uint8_t *token)
 {
-    coap_session_t *session = hcp_usession_of(d);
+    coap_session_t *session = hcp_upstream_session_of(d);
     coap_pdu_t *pdu;
 
     if (session == NULL)

@@ -220,7 +220,7 @@ static coap_session_t *new_session(hcp_dest_t *d)
     return s;
 }
 
-coap_session_t *hcp_usession_of(hcp_dest_t *d)
+coap_session_t *hcp_upstream_session_of(hcp_dest_t *d)
 {
     if (d->session != NULL && coap_session_get_state(d->session) == COAP_SESSION_STATE_NONE) {
         coap_session_release(d->session);
