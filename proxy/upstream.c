@@ -119,7 +119,7 @@ static bool stop_awaiting(hcp_upstream_req_t *req)
 static bool detach(hcp_upstream_req_t *req, hcp_nstart_end_t end)
 {
     hcp_upstream_t *up = req->up;
-    hcp_dest_t *d = req->d;
+    hcp_upstream_dest_t *d = req->d;
     bool was_awaited;
 
     if (hcp_nstart_is_waiting(&req->nstart)) {
@@ -211,7 +211,7 @@ void hcp_up_fail(hcp_upstream_req_t *req, int err)
 }
 
 /* The block-wise transfer of |req|'s message to |d|: its first request. */
-static void start_transfer(const hcp_dest_t *d, hcp_upstream_req_t *req)
+static void start_transfer(const hcp_upstream_dest_t *d, hcp_upstream_req_t *req)
 {
     uint8_t tag[HCP_UPBLOCK_TAG_LEN];
 
@@ -226,7 +226,7 @@ static void start_transfer(const hcp_dest_t *d, hcp_upstream_req_t *req)
  * that ends this pass. */
 static void continue_later(hcp_upstream_req_t *req)
 {
-    hcp_dest_t *d = req->d;
+    hcp_upstream_dest_t *d = req->d;
 
     hcp_nstart_end(&d->nstart, &req->nstart, HCP_NSTART_ANSWERED);
     stop_awaiting(req);
@@ -263,7 +263,7 @@ void hcp_up_take_response(hcp_upstream_req_t *req, hcm_coap_msg_t *msg)
 /* ---- sending -------------------------------------------------------------------------------- */
 
 /* coap://: |req|'s request through |d|'s socket. 0, or a negative HCM_E* code. */
-static int udp_transmit(hcp_dest_t *d, hcp_upstream_req_t *req, const uint8_t *token)
+static int udp_transmit(hcp_upstream_dest_t *d, hcp_upstream_req_t *req, const uint8_t *token)
 {
     hcp_upblock_out_t *out = malloc(sizeof *out); /* 1.5 KiB: off the stack */
 
@@ -277,7 +277,7 @@ static int udp_transmit(hcp_dest_t *d, hcp_upstream_req_t *req, const uint8_t *t
 }
 
 /* Hands |req|'s next request to its transport. 0, or a negative HCM_E* code. */
-static int transmit(hcp_dest_t *d, hcp_upstream_req_t *req)
+static int transmit(hcp_upstream_dest_t *d, hcp_upstream_req_t *req)
 {
     uint8_t token[HCP_TOKEN_LEN];
 
@@ -287,7 +287,7 @@ static int transmit(hcp_dest_t *d, hcp_upstream_req_t *req)
 }
 
 /* A request that cannot be sent ends (its callback later) and takes no room. */
-void hcp_up_pump(hcp_dest_t *d)
+void hcp_up_pump(hcp_upstream_dest_t *d)
 {
     hcp_upstream_t *up = d->up;
     hcp_nstart_req_t *next;
@@ -328,7 +328,7 @@ static void flush_due(hcp_upstream_t *up)
 {
     uv_check_stop(&up->flush);
     while (up->pump_due != NULL) {
-        hcp_dest_t *d = up->pump_due;
+        hcp_upstream_dest_t *d = up->pump_due;
         up->pump_due = d->next_due;
         d->is_pump_due = false;
         hcp_up_pump(d);
@@ -341,7 +341,7 @@ static void on_flush(uv_check_t *check)
     flush_due(hcp_container_of(check, hcp_upstream_t, flush));
 }
 
-static void pump_later(hcp_dest_t *d)
+static void pump_later(hcp_upstream_dest_t *d)
 {
     hcp_upstream_t *up = d->up;
 
@@ -358,10 +358,10 @@ int hcp_upstream_send(hcp_upstream_t *up, const struct sockaddr *addr, const hcm
                       void *data, hcp_upstream_req_t **out)
 {
     hcp_upstream_req_t *req;
-    hcp_dest_t *d;
+    hcp_upstream_dest_t *d;
     int err;
 
-    if ((err = hcp_dest_get(up, addr, target, &d)) < 0)
+    if ((err = hcp_upstream_dest_get(up, addr, target, &d)) < 0)
         return err;
     if (d->inflight >= (unsigned long long)up->proxy->cfg->upstream_max_inflight_per_server)
         return HCM_EOVERLOAD; /* one slow server cannot take every slot */
@@ -391,7 +391,7 @@ int hcp_upstream_send(hcp_upstream_t *up, const struct sockaddr *addr, const hcm
 
 void hcp_upstream_cancel(hcp_upstream_req_t *req)
 {
-    hcp_dest_t *d = req->d;
+    hcp_upstream_dest_t *d = req->d;
     bool was_awaited = false;
 
     if (hcp_qlink_is_queued(&req->completed)) /* over already, its callback not yet run */
@@ -411,7 +411,7 @@ static void on_udp_event(void *ctx, void *user, hcp_upstream_udp_kind_t kind, hc
                          int err)
 {
     hcp_upstream_req_t *req = user;
-    hcp_dest_t *d = req->d;
+    hcp_upstream_dest_t *d = req->d;
 
     (void)ctx;
     if (kind == HCP_UPSTREAM_UDP_ACKED) {
@@ -429,7 +429,7 @@ static void on_udp_event(void *ctx, void *user, hcp_upstream_udp_kind_t kind, hc
 /* ICMP unreachable from |owner|'s server: what was sent there fails now rather than time out. */
 static void on_udp_unreachable(void *ctx, void *owner)
 {
-    hcp_dest_t *d = owner;
+    hcp_upstream_dest_t *d = owner;
 
     (void)ctx;
     while (!hcp_queue_is_empty(&d->in_flight)) {
@@ -501,7 +501,7 @@ void hcp_upstream_on_batch(hcp_upstream_t *up, void (*on_batch)(void *data), voi
 
 static void on_sweep(uv_timer_t *timer)
 {
-    hcp_dest_sweep(hcp_container_of(timer, hcp_upstream_t, sweep));
+    hcp_upstream_dest_sweep(hcp_container_of(timer, hcp_upstream_t, sweep));
 }
 
 /* What hcp_upstream_new() made before the reverse context's poll handle, in reverse order. */
@@ -574,7 +574,7 @@ static void on_closed(uv_handle_t *handle)
 
     if (--up->open_handles > 0)
         return;
-    hcp_dest_free_all(up);
+    hcp_upstream_dest_free_all(up);
     while (!hcp_queue_is_empty(&up->completed)) /* callbacks that will never run */
         free_req(hcp_container_of(hcp_queue_pop(&up->completed), hcp_upstream_req_t, completed));
     while (up->spare_reqs != NULL) {
@@ -589,7 +589,7 @@ static void on_closed(uv_handle_t *handle)
 
 void hcp_upstream_close(hcp_upstream_t *up)
 {
-    hcp_dest_close_all(up, on_closed);
+    hcp_upstream_dest_close_all(up, on_closed);
     uv_close((uv_handle_t *)&up->sweep, on_closed);
     uv_close((uv_handle_t *)&up->flush, on_closed);
     uv_close((uv_handle_t *)&up->poll, on_closed);

@@ -88,7 +88,7 @@ int hcp_upstream_msg_from_pdu(const coap_pdu_t *pdu, hcm_coap_msg_t *msg)
  * transfer that a later one has replaced. */
 static hcp_upstream_req_t *owner(coap_session_t *session, coap_bin_const_t token)
 {
-    hcp_dest_t *d = coap_session_get_app_data(session);
+    hcp_upstream_dest_t *d = coap_session_get_app_data(session);
 
     return hcp_tokens_owner(&d->up->tokens, token.s, token.length);
 }
@@ -102,7 +102,7 @@ static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *se
     (void)sent;
     (void)mid;
     if (req == NULL) {
-        hcp_dest_t *d = coap_session_get_app_data(session);
+        hcp_upstream_dest_t *d = coap_session_get_app_data(session);
         d->up->proxy->metrics.late_responses++;
         return COAP_RESPONSE_OK;
     }
@@ -144,7 +144,7 @@ static void on_nack(coap_session_t *session, const coap_pdu_t *sent,
  * there only coap:// destinations' retransmissions (hcproxy's own message layer) are counted. */
 static int on_event(coap_session_t *session, const coap_event_t event)
 {
-    hcp_dest_t *d = coap_session_get_app_data(session);
+    hcp_upstream_dest_t *d = coap_session_get_app_data(session);
 
     if (event == COAP_EVENT_MSG_RETRANSMITTED && d != NULL)
         d->up->proxy->metrics.upstream_retransmissions++;
@@ -208,7 +208,7 @@ void hcp_upstream_coap_on_reverse_io(uv_poll_t *poll, int status, int events)
 
 /* Whether a datagram waits on the session's socket. Asked only while answers are awaited: with
  * NSTART 1 and answers in ACKs, none is after each answer, and the question is a system call. */
-static bool has_datagram(const hcp_dest_t *d)
+static bool has_datagram(const hcp_upstream_dest_t *d)
 {
     int len = 0;
 
@@ -236,11 +236,11 @@ static int without_timer(struct epoll_event *ready, int n)
     return kept;
 }
 
-static void destination_pass(hcp_dest_t *d);
+static void destination_pass(hcp_upstream_dest_t *d);
 
 static void on_resend_due(uv_timer_t *timer)
 {
-    destination_pass(hcp_container_of(timer, hcp_dest_t, resend));
+    destination_pass(hcp_container_of(timer, hcp_upstream_dest_t, resend));
 }
 
 /* coap_io_prepare_epoll() retransmits what is due and returns the milliseconds to the next
@@ -249,7 +249,7 @@ static void on_resend_due(uv_timer_t *timer)
  * 60 exchanges end in 504 with few retransmissions on the wire. The likely cause: libcoap 4.3.1
  * sets its timerfd from a second clock reading, taken after the retransmissions it has just
  * sent, and leaves it unarmed when the next one is due by then. */
-static void prepare_resend(hcp_dest_t *d)
+static void prepare_resend(hcp_upstream_dest_t *d)
 {
     coap_tick_t now;
     unsigned next_ms;
@@ -265,7 +265,7 @@ static void prepare_resend(hcp_dest_t *d)
 /* The loop of man coap_io's coap_io_prepare_epoll() example, one batch long: one epoll_wait()
  * on the context's set and one coap_io_do_epoll() per datagram (coap_io_process() per datagram
  * cost an epoll_wait() more for each), then prepare_resend(). */
-static void destination_pass(hcp_dest_t *d)
+static void destination_pass(hcp_upstream_dest_t *d)
 {
     struct epoll_event ready[IO_EVENTS];
     int n, passes = 0;
@@ -288,13 +288,13 @@ static void on_destination_io(uv_poll_t *poll, int status, int events)
     (void)events;
     if (status < 0)
         hcp_log(HCC_LOG_ERROR, 0, "coap poll: %s", uv_strerror(status));
-    destination_pass(hcp_container_of(poll, hcp_dest_t, poll));
+    destination_pass(hcp_container_of(poll, hcp_upstream_dest_t, poll));
 }
 
 
 /* ---- destinations --------------------------------------------------------------------------- */
 
-int hcp_upstream_coap_open(hcp_dest_t *d)
+int hcp_upstream_coap_open(hcp_upstream_dest_t *d)
 {
     hcp_upstream_t *up = d->up;
     int err;
@@ -319,23 +319,24 @@ fail_poll:
     return err;
 }
 
-void hcp_upstream_coap_close(hcp_dest_t *d, uv_close_cb on_closed)
+void hcp_upstream_coap_close(hcp_upstream_dest_t *d, uv_close_cb on_closed)
 {
     uv_close((uv_handle_t *)&d->poll, on_closed);
     uv_close((uv_handle_t *)&d->resend, on_closed);
 }
 
-void hcp_upstream_coap_free(hcp_dest_t *d)
+void hcp_upstream_coap_free(hcp_upstream_dest_t *d)
 {
     coap_free_context(d->ctx); /* releases the session and closes its socket */
 }
 
-bool hcp_upstream_coap_is_quiet(const hcp_dest_t *d)
+bool hcp_upstream_coap_is_quiet(const hcp_upstream_dest_t *d)
 {
     return coap_can_exit(d->ctx);
 }
 
-int hcp_upstream_coap_transmit(hcp_dest_t *d, hcp_upstream_req_t *req, const uint8_t *token)
+int hcp_upstream_coap_transmit(hcp_upstream_dest_t *d, hcp_upstream_req_t *req,
+                               const uint8_t *token)
 {
     coap_session_t *session = hcp_upstream_session_of(d);
     coap_pdu_t *pdu;
@@ -355,7 +356,7 @@ int hcp_upstream_coap_transmit(hcp_dest_t *d, hcp_upstream_req_t *req, const uin
  * 1 every later request to that server would wait behind it (tests/integration/faults_upstream.sh,
  * the blackout). When nothing else is awaited there, the session goes, and the CON with it; the
  * next request opens a new one. */
-bool hcp_upstream_coap_abandon(hcp_dest_t *d)
+bool hcp_upstream_coap_abandon(hcp_upstream_dest_t *d)
 {
     if (d->awaiting > 0 || d->session == NULL || coap_can_exit(d->ctx))
         return false;

@@ -15,16 +15,17 @@ void hcp_upstream_coap_on_reverse_io(uv_poll_t *poll, int status, int events);
 
 /* |d|'s context and the handles that drive it (poll and resend, their data |d->up|). 0, or a
  * UV_E* code with nothing left behind. */
-int hcp_upstream_coap_open(hcp_dest_t *d);
+int hcp_upstream_coap_open(hcp_upstream_dest_t *d);
 /* Closes |d|'s two handles with |on_closed|; hcp_upstream_coap_free() once both are. */
-void hcp_upstream_coap_close(hcp_dest_t *d, uv_close_cb on_closed);
-void hcp_upstream_coap_free(hcp_dest_t *d);
+void hcp_upstream_coap_close(hcp_upstream_dest_t *d, uv_close_cb on_closed);
+void hcp_upstream_coap_free(hcp_upstream_dest_t *d);
 /* Whether libcoap has nothing unacknowledged for |d|: a quiet moment (nstart.h). */
-bool hcp_upstream_coap_is_quiet(const hcp_dest_t *d);
+bool hcp_upstream_coap_is_quiet(const hcp_upstream_dest_t *d);
 /* Hands |req|'s next request, with |token|, to libcoap. 0, or a negative HCM_E* code. */
-int hcp_upstream_coap_transmit(hcp_dest_t *d, hcp_upstream_req_t *req, const uint8_t *token);
+int hcp_upstream_coap_transmit(hcp_upstream_dest_t *d, hcp_upstream_req_t *req,
+                               const uint8_t *token);
 /* Drops |d|'s session when nothing is awaited there but libcoap still holds an unacknowledged
  * CON (of a request that ended unanswered); true when it did, and room is made. */
-bool hcp_upstream_coap_abandon(hcp_dest_t *d);
+bool hcp_upstream_coap_abandon(hcp_upstream_dest_t *d);
 
 #endif

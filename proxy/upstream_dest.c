@@ -22,13 +22,13 @@
 #include "upstream_int.h"
 #include "upstream_udp.h"
 
-bool hcp_dest_is_secure(hcm_scheme_t scheme)
+bool hcp_upstream_dest_is_secure(hcm_scheme_t scheme)
 {
     return scheme == HCM_SCHEME_COAPS || scheme == HCM_SCHEME_COAPS_TCP;
 }
 
 /* |d| takes |cred| (the configuration's entry) from the current set, which it references. */
-static void use_credential(hcp_dest_t *d, const hcc_credential_t *cred)
+static void use_credential(hcp_upstream_dest_t *d, const hcc_credential_t *cred)
 {
     hcp_upstream_t *up = d->up;
     size_t i = (size_t)(cred - up->proxy->cfg->credentials); /* the set holds the same entry */
@@ -39,10 +39,11 @@ static void use_credential(hcp_dest_t *d, const hcc_credential_t *cred)
     d->keys = &d->set->keys[i];
 }
 
-static hcp_dest_t *new_destination(hcp_upstream_t *up, const struct sockaddr *sa,
-                                   const hcm_target_t *target, const hcc_credential_t *cred)
+static hcp_upstream_dest_t *new_destination(hcp_upstream_t *up, const struct sockaddr *sa,
+                                            const hcm_target_t *target,
+                                            const hcc_credential_t *cred)
 {
-    hcp_dest_t *d = calloc(1, sizeof *d);
+    hcp_upstream_dest_t *d = calloc(1, sizeof *d);
 
     if (d == NULL)
         return NULL;
@@ -80,18 +81,19 @@ static const hcc_credential_t *credential_for(hcp_upstream_t *up, const struct s
                                sa->sa_family, hcp_sockaddr_ip(sa), target->port);
 }
 
-int hcp_dest_get(hcp_upstream_t *up, const struct sockaddr *sa, const hcm_target_t *target,
-                 hcp_dest_t **out)
+int hcp_upstream_dest_get(hcp_upstream_t *up, const struct sockaddr *sa, const hcm_target_t *target,
+                          hcp_upstream_dest_t **out)
 {
     size_t len = hcp_sockaddr_len(sa);
     const hcc_credential_t *cred = NULL;
-    hcp_dest_t *d;
+    hcp_upstream_dest_t *d;
 
-    if (hcp_dest_is_secure(target->scheme) && (cred = credential_for(up, sa, target)) == NULL)
+    if (hcp_upstream_dest_is_secure(target->scheme) &&
+        (cred = credential_for(up, sa, target)) == NULL)
         return HCM_ENOCREDENTIALS;
     for (d = up->destinations; d != NULL; d = d->next)
         if (memcmp(&d->addr, sa, len) == 0 && d->scheme == target->scheme &&
-            (!hcp_dest_is_secure(d->scheme) ||
+            (!hcp_upstream_dest_is_secure(d->scheme) ||
              (strcasecmp(d->host, target->host) == 0 && d->set == up->creds)))
             break;
     if (d == NULL && (d = new_destination(up, sa, target, cred)) == NULL)
@@ -103,13 +105,13 @@ int hcp_dest_get(hcp_upstream_t *up, const struct sockaddr *sa, const hcm_target
 /* Nothing refers to an idle destination: every request that does is queued there (waiting) or
  * has been sent there and not ended (awaiting), and libcoap has nothing unacknowledged to
  * resend. */
-static bool is_idle(const hcp_dest_t *d, uint64_t now, uint64_t idle_ms)
+static bool is_idle(const hcp_upstream_dest_t *d, uint64_t now, uint64_t idle_ms)
 {
     return hcp_queue_is_empty(&d->nstart.waiting) && d->awaiting == 0 &&
            now - d->last_used >= idle_ms && (d->sock != NULL || hcp_upstream_coap_is_quiet(d));
 }
 
-static void free_dest(hcp_dest_t *d)
+static void free_dest(hcp_upstream_dest_t *d)
 {
     hcp_creds_release(d->set);
     free(d);
@@ -117,7 +119,7 @@ static void free_dest(hcp_dest_t *d)
 
 static void on_destination_closed(uv_handle_t *handle)
 {
-    hcp_dest_t *d = handle->data;
+    hcp_upstream_dest_t *d = handle->data;
 
     if (--d->open_handles > 0)
         return;
@@ -125,13 +127,13 @@ static void on_destination_closed(uv_handle_t *handle)
     free_dest(d);
 }
 
-void hcp_dest_sweep(hcp_upstream_t *up)
+void hcp_upstream_dest_sweep(hcp_upstream_t *up)
 {
     uint64_t now = uv_now(up->proxy->loop), idle_ms = (uint64_t)up->proxy->cfg->upstream_idle_ms;
-    hcp_dest_t **link = &up->destinations;
+    hcp_upstream_dest_t **link = &up->destinations;
 
     while (*link != NULL) {
-        hcp_dest_t *d = *link;
+        hcp_upstream_dest_t *d = *link;
         if (d->is_pump_due || !is_idle(d, now, idle_ms)) {
             link = &d->next;
             continue;
@@ -150,17 +152,17 @@ void hcp_dest_sweep(hcp_upstream_t *up)
     }
 }
 
-void hcp_dest_close_all(hcp_upstream_t *up, uv_close_cb on_closed)
+void hcp_upstream_dest_close_all(hcp_upstream_t *up, uv_close_cb on_closed)
 {
-    for (hcp_dest_t *d = up->destinations; d != NULL; d = d->next)
+    for (hcp_upstream_dest_t *d = up->destinations; d != NULL; d = d->next)
         if (d->sock == NULL)
             hcp_upstream_coap_close(d, on_closed);
 }
 
-void hcp_dest_free_all(hcp_upstream_t *up)
+void hcp_upstream_dest_free_all(hcp_upstream_t *up)
 {
     while (up->destinations != NULL) {
-        hcp_dest_t *d = up->destinations;
+        hcp_upstream_dest_t *d = up->destinations;
         up->destinations = d->next;
         if (d->sock != NULL)
             hcp_upstream_udp_release(d->sock);

@@ -24,7 +24,7 @@
 /* One CoAP server over one transport (upstream_dest.c): the session or socket to it, and its
  * NSTART state (nstart.h). coap:// goes through hcproxy's own message layer (upstream_udp.c);
  * the others through a libcoap context of the destination's own (upstream_coap.c). */
-typedef struct hcp_dest {
+typedef struct hcp_upstream_dest {
     hcp_upstream_t *up;
     struct sockaddr_storage addr;
     hcm_scheme_t scheme;           /* coap, coaps (DTLS), coap+tcp, coaps+tcp (TLS) */
@@ -46,13 +46,13 @@ typedef struct hcp_dest {
     unsigned inflight;   /* requests here, waiting or sent (upstream.max_inflight_per_server) */
     uint64_t last_used;  /* loop time of the last request or datagram */
     bool is_pump_due;    /* in up->pump_due: requests were queued during this loop turn */
-    struct hcp_dest *next_due;
-    struct hcp_dest *next;
-} hcp_dest_t;
+    struct hcp_upstream_dest *next_due;
+    struct hcp_upstream_dest *next;
+} hcp_upstream_dest_t;
 
 struct hcp_upstream_req {
     hcp_upstream_t *up;
-    hcp_dest_t *d;
+    hcp_upstream_dest_t *d;
     uint64_t exchange;           /* the id its log lines carry */
     hcp_upstream_done_cb on_done;
     void *data;
@@ -83,12 +83,12 @@ struct hcp_upstream {
     uv_poll_t poll;
     uv_timer_t sweep;    /* frees idle destinations */
     uv_check_t flush;    /* sends what this loop turn queued, once its I/O is handled */
-    hcp_dest_t *pump_due;
+    hcp_upstream_dest_t *pump_due;
     hcp_queue_t completed; /* of hcp_upstream_req_t, over, their callbacks not yet run */
     void (*on_batch)(void *data);
     void *on_batch_data;
     int open_handles;
-    hcp_dest_t *destinations;
+    hcp_upstream_dest_t *destinations;
     hcp_tokens_t tokens;
     hcp_upstream_req_t *spare_reqs; /* ended requests' memory, for the next ones */
     unsigned nspare_reqs;
@@ -102,7 +102,7 @@ void hcp_up_take_response(hcp_upstream_req_t *req, hcm_coap_msg_t *msg);
 /* |req|'s request in flight is over without a response: the request ends with |err|. */
 void hcp_up_fail(hcp_upstream_req_t *req, int err);
 /* Sends |d|'s waiting requests while NSTART has room. Never from inside a libcoap callback. */
-void hcp_up_pump(hcp_dest_t *d);
+void hcp_up_pump(hcp_upstream_dest_t *d);
 /* The end of one of the upstream's loop callbacks: the done callbacks of the requests that ended,
  * then the batch callback. */
 void hcp_up_deliver(hcp_upstream_t *up);

@@ -44,7 +44,7 @@ static bool is_socket_of(int fd, const coap_session_t *s)
  * socket(), which returns the lowest free descriptor: |predicted| was that number just before
  * the session was made. The guess is checked against the session's local address before it is
  * used. */
-static void find_socket(hcp_dest_t *d, int predicted)
+static void find_socket(hcp_upstream_dest_t *d, int predicted)
 {
     d->fd = predicted >= 0 && is_socket_of(predicted, d->session) ? predicted : -1;
     if (d->fd < 0)
@@ -55,7 +55,7 @@ static void find_socket(hcp_dest_t *d, int predicted)
 /* A burst of separate responses (10,000 answered a second after their ACKs, in bench/run)
  * overflows the default 208 KiB receive buffer, and every dropped response costs its server a
  * retransmission seconds later. */
-static void enlarge_receive_buffer(hcp_dest_t *d)
+static void enlarge_receive_buffer(hcp_upstream_dest_t *d)
 {
     int size = (int)d->up->proxy->cfg->upstream_receive_buffer_bytes;
 
@@ -97,7 +97,7 @@ static bool is_ip_literal(const char *host)
 static int on_server_name(const char *cn, const uint8_t *cert, size_t cert_len,
                           coap_session_t *session, unsigned depth, int validated, void *arg)
 {
-    const hcp_dest_t *d = arg;
+    const hcp_upstream_dest_t *d = arg;
 
     (void)cert;
     (void)cert_len;
@@ -110,7 +110,7 @@ static int on_server_name(const char *cn, const uint8_t *cert, size_t cert_len,
     return 0;
 }
 
-static coap_session_t *psk_session(hcp_dest_t *d, const coap_address_t *dst)
+static coap_session_t *psk_session(hcp_upstream_dest_t *d, const coap_address_t *dst)
 {
     coap_dtls_cpsk_t setup = {
         .version = COAP_DTLS_CPSK_SETUP_VERSION,
@@ -122,7 +122,7 @@ static coap_session_t *psk_session(hcp_dest_t *d, const coap_address_t *dst)
     return coap_new_client_session_psk2(d->ctx, NULL, dst, protos[d->scheme], &setup);
 }
 
-static coap_session_t *pki_session(hcp_dest_t *d, const coap_address_t *dst)
+static coap_session_t *pki_session(hcp_upstream_dest_t *d, const coap_address_t *dst)
 {
     coap_dtls_pki_t setup = {
         .version = COAP_DTLS_PKI_SETUP_VERSION,
@@ -146,7 +146,7 @@ static coap_session_t *pki_session(hcp_dest_t *d, const coap_address_t *dst)
 static int on_server_key(const char *cn, const uint8_t *key, size_t key_len,
                          coap_session_t *session, unsigned depth, int validated, void *arg)
 {
-    const hcp_dest_t *d = arg;
+    const hcp_upstream_dest_t *d = arg;
     const gnutls_datum_t *pin = &d->keys->peer_key;
 
     (void)cn;
@@ -161,7 +161,7 @@ static int on_server_key(const char *cn, const uint8_t *key, size_t key_len,
 }
 
 /* hcproxy's EC private key PEM stands for both halves of its raw public key (libcoap's rule). */
-static coap_session_t *rpk_session(hcp_dest_t *d, const coap_address_t *dst)
+static coap_session_t *rpk_session(hcp_upstream_dest_t *d, const coap_address_t *dst)
 {
     coap_dtls_pki_t setup = {
         .version = COAP_DTLS_PKI_SETUP_VERSION,
@@ -176,9 +176,9 @@ static coap_session_t *rpk_session(hcp_dest_t *d, const coap_address_t *dst)
     return coap_new_client_session_pki(d->ctx, NULL, dst, protos[d->scheme], &setup);
 }
 
-static coap_session_t *open_session(hcp_dest_t *d, const coap_address_t *dst)
+static coap_session_t *open_session(hcp_upstream_dest_t *d, const coap_address_t *dst)
 {
-    if (!hcp_dest_is_secure(d->scheme))
+    if (!hcp_upstream_dest_is_secure(d->scheme))
         return coap_new_client_session(d->ctx, NULL, dst, protos[d->scheme]);
     switch (d->cred->kind) {
     case HCC_CRED_PSK:
@@ -191,7 +191,7 @@ static coap_session_t *open_session(hcp_dest_t *d, const coap_address_t *dst)
     return pki_session(d, dst);
 }
 
-static coap_session_t *new_session(hcp_dest_t *d)
+static coap_session_t *new_session(hcp_upstream_dest_t *d)
 {
     const hcc_config_t *cfg = d->up->proxy->cfg;
     const struct sockaddr *sa = (const struct sockaddr *)&d->addr;
@@ -220,7 +220,7 @@ static coap_session_t *new_session(hcp_dest_t *d)
     return s;
 }
 
-coap_session_t *hcp_upstream_session_of(hcp_dest_t *d)
+coap_session_t *hcp_upstream_session_of(hcp_upstream_dest_t *d)
 {
     if (d->session != NULL && coap_session_get_state(d->session) == COAP_SESSION_STATE_NONE) {
         coap_session_release(d->session);

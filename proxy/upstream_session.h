@@ -6,6 +6,6 @@
 
 /* The session to |d|, made with its credentials on first use; a session libcoap has given up on
  * is replaced. NULL when none can be made. */
-coap_session_t *hcp_upstream_session_of(hcp_dest_t *d);
+coap_session_t *hcp_upstream_session_of(hcp_upstream_dest_t *d);
 
 #endif
