@@ -478,17 +478,17 @@ void hcp_upstream_msgclient_stats(const hcp_upstream_t *up, hcp_msgclient_stats_
 
 int hcp_upstream_reload_credentials(hcp_upstream_t *up, const hcc_config_t *next, bool *changed)
 {
-    hcp_cred_set_t *set;
-    int err = hcp_creds_load(next, &set);
+    hcp_upstream_creds_set_t *set;
+    int err = hcp_upstream_creds_load(next, &set);
 
     if (err < 0)
         return err;
-    *changed = !hcp_creds_same(up->creds, set);
+    *changed = !hcp_upstream_creds_same(up->creds, set);
     if (!*changed) { /* the sessions made with the running set stay in use */
-        hcp_creds_release(set);
+        hcp_upstream_creds_release(set);
         return 0;
     }
-    hcp_creds_release(up->creds);
+    hcp_upstream_creds_release(up->creds);
     up->creds = set;
     return 0;
 }
@@ -511,7 +511,7 @@ static void free_parts(hcp_upstream_t *up)
         hcp_upstream_udp_close(up->udp); /* frees itself once its timer has closed */
     coap_free_context(up->ctx);
     coap_cleanup();
-    hcp_creds_release(up->creds); /* wipes the keys */
+    hcp_upstream_creds_release(up->creds); /* wipes the keys */
     free(up);
 }
 
@@ -533,7 +533,7 @@ int hcp_upstream_new(hcp_proxy_t *proxy, hcp_upstream_t **out)
     up->proxy = proxy;
     hcp_tokens_init(&up->tokens);
     hcp_queue_init(&up->completed);
-    if ((err = hcp_creds_load(proxy->cfg, &up->creds)) < 0)
+    if ((err = hcp_upstream_creds_load(proxy->cfg, &up->creds)) < 0)
         goto fail_creds;
     hcp_upstream_coap_startup();
     err = UV_ENOMEM;

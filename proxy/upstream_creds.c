@@ -12,7 +12,7 @@
 #include "upstream_creds.h"
 
 /* The pinned key of an rpk entry, from its PEM ("PUBLIC KEY") to the DER libcoap compares. */
-static int load_peer_key(const hcc_credential_t *c, hcp_cred_keys_t *k)
+static int load_peer_key(const hcc_credential_t *c, hcp_upstream_creds_keys_t *k)
 {
     hcp_secret_t pem;
     gnutls_datum_t text;
@@ -30,7 +30,7 @@ static int load_peer_key(const hcc_credential_t *c, hcp_cred_keys_t *k)
     return err;
 }
 
-void hcp_creds_release(hcp_cred_set_t *set)
+void hcp_upstream_creds_release(hcp_upstream_creds_set_t *set)
 {
     if (set == NULL || --set->refs > 0)
         return;
@@ -47,9 +47,10 @@ void hcp_creds_release(hcp_cred_set_t *set)
 
 /* Reads the keys of every entry of |cfg|'s upstream.credentials into a new set (one reference),
  * or fails, naming the entry's file or variable in the log. */
-int hcp_creds_load(const hcc_config_t *cfg, hcp_cred_set_t **out)
+int hcp_upstream_creds_load(const hcc_config_t *cfg, hcp_upstream_creds_set_t **out)
 {
-    hcp_cred_set_t *set = calloc(1, sizeof *set + cfg->ncredentials * sizeof set->keys[0]);
+    hcp_upstream_creds_set_t *set =
+        calloc(1, sizeof *set + cfg->ncredentials * sizeof set->keys[0]);
     int err = 0;
 
     if (set == NULL)
@@ -60,10 +61,11 @@ int hcp_creds_load(const hcc_config_t *cfg, hcp_cred_set_t **out)
         err = UV_ENOMEM;
     for (size_t i = 0; i < cfg->ncredentials && err == 0; i++) {
         const hcc_credential_t *c = &cfg->credentials[i];
-        hcp_cred_keys_t *k = &set->keys[i];
+        hcp_upstream_creds_keys_t *k = &set->keys[i];
         const char *what = "upstream.credentials";
 
-        memcpy(&set->creds[i], c, sizeof *c); /* padding too: hcp_creds_same() compares bytes */
+        /* Padding too: hcp_upstream_creds_same() compares bytes. */
+        memcpy(&set->creds[i], c, sizeof *c);
 
         if (c->kind == HCC_CRED_PSK) {
             err = hcp_secret_read(c->key_env, c->key_file, what, &k->psk);
@@ -79,7 +81,7 @@ int hcp_creds_load(const hcc_config_t *cfg, hcp_cred_set_t **out)
             err = hcp_secret_read(NULL, c->key_file, what, &k->key);
     }
     if (err < 0) {
-        hcp_creds_release(set);
+        hcp_upstream_creds_release(set);
         return err;
     }
     *out = set;
@@ -92,12 +94,12 @@ static bool same_secret(const hcp_secret_t *a, const hcp_secret_t *b)
 }
 
 /* Whether two sets say the same thing, entries and key bytes: then sessions need not change. */
-bool hcp_creds_same(const hcp_cred_set_t *a, const hcp_cred_set_t *b)
+bool hcp_upstream_creds_same(const hcp_upstream_creds_set_t *a, const hcp_upstream_creds_set_t *b)
 {
     if (a->count != b->count)
         return false;
     for (size_t i = 0; i < a->count; i++) {
-        const hcp_cred_keys_t *ka = &a->keys[i], *kb = &b->keys[i];
+        const hcp_upstream_creds_keys_t *ka = &a->keys[i], *kb = &b->keys[i];
 
         /* The entries were memset before they were parsed (credentials.c): no stray bytes. */
         if (memcmp(&a->creds[i], &b->creds[i], sizeof a->creds[i]) != 0 ||

@@ -13,29 +13,29 @@
 #include "secrets.h"
 
 /* The bytes behind one upstream.credentials entry, read at start and at a reload (secrets.c). */
-typedef struct hcp_cred_keys {
+typedef struct hcp_upstream_creds_keys {
     hcp_secret_t psk, ca, cert, key;
     gnutls_datum_t peer_key; /* rpk: the server's SubjectPublicKeyInfo (DER), pinned */
-} hcp_cred_keys_t;
+} hcp_upstream_creds_keys_t;
 
 /* upstream.credentials as read at start or at one reload: the entries (copied, since a reload
  * frees the configuration they came from) and their keys. libcoap keeps pointers to the key
  * bytes for the life of a session (a DTLS session may handshake again), so each destination
  * holds a reference, and a reload's new set serves new destinations while the old one lives on
  * in those that were made with it until they go idle. */
-typedef struct hcp_cred_set {
+typedef struct hcp_upstream_creds_set {
     unsigned refs;
     size_t count;
     hcc_credential_t *creds;
-    hcp_cred_keys_t keys[];
-} hcp_cred_set_t;
+    hcp_upstream_creds_keys_t keys[];
+} hcp_upstream_creds_set_t;
 
 /* Reads the keys of every entry of |cfg|'s upstream.credentials into a new set (one reference),
  * or fails, naming the entry's file or variable in the log. 0 or a UV_E* code. */
-int hcp_creds_load(const hcc_config_t *cfg, hcp_cred_set_t **out);
+int hcp_upstream_creds_load(const hcc_config_t *cfg, hcp_upstream_creds_set_t **out);
 /* Drops one reference to |set| (NULL is none); the last frees it. */
-void hcp_creds_release(hcp_cred_set_t *set);
+void hcp_upstream_creds_release(hcp_upstream_creds_set_t *set);
 /* Whether two sets say the same thing, entries and key bytes: then sessions need not change. */
-bool hcp_creds_same(const hcp_cred_set_t *a, const hcp_cred_set_t *b);
+bool hcp_upstream_creds_same(const hcp_upstream_creds_set_t *a, const hcp_upstream_creds_set_t *b);
 
 #endif

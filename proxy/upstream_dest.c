@@ -68,7 +68,7 @@ static hcp_upstream_dest_t *new_destination(hcp_upstream_t *up, const struct soc
     up->destinations = d;
     return d;
 fail_transport:
-    hcp_creds_release(d->set);
+    hcp_upstream_creds_release(d->set);
     free(d);
     return NULL;
 }
@@ -113,7 +113,7 @@ static bool is_idle(const hcp_upstream_dest_t *d, uint64_t now, uint64_t idle_ms
 
 static void free_dest(hcp_upstream_dest_t *d)
 {
-    hcp_creds_release(d->set);
+    hcp_upstream_creds_release(d->set);
     free(d);
 }
 

@@ -29,10 +29,10 @@ typedef struct hcp_upstream_dest {
     struct sockaddr_storage addr;
     hcm_scheme_t scheme;           /* coap, coaps (DTLS), coap+tcp, coaps+tcp (TLS) */
     char host[256];                /* the target's host: the name a certificate must carry */
-    hcp_cred_set_t *set;           /* the credentials it was made with (referenced), or NULL */
+    hcp_upstream_creds_set_t *set; /* the credentials it was made with (referenced), or NULL */
     const hcc_credential_t *cred;  /* upstream.credentials entry, in |set|; NULL for coap and
                                     * coap+tcp */
-    const hcp_cred_keys_t *keys;   /* its key material, in |set| */
+    const hcp_upstream_creds_keys_t *keys; /* its key material, in |set| */
     hcp_upstream_udp_socket_t *sock; /* coap://: hcproxy's own message layer; else libcoap's: */
     coap_context_t *ctx;
     coap_session_t *session;
@@ -77,7 +77,8 @@ struct hcp_upstream_req {
 
 struct hcp_upstream {
     hcp_proxy_t *proxy;
-    hcp_cred_set_t *creds; /* the current upstream.credentials, one per cfg->credentials entry */
+    hcp_upstream_creds_set_t *creds; /* the current upstream.credentials, one per
+                                      * cfg->credentials entry */
     coap_context_t *ctx; /* the reverse direction's endpoints */
     hcp_upstream_udp_t *udp; /* the coap:// destinations' message layer */
     uv_poll_t poll;
