@@ -19,8 +19,9 @@
  *
  * A request that ends (answered, failed, or not sendable) leaves every table at once and waits on
  * up->completed; its done callback runs at the end of the upstream's loop callback that ended it
- * (hcp_up_deliver()), never from within hcp_upstream_send() or hcp_upstream_cancel(): the caller
- * never finds its own state changed under it, and no call chain comes back into this file. */
+ * (hcp_upstream_deliver()), never from within hcp_upstream_send() or hcp_upstream_cancel(): the
+ * caller never finds its own state changed under it, and no call chain comes back into this file.
+ * */
 #include <stdlib.h>
 #include <string.h>
 
@@ -171,7 +172,7 @@ static int keep_answer(hcp_upstream_req_t *req, const hcm_coap_msg_t *msg)
 }
 
 /* |req| is over, with the response |msg| or |err|: it leaves every table now, and its callback
- * runs at the end of this loop callback (hcp_up_deliver()), or of this turn's check. */
+ * runs at the end of this loop callback (hcp_upstream_deliver()), or of this turn's check. */
 static void complete(hcp_upstream_req_t *req, const hcm_coap_msg_t *msg, int err,
                      hcp_nstart_end_t end)
 {
@@ -185,7 +186,7 @@ static void complete(hcp_upstream_req_t *req, const hcm_coap_msg_t *msg, int err
     uv_check_start(&up->flush, on_flush);
 }
 
-void hcp_up_deliver(hcp_upstream_t *up)
+void hcp_upstream_deliver(hcp_upstream_t *up)
 {
     do {
         hcp_qlink_t *link;
@@ -205,7 +206,7 @@ static hcp_nstart_end_t end_of(int err)
     return err == HCM_ETIMEOUT ? HCP_NSTART_TIMED_OUT : HCP_NSTART_RESET;
 }
 
-void hcp_up_fail(hcp_upstream_req_t *req, int err)
+void hcp_upstream_fail(hcp_upstream_req_t *req, int err)
 {
     complete(req, NULL, err, end_of(err));
 }
@@ -242,7 +243,7 @@ static const int step_errors[] = {
     [HCP_UPBLOCK_NOMEM] = HCM_EINTERNAL,
 };
 
-void hcp_up_take_response(hcp_upstream_req_t *req, hcm_coap_msg_t *msg)
+void hcp_upstream_take_response(hcp_upstream_req_t *req, hcm_coap_msg_t *msg)
 {
     hcp_upblock_response_t view = hcp_upblock_view_msg(msg);
     hcp_upblock_step_t step = hcp_upblock_on_response(&req->block, &view);
@@ -287,7 +288,7 @@ static int transmit(hcp_upstream_dest_t *d, hcp_upstream_req_t *req)
 }
 
 /* A request that cannot be sent ends (its callback later) and takes no room. */
-void hcp_up_pump(hcp_upstream_dest_t *d)
+void hcp_upstream_pump(hcp_upstream_dest_t *d)
 {
     hcp_upstream_t *up = d->up;
     hcp_nstart_req_t *next;
@@ -331,9 +332,9 @@ static void flush_due(hcp_upstream_t *up)
         hcp_upstream_dest_t *d = up->pump_due;
         up->pump_due = d->next_due;
         d->is_pump_due = false;
-        hcp_up_pump(d);
+        hcp_upstream_pump(d);
     }
-    hcp_up_deliver(up);
+    hcp_upstream_deliver(up);
 }
 
 static void on_flush(uv_check_t *check)
@@ -383,7 +384,7 @@ int hcp_upstream_send(hcp_upstream_t *up, const struct sockaddr *addr, const hcm
     up->proxy->metrics.upstream_waiting++;
     *out = req; /* first: a request that cannot be sent ends in the pump, its callback later */
     if (d->awaiting == 0 && !d->is_pump_due)
-        hcp_up_pump(d); /* nothing outstanding: no batch to join (see flush_due()) */
+        hcp_upstream_pump(d); /* nothing outstanding: no batch to join (see flush_due()) */
     else
         pump_later(d);
     return 0;
@@ -399,8 +400,9 @@ void hcp_upstream_cancel(hcp_upstream_req_t *req)
     else
         was_awaited = detach(req, HCP_NSTART_CANCELLED);
     free_req(req);
+    /* Ended unanswered: the session and its CON went, and room with them. */
     if (was_awaited && d->sock == NULL && hcp_upstream_coap_abandon(d))
-        hcp_up_pump(d); /* ended unanswered: the session and its CON went, and room with them */
+        hcp_upstream_pump(d);
 }
 
 /* ---- coap:// through hcproxy's own message layer (upstream_udp.c) ------------------------- */
@@ -419,9 +421,9 @@ static void on_udp_event(void *ctx, void *user, hcp_upstream_udp_kind_t kind, hc
     } else {
         udp_over(req, false);
         if (kind == HCP_UPSTREAM_UDP_ANSWERED)
-            hcp_up_take_response(req, msg);
+            hcp_upstream_take_response(req, msg);
         else
-            hcp_up_fail(req, err);
+            hcp_upstream_fail(req, err);
     }
     pump_later(d);
 }
@@ -436,7 +438,7 @@ static void on_udp_unreachable(void *ctx, void *owner)
         hcp_upstream_req_t *req =
             hcp_container_of(d->in_flight.head.next, hcp_upstream_req_t, sent);
         udp_over(req, true);
-        hcp_up_fail(req, HCM_EUNREACHABLE);
+        hcp_upstream_fail(req, HCM_EUNREACHABLE);
     }
     pump_later(d);
 }

@@ -107,9 +107,9 @@ static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *se
         return COAP_RESPONSE_OK;
     }
     if (hcp_upstream_msg_from_pdu(received, &msg) < 0)
-        hcp_up_fail(req, HCM_EBADRESPONSE);
+        hcp_upstream_fail(req, HCM_EBADRESPONSE);
     else
-        hcp_up_take_response(req, &msg);
+        hcp_upstream_take_response(req, &msg);
     return COAP_RESPONSE_OK;
 }
 
@@ -136,7 +136,7 @@ static void on_nack(coap_session_t *session, const coap_pdu_t *sent,
     for (size_t i = 0; i < HCM_COUNTOF(nack_errors); i++)
         if (nack_errors[i].reason == reason)
             err = nack_errors[i].err;
-    hcp_up_fail(req, err);
+    hcp_upstream_fail(req, err);
 }
 
 #if LIBCOAP_VERSION >= 4003002
@@ -279,8 +279,8 @@ static void destination_pass(hcp_upstream_dest_t *d)
             coap_io_do_epoll(d->ctx, ready, (size_t)n);
     }
     prepare_resend(d);
-    hcp_up_pump(d); /* ACKs and answers in this batch may have made room */
-    hcp_up_deliver(d->up); /* outside libcoap now: answer in this loop turn */
+    hcp_upstream_pump(d); /* ACKs and answers in this batch may have made room */
+    hcp_upstream_deliver(d->up); /* outside libcoap now: answer in this loop turn */
 }
 
 static void on_destination_io(uv_poll_t *poll, int status, int events)

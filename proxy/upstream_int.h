@@ -99,13 +99,13 @@ struct hcp_upstream {
 
 /* A response to |req|'s request in flight (|msg|, which may be changed): the next request of a
  * block-wise transfer, or the request's end. */
-void hcp_up_take_response(hcp_upstream_req_t *req, hcm_coap_msg_t *msg);
+void hcp_upstream_take_response(hcp_upstream_req_t *req, hcm_coap_msg_t *msg);
 /* |req|'s request in flight is over without a response: the request ends with |err|. */
-void hcp_up_fail(hcp_upstream_req_t *req, int err);
+void hcp_upstream_fail(hcp_upstream_req_t *req, int err);
 /* Sends |d|'s waiting requests while NSTART has room. Never from inside a libcoap callback. */
-void hcp_up_pump(hcp_upstream_dest_t *d);
+void hcp_upstream_pump(hcp_upstream_dest_t *d);
 /* The end of one of the upstream's loop callbacks: the done callbacks of the requests that ended,
  * then the batch callback. */
-void hcp_up_deliver(hcp_upstream_t *up);
+void hcp_upstream_deliver(hcp_upstream_t *up);
 
 #endif
