@@ -224,10 +224,10 @@ static void on_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
     uint64_t now = uv_hrtime();
     size_t len;
 
-    switch (hcp_udp_recv_kind(nread, from, flags, "coap")) {
-    case HCP_UDP_DATAGRAM:
+    switch (hcp_udp_io_recv_kind(nread, from, flags, "coap")) {
+    case HCP_UDP_IO_DATAGRAM:
         break;
-    case HCP_UDP_TRUNCATED:
+    case HCP_UDP_IO_TRUNCATED:
         note(l, from, "larger than 64 KiB: truncated, ignored", now);
         return;
     default: /* an error, the end of a batch: nothing to read */

@@ -207,13 +207,13 @@ static void on_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
     hcp_msgclient_event_t ev;
     hcp_msgclient_action_t action;
 
-    switch (hcp_udp_recv_kind(nread, from, flags, "upstream")) {
-    case HCP_UDP_DATAGRAM:
+    switch (hcp_udp_io_recv_kind(nread, from, flags, "upstream")) {
+    case HCP_UDP_IO_DATAGRAM:
         break;
-    case HCP_UDP_REFUSED:
+    case HCP_UDP_IO_REFUSED:
         u->handler.on_unreachable(u->handler.ctx, s->owner);
         return;
-    case HCP_UDP_DRAINED:
+    case HCP_UDP_IO_DRAINED:
         u->handler.on_batch_end(u->handler.ctx);
         return;
     default:
