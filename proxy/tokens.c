@@ -7,7 +7,7 @@
 
 #define NO_SLOT UINT32_MAX
 
-struct hcp_token_slot {
+struct hcp_tokens_slot {
     void *owner; /* NULL when free */
     uint32_t nonce;
     uint32_t next_free;
@@ -29,12 +29,13 @@ void hcp_tokens_fini(hcp_tokens_t *t)
 static int grow(hcp_tokens_t *t)
 {
     uint32_t n = t->nslots ? t->nslots * 2 : 64;
-    hcp_token_slot_t *grown = realloc(t->slots, n * sizeof *grown);
+    hcp_tokens_slot_t *grown = realloc(t->slots, n * sizeof *grown);
 
     if (grown == NULL)
         return -1;
     for (uint32_t i = t->nslots; i < n; i++)
-        grown[i] = (hcp_token_slot_t){.owner = NULL, .next_free = i + 1 < n ? i + 1 : t->free_slot};
+        grown[i] = (hcp_tokens_slot_t){.owner = NULL,
+                                       .next_free = i + 1 < n ? i + 1 : t->free_slot};
     t->free_slot = t->nslots;
     t->slots = grown;
     t->nslots = n;
@@ -59,7 +60,7 @@ void hcp_tokens_renew(hcp_tokens_t *t, uint32_t id, uint32_t nonce)
     t->slots[id - 1].nonce = nonce;
 }
 
-void hcp_tokens_write(const hcp_tokens_t *t, uint32_t id, uint8_t token[HCP_TOKEN_LEN])
+void hcp_tokens_write(const hcp_tokens_t *t, uint32_t id, uint8_t token[HCP_TOKENS_LEN])
 {
     uint32_t index = htonl(id - 1), nonce = htonl(t->slots[id - 1].nonce);
 
@@ -71,7 +72,7 @@ void *hcp_tokens_owner(const hcp_tokens_t *t, const uint8_t *token, size_t len)
 {
     uint32_t i, nonce;
 
-    if (len != HCP_TOKEN_LEN)
+    if (len != HCP_TOKENS_LEN)
         return NULL;
     memcpy(&i, token, 4);
     memcpy(&nonce, token + 4, 4);

@@ -11,12 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HCP_TOKEN_LEN 8
+#define HCP_TOKENS_LEN 8
 
-typedef struct hcp_token_slot hcp_token_slot_t;
+typedef struct hcp_tokens_slot hcp_tokens_slot_t;
 
 typedef struct hcp_tokens {
-    hcp_token_slot_t *slots; /* private */
+    hcp_tokens_slot_t *slots; /* private */
     uint32_t nslots;
     uint32_t free_slot;
 } hcp_tokens_t;
@@ -27,7 +27,7 @@ void hcp_tokens_fini(hcp_tokens_t *t);
 uint32_t hcp_tokens_take(hcp_tokens_t *t, void *owner, uint32_t nonce);
 /* Slot |id| (from hcp_tokens_take) gets a new |nonce|: tokens written before are no longer its. */
 void hcp_tokens_renew(hcp_tokens_t *t, uint32_t id, uint32_t nonce);
-void hcp_tokens_write(const hcp_tokens_t *t, uint32_t id, uint8_t token[HCP_TOKEN_LEN]);
+void hcp_tokens_write(const hcp_tokens_t *t, uint32_t id, uint8_t token[HCP_TOKENS_LEN]);
 /* The owner of |token|, or NULL for a freed slot, a replaced nonce or a token not of this table. */
 void *hcp_tokens_owner(const hcp_tokens_t *t, const uint8_t *token, size_t len);
 void hcp_tokens_free(hcp_tokens_t *t, uint32_t id);

@@ -217,7 +217,7 @@ static void start_transfer(const hcp_upstream_dest_t *d, hcp_upstream_req_t *req
     uint8_t tag[HCP_UPBLOCK_TAG_LEN];
 
     hcp_random_fill(tag, sizeof tag);
-    hcp_upblock_begin(&req->block, d->up->proxy->cfg, req->msg, HCP_TOKEN_LEN,
+    hcp_upblock_begin(&req->block, d->up->proxy->cfg, req->msg, HCP_TOKENS_LEN,
                       d->scheme == HCM_SCHEME_COAP_TCP || d->scheme == HCM_SCHEME_COAPS_TCP, tag);
 }
 
@@ -269,7 +269,7 @@ static int udp_transmit(hcp_upstream_dest_t *d, hcp_upstream_req_t *req, const u
     hcp_upblock_out_t *out = malloc(sizeof *out); /* 1.5 KiB: off the stack */
 
     if (out != NULL && hcp_upblock_request_msg(req->msg, &req->block, out) == 0)
-        req->udp = hcp_upstream_udp_send(d->sock, token, HCP_TOKEN_LEN, &out->msg, req);
+        req->udp = hcp_upstream_udp_send(d->sock, token, HCP_TOKENS_LEN, &out->msg, req);
     free(out);
     if (req->udp == NULL)
         return HCM_ENOSPACE;
@@ -280,7 +280,7 @@ static int udp_transmit(hcp_upstream_dest_t *d, hcp_upstream_req_t *req, const u
 /* Hands |req|'s next request to its transport. 0, or a negative HCM_E* code. */
 static int transmit(hcp_upstream_dest_t *d, hcp_upstream_req_t *req)
 {
-    uint8_t token[HCP_TOKEN_LEN];
+    uint8_t token[HCP_TOKENS_LEN];
 
     hcp_tokens_write(&d->up->tokens, req->slot, token);
     return d->sock != NULL ? udp_transmit(d, req, token)

@@ -343,7 +343,7 @@ int hcp_upstream_coap_transmit(hcp_upstream_dest_t *d, hcp_upstream_req_t *req,
 
     if (session == NULL)
         return HCM_EUNREACHABLE;
-    pdu = hcp_upblock_pdu(session, req->msg, &req->block, token, HCP_TOKEN_LEN);
+    pdu = hcp_upblock_pdu(session, req->msg, &req->block, token, HCP_TOKENS_LEN);
     if (pdu == NULL)
         return HCM_ENOSPACE;
     if (coap_send(session, pdu) == COAP_INVALID_MID)

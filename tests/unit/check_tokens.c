@@ -10,7 +10,7 @@ START_TEST(a_token_finds_its_owner)
 {
     hcp_tokens_t t;
     int a, b;
-    uint8_t ta[HCP_TOKEN_LEN], tb[HCP_TOKEN_LEN];
+    uint8_t ta[HCP_TOKENS_LEN], tb[HCP_TOKENS_LEN];
     uint32_t ia, ib;
 
     hcp_tokens_init(&t);
@@ -31,7 +31,7 @@ START_TEST(a_token_of_another_length_finds_nothing)
 {
     hcp_tokens_t t;
     int a;
-    uint8_t token[HCP_TOKEN_LEN];
+    uint8_t token[HCP_TOKENS_LEN];
 
     hcp_tokens_init(&t);
     hcp_tokens_write(&t, hcp_tokens_take(&t, &a, 7), token);
@@ -47,7 +47,7 @@ START_TEST(a_stale_token_finds_nothing)
 {
     hcp_tokens_t t;
     int a, b;
-    uint8_t old[HCP_TOKEN_LEN], renewed[HCP_TOKEN_LEN], reused[HCP_TOKEN_LEN];
+    uint8_t old[HCP_TOKENS_LEN], renewed[HCP_TOKENS_LEN], reused[HCP_TOKENS_LEN];
     uint32_t ia, ib;
 
     hcp_tokens_init(&t);
@@ -72,7 +72,7 @@ END_TEST
 START_TEST(a_token_beyond_the_table_finds_nothing)
 {
     hcp_tokens_t t;
-    const uint8_t forged[HCP_TOKEN_LEN] = {0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 1};
+    const uint8_t forged[HCP_TOKENS_LEN] = {0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 1};
 
     hcp_tokens_init(&t);
     ck_assert_ptr_null(hcp_tokens_owner(&t, forged, sizeof forged));
@@ -85,14 +85,14 @@ START_TEST(many_owners_each_found)
 {
     enum { N = 1000 };
     static int owners[N];
-    static uint8_t tokens[N][HCP_TOKEN_LEN];
+    static uint8_t tokens[N][HCP_TOKENS_LEN];
     hcp_tokens_t t;
 
     hcp_tokens_init(&t);
     for (uint32_t i = 0; i < N; i++)
         hcp_tokens_write(&t, hcp_tokens_take(&t, &owners[i], i * 2654435761u), tokens[i]);
     for (uint32_t i = 0; i < N; i++)
-        ck_assert_ptr_eq(hcp_tokens_owner(&t, tokens[i], HCP_TOKEN_LEN), &owners[i]);
+        ck_assert_ptr_eq(hcp_tokens_owner(&t, tokens[i], HCP_TOKENS_LEN), &owners[i]);
     hcp_tokens_fini(&t);
 }
 END_TEST
