@@ -6,7 +6,7 @@
  * decides on the last of those calls and never queues a response on the first one: libmicrohttpd
  * 0.9.75 closes the connection after a response queued that early.
  *
- * Every path that ends an exchange goes through hcp_ex_answer() or cancel(), which stop its
+ * Every path that ends an exchange goes through hcp_exchange_answer() or cancel(), which stop its
  * timer and hang-up watch and cancel its upstream request; the memory goes in release() once
  * libmicrohttpd has completed the request and the loop has closed both handles. */
 #include <stdio.h>
@@ -173,7 +173,7 @@ static void resume_if_suspended(hcp_exchange_t *ex)
 }
 
 /* Ends the exchange with |response|; it is queued on the access handler's next call. */
-void hcp_ex_answer(hcp_exchange_t *ex, struct MHD_Response *response, unsigned status)
+void hcp_exchange_answer(hcp_exchange_t *ex, struct MHD_Response *response, unsigned status)
 {
     bool was_proxied = ex->is_counted; /* in flight until stop_waiting() */
 
@@ -181,7 +181,7 @@ void hcp_ex_answer(hcp_exchange_t *ex, struct MHD_Response *response, unsigned s
     ex->response = response;
     ex->status = status;
     ex->state = EX_ANSWERED;
-    hcp_ex_record_answer(ex, was_proxied);
+    hcp_exchange_record_answer(ex, was_proxied);
     resume_if_suspended(ex);
 }
 
@@ -216,7 +216,7 @@ void hcp_exchange_abort_all(hcp_proxy_t *proxy)
     while (!hcp_queue_is_empty(live)) {
         hcp_exchange_t *ex = hcp_container_of(live->head.next, hcp_exchange_t, live);
         if (ex->state == EX_WAITING || ex->state == EX_RESOLVING)
-            hcp_ex_answer_error(ex, HCM_ESHUTDOWN); /* unlinks ex */
+            hcp_exchange_answer_error(ex, HCM_ESHUTDOWN); /* unlinks ex */
         else
             stop_waiting(ex);
     }
@@ -240,7 +240,7 @@ static void on_timeout(uv_timer_t *timer)
         uv_timer_start(&ex->timer, on_timeout, ex->deadline_ms - now, 0);
         return;
     }
-    hcp_ex_fail(ex, HCM_ETIMEOUT);
+    hcp_exchange_fail(ex, HCM_ETIMEOUT);
 }
 
 /* Arms the exchange timer: first the hang-up watch delay, then the upstream timeout. */
@@ -286,9 +286,9 @@ static void on_upstream_done(void *data, const hcm_coap_msg_t *msg, int err)
 
     ex->upreq = NULL;
     if (err < 0)
-        hcp_ex_fail(ex, err);
+        hcp_exchange_fail(ex, err);
     else
-        hcp_ex_on_coap_response(ex, msg);
+        hcp_exchange_on_coap_response(ex, msg);
 }
 
 static void send_to(hcp_exchange_t *ex, const struct sockaddr *addr)
@@ -299,7 +299,7 @@ static void send_to(hcp_exchange_t *ex, const struct sockaddr *addr)
     err = hcp_upstream_send(ex->proxy->upstream, addr, &ex->target, &ex->msg, ex->id,
                             on_upstream_done, ex, &ex->upreq);
     if (err < 0)
-        hcp_ex_fail(ex, err);
+        hcp_exchange_fail(ex, err);
 }
 
 /* 0 when the CoAP server at |sa| (with the target's port) may be reached, else why not: a
@@ -336,7 +336,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
         if (err == 0)
             send_to(ex, (struct sockaddr *)&ss);
         else
-            hcp_ex_answer_error(ex, err);
+            hcp_exchange_answer_error(ex, err);
     }
     uv_freeaddrinfo(res);
     if (ex->is_http_done)
@@ -352,7 +352,7 @@ static void resolve(hcp_exchange_t *ex)
     ex->state = EX_RESOLVING;
     if (uv_getaddrinfo(ex->proxy->loop, &ex->resolver, on_resolved, ex->target.host, port,
                        &hints) != 0) {
-        hcp_ex_answer_error(ex, HCM_ERESOLVE);
+        hcp_exchange_answer_error(ex, HCM_ERESOLVE);
         return;
     }
     ex->is_resolving = true;
@@ -372,7 +372,7 @@ static bool serve_local(hcp_exchange_t *ex)
     if (r != NULL)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, local.content_type);
     ex->local = local.index;
-    hcp_ex_answer(ex, r, local.status);
+    hcp_exchange_answer(ex, r, local.status);
     return true;
 }
 
@@ -386,7 +386,7 @@ static void begin(hcp_exchange_t *ex)
     if (err == 0 && serve_local(ex))
         return;
     if (err == 0)
-        err = hcp_ex_map_request(ex);
+        err = hcp_exchange_map_request(ex);
     if (err == 0 && ex->proxy->metrics.inflight >= (uint64_t)ex->proxy->cfg->upstream_max_inflight)
         err = HCM_EOVERLOAD;
     if (err == 0 && ex->proxy->closing) /* a kept-alive connection after drain.delay_s */
@@ -394,7 +394,7 @@ static void begin(hcp_exchange_t *ex)
     if (err == 0 && hcp_sockaddr_literal(ex->target.host, ex->target.port, &ss))
         err = judge_address(ex, (struct sockaddr *)&ss);
     if (err < 0) {
-        hcp_ex_answer_error(ex, err);
+        hcp_exchange_answer_error(ex, err);
         return;
     }
     ex->proxy->metrics.exchanges_started++;
@@ -417,14 +417,14 @@ int hcp_exchange_on_http(hcp_exchange_t *ex, const char *method, const char *ver
 
     if (ex->method == NULL) {
         ex->method = method;
-        hcp_ex_identify(ex);
-        err = hcp_ex_check_headers(ex, version);
-        if (err < 0 && (err == HCM_ETOOLARGE || hcp_ex_is_framing_error(err) ||
-                        hcp_ex_declares_body(ex))) {
+        hcp_exchange_identify(ex);
+        err = hcp_exchange_check_headers(ex, version);
+        if (err < 0 && (err == HCM_ETOOLARGE || hcp_exchange_is_framing_error(err) ||
+                        hcp_exchange_declares_body(ex))) {
             /* Refused before any of the body is read; the connection then closes. */
             hcp_front_request_complete(ex->conn);
-            hcp_ex_answer_error(ex, err);
-            return hcp_ex_queue_answer(ex);
+            hcp_exchange_answer_error(ex, err);
+            return hcp_exchange_queue_answer(ex);
         }
         ex->early_error = err; /* without a body: answered later, the connection kept */
         return 0; /* answer later: keeps the connection alive (see the top of this file) */
@@ -432,14 +432,14 @@ int hcp_exchange_on_http(hcp_exchange_t *ex, const char *method, const char *ver
     if (*upload_data_size > 0) {
         size_t len = *upload_data_size;
         *upload_data_size = 0;
-        return hcp_ex_on_body(ex, upload_data, len);
+        return hcp_exchange_on_body(ex, upload_data, len);
     }
     switch (ex->state) {
     case EX_HEADERS:
         begin(ex);
-        return ex->state == EX_ANSWERED ? hcp_ex_queue_answer(ex) : 0;
+        return ex->state == EX_ANSWERED ? hcp_exchange_queue_answer(ex) : 0;
     case EX_ANSWERED:
-        return hcp_ex_queue_answer(ex);
+        return hcp_exchange_queue_answer(ex);
     case EX_CANCELLED:
         return -1;
     default:

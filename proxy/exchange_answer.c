@@ -79,13 +79,13 @@ static struct MHD_Response *text_response(const char *text)
     return r;
 }
 
-bool hcp_ex_is_framing_error(int err)
+bool hcp_exchange_is_framing_error(int err)
 {
     return err == HCM_EFRAMING || err == HCM_EHOSTFIELD || err == HCM_ECODING;
 }
 
 /* A proxy-generated error: its status and one-line reason come from mapping/errors.def. */
-void hcp_ex_answer_error(hcp_exchange_t *ex, int err)
+void hcp_exchange_answer_error(hcp_exchange_t *ex, int err)
 {
     struct MHD_Response *r;
     char line[256];
@@ -102,13 +102,13 @@ void hcp_ex_answer_error(hcp_exchange_t *ex, int err)
                                                      : "Bearer realm=\"hcproxy\"");
     /* RFC 9112 s6.3, s9.6: after ambiguous framing nothing more is read from the connection;
      * whatever followed may be a smuggled request. */
-    if (r != NULL && hcp_ex_is_framing_error(err))
+    if (r != NULL && hcp_exchange_is_framing_error(err))
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     ex->error = err;
-    hcp_ex_answer(ex, r, hcm_err_status(err));
+    hcp_exchange_answer(ex, r, hcm_err_status(err));
 }
 
-void hcp_ex_fail(hcp_exchange_t *ex, int err)
+void hcp_exchange_fail(hcp_exchange_t *ex, int err)
 {
     if (ex->state != EX_WAITING && ex->state != EX_RESOLVING)
         return;
@@ -116,7 +116,7 @@ void hcp_ex_fail(hcp_exchange_t *ex, int err)
         ex->proxy->metrics.upstream_timeouts++;
     else
         ex->proxy->metrics.upstream_failures++;
-    hcp_ex_answer_error(ex, err);
+    hcp_exchange_answer_error(ex, err);
 }
 
 /* Host names and ports only: a Host header is echoed into Location, so nothing that could end
@@ -154,7 +154,7 @@ static const char *hosting_prefix(hcp_exchange_t *ex)
     return out;
 }
 
-void hcp_ex_on_coap_response(hcp_exchange_t *ex, const hcm_coap_msg_t *msg)
+void hcp_exchange_on_coap_response(hcp_exchange_t *ex, const hcm_coap_msg_t *msg)
 {
     hcm_resp_ctx_t ctx = {.request = ex->info, .target = &ex->target};
     hcm_http_resp_t resp;
@@ -164,7 +164,7 @@ void hcp_ex_on_coap_response(hcp_exchange_t *ex, const hcm_coap_msg_t *msg)
     if (ex->state != EX_WAITING)
         return;
     if (msg->payload.len > (size_t)ex->proxy->cfg->upstream_max_response_bytes) {
-        hcp_ex_fail(ex, HCM_ERESPTOOLARGE);
+        hcp_exchange_fail(ex, HCM_ERESPTOOLARGE);
         return;
     }
     if (hcm_coap_msg_find(msg, HCM_OPT_LOCATION_PATH) != NULL ||
@@ -172,7 +172,7 @@ void hcp_ex_on_coap_response(hcp_exchange_t *ex, const hcm_coap_msg_t *msg)
         ctx.hosting_prefix = hosting_prefix(ex); /* only a Location needs it */
     err = hcm_response_to_http(msg, &ctx, &ex->arena, &resp);
     if (err < 0) {
-        hcp_ex_fail(ex, err == HCM_ENOSPACE ? HCM_ENOSPACE : HCM_EBADRESPONSE);
+        hcp_exchange_fail(ex, err == HCM_ENOSPACE ? HCM_ENOSPACE : HCM_EBADRESPONSE);
         return;
     }
     r = MHD_create_response_from_buffer(resp.body.len, (void *)resp.body.p,
@@ -181,10 +181,10 @@ void hcp_ex_on_coap_response(hcp_exchange_t *ex, const hcm_coap_msg_t *msg)
         MHD_add_response_header(r, resp.headers[i].name, resp.headers[i].value);
     if (r != NULL && resp.status == MHD_HTTP_NOT_MODIFIED)
         omit_content_length(r);
-    hcp_ex_answer(ex, r, resp.status);
+    hcp_exchange_answer(ex, r, resp.status);
 }
 
-int hcp_ex_queue_answer(hcp_exchange_t *ex)
+int hcp_exchange_queue_answer(hcp_exchange_t *ex)
 {
     enum MHD_Result ok;
 
@@ -196,7 +196,7 @@ int hcp_ex_queue_answer(hcp_exchange_t *ex)
     return ok == MHD_YES ? 0 : -1;
 }
 
-void hcp_ex_record_answer(hcp_exchange_t *ex, bool was_proxied)
+void hcp_exchange_record_answer(hcp_exchange_t *ex, bool was_proxied)
 {
     count_answer(ex, was_proxied);
     log_outcome(ex);

@@ -79,36 +79,36 @@ struct hcp_exchange {
 
 /* Ends the exchange with |response| (NULL: none could be built) and |status|; it is queued on the
  * access handler's next call. */
-void hcp_ex_answer(hcp_exchange_t *ex, struct MHD_Response *response, unsigned status);
+void hcp_exchange_answer(hcp_exchange_t *ex, struct MHD_Response *response, unsigned status);
 
 /* ---- exchange_answer.c ----------------------------------------------------------------------- */
 
 /* The access log line and the metrics of an answer: a proxied exchange's by its status class
  * and latency, anything else as a refusal (by cause) or an own resource's answer. */
-void hcp_ex_record_answer(hcp_exchange_t *ex, bool was_proxied);
+void hcp_exchange_record_answer(hcp_exchange_t *ex, bool was_proxied);
 /* Whether |err| leaves the request's framing in doubt: the connection then closes. */
-bool hcp_ex_is_framing_error(int err);
+bool hcp_exchange_is_framing_error(int err);
 /* A proxy-generated error: its status and one-line reason come from mapping/errors.def. */
-void hcp_ex_answer_error(hcp_exchange_t *ex, int err);
+void hcp_exchange_answer_error(hcp_exchange_t *ex, int err);
 /* The request upstream failed with a negative HCM_E* code: answers the HTTP client with it. */
-void hcp_ex_fail(hcp_exchange_t *ex, int err);
+void hcp_exchange_fail(hcp_exchange_t *ex, int err);
 /* The CoAP response: maps it and answers the HTTP client. */
-void hcp_ex_on_coap_response(hcp_exchange_t *ex, const hcm_coap_msg_t *msg);
+void hcp_exchange_on_coap_response(hcp_exchange_t *ex, const hcm_coap_msg_t *msg);
 /* Hands the answer to libmicrohttpd: 0, or -1 to close the connection. */
-int hcp_ex_queue_answer(hcp_exchange_t *ex);
+int hcp_exchange_queue_answer(hcp_exchange_t *ex);
 
 /* ---- exchange_request.c ---------------------------------------------------------------------- */
 
 /* Who asked: the client's address, its X-Request-Id and its traceparent (for the log). */
-void hcp_ex_identify(hcp_exchange_t *ex);
+void hcp_exchange_identify(hcp_exchange_t *ex);
 /* The checks on the request line and headers alone: framing (RFC 9112), a declared length over
  * http.max_body_bytes, the client certificate, the rate and the bearer token. 0 or why not. */
-int hcp_ex_check_headers(hcp_exchange_t *ex, const char *version);
+int hcp_exchange_check_headers(hcp_exchange_t *ex, const char *version);
 /* Whether the request says a body follows. */
-bool hcp_ex_declares_body(hcp_exchange_t *ex);
+bool hcp_exchange_declares_body(hcp_exchange_t *ex);
 /* One piece of the body: 0, or -1 to close the connection. */
-int hcp_ex_on_body(hcp_exchange_t *ex, const char *data, size_t len);
+int hcp_exchange_on_body(hcp_exchange_t *ex, const char *data, size_t len);
 /* The request, body and all, mapped to its CoAP target and message (RFC 8075). 0 or why not. */
-int hcp_ex_map_request(hcp_exchange_t *ex);
+int hcp_exchange_map_request(hcp_exchange_t *ex);
 
 #endif

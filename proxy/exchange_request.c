@@ -77,7 +77,7 @@ static int route_target(hcp_exchange_t *ex, const char **target_uri)
     return 0;
 }
 
-int hcp_ex_map_request(hcp_exchange_t *ex)
+int hcp_exchange_map_request(hcp_exchange_t *ex)
 {
     const hcc_config_t *cfg = ex->proxy->cfg;
     hcm_http_req_t req = {
@@ -144,7 +144,7 @@ static bool declared_length_fits(hcp_exchange_t *ex)
 
 /* One piece of the body. libmicrohttpd cannot queue a response while a body is arriving, so a
  * body found too large on the way is drained, bounded, and answered when it ends. */
-int hcp_ex_on_body(hcp_exchange_t *ex, const char *data, size_t len)
+int hcp_exchange_on_body(hcp_exchange_t *ex, const char *data, size_t len)
 {
     if (ex->early_error == 0)
         ex->early_error = append_body(ex, data, len);
@@ -192,7 +192,7 @@ static int check_framing(hcp_exchange_t *ex, const char *version)
 /* What the log and the answer say about who asked: the client's address, its X-Request-Id
  * (echoed in the answer; one is made when it sent none, or one that is not plain text) and its
  * W3C traceparent, logged when well-formed. */
-void hcp_ex_identify(hcp_exchange_t *ex)
+void hcp_exchange_identify(hcp_exchange_t *ex)
 {
     const union MHD_ConnectionInfo *client =
         MHD_get_connection_info(ex->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -207,7 +207,7 @@ void hcp_ex_identify(hcp_exchange_t *ex)
     ex->traceparent = tp != NULL && hcp_text_traceparent_ok(tp) ? tp : NULL;
 }
 
-bool hcp_ex_declares_body(hcp_exchange_t *ex)
+bool hcp_exchange_declares_body(hcp_exchange_t *ex)
 {
     const char *cl = MHD_lookup_connection_value(ex->conn, MHD_HEADER_KIND,
                                                  MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -217,7 +217,7 @@ bool hcp_ex_declares_body(hcp_exchange_t *ex)
                                        MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
 }
 
-int hcp_ex_check_headers(hcp_exchange_t *ex, const char *version)
+int hcp_exchange_check_headers(hcp_exchange_t *ex, const char *version)
 {
     int err = check_framing(ex, version);
 
