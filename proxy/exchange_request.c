@@ -200,11 +200,11 @@ void hcp_exchange_identify(hcp_exchange_t *ex)
     const char *tp = MHD_lookup_connection_value(ex->conn, MHD_HEADER_KIND, HEADER_TRACEPARENT);
 
     hcp_sockaddr_format(client != NULL ? client->client_addr : NULL, ex->client, sizeof ex->client);
-    if (id != NULL && hcp_text_request_id_ok(id, REQUEST_ID_MAX))
+    if (id != NULL && hcp_logtext_request_id_ok(id, REQUEST_ID_MAX))
         snprintf(ex->request_id, sizeof ex->request_id, "%s", id);
     else
         hcp_log_request_id(ex->id, ex->request_id, sizeof ex->request_id);
-    ex->traceparent = tp != NULL && hcp_text_traceparent_ok(tp) ? tp : NULL;
+    ex->traceparent = tp != NULL && hcp_logtext_traceparent_ok(tp) ? tp : NULL;
 }
 
 bool hcp_exchange_declares_body(hcp_exchange_t *ex)

@@ -12,9 +12,9 @@
 #include "hcm.h"
 #include "hcproxy_version.h"
 #include "local.h"
-#include "logtext.h"
 #include "metrics.h"
 #include "proxy.h"
+#include "text.h"
 
 /* Liveness: an answer at all means the loop runs; nothing else is judged, so that an orchestrator
  * restarts hcproxy only when it is stuck, never for an upstream's trouble. */

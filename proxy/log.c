@@ -1,7 +1,7 @@
 /* JSON-lines logging on stdout, one object per event, so that a container runtime or a test can
  * parse it. Every line is built in one buffer and written with one call; strings are escaped
- * (logtext.c), so a line is valid JSON in valid UTF-8 whatever a client or a library wrote into
- * it. The level filter is checked before any formatting. */
+ * (text.c) and secrets redacted (logtext.c), so a line is valid JSON in valid UTF-8 whatever a
+ * client or a library wrote into it. The level filter is checked before any formatting. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +11,7 @@
 #include "hcc.h"
 #include "log.h"
 #include "logtext.h"
+#include "text.h"
 
 static hcc_level_t log_threshold = HCC_LOG_INFO;
 
@@ -47,7 +48,7 @@ void hcp_log_redact(const char *uri, char *buf, size_t len)
     hcp_text_t t;
 
     hcp_text_init(&t, buf, len);
-    hcp_text_redacted_uri(&t, uri != NULL ? uri : "-");
+    hcp_logtext_redacted_uri(&t, uri != NULL ? uri : "-");
 }
 
 static void add_field(hcp_text_t *line, const hcp_field_t *f)
@@ -149,7 +150,7 @@ void hcp_log_redact_pdu(char *dump, size_t len)
 
     snprintf(copy, sizeof copy, "%s", dump);
     hcp_text_init(&t, dump, len);
-    hcp_text_redacted_pdu(&t, copy);
+    hcp_logtext_redacted_pdu(&t, copy);
 }
 
 void hcp_log_request_id(uint64_t id, char *out, size_t len)

@@ -1,95 +1,8 @@
-/* JSON string escaping, URI redaction and request-id checks for log.c (see logtext.h). */
-#include <stdarg.h>
+/* URI and PDU-dump redaction and request-id checks for log.c (see logtext.h). */
 #include <stdio.h>
 #include <string.h>
 
 #include "logtext.h"
-
-void hcp_text_init(hcp_text_t *t, char *buf, size_t cap)
-{
-    *t = (hcp_text_t){.buf = buf, .cap = cap};
-    buf[0] = '\0';
-}
-
-void hcp_text_add(hcp_text_t *t, const char *s, size_t n)
-{
-    size_t room = t->cap - 1 - t->len;
-
-    if (n > room) {
-        n = room;
-        t->cut = true;
-    }
-    memcpy(t->buf + t->len, s, n);
-    t->len += n;
-    t->buf[t->len] = '\0';
-}
-
-void hcp_text_printf(hcp_text_t *t, const char *fmt, ...)
-{
-    size_t room = t->cap - t->len;
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(t->buf + t->len, room, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    if ((size_t)n >= room) {
-        t->cut = true;
-        n = (int)room - 1;
-    }
-    t->len += (size_t)n;
-}
-
-/* The length of the valid UTF-8 sequence at |s| (RFC 3629 s4's table), 0 when it is none. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    static const struct {
-        unsigned char lead_lo, lead_hi, second_lo, second_hi;
-        size_t len;
-    } forms[] = {
-        {0xc2, 0xdf, 0x80, 0xbf, 2}, {0xe0, 0xe0, 0xa0, 0xbf, 3}, {0xe1, 0xec, 0x80, 0xbf, 3},
-        {0xed, 0xed, 0x80, 0x9f, 3}, {0xee, 0xef, 0x80, 0xbf, 3}, {0xf0, 0xf0, 0x90, 0xbf, 4},
-        {0xf1, 0xf3, 0x80, 0xbf, 4}, {0xf4, 0xf4, 0x80, 0x8f, 4},
-    };
-
-    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
-        if (s[0] < forms[i].lead_lo || s[0] > forms[i].lead_hi)
-            continue;
-        if (n < forms[i].len || s[1] < forms[i].second_lo || s[1] > forms[i].second_hi)
-            return 0;
-        for (size_t k = 2; k < forms[i].len; k++)
-            if ((s[k] & 0xc0) != 0x80)
-                return 0;
-        return forms[i].len;
-    }
-    return 0;
-}
-
-void hcp_text_json(hcp_text_t *t, const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    char esc[8];
-
-    for (size_t i = 0; i < n;) {
-        size_t len = p[i] < 0x80 ? 1 : utf8_len(p + i, n - i);
-
-        if (p[i] == '"' || p[i] == '\\') {
-            esc[0] = '\\';
-            esc[1] = (char)p[i];
-            hcp_text_add(t, esc, 2);
-        } else if (p[i] < 0x20 || p[i] == 0x7f || len == 0) {
-            snprintf(esc, sizeof esc, "\\u%04x", p[i]);
-            hcp_text_add(t, esc, 6);
-        } else {
-            hcp_text_add(t, s + i, len);
-            i += len;
-            continue;
-        }
-        i++;
-    }
-}
 
 /* ---- redaction ------------------------------------------------------------------------------ */
 
@@ -198,7 +111,7 @@ static void redact_from(hcp_text_t *t, const char *s)
     }
 }
 
-void hcp_text_redacted_uri(hcp_text_t *t, const char *uri)
+void hcp_logtext_redacted_uri(hcp_text_t *t, const char *uri)
 {
     redact_from(t, uri);
 }
@@ -237,7 +150,7 @@ static const char *option_end(const char *value)
     return close != NULL ? close : value + strlen(value);
 }
 
-void hcp_text_redacted_pdu(hcp_text_t *t, const char *dump)
+void hcp_logtext_redacted_pdu(hcp_text_t *t, const char *dump)
 {
     const char *s = dump;
 
@@ -265,7 +178,7 @@ void hcp_text_redacted_pdu(hcp_text_t *t, const char *dump)
         end = option_end(value);
         if (pdu_secrets[i].is_uri) {
             snprintf(copy, sizeof copy, "%.*s", (int)(end - value), value);
-            hcp_text_redacted_uri(t, copy);
+            hcp_logtext_redacted_uri(t, copy);
         } else if ((eq = memchr(value, '=', (size_t)(end - value))) != NULL) {
             hcp_text_add(t, value, (size_t)(eq + 1 - value));
             add_str(t, "REDACTED");
@@ -278,7 +191,7 @@ void hcp_text_redacted_pdu(hcp_text_t *t, const char *dump)
 
 /* ---- request ids ---------------------------------------------------------------------------- */
 
-bool hcp_text_request_id_ok(const char *id, size_t max)
+bool hcp_logtext_request_id_ok(const char *id, size_t max)
 {
     size_t n = strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._:+=/@");
 
@@ -287,7 +200,7 @@ bool hcp_text_request_id_ok(const char *id, size_t max)
 
 /* W3C Trace Context s3.2: version "00" has exactly four fields; a later version may add more
  * after a '-', which are left to it. */
-bool hcp_text_traceparent_ok(const char *tp)
+bool hcp_logtext_traceparent_ok(const char *tp)
 {
     static const size_t field_len[] = {2, 32, 16, 2};
     const char *p = tp;

@@ -12,12 +12,12 @@
 
 #include "hcproxy_version.h"
 #include "local.h"
-#include "logtext.h"
 #include "metrics.h"
 #include "msgclient.h"
 #include "msglayer.h"
 #include "proxy.h"
 #include "reverse.h"
+#include "text.h"
 #include "upstream.h"
 
 static const double bucket_bounds[HCP_LATENCY_BUCKETS] = {

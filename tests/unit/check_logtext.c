@@ -5,6 +5,7 @@
 
 #include "logtext.h"
 #include "run_suite.h"
+#include "text.h"
 
 static char buf[1024];
 
@@ -22,7 +23,7 @@ static const char *redacted(const char *uri)
     hcp_text_t t;
 
     hcp_text_init(&t, buf, sizeof buf);
-    hcp_text_redacted_uri(&t, uri);
+    hcp_logtext_redacted_uri(&t, uri);
     return buf;
 }
 
@@ -31,7 +32,7 @@ static const char *redacted_pdu(const char *dump)
     hcp_text_t t;
 
     hcp_text_init(&t, buf, sizeof buf);
-    hcp_text_redacted_pdu(&t, dump);
+    hcp_logtext_redacted_pdu(&t, dump);
     return buf;
 }
 
@@ -120,17 +121,22 @@ END_TEST
 
 START_TEST(request_ids)
 {
-    ck_assert(hcp_text_request_id_ok("abc-123_x.y:z", 128));
-    ck_assert(!hcp_text_request_id_ok("", 128));
-    ck_assert(!hcp_text_request_id_ok("a b", 128));
-    ck_assert(!hcp_text_request_id_ok("a\"b", 128));
-    ck_assert(!hcp_text_request_id_ok("abcd", 3));
-    ck_assert(hcp_text_traceparent_ok("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"));
-    ck_assert(!hcp_text_traceparent_ok("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-x"));
-    ck_assert(hcp_text_traceparent_ok("01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-x"));
-    ck_assert(!hcp_text_traceparent_ok("ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"));
-    ck_assert(!hcp_text_traceparent_ok("00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01"));
-    ck_assert(!hcp_text_traceparent_ok("00-0af7651916cd43dd-b7ad6b7169203331-01"));
+    ck_assert(hcp_logtext_request_id_ok("abc-123_x.y:z", 128));
+    ck_assert(!hcp_logtext_request_id_ok("", 128));
+    ck_assert(!hcp_logtext_request_id_ok("a b", 128));
+    ck_assert(!hcp_logtext_request_id_ok("a\"b", 128));
+    ck_assert(!hcp_logtext_request_id_ok("abcd", 3));
+    ck_assert(hcp_logtext_traceparent_ok(
+        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"));
+    ck_assert(!hcp_logtext_traceparent_ok(
+        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-x"));
+    ck_assert(hcp_logtext_traceparent_ok(
+        "01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-x"));
+    ck_assert(!hcp_logtext_traceparent_ok(
+        "ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"));
+    ck_assert(!hcp_logtext_traceparent_ok(
+        "00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01"));
+    ck_assert(!hcp_logtext_traceparent_ok("00-0af7651916cd43dd-b7ad6b7169203331-01"));
 }
 END_TEST
 
