@@ -16,14 +16,14 @@
 typedef struct server_psk {
     char identity[sizeof(((hcc_server_psk_t *)0)->identity)]; /* a copy: a reload frees the
                                                                * configuration */
-    hcp_secret_t key;
+    hcp_secrets_value_t key;
     coap_bin_const_t key_view;
 } server_psk_t;
 
 struct hcp_coap_tls {
     server_psk_t *psks;
     size_t npsks;
-    hcp_secret_t cert, key, client_ca;
+    hcp_secrets_value_t cert, key, client_ca;
 };
 
 /* libcoap asks for the key of the identity a client presented; NULL ends the handshake. */
@@ -54,8 +54,8 @@ static int load_psks(const hcc_config_t *cfg, hcp_coap_tls_t *keys)
         server_psk_t *p = &keys->psks[i];
 
         memcpy(p->identity, cfg->coap_psks[i].identity, sizeof p->identity);
-        err = hcp_secret_read(cfg->coap_psks[i].key_env, cfg->coap_psks[i].key_file, "coap.psk",
-                              &p->key);
+        err = hcp_secrets_read(cfg->coap_psks[i].key_env, cfg->coap_psks[i].key_file, "coap.psk",
+                               &p->key);
         if (err < 0)
             return err;
         p->key_view = (coap_bin_const_t){p->key.len, p->key.bytes};
@@ -74,7 +74,7 @@ static int set_psk(coap_context_t *ctx, hcp_coap_tls_t *keys)
     return keys->npsks == 0 || coap_context_set_psk2(ctx, &setup) ? 0 : UV_EINVAL;
 }
 
-static void pem_part(const uint8_t **bytes, size_t *len, const hcp_secret_t *s)
+static void pem_part(const uint8_t **bytes, size_t *len, const hcp_secrets_value_t *s)
 {
     if (s != NULL && s->bytes != NULL) {
         *bytes = s->bytes;
@@ -82,8 +82,8 @@ static void pem_part(const uint8_t **bytes, size_t *len, const hcp_secret_t *s)
     }
 }
 
-void hcp_coap_tls_pem(coap_pki_key_pem_buf_t *out, const hcp_secret_t *ca, const hcp_secret_t *cert,
-                      const hcp_secret_t *key)
+void hcp_coap_tls_pem(coap_pki_key_pem_buf_t *out, const hcp_secrets_value_t *ca,
+                      const hcp_secrets_value_t *cert, const hcp_secrets_value_t *key)
 {
     pem_part(&out->ca_cert, &out->ca_cert_len, ca);
     pem_part(&out->public_cert, &out->public_cert_len, cert);
@@ -117,10 +117,10 @@ static int keys_read(const hcc_config_t *cfg, hcp_coap_tls_t **out)
     if (keys == NULL)
         return UV_ENOMEM;
     if ((err = load_psks(cfg, keys)) < 0 ||
-        (err = hcp_secret_read(NULL, cfg->coap_cert_file, "coap.cert_file", &keys->cert)) < 0 ||
-        (err = hcp_secret_read(NULL, cfg->coap_key_file, "coap.key_file", &keys->key)) < 0 ||
-        (err = hcp_secret_read(NULL, cfg->coap_client_ca_file, "coap.client_ca_file",
-                               &keys->client_ca)) < 0)
+        (err = hcp_secrets_read(NULL, cfg->coap_cert_file, "coap.cert_file", &keys->cert)) < 0 ||
+        (err = hcp_secrets_read(NULL, cfg->coap_key_file, "coap.key_file", &keys->key)) < 0 ||
+        (err = hcp_secrets_read(NULL, cfg->coap_client_ca_file, "coap.client_ca_file",
+                                &keys->client_ca)) < 0)
         goto fail_keys;
     *out = keys;
     return 0;
@@ -151,10 +151,10 @@ void hcp_coap_tls_free(hcp_coap_tls_t *keys)
     if (keys == NULL)
         return;
     for (size_t i = 0; i < keys->npsks; i++)
-        hcp_secret_free(&keys->psks[i].key);
+        hcp_secrets_free(&keys->psks[i].key);
     free(keys->psks);
-    hcp_secret_free(&keys->cert);
-    hcp_secret_free(&keys->key);
-    hcp_secret_free(&keys->client_ca);
+    hcp_secrets_free(&keys->cert);
+    hcp_secrets_free(&keys->key);
+    hcp_secrets_free(&keys->client_ca);
     free(keys);
 }

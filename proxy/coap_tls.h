@@ -17,8 +17,8 @@ struct coap_pki_key_pem_buf_t;
 int hcp_coap_tls_install(hcp_proxy_t *proxy, struct coap_context_t *ctx);
 /* Points libcoap's PEM buffers at the secrets given (NULL or unread ones are left out), with
  * the NUL terminator in each length, as libcoap takes it. */
-void hcp_coap_tls_pem(struct coap_pki_key_pem_buf_t *out, const hcp_secret_t *ca,
-                      const hcp_secret_t *cert, const hcp_secret_t *key);
+void hcp_coap_tls_pem(struct coap_pki_key_pem_buf_t *out, const hcp_secrets_value_t *ca,
+                      const hcp_secrets_value_t *cert, const hcp_secrets_value_t *key);
 /* Wipes and frees; NULL is none. */
 void hcp_coap_tls_free(hcp_coap_tls_t *keys);
 

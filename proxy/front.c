@@ -38,7 +38,7 @@ typedef struct front_daemon {
 /* The HTTPS credentials, PEM text read once at start (https.*_file); libmicrohttpd hands them to
  * GnuTLS, which keeps its own copies. */
 typedef struct front_tls {
-    hcp_secret_t cert, key, client_ca;
+    hcp_secrets_value_t cert, key, client_ca;
 } front_tls_t;
 
 /* A connection's deadline for its request (http.request_timeout_s), kept from libmicrohttpd's
@@ -383,11 +383,12 @@ static int load_tls(hcp_front_t *front)
     if (cfg->nhttps_listen_addrs == 0)
         return 0;
     gnutls_global_set_audit_log_function(on_gnutls_audit); /* after coap_startup(): main.c */
-    if ((err = hcp_secret_read(NULL, cfg->https_cert_file, "https.cert_file", &front->tls.cert)) < 0 ||
-        (err = hcp_secret_read(NULL, cfg->https_key_file, "https.key_file", &front->tls.key)) < 0)
+    if ((err = hcp_secrets_read(NULL, cfg->https_cert_file, "https.cert_file",
+                                &front->tls.cert)) < 0 ||
+        (err = hcp_secrets_read(NULL, cfg->https_key_file, "https.key_file", &front->tls.key)) < 0)
         return err;
-    return hcp_secret_read(NULL, cfg->https_client_ca_file, "https.client_ca_file",
-                           &front->tls.client_ca);
+    return hcp_secrets_read(NULL, cfg->https_client_ca_file, "https.client_ca_file",
+                            &front->tls.client_ca);
 }
 
 /* One daemon per address: the http.listen ones plain, the https.listen ones with TLS. */
@@ -491,9 +492,9 @@ static void on_closed(uv_handle_t *handle)
 
     if (--front->open_handles > 0)
         return;
-    hcp_secret_free(&front->tls.cert);
-    hcp_secret_free(&front->tls.key);
-    hcp_secret_free(&front->tls.client_ca);
+    hcp_secrets_free(&front->tls.cert);
+    hcp_secrets_free(&front->tls.key);
+    hcp_secrets_free(&front->tls.client_ca);
     free(front->daemons);
     free(front);
 }

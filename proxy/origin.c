@@ -70,7 +70,7 @@ void hcp_origin_complete(hcp_origin_fetch_t *f)
 
 static void free_origin(hcp_origin_t *origin)
 {
-    hcp_secret_free(&origin->proxy_password);
+    hcp_secrets_free(&origin->proxy_password);
     if (origin->state == ORIGIN_LOADED) {
         if (origin->multi != NULL)
             origin->api.multi_cleanup(origin->multi);
@@ -191,8 +191,8 @@ void hcp_origin_cancel(hcp_origin_fetch_t *f)
 static int read_proxy_password(hcp_origin_t *origin)
 {
     const hcc_server_psk_t *auth = &origin->proxy->cfg->http_proxy_auth;
-    hcp_secret_t *s = &origin->proxy_password;
-    int err = hcp_secret_read(auth->key_env, auth->key_file, "origin.http_proxy_auth", s);
+    hcp_secrets_value_t *s = &origin->proxy_password;
+    int err = hcp_secrets_read(auth->key_env, auth->key_file, "origin.http_proxy_auth", s);
 
     while (err == 0 && s->len > 0 && (s->bytes[s->len - 1] == '\n' || s->bytes[s->len - 1] == '\r'))
         s->bytes[--s->len] = '\0';

@@ -32,7 +32,8 @@ struct hcp_origin {
     uv_idle_t completer;  /* active while |completed| holds any */
     CURLM *multi;
     uv_timer_t timer;     /* libcurl's one timer (origin_multi.c) */
-    hcp_secret_t proxy_password; /* origin.http_proxy_auth's, read at start; NUL-terminated */
+    hcp_secrets_value_t proxy_password; /* origin.http_proxy_auth's, read at start;
+                                         * NUL-terminated */
     bool is_closed;       /* hcp_origin_close() has run */
     int open_handles;     /* the timer and the completer; the memory goes at 0 when no load runs */
 };

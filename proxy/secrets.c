@@ -12,7 +12,7 @@
 #include "secrets.h"
 
 /* A whole file, NUL-terminated (PEM parsers take the terminator; key bytes ignore it). */
-static int read_file(const char *path, hcp_secret_t *out)
+static int read_file(const char *path, hcp_secrets_value_t *out)
 {
     FILE *f = fopen(path, "re");
     char *text = NULL;
@@ -33,7 +33,7 @@ static int read_file(const char *path, hcp_secret_t *out)
 }
 
 /* A copy of the variable |env|'s value, NUL-terminated. */
-static int read_env(const char *env, const char *what, hcp_secret_t *out)
+static int read_env(const char *env, const char *what, hcp_secrets_value_t *out)
 {
     const char *value = getenv(env);
     size_t len;
@@ -50,9 +50,9 @@ static int read_env(const char *env, const char *what, hcp_secret_t *out)
     return 0;
 }
 
-int hcp_secret_read(const char *env, const char *file, const char *what, hcp_secret_t *out)
+int hcp_secrets_read(const char *env, const char *file, const char *what, hcp_secrets_value_t *out)
 {
-    hcp_secret_t s = {0};
+    hcp_secrets_value_t s = {0};
     int err = 0;
 
     if (env != NULL && env[0] != '\0') {
@@ -67,7 +67,7 @@ int hcp_secret_read(const char *env, const char *file, const char *what, hcp_sec
     return 0;
 }
 
-void hcp_secret_free(hcp_secret_t *s)
+void hcp_secrets_free(hcp_secrets_value_t *s)
 {
     if (s->bytes != NULL) {
         explicit_bzero(s->bytes, s->len);

@@ -5,16 +5,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct hcp_secret {
+typedef struct hcp_secrets_value {
     uint8_t *bytes; /* NUL-terminated when read from a file or a variable; NULL: none */
     size_t len;     /* without the terminator */
-} hcp_secret_t;
+} hcp_secrets_value_t;
 
 /* The value of the variable |env| when it is named, else the bytes of |file| when it is named,
  * else nothing (0, bytes NULL). |what| names the setting in the error logged. 0 or a UV_E*;
  * *out is set only on 0 (proxy.h's constructor contract). */
-int hcp_secret_read(const char *env, const char *file, const char *what, hcp_secret_t *out);
+int hcp_secrets_read(const char *env, const char *file, const char *what, hcp_secrets_value_t *out);
 /* Wipes and frees. */
-void hcp_secret_free(hcp_secret_t *s);
+void hcp_secrets_free(hcp_secrets_value_t *s);
 
 #endif

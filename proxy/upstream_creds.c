@@ -14,9 +14,9 @@
 /* The pinned key of an rpk entry, from its PEM ("PUBLIC KEY") to the DER libcoap compares. */
 static int load_peer_key(const hcc_credential_t *c, hcp_upstream_creds_keys_t *k)
 {
-    hcp_secret_t pem;
+    hcp_secrets_value_t pem;
     gnutls_datum_t text;
-    int err = hcp_secret_read(NULL, c->peer_key_file, "upstream.credentials", &pem);
+    int err = hcp_secrets_read(NULL, c->peer_key_file, "upstream.credentials", &pem);
 
     if (err < 0 || pem.bytes == NULL)
         return err;
@@ -26,7 +26,7 @@ static int load_peer_key(const hcc_credential_t *c, hcp_upstream_creds_keys_t *k
                 c->peer_key_file);
         err = UV_EINVAL;
     }
-    hcp_secret_free(&pem);
+    hcp_secrets_free(&pem);
     return err;
 }
 
@@ -35,10 +35,10 @@ void hcp_upstream_creds_release(hcp_upstream_creds_set_t *set)
     if (set == NULL || --set->refs > 0)
         return;
     for (size_t i = 0; i < set->count; i++) {
-        hcp_secret_free(&set->keys[i].psk);
-        hcp_secret_free(&set->keys[i].ca);
-        hcp_secret_free(&set->keys[i].cert);
-        hcp_secret_free(&set->keys[i].key);
+        hcp_secrets_free(&set->keys[i].psk);
+        hcp_secrets_free(&set->keys[i].ca);
+        hcp_secrets_free(&set->keys[i].cert);
+        hcp_secrets_free(&set->keys[i].key);
         gnutls_free(set->keys[i].peer_key.data);
     }
     free(set->creds);
@@ -68,17 +68,17 @@ int hcp_upstream_creds_load(const hcc_config_t *cfg, hcp_upstream_creds_set_t **
         memcpy(&set->creds[i], c, sizeof *c);
 
         if (c->kind == HCC_CRED_PSK) {
-            err = hcp_secret_read(c->key_env, c->key_file, what, &k->psk);
+            err = hcp_secrets_read(c->key_env, c->key_file, what, &k->psk);
             continue;
         }
         if (c->kind == HCC_CRED_RPK) {
-            if ((err = hcp_secret_read(NULL, c->key_file, what, &k->key)) == 0)
+            if ((err = hcp_secrets_read(NULL, c->key_file, what, &k->key)) == 0)
                 err = load_peer_key(c, k);
             continue;
         }
-        if ((err = hcp_secret_read(NULL, c->ca_file, what, &k->ca)) == 0 &&
-            (err = hcp_secret_read(NULL, c->cert_file, what, &k->cert)) == 0)
-            err = hcp_secret_read(NULL, c->key_file, what, &k->key);
+        if ((err = hcp_secrets_read(NULL, c->ca_file, what, &k->ca)) == 0 &&
+            (err = hcp_secrets_read(NULL, c->cert_file, what, &k->cert)) == 0)
+            err = hcp_secrets_read(NULL, c->key_file, what, &k->key);
     }
     if (err < 0) {
         hcp_upstream_creds_release(set);
@@ -88,7 +88,7 @@ int hcp_upstream_creds_load(const hcc_config_t *cfg, hcp_upstream_creds_set_t **
     return 0;
 }
 
-static bool same_secret(const hcp_secret_t *a, const hcp_secret_t *b)
+static bool same_secret(const hcp_secrets_value_t *a, const hcp_secrets_value_t *b)
 {
     return a->len == b->len && (a->len == 0 || memcmp(a->bytes, b->bytes, a->len) == 0);
 }

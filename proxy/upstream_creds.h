@@ -14,7 +14,7 @@
 
 /* The bytes behind one upstream.credentials entry, read at start and at a reload (secrets.c). */
 typedef struct hcp_upstream_creds_keys {
-    hcp_secret_t psk, ca, cert, key;
+    hcp_secrets_value_t psk, ca, cert, key;
     gnutls_datum_t peer_key; /* rpk: the server's SubjectPublicKeyInfo (DER), pinned */
 } hcp_upstream_creds_keys_t;
 
