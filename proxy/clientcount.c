@@ -9,7 +9,7 @@
 
 typedef struct entry {
     struct entry *next;
-    hcp_client_key_t key;
+    hcp_clientcount_key_t key;
     unsigned count;
 } entry_t;
 
@@ -37,7 +37,7 @@ void hcp_clientcount_free(hcp_clientcount_t *counts)
 }
 
 /* FNV-1a over the key. */
-static entry_t **bucket_of(const hcp_clientcount_t *counts, const hcp_client_key_t *key)
+static entry_t **bucket_of(const hcp_clientcount_t *counts, const hcp_clientcount_key_t *key)
 {
     uint32_t h = 2166136261u;
 
@@ -47,7 +47,7 @@ static entry_t **bucket_of(const hcp_clientcount_t *counts, const hcp_client_key
 }
 
 /* The link that points at |key|'s entry, or at the NULL that ends its bucket. */
-static entry_t **find(const hcp_clientcount_t *counts, const hcp_client_key_t *key)
+static entry_t **find(const hcp_clientcount_t *counts, const hcp_clientcount_key_t *key)
 {
     entry_t **link = bucket_of(counts, key);
 
@@ -57,14 +57,14 @@ static entry_t **find(const hcp_clientcount_t *counts, const hcp_client_key_t *k
     return link;
 }
 
-unsigned hcp_clientcount_get(const hcp_clientcount_t *counts, const hcp_client_key_t *key)
+unsigned hcp_clientcount_get(const hcp_clientcount_t *counts, const hcp_clientcount_key_t *key)
 {
     entry_t *e = *find(counts, key);
 
     return e != NULL ? e->count : 0;
 }
 
-bool hcp_clientcount_add(hcp_clientcount_t *counts, const hcp_client_key_t *key)
+bool hcp_clientcount_add(hcp_clientcount_t *counts, const hcp_clientcount_key_t *key)
 {
     entry_t **link = find(counts, key);
 
@@ -78,7 +78,7 @@ bool hcp_clientcount_add(hcp_clientcount_t *counts, const hcp_client_key_t *key)
     return true;
 }
 
-void hcp_clientcount_remove(hcp_clientcount_t *counts, const hcp_client_key_t *key)
+void hcp_clientcount_remove(hcp_clientcount_t *counts, const hcp_clientcount_key_t *key)
 {
     entry_t **link = find(counts, key), *e = *link;
 

@@ -12,21 +12,21 @@
 typedef struct hcp_clientcount hcp_clientcount_t;
 
 /* The client key: an address family byte and the 4 or 16 address bytes, no port. */
-typedef struct hcp_client_key {
+typedef struct hcp_clientcount_key {
     uint8_t bytes[17];
     uint8_t len;
-} hcp_client_key_t;
+} hcp_clientcount_key_t;
 
 hcp_clientcount_t *hcp_clientcount_new(void);
 void hcp_clientcount_free(hcp_clientcount_t *counts);
 
 /* What |key| has in flight. */
-unsigned hcp_clientcount_get(const hcp_clientcount_t *counts, const hcp_client_key_t *key);
+unsigned hcp_clientcount_get(const hcp_clientcount_t *counts, const hcp_clientcount_key_t *key);
 /* One more for |key|; false when out of memory (the caller refuses the exchange). */
-bool hcp_clientcount_add(hcp_clientcount_t *counts, const hcp_client_key_t *key);
+bool hcp_clientcount_add(hcp_clientcount_t *counts, const hcp_clientcount_key_t *key);
 /* One less for |key|; a client with none left is forgotten, so memory follows what is in
  * flight, not how many addresses ever wrote. */
-void hcp_clientcount_remove(hcp_clientcount_t *counts, const hcp_client_key_t *key);
+void hcp_clientcount_remove(hcp_clientcount_t *counts, const hcp_clientcount_key_t *key);
 /* Clients with anything in flight. */
 size_t hcp_clientcount_clients(const hcp_clientcount_t *counts);
 

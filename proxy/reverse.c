@@ -305,7 +305,7 @@ static int check_options(hcm_coap_msg_t *msg)
 }
 
 /* The client's address, its port aside: what coap.max_inflight_per_client counts by. */
-static void client_key(const struct sockaddr *sa, hcp_client_key_t *key)
+static void client_key(const struct sockaddr *sa, hcp_clientcount_key_t *key)
 {
     size_t n = sa->sa_family == AF_INET6 ? 16 : 4;
 
@@ -318,7 +318,7 @@ static void client_key(const struct sockaddr *sa, hcp_client_key_t *key)
 static int admit(const hcp_proxy_t *proxy, const struct sockaddr *peer)
 {
     const hcc_config_t *cfg = proxy->cfg;
-    hcp_client_key_t key;
+    hcp_clientcount_key_t key;
 
     if (proxy->metrics.reverse_inflight >= (uint64_t)cfg->coap_max_inflight)
         return HCM_EOVERLOAD;

@@ -54,7 +54,7 @@ struct hcp_reverse_exchange {
     bool is_linked;         /* in proxy->reverse_live */
     bool is_started;        /* went to an origin: counted in metrics.reverse_inflight and in
                              * proxy->reverse_clients under client_key */
-    hcp_client_key_t client_key;
+    hcp_clientcount_key_t client_key;
     bool is_answered;       /* its answer was sent (and counted) */
     char client[INET6_ADDRSTRLEN + 8];
     char request_id[40];    /* made here: a CoAP request carries none */

@@ -6,15 +6,16 @@
 #include "clientcount.h"
 #include "run_suite.h"
 
-static hcp_client_key_t v4(uint8_t last)
+static hcp_clientcount_key_t v4(uint8_t last)
 {
-    return (hcp_client_key_t){.bytes = {4, 192, 0, 2, last}, .len = 5};
+    return (hcp_clientcount_key_t){.bytes = {4, 192, 0, 2, last}, .len = 5};
 }
 
 START_TEST(counts_per_client)
 {
     hcp_clientcount_t *c = hcp_clientcount_new();
-    hcp_client_key_t a = v4(1), b = v4(2), a6 = {.bytes = {6, 0x20, 0x01, [16] = 1}, .len = 17};
+    hcp_clientcount_key_t a = v4(1), b = v4(2);
+    hcp_clientcount_key_t a6 = {.bytes = {6, 0x20, 0x01, [16] = 1}, .len = 17};
 
     for (int i = 0; i < 3; i++)
         ck_assert(hcp_clientcount_add(c, &a));
@@ -37,7 +38,7 @@ END_TEST
 START_TEST(memory_follows_what_is_in_flight)
 {
     hcp_clientcount_t *c = hcp_clientcount_new();
-    hcp_client_key_t k = {.bytes = {4}, .len = 5};
+    hcp_clientcount_key_t k = {.bytes = {4}, .len = 5};
 
     for (uint32_t i = 0; i < 100000; i++) {
         memcpy(k.bytes + 1, &i, 4);
