@@ -306,7 +306,7 @@ static int listen_on(hcp_proxy_t *proxy, listener_t *l, size_t i)
               l->identity, sizeof l->identity);
     /* Tests and operators read the bound port here when the configured port is 0. */
     hcp_log(HCC_LOG_INFO, 0, "listening on coap://%s", bound);
-    hcp_policy_add_own(proxy, HCP_OWN_COAP, sa,
+    hcp_policy_add_own(proxy, HCP_POLICY_OWN_COAP, sa,
                        ntohs(l->local.ss_family == AF_INET6
                                  ? ((struct sockaddr_in6 *)&l->local)->sin6_port
                                  : ((struct sockaddr_in *)&l->local)->sin_port));

@@ -306,7 +306,7 @@ static void send_to(hcp_exchange_t *ex, const struct sockaddr *addr)
  * multicast group or hcproxy's own CoAP listener (policy.c), or outside upstream.allow. */
 static int judge_address(const hcp_exchange_t *ex, const struct sockaddr *sa)
 {
-    int err = hcp_policy_check(ex->proxy, HCP_OWN_COAP, sa);
+    int err = hcp_policy_check(ex->proxy, HCP_POLICY_OWN_COAP, sa);
 
     if (err < 0)
         return err;

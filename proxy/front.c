@@ -357,7 +357,7 @@ static int start_daemon(hcp_front_t *front, front_daemon_t *d, const struct sock
     front->open_handles += 2;
     info = MHD_get_daemon_info(d->daemon, MHD_DAEMON_INFO_BIND_PORT);
     format_address(sa, info->port, where, sizeof where);
-    hcp_policy_add_own(front->proxy, HCP_OWN_HTTP, sa, info->port); /* no origin may be us */
+    hcp_policy_add_own(front->proxy, HCP_POLICY_OWN_HTTP, sa, info->port); /* no origin may be us */
     /* Tests and operators read the bound port from this line when the configured port is 0. */
     hcp_log(HCC_LOG_INFO, 0, "listening on %s://%s%s", is_tls ? "https" : "http", where,
             cfg->http_hc_path);

@@ -17,8 +17,8 @@
 #include "sockaddr.h"
 
 /* One of hcproxy's own listening addresses. */
-struct hcp_own_addr {
-    hcp_own_kind_t kind;
+struct hcp_policy_own_addr {
+    hcp_policy_own_kind_t kind;
     struct sockaddr_storage addr; /* with the port actually bound */
 };
 
@@ -111,10 +111,10 @@ static bool is_local(const hcp_proxy_t *proxy, const flat_addr_t *a)
     return false;
 }
 
-void hcp_policy_add_own(hcp_proxy_t *proxy, hcp_own_kind_t kind, const struct sockaddr *sa,
+void hcp_policy_add_own(hcp_proxy_t *proxy, hcp_policy_own_kind_t kind, const struct sockaddr *sa,
                         uint16_t port)
 {
-    struct hcp_own_addr *grown, *own;
+    struct hcp_policy_own_addr *grown, *own;
     flat_addr_t flat;
 
     if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
@@ -139,7 +139,7 @@ void hcp_policy_free(hcp_proxy_t *proxy)
     proxy->nown = proxy->nlocal_addrs = 0;
 }
 
-static bool is_self(const hcp_proxy_t *proxy, hcp_own_kind_t kind, const flat_addr_t *dest)
+static bool is_self(const hcp_proxy_t *proxy, hcp_policy_own_kind_t kind, const flat_addr_t *dest)
 {
     for (size_t i = 0; i < proxy->nown; i++) {
         flat_addr_t own;
@@ -153,7 +153,8 @@ static bool is_self(const hcp_proxy_t *proxy, hcp_own_kind_t kind, const flat_ad
     return false;
 }
 
-int hcp_policy_check(const hcp_proxy_t *proxy, hcp_own_kind_t kind, const struct sockaddr *dest)
+int hcp_policy_check(const hcp_proxy_t *proxy, hcp_policy_own_kind_t kind,
+                     const struct sockaddr *dest)
 {
     flat_addr_t d;
 

@@ -9,15 +9,16 @@
 typedef struct hcp_proxy hcp_proxy_t;
 
 /* The side one of hcproxy's own listening addresses serves. */
-typedef enum hcp_own_kind { HCP_OWN_HTTP, HCP_OWN_COAP } hcp_own_kind_t;
+typedef enum hcp_policy_own_kind { HCP_POLICY_OWN_HTTP, HCP_POLICY_OWN_COAP } hcp_policy_own_kind_t;
 
 /* Records a listening address: |sa| with |port|, the one the kernel bound. */
-void hcp_policy_add_own(hcp_proxy_t *proxy, hcp_own_kind_t kind, const struct sockaddr *sa,
+void hcp_policy_add_own(hcp_proxy_t *proxy, hcp_policy_own_kind_t kind, const struct sockaddr *sa,
                         uint16_t port);
 /* Judges a destination the allow rules have let through: HCM_EMULTICAST for a multicast group
  * (RFC 8075 s10.4), HCM_ESELFLOOP for one of hcproxy's own |kind| listeners (the address and
  * port; a wildcard listener counts for every local address), else 0. */
-int hcp_policy_check(const hcp_proxy_t *proxy, hcp_own_kind_t kind, const struct sockaddr *dest);
+int hcp_policy_check(const hcp_proxy_t *proxy, hcp_policy_own_kind_t kind,
+                     const struct sockaddr *dest);
 /* http.rate_limit: 0, or HCM_ERATELIMIT when the client at |client| has used up its requests. */
 int hcp_policy_rate(hcp_proxy_t *proxy, const struct sockaddr *client);
 /* Judges an HTTP request's Authorization header (NULL when absent) against http.bearer_tokens:

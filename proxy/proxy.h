@@ -52,7 +52,7 @@ struct hcp_proxy {
     hcp_block1_t *block1;           /* CoAP clients' Block1 uploads in progress (reverse.c) */
     hcp_block2_t *block2;           /* answers kept for CoAP clients' Block2 transfers */
     hcp_clientcount_t *reverse_clients; /* reverse exchanges in flight per client (reverse.c) */
-    struct hcp_own_addr *own;       /* where hcproxy listens (policy.c's) */
+    struct hcp_policy_own_addr *own; /* where hcproxy listens (policy.c's) */
     size_t nown;
     struct sockaddr_storage *local_addrs; /* the host's interface addresses, when a listener is a
                                            * wildcard (policy.c); NULL otherwise */

@@ -295,7 +295,8 @@ static int listen_on(hcp_proxy_t *proxy, coap_context_t *ctx, size_t i)
     /* Tests and operators read the bound port here when the configured port is 0. */
     endpoint_address(ep, bound, sizeof(bound));
     hcp_log(HCC_LOG_INFO, 0, "listening on %s://%s", transports[t].scheme, bound);
-    hcp_policy_add_own(proxy, HCP_OWN_COAP, sa, bound_port(bound)); /* no CoAP server is us */
+    /* No CoAP server is us. */
+    hcp_policy_add_own(proxy, HCP_POLICY_OWN_COAP, sa, bound_port(bound));
     return 0;
 }
 

@@ -174,7 +174,7 @@ static int judge_origin(const void *ctx, const struct sockaddr *sa)
     const hcp_reverse_exchange_t *rx = ctx;
     int err;
 
-    if ((err = hcp_policy_check(rx->proxy, HCP_OWN_HTTP, sa)) < 0)
+    if ((err = hcp_policy_check(rx->proxy, HCP_POLICY_OWN_HTTP, sa)) < 0)
         return err;
     if (!hcc_origin_allows(rx->proxy->cfg, rx->req.scheme, rx->req.host, sa->sa_family,
                            hcp_sockaddr_ip(sa), rx->req.port, rx->req.path))
