@@ -13,6 +13,7 @@
 #include <uv.h>
 
 #include "coap_peer.h"
+#include "coap_udp.h"
 #include "hcc.h"
 #include "hcm.h"
 #include "log.h"

@@ -10,6 +10,7 @@
 #include <curl/curlver.h>
 #include <microhttpd.h>
 
+#include "coap_udp.h"
 #include "hcproxy_version.h"
 #include "local.h"
 #include "metrics.h"

@@ -15,6 +15,7 @@
 #include "block1.h"
 #include "block2.h"
 #include "clientcount.h"
+#include "coap_udp.h"
 #include "hcc.h"
 #include "hcm.h"
 #include "log.h"

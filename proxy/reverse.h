@@ -80,18 +80,11 @@ hcp_reverse_exchange_t *hcp_reverse_take(hcp_proxy_t *proxy, hcp_reverse_request
 /* Ends |rx| at once, unanswered: its transport could not keep the reply. */
 void hcp_reverse_cancel(hcp_reverse_exchange_t *rx);
 
-/* ---- reverse_libcoap.c and coap_udp.c: the listeners --------------------------------------- */
+/* ---- reverse_libcoap.c: the listeners libcoap serves (coap_udp.h has the coap:// ones) ----- */
 
 /* The coaps://, coap+tcp:// and coaps+tcp:// entries of coap.listen, on libcoap's |ctx|. */
 int hcp_reverse_libcoap_start(hcp_proxy_t *proxy, struct coap_context_t *ctx);
 /* Closes what they keep on the loop; libcoap's context holds their endpoints. */
 void hcp_reverse_libcoap_stop(hcp_proxy_t *proxy);
-/* The coap:// entries, each a socket of its own on the loop with its own message layer. */
-int hcp_coap_udp_start(hcp_proxy_t *proxy);
-/* Closes them; every reply must have ended. */
-void hcp_coap_udp_stop(hcp_proxy_t *proxy);
-/* Their message layers' counters, added up (for /metrics). */
-struct hcp_msglayer_stats;
-void hcp_coap_udp_stats(const hcp_proxy_t *proxy, struct hcp_msglayer_stats *sum);
 
 #endif
