@@ -342,7 +342,7 @@ static hcp_reverse_exchange_t *exchange_new(hcp_proxy_t *proxy, const hcp_revers
     hcp_block2_key_t key;
     hcp_reverse_exchange_t *rx;
 
-    if (req->ends_len > HCP_MAX_ENDS || (rx = malloc(sizeof *rx + arena_size)) == NULL) {
+    if (req->ends_len > HCP_REVERSE_MAX_ENDS || (rx = malloc(sizeof *rx + arena_size)) == NULL) {
         free(upload->body);
         return NULL;
     }

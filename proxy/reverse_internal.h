@@ -39,7 +39,7 @@ bool hcp_reverse_blocks_key(const hcp_reverse_request_t *req, hcp_block2_key_t *
 /* ---- the exchange ---------------------------------------------------------------------------- */
 
 /* The client's ends as a transport gives them (two socket addresses at most). */
-#define HCP_MAX_ENDS (2 * sizeof(struct sockaddr_storage))
+#define HCP_REVERSE_MAX_ENDS (2 * sizeof(struct sockaddr_storage))
 
 struct hcp_reverse_exchange {
     hcp_proxy_t *proxy;
@@ -74,7 +74,7 @@ struct hcp_reverse_exchange {
     size_t token_len;
     uint8_t *key_options;   /* the request's block key (reverse_blocks.c), malloc'd */
     size_t key_options_len;
-    uint8_t ends[HCP_MAX_ENDS];
+    uint8_t ends[HCP_REVERSE_MAX_ENDS];
     size_t ends_len;
     hcm_arena_t arena;
     uint8_t arena_buf[];
