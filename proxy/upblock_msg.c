@@ -18,7 +18,7 @@ static unsigned szx_for(long long block_size)
     return szx;
 }
 
-/* The body bytes a request can carry beside |msg|'s options: a message of HCP_UPBLOCK_MTU bytes
+/* The body bytes a request can carry beside |msg|'s options: a message of HCP_UPBLOCK_MSG_MTU bytes
  * less the header, the token, the payload marker, |msg|'s options (each counted with the longest
  * delta and length extensions) and room for the block-wise options added. */
 #define BLOCK_OPTIONS_ROOM (4 + 4 + 5 + 7 + 3 + HCP_UPBLOCK_ECHO_MAX)
@@ -28,11 +28,12 @@ static size_t payload_room(const hcm_coap_msg_t *msg, size_t token_len)
 
     for (size_t i = 0; i < msg->nopts; i++)
         used += 5 + msg->opts[i].value.len;
-    return used < HCP_UPBLOCK_MTU ? HCP_UPBLOCK_MTU - used : 0;
+    return used < HCP_UPBLOCK_MSG_MTU ? HCP_UPBLOCK_MSG_MTU - used : 0;
 }
 
-void hcp_upblock_begin(hcp_upblock_t *t, const hcc_config_t *cfg, const hcm_coap_msg_t *msg,
-                       size_t token_len, bool is_reliable, const uint8_t tag[HCP_UPBLOCK_TAG_LEN])
+void hcp_upblock_msg_begin(hcp_upblock_t *t, const hcc_config_t *cfg, const hcm_coap_msg_t *msg,
+                           size_t token_len, bool is_reliable,
+                           const uint8_t tag[HCP_UPBLOCK_TAG_LEN])
 {
     hcp_upblock_limits_t limits = {
         .szx = szx_for(cfg->upstream_block_size),
@@ -53,7 +54,7 @@ static hcp_upblock_value_t option_value(const hcm_coap_msg_t *msg, uint16_t numb
     return (hcp_upblock_value_t){.present = true, .p = opt->value.p, .len = opt->value.len};
 }
 
-hcp_upblock_response_t hcp_upblock_view_msg(const hcm_coap_msg_t *msg)
+hcp_upblock_response_t hcp_upblock_msg_view(const hcm_coap_msg_t *msg)
 {
     return (hcp_upblock_response_t){
         .code = msg->code,
@@ -82,8 +83,8 @@ static hcm_bytes_t encode_uint(uint8_t *buf, size_t size, uint64_t value)
 }
 
 /* The options a block-wise transfer adds to the exchange's own, each in its place by number. */
-int hcp_upblock_request_msg(const hcm_coap_msg_t *msg, const hcp_upblock_t *t,
-                            hcp_upblock_out_t *out)
+int hcp_upblock_msg_request(const hcm_coap_msg_t *msg, const hcp_upblock_t *t,
+                            hcp_upblock_msg_out_t *out)
 {
     const hcp_upblock_request_t *q = &t->request;
     hcm_coap_msg_t *m = &out->msg;

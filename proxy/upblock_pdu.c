@@ -9,10 +9,10 @@
 coap_pdu_t *hcp_upblock_pdu(coap_session_t *session, const hcm_coap_msg_t *msg,
                             const hcp_upblock_t *t, const uint8_t *token, size_t token_len)
 {
-    hcp_upblock_out_t *out = malloc(sizeof *out); /* 1.5 KiB: off the stack */
+    hcp_upblock_msg_out_t *out = malloc(sizeof *out); /* 1.5 KiB: off the stack */
     coap_pdu_t *pdu = NULL;
 
-    if (out == NULL || hcp_upblock_request_msg(msg, t, out) < 0)
+    if (out == NULL || hcp_upblock_msg_request(msg, t, out) < 0)
         goto fail;
     pdu = coap_new_pdu(COAP_MESSAGE_CON, out->msg.code, session);
     if (pdu == NULL || !coap_add_token(pdu, token_len, token))

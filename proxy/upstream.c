@@ -217,8 +217,9 @@ static void start_transfer(const hcp_upstream_dest_t *d, hcp_upstream_req_t *req
     uint8_t tag[HCP_UPBLOCK_TAG_LEN];
 
     hcp_random_fill(tag, sizeof tag);
-    hcp_upblock_begin(&req->block, d->up->proxy->cfg, req->msg, HCP_TOKENS_LEN,
-                      d->scheme == HCM_SCHEME_COAP_TCP || d->scheme == HCM_SCHEME_COAPS_TCP, tag);
+    hcp_upblock_msg_begin(&req->block, d->up->proxy->cfg, req->msg, HCP_TOKENS_LEN,
+                          d->scheme == HCM_SCHEME_COAP_TCP || d->scheme == HCM_SCHEME_COAPS_TCP,
+                          tag);
 }
 
 /* The next request of |req|'s block-wise transfer: the request answered is outstanding no more,
@@ -245,7 +246,7 @@ static const int step_errors[] = {
 
 void hcp_upstream_take_response(hcp_upstream_req_t *req, hcm_coap_msg_t *msg)
 {
-    hcp_upblock_response_t view = hcp_upblock_view_msg(msg);
+    hcp_upblock_response_t view = hcp_upblock_msg_view(msg);
     hcp_upblock_step_t step = hcp_upblock_on_response(&req->block, &view);
     size_t len;
 
@@ -266,9 +267,9 @@ void hcp_upstream_take_response(hcp_upstream_req_t *req, hcm_coap_msg_t *msg)
 /* coap://: |req|'s request through |d|'s socket. 0, or a negative HCM_E* code. */
 static int udp_transmit(hcp_upstream_dest_t *d, hcp_upstream_req_t *req, const uint8_t *token)
 {
-    hcp_upblock_out_t *out = malloc(sizeof *out); /* 1.5 KiB: off the stack */
+    hcp_upblock_msg_out_t *out = malloc(sizeof *out); /* 1.5 KiB: off the stack */
 
-    if (out != NULL && hcp_upblock_request_msg(req->msg, &req->block, out) == 0)
+    if (out != NULL && hcp_upblock_msg_request(req->msg, &req->block, out) == 0)
         req->udp = hcp_upstream_udp_send(d->sock, token, HCP_TOKENS_LEN, &out->msg, req);
     free(out);
     if (req->udp == NULL)
