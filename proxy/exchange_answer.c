@@ -46,7 +46,7 @@ static void count_answer(hcp_exchange_t *ex, bool was_proxied)
 
     if (was_proxied) {
         m->answered_by_class[ex->status / 100 < 6 ? ex->status / 100 : 5]++;
-        hcp_metrics_observe(m, HCP_HTTP_TO_COAP, uv_hrtime() - ex->started_ns);
+        hcp_metrics_observe(m, HCP_METRICS_HTTP_TO_COAP, uv_hrtime() - ex->started_ns);
         if (ex->error < 0)
             hcp_metrics_count_cause(m->failed_by_cause, ex->error);
     } else if (ex->local >= 0) {

@@ -21,13 +21,13 @@
 #include "text.h"
 #include "upstream.h"
 
-static const double bucket_bounds[HCP_LATENCY_BUCKETS] = {
+static const double bucket_bounds[HCP_METRICS_LATENCY_BUCKETS] = {
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 100,
 };
 
-static const char *const direction_names[HCP_NDIRECTIONS] = {
-    [HCP_HTTP_TO_COAP] = "http_to_coap",
-    [HCP_COAP_TO_HTTP] = "coap_to_http",
+static const char *const direction_names[HCP_METRICS_NDIRECTIONS] = {
+    [HCP_METRICS_HTTP_TO_COAP] = "http_to_coap",
+    [HCP_METRICS_COAP_TO_HTTP] = "coap_to_http",
 };
 
 /* errors.def's names, the label values of the cause counters (lower-cased when written). */
@@ -44,7 +44,7 @@ bool hcp_metrics_cause_label(int err, char *buf, size_t len)
     long i = (long)err - HCM_EBASE - 1;
     size_t k = 0;
 
-    if (i < 0 || (size_t)i >= HCP_NCAUSES - 1 || len == 0)
+    if (i < 0 || (size_t)i >= HCP_METRICS_NCAUSES - 1 || len == 0)
         return false;
     for (; cause_names[i][k] != '\0' && k + 1 < len; k++)
         buf[k] = (char)tolower((unsigned char)cause_names[i][k]);
@@ -56,17 +56,17 @@ void hcp_metrics_count_cause(uint64_t *by_cause, int err)
 {
     long i = (long)err - HCM_EBASE - 1;
 
-    if (i >= 0 && (size_t)i < HCP_NCAUSES - 1)
+    if (i >= 0 && (size_t)i < HCP_METRICS_NCAUSES - 1)
         by_cause[i]++;
 }
 
-void hcp_metrics_observe(hcp_metrics_t *m, hcp_direction_t dir, uint64_t elapsed_ns)
+void hcp_metrics_observe(hcp_metrics_t *m, hcp_metrics_direction_t dir, uint64_t elapsed_ns)
 {
-    hcp_histogram_t *h = &m->latency[dir];
+    hcp_metrics_histogram_t *h = &m->latency[dir];
     double s = (double)elapsed_ns / 1e9;
     size_t i = 0;
 
-    while (i < HCP_LATENCY_BUCKETS && s > bucket_bounds[i])
+    while (i < HCP_METRICS_LATENCY_BUCKETS && s > bucket_bounds[i])
         i++;
     h->counts[i]++;
     h->sum += s;
@@ -100,7 +100,7 @@ static void scalar(hcp_text_t *out, const char *name, const char *type, const ch
 static void by_cause(hcp_text_t *out, const char *name, const char *help, const uint64_t *counts)
 {
     family(out, name, "counter", help);
-    for (size_t i = 0; i < HCP_NCAUSES - 1; i++) {
+    for (size_t i = 0; i < HCP_METRICS_NCAUSES - 1; i++) {
         char label[32];
 
         if (counts[i] == 0 ||
@@ -128,8 +128,8 @@ static void build_info(hcp_text_t *out)
 static const struct {
     const char *name;
     const char *type; /* "counter" or "gauge"; NULL: a counter labelled by cause */
-    size_t offset[HCP_NDIRECTIONS];
-    const char *help[HCP_NDIRECTIONS];
+    size_t offset[HCP_METRICS_NDIRECTIONS];
+    const char *help[HCP_METRICS_NDIRECTIONS];
 } ends[] = {
     {"exchanges_cancelled_total", "counter", {M(exchanges_cancelled), M(reverse_cancelled)},
      {"HTTP -> CoAP exchanges whose client left before the answer.",
@@ -148,14 +148,14 @@ static const struct {
 };
 #undef M
 
-static void render_ends(hcp_text_t *out, const hcp_metrics_t *m, hcp_direction_t dir)
+static void render_ends(hcp_text_t *out, const hcp_metrics_t *m, hcp_metrics_direction_t dir)
 {
     for (size_t i = 0; i < HCM_COUNTOF(ends); i++) {
         const uint64_t *v = (const uint64_t *)(const void *)((const char *)m + ends[i].offset[dir]);
         char name[64];
 
-        snprintf(name, sizeof name, "hcproxy_%s%s", dir == HCP_COAP_TO_HTTP ? "reverse_" : "",
-                 ends[i].name);
+        snprintf(name, sizeof name, "hcproxy_%s%s",
+                 dir == HCP_METRICS_COAP_TO_HTTP ? "reverse_" : "", ends[i].name);
         if (ends[i].type == NULL)
             by_cause(out, name, ends[i].help[dir], v);
         else
@@ -173,7 +173,7 @@ static void http_to_coap(hcp_text_t *out, const hcp_metrics_t *m)
     for (unsigned c = 1; c <= 5; c++)
         hcp_text_printf(out, "hcproxy_exchanges_answered_total{class=\"%uxx\"} %llu\n", c,
                         (unsigned long long)m->answered_by_class[c]);
-    render_ends(out, m, HCP_HTTP_TO_COAP);
+    render_ends(out, m, HCP_METRICS_HTTP_TO_COAP);
     family(out, "hcproxy_local_requests_total", "counter",
            "Requests for hcproxy's own resources, by path.");
     for (int i = 0; hcp_local_path(i) != NULL; i++)
@@ -221,7 +221,7 @@ static void coap_to_http(hcp_text_t *out, const hcp_metrics_t *m)
         if (c == 2 || c == 4 || c == 5 || m->reverse_answered_by_class[c] > 0)
             hcp_text_printf(out, "hcproxy_reverse_exchanges_answered_total{class=\"%u.xx\"} %llu\n",
                             c, (unsigned long long)m->reverse_answered_by_class[c]);
-    render_ends(out, m, HCP_COAP_TO_HTTP);
+    render_ends(out, m, HCP_METRICS_COAP_TO_HTTP);
 }
 
 /* The message layers of the coap:// listeners (msglayer.h), added up: a series for each of
@@ -272,18 +272,18 @@ static void latency(hcp_text_t *out, const hcp_metrics_t *m)
 {
     family(out, "hcproxy_exchange_duration_seconds", "histogram",
            "Time from a request's arrival to its answer, for exchanges answered, by direction.");
-    for (int d = 0; d < HCP_NDIRECTIONS; d++) {
-        const hcp_histogram_t *h = &m->latency[d];
+    for (int d = 0; d < HCP_METRICS_NDIRECTIONS; d++) {
+        const hcp_metrics_histogram_t *h = &m->latency[d];
         uint64_t cumulative = 0;
 
-        for (size_t i = 0; i < HCP_LATENCY_BUCKETS; i++) {
+        for (size_t i = 0; i < HCP_METRICS_LATENCY_BUCKETS; i++) {
             cumulative += h->counts[i];
             hcp_text_printf(out,
                             "hcproxy_exchange_duration_seconds_bucket{direction=\"%s\",le=\"%g\"} "
                             "%llu\n",
                             direction_names[d], bucket_bounds[i], (unsigned long long)cumulative);
         }
-        cumulative += h->counts[HCP_LATENCY_BUCKETS];
+        cumulative += h->counts[HCP_METRICS_LATENCY_BUCKETS];
         hcp_text_printf(out,
                         "hcproxy_exchange_duration_seconds_bucket{direction=\"%s\",le=\"+Inf\"} "
                         "%llu\n"

@@ -14,18 +14,23 @@ typedef struct hcp_proxy hcp_proxy_t;
 struct hcp_text;
 
 /* The two directions an exchange can take: a label of the latency histogram. */
-typedef enum hcp_direction { HCP_HTTP_TO_COAP, HCP_COAP_TO_HTTP, HCP_NDIRECTIONS } hcp_direction_t;
+typedef enum hcp_metrics_direction {
+    HCP_METRICS_HTTP_TO_COAP,
+    HCP_METRICS_COAP_TO_HTTP,
+    HCP_METRICS_NDIRECTIONS
+} hcp_metrics_direction_t;
 
 /* Upper bounds of the latency buckets, in seconds: from a loopback answer to the longest CoAP
  * exchange with retransmissions (EXCHANGE_LIFETIME is 247 s, RFC 7252 s4.8.2). */
-#define HCP_LATENCY_BUCKETS 15
-typedef struct hcp_histogram {
-    uint64_t counts[HCP_LATENCY_BUCKETS + 1]; /* per bucket, not cumulative; the last is +Inf */
+#define HCP_METRICS_LATENCY_BUCKETS 15
+typedef struct hcp_metrics_histogram {
+    uint64_t counts[HCP_METRICS_LATENCY_BUCKETS + 1]; /* per bucket, not cumulative; the last is
+                                                       * +Inf */
     double sum;
-} hcp_histogram_t;
+} hcp_metrics_histogram_t;
 
 /* Causes are errors.def's codes, indexed from 0. */
-#define HCP_NCAUSES ((size_t)(HCM_ELAST - HCM_EBASE))
+#define HCP_METRICS_NCAUSES ((size_t)(HCM_ELAST - HCM_EBASE))
 
 /* Proxied exchanges are those that passed every check and went upstream:
  * started = answered (by status class) + cancelled + in flight, in each direction. What hcproxy
@@ -35,8 +40,10 @@ typedef struct hcp_metrics {
     uint64_t exchanges_started;
     uint64_t answered_by_class[6];   /* proxied exchanges answered, by HTTP status / 100 */
     uint64_t exchanges_cancelled;    /* the HTTP client left before the answer */
-    uint64_t failed_by_cause[HCP_NCAUSES];  /* proxied exchanges hcproxy answered with an error */
-    uint64_t refused_by_cause[HCP_NCAUSES]; /* requests answered with an error, never proxied */
+    uint64_t failed_by_cause[HCP_METRICS_NCAUSES];  /* proxied exchanges hcproxy answered with
+                                                     * an error */
+    uint64_t refused_by_cause[HCP_METRICS_NCAUSES]; /* requests answered with an error, never
+                                                     * proxied */
     uint64_t local_answers[HCP_LOCAL_MAX];  /* answers from hcproxy's own resources */
     uint64_t upstream_timeouts;
     uint64_t upstream_failures;   /* reset, unreachable, undeliverable */
@@ -49,10 +56,10 @@ typedef struct hcp_metrics {
     uint64_t reverse_started;
     uint64_t reverse_answered_by_class[8]; /* by CoAP code class (RFC 7252 s3: c.dd) */
     uint64_t reverse_cancelled;            /* ended without an answer (shutdown) */
-    uint64_t reverse_failed_by_cause[HCP_NCAUSES];
-    uint64_t reverse_refused_by_cause[HCP_NCAUSES];
+    uint64_t reverse_failed_by_cause[HCP_METRICS_NCAUSES];
+    uint64_t reverse_refused_by_cause[HCP_METRICS_NCAUSES];
     uint64_t reverse_inflight;
-    hcp_histogram_t latency[HCP_NDIRECTIONS];
+    hcp_metrics_histogram_t latency[HCP_METRICS_NDIRECTIONS];
 } hcp_metrics_t;
 
 /* errors.def's name of |err| (a negative HCM_E* code), lower-cased ("timeout"), in |buf|;
@@ -61,7 +68,7 @@ bool hcp_metrics_cause_label(int err, char *buf, size_t len);
 /* Counts |err| (a negative HCM_E* code) in |by_cause|; a code outside errors.def in none. */
 void hcp_metrics_count_cause(uint64_t *by_cause, int err);
 /* Records one answered exchange's latency. */
-void hcp_metrics_observe(hcp_metrics_t *m, hcp_direction_t dir, uint64_t elapsed_ns);
+void hcp_metrics_observe(hcp_metrics_t *m, hcp_metrics_direction_t dir, uint64_t elapsed_ns);
 /* The running libcoap's version number ("4.3.1"), for /metrics and /version. */
 const char *hcp_metrics_libcoap_version(void);
 void hcp_metrics_render(const hcp_proxy_t *proxy, struct hcp_text *out);

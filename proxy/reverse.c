@@ -144,7 +144,7 @@ static void count_answer(hcp_reverse_exchange_t *rx)
     rx->is_answered = true;
     m->reverse_answered_by_class[(rx->code >> 5) & 7]++;
     end_inflight(rx);
-    hcp_metrics_observe(m, HCP_COAP_TO_HTTP, uv_hrtime() - rx->started_ns);
+    hcp_metrics_observe(m, HCP_METRICS_COAP_TO_HTTP, uv_hrtime() - rx->started_ns);
 }
 
 static void release_kept(void *answer)
