@@ -174,10 +174,10 @@ static void note(listener_t *l, const struct sockaddr *from, const char *why, ui
         return;
     }
     hcp_sockaddr_format(from, peer, sizeof peer);
-    hcp_field_t fields[] = {
-        HCP_F_STR("direction", "coap_to_http"),
-        HCP_F_STR("client", peer),
-        HCP_F_UINT("unlogged", l->unnoted),
+    hcp_log_field_t fields[] = {
+        HCP_LOG_F_STR("direction", "coap_to_http"),
+        HCP_LOG_F_STR("client", peer),
+        HCP_LOG_F_UINT("unlogged", l->unnoted),
     };
     hcp_log_fields(HCC_LOG_INFO, 0, fields, HCM_COUNTOF(fields),
                    "coap: a datagram from %s refused or ignored: %s (%u more since the last line)",

@@ -193,15 +193,15 @@ static void cancel(hcp_exchange_t *ex)
     if (hcp_log_enabled(HCC_LOG_INFO)) {
         char path[2048];
         hcp_log_redact(ex->raw_uri, path, sizeof path);
-        hcp_field_t fields[] = {
-            HCP_F_STR("request_id", ex->request_id),
-            HCP_F_STR("traceparent", ex->traceparent),
-            HCP_F_STR("client", ex->client),
-            HCP_F_STR("direction", "http_to_coap"),
-            HCP_F_STR("method", ex->method),
-            HCP_F_STR("path", path),
-            HCP_F_MS("latency_ms", (double)(uv_hrtime() - ex->started_ns) / 1e6),
-            HCP_F_STR("outcome", "cancelled"),
+        hcp_log_field_t fields[] = {
+            HCP_LOG_F_STR("request_id", ex->request_id),
+            HCP_LOG_F_STR("traceparent", ex->traceparent),
+            HCP_LOG_F_STR("client", ex->client),
+            HCP_LOG_F_STR("direction", "http_to_coap"),
+            HCP_LOG_F_STR("method", ex->method),
+            HCP_LOG_F_STR("path", path),
+            HCP_LOG_F_MS("latency_ms", (double)(uv_hrtime() - ex->started_ns) / 1e6),
+            HCP_LOG_F_STR("outcome", "cancelled"),
         };
         hcp_log_fields(HCC_LOG_INFO, ex->id, fields, HCM_COUNTOF(fields),
                        "%s %s: client went away, exchange cancelled", ex->method, path);

@@ -25,16 +25,17 @@ static void log_outcome(const hcp_exchange_t *ex)
     if (!hcp_log_enabled(level))
         return;
     hcp_log_redact(ex->raw_uri, path, sizeof path);
-    hcp_field_t fields[] = {
-        HCP_F_STR("request_id", ex->request_id[0] != '\0' ? ex->request_id : NULL),
-        HCP_F_STR("traceparent", ex->traceparent),
-        HCP_F_STR("client", ex->client[0] != '\0' ? ex->client : NULL),
-        HCP_F_STR("direction", ex->local >= 0 ? NULL : "http_to_coap"),
-        HCP_F_STR("method", ex->method),
-        HCP_F_STR("path", path),
-        HCP_F_UINT("status", ex->status),
-        HCP_F_MS("latency_ms", ms),
-        HCP_F_STR("cause", hcp_metrics_cause_label(ex->error, cause, sizeof cause) ? cause : NULL),
+    hcp_log_field_t fields[] = {
+        HCP_LOG_F_STR("request_id", ex->request_id[0] != '\0' ? ex->request_id : NULL),
+        HCP_LOG_F_STR("traceparent", ex->traceparent),
+        HCP_LOG_F_STR("client", ex->client[0] != '\0' ? ex->client : NULL),
+        HCP_LOG_F_STR("direction", ex->local >= 0 ? NULL : "http_to_coap"),
+        HCP_LOG_F_STR("method", ex->method),
+        HCP_LOG_F_STR("path", path),
+        HCP_LOG_F_UINT("status", ex->status),
+        HCP_LOG_F_MS("latency_ms", ms),
+        HCP_LOG_F_STR("cause",
+                      hcp_metrics_cause_label(ex->error, cause, sizeof cause) ? cause : NULL),
     };
     hcp_log_fields(level, ex->id, fields, HCM_COUNTOF(fields), "%s %s -> %u (%.3f ms)",
                    ex->method ? ex->method : "-", path, ex->status, ms);

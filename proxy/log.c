@@ -51,22 +51,22 @@ void hcp_log_redact(const char *uri, char *buf, size_t len)
     hcp_logtext_redacted_uri(&t, uri != NULL ? uri : "-");
 }
 
-static void add_field(hcp_text_t *line, const hcp_field_t *f)
+static void add_field(hcp_text_t *line, const hcp_log_field_t *f)
 {
     char redacted[2048];
 
-    if (f->kind == HCP_FIELD_UINT) {
+    if (f->kind == HCP_LOG_FIELD_UINT) {
         hcp_text_printf(line, ",\"%s\":%llu", f->key, (unsigned long long)f->num);
         return;
     }
-    if (f->kind == HCP_FIELD_MS) {
+    if (f->kind == HCP_LOG_FIELD_MS) {
         hcp_text_printf(line, ",\"%s\":%.3f", f->key, f->ms);
         return;
     }
     if (f->str == NULL)
         return; /* absent: no field at all */
     hcp_text_printf(line, ",\"%s\":\"", f->key);
-    if (f->kind == HCP_FIELD_URI) {
+    if (f->kind == HCP_LOG_FIELD_URI) {
         hcp_log_redact(f->str, redacted, sizeof redacted);
         hcp_text_json(line, redacted, strlen(redacted));
     } else {
@@ -93,8 +93,8 @@ static void start_line(hcp_text_t *line, char *buf, hcc_level_t level, uint64_t 
 
 /* |fmt| is hcp_log()'s, checked at its callers (-Wformat=2). */
 __attribute__((format(printf, 5, 0))) static void vlog(hcc_level_t level, uint64_t exchange,
-                                                       const hcp_field_t *fields, size_t nfields,
-                                                       const char *fmt, va_list ap)
+                                                       const hcp_log_field_t *fields,
+                                                       size_t nfields, const char *fmt, va_list ap)
 {
     char msg[2048], buf[LINE_MAX_BYTES + 64];
     hcp_text_t line;
@@ -131,7 +131,7 @@ void hcp_log(hcc_level_t level, uint64_t exchange, const char *fmt, ...)
     va_end(ap);
 }
 
-void hcp_log_fields(hcc_level_t level, uint64_t exchange, const hcp_field_t *fields,
+void hcp_log_fields(hcc_level_t level, uint64_t exchange, const hcp_log_field_t *fields,
                     size_t nfields, const char *fmt, ...)
 {
     va_list ap;

@@ -18,20 +18,25 @@ void hcp_log(hcc_level_t level, uint64_t exchange, const char *fmt, ...)
 
 /* A field of a log line. A string field whose value is NULL is left out; a URI field is
  * redacted (logtext.h: user information and query values). */
-typedef enum hcp_field_kind { HCP_FIELD_STR, HCP_FIELD_URI, HCP_FIELD_UINT, HCP_FIELD_MS } hcp_field_kind_t;
-typedef struct hcp_field {
+typedef enum hcp_log_field_kind {
+    HCP_LOG_FIELD_STR,
+    HCP_LOG_FIELD_URI,
+    HCP_LOG_FIELD_UINT,
+    HCP_LOG_FIELD_MS
+} hcp_log_field_kind_t;
+typedef struct hcp_log_field {
     const char *key;
-    hcp_field_kind_t kind;
+    hcp_log_field_kind_t kind;
     const char *str;
     uint64_t num;
     double ms;
-} hcp_field_t;
-#define HCP_F_STR(k, v) ((hcp_field_t){.key = (k), .kind = HCP_FIELD_STR, .str = (v)})
-#define HCP_F_URI(k, v) ((hcp_field_t){.key = (k), .kind = HCP_FIELD_URI, .str = (v)})
-#define HCP_F_UINT(k, v) ((hcp_field_t){.key = (k), .kind = HCP_FIELD_UINT, .num = (v)})
-#define HCP_F_MS(k, v) ((hcp_field_t){.key = (k), .kind = HCP_FIELD_MS, .ms = (v)})
+} hcp_log_field_t;
+#define HCP_LOG_F_STR(k, v) ((hcp_log_field_t){.key = (k), .kind = HCP_LOG_FIELD_STR, .str = (v)})
+#define HCP_LOG_F_URI(k, v) ((hcp_log_field_t){.key = (k), .kind = HCP_LOG_FIELD_URI, .str = (v)})
+#define HCP_LOG_F_UINT(k, v) ((hcp_log_field_t){.key = (k), .kind = HCP_LOG_FIELD_UINT, .num = (v)})
+#define HCP_LOG_F_MS(k, v) ((hcp_log_field_t){.key = (k), .kind = HCP_LOG_FIELD_MS, .ms = (v)})
 
-void hcp_log_fields(hcc_level_t level, uint64_t exchange, const hcp_field_t *fields,
+void hcp_log_fields(hcc_level_t level, uint64_t exchange, const hcp_log_field_t *fields,
                     size_t nfields, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* A request id for exchange |id|, unique to this run of hcproxy: a random prefix drawn once at
  * the first call, and the id. */

@@ -98,17 +98,17 @@ void hcp_reverse_log_outcome(const hcp_reverse_exchange_t *rx, unsigned http_sta
         return;
     hcp_log_redact(rx->req.url, url, sizeof url);
     snprintf(code, sizeof code, "%u.%02u", rx->code >> 5, rx->code & 0x1f);
-    hcp_field_t fields[] = {
-        HCP_F_STR("request_id", rx->request_id),
-        HCP_F_STR("client", rx->client[0] != '\0' ? rx->client : NULL),
-        HCP_F_STR("direction", "coap_to_http"),
-        HCP_F_STR("method", rx->req.method),
-        HCP_F_STR("url", url),
-        HCP_F_STR("code", code),
-        http_status > 0 ? HCP_F_UINT("origin_status", http_status)
-                        : HCP_F_STR("origin_status", NULL),
-        HCP_F_MS("latency_ms", ms),
-        HCP_F_STR("cause", hcp_metrics_cause_label(err, cause, sizeof cause) ? cause : NULL),
+    hcp_log_field_t fields[] = {
+        HCP_LOG_F_STR("request_id", rx->request_id),
+        HCP_LOG_F_STR("client", rx->client[0] != '\0' ? rx->client : NULL),
+        HCP_LOG_F_STR("direction", "coap_to_http"),
+        HCP_LOG_F_STR("method", rx->req.method),
+        HCP_LOG_F_STR("url", url),
+        HCP_LOG_F_STR("code", code),
+        http_status > 0 ? HCP_LOG_F_UINT("origin_status", http_status)
+                        : HCP_LOG_F_STR("origin_status", NULL),
+        HCP_LOG_F_MS("latency_ms", ms),
+        HCP_LOG_F_STR("cause", hcp_metrics_cause_label(err, cause, sizeof cause) ? cause : NULL),
     };
     if (err < 0)
         hcp_log_fields(HCC_LOG_INFO, rx->id, fields, HCM_COUNTOF(fields), "coap %s -> %s (%s)", url,
@@ -237,11 +237,11 @@ static void refuse(hcp_proxy_t *proxy, const hcp_reverse_request_t *req,
     hcp_metrics_count_cause(proxy->metrics.reverse_refused_by_cause, err);
     hcp_log_request_id(id, request_id, sizeof request_id);
     hcp_sockaddr_format(req->peer, client, sizeof client);
-    hcp_field_t fields[] = {
-        HCP_F_STR("request_id", request_id),
-        HCP_F_STR("client", client[0] != '\0' ? client : NULL),
-        HCP_F_STR("direction", "coap_to_http"),
-        HCP_F_STR("cause", hcp_metrics_cause_label(err, cause, sizeof cause) ? cause : NULL),
+    hcp_log_field_t fields[] = {
+        HCP_LOG_F_STR("request_id", request_id),
+        HCP_LOG_F_STR("client", client[0] != '\0' ? client : NULL),
+        HCP_LOG_F_STR("direction", "coap_to_http"),
+        HCP_LOG_F_STR("cause", hcp_metrics_cause_label(err, cause, sizeof cause) ? cause : NULL),
     };
     hcp_log_fields(HCC_LOG_INFO, id, fields, HCM_COUNTOF(fields),
                    "coap request refused: %u.%02u (%s)", hcm_err_code(err) >> 5,

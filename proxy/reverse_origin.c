@@ -111,13 +111,13 @@ static int follow_redirect(hcp_reverse_exchange_t *rx, const hcp_origin_result_t
         char from[2048], to[2048];
         hcp_log_redact(rx->req.url, from, sizeof from);
         hcp_log_redact(next.url, to, sizeof to);
-        hcp_field_t fields[] = {
-            HCP_F_STR("request_id", rx->request_id),
-            HCP_F_STR("direction", "coap_to_http"),
-            HCP_F_STR("method", rx->req.method),
-            HCP_F_STR("url", from),
-            HCP_F_UINT("origin_status", result->status),
-            HCP_F_STR("location", to),
+        hcp_log_field_t fields[] = {
+            HCP_LOG_F_STR("request_id", rx->request_id),
+            HCP_LOG_F_STR("direction", "coap_to_http"),
+            HCP_LOG_F_STR("method", rx->req.method),
+            HCP_LOG_F_STR("url", from),
+            HCP_LOG_F_UINT("origin_status", result->status),
+            HCP_LOG_F_STR("location", to),
         };
         hcp_log_fields(HCC_LOG_INFO, rx->id, fields, HCM_COUNTOF(fields),
                        "coap %s %s -> HTTP %u, following to %s", rx->req.method, from,
