@@ -36,7 +36,7 @@ typedef enum exchange_state {
 
 struct hcp_exchange {
     hcp_proxy_t *proxy;
-    hcp_qlink_t live;       /* in proxy->live while counted in flight */
+    hcp_queue_link_t live;  /* in proxy->live while counted in flight */
     struct MHD_Connection *conn;
     uint64_t id;
     uint64_t started_ns;

@@ -19,7 +19,7 @@
 #define ACKED_SLOTS 1024 /* separate responses acknowledged, remembered for duplicates */
 
 struct hcp_msgclient_request {
-    hcp_qlink_t timer; /* in retransmitting or timed_out, or in neither */
+    hcp_queue_link_t timer; /* in retransmitting or timed_out, or in neither */
     hcp_msgclient_request_t *next_by_mid, *next_by_token;
     hcp_coap_peer_t peer;
     hcm_coap_header_t header; /* type, Message ID, token */
@@ -99,7 +99,7 @@ static void stop_awaiting(hcp_msgclient_t *mc, hcp_msgclient_request_t *req)
         p = &(*p)->next_by_mid;
     *p = req->next_by_mid;
     req->awaits_ack = false;
-    if (hcp_qlink_is_queued(&req->timer))
+    if (hcp_queue_link_is_queued(&req->timer))
         hcp_queue_remove(&mc->retransmitting, &req->timer);
     if (hcp_queue_is_empty(&mc->retransmitting))
         mc->retransmit_next_ns = UINT64_MAX;
@@ -113,7 +113,7 @@ static void free_request(hcp_msgclient_t *mc, hcp_msgclient_request_t *req)
     while (*p != req)
         p = &(*p)->next_by_token;
     *p = req->next_by_token;
-    if (hcp_qlink_is_queued(&req->timer))
+    if (hcp_queue_link_is_queued(&req->timer))
         hcp_queue_remove(&mc->timed_out, &req->timer);
     mc->stats.requests--;
     free(req);
@@ -357,7 +357,7 @@ static void retransmit(hcp_msgclient_t *mc, hcp_msgclient_request_t *req, uint64
 
 void hcp_msgclient_tick(hcp_msgclient_t *mc, uint64_t now_ns)
 {
-    hcp_qlink_t *link, *next;
+    hcp_queue_link_t *link, *next;
     uint64_t earliest = UINT64_MAX;
 
     if (mc->retransmit_next_ns > now_ns)
@@ -375,7 +375,7 @@ void hcp_msgclient_tick(hcp_msgclient_t *mc, uint64_t now_ns)
 
 void *hcp_msgclient_next_timeout(hcp_msgclient_t *mc)
 {
-    hcp_qlink_t *link = hcp_queue_pop(&mc->timed_out);
+    hcp_queue_link_t *link = hcp_queue_pop(&mc->timed_out);
     hcp_msgclient_request_t *req;
     void *user;
 

@@ -40,7 +40,7 @@ static void send_empty(hcp_msglayer_t *ml, hcp_msglayer_exchange_t *x, const hcp
 
 static void send_ack(hcp_msglayer_t *ml, hcp_msglayer_exchange_t *x)
 {
-    if (hcp_qlink_is_queued(&x->timer))
+    if (hcp_queue_link_is_queued(&x->timer))
         hcp_queue_remove(&ml->ack_due, &x->timer);
     x->is_acked = true;
     send_empty(ml, x, &x->peer, HCM_ACK, x->request.mid);
@@ -65,7 +65,7 @@ static uint64_t initial_timeout(hcp_msglayer_t *ml)
 
 void hcp_msglayer_stop_retransmissions(hcp_msglayer_t *ml, hcp_msglayer_exchange_t *x)
 {
-    if (hcp_qlink_is_queued(&x->timer))
+    if (hcp_queue_link_is_queued(&x->timer))
         hcp_queue_remove(&ml->retransmitting, &x->timer);
     if (hcp_queue_is_empty(&ml->retransmitting))
         ml->retransmit_next_ns = UINT64_MAX;
@@ -252,7 +252,7 @@ int hcp_msglayer_answer(hcp_msglayer_t *ml, hcp_msglayer_exchange_t *x,
     x->answer_len = len;
     x->is_piggybacked = out.type == HCM_ACK;
     x->out_mid = out.mid;
-    if (hcp_qlink_is_queued(&x->timer))
+    if (hcp_queue_link_is_queued(&x->timer))
         hcp_queue_remove(&ml->ack_due, &x->timer);
     x->is_acked |= x->is_piggybacked;
     hcp_msglayer_dedup_retire(ml, x, now_ns);
@@ -303,7 +303,7 @@ static void retransmit(hcp_msglayer_t *ml, hcp_msglayer_exchange_t *x, uint64_t 
 
 static void send_due_retransmissions(hcp_msglayer_t *ml, uint64_t now)
 {
-    hcp_qlink_t *link, *next;
+    hcp_queue_link_t *link, *next;
     uint64_t earliest = UINT64_MAX;
 
     if (ml->retransmit_next_ns > now)
@@ -313,7 +313,7 @@ static void send_due_retransmissions(hcp_msglayer_t *ml, uint64_t now)
         next = link->next;
         if (x->deadline_ns <= now)
             retransmit(ml, x, now);
-        if (hcp_qlink_is_queued(&x->timer) && x->deadline_ns < earliest)
+        if (hcp_queue_link_is_queued(&x->timer) && x->deadline_ns < earliest)
             earliest = x->deadline_ns;
     }
     ml->retransmit_next_ns = earliest;

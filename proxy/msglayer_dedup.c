@@ -99,7 +99,7 @@ void hcp_msglayer_dedup_free(hcp_msglayer_t *ml, hcp_msglayer_exchange_t *x, hcp
     hcp_queue_remove(age_queue, &x->age);
     if (x->is_answered)
         hcp_msglayer_stop_retransmissions(ml, x);
-    else if (hcp_qlink_is_queued(&x->timer))
+    else if (hcp_queue_link_is_queued(&x->timer))
         hcp_queue_remove(&ml->ack_due, &x->timer);
     unlink_request(ml, x);
     hcp_msglayer_dedup_unlink_out(ml, x);

@@ -12,8 +12,8 @@
 #define ECHO_LEN 8
 
 struct hcp_msglayer_exchange {
-    hcp_qlink_t age;   /* in pending, done_con or done_non */
-    hcp_qlink_t timer; /* in ack_due or retransmitting, or in neither */
+    hcp_queue_link_t age;   /* in pending, done_con or done_non */
+    hcp_queue_link_t timer; /* in ack_due or retransmitting, or in neither */
     hcp_msglayer_exchange_t *next_by_mid, *next_by_out;
     hcp_coap_peer_t peer;
     hcm_coap_header_t request; /* its type, Message ID and token */

@@ -20,7 +20,7 @@ void hcp_nstart_wait(hcp_nstart_t *ns, hcp_nstart_req_t *req, bool first)
 
 hcp_nstart_req_t *hcp_nstart_next(hcp_nstart_t *ns)
 {
-    hcp_qlink_t *link;
+    hcp_queue_link_t *link;
 
     if (ns->outstanding >= ns->limit || (link = hcp_queue_pop(&ns->waiting)) == NULL)
         return NULL;
@@ -35,7 +35,7 @@ void hcp_nstart_sent(hcp_nstart_t *ns, hcp_nstart_req_t *req)
 
 void hcp_nstart_end(hcp_nstart_t *ns, hcp_nstart_req_t *req, hcp_nstart_end_t end)
 {
-    if (end == HCP_NSTART_CANCELLED && hcp_qlink_is_queued(&req->waiting))
+    if (end == HCP_NSTART_CANCELLED && hcp_queue_link_is_queued(&req->waiting))
         hcp_queue_remove(&ns->waiting, &req->waiting);
     /* One counted before the last quiet moment counts no more already. */
     if (req->epoch != 0 && req->epoch == ns->epoch && ns->outstanding > 0)
@@ -52,5 +52,5 @@ void hcp_nstart_quiet(hcp_nstart_t *ns)
 
 bool hcp_nstart_is_waiting(const hcp_nstart_req_t *req)
 {
-    return hcp_qlink_is_queued(&req->waiting);
+    return hcp_queue_link_is_queued(&req->waiting);
 }

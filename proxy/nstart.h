@@ -27,7 +27,7 @@ typedef struct hcp_nstart {
 
 /* Inside the object a request belongs to; zeroed before first use. */
 typedef struct hcp_nstart_req {
-    hcp_qlink_t waiting; /* private */
+    hcp_queue_link_t waiting; /* private */
     uint32_t epoch;      /* private: the epoch it was counted in; 0 while it is not counted */
 } hcp_nstart_req_t;
 

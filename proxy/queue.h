@@ -17,12 +17,12 @@
 /* The object that holds |ptr|, its |member|. */
 #define hcp_container_of(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 
-typedef struct hcp_qlink {
-    struct hcp_qlink *prev, *next; /* private: both NULL while not queued */
-} hcp_qlink_t;
+typedef struct hcp_queue_link {
+    struct hcp_queue_link *prev, *next; /* private: both NULL while not queued */
+} hcp_queue_link_t;
 
 typedef struct hcp_queue {
-    hcp_qlink_t head; /* private: a circular list through a sentinel */
+    hcp_queue_link_t head; /* private: a circular list through a sentinel */
     size_t length;    /* read-only */
 } hcp_queue_t;
 
@@ -37,14 +37,14 @@ static inline bool hcp_queue_is_empty(const hcp_queue_t *q)
     return q->head.next == &q->head;
 }
 
-static inline bool hcp_qlink_is_queued(const hcp_qlink_t *link)
+static inline bool hcp_queue_link_is_queued(const hcp_queue_link_t *link)
 {
     return link->next != NULL;
 }
 
 /* Puts |link|, which must not be in any queue, between |prev| and |next|, neighbours in |q|. */
-static inline void hcp_queue_link_between(hcp_queue_t *q, hcp_qlink_t *link, hcp_qlink_t *prev,
-                                          hcp_qlink_t *next)
+static inline void hcp_queue_link_between(hcp_queue_t *q, hcp_queue_link_t *link,
+                                          hcp_queue_link_t *prev, hcp_queue_link_t *next)
 {
     link->prev = prev;
     link->next = next;
@@ -54,19 +54,19 @@ static inline void hcp_queue_link_between(hcp_queue_t *q, hcp_qlink_t *link, hcp
 }
 
 /* Appends |link|, which must not be in any queue. */
-static inline void hcp_queue_push(hcp_queue_t *q, hcp_qlink_t *link)
+static inline void hcp_queue_push(hcp_queue_t *q, hcp_queue_link_t *link)
 {
     hcp_queue_link_between(q, link, q->head.prev, &q->head);
 }
 
 /* Puts |link|, which must not be in any queue, before every other: the next one popped. */
-static inline void hcp_queue_push_front(hcp_queue_t *q, hcp_qlink_t *link)
+static inline void hcp_queue_push_front(hcp_queue_t *q, hcp_queue_link_t *link)
 {
     hcp_queue_link_between(q, link, &q->head, q->head.next);
 }
 
 /* Takes |link| out of |q|, the queue it is in. */
-static inline void hcp_queue_remove(hcp_queue_t *q, hcp_qlink_t *link)
+static inline void hcp_queue_remove(hcp_queue_t *q, hcp_queue_link_t *link)
 {
     link->prev->next = link->next;
     link->next->prev = link->prev;
@@ -75,9 +75,9 @@ static inline void hcp_queue_remove(hcp_queue_t *q, hcp_qlink_t *link)
 }
 
 /* The oldest link, taken out of the queue; NULL when the queue is empty. */
-static inline hcp_qlink_t *hcp_queue_pop(hcp_queue_t *q)
+static inline hcp_queue_link_t *hcp_queue_pop(hcp_queue_t *q)
 {
-    hcp_qlink_t *first = q->head.next;
+    hcp_queue_link_t *first = q->head.next;
 
     if (first == &q->head)
         return NULL;

@@ -189,7 +189,7 @@ static void complete(hcp_upstream_req_t *req, const hcm_coap_msg_t *msg, int err
 void hcp_upstream_deliver(hcp_upstream_t *up)
 {
     do {
-        hcp_qlink_t *link;
+        hcp_queue_link_t *link;
         while ((link = hcp_queue_pop(&up->completed)) != NULL) {
             hcp_upstream_req_t *req = hcp_container_of(link, hcp_upstream_req_t, completed);
             req->on_done(req->data, req->err == 0 ? &req->answer : NULL, req->err);
@@ -305,7 +305,7 @@ void hcp_upstream_pump(hcp_upstream_dest_t *d)
 
         up->proxy->metrics.upstream_waiting--;
         err = transmit(d, req);
-        if (hcp_qlink_is_queued(&req->completed))
+        if (hcp_queue_link_is_queued(&req->completed))
             continue; /* ended within the transport's call: a NACK libcoap gave at once */
         if (err < 0) {
             complete(req, NULL, err, HCP_NSTART_CANCELLED);
@@ -396,7 +396,7 @@ void hcp_upstream_cancel(hcp_upstream_req_t *req)
     hcp_upstream_dest_t *d = req->d;
     bool was_awaited = false;
 
-    if (hcp_qlink_is_queued(&req->completed)) /* over already, its callback not yet run */
+    if (hcp_queue_link_is_queued(&req->completed)) /* over already, its callback not yet run */
         hcp_queue_remove(&req->up->completed, &req->completed);
     else
         was_awaited = detach(req, HCP_NSTART_CANCELLED);

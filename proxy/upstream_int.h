@@ -64,9 +64,9 @@ struct hcp_upstream_req {
     /* coap:// only (upstream_udp.c): the request in hcproxy's message layer, and its place in
      * the destination's in_flight. */
     struct hcp_msgclient_request *udp;
-    hcp_qlink_t sent;
+    hcp_queue_link_t sent;
     /* Its end, once over: in up->completed until its callback runs. */
-    hcp_qlink_t completed;
+    hcp_queue_link_t completed;
     int err;
     hcm_coap_msg_t answer;       /* err 0: the response, its bytes in |bytes| and |body| */
     uint8_t *bytes;              /* the response's option values */

@@ -7,10 +7,10 @@
 
 typedef struct item {
     int id;
-    hcp_qlink_t link;
+    hcp_queue_link_t link;
 } item_t;
 
-static int id_of(const hcp_qlink_t *link)
+static int id_of(const hcp_queue_link_t *link)
 {
     return link == NULL ? -1 : ((const item_t *)(const void *)((const char *)link - offsetof(item_t, link)))->id;
 }
@@ -36,9 +36,9 @@ START_TEST(pops_in_push_order)
         hcp_queue_push(&q, &items[i].link);
     ck_assert_uint_eq(q.length, 5);
     for (int i = 0; i < 5; i++) {
-        hcp_qlink_t *link = hcp_queue_pop(&q);
+        hcp_queue_link_t *link = hcp_queue_pop(&q);
         ck_assert_int_eq(id_of(link), i);
-        ck_assert(!hcp_qlink_is_queued(link));
+        ck_assert(!hcp_queue_link_is_queued(link));
     }
     ck_assert(hcp_queue_is_empty(&q));
     ck_assert_ptr_null(hcp_queue_pop(&q));
@@ -69,9 +69,9 @@ START_TEST(removal_from_anywhere_keeps_the_order)
     for (int i = 0; i < 5; i++)
         hcp_queue_push(&q, &items[i].link);
     for (int i = 0; i < removal_rows[_i].nremoved; i++) {
-        hcp_qlink_t *link = &items[removal_rows[_i].removed[i]].link;
+        hcp_queue_link_t *link = &items[removal_rows[_i].removed[i]].link;
         hcp_queue_remove(&q, link);
-        ck_assert(!hcp_qlink_is_queued(link));
+        ck_assert(!hcp_queue_link_is_queued(link));
     }
     ck_assert_uint_eq(q.length, (size_t)removal_rows[_i].nremaining);
     for (int i = 0; i < removal_rows[_i].nremaining; i++)
@@ -87,10 +87,10 @@ START_TEST(a_removed_item_can_return)
     item_t a = {.id = 1}, b = {.id = 2};
 
     hcp_queue_init(&q);
-    ck_assert(!hcp_qlink_is_queued(&a.link));
+    ck_assert(!hcp_queue_link_is_queued(&a.link));
     hcp_queue_push(&q, &a.link);
     hcp_queue_push(&q, &b.link);
-    ck_assert(hcp_qlink_is_queued(&a.link));
+    ck_assert(hcp_queue_link_is_queued(&a.link));
     hcp_queue_remove(&q, &a.link);
     hcp_queue_push(&q, &a.link);
     ck_assert_int_eq(id_of(hcp_queue_pop(&q)), 2);
