@@ -17,6 +17,7 @@
 #include <microhttpd.h>
 
 #include "address.h"
+#include "container_of.h"
 #include "exchange.h"
 #include "exchange_int.h"
 #include "front.h"

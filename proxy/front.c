@@ -16,6 +16,7 @@
 
 #include <uv.h>
 
+#include "container_of.h"
 #include "exchange.h"
 #include "front.h"
 #include "hcc.h"
@@ -23,7 +24,6 @@
 #include "log.h"
 #include "policy.h"
 #include "proxy.h"
-#include "queue.h"
 #include "secrets.h"
 #include "sockaddr.h"
 #include "upstream.h"

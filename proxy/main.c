@@ -10,6 +10,7 @@
 #endif
 
 #include "coap_tls.h"
+#include "container_of.h"
 #include "exchange.h"
 #include "front.h"
 #include "hcc.h"
@@ -20,7 +21,6 @@
 #include "origin.h"
 #include "policy.h"
 #include "proxy.h"
-#include "queue.h"
 #include "ratelimit.h"
 #include "reload.h"
 #include "reverse.h"

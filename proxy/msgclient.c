@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "coap_peer.h"
+#include "container_of.h"
 #include "hcm.h"
 #include "msgclient.h"
 #include "queue.h"

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "coap_peer.h"
+#include "container_of.h"
 #include "hcm.h"
 #include "msglayer.h"
 #include "msglayer_impl.h"

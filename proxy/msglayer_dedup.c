@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "coap_peer.h"
+#include "container_of.h"
 #include "hcm.h"
 #include "msglayer_impl.h"
 #include "queue.h"

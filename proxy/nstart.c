@@ -1,4 +1,5 @@
 /* nstart: see nstart.h. */
+#include "container_of.h"
 #include "nstart.h"
 #include "queue.h"
 

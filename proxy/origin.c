@@ -16,6 +16,7 @@
 #include <assert.h>
 #include <stdlib.h>
 
+#include "container_of.h"
 #include "hcc.h"
 #include "hcm.h"
 #include "libcurl.h"
@@ -23,7 +24,6 @@
 #include "origin.h"
 #include "origin_internal.h"
 #include "proxy.h"
-#include "queue.h"
 #include "secrets.h"
 
 /* ---- the fetch lists and the callbacks ----------------------------------------------------- */

@@ -4,10 +4,10 @@
  * later from the loop. libcurl keeps connections to each origin open for reuse. */
 #include <stdlib.h>
 
+#include "container_of.h"
 #include "libcurl.h"
 #include "origin_internal.h"
 #include "proxy.h"
-#include "queue.h"
 
 /* One watched socket; libcurl keeps a pointer to it with curl_multi_assign(). */
 typedef struct watched_socket {

@@ -6,16 +6,13 @@
  * operation is O(1), and an exchange whose client hangs up leaves the queue in O(1) too.
  *
  * The links live inside the queued objects (like the Linux kernel's list_head): no allocation,
- * and the owner finds its object back with hcp_container_of(). Pure code, no I/O: unit-tested in
- * tests/unit/check_queue.c. */
+ * and the owner finds its object back with hcp_container_of() (container_of.h). Pure code, no I/O:
+ * unit-tested in tests/unit/check_queue.c. */
 #ifndef HCP_QUEUE_H
 #define HCP_QUEUE_H
 
 #include <stdbool.h>
 #include <stddef.h>
-
-/* The object that holds |ptr|, its |member|. */
-#define hcp_container_of(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 
 typedef struct hcp_queue_link {
     struct hcp_queue_link *prev, *next; /* private: both NULL while not queued */

@@ -17,13 +17,13 @@
 #include <uv.h>
 
 #include "coap_tls.h"
+#include "container_of.h"
 #include "hcc.h"
 #include "hcm.h"
 #include "log.h"
 #include "metrics.h"
 #include "policy.h"
 #include "proxy.h"
-#include "queue.h"
 #include "reverse.h"
 #include "sockaddr.h"
 #include "upstream.h"

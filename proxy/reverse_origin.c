@@ -9,13 +9,13 @@
 #include <string.h>
 
 #include "address.h"
+#include "container_of.h"
 #include "hcc.h"
 #include "hcm.h"
 #include "log.h"
 #include "origin.h"
 #include "policy.h"
 #include "proxy.h"
-#include "queue.h"
 #include "reverse_internal.h"
 #include "sockaddr.h"
 

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "container_of.h"
 #include "hcc.h"
 #include "hcm.h"
 #include "msgclient.h"

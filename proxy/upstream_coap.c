@@ -24,11 +24,11 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 
+#include "container_of.h"
 #include "hcc.h"
 #include "hcm.h"
 #include "log.h"
 #include "proxy.h"
-#include "queue.h"
 #include "random.h"
 #include "tokens.h"
 #include "upblock_pdu.h"

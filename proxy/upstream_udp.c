@@ -20,11 +20,11 @@
 #include <uv.h>
 
 #include "coap_peer.h"
+#include "container_of.h"
 #include "hcc.h"
 #include "hcm.h"
 #include "log.h"
 #include "msgclient.h"
-#include "queue.h"
 #include "sockaddr.h"
 #include "udp_io.h"
 #include "upstream_udp.h"
