@@ -9,11 +9,11 @@
 #include "container_of.h"
 #include "hcm.h"
 #include "msglayer.h"
-#include "msglayer_impl.h"
+#include "msglayer_int.h"
 #include "queue.h"
 
 /* RFC 7252 s4.8. */
-#define ACK_TIMEOUT_NS (2 * S)
+#define ACK_TIMEOUT_NS (2 * NS_PER_S)
 #define MAX_RETRANSMIT 4
 
 #define CODE_SERVICE_UNAVAILABLE (5 << 5 | 3)

@@ -9,12 +9,12 @@
 #include "coap_peer.h"
 #include "container_of.h"
 #include "hcm.h"
-#include "msglayer_impl.h"
+#include "msglayer_int.h"
 #include "queue.h"
 
 /* RFC 7252 s4.8.2. */
-#define EXCHANGE_LIFETIME_NS (247 * S)
-#define NON_LIFETIME_NS (145 * S)
+#define EXCHANGE_LIFETIME_NS (247 * NS_PER_S)
+#define NON_LIFETIME_NS (145 * NS_PER_S)
 
 static uint64_t hash_peer(const hcp_msglayer_t *ml, const hcp_coap_peer_t *peer, uint16_t mid)
 {

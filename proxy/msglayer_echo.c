@@ -7,13 +7,13 @@
 #include "coap_peer.h"
 #include "hcm.h"
 #include "msglayer.h"
-#include "msglayer_impl.h"
+#include "msglayer_int.h"
 
 /* RFC 9175 s2.3: an Echo value is fresh for as long as a request may take to come back with it
  * (MAX_LATENCY, RFC 7252 s4.8.2), and a verified address stays verified for an hour: long enough
  * for a device's reporting cycle, short enough that an address that moved is checked again. */
-#define ECHO_FRESH_NS (100 * S)
-#define VERIFIED_NS (3600 * S)
+#define ECHO_FRESH_NS (100 * NS_PER_S)
+#define VERIFIED_NS (3600 * NS_PER_S)
 
 /* A direct-mapped cache: a peer that collides with another loses its slot. */
 static peer_slot_t *peer_slot(const hcp_msglayer_t *ml, const hcp_coap_peer_t *peer)

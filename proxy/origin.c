@@ -22,7 +22,7 @@
 #include "libcurl.h"
 #include "log.h"
 #include "origin.h"
-#include "origin_internal.h"
+#include "origin_int.h"
 #include "proxy.h"
 #include "secrets.h"
 

@@ -1,6 +1,6 @@
 /* origin: the reverse direction's HTTP client, libcurl's multi-socket interface on the loop.
  * origin.c holds the interface and loads libcurl; origin_multi.c runs libcurl's sockets and timer
- * on the loop; origin_easy.c builds and finishes one transfer (origin_internal.h). */
+ * on the loop; origin_easy.c builds and finishes one transfer (origin_int.h). */
 #ifndef HCP_ORIGIN_H
 #define HCP_ORIGIN_H
 

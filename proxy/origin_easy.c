@@ -9,7 +9,7 @@
 #include "hcm.h"
 #include "libcurl.h"
 #include "log.h"
-#include "origin_internal.h"
+#include "origin_int.h"
 #include "proxy.h"
 
 /* ---- the answer ----------------------------------------------------------------------------- */

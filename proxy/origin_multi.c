@@ -6,7 +6,7 @@
 
 #include "container_of.h"
 #include "libcurl.h"
-#include "origin_internal.h"
+#include "origin_int.h"
 #include "proxy.h"
 
 /* One watched socket; libcurl keeps a pointer to it with curl_multi_assign(). */

@@ -1,7 +1,8 @@
 /* proxy.h: the state the whole of hcproxy's I/O side shares, one per process (main.c). Every
  * module has its own header (log.h, metrics.h, policy.h, ...), and its private structs in its
- * .c file; its exported functions start with hcp_ and the file's name (hcp_policy_* in
- * policy.c).
+ * .c file (or in a *_int.h its files share); its exported names start with hcp_ and the
+ * module's name: the file's (hcp_policy_* in policy.c), or for a module of several files the
+ * header's (hcp_exchange_* in exchange.c, exchange_request.c and exchange_answer.c).
  *
  * One contract for every constructor (*_new, *_init, *_read, *_load):
  * - It returns 0 and sets *out, or returns a negative code (UV_E* or HCM_E*) and leaves *out as

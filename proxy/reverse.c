@@ -24,7 +24,7 @@
 #include "proxy.h"
 #include "rblocks.h"
 #include "reverse.h"
-#include "reverse_internal.h"
+#include "reverse_int.h"
 #include "sockaddr.h"
 
 /* How long a block-wise transfer may wait for its next block: MAX_TRANSMIT_WAIT (RFC 7252

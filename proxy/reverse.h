@@ -5,7 +5,7 @@
  * - reverse_libcoap.c, libcoap's server for coaps://, coap+tcp:// and coaps+tcp:// listeners
  *   (DTLS and TCP, which hcproxy leaves to libcoap).
  * Block-wise transfers (reverse_blocks.c) are the core's, the same for both. The core's own
- * exchange and what its files share are in reverse_internal.h. */
+ * exchange and what its files share are in reverse_int.h. */
 #ifndef HCP_REVERSE_H
 #define HCP_REVERSE_H
 

@@ -10,7 +10,7 @@
 #include "proxy.h"
 #include "rblocks.h"
 #include "reverse.h"
-#include "reverse_internal.h"
+#include "reverse_int.h"
 
 /* ---- the transfer's key ----------------------------------------------------------------------- */
 

@@ -16,7 +16,7 @@
 #include "origin.h"
 #include "policy.h"
 #include "proxy.h"
-#include "reverse_internal.h"
+#include "reverse_int.h"
 #include "sockaddr.h"
 
 /* ---- the request ------------------------------------------------------------------------------ */

@@ -1,7 +1,7 @@
 /* What origin.c, origin_multi.c and origin_easy.c share: the HTTP client's state and one fetch's.
  * Private to those three; the interface is origin.h. */
-#ifndef HCP_ORIGIN_INTERNAL_H
-#define HCP_ORIGIN_INTERNAL_H
+#ifndef HCP_ORIGIN_INT_H
+#define HCP_ORIGIN_INT_H
 
 #include <stdbool.h>
 

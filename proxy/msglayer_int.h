@@ -1,14 +1,13 @@
 /* What msglayer.c, msglayer_dedup.c and msglayer_echo.c share: the layout of the message layer
  * and of its entries, and the functions one part calls in another. Private to the three files;
  * msglayer.h is the interface. */
-#ifndef HCP_MSGLAYER_IMPL_H
-#define HCP_MSGLAYER_IMPL_H
+#ifndef HCP_MSGLAYER_INT_H
+#define HCP_MSGLAYER_INT_H
 
 #include "msglayer.h"
 #include "queue.h"
 
-#define MS 1000000ull
-#define S (1000 * MS)
+#define NS_PER_S 1000000000ull
 #define ECHO_LEN 8
 
 struct hcp_msglayer_exchange {

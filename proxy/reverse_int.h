@@ -1,7 +1,7 @@
 /* What reverse.c, reverse_origin.c and reverse_blocks.c share: the core's exchange, one CoAP
  * request's life from its arrival to its answer (reverse.h has the interface). Private to them. */
-#ifndef HCP_REVERSE_INTERNAL_H
-#define HCP_REVERSE_INTERNAL_H
+#ifndef HCP_REVERSE_INT_H
+#define HCP_REVERSE_INT_H
 
 #include <stdbool.h>
 #include <stddef.h>
