@@ -45,7 +45,7 @@ typedef struct hcm__builder {
 
 static inline void hcm__put(hcm__builder_t *b, const void *s, size_t n)
 {
-    if (b->p != NULL)
+    if (b->p != NULL && n > 0) /* |s| may be NULL when |n| is 0 */
         memcpy(b->p + b->len, s, n);
     b->len += n;
 }
@@ -58,6 +58,21 @@ static inline void hcm__put_str(hcm__builder_t *b, const char *s)
 static inline void hcm__put_encoded(hcm__builder_t *b, hcm__uri_part_t part, const void *s, size_t n)
 {
     b->len += hcm__uri_encode(b->p != NULL ? b->p + b->len : NULL, part, s, n);
+}
+
+/* RFC 4648 s4 (padded) and s5 (URL-safe, unpadded) base64 (base64.c). */
+typedef enum hcm__base64 { HCM__BASE64, HCM__BASE64URL } hcm__base64_t;
+/* The 64 digits of |kind|, in order. */
+const char *hcm__base64_alphabet(hcm__base64_t kind);
+/* Writes the |n| bytes at |p| into |dst| in |kind|'s form, without a terminating NUL; with |dst|
+ * NULL writes nothing. Returns the length of the text either way. */
+size_t hcm__base64_encode(char *dst, hcm__base64_t kind, const uint8_t *p, size_t n);
+
+/* RFC 9110 s5.6.2: a token character. strchr() also finds the terminating NUL, hence c != 0. */
+static inline bool hcm__is_tchar(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
 /* ASCII only: HTTP's and CoAP's case-insensitive tokens are ASCII, and no locale may change

@@ -58,13 +58,6 @@ static bool span_eq_nocase(span_t a, const char *b, size_t blen)
     return true;
 }
 
-static bool is_tchar(char c)
-{
-    /* RFC 9110 s5.6.2: token characters; strchr() also finds the terminating NUL, hence c != 0. */
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
 static void skip_ows(const char **s)
 {
     while (**s == ' ' || **s == '\t')
@@ -74,7 +67,7 @@ static void skip_ows(const char **s)
 static bool parse_token(const char **s, span_t *out)
 {
     out->p = *s;
-    while (is_tchar(**s))
+    while (hcm__is_tchar(**s))
         (*s)++;
     out->len = (size_t)(*s - out->p);
     return out->len > 0;

@@ -164,12 +164,6 @@ typedef struct freshness {
     bool is_uncacheable; /* no-cache, no-store or private */
 } freshness_t;
 
-static bool is_tchar(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
 static bool name_is(const char *name, size_t len, const char *want)
 {
     return len == strlen(want) && strncasecmp(name, want, len) == 0;
@@ -197,7 +191,7 @@ static void scan_directive(const char **s, freshness_t *f)
     size_t len;
     uint32_t seconds;
 
-    while (is_tchar(**s))
+    while (hcm__is_tchar(**s))
         (*s)++;
     len = (size_t)(*s - name);
     *s = skip_ows(*s);
@@ -207,7 +201,7 @@ static void scan_directive(const char **s, freshness_t *f)
         if (**s == '"')
             skip_quoted(s);
         else
-            while (is_tchar(**s))
+            while (hcm__is_tchar(**s))
                 (*s)++;
     }
     if (name_is(name, len, "no-cache") || name_is(name, len, "no-store") ||

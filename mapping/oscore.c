@@ -10,10 +10,9 @@
 /* RFC 8613 s2: the option is 0 to 255 bytes; its base64url form is at most 340 characters. */
 #define OSCORE_MAX_OPTION 255
 
-static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
 static int b64url_value(char c)
 {
+    const char *b64url = hcm__base64_alphabet(HCM__BASE64URL);
     const char *p = c != '\0' ? strchr(b64url, c) : NULL;
 
     return p != NULL ? (int)(p - b64url) : -1;
@@ -70,26 +69,15 @@ int hcm_oscore_header_decode(const char *value, hcm_arena_t *arena, hcm_bytes_t 
 
 const char *hcm_oscore_header_encode(hcm_bytes_t option, hcm_arena_t *arena)
 {
-    char *s = hcm_arena_alloc(arena, (option.len * 4 + 2) / 3 + 3);
-    uint32_t acc = 0;
-    unsigned bits = 0;
-    size_t n = 0;
+    size_t len = hcm__base64_encode(NULL, HCM__BASE64URL, option.p, option.len);
+    char *s = hcm_arena_alloc(arena, len > 2 ? len + 1 : 3);
 
     if (s == NULL)
         return NULL;
     if (option.len == 0)
         return strcpy(s, "AA"); /* RFC 8613 s11.2 */
-    for (size_t i = 0; i < option.len; i++) {
-        acc = (acc << 8) | option.p[i];
-        bits += 8;
-        while (bits >= 6) {
-            bits -= 6;
-            s[n++] = b64url[(acc >> bits) & 0x3f];
-        }
-    }
-    if (bits > 0)
-        s[n++] = b64url[(acc << (6 - bits)) & 0x3f];
-    s[n] = '\0';
+    hcm__base64_encode(s, HCM__BASE64URL, option.p, option.len);
+    s[len] = '\0';
     return s;
 }
 
