@@ -183,6 +183,11 @@ int hcm_content_format_loose(const char *content_type, const char *content_encod
 const char *hcm_media_from_content_format(uint16_t cf, hcm_arena_t *arena,
                                           const char **content_encoding);
 
+/* Whether a payload of Content-Format |cf| is text: a text type, JSON, XML, CoRE Link Format or
+ * JavaScript (a +json or +xml suffix included) without a content coding. False for numbers not in
+ * the registry. Text may still be malformed: hcm_sse_event() checks its UTF-8. */
+bool hcm_content_format_is_text(uint16_t cf);
+
 /* ---- target URIs (RFC 8075 s5, RFC 7252 s6.4) ------------------------------------------- */
 
 typedef enum hcm_scheme {
@@ -384,5 +389,92 @@ int hcm_origin_to_coap(unsigned status, const hcm_header_t *headers, size_t nhea
 int hcm_origin_redirect(unsigned status, const hcm_header_t *headers, size_t nheaders,
                         const hcm_origin_req_t *request, hcm_arena_t *arena,
                         hcm_origin_req_t *out);
+
+/* ---- observe.c: Observe across HTTP (RFC 7641), the pure part -------------------------------- */
+
+/* RFC 7641 s3.4: whether a notification (|v2|, received at |t2_ns|) is newer than one (|v1|, at
+ * |t1_ns|): V1 < V2 and V2 - V1 < 2^23, or V1 > V2 and V1 - V2 > 2^23, or T2 > T1 + 128 s. Only
+ * the low 24 bits of the values count (the Observe option is at most 3 bytes, s2); the times are
+ * the client's own clock, in nanoseconds. */
+bool hcm_observe_is_newer(uint32_t v1, uint64_t t1_ns, uint32_t v2, uint64_t t2_ns);
+
+/* RFC 7641 s2: the Observe values a request may carry. */
+enum hcm_observe_action { HCM_OBSERVE_REGISTER = 0, HCM_OBSERVE_DEREGISTER = 1 };
+
+/* The value of an HTTP Observe header field: exactly "0" (*action = HCM_OBSERVE_REGISTER) or "1"
+ * (HCM_OBSERVE_DEREGISTER). Anything else ("", " 0", "00", "2", "0x0", ...) is
+ * HCM_EOBSERVEVALUE. The value is taken as the HTTP parser hands it over, its surrounding white
+ * space already removed (RFC 9110 s5.5). */
+int hcm_observe_header(const char *value, unsigned *action);
+
+/* How an HTTP client asks to receive notifications. */
+typedef enum hcm_stream {
+    HCM_STREAM_NONE,      /* a plain request: one answer */
+    HCM_STREAM_SSE,       /* text/event-stream, one event a notification (hcm_sse_event) */
+    HCM_STREAM_MULTIPART, /* multipart/mixed, one application/http part a notification */
+} hcm_stream_t;
+
+/* The stream a request's headers ask for, from its Observe field (hcm_observe_header) and its
+ * Accept fields weighed as RFC 9110 s12.5.1 says (the most specific range gives a type its
+ * weight; no Accept field at all accepts any type):
+ * - Observe: 0 registers: HCM_STREAM_SSE when text/event-stream weighs more than
+ *   multipart/mixed, else HCM_STREAM_MULTIPART; HCM_EOBSERVEACCEPT when neither is acceptable;
+ * - no Observe field: HCM_STREAM_SSE when text/event-stream itself is named and weighs as much
+ *   as the client's most preferred element (an EventSource's "Accept: text/event-stream"), else
+ *   HCM_STREAM_NONE; a media range (all types, all text types) never opens one;
+ * - Observe: 1 deregisters: HCM_STREAM_NONE, or HCM_EOBSERVECONFLICT when Accept asks for
+ *   an event stream as above.
+ * Two Observe fields, or a malformed one: HCM_EOBSERVEVALUE. */
+int hcm_observe_stream(const hcm_header_t *headers, size_t nheaders, hcm_stream_t *stream);
+
+/* One notification, already mapped to HTTP terms (hcm_response_to_http()). */
+typedef struct hcm_notification {
+    unsigned status;          /* 100 to 599 */
+    const char *content_type; /* NULL: none */
+    hcm_bytes_t etag;         /* the ETag option's bytes; none when empty */
+    bool has_max_age;
+    uint32_t max_age;         /* seconds, with has_max_age */
+    uint32_t observe;         /* the Observe option's value, 0 to 2^24 - 1 */
+    hcm_bytes_t payload;
+    bool is_text;             /* the Content-Format is text (hcm_content_format_is_text) */
+} hcm_notification_t;
+
+/* WHATWG HTML s9.2 (server-sent events): one notification as one event,
+ *   id: <observe>\nevent: notification\ndata: <JSON>\n\n
+ * where <JSON> is one line: {"status":N,"content_type":S|null,"etag":"<hex>"|null,
+ * "max_age":N|null,"observe":N, then "text":S when is_text and the payload is valid UTF-8
+ * (RFC 3629), else "base64":S (RFC 4648 s4, padded)}. *out lives in |arena|. HCM_EINTERNAL for a
+ * status or Observe value out of range or a Content-Type that is not visible ASCII;
+ * HCM_ENOSPACE when the arena is too small, which then holds nothing more and *out is left as
+ * it was. */
+int hcm_sse_event(const hcm_notification_t *n, hcm_arena_t *arena, hcm_bytes_t *out);
+/* The last event of a stream: event: end\ndata: {"reason":S}\n\n. HCM_EINTERNAL when
+ * |reason| is not valid UTF-8, HCM_ENOSPACE as above. */
+int hcm_sse_end(const char *reason, hcm_arena_t *arena, hcm_bytes_t *out);
+/* A comment line that keeps an idle stream open through intermediaries: ": keep-alive\n\n". */
+hcm_bytes_t hcm_sse_comment(void);
+
+/* RFC 2046 s5.1.1: a boundary of "hcproxy-" and the unpadded base64url of |random| (whose 64
+ * characters are all bcharsnospace), NUL-terminated in |arena|. |random| is 16 to 46 bytes of
+ * the caller's randomness, so that the boundary stays within 70 characters and no body guesses
+ * it; HCM_EINTERNAL otherwise, HCM_ENOSPACE. */
+int hcm_multipart_boundary(hcm_bytes_t random, hcm_arena_t *arena, const char **boundary);
+/* One notification as one part of a multipart/mixed body (RFC 2046 s5.1.1), an application/http
+ * message (RFC 9112 s10.2):
+ *   --<boundary>\r\nContent-Type: application/http\r\n\r\n
+ *   HTTP/1.1 <status> <reason>\r\n<Name: value\r\n for each header>Content-Length: <n>\r\n\r\n
+ *   <body>\r\n
+ * The body is copied byte for byte; Content-Length delimits it, whatever it holds. A 1xx, 204 or
+ * 304 has no Content-Length (RFC 9110 s8.6) and must have no body. |reason| may be NULL (empty).
+ * HCM_EBADRESPONSE for a header name that is no token or a value or reason with a control
+ * character (CR, LF and NUL included: nothing can be injected); HCM_EINTERNAL for a malformed
+ * boundary, a status outside 100 to 599, a body where none may be, or a Content-Length or
+ * Transfer-Encoding among |headers| (the part frames its body itself); HCM_ENOSPACE as above. */
+int hcm_multipart_part(const char *boundary, unsigned status, const char *reason,
+                       const hcm_header_t *headers, size_t nheaders, hcm_bytes_t body,
+                       hcm_arena_t *arena, hcm_bytes_t *out);
+/* The close delimiter that ends the body: --<boundary>--\r\n. HCM_EINTERNAL for a malformed
+ * boundary, HCM_ENOSPACE. */
+int hcm_multipart_close(const char *boundary, hcm_arena_t *arena, hcm_bytes_t *out);
 
 #endif

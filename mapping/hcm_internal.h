@@ -23,6 +23,20 @@ typedef struct hcm__accept {
 /* Considers every element of one Accept field value. Malformed elements are skipped. */
 void hcm__accept_scan(hcm__accept_t *best, const char *list);
 
+/* The weight one media type gets from Accept fields (RFC 9110 s12.5.1), built up one field at a
+ * time (media.c): |type| and |subtype| are set by the caller, the rest starts zeroed. */
+typedef struct hcm__weight {
+    const char *type;    /* "text" */
+    const char *subtype; /* "event-stream" */
+    unsigned rank;       /* the most specific range seen: 0 none, 1 all types, 2 the type's
+                          * subtypes, 3 the type itself */
+    unsigned q;          /* that range's weight, in thousandths */
+} hcm__weight_t;
+
+/* Weighs each of the |nw| types of |w| against every element of one Accept field value, and
+ * raises |*top| to the highest weight of any element. Malformed elements are skipped. */
+void hcm__accept_weigh(hcm__weight_t *w, size_t nw, unsigned *top, const char *list);
+
 /* The HTTP Location for a response's Location-Path and Location-Query options (location.c).
  * *location is NULL when the response has none, or when |ctx| gives no target to resolve them
  * against. HCM_EBADRESPONSE for a "." or ".." segment (RFC 7252 s5.10.7), HCM_ENOSPACE. */

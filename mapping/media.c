@@ -475,7 +475,9 @@ static void consider(hcm__accept_t *best, const media_type_t *m, unsigned q)
     *best = (hcm__accept_t){ .q = q, .is_wildcard = is_wildcard, .cf = cf };
 }
 
-void hcm__accept_scan(hcm__accept_t *best, const char *list)
+/* Calls |each| with every well-formed element of one Accept field value and its weight; malformed
+ * elements are skipped. */
+static void scan(const char *list, void (*each)(void *ctx, media_type_t *m, unsigned q), void *ctx)
 {
     const char *s = list;
     media_type_t m;
@@ -487,14 +489,70 @@ void hcm__accept_scan(hcm__accept_t *best, const char *list)
             s++; /* RFC 9110 s5.6.1: empty list elements are ignored */
         } else if (*s != '\0') {
             if (parse_media_type(&s, &m) && take_weight(&m, &q))
-                consider(best, &m, q);
+                each(ctx, &m, q);
             else
                 skip_element(&s);
         }
     }
 }
 
-/* ---- Content-Format -> Content-Type --------------------------------------------------------- */
+static void consider_each(void *best, media_type_t *m, unsigned q)
+{
+    consider(best, m, q);
+}
+
+void hcm__accept_scan(hcm__accept_t *best, const char *list)
+{
+    scan(list, consider_each, best);
+}
+
+typedef struct weighing {
+    hcm__weight_t *w;
+    size_t nw;
+    unsigned *top;
+} weighing_t;
+
+/* How specifically the media range |m| names |w|'s type (RFC 9110 s12.5.1): 3 for the type
+ * itself, 2 for all subtypes of its type, 1 for all types, 0 when it does not match. The range's
+ * parameters are not compared: the types weighed here have none the client could choose (a
+ * multipart boundary is the sender's). */
+static unsigned range_rank(const media_type_t *m, const hcm__weight_t *w)
+{
+    bool any_subtype = span_is(m->subtype, "*");
+
+    if (span_is(m->type, "*"))
+        return any_subtype ? 1 : 0;
+    if (!span_is(m->type, w->type))
+        return 0;
+    if (any_subtype)
+        return 2;
+    return span_is(m->subtype, w->subtype) ? 3 : 0;
+}
+
+/* The most specific range that matches a type gives its weight; among ranges of equal
+ * specificity the first one listed. */
+static void weigh_each(void *ctx, media_type_t *m, unsigned q)
+{
+    weighing_t *wg = ctx;
+
+    if (q > *wg->top)
+        *wg->top = q;
+    for (size_t i = 0; i < wg->nw; i++) {
+        unsigned rank = range_rank(m, &wg->w[i]);
+
+        if (rank > wg->w[i].rank) {
+            wg->w[i].rank = rank;
+            wg->w[i].q = q;
+        }
+    }
+}
+
+void hcm__accept_weigh(hcm__weight_t *w, size_t nw, unsigned *top, const char *list)
+{
+    weighing_t wg = { .w = w, .nw = nw, .top = top };
+
+    scan(list, weigh_each, &wg);
+}
 
 static int compare_cf(const void *key, const void *elem)
 {
@@ -503,6 +561,35 @@ static int compare_cf(const void *key, const void *elem)
 
     return (int)*cf - (int)row->cf;
 }
+
+/* ---- textual Content-Formats ------------------------------------------------------------------ */
+
+/* Subtypes and structured syntax suffixes (RFC 6838 s4.2.8) whose representations are text:
+ * JSON (RFC 8259 s8.1: UTF-8), XML, CoRE Link Format (RFC 6690 s3: UTF-8) and JavaScript. */
+static const char *const text_subtypes[] = { "json", "xml", "link-format", "javascript" };
+static const char *const text_suffixes[] = { "+json", "+xml" };
+
+bool hcm_content_format_is_text(uint16_t cf)
+{
+    const media_row_t *row = bsearch(&cf, media, HCM_COUNTOF(media), sizeof(media[0]), compare_cf);
+    media_type_t m;
+    size_t i;
+
+    /* A content coding makes the bytes binary, whatever the type (RFC 7252 s12.3). */
+    if (row == NULL || row->coding != NULL || !parse_one_media_type(row->type, &m))
+        return false;
+    if (span_is(m.type, "text"))
+        return true;
+    for (i = 0; i < HCM_COUNTOF(text_subtypes); i++)
+        if (span_is(m.subtype, text_subtypes[i]))
+            return true;
+    for (i = 0; i < HCM_COUNTOF(text_suffixes); i++)
+        if (subtype_matches(m.subtype, text_suffixes[i]))
+            return true;
+    return false;
+}
+
+/* ---- Content-Format -> Content-Type --------------------------------------------------------- */
 
 const char *hcm_media_from_content_format(uint16_t cf, hcm_arena_t *arena,
                                           const char **content_encoding)

@@ -50,6 +50,11 @@ static const struct {
     { HCM_EOSCOREEMPTY, 400, 4, 0 },
     { HCM_EOSCOREPATH, 400, 4, 0 },
     { HCM_EOBSERVE, 501, 5, 1 }, /* Observe (RFC 7641) is not mapped */
+    /* An HTTP client's Observe header for a stream (RFC 7641 s2: 0 or 1 only): 400; no stream
+     * framing the client accepts: RFC 9110 s15.5.7, 406, as CoAP's 4.06 (RFC 7252 s5.9.2.7). */
+    { HCM_EOBSERVEVALUE, 400, 4, 0 },
+    { HCM_EOBSERVEACCEPT, 406, 4, 6 },
+    { HCM_EOBSERVECONFLICT, 400, 4, 0 },
     { HCM_ENOROUTE, 404, 4, 4 }, /* no named route: no such resource */
     /* RFC 7252 s10.2 and s10.1: the answer could not be processed, 502 and 5.02. */
     { HCM_ERESPTOOLARGE, 502, 5, 2 },

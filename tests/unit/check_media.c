@@ -303,6 +303,46 @@ START_TEST(unknown_needs_arena)
 END_TEST
 
 /* media.c finds numbers with bsearch(): media.def must be sorted by number, each once. */
+/* Which Content-Formats are text (hcm_content_format_is_text()): text types, JSON (RFC 8259
+ * s8.1), XML, CoRE Link Format (RFC 6690 s3) and JavaScript, with their +json and +xml
+ * suffixes (RFC 6838 s4.2.8); never with a content coding, never an unknown number. */
+static const struct {
+    uint16_t cf;
+    bool is_text;
+} textual[] = {
+    { 0, true },      /* text/plain; charset=utf-8 */
+    { 40, true },     /* application/link-format */
+    { 41, true },     /* application/xml */
+    { 50, true },     /* application/json */
+    { 51, true },     /* application/json-patch+json */
+    { 110, true },    /* application/senml+json */
+    { 310, true },    /* application/senml+xml */
+    { 298, true },    /* application/aif+json with parameters */
+    { 10002, true },  /* application/javascript */
+    { 11543, true },  /* application/vnd.oma.lwm2m+json */
+    { 20000, true },  /* text/css */
+    { 30000, true },  /* image/svg+xml */
+    { 16, false },    /* application/cose */
+    { 23, false },    /* image/png */
+    { 42, false },    /* application/octet-stream */
+    { 60, false },    /* application/cbor */
+    { 112, false },   /* application/senml+cbor */
+    { 264, false },   /* application/eat+jwt: a +jwt suffix is not +json */
+    { 10001, false }, /* application/oscore: ciphertext */
+    { 11050, false }, /* application/json, deflate */
+    { 12000, false }, /* text/plain, zstd */
+    { 11542, false }, /* application/vnd.oma.lwm2m+tlv */
+    { 1, false },     /* unassigned */
+    { 65000, false },
+};
+
+START_TEST(content_format_is_text)
+{
+    ck_assert_msg(hcm_content_format_is_text(textual[_i].cf) == textual[_i].is_text, "cf %u",
+                  (unsigned)textual[_i].cf);
+}
+END_TEST
+
 static const uint16_t def_order[] = {
 #define HCM_MEDIA(cf, type, coding, dir) cf,
 #include "media.def"
@@ -328,6 +368,7 @@ static Suite *media_suite(void)
     tcase_add_loop_test(tc, unknown_to_http, 0, HCM_COUNTOF(unknown));
     tcase_add_loop_test(tc, unknown_needs_arena, 0, HCM_COUNTOF(unknown));
     tcase_add_test(tc, table_sorted_and_unique);
+    tcase_add_loop_test(tc, content_format_is_text, 0, HCM_COUNTOF(textual));
     suite_add_tcase(s, tc);
     return s;
 }
