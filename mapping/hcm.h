@@ -437,14 +437,18 @@ typedef struct hcm_notification {
     uint32_t observe;         /* the Observe option's value, 0 to 2^24 - 1 */
     hcm_bytes_t payload;
     bool is_text;             /* the Content-Format is text (hcm_content_format_is_text) */
+    /* An OSCORE notification (RFC 8613 s11.2): its OSCORE header field value, whose Partial IV
+     * the client needs to decrypt it (hcm_oscore_header_encode); NULL for a plain one. */
+    const char *oscore;
 } hcm_notification_t;
 
 /* WHATWG HTML s9.2 (server-sent events): one notification as one event,
  *   id: <observe>\nevent: notification\ndata: <JSON>\n\n
  * where <JSON> is one line: {"status":N,"content_type":S|null,"etag":"<hex>"|null,
- * "max_age":N|null,"observe":N, then "text":S when is_text and the payload is valid UTF-8
- * (RFC 3629), else "base64":S (RFC 4648 s4, padded)}. *out lives in |arena|. HCM_EINTERNAL for a
- * status or Observe value out of range or a Content-Type that is not visible ASCII;
+ * "max_age":N|null,"observe":N,"oscore":S|null, then "text":S when is_text and the payload is
+ * valid UTF-8 (RFC 3629), else "base64":S (RFC 4648 s4, padded)}. *out lives in |arena|.
+ * HCM_EINTERNAL for a status or Observe value out of range or a Content-Type or OSCORE value that
+ * is not printable ASCII;
  * HCM_ENOSPACE when the arena is too small, which then holds nothing more and *out is left as
  * it was. */
 int hcm_sse_event(const hcm_notification_t *n, hcm_arena_t *arena, hcm_bytes_t *out);

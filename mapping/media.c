@@ -562,7 +562,7 @@ static int compare_cf(const void *key, const void *elem)
     return (int)*cf - (int)row->cf;
 }
 
-/* ---- textual Content-Formats ------------------------------------------------------------------ */
+/* ---- textual Content-Formats ---------------------------------------------------------------- */
 
 /* Subtypes and structured syntax suffixes (RFC 6838 s4.2.8) whose representations are text:
  * JSON (RFC 8259 s8.1: UTF-8), XML, CoRE Link Format (RFC 6690 s3: UTF-8) and JavaScript. */

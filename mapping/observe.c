@@ -293,6 +293,8 @@ static void write_event(hcm__builder_t *b, const void *what)
         hcm__put_str(b, "null");
     hcm__put_str(b, ",\"observe\":");
     put_uint(b, n->observe);
+    hcm__put_str(b, ",\"oscore\":");
+    put_json_cstring(b, n->oscore);
     if (e->as_text) {
         hcm__put_str(b, ",\"text\":");
         put_json_string(b, n->payload.p, n->payload.len);
@@ -305,7 +307,8 @@ static void write_event(hcm__builder_t *b, const void *what)
 }
 
 /* Printable ASCII only: a media type is tokens, '/', ';', '=', quoted strings and spaces
- * (RFC 9110 s8.3.1); hcproxy's own are from media.def. */
+ * (RFC 9110 s8.3.1), hcproxy's own from media.def; an OSCORE value is base64url (RFC 8613
+ * s11.1). */
 static bool is_printable_ascii(const char *s)
 {
     for (; *s != '\0'; s++)
@@ -319,7 +322,8 @@ int hcm_sse_event(const hcm_notification_t *n, hcm_arena_t *arena, hcm_bytes_t *
     event_t e = { .n = n };
 
     if (n->status < 100 || n->status > 599 || n->observe > OBSERVE_MASK ||
-        (n->content_type != NULL && !is_printable_ascii(n->content_type)))
+        (n->content_type != NULL && !is_printable_ascii(n->content_type)) ||
+        (n->oscore != NULL && !is_printable_ascii(n->oscore)))
         return HCM_EINTERNAL;
     /* An escape is at most 6 bytes for 1: a payload beyond a sixth of memory cannot fit. */
     if (n->payload.len > (SIZE_MAX - 256) / 6)

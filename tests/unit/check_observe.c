@@ -17,7 +17,7 @@
 /* Bytes from a string literal, NULs included. */
 #define BYTES(s) { (const uint8_t *)(s), sizeof(s) - 1 }
 
-/* ---- RFC 7641 s3.4 ---------------------------------------------------------------------------- */
+/* ---- RFC 7641 s3.4 -------------------------------------------------------------------------- */
 
 static const struct newer_row {
     uint32_t v1;
@@ -220,45 +220,54 @@ static const struct sse_row {
     hcm_notification_t n;
     const char *want;
 } sse_rows[] = {
-    { { 200, "application/json", BYTES("\x12\xab"), true, 60, 5, BYTES("{\"t\":22.5}"), true },
+    { { 200, "application/json", BYTES("\x12\xab"), true, 60, 5, BYTES("{\"t\":22.5}"), true,
+        NULL },
       "id: 5\nevent: notification\ndata: {\"status\":200,\"content_type\":\"application/json\","
-      "\"etag\":\"12ab\",\"max_age\":60,\"observe\":5,\"text\":\"{\\\"t\\\":22.5}\"}\n\n" },
-    { { 200, "application/cbor", BYTES(""), false, 0, 0xffffff, BYTES("\xa1\x01\x02"), false },
+      "\"etag\":\"12ab\",\"max_age\":60,\"observe\":5,\"oscore\":null,"
+      "\"text\":\"{\\\"t\\\":22.5}\"}\n\n" },
+    { { 200, "application/cbor", BYTES(""), false, 0, 0xffffff, BYTES("\xa1\x01\x02"), false,
+        NULL },
       "id: 16777215\nevent: notification\ndata: {\"status\":200,\"content_type\":"
-      "\"application/cbor\",\"etag\":null,\"max_age\":null,\"observe\":16777215,"
+      "\"application/cbor\",\"etag\":null,\"max_age\":null,\"observe\":16777215,\"oscore\":null,"
       "\"base64\":\"oQEC\"}\n\n" },
     /* Text that is no UTF-8 goes as base64 all the same. */
-    { { 200, "text/plain; charset=utf-8", BYTES(""), true, 0, 0, BYTES("caf\xe9"), true },
+    { { 200, "text/plain; charset=utf-8", BYTES(""), true, 0, 0, BYTES("caf\xe9"), true, NULL },
       "id: 0\nevent: notification\ndata: {\"status\":200,\"content_type\":"
-      "\"text/plain; charset=utf-8\",\"etag\":null,\"max_age\":0,\"observe\":0,"
+      "\"text/plain; charset=utf-8\",\"etag\":null,\"max_age\":0,\"observe\":0,\"oscore\":null,"
       "\"base64\":\"Y2Fm6Q==\"}\n\n" },
-    { { 200, NULL, BYTES(""), false, 0, 1, BYTES(""), false },
+    { { 200, NULL, BYTES(""), false, 0, 1, BYTES(""), false, NULL },
       "id: 1\nevent: notification\ndata: {\"status\":200,\"content_type\":null,\"etag\":null,"
-      "\"max_age\":null,\"observe\":1,\"base64\":\"\"}\n\n" },
-    { { 204, NULL, BYTES(""), false, 0, 2, { NULL, 0 }, true },
+      "\"max_age\":null,\"observe\":1,\"oscore\":null,\"base64\":\"\"}\n\n" },
+    { { 204, NULL, BYTES(""), false, 0, 2, { NULL, 0 }, true, NULL },
       "id: 2\nevent: notification\ndata: {\"status\":204,\"content_type\":null,\"etag\":null,"
-      "\"max_age\":null,\"observe\":2,\"text\":\"\"}\n\n" },
+      "\"max_age\":null,\"observe\":2,\"oscore\":null,\"text\":\"\"}\n\n" },
     /* RFC 8259 s7: every control character, '"' and '\\' escaped; U+2028 and U+2029 too; DEL,
      * '/' and other characters as they are. */
     { { 200, "text/plain; charset=utf-8", BYTES("\x00\x01\x02\x03\x04\x05\x06\x07\x08"), true,
         4294967295u, 3, BYTES("a\"b\\c\n\r\t\b\f\x01\x1f\x7f/\xc3\xa9\xe2\x82\xac"
                               "\xf0\x9f\x98\x80\xe2\x80\xa8\xe2\x80\xa9\xe2\x80\xaa\x00z"),
-        true },
+        true, NULL },
       "id: 3\nevent: notification\ndata: {\"status\":200,\"content_type\":"
       "\"text/plain; charset=utf-8\",\"etag\":\"000102030405060708\",\"max_age\":4294967295,"
-      "\"observe\":3,\"text\":\"a\\\"b\\\\c\\n\\r\\t\\b\\f\\u0001\\u001f\x7f/\xc3\xa9\xe2\x82\xac"
+      "\"observe\":3,\"oscore\":null,"
+      "\"text\":\"a\\\"b\\\\c\\n\\r\\t\\b\\f\\u0001\\u001f\x7f/\xc3\xa9\xe2\x82\xac"
       "\xf0\x9f\x98\x80\\u2028\\u2029\xe2\x80\xaa\\u0000z\"}\n\n" },
     /* A quoted parameter in the Content-Type is escaped like any string. */
     { { 205, "application/cose; cose-type=\"cose-sign1\"", BYTES("\xff"), false, 0, 9,
-        BYTES("\xd2"), false },
+        BYTES("\xd2"), false, NULL },
       "id: 9\nevent: notification\ndata: {\"status\":205,\"content_type\":"
       "\"application/cose; cose-type=\\\"cose-sign1\\\"\",\"etag\":\"ff\",\"max_age\":null,"
-      "\"observe\":9,\"base64\":\"0g==\"}\n\n" },
+      "\"observe\":9,\"oscore\":null,\"base64\":\"0g==\"}\n\n" },
     /* The last notification of an observation may be an error (RFC 7641 s3.2, s4.2). */
-    { { 404, "text/plain; charset=utf-8", BYTES(""), true, 10, 77, BYTES("not here"), true },
+    { { 404, "text/plain; charset=utf-8", BYTES(""), true, 10, 77, BYTES("not here"), true, NULL },
       "id: 77\nevent: notification\ndata: {\"status\":404,\"content_type\":"
-      "\"text/plain; charset=utf-8\",\"etag\":null,\"max_age\":10,\"observe\":77,"
+      "\"text/plain; charset=utf-8\",\"etag\":null,\"max_age\":10,\"observe\":77,\"oscore\":null,"
       "\"text\":\"not here\"}\n\n" },
+    /* An OSCORE notification (RFC 8613 s11.2): ciphertext, and the option the client needs. */
+    { { 200, "application/oscore", BYTES(""), false, 0, 12, BYTES("\x5e\x13"), false, "CSIS" },
+      "id: 12\nevent: notification\ndata: {\"status\":200,"
+      "\"content_type\":\"application/oscore\",\"etag\":null,\"max_age\":null,\"observe\":12,"
+      "\"oscore\":\"CSIS\",\"base64\":\"XhM=\"}\n\n" },
 };
 
 static void check_one_line_event(hcm_bytes_t out)
@@ -444,6 +453,8 @@ static const struct {
     { { .status = 200, .content_type = "text/plain\r\nX-Injected: 1" } },
     { { .status = 200, .content_type = "text/pl\xc3\xa4in" } },
     { { .status = 200, .content_type = "text/plain\x7f" } },
+    { { .status = 200, .oscore = "CQ\n" } },
+    { { .status = 200, .oscore = "\xc3\xa9" } },
 };
 
 START_TEST(sse_event_refused)
@@ -721,7 +732,8 @@ START_TEST(multipart_body_reads_back)
 {
     static _Alignas(8) uint8_t buf[ARENA_SIZE];
     static const hcm_header_t cbor[] = { { "Content-Type", "application/cbor" } };
-    const hcm_bytes_t bodies[] = { BYTES("\x00\x01"), BYTES("\r\n--hcproxy-_____________________w\r\n") };
+    const hcm_bytes_t bodies[] = { BYTES("\x00\x01"),
+                                   BYTES("\r\n--hcproxy-_____________________w\r\n") };
     char whole[1024];
     size_t len = 0;
     hcm_arena_t arena;
