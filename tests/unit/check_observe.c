@@ -17,6 +17,16 @@
 /* Bytes from a string literal, NULs included. */
 #define BYTES(s) { (const uint8_t *)(s), sizeof(s) - 1 }
 
+/* A fresh arena of ARENA_SIZE bytes (each test runs in a process of its own). */
+static hcm_arena_t *fresh_arena(void)
+{
+    static _Alignas(8) uint8_t buf[ARENA_SIZE];
+    static hcm_arena_t arena;
+
+    hcm_arena_init(&arena, buf, sizeof buf);
+    return &arena;
+}
+
 /* ---- RFC 7641 s3.4 -------------------------------------------------------------------------- */
 
 static const struct newer_row {
@@ -287,14 +297,12 @@ static void check_one_line_event(hcm_bytes_t out)
 
 START_TEST(sse_event)
 {
-    static _Alignas(8) uint8_t buf[ARENA_SIZE];
     const struct sse_row *r = &sse_rows[_i];
     size_t want_len = strlen(r->want);
-    hcm_arena_t arena;
+    hcm_arena_t *arena = fresh_arena();
     hcm_bytes_t out;
 
-    hcm_arena_init(&arena, buf, sizeof buf);
-    ck_assert_int_eq(hcm_sse_event(&r->n, &arena, &out), 0);
+    ck_assert_int_eq(hcm_sse_event(&r->n, arena, &out), 0);
     ck_assert_uint_eq(out.len, want_len);
     ck_assert_mem_eq(out.p, r->want, want_len);
     check_one_line_event(out);
@@ -343,14 +351,12 @@ static const char *event_payload_field(hcm_bytes_t payload, bool is_text, const 
 
 START_TEST(sse_base64)
 {
-    static _Alignas(8) uint8_t buf[ARENA_SIZE];
-    hcm_arena_t arena;
+    hcm_arena_t *arena = fresh_arena();
     hcm_bytes_t payload = { (const uint8_t *)base64_rows[_i].payload,
                             strlen(base64_rows[_i].payload) };
     const char *got;
 
-    hcm_arena_init(&arena, buf, sizeof buf);
-    got = event_payload_field(payload, false, ",\"base64\":\"", &arena);
+    got = event_payload_field(payload, false, ",\"base64\":\"", arena);
     ck_assert_ptr_nonnull(got);
     ck_assert_str_eq(got, base64_rows[_i].base64);
 }
@@ -404,18 +410,16 @@ static const struct {
 
 START_TEST(sse_utf8)
 {
-    static _Alignas(8) uint8_t buf[ARENA_SIZE];
-    hcm_arena_t arena;
+    hcm_arena_t *arena = fresh_arena();
     const char *text, *b64;
 
-    hcm_arena_init(&arena, buf, sizeof buf);
-    text = event_payload_field(utf8_rows[_i].bytes, true, ",\"text\":\"", &arena);
-    b64 = event_payload_field(utf8_rows[_i].bytes, true, ",\"base64\":\"", &arena);
+    text = event_payload_field(utf8_rows[_i].bytes, true, ",\"text\":\"", arena);
+    b64 = event_payload_field(utf8_rows[_i].bytes, true, ",\"base64\":\"", arena);
     ck_assert_msg((text != NULL) == utf8_rows[_i].valid, "row %d", _i);
     ck_assert((b64 != NULL) != utf8_rows[_i].valid);
     /* Not declared text: base64 whatever the bytes. */
     ck_assert_ptr_nonnull(event_payload_field(utf8_rows[_i].bytes, false, ",\"base64\":\"",
-                                              &arena));
+                                              arena));
 }
 END_TEST
 
@@ -423,18 +427,16 @@ END_TEST
  * way the event stays on its lines. */
 START_TEST(sse_every_byte)
 {
-    static _Alignas(8) uint8_t buf[ARENA_SIZE];
     uint8_t bytes[256];
     hcm_notification_t n = { .status = 200, .is_text = true, .payload = { bytes, 0 } };
-    hcm_arena_t arena;
+    hcm_arena_t *arena = fresh_arena();
     hcm_bytes_t out;
 
     for (size_t i = 0; i < sizeof bytes; i++)
         bytes[i] = (uint8_t)i;
-    hcm_arena_init(&arena, buf, sizeof buf);
     for (size_t len = 0x80; len <= sizeof bytes; len += sizeof bytes - 0x80) {
         n.payload.len = len;
-        ck_assert_int_eq(hcm_sse_event(&n, &arena, &out), 0);
+        ck_assert_int_eq(hcm_sse_event(&n, arena, &out), 0);
         check_one_line_event(out);
         ck_assert_ptr_nonnull(memmem(out.p, out.len, len == 0x80 ? "\"text\"" : "\"base64\"",
                                      len == 0x80 ? 6 : 8));
@@ -459,29 +461,26 @@ static const struct {
 
 START_TEST(sse_event_refused)
 {
-    static _Alignas(8) uint8_t buf[ARENA_SIZE];
     static const uint8_t sentinel[1];
     hcm_bytes_t out = { sentinel, 3 };
-    hcm_arena_t arena;
+    hcm_arena_t *arena = fresh_arena();
 
-    hcm_arena_init(&arena, buf, sizeof buf);
-    ck_assert_int_eq(hcm_sse_event(&sse_bad_rows[_i].n, &arena, &out), HCM_EINTERNAL);
+    ck_assert_int_eq(hcm_sse_event(&sse_bad_rows[_i].n, arena, &out), HCM_EINTERNAL);
     ck_assert_ptr_eq(out.p, sentinel);
-    ck_assert_uint_eq(arena.used, 0);
+    ck_assert_uint_eq(arena->used, 0);
 }
 END_TEST
 
 /* A payload no arena could hold is refused before any length is added up. */
 START_TEST(sse_event_huge)
 {
-    static _Alignas(8) uint8_t buf[64];
-    hcm_notification_t n = { .status = 200, .payload = { buf, SIZE_MAX / 2 } };
-    hcm_arena_t arena;
+    static const uint8_t byte[1];
+    hcm_notification_t n = { .status = 200, .payload = { byte, SIZE_MAX / 2 } };
+    hcm_arena_t *arena = fresh_arena();
     hcm_bytes_t out;
 
-    hcm_arena_init(&arena, buf, sizeof buf);
-    ck_assert_int_eq(hcm_sse_event(&n, &arena, &out), HCM_ENOSPACE);
-    ck_assert_uint_eq(arena.used, 0);
+    ck_assert_int_eq(hcm_sse_event(&n, arena, &out), HCM_ENOSPACE);
+    ck_assert_uint_eq(arena->used, 0);
 }
 END_TEST
 
@@ -498,13 +497,11 @@ static const struct {
 
 START_TEST(sse_end)
 {
-    static _Alignas(8) uint8_t buf[ARENA_SIZE];
-    hcm_arena_t arena;
+    hcm_arena_t *arena = fresh_arena();
     hcm_bytes_t out;
     size_t need;
 
-    hcm_arena_init(&arena, buf, sizeof buf);
-    ck_assert_int_eq(hcm_sse_end(end_rows[_i].reason, &arena, &out), 0);
+    ck_assert_int_eq(hcm_sse_end(end_rows[_i].reason, arena, &out), 0);
     ck_assert_uint_eq(out.len, strlen(end_rows[_i].want));
     ck_assert_mem_eq(out.p, end_rows[_i].want, out.len);
     ARENA_EXHAUSTION_RUN_IF(need, ARENA_SIZE, a, hcm_sse_end(end_rows[_i].reason, a, &out), 0,
@@ -514,15 +511,13 @@ END_TEST
 
 START_TEST(sse_end_refused)
 {
-    static _Alignas(8) uint8_t buf[ARENA_SIZE];
-    hcm_arena_t arena;
+    hcm_arena_t *arena = fresh_arena();
     hcm_bytes_t out;
 
-    hcm_arena_init(&arena, buf, sizeof buf);
-    ck_assert_int_eq(hcm_sse_end(NULL, &arena, &out), HCM_EINTERNAL);
-    ck_assert_int_eq(hcm_sse_end("caf\xe9", &arena, &out), HCM_EINTERNAL);
-    ck_assert_int_eq(hcm_sse_end("\xed\xa0\x80", &arena, &out), HCM_EINTERNAL);
-    ck_assert_uint_eq(arena.used, 0);
+    ck_assert_int_eq(hcm_sse_end(NULL, arena, &out), HCM_EINTERNAL);
+    ck_assert_int_eq(hcm_sse_end("caf\xe9", arena, &out), HCM_EINTERNAL);
+    ck_assert_int_eq(hcm_sse_end("\xed\xa0\x80", arena, &out), HCM_EINTERNAL);
+    ck_assert_uint_eq(arena->used, 0);
 }
 END_TEST
 
@@ -562,14 +557,12 @@ static const struct {
 
 START_TEST(multipart_boundary)
 {
-    static _Alignas(8) uint8_t buf[ARENA_SIZE];
     const char *boundary = "untouched";
-    hcm_arena_t arena;
+    hcm_arena_t *arena = fresh_arena();
     hcm_bytes_t out;
     size_t need;
 
-    hcm_arena_init(&arena, buf, sizeof buf);
-    ck_assert_int_eq(hcm_multipart_boundary(boundary_rows[_i].random, &arena, &boundary),
+    ck_assert_int_eq(hcm_multipart_boundary(boundary_rows[_i].random, arena, &boundary),
                      boundary_rows[_i].err);
     if (boundary_rows[_i].err != 0) {
         ck_assert_str_eq(boundary, "untouched");
@@ -578,7 +571,7 @@ START_TEST(multipart_boundary)
     ck_assert_str_eq(boundary, boundary_rows[_i].want);
     ck_assert_uint_le(strlen(boundary), 70);
     /* What it makes, the framing takes. */
-    ck_assert_int_eq(hcm_multipart_close(boundary, &arena, &out), 0);
+    ck_assert_int_eq(hcm_multipart_close(boundary, arena, &out), 0);
     ARENA_EXHAUSTION_RUN(need, ARENA_SIZE, a,
                          hcm_multipart_boundary(boundary_rows[_i].random, a, &boundary));
 }
@@ -679,20 +672,18 @@ static size_t part_headers(const struct part_row *r)
 
 START_TEST(multipart_part)
 {
-    static _Alignas(8) uint8_t buf[ARENA_SIZE];
     static const uint8_t sentinel[1];
     const struct part_row *r = &part_rows[_i];
     hcm_bytes_t out = { sentinel, 9 };
-    hcm_arena_t arena;
+    hcm_arena_t *arena = fresh_arena();
     size_t need;
 
-    hcm_arena_init(&arena, buf, sizeof buf);
     ck_assert_int_eq(hcm_multipart_part(r->boundary, r->status, r->reason, r->headers,
-                                        part_headers(r), r->body, &arena, &out),
+                                        part_headers(r), r->body, arena, &out),
                      r->err);
     if (r->err != 0) {
         ck_assert_ptr_eq(out.p, sentinel);
-        ck_assert_uint_eq(arena.used, 0);
+        ck_assert_uint_eq(arena->used, 0);
         return;
     }
     ck_assert_uint_eq(out.len, r->want.len);
@@ -707,18 +698,16 @@ END_TEST
 
 START_TEST(multipart_close)
 {
-    static _Alignas(8) uint8_t buf[ARENA_SIZE];
-    hcm_arena_t arena;
+    hcm_arena_t *arena = fresh_arena();
     hcm_bytes_t out;
     size_t need;
 
-    hcm_arena_init(&arena, buf, sizeof buf);
-    ck_assert_int_eq(hcm_multipart_close("b0und", &arena, &out), 0);
+    ck_assert_int_eq(hcm_multipart_close("b0und", arena, &out), 0);
     ck_assert_uint_eq(out.len, 11);
     ck_assert_mem_eq(out.p, "--b0und--\r\n", 11);
-    ck_assert_int_eq(hcm_multipart_close(NULL, &arena, &out), HCM_EINTERNAL);
-    ck_assert_int_eq(hcm_multipart_close("b ", &arena, &out), HCM_EINTERNAL);
-    ck_assert_int_eq(hcm_multipart_close("b\r\nX: y", &arena, &out), HCM_EINTERNAL);
+    ck_assert_int_eq(hcm_multipart_close(NULL, arena, &out), HCM_EINTERNAL);
+    ck_assert_int_eq(hcm_multipart_close("b ", arena, &out), HCM_EINTERNAL);
+    ck_assert_int_eq(hcm_multipart_close("b\r\nX: y", arena, &out), HCM_EINTERNAL);
     ARENA_EXHAUSTION_RUN_IF(need, ARENA_SIZE, a, hcm_multipart_close("b0und", a, &out), 0,
                             a->used == 0);
     ck_assert_uint_ge(need, 11);
@@ -730,25 +719,23 @@ END_TEST
  * (RFC 2046 s5.1.1). The second body holds the first delimiter's text. */
 START_TEST(multipart_body_reads_back)
 {
-    static _Alignas(8) uint8_t buf[ARENA_SIZE];
     static const hcm_header_t cbor[] = { { "Content-Type", "application/cbor" } };
     const hcm_bytes_t bodies[] = { BYTES("\x00\x01"),
                                    BYTES("\r\n--hcproxy-_____________________w\r\n") };
     char whole[1024];
     size_t len = 0;
-    hcm_arena_t arena;
+    hcm_arena_t *arena = fresh_arena();
     hcm_bytes_t out;
     const char *boundary, *p;
 
-    hcm_arena_init(&arena, buf, sizeof buf);
-    ck_assert_int_eq(hcm_multipart_boundary((hcm_bytes_t){ ones, 16 }, &arena, &boundary), 0);
+    ck_assert_int_eq(hcm_multipart_boundary((hcm_bytes_t){ ones, 16 }, arena, &boundary), 0);
     for (size_t i = 0; i < 2; i++) {
-        ck_assert_int_eq(hcm_multipart_part(boundary, 200, "OK", cbor, 1, bodies[i], &arena, &out),
+        ck_assert_int_eq(hcm_multipart_part(boundary, 200, "OK", cbor, 1, bodies[i], arena, &out),
                          0);
         memcpy(whole + len, out.p, out.len);
         len += out.len;
     }
-    ck_assert_int_eq(hcm_multipart_close(boundary, &arena, &out), 0);
+    ck_assert_int_eq(hcm_multipart_close(boundary, arena, &out), 0);
     memcpy(whole + len, out.p, out.len);
     len += out.len;
 
