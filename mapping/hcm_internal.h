@@ -23,13 +23,15 @@ typedef struct hcm__accept {
 /* Considers every element of one Accept field value. Malformed elements are skipped. */
 void hcm__accept_scan(hcm__accept_t *best, const char *list);
 
+/* How specifically a media range names a type (RFC 9110 s12.5.1), least first. */
+enum hcm__rank { HCM__RANK_NONE, HCM__RANK_ALL_TYPES, HCM__RANK_ALL_SUBTYPES, HCM__RANK_TYPE };
+
 /* The weight one media type gets from Accept fields (RFC 9110 s12.5.1), built up one field at a
  * time (media.c): |type| and |subtype| are set by the caller, the rest starts zeroed. */
 typedef struct hcm__weight {
     const char *type;    /* "text" */
     const char *subtype; /* "event-stream" */
-    unsigned rank;       /* the most specific range seen: 0 none, 1 all types, 2 the type's
-                          * subtypes, 3 the type itself */
+    unsigned rank;       /* enum hcm__rank: the most specific range that named the type */
     unsigned q;          /* that range's weight, in thousandths */
 } hcm__weight_t;
 

@@ -512,21 +512,20 @@ typedef struct weighing {
     unsigned *top;
 } weighing_t;
 
-/* How specifically the media range |m| names |w|'s type (RFC 9110 s12.5.1): 3 for the type
- * itself, 2 for all subtypes of its type, 1 for all types, 0 when it does not match. The range's
- * parameters are not compared: the types weighed here have none the client could choose (a
- * multipart boundary is the sender's). */
+/* How specifically the media range |m| names |w|'s type. The range's parameters are not
+ * compared: the types weighed here have none the client could choose (a multipart boundary is
+ * the sender's). */
 static unsigned range_rank(const media_type_t *m, const hcm__weight_t *w)
 {
     bool any_subtype = span_is(m->subtype, "*");
 
     if (span_is(m->type, "*"))
-        return any_subtype ? 1 : 0;
+        return any_subtype ? HCM__RANK_ALL_TYPES : HCM__RANK_NONE;
     if (!span_is(m->type, w->type))
-        return 0;
+        return HCM__RANK_NONE;
     if (any_subtype)
-        return 2;
-    return span_is(m->subtype, w->subtype) ? 3 : 0;
+        return HCM__RANK_ALL_SUBTYPES;
+    return span_is(m->subtype, w->subtype) ? HCM__RANK_TYPE : HCM__RANK_NONE;
 }
 
 /* The most specific range that matches a type gives its weight; among ranges of equal

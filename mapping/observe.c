@@ -11,8 +11,8 @@
 
 /* ---- RFC 7641 s3.4: which notification is newer -------------------------------------------- */
 
-#define OBSERVE_MASK 0xffffffu     /* the Observe option holds 24 bits (s2) */
-#define OBSERVE_HALF (1u << 23)    /* s3.4: 2^23 */
+#define OBSERVE_MASK 0xffffffu            /* the Observe option holds 24 bits (s2) */
+#define OBSERVE_HALF (1u << 23)           /* s3.4: 2^23 */
 #define OBSERVE_WINDOW_NS 128000000000ull /* s3.4: 128 seconds */
 
 bool hcm_observe_is_newer(uint32_t v1, uint64_t t1_ns, uint32_t v2, uint64_t t2_ns)
@@ -89,7 +89,7 @@ int hcm_observe_stream(const hcm_header_t *headers, size_t nheaders, hcm_stream_
     }
     /* Without Observe: 0 only an event stream named outright, as an EventSource asks for it, is
      * a request to observe; a browser's range of all types is not. */
-    wants_events = w[SSE].rank == 3 && w[SSE].q > 0 && w[SSE].q >= top;
+    wants_events = w[SSE].rank == HCM__RANK_TYPE && w[SSE].q > 0 && w[SSE].q >= top;
     if (observe == HCM_OBSERVE_DEREGISTER && wants_events)
         return HCM_EOBSERVECONFLICT;
     *stream = wants_events ? HCM_STREAM_SSE : HCM_STREAM_NONE;
