@@ -101,7 +101,7 @@ static size_t base64_decode(const uint8_t *s, const uint8_t *end, uint8_t *out)
 
 static const uint8_t *find(hcm_bytes_t in, const char *what)
 {
-    return memmem(in.p, in.len, what, strlen(what));
+    return in.p != NULL ? memmem(in.p, in.len, what, strlen(what)) : NULL;
 }
 
 static void check_event(hcm_bytes_t ev, hcm_bytes_t payload)
