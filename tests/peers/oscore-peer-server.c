@@ -22,6 +22,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum {
     CODE_CHANGED = 0x44,
@@ -34,13 +35,36 @@ enum {
     BIG_MAX = 1 << 20,    /* GET /big answers at most this many bytes */
 };
 
+/* A notification as sent: kept for --replay-notification. */
+typedef struct notification {
+    osc_sealed_t sealed;
+    uint8_t observe[4]; /* the outer Observe value */
+    size_t observe_len;
+    bool is_final;      /* the final response, without Observe */
+} notification_t;
+
+/* The one observation of GET /obs (RFC 7641; a new registration replaces it). */
+typedef struct observation {
+    bool is_active;
+    osc_ctx_t *ctx;
+    osc_binding_t bind; /* the registration's kid and Partial IV: every notification's AAD (s5.4) */
+    uint8_t token[8];
+    size_t token_len;
+    peer_udp_endpoint_t observer;
+    unsigned long sent;    /* notifications so far, the registration's answer included */
+    uint64_t due_ms;       /* when the next one goes out (CLOCK_MONOTONIC) */
+    uint16_t con_mid;      /* the last confirmable notification's: a Reset to it cancels */
+    notification_t last[2]; /* the last one sent, and the one before */
+} observation_t;
+
 typedef struct server {
     osc_ctx_t ctxs[PEER_MAX_CONTEXTS];
     size_t nctxs;
+    uint64_t seqs[PEER_MAX_CONTEXTS]; /* the server's Sender Sequence Numbers (s7.2.1) */
     unsigned long served;
     osc_sealed_t sealed; /* the last protected answer, until the transport has copied it */
-    const char *vector;  /* --vector */
-    const char *record;  /* --record */
+    const peer_args_t *args; /* --vector, --record, and the notification options */
+    observation_t obs;
 } server_t;
 
 /* ---- the inner resources ------------------------------------------------------------------- */
@@ -49,6 +73,7 @@ typedef struct server {
 typedef struct reply {
     uint8_t code;
     int content_format; /* or PEER_CF_NONE */
+    bool is_notification; /* with the inner Observe, empty (s4.1.3.5.2) */
     osc_bytes_t payload;
     uint8_t *owned;
 } reply_t;
@@ -58,7 +83,7 @@ static void serve_hello(const osc_coap_t *req, reply_t *out)
     static const char hello[] = "Hello World!";
 
     (void)req;
-    *out = (reply_t){CODE_CONTENT, CF_TEXT_PLAIN, {(const uint8_t *)hello, sizeof hello - 1}, NULL};
+    *out = (reply_t){CODE_CONTENT, CF_TEXT_PLAIN, false, {(const uint8_t *)hello, sizeof hello - 1}, NULL};
 }
 
 static void serve_echo(const osc_coap_t *req, reply_t *out)
@@ -66,7 +91,7 @@ static void serve_echo(const osc_coap_t *req, reply_t *out)
     const osc_coap_option_t *cf = osc_coap_find(req, COAP_OPTION_CONTENT_FORMAT);
 
     *out = (reply_t){CODE_CHANGED, cf ? (int)osc_coap_uint_decode(cf->value) : PEER_CF_NONE,
-                     req->payload, NULL};
+                     false, req->payload, NULL};
 }
 
 static void serve_big(const osc_coap_t *req, reply_t *out)
@@ -86,7 +111,7 @@ static void serve_big(const osc_coap_t *req, reply_t *out)
     }
     if (n > BIG_MAX)
         n = BIG_MAX;
-    *out = (reply_t){CODE_CONTENT, CF_OCTET_STREAM, {NULL, 0}, malloc(n ? n : 1)};
+    *out = (reply_t){CODE_CONTENT, CF_OCTET_STREAM, false, {NULL, 0}, malloc(n ? n : 1)};
     if (out->owned == NULL) {
         out->code = 0xa0; /* 5.00 */
         return;
@@ -132,7 +157,7 @@ static void serve_inner(const osc_coap_t *req, reply_t *out)
             return;
         }
     }
-    *out = (reply_t){CODE_NOT_FOUND, PEER_CF_NONE,
+    *out = (reply_t){CODE_NOT_FOUND, PEER_CF_NONE, false,
                      {(const uint8_t *)not_found, sizeof not_found - 1}, NULL};
 }
 
@@ -144,15 +169,18 @@ static void answer_plain(osc_coap_t *answer, uint8_t code, const char *diagnosti
                            .payload = {(const uint8_t *)diagnostic, strlen(diagnostic)}};
 }
 
-/* Protects |reply| for the request |bind| into sealed; 0 or an OSC_E* code. */
+/* Protects |reply| for the request |bind| into sealed, with the Partial IV of *seq or none
+ * (seq NULL); 0 or an OSC_E* code. */
 static int protect_reply(const osc_ctx_t *ctx, const osc_binding_t *bind, const reply_t *reply,
-                         osc_sealed_t *sealed)
+                         const uint64_t *seq, osc_sealed_t *sealed)
 {
     osc_coap_t m = {.code = reply->code, .payload = reply->payload};
     uint8_t cf[4];
     osc_writer_t w = {0};
     int rc;
 
+    if (reply->is_notification)
+        osc_coap_add_option(&m, COAP_OPTION_OBSERVE, (osc_bytes_t){NULL, 0});
     if (reply->content_format != PEER_CF_NONE)
         osc_coap_add_option(&m, COAP_OPTION_CONTENT_FORMAT,
                             (osc_bytes_t){cf, osc_coap_uint_encode((uint32_t)reply->content_format, cf)});
@@ -163,7 +191,7 @@ static int protect_reply(const osc_ctx_t *ctx, const osc_binding_t *bind, const 
     w.cap = w.len;
     w.len = 0;
     osc_coap_encode(&m, OSC_FORM_PLAINTEXT, &w);
-    rc = osc_protect_response(ctx, bind, NULL, (osc_bytes_t){w.p, w.len}, sealed);
+    rc = osc_protect_response(ctx, bind, seq, (osc_bytes_t){w.p, w.len}, sealed);
     free(w.p);
     return rc;
 }
@@ -182,11 +210,219 @@ static void log_request(server_t *srv, const osc_coap_t *inner, const reply_t *r
     fflush(stdout);
 }
 
-/* Verifies, serves and protects; answers unprotected errors itself. s4.2: a protected answer is
- * outer 2.04 Changed with an empty OSCORE option (no Partial IV), the ciphertext, and no
- * Content-Format. */
-static void serve_oscore(server_t *srv, osc_bytes_t option, osc_bytes_t ciphertext,
-                         osc_coap_t *answer)
+/* Protects |reply| (freeing what it owns) into the answer. s4.2: a protected answer is outer
+ * 2.04 Changed with an empty OSCORE option (no Partial IV), the ciphertext, and no Content-Format. */
+static void answer_protected(server_t *srv, const osc_ctx_t *ctx, const osc_binding_t *bind,
+                             reply_t *reply, osc_coap_t *answer)
+{
+    int rc = protect_reply(ctx, bind, reply, NULL, &srv->sealed);
+
+    free(reply->owned);
+    if (rc != 0) {
+        answer_plain(answer, osc_err_code(rc), osc_strerror(rc));
+        return;
+    }
+    *answer = (osc_coap_t){.code = CODE_CHANGED,
+                           .payload = {srv->sealed.ciphertext, srv->sealed.ciphertext_len}};
+    osc_coap_add_option(answer, OSC_COAP_OSCORE, (osc_bytes_t){NULL, 0});
+}
+
+/* ---- GET /obs: Observe (RFC 7641) through OSCORE (RFC 8613 s4.1.3.5) ------------------------
+ *
+ * A registration carries Observe 0 both inner and outer (s4.1.3.5.1; its outer code is FETCH,
+ * s4.2). It is answered with notification 1; notifications 2 to --count follow every
+ * --interval-ms as confirmable messages, then a final response without Observe ends the
+ * observation (RFC 7641 s3.2). Each is protected with the server's own next Sender Sequence Number
+ * as Partial IV (s4.1.3.5.2, s8.3) and bound to the registration's kid and Partial IV (s5.4):
+ * outer 2.05 with the outer Observe set to the Partial IV (s4.1.3.5.2 allows it; it increases as
+ * RFC 7641 s4.4 wants), inner 2.05 with an empty inner Observe, Content-Format 0 and "n=<k>". The
+ * final response is outer 2.04, inner 2.05 "end". A deregistration (Observe 1, s4.1.3.5.1), or a
+ * Reset to the last confirmable notification (RFC 7641 s3.6), ends it sooner. On loopback nothing
+ * is lost, so a confirmable notification is not retransmitted: the next one replaces it (RFC 7641
+ * s4.5.2). */
+
+static uint64_t now_ms(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+}
+
+static void end_observation(server_t *srv, const char *why)
+{
+    observation_t *o = &srv->obs;
+
+    if (!o->is_active)
+        return;
+    o->is_active = false;
+    for (size_t i = 0; i < OSC_COUNTOF(o->last); i++)
+        osc_sealed_free(&o->last[i].sealed);
+    printf("observation ended: %s after %lu notifications\n", why, o->sent);
+    fflush(stdout);
+}
+
+/* --record-notifications PREFIX: PREFIX<k>.header holds the OSCORE header value of notification
+ * k as HTTP carries it (RFC 8613 s11.2), PREFIX<k>.body its ciphertext. */
+static void record_notification(const char *prefix, unsigned long k, const osc_sealed_t *sealed)
+{
+    char path[4096], header[OSC_HEADER_MAX];
+
+    osc_header_from_option((osc_bytes_t){sealed->option, sealed->option_len}, header);
+    snprintf(path, sizeof path, "%s%lu.header", prefix, k);
+    peer_write_file(path, (osc_bytes_t){(const uint8_t *)header, strlen(header)});
+    snprintf(path, sizeof path, "%s%lu.body", prefix, k);
+    peer_write_file(path, (osc_bytes_t){sealed->ciphertext, sealed->ciphertext_len});
+}
+
+/* The outer message of |n| (the final response when it has no Observe). */
+static void outer_notification(const notification_t *n, osc_coap_t *m)
+{
+    *m = (osc_coap_t){.code = n->is_final ? CODE_CHANGED : CODE_CONTENT,
+                      .payload = {n->sealed.ciphertext, n->sealed.ciphertext_len}};
+    if (!n->is_final)
+        osc_coap_add_option(m, COAP_OPTION_OBSERVE, (osc_bytes_t){n->observe, n->observe_len});
+    osc_coap_add_option(m, OSC_COAP_OSCORE, (osc_bytes_t){n->sealed.option, n->sealed.option_len});
+}
+
+/* Protects the next notification (or the final response once --count are out) into o->last[0],
+ * the one before moving to o->last[1], and fills its outer message into |m|. 0 or OSC_E*. */
+static int next_notification(server_t *srv, osc_coap_t *m)
+{
+    observation_t *o = &srv->obs;
+    bool is_final = o->sent == srv->args->count;
+    char text[32];
+    int len = is_final ? snprintf(text, sizeof text, "end")
+                       : snprintf(text, sizeof text, "n=%lu", o->sent + 1);
+    reply_t reply = {CODE_CONTENT, CF_TEXT_PLAIN, !is_final, {(const uint8_t *)text, (size_t)len},
+                     NULL};
+    uint64_t seq = srv->seqs[o->ctx - srv->ctxs]++;
+    notification_t *n = &o->last[0];
+    int rc;
+
+    osc_sealed_free(&o->last[1].sealed);
+    o->last[1] = *n;
+    *n = (notification_t){.is_final = is_final};
+    rc = protect_reply(o->ctx, &o->bind, &reply, &seq, &n->sealed);
+    if (rc != 0)
+        return rc;
+    if (!is_final) {
+        o->sent++;
+        if (srv->args->tamper_notification == o->sent) /* a forgery the client must refuse */
+            n->sealed.ciphertext[0] ^= 0x01;
+        if (srv->args->record_notifications != NULL)
+            record_notification(srv->args->record_notifications, o->sent, &n->sealed);
+        n->observe_len = osc_coap_uint_encode((uint32_t)(seq & 0xffffff), n->observe);
+    }
+    printf("notification %s piv=%llu\n", is_final ? "final" : text, (unsigned long long)seq);
+    fflush(stdout);
+    outer_notification(n, m);
+    return 0;
+}
+
+/* A Reset to the last confirmable notification cancels the observation (RFC 7641 s3.6). */
+static void on_empty(void *arg, const osc_coap_t *m)
+{
+    server_t *srv = arg;
+
+    if (m->type == 3 && srv->obs.is_active && m->mid == srv->obs.con_mid)
+        end_observation(srv, "reset by the client");
+}
+
+/* Sends the notifications that are due; returns the milliseconds until the next one, or -1. */
+static int on_tick(void *arg, peer_udp_t *udp)
+{
+    server_t *srv = arg;
+    observation_t *o = &srv->obs;
+    uint64_t now = now_ms();
+    osc_coap_t m;
+
+    if (!o->is_active)
+        return -1;
+    if (now < o->due_ms)
+        return (int)(o->due_ms - now);
+    o->due_ms = now + srv->args->interval_ms;
+    if (next_notification(srv, &m) != 0) {
+        end_observation(srv, "protection failed");
+        return -1;
+    }
+    m.type = 0; /* CON, so that the client can Reset it */
+    m.token = (osc_bytes_t){o->token, o->token_len};
+    o->con_mid = peer_udp_send(udp, &o->observer, &m);
+    if (srv->args->replay_notification == o->sent && o->last[1].sealed.ciphertext != NULL) {
+        outer_notification(&o->last[1], &m); /* an old one again: the client's s7.4.1 check */
+        m.type = 0;
+        m.token = (osc_bytes_t){o->token, o->token_len};
+        peer_udp_send(udp, &o->observer, &m);
+        printf("notification n=%lu sent again\n", o->sent - 1);
+        fflush(stdout);
+    }
+    if (o->last[0].is_final)
+        end_observation(srv, "final response sent");
+    return o->is_active ? (int)srv->args->interval_ms : -1;
+}
+
+/* Whether |req| (outer) and |inner| both carry Observe |value|. */
+static bool has_observe(const osc_coap_t *m, uint32_t value)
+{
+    const osc_coap_option_t *o = osc_coap_find(m, COAP_OPTION_OBSERVE);
+
+    return o != NULL && osc_coap_uint_decode(o->value) == value;
+}
+
+static void register_observer(server_t *srv, peer_udp_t *udp, const osc_coap_t *req,
+                              osc_ctx_t *ctx, const osc_binding_t *bind, osc_coap_t *answer)
+{
+    observation_t *o = &srv->obs;
+    char code[8];
+
+    end_observation(srv, "replaced by a new registration");
+    o->is_active = true;
+    o->ctx = ctx;
+    o->bind = *bind;
+    o->token_len = req->token.len;
+    memcpy(o->token, req->token.p, req->token.len);
+    peer_udp_client(udp, &o->observer);
+    o->sent = 0;
+    o->due_ms = now_ms() + srv->args->interval_ms;
+    printf("observe registered: outer %s with outer Observe 0\n", peer_code_text(req->code, code));
+    fflush(stdout);
+    if (next_notification(srv, answer) != 0) {
+        answer_plain(answer, 0xa0, "protection failed");
+        end_observation(srv, "protection failed");
+        return;
+    }
+    if (o->last[0].is_final)
+        end_observation(srv, "final response sent");
+}
+
+/* GET /obs: a registration, a deregistration, or a plain GET of the state "n=<k>". */
+static void serve_observe(server_t *srv, peer_udp_t *udp, const osc_coap_t *req, osc_ctx_t *ctx,
+                          const osc_binding_t *bind, const osc_coap_t *inner, osc_coap_t *answer)
+{
+    observation_t *o = &srv->obs;
+    char text[32];
+    reply_t reply = {CODE_CONTENT, CF_TEXT_PLAIN, false, {(const uint8_t *)text, 0}, NULL};
+
+    if (has_observe(inner, 0) && has_observe(req, 0)) {
+        register_observer(srv, udp, req, ctx, bind, answer);
+        return;
+    }
+    if (has_observe(inner, 0)) { /* RFC 7641 s4.1: not registered, answered once */
+        printf("observe refused: no outer Observe 0 (RFC 8613 s4.1.3.5.1)\n");
+        fflush(stdout);
+    }
+    if (has_observe(inner, 1) && o->is_active && o->token_len == req->token.len &&
+        memcmp(o->token, req->token.p, o->token_len) == 0)
+        end_observation(srv, "deregistered");
+    reply.payload.len = (size_t)snprintf(text, sizeof text, "n=%lu", o->sent);
+    log_request(srv, inner, &reply);
+    answer_protected(srv, ctx, bind, &reply, answer);
+}
+
+/* Verifies and serves; answers unprotected errors itself (s8.2, s7.4). */
+static void serve_oscore(server_t *srv, peer_udp_t *udp, const osc_coap_t *req,
+                         osc_bytes_t option, osc_bytes_t ciphertext, osc_coap_t *answer)
 {
     uint8_t *plain = malloc(ciphertext.len ? ciphertext.len : 1);
     osc_binding_t bind;
@@ -204,21 +440,14 @@ static void serve_oscore(server_t *srv, osc_bytes_t option, osc_bytes_t cipherte
         printf("request refused: %s\n", osc_strerror(rc));
         fflush(stdout);
         answer_plain(answer, osc_err_code(rc), osc_strerror(rc));
-        free(plain);
-        return;
+    } else if (inner.code == COAP_REQUEST_CODE_GET && has_path(&inner, "obs")) {
+        serve_observe(srv, udp, req, ctx, &bind, &inner, answer);
+    } else {
+        serve_inner(&inner, &reply);
+        log_request(srv, &inner, &reply);
+        answer_protected(srv, ctx, &bind, &reply, answer);
     }
-    serve_inner(&inner, &reply);
-    log_request(srv, &inner, &reply);
-    rc = protect_reply(ctx, &bind, &reply, &srv->sealed);
-    free(reply.owned);
     free(plain);
-    if (rc != 0) {
-        answer_plain(answer, osc_err_code(rc), osc_strerror(rc));
-        return;
-    }
-    *answer = (osc_coap_t){.code = CODE_CHANGED,
-                           .payload = {srv->sealed.ciphertext, srv->sealed.ciphertext_len}};
-    osc_coap_add_option(answer, OSC_COAP_OSCORE, (osc_bytes_t){NULL, 0});
 }
 
 /* ---- --vector: RFC 8613 Appendix C.7 and C.8, the protected responses to the C.4 request ---- */
@@ -274,22 +503,23 @@ static bool answer_vector(const char *name, osc_coap_t *answer)
 
 /* ---- requests ------------------------------------------------------------------------------ */
 
-static void on_request(void *arg, const osc_coap_t *req, osc_bytes_t body, osc_coap_t *answer)
+static void on_request(void *arg, peer_udp_t *udp, const osc_coap_t *req, osc_bytes_t body,
+                       osc_coap_t *answer)
 {
     server_t *srv = arg;
     const osc_coap_option_t *opt = osc_coap_find(req, OSC_COAP_OSCORE);
 
     osc_sealed_free(&srv->sealed); /* the last answer's: the transport has its own copy */
-    if (srv->record != NULL)
-        record_request(srv->record, req, body);
+    if (srv->args->record != NULL)
+        record_request(srv->args->record, req, body);
     if (opt == NULL)
         answer_plain(answer, CODE_UNAUTHORIZED, "OSCORE required");
     else if (opt->value.len > OSC_OPTION_MAX)
         answer_plain(answer, CODE_BAD_OPTION, osc_strerror(OSC_EDECODE));
-    else if (srv->vector != NULL && !answer_vector(srv->vector, answer))
+    else if (srv->args->vector != NULL && !answer_vector(srv->args->vector, answer))
         answer_plain(answer, CODE_NOT_FOUND, "no such test vector");
-    else if (srv->vector == NULL)
-        serve_oscore(srv, opt->value, body, answer);
+    else if (srv->args->vector == NULL)
+        serve_oscore(srv, udp, req, opt->value, body, answer);
 }
 
 /* ---- setup --------------------------------------------------------------------------------- */
@@ -306,13 +536,14 @@ static int load_contexts(const peer_args_t *args, server_t *srv)
 int peer_server(const peer_args_t *args)
 {
     static server_t srv;
+    peer_udp_hooks_t hooks = {on_request, on_empty, on_tick, &srv};
     int rc;
 
     if (load_contexts(args, &srv) < 0)
         return 2;
-    srv.vector = args->vector;
-    srv.record = args->record;
-    rc = peer_udp_serve(args->address, args->port, args->verbose, on_request, &srv);
+    srv.args = args;
+    rc = peer_udp_serve(args->address, args->port, args->verbose, &hooks);
+    end_observation(&srv, "server stopped");
     osc_sealed_free(&srv.sealed);
     return rc;
 }

@@ -47,11 +47,10 @@ typedef struct stored_reply {
     unsigned szx;
 } stored_reply_t;
 
-typedef struct udp_server {
+typedef struct peer_udp {
     int fd;
     bool verbose;
-    peer_udp_handler_t *handler;
-    void *arg;
+    peer_udp_hooks_t hooks;
     struct sockaddr_storage client;
     socklen_t client_len;
     uint16_t next_mid;
@@ -210,7 +209,7 @@ static void serve(udp_server_t *srv, const osc_coap_t *req, osc_bytes_t body,
     uint32_t b2;
     unsigned szx = block_of(req, OPT_BLOCK2, &b2) != NULL ? (b2 & 7) : DEFAULT_SZX;
 
-    srv->handler(srv->arg, req, body, &answer);
+    srv->hooks.on_request(srv->hooks.arg, srv, req, body, &answer);
     if (szx == 7 || store_reply(&srv->reply, &answer, szx) < 0) {
         osc_coap_t fail = {.code = 0xa0}; /* 5.00 */
         send_answer(srv, req, &fail);
@@ -255,9 +254,14 @@ static void on_datagram(udp_server_t *srv, const uint8_t *data, size_t len)
     const osc_coap_option_t *b1;
     uint32_t v1, v2;
 
-    if (osc_coap_decode((osc_bytes_t){data, len}, OSC_FORM_MESSAGE, &req) < 0 || req.type >= 2)
-        return; /* not a request; this server sends nothing that is acknowledged */
+    if (osc_coap_decode((osc_bytes_t){data, len}, OSC_FORM_MESSAGE, &req) < 0)
+        return;
     log_message(srv, &req);
+    if (req.type >= 2) { /* an ACK or RST: only a confirmable notification asks for one */
+        if (srv->hooks.on_empty != NULL)
+            srv->hooks.on_empty(srv->hooks.arg, &req);
+        return;
+    }
     if (req.type == 0 && srv->has_last && req.mid == srv->last_mid) {
         sendto(srv->fd, srv->last_answer, srv->last_answer_len, 0, (struct sockaddr *)&srv->client,
                srv->client_len); /* RFC 7252 s4.5: the same answer to a duplicate */
@@ -296,13 +300,43 @@ static int bind_socket(const char *host, const char *port)
     return fd;
 }
 
-int peer_udp_serve(const char *host, const char *port, bool verbose, peer_udp_handler_t *handler,
-                   void *arg)
+void peer_udp_client(const peer_udp_t *udp, peer_udp_endpoint_t *out)
+{
+    out->addr = udp->client;
+    out->len = udp->client_len;
+}
+
+uint16_t peer_udp_send(peer_udp_t *udp, const peer_udp_endpoint_t *to, osc_coap_t *m)
+{
+    uint8_t buf[DATAGRAM_MAX];
+    osc_writer_t w = {buf, sizeof buf, 0};
+
+    m->mid = udp->next_mid++;
+    osc_coap_encode(m, OSC_FORM_MESSAGE, &w);
+    if (w.len > w.cap) {
+        fprintf(stderr, "oscore-peer server: a notification of %zu bytes does not fit a datagram\n",
+                w.len);
+        return m->mid;
+    }
+    log_message(udp, m);
+    sendto(udp->fd, buf, w.len, 0, (const struct sockaddr *)&to->addr, to->len);
+    return m->mid;
+}
+
+/* The poll timeout: the tick's wish, but at most 200 ms, so that SIGTERM is seen in time. */
+static int next_wait(udp_server_t *srv)
+{
+    int wait = srv->hooks.on_tick != NULL ? srv->hooks.on_tick(srv->hooks.arg, srv) : -1;
+
+    return wait < 0 || wait > 200 ? 200 : wait;
+}
+
+int peer_udp_serve(const char *host, const char *port, bool verbose, const peer_udp_hooks_t *hooks)
 {
     static udp_server_t srv;
     uint8_t buf[DATAGRAM_MAX];
 
-    srv = (udp_server_t){.verbose = verbose, .handler = handler, .arg = arg, .next_mid = 1};
+    srv = (udp_server_t){.verbose = verbose, .hooks = *hooks, .next_mid = 1};
     srv.fd = bind_socket(host, port);
     srv.body = malloc(BODY_MAX);
     if (srv.fd < 0 || srv.body == NULL) {
@@ -319,7 +353,7 @@ int peer_udp_serve(const char *host, const char *port, bool verbose, peer_udp_ha
         socklen_t from_len = sizeof from;
         ssize_t n;
 
-        if (poll(&p, 1, 200) <= 0)
+        if (poll(&p, 1, next_wait(&srv)) <= 0)
             continue;
         n = recvfrom(srv.fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &from_len);
         if (n < 0)

@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -170,7 +171,7 @@ static int request_plaintext(const peer_args_t *args, uint8_t **out, size_t *len
     size_t path_len = query ? (size_t)(query - path) : strlen(path);
     int code = method_code(args->method);
     osc_coap_t m = {0};
-    uint8_t *payload = NULL, cf[4];
+    uint8_t *payload = NULL, cf[4], observe[4];
     size_t payload_len = 0;
     osc_writer_t w = {0};
     int rc = -1;
@@ -187,7 +188,10 @@ static int request_plaintext(const peer_args_t *args, uint8_t **out, size_t *len
         (query != NULL && add_segments(&m, COAP_OPTION_URI_QUERY, query + 1, strlen(query + 1), '&') < 0) ||
         (args->content_format != PEER_CF_NONE &&
          osc_coap_add_option(&m, COAP_OPTION_CONTENT_FORMAT,
-                             (osc_bytes_t){cf, osc_coap_uint_encode((uint32_t)args->content_format, cf)}) < 0)) {
+                             (osc_bytes_t){cf, osc_coap_uint_encode((uint32_t)args->content_format, cf)}) < 0) ||
+        (args->observe != PEER_NO_OBSERVE && /* s4.1.3.5.1: the inner one, as the outer */
+         osc_coap_add_option(&m, COAP_OPTION_OBSERVE,
+                             (osc_bytes_t){observe, osc_coap_uint_encode((uint32_t)args->observe, observe)}) < 0)) {
         fprintf(stderr, "oscore-peer: too many options\n");
         goto done;
     }
@@ -325,7 +329,9 @@ static int verify(const peer_args_t *args)
 /* ---- command line -------------------------------------------------------------------------- */
 
 enum { OPT_METHOD = 256, OPT_PATH, OPT_PAYLOAD_FILE, OPT_CF, OPT_SEQ, OPT_OUT_BODY, OPT_HEADER,
-       OPT_BODY_FILE, OPT_OUT_PAYLOAD, OPT_TAMPER, OPT_VECTOR, OPT_RECORD };
+       OPT_BODY_FILE, OPT_OUT_PAYLOAD, OPT_TAMPER, OPT_VECTOR, OPT_RECORD, OPT_COUNT,
+       OPT_INTERVAL, OPT_TAMPER_NOTIFICATION, OPT_REPLAY_NOTIFICATION, OPT_RECORD_NOTIFICATIONS,
+       OPT_LAST_PIV, OPT_DEREGISTER };
 
 static const struct option long_options[] = {
     {"method", required_argument, NULL, OPT_METHOD},
@@ -340,6 +346,13 @@ static const struct option long_options[] = {
     {"tamper", no_argument, NULL, OPT_TAMPER},
     {"vector", required_argument, NULL, OPT_VECTOR},
     {"record", required_argument, NULL, OPT_RECORD},
+    {"count", required_argument, NULL, OPT_COUNT},
+    {"interval-ms", required_argument, NULL, OPT_INTERVAL},
+    {"tamper-notification", required_argument, NULL, OPT_TAMPER_NOTIFICATION},
+    {"replay-notification", required_argument, NULL, OPT_REPLAY_NOTIFICATION},
+    {"record-notifications", required_argument, NULL, OPT_RECORD_NOTIFICATIONS},
+    {"last-piv", required_argument, NULL, OPT_LAST_PIV},
+    {"deregister", no_argument, NULL, OPT_DEREGISTER},
     {"host", required_argument, NULL, 'A'},
     {"port", required_argument, NULL, 'p'},
     {"context", required_argument, NULL, 'c'},
@@ -357,11 +370,42 @@ static int parse_number(const char *s, unsigned long long max, unsigned long lon
     return errno == 0 && end != s && *end == '\0' && s[0] != '-' && *out <= max ? 0 : -1;
 }
 
+/* The options with a number: where it goes and its largest value. */
+static int set_number(peer_args_t *a, int opt, const char *arg)
+{
+    static const struct {
+        int opt;
+        size_t offset;
+        unsigned long long max;
+    } numbers[] = {
+        {OPT_COUNT, offsetof(peer_args_t, count), 1000000},
+        {OPT_INTERVAL, offsetof(peer_args_t, interval_ms), 3600000},
+        {OPT_TAMPER_NOTIFICATION, offsetof(peer_args_t, tamper_notification), 1000000},
+        {OPT_REPLAY_NOTIFICATION, offsetof(peer_args_t, replay_notification), 1000000},
+    };
+    unsigned long long n;
+
+    for (size_t i = 0; i < OSC_COUNTOF(numbers); i++) {
+        if (numbers[i].opt != opt)
+            continue;
+        if (parse_number(arg, numbers[i].max, &n) < 0)
+            return -1;
+        *(unsigned long *)((char *)a + numbers[i].offset) = (unsigned long)n;
+        return 0;
+    }
+    return -1;
+}
+
 static int set_option(peer_args_t *a, int opt, const char *arg)
 {
     unsigned long long n;
 
     switch (opt) {
+    case OPT_RECORD_NOTIFICATIONS: a->record_notifications = arg; return 0;
+    case OPT_DEREGISTER: a->deregister = true; return 0;
+    case OPT_LAST_PIV: /* a Partial IV, like --seq */
+        a->has_last_piv = parse_number(arg, (1ULL << 40) - 1, &a->last_piv) == 0;
+        return a->has_last_piv ? 0 : -1;
     case OPT_METHOD: a->method = arg; return 0;
     case OPT_PATH: a->path = arg; return 0;
     case OPT_PAYLOAD_FILE: a->payload_file = arg; return 0;
@@ -389,7 +433,7 @@ static int set_option(peer_args_t *a, int opt, const char *arg)
         a->has_seq = parse_number(arg, (1ULL << 40) - 1, &a->seq) == 0;
         return a->has_seq ? 0 : -1;
     default:
-        return -1;
+        return set_number(a, opt, arg);
     }
 }
 
@@ -397,7 +441,8 @@ static int parse_args(int argc, char **argv, peer_args_t *a)
 {
     int opt;
 
-    *a = (peer_args_t){.content_format = PEER_CF_NONE, .address = "127.0.0.1", .port = "5683"};
+    *a = (peer_args_t){.content_format = PEER_CF_NONE, .address = "127.0.0.1", .port = "5683",
+                       .count = 3, .interval_ms = 1000, .observe = PEER_NO_OBSERVE};
     while ((opt = getopt_long(argc, argv, "A:p:c:v", long_options, NULL)) != -1) {
         if (set_option(a, opt, optarg) < 0) {
             fprintf(stderr, "oscore-peer: bad option or value (see the usage at the top of oscore-peer.c)\n");
@@ -421,6 +466,8 @@ static const struct {
     {"protect", protect},
     {"verify", verify},
     {"coap-request", peer_coap_request},
+    {"observe", peer_observe},
+    {"verify-notification", peer_verify_notification},
 };
 
 int main(int argc, char **argv)
@@ -436,6 +483,7 @@ int main(int argc, char **argv)
             return 2;
         return subcommands[i].run(&args);
     }
-    fprintf(stderr, "usage: oscore-peer vectors|server|protect|verify|coap-request [options]\n");
+    fprintf(stderr, "usage: oscore-peer vectors|server|protect|verify|coap-request|observe|"
+                    "verify-notification [options]\n");
     return 2;
 }
