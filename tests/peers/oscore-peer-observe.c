@@ -12,7 +12,8 @@
  *   notification piv=3 observe=3 code=2.05 payload=n=2
  * acknowledges confirmable ones, and exits 0 after --count of them; with --deregister it then
  * cancels with Observe 1 at --seq + 1 (s4.1.3.5.1: a new Partial IV) and prints the verified
- * answer as "deregistered code=2.05 cf=0 payload=n=3". It exits 1 on a failed verification, an
+ * answer as "deregistered code=2.05 cf=0 payload=n=3"; with --reset it answers the next
+ * confirmable notification with a Reset instead (RFC 7641 s3.6). It exits 1 on a failed verification, an
  * order failure, an unprotected answer, a final response (no Observe) before --count
  * notifications, or no message within NOTIFICATION_WAIT_MS.
  *
@@ -206,8 +207,9 @@ static int send_observe(session_t *s, const peer_args_t *args, osc_ctx_t *ctx, o
 }
 
 /* The next message of the observation into |buf| / |m|: others are Reset, confirmable ones
- * acknowledged, empty ACKs (a separate answer follows) skipped. 0, or -1 on timeout. */
-static int receive(session_t *s, uint8_t buf[DATAGRAM_MAX], osc_coap_t *m)
+ * acknowledged (or Reset, with |is_reset|), empty ACKs (a separate answer follows) skipped.
+ * 0, or -1 on timeout. */
+static int receive(session_t *s, uint8_t buf[DATAGRAM_MAX], osc_coap_t *m, bool is_reset)
 {
     struct timespec start, now;
     long waited = 0;
@@ -223,7 +225,8 @@ static int receive(session_t *s, uint8_t buf[DATAGRAM_MAX], osc_coap_t *m)
             bool is_ours = m->token.len == sizeof s->token &&
                            memcmp(m->token.p, s->token, sizeof s->token) == 0;
             if (m->type == TYPE_CON) { /* RFC 7641 s3.5: ACK ours, Reset what we do not know */
-                osc_coap_t reply = {.type = is_ours ? TYPE_ACK : TYPE_RST, .mid = m->mid};
+                osc_coap_t reply = {.type = is_ours && !is_reset ? TYPE_ACK : TYPE_RST,
+                                    .mid = m->mid};
                 send_message(s, &reply);
             }
             if (is_ours || m->type == TYPE_RST)
@@ -267,7 +270,7 @@ static int await_notifications(session_t *s, const peer_args_t *args, const osc_
         char text[16];
         const char *why;
 
-        if (receive(s, buf, &m) < 0) {
+        if (receive(s, buf, &m, false) < 0) {
             fprintf(stderr, "oscore-peer observe: no notification %lu within %d ms\n",
                     obs.accepted + 1, NOTIFICATION_WAIT_MS);
             return 1;
@@ -307,7 +310,7 @@ static int deregister(session_t *s, const peer_args_t *args)
     if (send_observe(s, &cancel, &ctx, &bind) != 0)
         return 1;
     do {
-        if (receive(s, buf, &m) < 0) {
+        if (receive(s, buf, &m, false) < 0) {
             fprintf(stderr, "oscore-peer observe: no answer to the deregistration\n");
             return 1;
         }
@@ -319,6 +322,22 @@ static int deregister(session_t *s, const peer_args_t *args)
     oscore = osc_coap_find(&m, OSC_COAP_OSCORE);
     printf("deregistered ");
     return peer_finish_response(&cancel, &ctx, oscore->value, m.payload);
+}
+
+/* --reset: the next confirmable notification gets a Reset (RFC 7641 s3.6). 0, or 1. */
+static int reset_next(session_t *s)
+{
+    uint8_t buf[DATAGRAM_MAX];
+    osc_coap_t m;
+
+    do {
+        if (receive(s, buf, &m, true) < 0) {
+            fprintf(stderr, "oscore-peer observe: no confirmable notification to reset\n");
+            return 1;
+        }
+    } while (m.type != TYPE_CON);
+    printf("reset a notification\n");
+    return 0;
 }
 
 int peer_observe(const peer_args_t *args)
@@ -341,7 +360,7 @@ int peer_observe(const peer_args_t *args)
     if (open_session(args->address, args->port, &s) < 0)
         return 1;
     if (send_observe(&s, &reg, &ctx, &bind) == 0 && await_notifications(&s, &reg, &ctx, &bind) == 0)
-        status = args->deregister ? deregister(&s, &reg) : 0;
+        status = args->deregister ? deregister(&s, &reg) : args->reset ? reset_next(&s) : 0;
     close(s.fd);
     return status;
 }

@@ -5,6 +5,7 @@
  *   GET /hello      2.05, Content-Format 0, "Hello World!"
  *   POST /echo      2.04 with the request payload and its Content-Format
  *   GET /big?n=N    2.05 with N bytes (i % 256)
+ *   GET /obs        2.05 "n=<notifications sent>"; with Observe, an observation (see below)
  *   anything else   4.04 "Not Found"
  * and answers outer 2.04 Changed with an empty OSCORE option and the ciphertext (s4.2). Failures
  * before decryption are answered unprotected, without OSCORE option (s8.2, s7.4):

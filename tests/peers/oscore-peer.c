@@ -6,8 +6,14 @@
  *       checks every value of RFC 8613 Appendix C, the s5.4 and s6.3 examples and the HTTP
  *       header forms; prints TAP and exits non-zero on any mismatch
  *   oscore-peer server -A ADDRESS -p PORT [-c c1|c2|c3]... [-v] [--vector c7|c8] [--record FILE]
+ *                      [--count N] [--interval-ms MS] [--tamper-notification K]
+ *                      [--replay-notification K] [--record-notifications PREFIX]
  *       a CoAP server that is the OSCORE server of the given contexts (default c1); prints "ready"
- *       (oscore-peer-server.c: --vector answers with Appendix C.7/C.8, --record keeps requests)
+ *       (oscore-peer-server.c: --vector answers with Appendix C.7/C.8, --record keeps requests;
+ *       GET /obs with Observe 0 sends N notifications (default 3) every MS (default 1000), each
+ *       with the server's own Partial IV, then a final response; --tamper-notification flips a
+ *       ciphertext byte of notification K, --replay-notification sends K-1 again after K,
+ *       --record-notifications writes PREFIX<K>.header and PREFIX<K>.body)
  *   oscore-peer protect --method M --path P [--payload-file F] [--content-format N] --seq N
  *                       --out-body FILE [-c CTX]
  *       the client's request: prints the OSCORE header value, writes the ciphertext to FILE
@@ -16,6 +22,15 @@
  *   oscore-peer coap-request --host H --port P --method M --path P [--payload-file F]
  *                            [--content-format N] --seq N [--out-payload P] [--tamper] [-c CTX]
  *       protect, send over CoAP with libcoap, verify: tests the server without hcproxy
+ *   oscore-peer observe --host H --port P --path P --seq N [--count K] [--deregister|--reset]
+ *                       [-c CTX]
+ *       registers with Observe 0 (outer FETCH, s4.1.3.5.1) over UDP, verifies K notifications
+ *       (default 3) and their order by Partial IV (s7.4.1), one line each:
+ *       "notification piv=1 observe=1 code=2.05 payload=n=2"; then cancels if asked
+ *       (oscore-peer-observe.c)
+ *   oscore-peer verify-notification --seq N --header VALUE --body-file F [--last-piv M] [-c CTX]
+ *       the client's check of one notification to registration N whose Partial IV must exceed M
+ *       (the last one accepted; none for the first): prints "notification piv=... payload=..."
  *
  * The client is context cN's client side (c1: Sender ID empty, Recipient ID 01). Exit status 0,
  * 1 on a failed check or verification, 2 on bad usage. */
@@ -331,7 +346,7 @@ static int verify(const peer_args_t *args)
 enum { OPT_METHOD = 256, OPT_PATH, OPT_PAYLOAD_FILE, OPT_CF, OPT_SEQ, OPT_OUT_BODY, OPT_HEADER,
        OPT_BODY_FILE, OPT_OUT_PAYLOAD, OPT_TAMPER, OPT_VECTOR, OPT_RECORD, OPT_COUNT,
        OPT_INTERVAL, OPT_TAMPER_NOTIFICATION, OPT_REPLAY_NOTIFICATION, OPT_RECORD_NOTIFICATIONS,
-       OPT_LAST_PIV, OPT_DEREGISTER };
+       OPT_LAST_PIV, OPT_DEREGISTER, OPT_RESET };
 
 static const struct option long_options[] = {
     {"method", required_argument, NULL, OPT_METHOD},
@@ -353,6 +368,7 @@ static const struct option long_options[] = {
     {"record-notifications", required_argument, NULL, OPT_RECORD_NOTIFICATIONS},
     {"last-piv", required_argument, NULL, OPT_LAST_PIV},
     {"deregister", no_argument, NULL, OPT_DEREGISTER},
+    {"reset", no_argument, NULL, OPT_RESET},
     {"host", required_argument, NULL, 'A'},
     {"port", required_argument, NULL, 'p'},
     {"context", required_argument, NULL, 'c'},
@@ -403,6 +419,7 @@ static int set_option(peer_args_t *a, int opt, const char *arg)
     switch (opt) {
     case OPT_RECORD_NOTIFICATIONS: a->record_notifications = arg; return 0;
     case OPT_DEREGISTER: a->deregister = true; return 0;
+    case OPT_RESET: a->reset = true; return 0;
     case OPT_LAST_PIV: /* a Partial IV, like --seq */
         a->has_last_piv = parse_number(arg, (1ULL << 40) - 1, &a->last_piv) == 0;
         return a->has_last_piv ? 0 : -1;

@@ -41,6 +41,7 @@ typedef struct peer_args {
     unsigned long long last_piv;  /* --last-piv: verify-notification's Notification Number */
     bool has_last_piv;
     bool deregister;              /* --deregister: observe cancels with Observe 1 at the end */
+    bool reset;                   /* --reset: observe cancels with a Reset at the end */
     int observe;                  /* the inner Observe of the request, or PEER_NO_OBSERVE */
 } peer_args_t;
 
