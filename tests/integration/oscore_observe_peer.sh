@@ -112,6 +112,25 @@ expect_eq "observe: the final response after 2 of 3, exit 1" \
     "1 oscore-peer observe: the observation ended after 2 of 3 notifications" "$RC $ERR"
 stop_server
 
+# ---- no registration: no outer Observe, or no context --------------------------------------------
+start_server refuse --count 3 --interval-ms 100
+# coap-request carries the inner Observe 0 in an outer POST without Observe.
+RC=0
+OUT=$(timeout 30 "$OSCORE_PEER" coap-request --host 127.0.0.1 --port "$OS_PORT" --method GET \
+    --path obs --observe 0 --seq 1 2>&1) || RC=$?
+expect_eq "inner Observe 0 without the outer one: answered once (RFC 7641 s4.1)" \
+    "0 code=2.05 cf=0 payload=n=0" "$RC $OUT"
+if server_logged 'observe refused: no outer Observe 0'; then
+    ok "... and not registered (s4.1.3.5.1 wants both)"
+else
+    not_ok "... and not registered" "$(cat "$SERVER_LOG")"
+fi
+observe --seq 2 -c c2
+expect_eq "observe with a context the server lacks: the unprotected 4.01 fails the client" \
+    "1 oscore-peer observe: an answer without OSCORE option: code=4.01 payload=Security context not found" \
+    "$RC $ERR"
+stop_server
+
 # ---- cancelling: Observe 1, and a Reset --------------------------------------------------------
 start_server cancel --count 1000 --interval-ms 200
 observe --seq 1 --count 2 --deregister

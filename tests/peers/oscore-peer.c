@@ -15,12 +15,14 @@
  *       ciphertext byte of notification K, --replay-notification sends K-1 again after K,
  *       --record-notifications writes PREFIX<K>.header and PREFIX<K>.body)
  *   oscore-peer protect --method M --path P [--payload-file F] [--content-format N] --seq N
- *                       --out-body FILE [-c CTX]
- *       the client's request: prints the OSCORE header value, writes the ciphertext to FILE
+ *                       [--observe V] --out-body FILE [-c CTX]
+ *       the client's request: prints the OSCORE header value, writes the ciphertext to FILE;
+ *       --observe puts the inner Observe V in (s4.1.3.5.1: the outer one is the carrier's)
  *   oscore-peer verify --seq N --header VALUE --body-file F [--out-payload P] [-c CTX]
  *       the client's check of the response to request N: prints "code=2.05 cf=0 payload=..."
  *   oscore-peer coap-request --host H --port P --method M --path P [--payload-file F]
- *                            [--content-format N] --seq N [--out-payload P] [--tamper] [-c CTX]
+ *                            [--content-format N] --seq N [--observe V] [--out-payload P]
+ *                            [--tamper] [-c CTX]
  *       protect, send over CoAP with libcoap, verify: tests the server without hcproxy
  *   oscore-peer observe --host H --port P --path P --seq N [--count K] [--deregister|--reset]
  *                       [-c CTX]
@@ -346,7 +348,7 @@ static int verify(const peer_args_t *args)
 enum { OPT_METHOD = 256, OPT_PATH, OPT_PAYLOAD_FILE, OPT_CF, OPT_SEQ, OPT_OUT_BODY, OPT_HEADER,
        OPT_BODY_FILE, OPT_OUT_PAYLOAD, OPT_TAMPER, OPT_VECTOR, OPT_RECORD, OPT_COUNT,
        OPT_INTERVAL, OPT_TAMPER_NOTIFICATION, OPT_REPLAY_NOTIFICATION, OPT_RECORD_NOTIFICATIONS,
-       OPT_LAST_PIV, OPT_DEREGISTER, OPT_RESET };
+       OPT_LAST_PIV, OPT_DEREGISTER, OPT_RESET, OPT_OBSERVE };
 
 static const struct option long_options[] = {
     {"method", required_argument, NULL, OPT_METHOD},
@@ -369,6 +371,7 @@ static const struct option long_options[] = {
     {"last-piv", required_argument, NULL, OPT_LAST_PIV},
     {"deregister", no_argument, NULL, OPT_DEREGISTER},
     {"reset", no_argument, NULL, OPT_RESET},
+    {"observe", required_argument, NULL, OPT_OBSERVE},
     {"host", required_argument, NULL, 'A'},
     {"port", required_argument, NULL, 'p'},
     {"context", required_argument, NULL, 'c'},
@@ -445,6 +448,11 @@ static int set_option(peer_args_t *a, int opt, const char *arg)
         if (parse_number(arg, UINT16_MAX, &n) < 0)
             return -1;
         a->content_format = (int)n;
+        return 0;
+    case OPT_OBSERVE: /* RFC 7641 s2: a 3-byte uint */
+        if (parse_number(arg, 0xffffff, &n) < 0)
+            return -1;
+        a->observe = (int)n;
         return 0;
     case OPT_SEQ: /* s7.2.1: sequence numbers stay below 2^40 */
         a->has_seq = parse_number(arg, (1ULL << 40) - 1, &a->seq) == 0;
