@@ -40,7 +40,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -392,15 +391,15 @@ static int parse_number(const char *s, unsigned long long max, unsigned long lon
 /* The options with a number: where it goes and its largest value. */
 static int set_number(peer_args_t *a, int opt, const char *arg)
 {
-    static const struct {
+    const struct {
         int opt;
-        size_t offset;
+        unsigned long *to;
         unsigned long long max;
     } numbers[] = {
-        {OPT_COUNT, offsetof(peer_args_t, count), 1000000},
-        {OPT_INTERVAL, offsetof(peer_args_t, interval_ms), 3600000},
-        {OPT_TAMPER_NOTIFICATION, offsetof(peer_args_t, tamper_notification), 1000000},
-        {OPT_REPLAY_NOTIFICATION, offsetof(peer_args_t, replay_notification), 1000000},
+        {OPT_COUNT, &a->count, 1000000},
+        {OPT_INTERVAL, &a->interval_ms, 3600000},
+        {OPT_TAMPER_NOTIFICATION, &a->tamper_notification, 1000000},
+        {OPT_REPLAY_NOTIFICATION, &a->replay_notification, 1000000},
     };
     unsigned long long n;
 
@@ -409,7 +408,7 @@ static int set_number(peer_args_t *a, int opt, const char *arg)
             continue;
         if (parse_number(arg, numbers[i].max, &n) < 0)
             return -1;
-        *(unsigned long *)((char *)a + numbers[i].offset) = (unsigned long)n;
+        *numbers[i].to = (unsigned long)n;
         return 0;
     }
     return -1;
