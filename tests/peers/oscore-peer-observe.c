@@ -4,22 +4,22 @@
  * observe registers with GET --path carrying Observe 0 inner and outer (s4.1.3.5.1), outer code
  * FETCH (s4.2), over UDP on a socket of its own (as oscore-peer-udp.c, so that no libcoap version
  * touches the OSCORE bytes or answers notifications for us). Each notification is verified as a
- * response to the registration (s8.4: its own Partial IV and the server's Sender ID make the nonce,
- * the registration's kid and Partial IV the AAD) and must carry a Partial IV greater than the
- * Notification Number, the largest one accepted so far (s4.1.3.5.2, s7.4.1). Where s7.4.1 only
- * discards such a notification, this test client fails: a replay or a reordering is what it is
- * there to find. It prints one line per notification,
+ * response to the registration (s8.4: its own Partial IV and the server's Sender ID make the
+ * nonce, the registration's kid and Partial IV the AAD) and must carry a Partial IV greater than
+ * the Notification Number, the largest one accepted so far (s4.1.3.5.2, s7.4.1). Where s7.4.1
+ * only discards such a notification, this test client fails: a replay or a reordering is what it
+ * is there to find. It prints one line per notification,
  *   notification piv=3 observe=3 code=2.05 payload=n=2
  * acknowledges confirmable ones, and exits 0 after --count of them; with --deregister it then
  * cancels with Observe 1 at --seq + 1 (s4.1.3.5.1: a new Partial IV) and prints the verified
  * answer as "deregistered code=2.05 cf=0 payload=n=3"; with --reset it answers the next
- * confirmable notification with a Reset instead (RFC 7641 s3.6). It exits 1 on a failed verification, an
- * order failure, an unprotected answer, a final response (no Observe) before --count
- * notifications, or no message within NOTIFICATION_WAIT_MS.
+ * confirmable notification with a Reset instead (RFC 7641 s3.6). It exits 1 on a failed
+ * verification, an order failure, an unprotected answer, a final response (no Observe) before
+ * --count notifications, or no message within NOTIFICATION_WAIT_MS.
  *
  * verify-notification checks one notification that reached the client some other way (an HTTP
- * response part): --header is its OSCORE header value (s11.2), --body-file its ciphertext, --seq the
- * registration's sequence number, --last-piv the Notification Number (none: the first
+ * response part): --header is its OSCORE header value (s11.2), --body-file its ciphertext, --seq
+ * the registration's sequence number, --last-piv the Notification Number (none: the first
  * notification). It prints "notification piv=3 code=2.05 payload=n=2", exits 0 or 1. */
 #include "oscore-peer.h"
 

@@ -12,8 +12,9 @@
  * answer larger than a block goes out in Block2 blocks, the later ones served from the stored
  * answer. One client at a time is enough: hcproxy sends one request to a server at a time
  * (NSTART 1). Notifications go out through peer_udp_send(); the client's ACK or Reset to one
- * reaches the on_empty hook, and on_tick runs the server's timers. With verbose set, each message in and out is logged as one line in libcoap's
- * style ("v:1 t:CON c:POST i:1234 [ 9:, Block1:0/1/1024 ]"), so that a test can count blocks. */
+ * reaches the on_empty hook, and on_tick runs the server's timers. With verbose set, each message
+ * in and out is logged as one line in libcoap's style
+ * ("v:1 t:CON c:POST i:1234 [ 9:, Block1:0/1/1024 ]"), so that a test can count blocks. */
 #include "oscore-peer.h"
 
 #include <errno.h>
