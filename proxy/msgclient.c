@@ -4,7 +4,13 @@
  * its peer and token until its response comes (by_token). A CON waiting for its ACK is also in
  * mc->retransmitting; one whose retransmissions ran out moves to mc->timed_out until the caller
  * collects it. Separate responses acknowledged are remembered in a small direct-mapped cache, so
- * that a duplicate is acknowledged again instead of Reset (RFC 7252 s4.5). */
+ * that a duplicate is acknowledged again instead of Reset (RFC 7252 s4.5).
+ *
+ * An Observe registration (RFC 7641) stays in by_token after its first answer: each 2.xx response
+ * with an Observe option is a notification, delivered when it is newer (s3.4) than the newest one
+ * delivered, and the request ends only with a final response, a Reset or a cancel. Notifications
+ * go into the same cache as separate responses, NON ones too (for NON_LIFETIME), so that a
+ * duplicate is not delivered twice. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +22,7 @@
 
 #define S 1000000000ull
 #define EXCHANGE_LIFETIME_NS (247 * S) /* RFC 7252 s4.8.2 */
+#define NON_LIFETIME_NS (145 * S)      /* RFC 7252 s4.8.2 */
 #define BUCKETS 4096     /* requests in flight are bounded by upstream.max_inflight */
 #define ACKED_SLOTS 1024 /* separate responses acknowledged, remembered for duplicates */
 
@@ -25,6 +32,10 @@ struct hcp_msgclient_request {
     hcp_coap_peer_t peer;
     hcm_coap_header_t header; /* type, Message ID, token */
     bool awaits_ack;          /* a CON without its ACK: linked in by_mid */
+    bool observe;             /* an Observe registration (RFC 7641 s3.1) */
+    bool notified;            /* it had a notification: the newest is last_seq, at last_ns */
+    uint32_t last_seq;
+    uint64_t last_ns;
     unsigned retransmits;
     uint64_t timeout_ns, deadline_ns;
     void *user;
@@ -35,6 +46,7 @@ struct hcp_msgclient_request {
 typedef struct acked {
     hcp_coap_peer_t peer;
     uint16_t mid;
+    bool is_con; /* a NON notification is remembered too, but never acknowledged */
     uint64_t until_ns;
 } acked_t;
 
@@ -117,6 +129,7 @@ static void free_request(hcp_msgclient_t *mc, hcp_msgclient_request_t *req)
     if (hcp_queue_link_is_queued(&req->timer))
         hcp_queue_remove(&mc->timed_out, &req->timer);
     mc->stats.requests--;
+    mc->stats.observations -= req->observe;
     free(req);
 }
 
@@ -171,10 +184,10 @@ static void await_ack(hcp_msgclient_t *mc, hcp_msgclient_request_t *req, uint64_
         mc->retransmit_next_ns = req->deadline_ns;
 }
 
-hcp_msgclient_request_t *hcp_msgclient_send(hcp_msgclient_t *mc, const hcp_coap_peer_t *peer,
-                                            bool confirmable, const uint8_t *token,
-                                            size_t token_len, const hcm_coap_msg_t *msg,
-                                            void *user, uint64_t now_ns)
+static hcp_msgclient_request_t *send_request(hcp_msgclient_t *mc, const hcp_coap_peer_t *peer,
+                                             bool confirmable, const uint8_t *token,
+                                             size_t token_len, const hcm_coap_msg_t *msg,
+                                             void *user, bool observe, uint64_t now_ns)
 {
     hcm_coap_header_t header = { .type = confirmable ? HCM_CON : HCM_NON };
     hcp_msgclient_request_t *req;
@@ -193,6 +206,8 @@ hcp_msgclient_request_t *hcp_msgclient_send(hcp_msgclient_t *mc, const hcp_coap_
     req->user = user;
     req->header = header;
     req->len = len;
+    req->observe = observe;
+    mc->stats.observations += observe;
     memcpy(req->dgram, mc->scratch, len);
     i = token_index(mc, peer, &req->header);
     req->next_by_token = mc->by_token[i];
@@ -202,6 +217,28 @@ hcp_msgclient_request_t *hcp_msgclient_send(hcp_msgclient_t *mc, const hcp_coap_
         await_ack(mc, req, now_ns);
     mc->cfg.send(mc->cfg.ctx, peer, req->dgram, req->len);
     return req;
+}
+
+hcp_msgclient_request_t *hcp_msgclient_send(hcp_msgclient_t *mc, const hcp_coap_peer_t *peer,
+                                            bool confirmable, const uint8_t *token,
+                                            size_t token_len, const hcm_coap_msg_t *msg,
+                                            void *user, uint64_t now_ns)
+{
+    return send_request(mc, peer, confirmable, token, token_len, msg, user, false, now_ns);
+}
+
+hcp_msgclient_request_t *hcp_msgclient_observe(hcp_msgclient_t *mc, const hcp_coap_peer_t *peer,
+                                               bool confirmable, const uint8_t *token,
+                                               size_t token_len, const hcm_coap_msg_t *msg,
+                                               void *user, uint64_t now_ns)
+{
+    const hcm_option_t *opt = hcm_coap_msg_find(msg, HCM_OPT_OBSERVE);
+    uint32_t value;
+
+    /* RFC 7641 s3.1: a registration is a GET with Observe: 0; the caller builds it. */
+    if (opt == NULL || hcm_uint_decode(opt->value, &value) < 0 || value != HCM_OBSERVE_REGISTER)
+        return NULL;
+    return send_request(mc, peer, confirmable, token, token_len, msg, user, true, now_ns);
 }
 
 void hcp_msgclient_cancel(hcp_msgclient_t *mc, hcp_msgclient_request_t *req)
@@ -233,29 +270,83 @@ static bool is_response_code(uint8_t code)
     return code_class == 2 || code_class == 4 || code_class == 5;
 }
 
+/* s4.5: a duplicate of this CON (or NON notification) is acknowledged again (or ignored), not
+ * acted on twice, until its lifetime (RFC 7252 s4.8.2) is over. */
+static void remember(hcp_msgclient_t *mc, const hcp_coap_peer_t *peer,
+                     const hcm_coap_header_t *h, uint64_t now)
+{
+    bool is_con = h->type == HCM_CON;
+
+    *acked_slot(mc, peer, h->mid) = (acked_t){
+        .peer = *peer, .mid = h->mid, .is_con = is_con,
+        .until_ns = now + (is_con ? EXCHANGE_LIFETIME_NS : NON_LIFETIME_NS) };
+}
+
+/* RFC 7641 s3.2, s4.2: a screened response to a registration is a notification when it is a
+ * 2.xx with an Observe option (its value in |*seq|). Anything else is the server's last word: a
+ * 2.xx without Observe, and every error, which s4.2 says comes without one. An Observe of more
+ * than 3 bytes was screened out as unrecognized (RFC 7252 s5.4.3), so it ends the request too. */
+static bool is_notification(const hcp_msgclient_request_t *req, const hcm_coap_msg_t *msg,
+                            uint32_t *seq)
+{
+    const hcm_option_t *opt;
+
+    if (!req->observe || msg->code >> 5 != 2 ||
+        (opt = hcm_coap_msg_find(msg, HCM_OPT_OBSERVE)) == NULL)
+        return false;
+    return hcm_uint_decode(opt->value, seq) == 0;
+}
+
+/* A notification for |req|, which stays held with its token matched. A CON one is acknowledged
+ * even when it is older than the newest delivered: RFC 7641 s3.4 drops it for the client's use,
+ * not for the message layer. */
+static hcp_msgclient_action_t take_notification(hcp_msgclient_t *mc, hcp_msgclient_request_t *req,
+                                                const hcp_coap_peer_t *peer, uint32_t seq,
+                                                uint64_t now, hcp_msgclient_event_t *event)
+{
+    bool is_fresh =
+        !req->notified || hcm_observe_is_newer(req->last_seq, req->last_ns, seq, now);
+
+    stop_awaiting(mc, req); /* a separate first answer acknowledges the registration too */
+    if (event->header.type != HCM_ACK)
+        remember(mc, peer, &event->header, now);
+    if (event->header.type == HCM_CON)
+        send_empty(mc, peer, HCM_ACK, event->header.mid);
+    if (!is_fresh)
+        return done(event, "a notification older than the newest (RFC 7641 s3.4): dropped",
+                    &mc->stats.stale);
+    req->notified = true;
+    req->last_seq = seq;
+    req->last_ns = now;
+    mc->stats.notifications++;
+    event->observe = seq;
+    return HCP_MSGCLIENT_NOTIFICATION;
+}
+
 /* The response to |req|: screened by s5.4 and handed over, or rejected (a CON with a Reset). The
- * request is over either way. */
+ * request is over either way, unless the response is a notification of its observation. */
 static hcp_msgclient_action_t take_response(hcp_msgclient_t *mc, hcp_msgclient_request_t *req,
                                             const hcp_coap_peer_t *peer, uint64_t now,
                                             hcp_msgclient_event_t *event)
 {
     bool is_con = event->header.type == HCM_CON;
     bool is_rejected = !is_response_code(event->msg.code);
+    uint32_t seq;
 
     event->user = req->user;
-    free_request(mc, req);
     if (is_rejected) {
         event->note = "a response of a reserved class (RFC 7252 s5.9)";
     } else if (hcm_coap_screen_options(&event->msg, &event->bad_option) < 0) {
         event->note = "a response with an unrecognized critical option (RFC 7252 s5.4.1)";
         is_rejected = true;
     }
+    if (!is_rejected && is_notification(req, &event->msg, &seq))
+        return take_notification(mc, req, peer, seq, now, event);
+    free_request(mc, req);
     if (is_con && is_rejected) {
         send_empty(mc, peer, HCM_RST, event->header.mid);
     } else if (is_con) {
-        acked_t *slot = acked_slot(mc, peer, event->header.mid);
-        *slot = (acked_t){ .peer = *peer, .mid = event->header.mid,
-                           .until_ns = now + EXCHANGE_LIFETIME_NS };
+        remember(mc, peer, &event->header, now);
         send_empty(mc, peer, HCM_ACK, event->header.mid);
     }
     return is_rejected ? HCP_MSGCLIENT_REJECTED : HCP_MSGCLIENT_RESPONSE;
@@ -289,6 +380,16 @@ static hcp_msgclient_action_t receive_reply(hcp_msgclient_t *mc, const hcp_coap_
     return take_response(mc, req, peer, now, event);
 }
 
+/* A NON response with an Observe option that matches no request: a notification for an
+ * observation cancelled or over. RFC 7641 s3.6 lets the client reject it with a Reset or ignore
+ * it; hcproxy resets it, because that ends the server's registration now (s4.2), where ignoring
+ * leaves the server sending NON notifications until its next CON one (at least once a day, s4.5)
+ * goes unanswered, a day of traffic to no one. */
+static bool is_stray_notification(const hcm_coap_msg_t *msg)
+{
+    return msg->code >> 5 != 0 && hcm_coap_msg_find(msg, HCM_OPT_OBSERVE) != NULL;
+}
+
 /* A CON or NON from the server: a separate response, or something to reject or ignore. */
 static hcp_msgclient_action_t receive_message(hcp_msgclient_t *mc, const hcp_coap_peer_t *peer,
                                               uint64_t now, hcp_msgclient_event_t *event)
@@ -297,19 +398,22 @@ static hcp_msgclient_action_t receive_message(hcp_msgclient_t *mc, const hcp_coa
     const acked_t *slot = acked_slot(mc, peer, event->header.mid);
     hcp_msgclient_request_t *req;
 
-    if (is_con && slot->until_ns > now && slot->mid == event->header.mid &&
+    if (slot->is_con == is_con && slot->until_ns > now && slot->mid == event->header.mid &&
         hcp_coap_peer_equal(&slot->peer, peer)) {
         mc->stats.duplicates++; /* s4.5: acknowledged again, acted on once */
-        send_empty(mc, peer, HCM_ACK, event->header.mid);
+        if (is_con)
+            send_empty(mc, peer, HCM_ACK, event->header.mid);
         return done(event, NULL, NULL);
     }
     if (event->msg.code != 0 && event->msg.code >> 5 != 0 &&
         (req = find_by_token(mc, peer, &event->header)) != NULL)
         return take_response(mc, req, peer, now, event);
     mc->stats.late += event->msg.code >> 5 != 0;
-    if (!is_con)
+    if (!is_con && !is_stray_notification(&event->msg))
         return done(event, "a NON that matches no request: ignored", &mc->stats.ignored);
     send_empty(mc, peer, HCM_RST, event->header.mid); /* s4.2, s5.3.2; a ping too (s4.3) */
+    if (!is_con)
+        return done(event, "a NON notification for no observation: Reset (RFC 7641 s3.6)", NULL);
     return done(event, event->msg.code == 0 ? NULL : "a CON that matches no request: Reset", NULL);
 }
 

@@ -5,6 +5,19 @@
  * version ignored, and the options of a response screened by RFC 7252 s5.4 before anyone acts on
  * it. It decodes and encodes with mapping/wire.c.
  *
+ * An Observe registration (RFC 7641 s3.1, sent with hcp_msgclient_observe()) is not over with its
+ * first answer. Every 2.xx response for its token that carries an Observe option is a notification
+ * (s3.2, s4.2), the registration's own answer included: delivered as HCP_MSGCLIENT_NOTIFICATION
+ * while the request stays held. Notifications come as new CON or NON messages with the same token:
+ * a CON one is acknowledged (RFC 7252 s5.2.2), a duplicate (the same peer and Message ID within
+ * EXCHANGE_LIFETIME, or NON_LIFETIME for a NON) acknowledged again but not delivered again, and
+ * one older than the newest delivered (s3.4, mapping/observe.c) dropped and counted as stale, a
+ * CON one still acknowledged. The observation ends with a response without Observe (the server's
+ * last word, s3.2) or with an error code (s4.2), delivered as HCP_MSGCLIENT_RESPONSE; with a Reset
+ * or a rejected notification (HCP_MSGCLIENT_REJECTED); or with hcp_msgclient_cancel(), after which
+ * the next notification, CON or NON, is answered with a Reset (the reactive deregistration of
+ * s3.6).
+ *
  * Pure, like msglayer.c: no sockets, no clock, no randomness of its own. The caller hands it each
  * datagram with the time, sends what it asks to be sent, and calls hcp_msgclient_tick() when
  * hcp_msgclient_next_deadline() has come; events come back as return values, never as calls into
@@ -45,6 +58,12 @@ hcp_msgclient_request_t *hcp_msgclient_send(hcp_msgclient_t *mc, const hcp_coap_
                                             bool confirmable, const uint8_t *token,
                                             size_t token_len, const hcm_coap_msg_t *msg,
                                             void *user, uint64_t now_ns);
+/* The same for an Observe registration (RFC 7641 s3.1): |msg| must carry Observe: 0 (NULL
+ * otherwise). Its events are notifications until a final response, a rejection or a cancel. */
+hcp_msgclient_request_t *hcp_msgclient_observe(hcp_msgclient_t *mc, const hcp_coap_peer_t *peer,
+                                               bool confirmable, const uint8_t *token,
+                                               size_t token_len, const hcm_coap_msg_t *msg,
+                                               void *user, uint64_t now_ns);
 /* The caller no longer wants an answer (the HTTP client went away, or it gave up): the request
  * is forgotten, and a response that comes for it later is treated as matching nothing. */
 void hcp_msgclient_cancel(hcp_msgclient_t *mc, hcp_msgclient_request_t *req);
@@ -56,6 +75,8 @@ typedef enum hcp_msgclient_action {
     HCP_MSGCLIENT_REJECTED, /* event->user's request was Reset by the server, or its response
                                carried an unrecognized critical option (event->bad_option): it is
                                over */
+    HCP_MSGCLIENT_NOTIFICATION, /* a fresh notification of event->user's observation (RFC 7641
+                                   s3.2), event->observe its value: the request stays */
 } hcp_msgclient_action_t;
 
 typedef struct hcp_msgclient_event {
@@ -63,6 +84,7 @@ typedef struct hcp_msgclient_event {
     hcm_coap_header_t header;
     hcm_coap_msg_t msg;  /* the response, screened: unrecognized elective options dropped */
     uint16_t bad_option; /* for a response rejected for an option: its number */
+    uint32_t observe;    /* for a NOTIFICATION: its Observe value (RFC 7641 s3.4) */
     const char *note;    /* why a datagram was ignored or reset, for a rate-limited log line */
 } hcp_msgclient_event_t;
 
@@ -83,11 +105,15 @@ typedef struct hcp_msgclient_stats {
     uint64_t retransmissions;
     uint64_t timeouts;
     uint64_t resets_sent;        /* to responses that match nothing (s5.3.2) or are rejected */
-    uint64_t duplicates;         /* separate responses received again, acknowledged again */
+    uint64_t duplicates;         /* separate responses or notifications received again:
+                                    acknowledged again (a CON), not delivered again */
+    uint64_t notifications;      /* delivered (RFC 7641 s3.2) */
+    uint64_t stale;              /* notifications older than the newest delivered (s3.4) */
     uint64_t ignored;            /* other versions, malformed datagrams, stray ACKs */
     uint64_t late;               /* responses that match no request held: late ones (for a
                                     request cancelled or over) or strays */
     size_t requests;             /* held now */
+    size_t observations;         /* of which Observe registrations (hcp_msgclient_observe) */
 } hcp_msgclient_stats_t;
 
 void hcp_msgclient_stats(const hcp_msgclient_t *mc, hcp_msgclient_stats_t *stats);

@@ -187,6 +187,9 @@ static void deliver(hcp_upstream_udp_t *u, hcp_msgclient_action_t action, hcp_ms
                     "not recognized, rejected (RFC 7252 s5.4.1)", ev->bad_option);
         h->on_event(h->ctx, ev->user, HCP_UPSTREAM_UDP_FAILED, NULL, rejection(ev));
         break;
+    case HCP_MSGCLIENT_NOTIFICATION: /* none comes: nothing here registers with
+                                        hcp_msgclient_observe() yet */
+        break;
     }
 }
 
