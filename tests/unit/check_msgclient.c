@@ -1,5 +1,5 @@
 /* proxy/msgclient.c, the client side of the CoAP message layer, driven datagram by datagram
- * (RFC 7252 s4, s5.2, s5.3.2, s5.4, s5.9). */
+ * (RFC 7252 s4, s5.2, s5.3.2, s5.4, s5.9; RFC 7641 s3, s4 for Observe registrations). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -335,6 +335,296 @@ START_TEST(message_ids_are_distinct)
 }
 END_TEST
 
+/* ---- Observe (RFC 7641) ----------------------------------------------------------------------
+ * Datagrams from the server carry Observe as "61 NN" (option 6, 1 byte) or "63 NNNNNN" (3 bytes)
+ * right after the token. */
+
+/* A GET /x with Observe: 0 to server 1, the registration (RFC 7641 s3.1): its Message ID. */
+static uint16_t send_observe(bool confirmable, void *user, hcp_msgclient_request_t **out)
+{
+    hcm_coap_msg_t get = { .code = 1 };
+    hcp_coap_peer_t p = server(1);
+    hcp_msgclient_request_t *req;
+
+    hcm_coap_msg_add(&get, 11, (hcm_bytes_t){ (const uint8_t *)"x", 1 });
+    hcm_coap_msg_add(&get, HCM_OPT_OBSERVE, (hcm_bytes_t){ (const uint8_t *)"", 0 });
+    req = hcp_msgclient_observe(mc, &p, confirmable, token, sizeof token, &get, user, 0);
+    ck_assert_ptr_nonnull(req);
+    if (out != NULL)
+        *out = req;
+    return (uint16_t)(sent[nsent - 1].dgram[2] << 8 | sent[nsent - 1].dgram[3]);
+}
+
+/* A registration answered with a piggybacked notification of Observe |first| at 1 s. */
+static void registered(uint32_t first, hcp_msgclient_request_t **out)
+{
+    char hex[64];
+    hcp_msgclient_event_t ev;
+    uint16_t mid = send_observe(true, &user_a, out);
+
+    snprintf(hex, sizeof hex, "64 45 MM TT 63 %06x ff 6f6b", (unsigned)first);
+    ck_assert_int_eq(from_server(1, hex, mid, S, &ev), HCP_MSGCLIENT_NOTIFICATION);
+    ck_assert_uint_eq(ev.observe, first);
+    nsent = 0;
+}
+
+static hcp_msgclient_stats_t stats(void)
+{
+    hcp_msgclient_stats_t st;
+
+    hcp_msgclient_stats(mc, &st);
+    return st;
+}
+
+/* s3.2: the registration's answer, with Observe, is a notification; the request stays held, its
+ * token still matched, and nothing is retransmitted. */
+START_TEST(rfc7641_3_2_first_response_with_observe_keeps_the_request)
+{
+    uint16_t mid = send_observe(true, &user_a, NULL);
+    hcp_msgclient_event_t ev;
+
+    ck_assert_uint_eq(sent[0].len, 11); /* CON GET, token, Observe: 0, Uri-Path "x" */
+    ck_assert_mem_eq(sent[0].dgram + 8, "\x60\x51\x78", 3);
+    ck_assert_int_eq(from_server(1, "64 45 MM TT 61 05 ff 6f6b", mid, S, &ev),
+                     HCP_MSGCLIENT_NOTIFICATION);
+    ck_assert_ptr_eq(ev.user, &user_a);
+    ck_assert_uint_eq(ev.observe, 5);
+    ck_assert_uint_eq(ev.msg.payload.len, 2);
+    ck_assert_uint_eq(stats().requests, 1);
+    ck_assert_uint_eq(stats().observations, 1);
+    ck_assert_uint_eq(stats().notifications, 1);
+    hcp_msgclient_tick(mc, 100 * S);
+    ck_assert_uint_eq(nsent, 1);
+    ck_assert_int_eq(from_server(1, "54 45 MM TT 61 06", 0x5000, 2 * S, &ev),
+                     HCP_MSGCLIENT_NOTIFICATION);
+    ck_assert_ptr_eq(ev.user, &user_a);
+}
+END_TEST
+
+/* s4.5, RFC 7252 s5.2.2: a notification in a CON is acknowledged and delivered. The empty ACK
+ * of the registration was lost: the CON notification acknowledges it (no retransmission). */
+START_TEST(rfc7641_4_5_con_notification_acked_and_delivered)
+{
+    hcp_msgclient_event_t ev;
+
+    send_observe(true, &user_a, NULL);
+    ck_assert_int_eq(from_server(1, "44 45 MM TT 61 07 ff 6869", 0x5001, S, &ev),
+                     HCP_MSGCLIENT_NOTIFICATION);
+    ck_assert_ptr_eq(ev.user, &user_a);
+    ck_assert_uint_eq(ev.observe, 7);
+    ck_assert_uint_eq(ev.msg.payload.len, 2);
+    ck_assert_uint_eq(nsent, 2);
+    expect_sent_empty(1, HCM_ACK, 0x5001);
+    hcp_msgclient_tick(mc, 100 * S);
+    ck_assert_uint_eq(nsent, 2);
+    ck_assert_int_eq(from_server(1, "44 45 MM TT 61 08", 0x5002, 101 * S, &ev),
+                     HCP_MSGCLIENT_NOTIFICATION);
+    expect_sent_empty(2, HCM_ACK, 0x5002);
+}
+END_TEST
+
+/* RFC 7252 s4.5: a CON notification received again is acknowledged again, delivered once, for
+ * EXCHANGE_LIFETIME: even after 128 s, when its value alone would pass for newer (s3.4). */
+START_TEST(rfc7252_4_5_duplicate_con_notification_reacked_not_redelivered)
+{
+    hcp_msgclient_event_t ev;
+
+    registered(5, NULL);
+    ck_assert_int_eq(from_server(1, "44 45 MM TT 61 06", 0x5001, 2 * S, &ev),
+                     HCP_MSGCLIENT_NOTIFICATION);
+    ck_assert_int_eq(from_server(1, "44 45 MM TT 61 06", 0x5001, 5 * S, &ev),
+                     HCP_MSGCLIENT_DONE);
+    ck_assert_int_eq(from_server(1, "44 45 MM TT 61 06", 0x5001, 140 * S, &ev),
+                     HCP_MSGCLIENT_DONE);
+    ck_assert_uint_eq(nsent, 3);
+    for (size_t i = 0; i < 3; i++)
+        expect_sent_empty(i, HCM_ACK, 0x5001);
+    ck_assert_uint_eq(stats().duplicates, 2);
+    ck_assert_uint_eq(stats().notifications, 2);
+    ck_assert_uint_eq(stats().stale, 0);
+}
+END_TEST
+
+/* s4.5: a NON notification is delivered and not acknowledged; received again within
+ * NON_LIFETIME (RFC 7252 s4.5, s4.8.2) it is ignored, even after 128 s. */
+START_TEST(rfc7641_4_5_non_notification_delivered)
+{
+    hcp_msgclient_event_t ev;
+
+    registered(5, NULL);
+    ck_assert_int_eq(from_server(1, "54 45 MM TT 61 06", 0x5001, 2 * S, &ev),
+                     HCP_MSGCLIENT_NOTIFICATION);
+    ck_assert_ptr_eq(ev.user, &user_a);
+    ck_assert_uint_eq(ev.observe, 6);
+    ck_assert_int_eq(from_server(1, "54 45 MM TT 61 06", 0x5001, 140 * S, &ev),
+                     HCP_MSGCLIENT_DONE);
+    ck_assert_uint_eq(nsent, 0);
+    ck_assert_uint_eq(stats().duplicates, 1);
+}
+END_TEST
+
+/* s3.4: a notification older than the newest delivered is not delivered; a CON one is still
+ * acknowledged. A newer one after it is. */
+START_TEST(rfc7641_3_4_older_notification_not_delivered)
+{
+    hcp_msgclient_event_t ev;
+
+    registered(5, NULL);
+    ck_assert_int_eq(from_server(1, "44 45 MM TT 61 07", 0x5001, 2 * S, &ev),
+                     HCP_MSGCLIENT_NOTIFICATION);
+    ck_assert_int_eq(from_server(1, "44 45 MM TT 61 06", 0x5002, 3 * S, &ev),
+                     HCP_MSGCLIENT_DONE);
+    ck_assert_int_eq(from_server(1, "54 45 MM TT 61 07", 0x5003, 3 * S, &ev),
+                     HCP_MSGCLIENT_DONE); /* as old as the newest: not newer either */
+    ck_assert_uint_eq(nsent, 2);
+    expect_sent_empty(0, HCM_ACK, 0x5001);
+    expect_sent_empty(1, HCM_ACK, 0x5002);
+    ck_assert_uint_eq(stats().stale, 2);
+    ck_assert_uint_eq(stats().requests, 1);
+    ck_assert_int_eq(from_server(1, "54 45 MM TT 61 08", 0x5004, 4 * S, &ev),
+                     HCP_MSGCLIENT_NOTIFICATION);
+    ck_assert_uint_eq(ev.observe, 8);
+}
+END_TEST
+
+/* s3.4: the values are 24-bit serial numbers: 1 is newer than 2^24 - 2, 2^24 - 3 is older than
+ * 1, and a jump of more than 2^23 forward is older. */
+START_TEST(rfc7641_3_4_wrap_around_accepted)
+{
+    hcp_msgclient_event_t ev;
+
+    registered(0xfffffe, NULL);
+    ck_assert_int_eq(from_server(1, "54 45 MM TT 61 01", 0x5001, 2 * S, &ev),
+                     HCP_MSGCLIENT_NOTIFICATION);
+    ck_assert_uint_eq(ev.observe, 1);
+    ck_assert_int_eq(from_server(1, "54 45 MM TT 63 fffffd", 0x5002, 3 * S, &ev),
+                     HCP_MSGCLIENT_DONE);
+    ck_assert_int_eq(from_server(1, "54 45 MM TT 63 900000", 0x5003, 4 * S, &ev),
+                     HCP_MSGCLIENT_DONE);
+    ck_assert_uint_eq(stats().stale, 2);
+}
+END_TEST
+
+/* s3.4: more than 128 s after the newest delivered, any value is newer (the server may have
+ * restarted its count); 119 s after, an older value is still dropped. */
+START_TEST(rfc7641_3_4_after_128_s_any_value_is_newer)
+{
+    hcp_msgclient_event_t ev;
+
+    registered(10, NULL); /* at 1 s */
+    ck_assert_int_eq(from_server(1, "54 45 MM TT 61 09", 0x5001, 120 * S, &ev),
+                     HCP_MSGCLIENT_DONE);
+    ck_assert_int_eq(from_server(1, "54 45 MM TT 61 09", 0x5002, 130 * S, &ev),
+                     HCP_MSGCLIENT_NOTIFICATION);
+    ck_assert_uint_eq(ev.observe, 9);
+    /* The newest is now 9 at 130 s: 8 a second later is older. */
+    ck_assert_int_eq(from_server(1, "54 45 MM TT 61 08", 0x5003, 131 * S, &ev),
+                     HCP_MSGCLIENT_DONE);
+    ck_assert_uint_eq(stats().stale, 2);
+}
+END_TEST
+
+/* s3.2: a response without Observe is the server's last word: delivered as the response, the
+ * request over; a notification for the token after it matches nothing and is Reset (s3.6). */
+START_TEST(rfc7641_3_2_response_without_observe_ends_it)
+{
+    hcp_msgclient_event_t ev;
+
+    registered(5, NULL);
+    ck_assert_int_eq(from_server(1, "44 45 MM TT ff 6279 65", 0x5001, 2 * S, &ev),
+                     HCP_MSGCLIENT_RESPONSE);
+    ck_assert_ptr_eq(ev.user, &user_a);
+    expect_sent_empty(0, HCM_ACK, 0x5001);
+    ck_assert_uint_eq(stats().requests, 0);
+    ck_assert_uint_eq(stats().observations, 0);
+    ck_assert_int_eq(from_server(1, "44 45 MM TT 61 06", 0x5002, 3 * S, &ev),
+                     HCP_MSGCLIENT_DONE);
+    expect_sent_empty(1, HCM_RST, 0x5002);
+}
+END_TEST
+
+/* s4.2: an error ends the observation, with or without an Observe option (which s4.2 says it
+ * does not carry). */
+static const struct {
+    const char *hex;
+    uint8_t code;
+} error_rows[] = {
+    { "54 84 MM TT", 0x84 },       /* 4.04 */
+    { "54 a3 MM TT 61 06", 0xa3 }, /* 5.03 with an Observe option all the same */
+};
+
+START_TEST(rfc7641_4_2_error_response_ends_it)
+{
+    hcp_msgclient_event_t ev;
+
+    registered(5, NULL);
+    ck_assert_int_eq(from_server(1, error_rows[_i].hex, 0x5001, 2 * S, &ev),
+                     HCP_MSGCLIENT_RESPONSE);
+    ck_assert_uint_eq(ev.msg.code, error_rows[_i].code);
+    ck_assert_uint_eq(stats().requests, 0);
+    ck_assert_uint_eq(stats().observations, 0);
+}
+END_TEST
+
+/* RFC 7252 s4.2: the server Resets the registration: it is over. */
+START_TEST(rfc7641_3_1_reset_registration_is_over)
+{
+    uint16_t mid = send_observe(true, &user_a, NULL);
+    hcp_msgclient_event_t ev;
+
+    ck_assert_int_eq(from_server(1, "70 00 MM", mid, S, &ev), HCP_MSGCLIENT_REJECTED);
+    ck_assert_ptr_eq(ev.user, &user_a);
+    ck_assert_uint_eq(stats().observations, 0);
+}
+END_TEST
+
+/* s3.6: after a cancel, the client forgets the observation; the next notification, CON or NON,
+ * is answered with a Reset, which ends the server's registration (s4.2). A NON response without
+ * Observe that matches nothing is still ignored (RFC 7252 s4.3). */
+static const struct {
+    const char *hex;
+    bool is_reset;
+} cancel_rows[] = {
+    { "44 45 MM TT 61 06", true },
+    { "54 45 MM TT 61 06", true },
+    { "54 45 MM TT", false },
+};
+
+START_TEST(rfc7641_3_6_cancel_then_notification_is_reset)
+{
+    hcp_msgclient_request_t *req;
+    hcp_msgclient_event_t ev;
+
+    registered(5, &req);
+    hcp_msgclient_cancel(mc, req);
+    ck_assert_uint_eq(stats().observations, 0);
+    ck_assert_int_eq(from_server(1, cancel_rows[_i].hex, 0x5001, 2 * S, &ev),
+                     HCP_MSGCLIENT_DONE);
+    if (cancel_rows[_i].is_reset)
+        expect_sent_empty(0, HCM_RST, 0x5001);
+    else
+        ck_assert_uint_eq(nsent, 0);
+}
+END_TEST
+
+/* A plain request is over with its response, Observe option or not; and a registration must say
+ * Observe: 0. */
+START_TEST(plain_request_ends_with_a_response_carrying_observe)
+{
+    uint16_t mid = send_get(true, &user_a, NULL);
+    hcp_msgclient_event_t ev;
+    hcm_coap_msg_t get = { .code = 1 };
+    hcp_coap_peer_t p = server(1);
+
+    ck_assert_int_eq(from_server(1, "64 45 MM TT 61 05", mid, S, &ev), HCP_MSGCLIENT_RESPONSE);
+    ck_assert_uint_eq(stats().requests, 0);
+    ck_assert_uint_eq(stats().notifications, 0);
+    ck_assert_ptr_null(hcp_msgclient_observe(mc, &p, true, token, sizeof token, &get, NULL, 0));
+    hcm_coap_msg_add(&get, HCM_OPT_OBSERVE, (hcm_bytes_t){ (const uint8_t *)"\x01", 1 });
+    ck_assert_ptr_null(hcp_msgclient_observe(mc, &p, true, token, sizeof token, &get, NULL, 0));
+}
+END_TEST
+
 static Suite *msgclient_suite(void)
 {
     Suite *s = suite_create("msgclient");
@@ -355,6 +645,19 @@ static Suite *msgclient_suite(void)
     tcase_add_loop_test(tc, stray_datagrams, 0, HCM_COUNTOF(stray_rows));
     tcase_add_test(tc, cancelled_request_matches_nothing);
     tcase_add_test(tc, message_ids_are_distinct);
+    tcase_add_test(tc, rfc7641_3_2_first_response_with_observe_keeps_the_request);
+    tcase_add_test(tc, rfc7641_4_5_con_notification_acked_and_delivered);
+    tcase_add_test(tc, rfc7252_4_5_duplicate_con_notification_reacked_not_redelivered);
+    tcase_add_test(tc, rfc7641_4_5_non_notification_delivered);
+    tcase_add_test(tc, rfc7641_3_4_older_notification_not_delivered);
+    tcase_add_test(tc, rfc7641_3_4_wrap_around_accepted);
+    tcase_add_test(tc, rfc7641_3_4_after_128_s_any_value_is_newer);
+    tcase_add_test(tc, rfc7641_3_2_response_without_observe_ends_it);
+    tcase_add_loop_test(tc, rfc7641_4_2_error_response_ends_it, 0, HCM_COUNTOF(error_rows));
+    tcase_add_test(tc, rfc7641_3_1_reset_registration_is_over);
+    tcase_add_loop_test(tc, rfc7641_3_6_cancel_then_notification_is_reset, 0,
+                        HCM_COUNTOF(cancel_rows));
+    tcase_add_test(tc, plain_request_ends_with_a_response_carrying_observe);
     suite_add_tcase(s, tc);
     return s;
 }
