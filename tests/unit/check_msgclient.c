@@ -43,19 +43,30 @@ static hcp_coap_peer_t server(uint8_t n)
 static const uint8_t token[4] = { 0xde, 0xad, 0xbe, 0xef };
 static int user_a, user_b;
 
-/* A GET /x to server 1: its Message ID. */
-static uint16_t send_get(bool confirmable, void *user, hcp_msgclient_request_t **out)
+/* A GET /x to server 1, with Observe: 0 as a registration (RFC 7641 s3.1) when |observe|: its
+ * Message ID. */
+static uint16_t send_to_1(bool observe, bool confirmable, void *user, hcp_msgclient_request_t **out)
 {
     hcm_coap_msg_t get = { .code = 1 };
     hcp_coap_peer_t p = server(1);
     hcp_msgclient_request_t *req;
 
     hcm_coap_msg_add(&get, 11, (hcm_bytes_t){ (const uint8_t *)"x", 1 });
-    req = hcp_msgclient_send(mc, &p, confirmable, token, sizeof token, &get, user, 0);
+    if (observe) {
+        hcm_coap_msg_add(&get, HCM_OPT_OBSERVE, (hcm_bytes_t){ (const uint8_t *)"", 0 });
+        req = hcp_msgclient_observe(mc, &p, confirmable, token, sizeof token, &get, user, 0);
+    } else {
+        req = hcp_msgclient_send(mc, &p, confirmable, token, sizeof token, &get, user, 0);
+    }
     ck_assert_ptr_nonnull(req);
     if (out != NULL)
         *out = req;
     return (uint16_t)(sent[nsent - 1].dgram[2] << 8 | sent[nsent - 1].dgram[3]);
+}
+
+static uint16_t send_get(bool confirmable, void *user, hcp_msgclient_request_t **out)
+{
+    return send_to_1(false, confirmable, user, out);
 }
 
 /* A datagram from server |n|, given as hex with "MM" standing for |mid| and "TT" for the token. */
@@ -339,20 +350,9 @@ END_TEST
  * Datagrams from the server carry Observe as "61 NN" (option 6, 1 byte) or "63 NNNNNN" (3 bytes)
  * right after the token. */
 
-/* A GET /x with Observe: 0 to server 1, the registration (RFC 7641 s3.1): its Message ID. */
 static uint16_t send_observe(bool confirmable, void *user, hcp_msgclient_request_t **out)
 {
-    hcm_coap_msg_t get = { .code = 1 };
-    hcp_coap_peer_t p = server(1);
-    hcp_msgclient_request_t *req;
-
-    hcm_coap_msg_add(&get, 11, (hcm_bytes_t){ (const uint8_t *)"x", 1 });
-    hcm_coap_msg_add(&get, HCM_OPT_OBSERVE, (hcm_bytes_t){ (const uint8_t *)"", 0 });
-    req = hcp_msgclient_observe(mc, &p, confirmable, token, sizeof token, &get, user, 0);
-    ck_assert_ptr_nonnull(req);
-    if (out != NULL)
-        *out = req;
-    return (uint16_t)(sent[nsent - 1].dgram[2] << 8 | sent[nsent - 1].dgram[3]);
+    return send_to_1(true, confirmable, user, out);
 }
 
 /* A registration answered with a piggybacked notification of Observe |first| at 1 s. */
@@ -375,6 +375,41 @@ static hcp_msgclient_stats_t stats(void)
     hcp_msgclient_stats(mc, &st);
     return st;
 }
+
+/* One datagram of a scripted exchange after registered(): what it is, from server 1 at |now_s|
+ * seconds, and what comes of it: the action, the Observe value delivered, and the empty message
+ * sent back for its Message ID (ACK, RST, or none: -1). */
+typedef struct step {
+    const char *hex;
+    uint16_t mid;
+    unsigned now_s;
+    hcp_msgclient_action_t action;
+    uint32_t observe;
+    int reply;
+} step_t;
+
+/* Plays |steps| up to the one without hex, failing with |clause| and the step's index. */
+static void play(const char *clause, const step_t *steps)
+{
+    hcp_msgclient_event_t ev;
+
+    for (size_t i = 0; steps[i].hex != NULL; i++) {
+        size_t before = nsent;
+        ck_assert_msg(from_server(1, steps[i].hex, steps[i].mid, steps[i].now_s * S, &ev) ==
+                          steps[i].action, "%s: step %zu", clause, i);
+        if (steps[i].action == HCP_MSGCLIENT_NOTIFICATION) {
+            ck_assert_ptr_eq(ev.user, &user_a);
+            ck_assert_msg(ev.observe == steps[i].observe, "%s: step %zu", clause, i);
+        }
+        ck_assert_msg(nsent == before + (steps[i].reply >= 0), "%s: step %zu", clause, i);
+        if (steps[i].reply >= 0)
+            expect_sent_empty(before, (enum hcm_coap_type)steps[i].reply, steps[i].mid);
+    }
+}
+
+#define NOTIFIED HCP_MSGCLIENT_NOTIFICATION
+#define DROPPED HCP_MSGCLIENT_DONE
+#define NO_REPLY (-1)
 
 /* s3.2: the registration's answer, with Observe, is a notification; the request stays held, its
  * token still matched, and nothing is retransmitted. */
@@ -423,104 +458,62 @@ START_TEST(rfc7641_4_5_con_notification_acked_and_delivered)
 }
 END_TEST
 
-/* RFC 7252 s4.5: a CON notification received again is acknowledged again, delivered once, for
- * EXCHANGE_LIFETIME: even after 128 s, when its value alone would pass for newer (s3.4). */
-START_TEST(rfc7252_4_5_duplicate_con_notification_reacked_not_redelivered)
+/* Notifications after a registration answered with Observe |first| at 1 s, datagram by datagram,
+ * then the counts they leave. */
+static const struct {
+    const char *clause;
+    uint32_t first;
+    step_t steps[5];
+    uint64_t notifications, duplicates, stale;
+} notification_rows[] = {
+    /* RFC 7252 s4.5: a CON notification received again is acknowledged again and delivered once,
+     * for EXCHANGE_LIFETIME: even after 128 s, when its value alone would pass for newer. */
+    { "rfc7252_4_5_duplicate_con_notification_reacked_not_redelivered", 5,
+      { { "44 45 MM TT 61 06", 0x5001, 2, NOTIFIED, 6, HCM_ACK },
+        { "44 45 MM TT 61 06", 0x5001, 5, DROPPED, 0, HCM_ACK },
+        { "44 45 MM TT 61 06", 0x5001, 140, DROPPED, 0, HCM_ACK } },
+      2, 2, 0 },
+    /* RFC 7641 s4.5: a NON notification is delivered, not acknowledged; received again within
+     * NON_LIFETIME (RFC 7252 s4.5, s4.8.2) it is ignored, even after 128 s. */
+    { "rfc7641_4_5_non_notification_delivered", 5,
+      { { "54 45 MM TT 61 06", 0x5001, 2, NOTIFIED, 6, NO_REPLY },
+        { "54 45 MM TT 61 06", 0x5001, 140, DROPPED, 0, NO_REPLY } },
+      2, 1, 0 },
+    /* s3.4: older than the newest delivered (or as old): not delivered, a CON one still
+     * acknowledged; a newer one after it is delivered. */
+    { "rfc7641_3_4_older_notification_not_delivered", 5,
+      { { "44 45 MM TT 61 07", 0x5001, 2, NOTIFIED, 7, HCM_ACK },
+        { "44 45 MM TT 61 06", 0x5002, 3, DROPPED, 0, HCM_ACK },
+        { "54 45 MM TT 61 07", 0x5003, 3, DROPPED, 0, NO_REPLY },
+        { "54 45 MM TT 61 08", 0x5004, 4, NOTIFIED, 8, NO_REPLY } },
+      3, 0, 2 },
+    /* s3.4: 24-bit serial numbers: 1 is newer than 2^24 - 2, 2^24 - 3 older than 1, and a jump
+     * of more than 2^23 forward is older. */
+    { "rfc7641_3_4_wrap_around_accepted", 0xfffffe,
+      { { "54 45 MM TT 61 01", 0x5001, 2, NOTIFIED, 1, NO_REPLY },
+        { "54 45 MM TT 63 fffffd", 0x5002, 3, DROPPED, 0, NO_REPLY },
+        { "54 45 MM TT 63 900000", 0x5003, 4, DROPPED, 0, NO_REPLY } },
+      2, 0, 2 },
+    /* s3.4: more than 128 s after the newest delivered any value is newer (the server may have
+     * restarted its count); 119 s after, an older one is still dropped; the newest is then 9 at
+     * 130 s, and 8 a second later is older. */
+    { "rfc7641_3_4_after_128_s_any_value_is_newer", 10,
+      { { "54 45 MM TT 61 09", 0x5001, 120, DROPPED, 0, NO_REPLY },
+        { "54 45 MM TT 61 09", 0x5002, 130, NOTIFIED, 9, NO_REPLY },
+        { "54 45 MM TT 61 08", 0x5003, 131, DROPPED, 0, NO_REPLY } },
+      2, 0, 2 },
+};
+
+START_TEST(notifications)
 {
-    hcp_msgclient_event_t ev;
+    const char *clause = notification_rows[_i].clause;
 
-    registered(5, NULL);
-    ck_assert_int_eq(from_server(1, "44 45 MM TT 61 06", 0x5001, 2 * S, &ev),
-                     HCP_MSGCLIENT_NOTIFICATION);
-    ck_assert_int_eq(from_server(1, "44 45 MM TT 61 06", 0x5001, 5 * S, &ev),
-                     HCP_MSGCLIENT_DONE);
-    ck_assert_int_eq(from_server(1, "44 45 MM TT 61 06", 0x5001, 140 * S, &ev),
-                     HCP_MSGCLIENT_DONE);
-    ck_assert_uint_eq(nsent, 3);
-    for (size_t i = 0; i < 3; i++)
-        expect_sent_empty(i, HCM_ACK, 0x5001);
-    ck_assert_uint_eq(stats().duplicates, 2);
-    ck_assert_uint_eq(stats().notifications, 2);
-    ck_assert_uint_eq(stats().stale, 0);
-}
-END_TEST
-
-/* s4.5: a NON notification is delivered and not acknowledged; received again within
- * NON_LIFETIME (RFC 7252 s4.5, s4.8.2) it is ignored, even after 128 s. */
-START_TEST(rfc7641_4_5_non_notification_delivered)
-{
-    hcp_msgclient_event_t ev;
-
-    registered(5, NULL);
-    ck_assert_int_eq(from_server(1, "54 45 MM TT 61 06", 0x5001, 2 * S, &ev),
-                     HCP_MSGCLIENT_NOTIFICATION);
-    ck_assert_ptr_eq(ev.user, &user_a);
-    ck_assert_uint_eq(ev.observe, 6);
-    ck_assert_int_eq(from_server(1, "54 45 MM TT 61 06", 0x5001, 140 * S, &ev),
-                     HCP_MSGCLIENT_DONE);
-    ck_assert_uint_eq(nsent, 0);
-    ck_assert_uint_eq(stats().duplicates, 1);
-}
-END_TEST
-
-/* s3.4: a notification older than the newest delivered is not delivered; a CON one is still
- * acknowledged. A newer one after it is. */
-START_TEST(rfc7641_3_4_older_notification_not_delivered)
-{
-    hcp_msgclient_event_t ev;
-
-    registered(5, NULL);
-    ck_assert_int_eq(from_server(1, "44 45 MM TT 61 07", 0x5001, 2 * S, &ev),
-                     HCP_MSGCLIENT_NOTIFICATION);
-    ck_assert_int_eq(from_server(1, "44 45 MM TT 61 06", 0x5002, 3 * S, &ev),
-                     HCP_MSGCLIENT_DONE);
-    ck_assert_int_eq(from_server(1, "54 45 MM TT 61 07", 0x5003, 3 * S, &ev),
-                     HCP_MSGCLIENT_DONE); /* as old as the newest: not newer either */
-    ck_assert_uint_eq(nsent, 2);
-    expect_sent_empty(0, HCM_ACK, 0x5001);
-    expect_sent_empty(1, HCM_ACK, 0x5002);
-    ck_assert_uint_eq(stats().stale, 2);
+    registered(notification_rows[_i].first, NULL);
+    play(clause, notification_rows[_i].steps);
+    ck_assert_msg(stats().notifications == notification_rows[_i].notifications, "%s", clause);
+    ck_assert_msg(stats().duplicates == notification_rows[_i].duplicates, "%s", clause);
+    ck_assert_msg(stats().stale == notification_rows[_i].stale, "%s", clause);
     ck_assert_uint_eq(stats().requests, 1);
-    ck_assert_int_eq(from_server(1, "54 45 MM TT 61 08", 0x5004, 4 * S, &ev),
-                     HCP_MSGCLIENT_NOTIFICATION);
-    ck_assert_uint_eq(ev.observe, 8);
-}
-END_TEST
-
-/* s3.4: the values are 24-bit serial numbers: 1 is newer than 2^24 - 2, 2^24 - 3 is older than
- * 1, and a jump of more than 2^23 forward is older. */
-START_TEST(rfc7641_3_4_wrap_around_accepted)
-{
-    hcp_msgclient_event_t ev;
-
-    registered(0xfffffe, NULL);
-    ck_assert_int_eq(from_server(1, "54 45 MM TT 61 01", 0x5001, 2 * S, &ev),
-                     HCP_MSGCLIENT_NOTIFICATION);
-    ck_assert_uint_eq(ev.observe, 1);
-    ck_assert_int_eq(from_server(1, "54 45 MM TT 63 fffffd", 0x5002, 3 * S, &ev),
-                     HCP_MSGCLIENT_DONE);
-    ck_assert_int_eq(from_server(1, "54 45 MM TT 63 900000", 0x5003, 4 * S, &ev),
-                     HCP_MSGCLIENT_DONE);
-    ck_assert_uint_eq(stats().stale, 2);
-}
-END_TEST
-
-/* s3.4: more than 128 s after the newest delivered, any value is newer (the server may have
- * restarted its count); 119 s after, an older value is still dropped. */
-START_TEST(rfc7641_3_4_after_128_s_any_value_is_newer)
-{
-    hcp_msgclient_event_t ev;
-
-    registered(10, NULL); /* at 1 s */
-    ck_assert_int_eq(from_server(1, "54 45 MM TT 61 09", 0x5001, 120 * S, &ev),
-                     HCP_MSGCLIENT_DONE);
-    ck_assert_int_eq(from_server(1, "54 45 MM TT 61 09", 0x5002, 130 * S, &ev),
-                     HCP_MSGCLIENT_NOTIFICATION);
-    ck_assert_uint_eq(ev.observe, 9);
-    /* The newest is now 9 at 130 s: 8 a second later is older. */
-    ck_assert_int_eq(from_server(1, "54 45 MM TT 61 08", 0x5003, 131 * S, &ev),
-                     HCP_MSGCLIENT_DONE);
-    ck_assert_uint_eq(stats().stale, 2);
 }
 END_TEST
 
@@ -647,11 +640,7 @@ static Suite *msgclient_suite(void)
     tcase_add_test(tc, message_ids_are_distinct);
     tcase_add_test(tc, rfc7641_3_2_first_response_with_observe_keeps_the_request);
     tcase_add_test(tc, rfc7641_4_5_con_notification_acked_and_delivered);
-    tcase_add_test(tc, rfc7252_4_5_duplicate_con_notification_reacked_not_redelivered);
-    tcase_add_test(tc, rfc7641_4_5_non_notification_delivered);
-    tcase_add_test(tc, rfc7641_3_4_older_notification_not_delivered);
-    tcase_add_test(tc, rfc7641_3_4_wrap_around_accepted);
-    tcase_add_test(tc, rfc7641_3_4_after_128_s_any_value_is_newer);
+    tcase_add_loop_test(tc, notifications, 0, HCM_COUNTOF(notification_rows));
     tcase_add_test(tc, rfc7641_3_2_response_without_observe_ends_it);
     tcase_add_loop_test(tc, rfc7641_4_2_error_response_ends_it, 0, HCM_COUNTOF(error_rows));
     tcase_add_test(tc, rfc7641_3_1_reset_registration_is_over);
