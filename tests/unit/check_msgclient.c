@@ -559,6 +559,20 @@ START_TEST(rfc7641_4_2_error_response_ends_it)
 }
 END_TEST
 
+/* RFC 7252 s5.4.3: an Observe of 4 bytes is not recognized, an elective option ignored: the
+ * response is one without Observe, the last (RFC 7641 s3.2). */
+START_TEST(rfc7252_5_4_3_observe_of_4_bytes_ends_it)
+{
+    uint16_t mid = send_observe(true, &user_a, NULL);
+    hcp_msgclient_event_t ev;
+
+    ck_assert_int_eq(from_server(1, "64 45 MM TT 64 00000005", mid, S, &ev),
+                     HCP_MSGCLIENT_RESPONSE);
+    ck_assert_uint_eq(ev.msg.nopts, 0);
+    ck_assert_uint_eq(stats().observations, 0);
+}
+END_TEST
+
 /* RFC 7252 s4.2: the server Resets the registration: it is over. */
 START_TEST(rfc7641_3_1_reset_registration_is_over)
 {
@@ -643,6 +657,7 @@ static Suite *msgclient_suite(void)
     tcase_add_loop_test(tc, notifications, 0, HCM_COUNTOF(notification_rows));
     tcase_add_test(tc, rfc7641_3_2_response_without_observe_ends_it);
     tcase_add_loop_test(tc, rfc7641_4_2_error_response_ends_it, 0, HCM_COUNTOF(error_rows));
+    tcase_add_test(tc, rfc7252_5_4_3_observe_of_4_bytes_ends_it);
     tcase_add_test(tc, rfc7641_3_1_reset_registration_is_over);
     tcase_add_loop_test(tc, rfc7641_3_6_cancel_then_notification_is_reset, 0,
                         HCM_COUNTOF(cancel_rows));
