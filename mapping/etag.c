@@ -11,7 +11,6 @@
 
 #define MAX_ETAG 8 /* RFC 7252 s5.10.6: 1 to 8 bytes */
 
-static const char lower_hex[] = "0123456789abcdef";
 static const char upper_hex[] = "0123456789ABCDEF";
 
 /* RFC 9110 s8.8.3: etagc = %x21 / %x23-7E / obs-text. */
@@ -81,13 +80,10 @@ static void put(char *list, size_t *len, const void *p, size_t n)
 
 static void put_hex(hcm_bytes_t etag, const char *digits, char *list, size_t *len)
 {
-    size_t i;
-
     put(list, len, "\"", 1);
-    for (i = 0; i < etag.len; i++) {
-        put(list, len, &digits[etag.p[i] >> 4], 1);
-        put(list, len, &digits[etag.p[i] & 0xf], 1);
-    }
+    if (list != NULL)
+        hcm__hex_encode(list + *len, etag.p, etag.len, digits);
+    *len += 2 * etag.len;
     put(list, len, "\"", 1);
 }
 
@@ -110,7 +106,7 @@ void hcm__etag_to_entity_tags(hcm_bytes_t etag, char *list, size_t *len)
 
     if (*len > 0)
         put(list, len, ", ", 2);
-    put_hex(etag, lower_hex, list, len);
+    put_hex(etag, HCM__LOWER_HEX, list, len);
     for (i = 0; i < etag.len; i++)
         has_letter = has_letter || (etag.p[i] >> 4) >= 10 || (etag.p[i] & 0xf) >= 10;
     if (has_letter) {

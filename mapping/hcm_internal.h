@@ -98,6 +98,19 @@ static inline char hcm__lower(char c)
     return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
 
+/* Lower-case hex digits, as hcproxy writes a CoAP ETag for HTTP (response.c, observe.c). */
+#define HCM__LOWER_HEX "0123456789abcdef"
+
+/* Writes the |n| bytes at |p| at |dst| as 2 * |n| hex digits taken from |digits| (16 of them, of
+ * one case); no terminating NUL. */
+static inline void hcm__hex_encode(char *dst, const uint8_t *p, size_t n, const char *digits)
+{
+    for (size_t i = 0; i < n; i++) {
+        dst[2 * i] = digits[p[i] >> 4];
+        dst[2 * i + 1] = digits[p[i] & 0xf];
+    }
+}
+
 /* The value of one hex digit of either case; -1 for any other character. */
 static inline int hcm__hex_value(char c)
 {

@@ -257,18 +257,14 @@ typedef struct event {
 
 static void put_etag_hex(hcm__builder_t *b, hcm_bytes_t etag)
 {
-    static const char hex[] = "0123456789abcdef";
-
     if (etag.len == 0) {
         hcm__put_str(b, "null");
         return;
     }
     hcm__put_str(b, "\"");
-    for (size_t i = 0; i < etag.len; i++) {
-        char digits[2] = { hex[etag.p[i] >> 4], hex[etag.p[i] & 0xf] };
-
-        hcm__put(b, digits, 2);
-    }
+    if (b->p != NULL)
+        hcm__hex_encode(b->p + b->len, etag.p, etag.len, HCM__LOWER_HEX);
+    b->len += 2 * etag.len;
     hcm__put_str(b, "\"");
 }
 

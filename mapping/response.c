@@ -93,23 +93,20 @@ static int map_content_type(const hcm_coap_msg_t *in, hcm_arena_t *arena, hcm_ht
  * bytes is ignored. */
 static int map_etag(const hcm_coap_msg_t *in, hcm_arena_t *arena, hcm_http_resp_t *out)
 {
-    static const char hex[] = "0123456789abcdef";
     const hcm_option_t *etag = hcm_coap_msg_find(in, HCM_OPT_ETAG);
+    size_t n;
     char *s;
-    size_t i;
 
     if (etag == NULL || etag->value.len < 1 || etag->value.len > 8)
         return 0;
-    s = hcm_arena_alloc(arena, 2 * etag->value.len + 3);
+    n = etag->value.len;
+    s = hcm_arena_alloc(arena, 2 * n + 3);
     if (s == NULL)
         return HCM_ENOSPACE;
     s[0] = '"';
-    for (i = 0; i < etag->value.len; i++) {
-        s[1 + 2 * i] = hex[etag->value.p[i] >> 4];
-        s[2 + 2 * i] = hex[etag->value.p[i] & 0xf];
-    }
-    s[1 + 2 * i] = '"';
-    s[2 + 2 * i] = '\0';
+    hcm__hex_encode(s + 1, etag->value.p, n, HCM__LOWER_HEX);
+    s[1 + 2 * n] = '"';
+    s[2 + 2 * n] = '\0';
     return add_header(out, "ETag", s);
 }
 
