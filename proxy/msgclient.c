@@ -20,9 +20,9 @@
 #include "msgclient.h"
 #include "queue.h"
 
-#define S 1000000000ull
-#define EXCHANGE_LIFETIME_NS (247 * S) /* RFC 7252 s4.8.2 */
-#define NON_LIFETIME_NS (145 * S)      /* RFC 7252 s4.8.2 */
+#define NS_PER_S 1000000000ull
+#define EXCHANGE_LIFETIME_NS (247 * NS_PER_S) /* RFC 7252 s4.8.2 */
+#define NON_LIFETIME_NS (145 * NS_PER_S)      /* RFC 7252 s4.8.2 */
 #define BUCKETS 4096     /* requests in flight are bounded by upstream.max_inflight */
 #define ACKED_SLOTS 1024 /* separate responses acknowledged, remembered for duplicates */
 
