@@ -241,6 +241,20 @@ hcp_msgclient_request_t *hcp_msgclient_observe(hcp_msgclient_t *mc, const hcp_co
     return send_request(mc, peer, confirmable, token, token_len, msg, user, true, now_ns);
 }
 
+bool hcp_msgclient_reregister(hcp_msgclient_t *mc, hcp_msgclient_request_t *req, uint64_t now_ns)
+{
+    if (!req->observe || (hcp_queue_link_is_queued(&req->timer) && !req->awaits_ack))
+        return false; /* not a registration, or timed out and not yet collected */
+    stop_awaiting(mc, req);
+    req->header.mid = fresh_mid(mc, &req->peer);
+    req->dgram[2] = (uint8_t)(req->header.mid >> 8);
+    req->dgram[3] = (uint8_t)req->header.mid;
+    if (req->header.type == HCM_CON)
+        await_ack(mc, req, now_ns);
+    mc->cfg.send(mc->cfg.ctx, &req->peer, req->dgram, req->len);
+    return true;
+}
+
 void hcp_msgclient_cancel(hcp_msgclient_t *mc, hcp_msgclient_request_t *req)
 {
     free_request(mc, req);

@@ -616,6 +616,36 @@ END_TEST
 
 /* A plain request is over with its response, Observe option or not; and a registration must say
  * Observe: 0. */
+/* s3.3.1: a re-registration goes out again with the same token and a fresh Message ID, is
+ * retransmitted until acknowledged, and its answer is the next notification (s4.1: the server
+ * renews the entry it holds for that token). A plain request cannot be re-registered. */
+START_TEST(rfc7641_3_3_1_reregistration_same_token_new_mid)
+{
+    hcp_msgclient_request_t *req, *plain;
+    hcp_msgclient_event_t ev;
+    uint16_t mid;
+
+    registered(3, &req);
+    ck_assert(hcp_msgclient_reregister(mc, req, 70 * S));
+    ck_assert_uint_eq(nsent, 1);
+    mid = (uint16_t)(sent[0].dgram[2] << 8 | sent[0].dgram[3]);
+    ck_assert_uint_eq(sent[0].dgram[0], 0x44); /* CON, the token of the registration */
+    ck_assert_mem_eq(sent[0].dgram + 4, token, sizeof token);
+    ck_assert_mem_eq(sent[0].dgram + 8, "\x60\x51\x78", 3); /* Observe: 0, Uri-Path "x" */
+    hcp_msgclient_tick(mc, 74 * S); /* unacknowledged: retransmitted with its Message ID */
+    ck_assert_uint_eq(nsent, 2);
+    ck_assert_uint_eq(sent[1].dgram[2] << 8 | sent[1].dgram[3], mid);
+    ck_assert_int_eq(from_server(1, "64 45 MM TT 61 04 ff 6f6b", mid, 75 * S, &ev),
+                     HCP_MSGCLIENT_NOTIFICATION);
+    ck_assert_uint_eq(ev.observe, 4);
+    hcp_msgclient_tick(mc, 100 * S);
+    ck_assert_uint_eq(nsent, 2);
+    ck_assert_uint_eq(stats().observations, 1);
+    send_get(true, &user_b, &plain);
+    ck_assert(!hcp_msgclient_reregister(mc, plain, 101 * S));
+}
+END_TEST
+
 START_TEST(plain_request_ends_with_a_response_carrying_observe)
 {
     uint16_t mid = send_get(true, &user_a, NULL);
@@ -661,6 +691,7 @@ static Suite *msgclient_suite(void)
     tcase_add_test(tc, rfc7641_3_1_reset_registration_is_over);
     tcase_add_loop_test(tc, rfc7641_3_6_cancel_then_notification_is_reset, 0,
                         HCM_COUNTOF(cancel_rows));
+    tcase_add_test(tc, rfc7641_3_3_1_reregistration_same_token_new_mid);
     tcase_add_test(tc, plain_request_ends_with_a_response_carrying_observe);
     suite_add_tcase(s, tc);
     return s;
