@@ -268,6 +268,36 @@ static void coap_message_layer(hcp_text_t *out, const hcp_proxy_t *proxy)
     }
 }
 
+/* Observe across HTTP (observe.c), one row a series. */
+#define OB(field) offsetof(hcp_metrics_t, field)
+static const struct {
+    const char *name;
+    const char *type;
+    size_t offset; /* of the uint64_t in hcp_metrics_t */
+    const char *help;
+} observe_series[] = {
+    {"hcproxy_observe_observations", "gauge", OB(observe_observations),
+     "CoAP Observe registrations held for HTTP streams (RFC 7641), shared ones counted once."},
+    {"hcproxy_observe_streams", "gauge", OB(observe_streams),
+     "HTTP streams of notifications open (subscribers)."},
+    {"hcproxy_observe_notifications_total", "counter", OB(observe_notifications),
+     "Notifications received from CoAP servers and accepted (fresh, in order: RFC 7641 s3.4)."},
+    {"hcproxy_observe_events_total", "counter", OB(observe_events),
+     "Notifications written to HTTP streams, as events or parts."},
+    {"hcproxy_observe_reregistrations_total", "counter", OB(observe_reregistrations),
+     "Registrations sent again when Max-Age passed without a notification (RFC 7641 s3.3.1)."},
+};
+#undef OB
+
+static void observe(hcp_text_t *out, const hcp_metrics_t *m)
+{
+    for (size_t i = 0; i < HCM_COUNTOF(observe_series); i++) {
+        const uint64_t *v = (const uint64_t *)(const void *)((const char *)m +
+                                                             observe_series[i].offset);
+        scalar(out, observe_series[i].name, observe_series[i].type, observe_series[i].help, *v);
+    }
+}
+
 static void latency(hcp_text_t *out, const hcp_metrics_t *m)
 {
     family(out, "hcproxy_exchange_duration_seconds", "histogram",
@@ -303,5 +333,6 @@ void hcp_metrics_render(const hcp_proxy_t *proxy, hcp_text_t *out)
     upstream(out, proxy);
     coap_to_http(out, m);
     coap_message_layer(out, proxy);
+    observe(out, m);
     latency(out, m);
 }

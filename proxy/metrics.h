@@ -59,6 +59,12 @@ typedef struct hcp_metrics {
     uint64_t reverse_failed_by_cause[HCP_METRICS_NCAUSES];
     uint64_t reverse_refused_by_cause[HCP_METRICS_NCAUSES];
     uint64_t reverse_inflight;
+    /* Observe across HTTP (observe.c) */
+    uint64_t observe_observations;   /* CoAP observations held now */
+    uint64_t observe_streams;        /* HTTP streams (subscribers) open now */
+    uint64_t observe_notifications;  /* notifications received from CoAP servers */
+    uint64_t observe_events;         /* events (or parts) written to HTTP streams */
+    uint64_t observe_reregistrations; /* registrations sent again after Max-Age (RFC 7641 s3.3.1) */
     hcp_metrics_histogram_t latency[HCP_METRICS_NDIRECTIONS];
 } hcp_metrics_t;
 

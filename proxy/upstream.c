@@ -6,6 +6,7 @@
  *   upstream_udp.c      coap:// through hcproxy's own message layer (msgclient.c)
  *   upstream_coap.c     coaps, coap+tcp and coaps+tcp through libcoap, and its event pump
  *   upstream_session.c  libcoap's sessions, with upstream.credentials (upstream_creds.c)
+ *   upstream_observe.c  Observe registrations' notifications, queued for delivery
  *
  * NSTART (RFC 7252 s4.7) is enforced here, not in libcoap: each destination has an O(1) queue
  * of waiting requests, sent oldest first while fewer than NSTART are outstanding. coap:// knows
@@ -136,7 +137,10 @@ static bool detach(hcp_upstream_req_t *req, hcp_nstart_end_t end)
         req->slot = 0;
     }
     hcp_upblock_reset(&req->block);
-    d->inflight--;
+    if (req->is_observing)
+        hcp_upstream_observe_over(req, end == HCP_NSTART_CANCELLED);
+    else
+        d->inflight--;
     return was_awaited;
 }
 
@@ -191,6 +195,7 @@ void hcp_upstream_deliver(hcp_upstream_t *up)
 {
     do {
         hcp_queue_link_t *link;
+        hcp_upstream_observe_deliver(up); /* before an observation's end, which follows them */
         while ((link = hcp_queue_pop(&up->completed)) != NULL) {
             hcp_upstream_req_t *req = hcp_container_of(link, hcp_upstream_req_t, completed);
             req->on_done(req->data, req->err == 0 ? &req->answer : NULL, req->err);
@@ -198,7 +203,8 @@ void hcp_upstream_deliver(hcp_upstream_t *up)
         }
         if (up->on_batch != NULL) /* the HTTP side: answer in this loop turn */
             up->on_batch(up->on_batch_data);
-    } while (!hcp_queue_is_empty(&up->completed)); /* sends the batch made failed at once */
+    } while (!hcp_queue_is_empty(&up->completed) || !hcp_queue_is_empty(&up->notes));
+    /* again: sends the batch made failed at once */
 }
 
 /* What ends a request's outstanding time, by the error that ends it (nstart.h). */
@@ -248,8 +254,14 @@ static const int step_errors[] = {
 void hcp_upstream_take_response(hcp_upstream_req_t *req, hcm_coap_msg_t *msg)
 {
     hcp_upblock_response_t view = hcp_upblock_msg_view(msg);
-    hcp_upblock_step_t step = hcp_upblock_on_response(&req->block, &view);
+    hcp_upblock_step_t step;
     size_t len;
+
+    if (req->on_notify != NULL) { /* an observation's last word: no transfer follows */
+        complete(req, msg, 0, HCP_NSTART_ANSWERED);
+        return;
+    }
+    step = hcp_upblock_on_response(&req->block, &view);
 
     if (step == HCP_UPBLOCK_SEND) {
         continue_later(req);
@@ -270,7 +282,9 @@ static int udp_transmit(hcp_upstream_dest_t *d, hcp_upstream_req_t *req, const u
 {
     hcp_upblock_msg_out_t *out = malloc(sizeof *out); /* 1.5 KiB: off the stack */
 
-    if (out != NULL && hcp_upblock_msg_request(req->msg, &req->block, out) == 0)
+    if (req->on_notify != NULL) /* a registration goes whole (RFC 7641 s3.1: a GET) */
+        req->udp = hcp_upstream_udp_observe(d->sock, token, HCP_TOKENS_LEN, req->msg, req);
+    else if (out != NULL && hcp_upblock_msg_request(req->msg, &req->block, out) == 0)
         req->udp = hcp_upstream_udp_send(d->sock, token, HCP_TOKENS_LEN, &out->msg, req);
     free(out);
     if (req->udp == NULL)
@@ -356,9 +370,10 @@ static void pump_later(hcp_upstream_dest_t *d)
     uv_check_start(&up->flush, on_flush);
 }
 
-int hcp_upstream_send(hcp_upstream_t *up, const struct sockaddr *addr, const hcm_target_t *target,
-                      const hcm_coap_msg_t *msg, uint64_t exchange, hcp_upstream_done_cb on_done,
-                      void *data, hcp_upstream_req_t **out)
+/* A plain request (|on_notify| NULL) or an Observe registration: see upstream.h. */
+static int start(hcp_upstream_t *up, const struct sockaddr *addr, const hcm_target_t *target,
+                 const hcm_coap_msg_t *msg, uint64_t exchange, hcp_upstream_notify_cb on_notify,
+                 hcp_upstream_done_cb on_done, void *data, hcp_upstream_req_t **out)
 {
     hcp_upstream_req_t *req;
     hcp_upstream_dest_t *d;
@@ -366,6 +381,8 @@ int hcp_upstream_send(hcp_upstream_t *up, const struct sockaddr *addr, const hcm
 
     if ((err = hcp_upstream_dest_get(up, addr, target, &d)) < 0)
         return err;
+    if (on_notify != NULL && d->sock == NULL)
+        return HCM_EOBSERVESCHEME;
     if (d->inflight >= (unsigned long long)up->proxy->cfg->upstream_max_inflight_per_server)
         return HCM_EOVERLOAD; /* one slow server cannot take every slot */
     if ((req = new_req(up)) == NULL)
@@ -377,6 +394,7 @@ int hcp_upstream_send(hcp_upstream_t *up, const struct sockaddr *addr, const hcm
     req->d = d;
     req->exchange = exchange;
     req->on_done = on_done;
+    req->on_notify = on_notify;
     req->data = data;
     req->msg = msg;
     d->last_used = uv_now(up->proxy->loop);
@@ -392,15 +410,38 @@ int hcp_upstream_send(hcp_upstream_t *up, const struct sockaddr *addr, const hcm
     return 0;
 }
 
+int hcp_upstream_send(hcp_upstream_t *up, const struct sockaddr *addr, const hcm_target_t *target,
+                      const hcm_coap_msg_t *msg, uint64_t exchange, hcp_upstream_done_cb on_done,
+                      void *data, hcp_upstream_req_t **out)
+{
+    return start(up, addr, target, msg, exchange, NULL, on_done, data, out);
+}
+
+int hcp_upstream_observe(hcp_upstream_t *up, const struct sockaddr *addr,
+                         const hcm_target_t *target, const hcm_coap_msg_t *msg, uint64_t exchange,
+                         hcp_upstream_notify_cb on_notify, hcp_upstream_done_cb on_done,
+                         void *data, hcp_upstream_req_t **out)
+{
+    return start(up, addr, target, msg, exchange, on_notify, on_done, data, out);
+}
+
+void hcp_upstream_reregister(hcp_upstream_req_t *req)
+{
+    if (req->udp != NULL && !hcp_queue_link_is_queued(&req->completed))
+        hcp_upstream_udp_reregister(req->up->udp, req->udp);
+}
+
 void hcp_upstream_cancel(hcp_upstream_req_t *req)
 {
     hcp_upstream_dest_t *d = req->d;
     bool was_awaited = false;
 
-    if (hcp_queue_link_is_queued(&req->completed)) /* over already, its callback not yet run */
+    if (hcp_queue_link_is_queued(&req->completed)) { /* over already, callback not yet run */
         hcp_queue_remove(&req->up->completed, &req->completed);
-    else
+        hcp_upstream_observe_over(req, true);
+    } else {
         was_awaited = detach(req, HCP_NSTART_CANCELLED);
+    }
     free_req(req);
     /* Ended unanswered: the session and its CON went, and room with them. */
     if (was_awaited && d->sock == NULL && hcp_upstream_coap_abandon(d))
@@ -408,6 +449,19 @@ void hcp_upstream_cancel(hcp_upstream_req_t *req)
 }
 
 /* ---- coap:// through hcproxy's own message layer (upstream_udp.c) ------------------------- */
+
+/* An observation's first notification: its registration is answered, and it stops counting as
+ * outstanding (NSTART) or in flight (upstream.max_inflight_per_server) while it lasts. */
+static void establish(hcp_upstream_req_t *req)
+{
+    hcp_upstream_dest_t *d = req->d;
+
+    hcp_nstart_end(&d->nstart, &req->nstart, HCP_NSTART_ANSWERED);
+    stop_awaiting(req);
+    d->inflight--;
+    d->observing++;
+    req->is_observing = true;
+}
 
 /* The message layer's word on the request |user|: with NSTART room made, the destination's
  * waiting requests go at the end of this loop turn (on_flush()) or of this batch. */
@@ -420,6 +474,10 @@ static void on_udp_event(void *ctx, void *user, hcp_upstream_udp_kind_t kind, hc
     (void)ctx;
     if (kind == HCP_UPSTREAM_UDP_ACKED) {
         hcp_nstart_end(&d->nstart, &req->nstart, HCP_NSTART_ACKED);
+    } else if (kind == HCP_UPSTREAM_UDP_NOTIFIED) {
+        if (!req->is_observing)
+            establish(req);
+        hcp_upstream_observe_notified(req, msg, (uint32_t)err);
     } else {
         udp_over(req, false);
         if (kind == HCP_UPSTREAM_UDP_ANSWERED)
@@ -537,6 +595,7 @@ int hcp_upstream_new(hcp_proxy_t *proxy, hcp_upstream_t **out)
     up->proxy = proxy;
     hcp_tokens_init(&up->tokens);
     hcp_queue_init(&up->completed);
+    hcp_queue_init(&up->notes);
     if ((err = hcp_upstream_creds_load(proxy->cfg, &up->creds)) < 0)
         goto fail_creds;
     hcp_upstream_coap_startup();
@@ -581,6 +640,7 @@ static void on_closed(uv_handle_t *handle)
     hcp_upstream_dest_free_all(up);
     while (!hcp_queue_is_empty(&up->completed)) /* callbacks that will never run */
         free_req(hcp_container_of(hcp_queue_pop(&up->completed), hcp_upstream_req_t, completed));
+    hcp_upstream_observe_free_notes(up);
     while (up->spare_reqs != NULL) {
         hcp_upstream_req_t *req = up->spare_reqs;
         up->spare_reqs = req->next_spare;

@@ -103,11 +103,11 @@ int hcp_upstream_dest_get(hcp_upstream_t *up, const struct sockaddr *sa, const h
 }
 
 /* Nothing refers to an idle destination: every request that does is queued there (waiting) or
- * has been sent there and not ended (awaiting), and libcoap has nothing unacknowledged to
+ * has been sent there and not ended (awaiting) or observes there (observing), and libcoap has nothing unacknowledged to
  * resend. */
 static bool is_idle(const hcp_upstream_dest_t *d, uint64_t now, uint64_t idle_ms)
 {
-    return hcp_queue_is_empty(&d->nstart.waiting) && d->awaiting == 0 &&
+    return hcp_queue_is_empty(&d->nstart.waiting) && d->awaiting == 0 && d->observing == 0 &&
            now - d->last_used >= idle_ms && (d->sock != NULL || hcp_upstream_coap_is_quiet(d));
 }
 

@@ -44,6 +44,7 @@ typedef struct hcp_upstream_dest {
     hcp_queue_t in_flight; /* coap://: of hcp_upstream_req_t (sent), their requests sent */
     unsigned awaiting;   /* sent for requests still waiting for their answer, in any epoch */
     unsigned inflight;   /* requests here, waiting or sent (upstream.max_inflight_per_server) */
+    unsigned observing;  /* observations here past their first notification (upstream_observe.c) */
     uint64_t last_used;  /* loop time of the last request or datagram */
     bool is_pump_due;    /* in up->pump_due: requests were queued during this loop turn */
     struct hcp_upstream_dest *next_due;
@@ -55,7 +56,10 @@ struct hcp_upstream_req {
     hcp_upstream_dest_t *d;
     uint64_t exchange;           /* the id its log lines carry */
     hcp_upstream_done_cb on_done;
+    hcp_upstream_notify_cb on_notify; /* an observation's (hcp_upstream_observe), else NULL */
     void *data;
+    bool is_observing;           /* an observation past its first notification: outstanding no
+                                  * more, in d->observing instead of d->inflight */
     uint32_t slot;               /* its token's slot (tokens.h); 0 when it holds none */
     hcp_nstart_req_t nstart;     /* waiting for its turn, or outstanding (nstart.h) */
     const hcm_coap_msg_t *msg;   /* the exchange's own message, sent when its turn comes */
@@ -86,6 +90,7 @@ struct hcp_upstream {
     uv_check_t flush;    /* sends what this loop turn queued, once its I/O is handled */
     hcp_upstream_dest_t *pump_due;
     hcp_queue_t completed; /* of hcp_upstream_req_t, over, their callbacks not yet run */
+    hcp_queue_t notes;     /* notifications not yet delivered, oldest first (upstream_observe.c) */
     void (*on_batch)(void *data);
     void *on_batch_data;
     int open_handles;
@@ -104,6 +109,21 @@ void hcp_upstream_take_response(hcp_upstream_req_t *req, hcm_coap_msg_t *msg);
 void hcp_upstream_fail(hcp_upstream_req_t *req, int err);
 /* Sends |d|'s waiting requests while NSTART has room. Never from inside a libcoap callback. */
 void hcp_upstream_pump(hcp_upstream_dest_t *d);
+/* ---- upstream_observe.c --------------------------------------------------------------------- */
+
+/* A notification of the observation |req| (RFC 7641 s3.2), copied to wait for delivery; the
+ * first one makes it an established observation. A copy that cannot be made is dropped, as the
+ * network might have dropped it. */
+void hcp_upstream_observe_notified(hcp_upstream_req_t *req, const hcm_coap_msg_t *msg,
+                                   uint32_t observe);
+/* The observation |req| leaves its destination's count (it ends or is cancelled); its
+ * notifications not yet delivered are dropped when |drop_notes|. */
+void hcp_upstream_observe_over(hcp_upstream_req_t *req, bool drop_notes);
+/* Calls on_notify for every notification waiting, oldest first. */
+void hcp_upstream_observe_deliver(hcp_upstream_t *up);
+/* Frees the notifications waiting (at close). */
+void hcp_upstream_observe_free_notes(hcp_upstream_t *up);
+
 /* The end of one of the upstream's loop callbacks: the done callbacks of the requests that ended,
  * then the batch callback. */
 void hcp_upstream_deliver(hcp_upstream_t *up);

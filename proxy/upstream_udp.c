@@ -187,8 +187,8 @@ static void deliver(hcp_upstream_udp_t *u, hcp_msgclient_action_t action, hcp_ms
                     "not recognized, rejected (RFC 7252 s5.4.1)", ev->bad_option);
         h->on_event(h->ctx, ev->user, HCP_UPSTREAM_UDP_FAILED, NULL, rejection(ev));
         break;
-    case HCP_MSGCLIENT_NOTIFICATION: /* none comes: nothing here registers with
-                                        hcp_msgclient_observe() yet */
+    case HCP_MSGCLIENT_NOTIFICATION:
+        h->on_event(h->ctx, ev->user, HCP_UPSTREAM_UDP_NOTIFIED, &ev->msg, (int)ev->observe);
         break;
     }
 }
@@ -271,18 +271,41 @@ static void rearm(hcp_upstream_udp_t *u)
 
 /* ---- requests ------------------------------------------------------------------------------- */
 
-hcp_msgclient_request_t *hcp_upstream_udp_send(hcp_upstream_udp_socket_t *s, const uint8_t *token,
-                                               size_t token_len,
-                                               const hcm_coap_msg_t *msg, void *user)
+/* A CON through the message layer: a plain request, or an Observe registration. */
+static hcp_msgclient_request_t *send_con(hcp_upstream_udp_socket_t *s, bool observe,
+                                         const uint8_t *token, size_t token_len,
+                                         const hcm_coap_msg_t *msg, void *user)
 {
     hcp_upstream_udp_t *u = s->u;
     hcp_msgclient_request_t *req;
 
     u->current = s;
-    req = hcp_msgclient_send(u->mc, &s->peer, true, token, token_len, msg, user, uv_hrtime());
+    req = (observe ? hcp_msgclient_observe : hcp_msgclient_send)(u->mc, &s->peer, true, token,
+                                                                 token_len, msg, user,
+                                                                 uv_hrtime());
     u->current = NULL;
     rearm(u);
     return req;
+}
+
+hcp_msgclient_request_t *hcp_upstream_udp_send(hcp_upstream_udp_socket_t *s, const uint8_t *token,
+                                               size_t token_len,
+                                               const hcm_coap_msg_t *msg, void *user)
+{
+    return send_con(s, false, token, token_len, msg, user);
+}
+
+hcp_msgclient_request_t *hcp_upstream_udp_observe(hcp_upstream_udp_socket_t *s,
+                                                  const uint8_t *token, size_t token_len,
+                                                  const hcm_coap_msg_t *msg, void *user)
+{
+    return send_con(s, true, token, token_len, msg, user);
+}
+
+void hcp_upstream_udp_reregister(hcp_upstream_udp_t *u, hcp_msgclient_request_t *req)
+{
+    hcp_msgclient_reregister(u->mc, req, uv_hrtime());
+    rearm(u);
 }
 
 void hcp_upstream_udp_cancel(hcp_upstream_udp_t *u, hcp_msgclient_request_t *req)

@@ -24,6 +24,8 @@ typedef enum hcp_upstream_udp_kind {
     HCP_UPSTREAM_UDP_ANSWERED, /* its response, screened (RFC 7252 s5.4): the request is over */
     HCP_UPSTREAM_UDP_FAILED,   /* over without a response: err is HCM_ERESET, HCM_EBADRESPONSE
                                 * (a bad critical option, a reserved class) or HCM_ETIMEOUT */
+    HCP_UPSTREAM_UDP_NOTIFIED, /* a fresh notification of an observation (RFC 7641 s3.2), its
+                                * Observe value in err: the request stays */
 } hcp_upstream_udp_kind_t;
 
 typedef struct hcp_upstream_udp_handler {
@@ -61,6 +63,13 @@ void hcp_upstream_udp_release(hcp_upstream_udp_socket_t *s);
 hcp_msgclient_request_t *hcp_upstream_udp_send(hcp_upstream_udp_socket_t *s, const uint8_t *token,
                                                size_t token_len,
                                                const hcm_coap_msg_t *msg, void *user);
+/* The same as an Observe registration (msgclient.h hcp_msgclient_observe()); NULL also when
+ * |msg| carries no Observe: 0. */
+hcp_msgclient_request_t *hcp_upstream_udp_observe(hcp_upstream_udp_socket_t *s,
+                                                  const uint8_t *token, size_t token_len,
+                                                  const hcm_coap_msg_t *msg, void *user);
+/* RFC 7641 s3.3.1: |req|'s registration sent again (hcp_msgclient_reregister()). */
+void hcp_upstream_udp_reregister(hcp_upstream_udp_t *u, hcp_msgclient_request_t *req);
 /* No event comes for |req| any more; a late response to it is answered as one to nothing. */
 void hcp_upstream_udp_cancel(hcp_upstream_udp_t *u, hcp_msgclient_request_t *req);
 

@@ -1,0 +1,100 @@
+/* Observe registrations' notifications (RFC 7641 s3.2), on their way to the registration's
+ * owner: see upstream.h, hcp_upstream_observe().
+ *
+ * A notification comes in the middle of the message layer's work on a datagram; its callback
+ * must run from the loop, as a done callback does (upstream.c), so each one is copied and queued
+ * on up->notes until hcp_upstream_deliver(). The queue is shared by every observation, in
+ * arrival order, so that one observation's notifications reach its owner in the order the
+ * message layer accepted them (s3.4), before its end. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "container_of.h"
+#include "hcm.h"
+#include "proxy.h"
+#include "queue.h"
+#include "upstream.h"
+#include "upstream_int.h"
+
+typedef struct note {
+    hcp_queue_link_t link;   /* in up->notes */
+    hcp_upstream_req_t *req;
+    uint32_t observe;
+    hcm_coap_msg_t msg;      /* its option values and payload in bytes[] */
+    uint8_t bytes[];
+} note_t;
+
+static note_t *copy_note(const hcm_coap_msg_t *msg)
+{
+    size_t need = msg->payload.len, at = 0;
+    note_t *n;
+
+    for (size_t i = 0; i < msg->nopts; i++)
+        need += msg->opts[i].value.len;
+    if ((n = malloc(sizeof *n + need)) == NULL)
+        return NULL;
+    n->msg.code = msg->code;
+    n->msg.nopts = msg->nopts;
+    for (size_t i = 0; i < msg->nopts; i++) {
+        hcm_bytes_t v = msg->opts[i].value;
+        if (v.len > 0)
+            memcpy(n->bytes + at, v.p, v.len);
+        n->msg.opts[i] = (hcm_option_t){msg->opts[i].number, {n->bytes + at, v.len}};
+        at += v.len;
+    }
+    if (msg->payload.len > 0)
+        memcpy(n->bytes + at, msg->payload.p, msg->payload.len);
+    n->msg.payload = (hcm_bytes_t){n->bytes + at, msg->payload.len};
+    return n;
+}
+
+void hcp_upstream_observe_notified(hcp_upstream_req_t *req, const hcm_coap_msg_t *msg,
+                                   uint32_t observe)
+{
+    note_t *n = copy_note(msg);
+
+    if (n == NULL)
+        return;
+    n->req = req;
+    n->observe = observe;
+    hcp_queue_push(&req->up->notes, &n->link);
+    req->up->proxy->metrics.observe_notifications++;
+}
+
+void hcp_upstream_observe_over(hcp_upstream_req_t *req, bool drop_notes)
+{
+    hcp_queue_t *notes = &req->up->notes;
+    hcp_queue_link_t *link = notes->head.next;
+
+    if (req->is_observing) {
+        req->is_observing = false;
+        req->d->observing--;
+    }
+    while (drop_notes && link != &notes->head) {
+        note_t *n = hcp_container_of(link, note_t, link);
+        link = link->next;
+        if (n->req == req) {
+            hcp_queue_remove(notes, &n->link);
+            free(n);
+        }
+    }
+}
+
+void hcp_upstream_observe_deliver(hcp_upstream_t *up)
+{
+    hcp_queue_link_t *link;
+
+    while ((link = hcp_queue_pop(&up->notes)) != NULL) {
+        note_t *n = hcp_container_of(link, note_t, link);
+        n->req->on_notify(n->req->data, &n->msg, n->observe);
+        free(n);
+    }
+}
+
+void hcp_upstream_observe_free_notes(hcp_upstream_t *up)
+{
+    hcp_queue_link_t *link;
+
+    while ((link = hcp_queue_pop(&up->notes)) != NULL)
+        free(hcp_container_of(link, note_t, link));
+}
