@@ -55,6 +55,10 @@ static const struct {
     { HCM_EOBSERVEVALUE, 400, 4, 0 },
     { HCM_EOBSERVEACCEPT, 406, 4, 6 },
     { HCM_EOBSERVECONFLICT, 400, 4, 0 },
+    { HCM_EOBSERVESCHEME, 501, 5, 1 },
+    { HCM_EOBSERVESTREAMS, 503, 5, 3 },
+    { HCM_EOBSERVECLIENT, 429, 4, 29 },
+    { HCM_EOBSERVERESOURCE, 503, 5, 3 },
     { HCM_ENOROUTE, 404, 4, 4 }, /* no named route: no such resource */
     /* RFC 7252 s10.2 and s10.1: the answer could not be processed, 502 and 5.02. */
     { HCM_ERESPTOOLARGE, 502, 5, 2 },
