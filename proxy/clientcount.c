@@ -3,7 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/socket.h>
+
 #include "clientcount.h"
+#include "sockaddr.h"
 
 #define NBUCKETS 1024 /* a power of two */
 
@@ -17,6 +20,15 @@ struct hcp_clientcount {
     size_t nclients;
     entry_t *buckets[NBUCKETS];
 };
+
+void hcp_clientcount_key_of(const struct sockaddr *sa, hcp_clientcount_key_t *key)
+{
+    size_t n = sa->sa_family == AF_INET6 ? 16 : 4;
+
+    key->bytes[0] = (uint8_t)sa->sa_family;
+    memcpy(key->bytes + 1, hcp_sockaddr_ip(sa), n);
+    key->len = (uint8_t)(1 + n);
+}
 
 hcp_clientcount_t *hcp_clientcount_new(void)
 {

@@ -17,6 +17,11 @@ typedef struct hcp_clientcount_key {
     uint8_t len;
 } hcp_clientcount_key_t;
 
+struct sockaddr;
+
+/* The key of the client at |sa| (AF_INET or AF_INET6), its port aside. */
+void hcp_clientcount_key_of(const struct sockaddr *sa, hcp_clientcount_key_t *key);
+
 hcp_clientcount_t *hcp_clientcount_new(void);
 void hcp_clientcount_free(hcp_clientcount_t *counts);
 

@@ -305,16 +305,6 @@ static int check_options(hcm_coap_msg_t *msg)
     return 0;
 }
 
-/* The client's address, its port aside: what coap.max_inflight_per_client counts by. */
-static void client_key(const struct sockaddr *sa, hcp_clientcount_key_t *key)
-{
-    size_t n = sa->sa_family == AF_INET6 ? 16 : 4;
-
-    key->bytes[0] = (uint8_t)sa->sa_family;
-    memcpy(key->bytes + 1, hcp_sockaddr_ip(sa), n);
-    key->len = (uint8_t)(1 + n);
-}
-
 /* coap.max_inflight and coap.max_inflight_per_client: 0, or HCM_EOVERLOAD (5.03). */
 static int admit(const hcp_proxy_t *proxy, const struct sockaddr *peer)
 {
@@ -323,7 +313,7 @@ static int admit(const hcp_proxy_t *proxy, const struct sockaddr *peer)
 
     if (proxy->metrics.reverse_inflight >= (uint64_t)cfg->coap_max_inflight)
         return HCM_EOVERLOAD;
-    client_key(peer, &key);
+    hcp_clientcount_key_of(peer, &key);
     if (proxy->reverse_clients == NULL ||
         hcp_clientcount_get(proxy->reverse_clients, &key) >=
             (unsigned)cfg->coap_max_inflight_per_client)
@@ -362,7 +352,7 @@ static hcp_reverse_exchange_t *exchange_new(hcp_proxy_t *proxy, const hcp_revers
     rx->started_ns = uv_hrtime();
     hcp_log_request_id(rx->id, rx->request_id, sizeof rx->request_id);
     hcp_sockaddr_format(req->peer, rx->client, sizeof rx->client);
-    client_key(req->peer, &rx->client_key);
+    hcp_clientcount_key_of(req->peer, &rx->client_key);
     rx->redirects_left = proxy->cfg->origin_redirects;
     hcm_arena_init(&rx->arena, rx->arena_buf, arena_size);
     if (req->identity != NULL)
