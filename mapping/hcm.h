@@ -272,7 +272,8 @@ typedef struct hcm_req_info {
  * valid only when 0 is returned. The payload is a view of |in->body|; option values live in |in|
  * or |arena|. Errors: HCM_ENOMETHOD, the target errors of hcm_target_parse(), HCM_EMEDIA,
  * HCM_EBADHEADER (malformed If-Match, If-None-Match, Via, CDN-Loop), HCM_ELOOP (Via and CDN-Loop
- * use up |in->hop_limit|), HCM_EOBSERVE (an Observe header), HCM_ENOSPACE. */
+ * use up |in->hop_limit|), HCM_ENOSPACE. An Observe header is left to the caller
+ * (hcm_observe_stream()). */
 int hcm_request_to_coap(const hcm_http_req_t *in, hcm_arena_t *arena, hcm_target_t *target,
                         hcm_coap_msg_t *out, hcm_req_info_t *info);
 

@@ -9,7 +9,7 @@
 #include "hcm.h"
 
 /* The HTTP headers of a request, mapped onto |out| (headers.c, driven by headers.def). Fills
- * info->is_validation. HCM_EMEDIA, HCM_EBADHEADER, HCM_ELOOP, HCM_EOBSERVE, HCM_ENOSPACE. */
+ * info->is_validation. HCM_EMEDIA, HCM_EBADHEADER, HCM_ELOOP, HCM_ENOSPACE. */
 int hcm__headers_to_coap(const hcm_http_req_t *in, hcm_arena_t *arena, hcm_coap_msg_t *out,
                          hcm_req_info_t *info);
 

@@ -289,14 +289,6 @@ static int finish_hop_limit(state_t *st)
 
 /* ---- Observe (RFC 7641): not mapped, refused (headers.def) ------------------------------- */
 
-static int on_observe(state_t *st, const header_row_t *row, const char *value)
-{
-    (void)st;
-    (void)row;
-    (void)value;
-    return HCM_EOBSERVE;
-}
-
 /* ---- the table and the loop --------------------------------------------------------------- */
 
 static const header_row_t headers[] = {

@@ -126,6 +126,7 @@ static void release(hcp_exchange_t *ex)
 {
     if (ex->response != NULL)
         MHD_destroy_response(ex->response);
+    hcp_exchange_stream_free(ex);
     free(ex->body);
     uv_close((uv_handle_t *)&ex->timer, on_handle_closed);
 }
@@ -145,7 +146,7 @@ static void link_live(hcp_exchange_t *ex)
     hcp_queue_push(live_of(ex->proxy), &ex->live);
 }
 
-static void stop_waiting(hcp_exchange_t *ex)
+void hcp_exchange_stop_waiting(hcp_exchange_t *ex)
 {
     uv_timer_stop(&ex->timer);
     /* Closed now, while libmicrohttpd still owns the fd: once it closes the socket, the number
@@ -158,6 +159,8 @@ static void stop_waiting(hcp_exchange_t *ex)
         hcp_upstream_cancel(ex->upreq);
         ex->upreq = NULL;
     }
+    if (!ex->stream.is_open) /* a stream that opened outlives its first answer */
+        hcp_exchange_stream_stop(ex);
     if (ex->is_counted) {
         ex->is_counted = false;
         ex->proxy->metrics.inflight--;
@@ -165,7 +168,7 @@ static void stop_waiting(hcp_exchange_t *ex)
     }
 }
 
-static void resume_if_suspended(hcp_exchange_t *ex)
+void hcp_exchange_resume(hcp_exchange_t *ex)
 {
     if (ex->is_suspended) {
         ex->is_suspended = false;
@@ -176,19 +179,20 @@ static void resume_if_suspended(hcp_exchange_t *ex)
 /* Ends the exchange with |response|; it is queued on the access handler's next call. */
 void hcp_exchange_answer(hcp_exchange_t *ex, struct MHD_Response *response, unsigned status)
 {
-    bool was_proxied = ex->is_counted; /* in flight until stop_waiting() */
+    bool was_proxied = ex->is_counted; /* in flight until hcp_exchange_stop_waiting() */
 
-    stop_waiting(ex);
+    hcp_exchange_stop_waiting(ex);
     ex->response = response;
     ex->status = status;
     ex->state = EX_ANSWERED;
     hcp_exchange_record_answer(ex, was_proxied);
-    resume_if_suspended(ex);
+    hcp_exchange_resume(ex);
 }
 
 static void cancel(hcp_exchange_t *ex)
 {
-    stop_waiting(ex);
+    hcp_exchange_stop_waiting(ex);
+    hcp_exchange_stream_stop(ex);
     ex->state = EX_CANCELLED;
     ex->proxy->metrics.exchanges_cancelled++;
     if (hcp_log_enabled(HCC_LOG_INFO)) {
@@ -207,7 +211,7 @@ static void cancel(hcp_exchange_t *ex)
         hcp_log_fields(HCC_LOG_INFO, ex->id, fields, HCM_COUNTOF(fields),
                        "%s %s: client went away, exchange cancelled", ex->method, path);
     }
-    resume_if_suspended(ex);
+    hcp_exchange_resume(ex);
 }
 
 void hcp_exchange_abort_all(hcp_proxy_t *proxy)
@@ -219,13 +223,12 @@ void hcp_exchange_abort_all(hcp_proxy_t *proxy)
         if (ex->state == EX_WAITING || ex->state == EX_RESOLVING)
             hcp_exchange_answer_error(ex, HCM_ESHUTDOWN); /* unlinks ex */
         else
-            stop_waiting(ex);
+            hcp_exchange_stop_waiting(ex);
     }
 }
 
 /* ---- waiting ----------------------------------------------------------------------------- */
 
-static void watch_hangup(hcp_exchange_t *ex);
 
 /* Most exchanges end within a loop turn or two; watching the client socket for a hang-up costs
  * three system calls, so it starts only for exchanges still waiting after this long. */
@@ -237,7 +240,7 @@ static void on_timeout(uv_timer_t *timer)
     uint64_t now = uv_now(ex->proxy->loop);
 
     if (now < ex->deadline_ms) {
-        watch_hangup(ex);
+        hcp_exchange_watch_hangup(ex);
         uv_timer_start(&ex->timer, on_timeout, ex->deadline_ms - now, 0);
         return;
     }
@@ -265,7 +268,7 @@ static void on_hangup(uv_poll_t *poll, int status, int events)
         cancel(ex);
 }
 
-static void watch_hangup(hcp_exchange_t *ex)
+void hcp_exchange_watch_hangup(hcp_exchange_t *ex)
 {
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(ex->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
@@ -297,6 +300,10 @@ static void send_to(hcp_exchange_t *ex, const struct sockaddr *addr)
     int err;
 
     ex->state = EX_WAITING;
+    if (ex->stream.kind != HCM_STREAM_NONE) {
+        hcp_exchange_stream_start(ex, addr);
+        return;
+    }
     err = hcp_upstream_send(ex->proxy->upstream, addr, &ex->target, &ex->msg, ex->id,
                             on_upstream_done, ex, &ex->upreq);
     if (err < 0)
@@ -453,8 +460,12 @@ void hcp_exchange_on_http_done(hcp_exchange_t *ex)
     if (ex == NULL)
         return;
     ex->is_suspended = false; /* the connection is gone: nothing to resume */
-    if (ex->state == EX_WAITING || ex->state == EX_RESOLVING)
+    if (ex->state == EX_WAITING || ex->state == EX_RESOLVING) {
         cancel(ex);
+    } else if (ex->stream.is_open) { /* the stream's end, or its client's */
+        hcp_exchange_stream_stop(ex);
+        hcp_exchange_stop_waiting(ex);
+    }
     ex->is_http_done = true;
     ex->conn = NULL;
     if (!ex->is_resolving)

@@ -13,6 +13,7 @@
 
 #include "exchange.h"
 #include "hcm.h"
+#include "observe.h"
 #include "proxy.h"
 #include "queue.h"
 #include "upstream.h"
@@ -31,8 +32,22 @@ typedef enum exchange_state {
     EX_WAITING,   /* the CoAP request is out; the connection is suspended */
     EX_ANSWERED,  /* response holds the answer, to be queued on the next call */
     EX_CANCELLED, /* the HTTP client left; the connection is to be closed */
-    EX_QUEUED,    /* the answer is with libmicrohttpd */
+    EX_QUEUED,    /* the answer is with libmicrohttpd (a stream: its first bytes) */
 } exchange_state_t;
+
+/* A stream of notifications (exchange_stream.c): the bytes observe.c handed over and
+ * libmicrohttpd has not yet taken. */
+typedef struct exchange_stream {
+    hcm_stream_t kind;      /* HCM_STREAM_NONE: a plain request */
+    hcp_observe_sub_t *sub; /* joined, until the stream closes or the client leaves */
+    bool is_open;           /* answered 200: the body is being streamed */
+    bool is_over;           /* no more bytes come: the body ends once they are written */
+    bool is_broken;         /* the client took too long to read: the connection closes */
+    bool is_reader_waiting; /* the content reader found nothing and suspended the connection */
+    uint64_t last_write_ms; /* loop time bytes were last handed over, for the heartbeat */
+    uint8_t *buf;
+    size_t off, len, cap;
+} exchange_stream_t;
 
 struct hcp_exchange {
     hcp_proxy_t *proxy;
@@ -71,6 +86,7 @@ struct hcp_exchange {
     hcm_target_t target;
     hcm_req_info_t info;    /* what the response mapping needs to know of the request */
     hcm_coap_msg_t msg;
+    exchange_stream_t stream;
     hcm_arena_t arena;
     uint8_t arena_buf[];
 };
@@ -80,6 +96,23 @@ struct hcp_exchange {
 /* Ends the exchange with |response| (NULL: none could be built) and |status|; it is queued on the
  * access handler's next call. */
 void hcp_exchange_answer(hcp_exchange_t *ex, struct MHD_Response *response, unsigned status);
+
+/* The exchange waits no more: its timer, hang-up watch and upstream request stop. */
+void hcp_exchange_stop_waiting(hcp_exchange_t *ex);
+/* Watches the client's socket for a hang-up while the connection is suspended. */
+void hcp_exchange_watch_hangup(hcp_exchange_t *ex);
+/* The exchange's suspended connection runs again. */
+void hcp_exchange_resume(hcp_exchange_t *ex);
+
+/* ---- exchange_stream.c ----------------------------------------------------------------------- */
+
+/* A stream of notifications from the CoAP server at |addr| (observe.h): joins it, and waits
+ * for its first answer as send_to() waits for a response. */
+void hcp_exchange_stream_start(hcp_exchange_t *ex, const struct sockaddr *addr);
+/* The client left, or the exchange ends: the subscription goes; the timer is the caller's. */
+void hcp_exchange_stream_stop(hcp_exchange_t *ex);
+/* Frees the stream's buffer. */
+void hcp_exchange_stream_free(hcp_exchange_t *ex);
 
 /* ---- exchange_answer.c ----------------------------------------------------------------------- */
 

@@ -77,6 +77,15 @@ static int route_target(hcp_exchange_t *ex, const char **target_uri)
     return 0;
 }
 
+/* RFC 7641 s3.1: a registration is a GET (or a FETCH, RFC 8132 s2.4) with Observe: 0; for an
+ * OSCORE request that is the outer option (RFC 8613 s4.1.3.5.1), its outer code FETCH. */
+static int ask_to_observe(hcm_coap_msg_t *msg)
+{
+    if (msg->code != HCM_CODE(0, 1) && msg->code != HCM_CODE(0, 5))
+        return HCM_EOBSERVEMETHOD;
+    return hcm_coap_msg_add(msg, HCM_OPT_OBSERVE, (hcm_bytes_t){(const uint8_t *)"", 0});
+}
+
 int hcp_exchange_map_request(hcp_exchange_t *ex)
 {
     const hcc_config_t *cfg = ex->proxy->cfg;
@@ -94,7 +103,11 @@ int hcp_exchange_map_request(hcp_exchange_t *ex)
     if (err == 0)
         err = collect_headers(ex, &req);
     if (err == 0)
+        err = hcm_observe_stream(req.headers, req.nheaders, &ex->stream.kind);
+    if (err == 0)
         err = hcm_request_to_coap(&req, &ex->arena, &ex->target, &ex->msg, &ex->info);
+    if (err == 0 && ex->stream.kind != HCM_STREAM_NONE)
+        err = ask_to_observe(&ex->msg);
     return err;
 }
 

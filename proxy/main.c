@@ -18,6 +18,7 @@
 #include "hcproxy_version.h"
 #include "health.h"
 #include "log.h"
+#include "observe.h"
 #include "origin.h"
 #include "policy.h"
 #include "proxy.h"
@@ -52,6 +53,7 @@ static void close_all(runtime_t *rt)
     hcp_reverse_stop(&rt->proxy);
     hcp_front_close(rt->proxy.front);
     hcp_origin_close(rt->proxy.origin);
+    hcp_observe_close(rt->proxy.observe); /* cancels its upstream requests */
     hcp_upstream_close(rt->proxy.upstream);
     uv_close((uv_handle_t *)&rt->sigint, NULL);
     uv_close((uv_handle_t *)&rt->sigterm, NULL);
@@ -109,6 +111,7 @@ static void stop_accepting(runtime_t *rt)
     rt->phase = WAITING;
     rt->proxy.closing = true;
     hcp_front_quiesce(rt->proxy.front);
+    hcp_observe_end_all(rt->proxy.observe); /* streams never finish on their own */
     hcp_log(HCC_LOG_INFO, 0, "drain: no new connections; waiting up to %llds for %llu HTTP "
             "and %zu CoAP exchanges in flight", (long long)rt->cfg->drain_timeout_s,
             (unsigned long long)rt->proxy.metrics.inflight, hcp_reverse_inflight(&rt->proxy));
@@ -175,6 +178,8 @@ static int start(runtime_t *rt)
         return err;
     }
     if ((err = hcp_origin_new(&rt->proxy, &rt->proxy.origin)) < 0)
+        return err;
+    if ((err = hcp_observe_new(&rt->proxy, &rt->proxy.observe)) < 0)
         return err;
     /* After the upstream: its coap_startup() sets GnuTLS's process-wide hooks, which the front
      * end's HTTPS must then take back (front.c, on_gnutls_audit). */

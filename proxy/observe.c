@@ -650,7 +650,8 @@ static void end_each(hcp_observe_t *obs, bool tell)
 
 void hcp_observe_end_all(hcp_observe_t *obs)
 {
-    end_each(obs, true);
+    if (obs != NULL)
+        end_each(obs, true);
 }
 
 /* ---- life ------------------------------------------------------------------------------------ */
@@ -684,6 +685,8 @@ static void on_check_closed(uv_handle_t *handle)
 
 void hcp_observe_close(hcp_observe_t *obs)
 {
+    if (obs == NULL)
+        return;
     end_each(obs, false);
     uv_close((uv_handle_t *)&obs->check, on_check_closed);
 }

@@ -44,6 +44,7 @@ struct hcp_proxy {
     hcp_front_t *front;
     hcp_upstream_t *upstream;
     hcp_origin_t *origin;
+    struct hcp_observe *observe;    /* observations held for HTTP streams (observe.c) */
     hcp_metrics_t metrics;
     uint64_t next_exchange_id;
     hcp_queue_t live; /* exchanges in flight, for shutdown (exchange.c) */

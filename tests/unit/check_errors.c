@@ -49,7 +49,7 @@ static const struct {
     { HCM_EOSCOREMETHOD, 400, 4, 0 },
     { HCM_EOSCOREEMPTY, 400, 4, 0 },
     { HCM_EOSCOREPATH, 400, 4, 0 },
-    { HCM_EOBSERVE, 501, 5, 1 }, /* Observe (RFC 7641) is not mapped */
+    { HCM_EOBSERVEMETHOD, 400, 4, 0 },
     /* An HTTP client's Observe header for a stream (RFC 7641 s2: 0 or 1 only): 400; no stream
      * framing the client accepts: RFC 9110 s15.5.7, 406, as CoAP's 4.06 (RFC 7252 s5.9.2.7). */
     { HCM_EOBSERVEVALUE, 400, 4, 0 },

@@ -105,7 +105,7 @@ static const row_t table[] = {
     { { { "If-Unmodified-Since", "Sat, 29 Oct 1994 19:43:31 GMT" } }, 0, 0, { { 0 } }, false },
     { { { "Keep-Alive", "timeout=5" } }, 0, 0, { { 0 } }, false },
     { { { "Max-Forwards", "3" } }, 0, 0, { { 0 } }, false },
-    { { { "Observe", "0" } }, 0, HCM_EOBSERVE, { { 0 } }, false },
+    { { { "Observe", "0" } }, 0, 0, { { 0 } }, false }, /* the exchange's (observe.c) */
     { { { "Origin", "http://example.org" } }, 0, 0, { { 0 } }, false },
     { { { "Pragma", "no-cache" } }, 0, 0, { { 0 } }, false },
     { { { "Proxy-Authorization", "Basic YWxhZGRpbjpvcGVuc2VzYW1l" } }, 0, 0, { { 0 } }, false },
@@ -171,7 +171,7 @@ static const row_t names[] = {
     { { { "accept", "application/json" } }, 0, 0, { ACCEPT("\x32") }, false },
     { { { "ACCEPT", "application/json" } }, 0, 0, { ACCEPT("\x32") }, false },
     { { { "aCcEpT", "application/json" } }, 0, 0, { ACCEPT("\x32") }, false },
-    { { { "OBSERVE", "1" } }, 0, HCM_EOBSERVE, { { 0 } }, false },
+    { { { "OBSERVE", "1" } }, 0, 0, { { 0 } }, false },
     { { { "via", "1.1 a" } }, 16, 0, { HOP_LIMIT("\x0f") }, false },
     /* Unknown fields, and names that only resemble known ones, are dropped. */
     { { { "X-Foo", "bar" } }, 0, 0, { { 0 } }, false },
@@ -477,11 +477,11 @@ START_TEST(hop_row_exhaustion)
 }
 END_TEST
 
-/* ---- Observe (RFC 7641: not mapped, 501) and the errors' HTTP answers --------------------- */
+/* ---- the errors' HTTP answers ----------------------------------------------------------------- */
 
 START_TEST(error_statuses)
 {
-    ck_assert_uint_eq(hcm_err_status(HCM_EOBSERVE), 501);
+    ck_assert_uint_eq(hcm_err_status(HCM_EOBSERVEMETHOD), 400);
     ck_assert_uint_eq(hcm_err_status(HCM_ELOOP), 508); /* RFC 8768 s5 */
     ck_assert_uint_eq(hcm_err_status(HCM_EBADHEADER), 400);
 }
