@@ -39,8 +39,9 @@ http "http://$PROXY/hc/$T/code/5.08"
 expect_eq "CoAP 5.08 Hop Limit Reached becomes 508" 508 "$STATUS"
 http "http://$PROXY/hc/coap://localhost:$TS_PORT/options"
 expect_match "a host name becomes Uri-Host" $'(^|\n)3:6c6f63616c686f7374($|\n)' "$BODY"
-http -H 'Observe: 0' "http://$PROXY/hc/$T/echo"
-expect_eq "Observe is not mapped: 501 with a reason" "501" "$STATUS"
+http -H 'Observe: 2' "http://$PROXY/hc/$T/echo"
+expect_eq "an Observe header other than 0 or 1 is 400 with its reason" \
+    "400 Observe header must be exactly 0 (register) or 1 (deregister), once" "$STATUS $BODY"
 http -H 'X-Custom: 1' -H 'Cookie: a=b' -H 'If-Modified-Since: Sat, 01 Jan 2000 00:00:00 GMT' "http://$PROXY/hc/$T/options"
 expect_eq "headers with no CoAP meaning are dropped: only Uri-Path and Hop-Limit are sent" $'11:6f7074696f6e73\n16:0f' "$BODY"
 
