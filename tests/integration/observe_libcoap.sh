@@ -17,7 +17,7 @@ stream() {
 
 # ---- server-sent events ----------------------------------------------------------------------
 stream 3.5 "$WORK/sse" -H 'Accept: text/event-stream' "$TIME"
-expect_match "Accept: text/event-stream opens a stream: 200, text/event-stream" \
+expect_match "rfc7641-3.1 Accept: text/event-stream registers and opens a stream: 200, text/event-stream" \
     $'200.*\ncontent-type: text/event-stream' "$(tr -d '\r' <"$WORK/sse.headers" | tr A-Z a-z)"
 ids=$(sed -n 's/^id: //p' "$WORK/sse" | tr '\n' ' ')
 n=$(wc -w <<<"$ids")
@@ -39,13 +39,13 @@ expect_match "... the payload is the server's time of day" '^[A-Z][a-z]{2} [0-9]
 # curl is gone: hcproxy lets the observation go, and the server's next notification draws a
 # Reset, after which the server sends no more.
 if wait_for 5 metric_is hcproxy_observe_observations 0 && wait_for 5 metric_is hcproxy_observe_streams 0; then
-    ok "curl stopped: no stream and no observation left (/metrics)"
+    ok "rfc7641-3.6 curl stopped: no stream and no observation left (/metrics)"
 else
     not_ok "curl stopped: no stream and no observation left" "$(metric hcproxy_observe_observations) $(metric hcproxy_observe_streams)"
 fi
 resets_sent_at_least() { [ "$(metric hcproxy_upstream_resets_sent_total)" -ge "$1" ]; }
 if wait_for 5 resets_sent_at_least 1; then
-    ok "... the server's next notification is answered with a Reset (RFC 7641 s3.6)"
+    ok "rfc7641-3.6 ... the server's next notification is answered with a Reset"
 else
     not_ok "... the server's next notification is answered with a Reset" \
         "resets: $(metric hcproxy_upstream_resets_sent_total)"
@@ -74,7 +74,7 @@ wait_for 5 metric_is hcproxy_observe_streams 1
 stream 2 "$WORK/b" -H 'Accept: text/event-stream' "$TIME" &
 b=$!
 if wait_for 5 metric_is hcproxy_observe_streams 2; then
-    expect_eq "two streams on one resource share one CoAP observation" 1 "$(metric hcproxy_observe_observations)"
+    expect_eq "rfc7641-5 two streams on one resource share one CoAP observation" 1 "$(metric hcproxy_observe_observations)"
 else
     not_ok "two streams on one resource share one CoAP observation" "streams: $(metric hcproxy_observe_streams)"
 fi
@@ -95,7 +95,7 @@ fi
 
 # ---- a resource that is not observable, and an error --------------------------------------------
 http -H 'Accept: text/event-stream' "http://$PROXY/hc/coap://127.0.0.1:$CS_PORT/"
-expect_match "a resource without Observe: one event, then the end event, then the body ends" \
+expect_match "rfc7641-3.2 a resource without Observe: one event, then the end event, then the body ends" \
     $'^id: 0\nevent: notification\ndata: \\{"status":200.*\n\nevent: end\ndata: \\{"reason":"the CoAP server ended the observation"\\}$' \
     "$BODY"
 http -H 'Accept: text/event-stream' "http://$PROXY/hc/coap://127.0.0.1:$CS_PORT/no-such-resource"
