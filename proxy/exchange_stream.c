@@ -135,14 +135,14 @@ static void on_open(void *data, const char *content_type)
         /* nginx would otherwise hold the events back in its buffer. */
         MHD_add_response_header(r, "X-Accel-Buffering", "no");
     }
-    ex->stream.is_open = r != NULL;
+    /* Open even without a response: the connection then closes (hcp_exchange_queue_answer()),
+     * and the subscription goes when libmicrohttpd says so, not from within observe.c's call. */
+    ex->stream.is_open = true;
+    ex->stream.is_broken = r == NULL;
     ex->stream.last_write_ms = uv_now(ex->proxy->loop);
     hcp_exchange_answer(ex, r, MHD_HTTP_OK);
-    if (r == NULL) { /* answered with a closed connection: the subscription goes with it */
-        hcp_exchange_stream_stop(ex);
-        return;
-    }
-    uv_timer_start(&ex->timer, on_heartbeat, heartbeat, heartbeat);
+    if (r != NULL)
+        uv_timer_start(&ex->timer, on_heartbeat, heartbeat, heartbeat);
 }
 
 static void on_bytes(void *data, hcm_bytes_t bytes)

@@ -84,6 +84,7 @@ static void on_flushed(uv_timer_t *timer)
 static void cut_short(runtime_t *rt)
 {
     rt->phase = FLUSHING;
+    hcp_observe_end_all(rt->proxy.observe);
     hcp_exchange_abort_all(&rt->proxy);
     hcp_reverse_abort_all(&rt->proxy);
     uv_timer_start(&rt->drain, on_flushed, FLUSH_MS, 0);
