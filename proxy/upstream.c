@@ -381,8 +381,6 @@ static int start(hcp_upstream_t *up, const struct sockaddr *addr, const hcm_targ
 
     if ((err = hcp_upstream_dest_get(up, addr, target, &d)) < 0)
         return err;
-    if (on_notify != NULL && d->sock == NULL)
-        return HCM_EOBSERVESCHEME;
     if (d->inflight >= (unsigned long long)up->proxy->cfg->upstream_max_inflight_per_server)
         return HCM_EOVERLOAD; /* one slow server cannot take every slot */
     if ((req = new_req(up)) == NULL)
@@ -427,8 +425,18 @@ int hcp_upstream_observe(hcp_upstream_t *up, const struct sockaddr *addr,
 
 void hcp_upstream_reregister(hcp_upstream_req_t *req)
 {
-    if (req->udp != NULL && !hcp_queue_link_is_queued(&req->completed))
+    uint8_t token[HCP_TOKENS_LEN];
+
+    if (hcp_queue_link_is_queued(&req->completed))
+        return; /* over: its end is on its way */
+    if (req->udp != NULL) {
         hcp_upstream_udp_reregister(req->up->udp, req->udp);
+        return;
+    }
+    /* libcoap's transports: the same request and token again, a new message (s3.3.1). */
+    hcp_tokens_write(&req->up->tokens, req->slot, token);
+    if (req->d->sock == NULL && hcp_upstream_coap_transmit(req->d, req, token) < 0)
+        hcp_upstream_fail(req, HCM_EUNREACHABLE);
 }
 
 void hcp_upstream_cancel(hcp_upstream_req_t *req)
@@ -436,6 +444,11 @@ void hcp_upstream_cancel(hcp_upstream_req_t *req)
     hcp_upstream_dest_t *d = req->d;
     bool was_awaited = false;
 
+    if (req->is_observing && d->sock == NULL) { /* libcoap's: deregistered (upstream_coap.h) */
+        uint8_t token[HCP_TOKENS_LEN];
+        hcp_tokens_write(&req->up->tokens, req->slot, token);
+        hcp_upstream_coap_deregister(d, req, token);
+    }
     if (hcp_queue_link_is_queued(&req->completed)) { /* over already, callback not yet run */
         hcp_queue_remove(&req->up->completed, &req->completed);
         hcp_upstream_observe_over(req, true);
@@ -450,17 +463,21 @@ void hcp_upstream_cancel(hcp_upstream_req_t *req)
 
 /* ---- coap:// through hcproxy's own message layer (upstream_udp.c) ------------------------- */
 
-/* An observation's first notification: its registration is answered, and it stops counting as
- * outstanding (NSTART) or in flight (upstream.max_inflight_per_server) while it lasts. */
-static void establish(hcp_upstream_req_t *req)
+/* A fresh notification of the observation |req|. The first one answers its registration, and
+ * it stops counting as outstanding (NSTART) or in flight (upstream.max_inflight_per_server)
+ * while it lasts. */
+void hcp_upstream_notified(hcp_upstream_req_t *req, const hcm_coap_msg_t *msg, uint32_t observe)
 {
     hcp_upstream_dest_t *d = req->d;
 
-    hcp_nstart_end(&d->nstart, &req->nstart, HCP_NSTART_ANSWERED);
-    stop_awaiting(req);
-    d->inflight--;
-    d->observing++;
-    req->is_observing = true;
+    if (!req->is_observing) {
+        hcp_nstart_end(&d->nstart, &req->nstart, HCP_NSTART_ANSWERED);
+        stop_awaiting(req);
+        d->inflight--;
+        d->observing++;
+        req->is_observing = true;
+    }
+    hcp_upstream_observe_notified(req, msg, observe);
 }
 
 /* The message layer's word on the request |user|: with NSTART room made, the destination's
@@ -475,9 +492,7 @@ static void on_udp_event(void *ctx, void *user, hcp_upstream_udp_kind_t kind, hc
     if (kind == HCP_UPSTREAM_UDP_ACKED) {
         hcp_nstart_end(&d->nstart, &req->nstart, HCP_NSTART_ACKED);
     } else if (kind == HCP_UPSTREAM_UDP_NOTIFIED) {
-        if (!req->is_observing)
-            establish(req);
-        hcp_upstream_observe_notified(req, msg, (uint32_t)err);
+        hcp_upstream_notified(req, msg, (uint32_t)err);
     } else {
         udp_over(req, false);
         if (kind == HCP_UPSTREAM_UDP_ANSWERED)

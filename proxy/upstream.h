@@ -55,13 +55,13 @@ void hcp_upstream_cancel(hcp_upstream_req_t *req);
 typedef void (*hcp_upstream_notify_cb)(void *data, const hcm_coap_msg_t *msg, uint32_t observe);
 
 /* Sends |msg|, which must carry Observe: 0 and live until the request ends, as an Observe
- * registration (RFC 7641 s3.1) to a coap:// server: like hcp_upstream_send(), but every
+ * registration (RFC 7641 s3.1), over any transport: like hcp_upstream_send(), but every
  * notification comes to |on_notify|, in the order the server's sequence says (s3.4, older ones
  * dropped), and |on_done| only ends it: a final response without Observe or an error code
  * (s3.2, s4.2), or a failure (a Reset, a timeout). Once its first notification has come it
  * holds no NSTART room (RFC 7252 s4.7) and counts in no upstream.max_inflight_per_server.
  * hcp_upstream_cancel() ends it: the server's next notification is answered with a Reset
- * (s3.6). HCM_EOBSERVESCHEME for another scheme; the other errors as hcp_upstream_send(). */
+ * (s3.6). Errors as hcp_upstream_send(). */
 int hcp_upstream_observe(hcp_upstream_t *up, const struct sockaddr *addr,
                          const hcm_target_t *target, const hcm_coap_msg_t *msg, uint64_t exchange,
                          hcp_upstream_notify_cb on_notify, hcp_upstream_done_cb on_done,

@@ -93,6 +93,24 @@ static hcp_upstream_req_t *owner(coap_session_t *session, coap_bin_const_t token
     return hcp_tokens_owner(&d->up->tokens, token.s, token.length);
 }
 
+/* A response to an Observe registration: a notification, in order (hcp_upstream_observe_judge),
+ * or its last word. A stale one is dropped, a CON one still acknowledged by libcoap. */
+static void take_notification(hcp_upstream_req_t *req, hcm_coap_msg_t *msg)
+{
+    uint32_t observe;
+
+    switch (hcp_upstream_observe_judge(req, msg, &observe)) {
+    case HCP_UPSTREAM_FRESH:
+        hcp_upstream_notified(req, msg, observe);
+        break;
+    case HCP_UPSTREAM_STALE:
+        break;
+    case HCP_UPSTREAM_FINAL:
+        hcp_upstream_take_response(req, msg);
+        break;
+    }
+}
+
 static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *sent,
                                    const coap_pdu_t *received, const coap_mid_t mid)
 {
@@ -103,11 +121,18 @@ static coap_response_t on_response(coap_session_t *session, const coap_pdu_t *se
     (void)mid;
     if (req == NULL) {
         hcp_upstream_dest_t *d = coap_session_get_app_data(session);
+        coap_opt_iterator_t it;
         d->up->proxy->metrics.late_responses++;
-        return COAP_RESPONSE_OK;
+        /* RFC 7641 s3.6: a notification of an observation hcproxy let go is rejected (a Reset),
+         * which ends the server's registration. */
+        return coap_check_option(received, COAP_OPTION_OBSERVE, &it) != NULL
+                   ? COAP_RESPONSE_FAIL
+                   : COAP_RESPONSE_OK;
     }
     if (hcp_upstream_msg_from_pdu(received, &msg) < 0)
         hcp_upstream_fail(req, HCM_EBADRESPONSE);
+    else if (req->on_notify != NULL)
+        take_notification(req, &msg);
     else
         hcp_upstream_take_response(req, &msg);
     return COAP_RESPONSE_OK;
@@ -349,6 +374,22 @@ int hcp_upstream_coap_transmit(hcp_upstream_dest_t *d, hcp_upstream_req_t *req,
     if (coap_send(session, pdu) == COAP_INVALID_MID)
         return HCM_EUNREACHABLE;
     return 0;
+}
+
+void hcp_upstream_coap_deregister(hcp_upstream_dest_t *d, const hcp_upstream_req_t *req,
+                                  const uint8_t *token)
+{
+    static const uint8_t deregister = HCM_OBSERVE_DEREGISTER;
+    hcm_coap_msg_t msg = *req->msg;
+    coap_pdu_t *pdu;
+
+    if (d->session == NULL)
+        return;
+    for (size_t i = 0; i < msg.nopts; i++)
+        if (msg.opts[i].number == HCM_OPT_OBSERVE)
+            msg.opts[i].value = (hcm_bytes_t){&deregister, 1};
+    if ((pdu = hcp_upblock_pdu(d->session, &msg, &req->block, token, HCP_TOKENS_LEN)) != NULL)
+        coap_send(d->session, pdu);
 }
 
 /* A request that ended unanswered (its deadline passed, its client hung up) leaves its CON in

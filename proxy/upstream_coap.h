@@ -22,6 +22,11 @@ void hcp_upstream_coap_free(hcp_upstream_dest_t *d);
 /* Whether libcoap has nothing unacknowledged for |d|: a quiet moment (nstart.h). */
 bool hcp_upstream_coap_is_quiet(const hcp_upstream_dest_t *d);
 /* Hands |req|'s next request, with |token|, to libcoap. 0, or a negative HCM_E* code. */
+/* RFC 7641 s3.6: the observation |req| is let go with a GET (or FETCH) like its registration,
+ * its token, and Observe: 1. Over TCP (RFC 8323) a notification cannot be answered with a Reset,
+ * so this is the only way a server learns it; over DTLS it spares the server a notification. */
+void hcp_upstream_coap_deregister(hcp_upstream_dest_t *d, const hcp_upstream_req_t *req,
+                                  const uint8_t *token);
 int hcp_upstream_coap_transmit(hcp_upstream_dest_t *d, hcp_upstream_req_t *req,
                                const uint8_t *token);
 /* Drops |d|'s session when nothing is awaited there but libcoap still holds an unacknowledged

@@ -60,6 +60,9 @@ struct hcp_upstream_req {
     void *data;
     bool is_observing;           /* an observation past its first notification: outstanding no
                                   * more, in d->observing instead of d->inflight */
+    bool has_seq;                /* libcoap's transports: a notification came, the newest */
+    uint32_t last_seq;           /* with Observe last_seq at last_ns (RFC 7641 s3.4) */
+    uint64_t last_ns;
     uint32_t slot;               /* its token's slot (tokens.h); 0 when it holds none */
     hcp_nstart_req_t nstart;     /* waiting for its turn, or outstanding (nstart.h) */
     const hcm_coap_msg_t *msg;   /* the exchange's own message, sent when its turn comes */
@@ -109,6 +112,9 @@ void hcp_upstream_take_response(hcp_upstream_req_t *req, hcm_coap_msg_t *msg);
 void hcp_upstream_fail(hcp_upstream_req_t *req, int err);
 /* Sends |d|'s waiting requests while NSTART has room. Never from inside a libcoap callback. */
 void hcp_upstream_pump(hcp_upstream_dest_t *d);
+/* A fresh notification of the observation |req| (either transport): see upstream.c. */
+void hcp_upstream_notified(hcp_upstream_req_t *req, const hcm_coap_msg_t *msg, uint32_t observe);
+
 /* ---- upstream_observe.c --------------------------------------------------------------------- */
 
 /* A notification of the observation |req| (RFC 7641 s3.2), copied to wait for delivery; the
@@ -119,6 +125,18 @@ void hcp_upstream_observe_notified(hcp_upstream_req_t *req, const hcm_coap_msg_t
 /* The observation |req| leaves its destination's count (it ends or is cancelled); its
  * notifications not yet delivered are dropped when |drop_notes|. */
 void hcp_upstream_observe_over(hcp_upstream_req_t *req, bool drop_notes);
+/* What a response to the observation |req| is, for libcoap's transports, which deliver every
+ * one (hcproxy's message layer sorts its own, msgclient.c): a notification newer than the newest
+ * delivered (RFC 7641 s3.4; it becomes the newest, its value in *observe), an older or repeated
+ * one to drop, or the observation's last word (a response without Observe, an error: s3.2,
+ * s4.2). */
+typedef enum hcp_upstream_notice {
+    HCP_UPSTREAM_FRESH,
+    HCP_UPSTREAM_STALE,
+    HCP_UPSTREAM_FINAL,
+} hcp_upstream_notice_t;
+hcp_upstream_notice_t hcp_upstream_observe_judge(hcp_upstream_req_t *req,
+                                                 const hcm_coap_msg_t *msg, uint32_t *observe);
 /* Calls on_notify for every notification waiting, oldest first. */
 void hcp_upstream_observe_deliver(hcp_upstream_t *up);
 /* Frees the notifications waiting (at close). */

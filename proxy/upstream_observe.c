@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <uv.h>
+
 #include "container_of.h"
 #include "hcm.h"
 #include "proxy.h"
@@ -59,6 +61,24 @@ void hcp_upstream_observe_notified(hcp_upstream_req_t *req, const hcm_coap_msg_t
     n->observe = observe;
     hcp_queue_push(&req->up->notes, &n->link);
     req->up->proxy->metrics.observe_notifications++;
+}
+
+hcp_upstream_notice_t hcp_upstream_observe_judge(hcp_upstream_req_t *req,
+                                                 const hcm_coap_msg_t *msg, uint32_t *observe)
+{
+    const hcm_option_t *opt = hcm_coap_msg_find(msg, HCM_OPT_OBSERVE);
+    uint64_t now = uv_hrtime();
+
+    /* An Observe of more than 3 bytes is no Observe (RFC 7252 s5.4.3, RFC 7641 s2). */
+    if (msg->code >> 5 != 2 || opt == NULL || opt->value.len > 3 ||
+        hcm_uint_decode(opt->value, observe) < 0)
+        return HCP_UPSTREAM_FINAL;
+    if (req->has_seq && !hcm_observe_is_newer(req->last_seq, req->last_ns, *observe, now))
+        return HCP_UPSTREAM_STALE;
+    req->has_seq = true;
+    req->last_seq = *observe;
+    req->last_ns = now;
+    return HCP_UPSTREAM_FRESH;
 }
 
 void hcp_upstream_observe_over(hcp_upstream_req_t *req, bool drop_notes)

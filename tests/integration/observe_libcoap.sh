@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # curl -N -> hcproxy -> coap-server-notls's /time, which notifies its observers once a second
 # (RFC 7641): the README's recipe for a stream of notifications over HTTP, both framings, and the
-# end of the observation when curl stops (the server's next notification is Reset, s3.6).
+# end of the observation when curl stops (over coap+tcp a deregistration; over coap:// the
+# server's next notification is Reset, s3.6). The coap+tcp part goes first: its count of late
+# answers must not see the Resets of coap:// observations ended just before.
 . "$(dirname "$0")/lib.sh"
 
 start_coap_server
@@ -14,6 +16,17 @@ stream() {
     shift 2
     timeout "$seconds" curl -sN -D "$file.headers" -o "$file" "$@" || true
 }
+
+# ---- coap+tcp (RFC 8323 s7): no Reset there, so hcproxy deregisters (RFC 7641 s3.6) --------------
+late=$(metric hcproxy_late_responses_total)
+stream 2.5 "$WORK/tcp" -H 'Accept: text/event-stream' "http://$PROXY/hc/coap+tcp://127.0.0.1:$CS_PORT/time"
+n=$(grep -c '^id: ' "$WORK/tcp" || true)
+if [ "$n" -ge 2 ]; then ok "coap+tcp: a stream of notifications ($n in 2.5 s)"
+else not_ok "coap+tcp: a stream of notifications" "$(head -c 300 "$WORK/tcp")"; fi
+wait_for 5 metric_is hcproxy_observe_observations 0
+sleep 2.5 # two more notifications, were the server still notifying
+expect_eq "rfc7641-3.6 coap+tcp: curl stopped, hcproxy deregisters (GET, Observe: 1): only its answer comes after" \
+    "$((late + 1))" "$(metric hcproxy_late_responses_total)"
 
 # ---- server-sent events ----------------------------------------------------------------------
 stream 3.5 "$WORK/sse" -H 'Accept: text/event-stream' "$TIME"

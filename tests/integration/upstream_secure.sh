@@ -121,5 +121,18 @@ for uri in "coaps://127.0.0.1:$PSK_SPORT" "coap+tcp://127.0.0.1:$PSK_PORT" "coap
     else not_ok "${uri%%:*}: ... and comes back whole" "$(stat -c %s "$WORK/big.back" 2>/dev/null) bytes"; fi
 done
 
+# Observe over every transport (RFC 7641; RFC 8323 s7 over TCP): /time notifies once a second.
+for uri in "coaps://127.0.0.1:$PSK_SPORT" "coap+tcp://127.0.0.1:$PSK_PORT" "coaps+tcp://127.0.0.1:$PSK_SPORT"; do
+    timeout 2.5 curl -sN -o "$WORK/sse" -H 'Accept: text/event-stream' "http://$PROXY/hc/$uri/time" || true
+    n=$(grep -c '^id: ' "$WORK/sse" || true)
+    if [ "$n" -ge 2 ]; then ok "${uri%%:*}: a stream of notifications ($n in 2.5 s)"
+    else not_ok "${uri%%:*}: a stream of notifications" "$(head -c 300 "$WORK/sse")"; fi
+done
+if wait_for 5 metric_is hcproxy_observe_observations 0; then
+    ok "... each observation let go when curl stopped"
+else
+    not_ok "... each observation let go when curl stopped" "$(metric hcproxy_observe_observations)"
+fi
+
 expect_eq "no key in hcproxy's log" 0 "$(grep -c 'up-secret\|not-the-secret' "$WORK/hcproxy.log" || true)"
 done_testing
