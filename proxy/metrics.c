@@ -224,15 +224,27 @@ static void coap_to_http(hcp_text_t *out, const hcp_metrics_t *m)
     render_ends(out, m, HCP_METRICS_COAP_TO_HTTP);
 }
 
+/* A series read from a struct of counts: its name, type ("counter" or "gauge"), the offset of its
+ * uint64_t in the struct, and its help. */
+typedef struct series {
+    const char *name;
+    const char *type;
+    size_t offset;
+    const char *help;
+} series_t;
+
+static void render_series(hcp_text_t *out, const void *counts, const series_t *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t *v = (const uint64_t *)(const void *)((const char *)counts + rows[i].offset);
+        scalar(out, rows[i].name, rows[i].type, rows[i].help, *v);
+    }
+}
+
 /* The message layers of the coap:// listeners (msglayer.h), added up: a series for each of
  * their counts. */
 #define ML(field) offsetof(hcp_msglayer_stats_t, field)
-static const struct {
-    const char *name;
-    const char *type;
-    size_t offset; /* of the uint64_t in hcp_msglayer_stats_t */
-    const char *help;
-} message_layer_series[] = {
+static const series_t message_layer_series[] = {
     {"hcproxy_coap_duplicates_total", "counter", ML(duplicates),
      "Duplicate CoAP requests answered from the remembered answer instead of run again "
      "(RFC 7252 s4.5)."},
@@ -260,22 +272,12 @@ static void coap_message_layer(hcp_text_t *out, const hcp_proxy_t *proxy)
     hcp_msglayer_stats_t s;
 
     hcp_coap_udp_stats(proxy, &s);
-    for (size_t i = 0; i < HCM_COUNTOF(message_layer_series); i++) {
-        const uint64_t *v = (const uint64_t *)(const void *)((const char *)&s +
-                                                             message_layer_series[i].offset);
-        scalar(out, message_layer_series[i].name, message_layer_series[i].type,
-               message_layer_series[i].help, *v);
-    }
+    render_series(out, &s, message_layer_series, HCM_COUNTOF(message_layer_series));
 }
 
 /* Observe across HTTP (observe.c), one row a series. */
 #define OB(field) offsetof(hcp_metrics_t, field)
-static const struct {
-    const char *name;
-    const char *type;
-    size_t offset; /* of the uint64_t in hcp_metrics_t */
-    const char *help;
-} observe_series[] = {
+static const series_t observe_series[] = {
     {"hcproxy_observe_observations", "gauge", OB(observe_observations),
      "CoAP Observe registrations held for HTTP streams (RFC 7641), shared ones counted once."},
     {"hcproxy_observe_streams", "gauge", OB(observe_streams),
@@ -291,11 +293,7 @@ static const struct {
 
 static void observe(hcp_text_t *out, const hcp_metrics_t *m)
 {
-    for (size_t i = 0; i < HCM_COUNTOF(observe_series); i++) {
-        const uint64_t *v = (const uint64_t *)(const void *)((const char *)m +
-                                                             observe_series[i].offset);
-        scalar(out, observe_series[i].name, observe_series[i].type, observe_series[i].help, *v);
-    }
+    render_series(out, m, observe_series, HCM_COUNTOF(observe_series));
 }
 
 static void latency(hcp_text_t *out, const hcp_metrics_t *m)

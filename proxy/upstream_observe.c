@@ -28,25 +28,10 @@ typedef struct note {
 
 static note_t *copy_note(const hcm_coap_msg_t *msg)
 {
-    size_t need = msg->payload.len, at = 0;
-    note_t *n;
+    note_t *n = malloc(sizeof *n + hcp_upstream_msg_size(msg, true));
 
-    for (size_t i = 0; i < msg->nopts; i++)
-        need += msg->opts[i].value.len;
-    if ((n = malloc(sizeof *n + need)) == NULL)
-        return NULL;
-    n->msg.code = msg->code;
-    n->msg.nopts = msg->nopts;
-    for (size_t i = 0; i < msg->nopts; i++) {
-        hcm_bytes_t v = msg->opts[i].value;
-        if (v.len > 0)
-            memcpy(n->bytes + at, v.p, v.len);
-        n->msg.opts[i] = (hcm_option_t){msg->opts[i].number, {n->bytes + at, v.len}};
-        at += v.len;
-    }
-    if (msg->payload.len > 0)
-        memcpy(n->bytes + at, msg->payload.p, msg->payload.len);
-    n->msg.payload = (hcm_bytes_t){n->bytes + at, msg->payload.len};
+    if (n != NULL)
+        hcp_upstream_msg_copy(&n->msg, n->bytes, msg, true);
     return n;
 }
 
