@@ -556,27 +556,39 @@ static bool is_shareable(const hcp_observe_request_t *req)
     return req->msg->code == HCM_CODE(0, 1) && !req->info.is_oscore;
 }
 
+/* The shared observation |req| would join, or NULL. */
+static observation_t *find_for(hcp_observe_t *obs, const hcp_observe_request_t *req)
+{
+    uint8_t *key;
+    observation_t *held;
+
+    if (!is_shareable(req) || (key = malloc(key_size(req->msg))) == NULL)
+        return NULL;
+    held = find_shared(obs, key, write_key(key, req->server, req->msg));
+    free(key);
+    return held;
+}
+
 /* The observation |req| joins: a shared one already held, or a new one registered now. */
 static int find_or_register(hcp_observe_t *obs, const hcp_observe_request_t *req,
                             observation_t **out)
 {
-    observation_t *o = new_observation(obs, req), *held;
+    observation_t *o = find_for(obs, req);
     size_t b;
     int err;
 
-    if (o == NULL)
-        return HCM_EINTERNAL;
-    if (is_shareable(req) && (held = find_shared(obs, o->key, o->key_len)) != NULL) {
-        end_observation(o); /* never registered: only its memory goes */
-        if (held->nsubs >= (size_t)obs->proxy->cfg->observe_max_subscribers_per_resource)
+    if (o != NULL) {
+        if (o->nsubs >= (size_t)obs->proxy->cfg->observe_max_subscribers_per_resource)
             return HCM_EOBSERVERESOURCE;
-        *out = held;
+        *out = o;
         return 0;
     }
+    if ((o = new_observation(obs, req)) == NULL)
+        return HCM_EINTERNAL;
     err = hcp_upstream_observe(obs->proxy->upstream, req->server, req->target, &o->msg,
                                req->exchange, on_notify, on_done, o, &o->upreq);
     if (err < 0) {
-        end_observation(o);
+        end_observation(o); /* never registered: only its memory goes */
         return err;
     }
     if (is_shareable(req)) {
@@ -631,20 +643,28 @@ void hcp_observe_leave(hcp_observe_sub_t *sub)
         end_observation(o);
 }
 
+/* Shutdown: |sub|'s stream ends (or, never opened, is refused), telling it when |tell|. */
+static void end_sub(hcp_observe_sub_t *sub, bool tell)
+{
+    static const framed_t nothing = {0};
+    hcp_observe_handler_t h = sub->handler;
+    void *data = sub->data;
+    bool sub_was_open = sub->is_open;
+
+    if (tell && sub->is_open)
+        close_stream(sub, &nothing, &nothing, hcm_strerror(HCM_ESHUTDOWN));
+    forget_sub(sub);
+    if (tell && !sub_was_open)
+        h.on_refused(data, NULL, HCM_ESHUTDOWN);
+}
+
 static void end_each(hcp_observe_t *obs, bool tell)
 {
     while (!hcp_queue_is_empty(&obs->held)) {
-            observation_t *o = hcp_container_of(obs->held.head.next, observation_t, held);
-            while (!hcp_queue_is_empty(&o->subs)) {
-                hcp_observe_sub_t *sub =
-                    hcp_container_of(o->subs.head.next, hcp_observe_sub_t, link);
-                if (tell && sub->is_open)
-                    close_stream(sub, &(framed_t){0}, &(framed_t){0}, hcm_strerror(HCM_ESHUTDOWN));
-                else if (tell)
-                    sub->handler.on_refused(sub->data, NULL, HCM_ESHUTDOWN);
-                forget_sub(sub);
-            }
-            end_observation(o); /* unlinks it */
+        observation_t *o = hcp_container_of(obs->held.head.next, observation_t, held);
+        while (!hcp_queue_is_empty(&o->subs))
+            end_sub(hcp_container_of(o->subs.head.next, hcp_observe_sub_t, link), tell);
+        end_observation(o); /* unlinks it */
     }
 }
 
