@@ -165,6 +165,7 @@ static void on_close(void *data)
 {
     hcp_exchange_t *ex = data;
 
+    hcp_log(HCC_LOG_INFO, ex->id, "observe: the observation is over: the stream ends");
     ex->stream.sub = NULL;
     ex->stream.is_over = true;
     wake(ex);
@@ -198,6 +199,8 @@ void hcp_exchange_stream_start(hcp_exchange_t *ex, const struct sockaddr *addr)
 void hcp_exchange_stream_stop(hcp_exchange_t *ex)
 {
     if (ex->stream.sub != NULL) {
+        if (ex->stream.is_open)
+            hcp_log(HCC_LOG_INFO, ex->id, "observe: the stream's client left: it ends");
         hcp_observe_leave(ex->stream.sub);
         ex->stream.sub = NULL;
     }
