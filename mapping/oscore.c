@@ -120,8 +120,10 @@ bool hcm__is_oscore_request(const hcm_http_req_t *in)
 
 /* RFC 8613 s11.1 and s11.3: a POST with exactly one OSCORE field, Content-Type
  * application/oscore and a body becomes a CoAP POST with the OSCORE option, the body as payload
- * and no Content-Format. Another method breaks s11.1; what the RFC leaves open (a second field,
- * the header without the media type or the reverse) hcproxy refuses with 400 as well. */
+ * and no Content-Format; a FETCH likewise becomes a CoAP FETCH: s4.2 makes FETCH the outer code
+ * of an Observe registration or cancellation (s4.1.3.5.1), POST that of every other request.
+ * Another method is no OSCORE outer code; what the RFC leaves open (a second field, the header
+ * without the media type or the reverse) hcproxy refuses with 400 as well. */
 int hcm__oscore_request(const hcm_http_req_t *in, hcm_arena_t *arena, hcm_coap_msg_t *out)
 {
     size_t count, types;
@@ -132,7 +134,7 @@ int hcm__oscore_request(const hcm_http_req_t *in, hcm_arena_t *arena, hcm_coap_m
 
     if (header == NULL || count != 1 || types != 1 || !hcm__is_oscore_type(type))
         return HCM_EOSCORETYPE;
-    if (out->code != HCM_POST)
+    if (out->code != HCM_POST && out->code != HCM_FETCH)
         return HCM_EOSCOREMETHOD;
     if (in->body.len == 0)
         return HCM_EOSCOREEMPTY; /* RFC 8613 s2: an OSCORE message without payload is malformed */

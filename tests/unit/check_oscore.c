@@ -154,6 +154,33 @@ START_TEST(maps_vector_request)
 }
 END_TEST
 
+/* RFC 8613 s4.2, s4.1.3.5.1: an Observe registration's outer code is FETCH; it crosses HTTP as a
+ * FETCH with the OSCORE header and becomes a CoAP FETCH with the OSCORE option and the ciphertext,
+ * as a POST does. */
+START_TEST(maps_fetch_request)
+{
+    uint8_t body[32];
+    size_t body_len = unhex(C4_BODY, body);
+    hcm_header_t headers[] = {{"Content-Type", "application/oscore"}, {"OSCORE", "CRQ"}};
+    hcm_http_req_t in = {.method = "FETCH", .target_uri = "coap://localhost/", .headers = headers,
+                         .nheaders = COUNTOF(headers), .body = {body, body_len}, .hop_limit = 16};
+    hcm_coap_msg_t out;
+    hcm_target_t target;
+    hcm_req_info_t info;
+
+    fresh_arena();
+    ck_assert_int_eq(hcm_request_to_coap(&in, &arena, &target, &out, &info), 0);
+    ck_assert(info.is_oscore);
+    ck_assert_uint_eq(out.code, 0x05);
+    ck_assert_uint_eq(out.nopts, 2);
+    ck_assert_uint_eq(out.opts[1].number, 9);
+    ck_assert_uint_eq(out.opts[1].value.len, 2);
+    ck_assert(memcmp(out.opts[1].value.p, "\x09\x14", 2) == 0);
+    ck_assert_uint_eq(out.payload.len, body_len);
+    ck_assert(memcmp(out.payload.p, body, body_len) == 0);
+}
+END_TEST
+
 static const struct {
     const char *method;
     const char *uri;
@@ -164,6 +191,9 @@ static const struct {
 } bad_requests[] = {
     {"GET", "coap://h/", "application/oscore", "CRQ", "x", HCM_EOSCOREMETHOD},
     {"PUT", "coap://h/", "application/oscore", "CRQ", "x", HCM_EOSCOREMETHOD},
+    {"PATCH", "coap://h/", "application/oscore", "CRQ", "x", HCM_EOSCOREMETHOD},
+    {"FETCH", "coap://h/", "application/oscore", "CRQ", "", HCM_EOSCOREEMPTY},
+    {"FETCH", "coap://h/obs", "application/oscore", "CRQ", "x", HCM_EOSCOREPATH},
     {"POST", "coap://h/", NULL, "CRQ", "x", HCM_EOSCORETYPE},
     {"POST", "coap://h/", "application/octet-stream", "CRQ", "x", HCM_EOSCORETYPE},
     {"POST", "coap://h/", "application/oscore; x=1", "CRQ", "x", HCM_EOSCORETYPE},
@@ -299,6 +329,7 @@ static Suite *oscore_suite(void)
     tcase_add_loop_test(tc, refuses_bad_header, 0, COUNTOF(bad_headers));
     tcase_add_test(tc, bounds_option_length);
     tcase_add_test(tc, maps_vector_request);
+    tcase_add_test(tc, maps_fetch_request);
     tcase_add_loop_test(tc, refuses_bad_request, 0, COUNTOF(bad_requests));
     tcase_add_test(tc, refuses_two_oscore_headers);
     tcase_add_test(tc, detects_loop);
