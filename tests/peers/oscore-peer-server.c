@@ -34,6 +34,7 @@ enum {
     CF_TEXT_PLAIN = 0,
     CF_OCTET_STREAM = 42,
     BIG_MAX = 1 << 20,    /* GET /big answers at most this many bytes */
+    MAX_OBSERVATIONS = 4, /* of GET /obs at once, each its own registration */
 };
 
 /* A notification as sent: kept for --replay-notification. */
@@ -44,7 +45,9 @@ typedef struct notification {
     bool is_final;      /* the final response, without Observe */
 } notification_t;
 
-/* The one observation of GET /obs (RFC 7641; a new registration replaces it). */
+/* An observation of GET /obs (RFC 7641): one per registration, so that two observers that
+ * register each get notifications of their own; a registration with the token and the address of
+ * one held replaces it (RFC 7641 s4.1). */
 typedef struct observation {
     bool is_active;
     osc_ctx_t *ctx;
@@ -65,7 +68,9 @@ typedef struct server {
     unsigned long served;
     osc_sealed_t sealed; /* the last protected answer, until the transport has copied it */
     const peer_args_t *args; /* --vector, --record, and the notification options */
-    observation_t obs;
+    observation_t obs[MAX_OBSERVATIONS];
+    uint8_t max_age[4]; /* --max-age, encoded */
+    size_t max_age_len;
 } server_t;
 
 /* ---- the inner resources ------------------------------------------------------------------- */
@@ -240,7 +245,8 @@ static void answer_protected(server_t *srv, const osc_ctx_t *ctx, const osc_bind
  * final response is outer 2.04, inner 2.05 "end". A deregistration (Observe 1, s4.1.3.5.1), or a
  * Reset to the last confirmable notification (RFC 7641 s3.6), ends it sooner. On loopback nothing
  * is lost, so a confirmable notification is not retransmitted: the next one replaces it (RFC 7641
- * s4.5.2). */
+ * s4.5.2). Up to MAX_OBSERVATIONS registrations are served at once, each with notifications of
+ * its own; every log line about one names its token. */
 
 static uint64_t now_ms(void)
 {
@@ -250,16 +256,24 @@ static uint64_t now_ms(void)
     return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
 }
 
-static void end_observation(server_t *srv, const char *why)
+/* The token as hex, for the log: it tells one observation from another. */
+static const char *token_hex(const observation_t *o, char out[2 * 8 + 1])
 {
-    observation_t *o = &srv->obs;
+    osc_hex_encode((osc_bytes_t){o->token, o->token_len}, out);
+    return out;
+}
+
+static void end_observation(observation_t *o, const char *why)
+{
+    char token[2 * 8 + 1];
 
     if (!o->is_active)
         return;
     o->is_active = false;
     for (size_t i = 0; i < OSC_COUNTOF(o->last); i++)
         osc_sealed_free(&o->last[i].sealed);
-    printf("observation ended: %s after %lu notifications\n", why, o->sent);
+    printf("observation ended: %s after %lu notifications (token %s)\n", why, o->sent,
+           token_hex(o, token));
     fflush(stdout);
 }
 
@@ -276,21 +290,26 @@ static void record_notification(const char *prefix, unsigned long k, const osc_s
     peer_write_file(path, (osc_bytes_t){sealed->ciphertext, sealed->ciphertext_len});
 }
 
-/* The outer message of |n| (the final response when it has no Observe). */
-static void outer_notification(const notification_t *n, osc_coap_t *m)
+/* The outer message of |n| (the final response when it has no Observe). --max-age S adds an
+ * outer Max-Age (Class U as well as E, s4.1.3.1) to each notification: what an intermediary
+ * reads as its freshness (RFC 7641 s3.3.1). */
+static void outer_notification(const server_t *srv, const notification_t *n, osc_coap_t *m)
 {
     *m = (osc_coap_t){.code = n->is_final ? CODE_CHANGED : CODE_CONTENT,
                       .payload = {n->sealed.ciphertext, n->sealed.ciphertext_len}};
     if (!n->is_final)
         osc_coap_add_option(m, COAP_OPTION_OBSERVE, (osc_bytes_t){n->observe, n->observe_len});
     osc_coap_add_option(m, OSC_COAP_OSCORE, (osc_bytes_t){n->sealed.option, n->sealed.option_len});
+    if (!n->is_final && srv->args->has_max_age)
+        osc_coap_add_option(m, COAP_OPTION_MAXAGE,
+                            (osc_bytes_t){srv->max_age, srv->max_age_len});
 }
 
-/* Protects the next notification (or the final response once --count are out) into o->last[0],
- * the one before moving to o->last[1], and fills its outer message into |m|. 0 or OSC_E*. */
-static int next_notification(server_t *srv, osc_coap_t *m)
+/* Protects |o|'s next notification (or the final response once --count are out) into
+ * o->last[0], the one before moving to o->last[1], and fills its outer message into |m|. 0 or
+ * OSC_E*. With several observations, --record-notifications records the first one's only. */
+static int next_notification(server_t *srv, observation_t *o, osc_coap_t *m)
 {
-    observation_t *o = &srv->obs;
     bool is_final = o->sent == srv->args->count;
     char text[32];
     int len = is_final ? snprintf(text, sizeof text, "end")
@@ -311,30 +330,29 @@ static int next_notification(server_t *srv, osc_coap_t *m)
         o->sent++;
         if (srv->args->tamper_notification == o->sent) /* a forgery the client must refuse */
             n->sealed.ciphertext[0] ^= 0x01;
-        if (srv->args->record_notifications != NULL)
+        if (srv->args->record_notifications != NULL && o == &srv->obs[0])
             record_notification(srv->args->record_notifications, o->sent, &n->sealed);
         n->observe_len = osc_coap_uint_encode((uint32_t)(seq & 0xffffff), n->observe);
     }
     printf("notification %s piv=%llu\n", is_final ? "final" : text, (unsigned long long)seq);
     fflush(stdout);
-    outer_notification(n, m);
+    outer_notification(srv, n, m);
     return 0;
 }
 
-/* A Reset to the last confirmable notification cancels the observation (RFC 7641 s3.6). */
+/* A Reset to an observation's last confirmable notification cancels it (RFC 7641 s3.6). */
 static void on_empty(void *arg, const osc_coap_t *m)
 {
     server_t *srv = arg;
 
-    if (m->type == 3 && srv->obs.is_active && m->mid == srv->obs.con_mid)
-        end_observation(srv, "reset by the client");
+    for (size_t i = 0; m->type == 3 && i < OSC_COUNTOF(srv->obs); i++)
+        if (srv->obs[i].is_active && m->mid == srv->obs[i].con_mid)
+            end_observation(&srv->obs[i], "reset by the client");
 }
 
-/* Sends the notifications that are due; returns the milliseconds until the next one, or -1. */
-static int on_tick(void *arg, peer_udp_t *udp)
+/* Sends |o|'s notification if it is due; returns the milliseconds until its next one, or -1. */
+static int tick_one(server_t *srv, peer_udp_t *udp, observation_t *o)
 {
-    server_t *srv = arg;
-    observation_t *o = &srv->obs;
     uint64_t now = now_ms();
     osc_coap_t m;
 
@@ -343,15 +361,15 @@ static int on_tick(void *arg, peer_udp_t *udp)
     if (now < o->due_ms)
         return (int)(o->due_ms - now);
     o->due_ms = now + srv->args->interval_ms;
-    if (next_notification(srv, &m) != 0) {
-        end_observation(srv, "protection failed");
+    if (next_notification(srv, o, &m) != 0) {
+        end_observation(o, "protection failed");
         return -1;
     }
     m.type = 0; /* CON, so that the client can Reset it */
     m.token = (osc_bytes_t){o->token, o->token_len};
     o->con_mid = peer_udp_send(udp, &o->observer, &m);
     if (srv->args->replay_notification == o->sent && o->last[1].sealed.ciphertext != NULL) {
-        outer_notification(&o->last[1], &m); /* an old one again: the client's s7.4.1 check */
+        outer_notification(srv, &o->last[1], &m); /* an old one again: the client's s7.4.1 check */
         m.type = 0;
         m.token = (osc_bytes_t){o->token, o->token_len};
         peer_udp_send(udp, &o->observer, &m);
@@ -359,8 +377,22 @@ static int on_tick(void *arg, peer_udp_t *udp)
         fflush(stdout);
     }
     if (o->last[0].is_final)
-        end_observation(srv, "final response sent");
+        end_observation(o, "final response sent");
     return o->is_active ? (int)srv->args->interval_ms : -1;
+}
+
+/* Sends the notifications that are due; returns the milliseconds until the next one, or -1. */
+static int on_tick(void *arg, peer_udp_t *udp)
+{
+    server_t *srv = arg;
+    int wait = -1;
+
+    for (size_t i = 0; i < OSC_COUNTOF(srv->obs); i++) {
+        int w = tick_one(srv, udp, &srv->obs[i]);
+        if (w >= 0 && (wait < 0 || w < wait))
+            wait = w;
+    }
+    return wait;
 }
 
 /* Whether |req| (outer) and |inner| both carry Observe |value|. */
@@ -371,37 +403,67 @@ static bool has_observe(const osc_coap_t *m, uint32_t value)
     return o != NULL && osc_coap_uint_decode(o->value) == value;
 }
 
+/* The active observation of |req|'s token from the client of the request being handled, or
+ * NULL. */
+static observation_t *find_observation(server_t *srv, peer_udp_t *udp, const osc_coap_t *req)
+{
+    peer_udp_endpoint_t from;
+
+    peer_udp_client(udp, &from);
+    for (size_t i = 0; i < OSC_COUNTOF(srv->obs); i++) {
+        observation_t *o = &srv->obs[i];
+        if (o->is_active && o->token_len == req->token.len &&
+            memcmp(o->token, req->token.p, o->token_len) == 0 && o->observer.len == from.len &&
+            memcmp(&o->observer.addr, &from.addr, from.len) == 0)
+            return o;
+    }
+    return NULL;
+}
+
+/* Where a registration goes: the observation it replaces (same token and client, RFC 7641
+ * s4.1), else a free one, else the first (replaced: this server holds MAX_OBSERVATIONS). */
+static observation_t *slot_for(server_t *srv, peer_udp_t *udp, const osc_coap_t *req)
+{
+    observation_t *o = find_observation(srv, udp, req);
+
+    for (size_t i = 0; o == NULL && i < OSC_COUNTOF(srv->obs); i++)
+        if (!srv->obs[i].is_active)
+            o = &srv->obs[i];
+    return o != NULL ? o : &srv->obs[0];
+}
+
 static void register_observer(server_t *srv, peer_udp_t *udp, const osc_coap_t *req,
                               osc_ctx_t *ctx, const osc_binding_t *bind, osc_coap_t *answer)
 {
-    observation_t *o = &srv->obs;
-    char code[8];
+    observation_t *o = slot_for(srv, udp, req);
+    char code[8], token[2 * 8 + 1];
 
-    end_observation(srv, "replaced by a new registration");
+    end_observation(o, "replaced by a new registration");
     o->is_active = true;
     o->ctx = ctx;
     o->bind = *bind;
-    o->token_len = req->token.len;
-    memcpy(o->token, req->token.p, req->token.len);
+    o->token_len = req->token.len <= sizeof o->token ? req->token.len : sizeof o->token;
+    memcpy(o->token, req->token.p, o->token_len);
     peer_udp_client(udp, &o->observer);
     o->sent = 0;
     o->due_ms = now_ms() + srv->args->interval_ms;
-    printf("observe registered: outer %s with outer Observe 0\n", peer_code_text(req->code, code));
+    printf("observe registered: outer %s with outer Observe 0 (token %s)\n",
+           peer_code_text(req->code, code), token_hex(o, token));
     fflush(stdout);
-    if (next_notification(srv, answer) != 0) {
+    if (next_notification(srv, o, answer) != 0) {
         answer_plain(answer, 0xa0, "protection failed");
-        end_observation(srv, "protection failed");
+        end_observation(o, "protection failed");
         return;
     }
     if (o->last[0].is_final)
-        end_observation(srv, "final response sent");
+        end_observation(o, "final response sent");
 }
 
 /* GET /obs: a registration, a deregistration, or a plain GET of the state "n=<k>". */
 static void serve_observe(server_t *srv, peer_udp_t *udp, const osc_coap_t *req, osc_ctx_t *ctx,
                           const osc_binding_t *bind, const osc_coap_t *inner, osc_coap_t *answer)
 {
-    observation_t *o = &srv->obs;
+    observation_t *o = find_observation(srv, udp, req);
     char text[32];
     reply_t reply = {CODE_CONTENT, CF_TEXT_PLAIN, false, {(const uint8_t *)text, 0}, NULL};
 
@@ -413,10 +475,9 @@ static void serve_observe(server_t *srv, peer_udp_t *udp, const osc_coap_t *req,
         printf("observe refused: no outer Observe 0 (RFC 8613 s4.1.3.5.1)\n");
         fflush(stdout);
     }
-    if (has_observe(inner, 1) && o->is_active && o->token_len == req->token.len &&
-        memcmp(o->token, req->token.p, o->token_len) == 0)
-        end_observation(srv, "deregistered");
-    reply.payload.len = (size_t)snprintf(text, sizeof text, "n=%lu", o->sent);
+    reply.payload.len = (size_t)snprintf(text, sizeof text, "n=%lu", o != NULL ? o->sent : 0);
+    if (has_observe(inner, 1) && o != NULL)
+        end_observation(o, "deregistered");
     log_request(srv, inner, &reply);
     answer_protected(srv, ctx, bind, &reply, answer);
 }
@@ -543,8 +604,10 @@ int peer_server(const peer_args_t *args)
     if (load_contexts(args, &srv) < 0)
         return 2;
     srv.args = args;
+    srv.max_age_len = osc_coap_uint_encode((uint32_t)args->max_age, srv.max_age);
     rc = peer_udp_serve(args->address, args->port, args->verbose, &hooks);
-    end_observation(&srv, "server stopped");
+    for (size_t i = 0; i < OSC_COUNTOF(srv.obs); i++)
+        end_observation(&srv.obs[i], "server stopped");
     osc_sealed_free(&srv.sealed);
     return rc;
 }

@@ -7,13 +7,15 @@
  *       header forms; prints TAP and exits non-zero on any mismatch
  *   oscore-peer server -A ADDRESS -p PORT [-c c1|c2|c3]... [-v] [--vector c7|c8] [--record FILE]
  *                      [--count N] [--interval-ms MS] [--tamper-notification K]
- *                      [--replay-notification K] [--record-notifications PREFIX]
+ *                      [--replay-notification K] [--record-notifications PREFIX] [--max-age S]
  *       a CoAP server that is the OSCORE server of the given contexts (default c1); prints "ready"
  *       (oscore-peer-server.c: --vector answers with Appendix C.7/C.8, --record keeps requests;
  *       GET /obs with Observe 0 sends N notifications (default 3) every MS (default 1000), each
  *       with the server's own Partial IV, then a final response; --tamper-notification flips a
  *       ciphertext byte of notification K, --replay-notification sends K-1 again after K,
- *       --record-notifications writes PREFIX<K>.header and PREFIX<K>.body)
+ *       --record-notifications writes PREFIX<K>.header and PREFIX<K>.body of the first
+ *       observation, --max-age puts an outer Max-Age S on every notification; up to 4
+ *       observations at once, each with its own notifications)
  *   oscore-peer protect --method M --path P [--payload-file F] [--content-format N] --seq N
  *                       [--observe V] --out-body FILE [-c CTX]
  *       the client's request: prints the OSCORE header value, writes the ciphertext to FILE;
@@ -347,7 +349,7 @@ static int verify(const peer_args_t *args)
 enum { OPT_METHOD = 256, OPT_PATH, OPT_PAYLOAD_FILE, OPT_CF, OPT_SEQ, OPT_OUT_BODY, OPT_HEADER,
        OPT_BODY_FILE, OPT_OUT_PAYLOAD, OPT_TAMPER, OPT_VECTOR, OPT_RECORD, OPT_COUNT,
        OPT_INTERVAL, OPT_TAMPER_NOTIFICATION, OPT_REPLAY_NOTIFICATION, OPT_RECORD_NOTIFICATIONS,
-       OPT_LAST_PIV, OPT_DEREGISTER, OPT_RESET, OPT_OBSERVE };
+       OPT_LAST_PIV, OPT_DEREGISTER, OPT_RESET, OPT_OBSERVE, OPT_MAX_AGE };
 
 static const struct option long_options[] = {
     {"method", required_argument, NULL, OPT_METHOD},
@@ -365,6 +367,7 @@ static const struct option long_options[] = {
     {"count", required_argument, NULL, OPT_COUNT},
     {"interval-ms", required_argument, NULL, OPT_INTERVAL},
     {"tamper-notification", required_argument, NULL, OPT_TAMPER_NOTIFICATION},
+    {"max-age", required_argument, NULL, OPT_MAX_AGE},
     {"replay-notification", required_argument, NULL, OPT_REPLAY_NOTIFICATION},
     {"record-notifications", required_argument, NULL, OPT_RECORD_NOTIFICATIONS},
     {"last-piv", required_argument, NULL, OPT_LAST_PIV},
@@ -421,6 +424,10 @@ static int set_option(peer_args_t *a, int opt, const char *arg)
     switch (opt) {
     case OPT_RECORD_NOTIFICATIONS: a->record_notifications = arg; return 0;
     case OPT_DEREGISTER: a->deregister = true; return 0;
+    case OPT_MAX_AGE: /* RFC 7252 s5.10.5: a 4-byte uint */
+        a->has_max_age = parse_number(arg, UINT32_MAX, &n) == 0;
+        a->max_age = (unsigned long)n;
+        return a->has_max_age ? 0 : -1;
     case OPT_RESET: a->reset = true; return 0;
     case OPT_LAST_PIV: /* a Partial IV, like --seq */
         a->has_last_piv = parse_number(arg, (1ULL << 40) - 1, &a->last_piv) == 0;

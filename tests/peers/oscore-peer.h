@@ -38,6 +38,8 @@ typedef struct peer_args {
     unsigned long tamper_notification; /* --tamper-notification K: server flips a byte of K */
     unsigned long replay_notification; /* --replay-notification K: server resends K-1 after K */
     const char *record_notifications;  /* --record-notifications PREFIX: PREFIX<K>.header/.body */
+    unsigned long max_age;        /* --max-age S: server puts outer Max-Age S on notifications */
+    bool has_max_age;
     unsigned long long last_piv;  /* --last-piv: verify-notification's Notification Number */
     bool has_last_piv;
     bool deregister;              /* --deregister: observe cancels with Observe 1 at the end */
