@@ -104,8 +104,8 @@ multipart(sys.argv[4]) if mode == "multipart" else sse()
 EOF
 
 # start_server NAME [server options...]: a fresh `oscore-peer server` on a new port; sets OS_PORT,
-# SERVER_PID, SERVER_LOG, and keeps every request it gets in $WORK/NAME.record (--record: the
-# last one) and its first observation's notifications in $WORK/NAME.n<K>.header and .body.
+# SERVER_PID, SERVER_LOG; the last request it got is kept in $WORK/NAME.record (--record), its first
+# observation's notifications in $WORK/NAME.n<K>.header and .body (--record-notifications).
 start_server() {
     local name=$1
     shift
@@ -154,9 +154,9 @@ stream_header() {
         awk -v n="$2" 'tolower($0) ~ "^" tolower(n) ": " { sub(/^[^:]*: /, ""); print; exit }'
 }
 
-# split NAME: the frames of stream NAME (frames.py), multipart or SSE by its Content-Type, into
+# split_stream NAME: the frames of stream NAME (frames.py), multipart or SSE by its Content-Type, into
 # FRAMES and $WORK/NAME.f<K>.header / .body.
-split() {
+split_stream() {
     local type boundary
     type=$(stream_header "$1" content-type)
     if [[ "$type" == multipart/mixed* ]]; then
@@ -174,6 +174,10 @@ verify_all() {
     local name=$1 seq=$2 k last= out piv
     VERIFIED=
     for k in $(seq "$3" "$4"); do
+        if [ ! -f "$WORK/$name.f$k.body" ]; then
+            VERIFIED+="no frame $k"$'\n'
+            continue
+        fi
         out=$("$OSCORE_PEER" verify-notification --seq "$seq" ${last:+--last-piv "$last"} \
             --header "$(cat "$WORK/$name.f$k.header")" --body-file "$WORK/$name.f$k.body" 2>&1) || true
         piv=$(printf '%s\n' "$out" | sed -n 's/^notification piv=\([0-9]*\) .*/\1/p')
@@ -222,7 +226,7 @@ expect_eq "multipart: Observe 0 with OSCORE (outer FETCH) opens a stream: 200" 2
 expect_match "... multipart/mixed with a boundary" '^multipart/mixed; boundary=hcproxy-' \
     "$(stream_header mp content-type)"
 expect_registration mp
-split mp
+split_stream mp
 expect_eq "... three notifications, each an OSCORE response (200, OSCORE, application/oscore; Observe = the outer one)" \
     "part 1 200 ct=application/oscore oscore=$(cat "$WORK/mp.n1.header") observe=0 part-ct=application/http
 part 2 200 ct=application/oscore oscore=$(cat "$WORK/mp.n2.header") observe=1 part-ct=application/http
@@ -252,10 +256,10 @@ observe_through sse text/event-stream
 expect_eq "SSE: Observe 0 with OSCORE opens an event stream: 200 text/event-stream" \
     "200 text/event-stream" "$(cat "$WORK/sse.status") $(stream_header sse content-type)"
 expect_registration sse
-split sse
+split_stream sse
 # The outer Observe the peer sends is its Partial IV's low 24 bits (s4.1.3.5.2 allows it).
 pivs=$(sed -n 's/^notification n=[0-9]* piv=\([0-9]*\)$/\1/p' "$SERVER_LOG" | tr '\n' ' ')
-expect_eq "... three notification events (id = observe = the outer Observe: $pivs), status 200, application/oscore, the oscore field" \
+expect_eq "... three notification events (id = observe = the outer Observe), status 200, application/oscore, the oscore field" \
     "event 1 id=0 status=200 ct=application/oscore observe=0 oscore=$(cat "$WORK/sse.n1.header")
 event 2 id=1 status=200 ct=application/oscore observe=1 oscore=$(cat "$WORK/sse.n2.header")
 event 3 id=2 status=200 ct=application/oscore observe=2 oscore=$(cat "$WORK/sse.n3.header")" \
@@ -286,11 +290,11 @@ expect_eq "... the server saw two registrations, with two tokens" "2 2" \
     "$(server_count 'observe registered: outer 0.05') $(sed -n 's/^observe registered: .*(token \(.*\))$/\1/p' "$SERVER_LOG" | sort -u | wc -l)"
 # The two observations take turns with the server's Sender Sequence Number: each one's Partial IVs
 # increase (verify_all checks it), but not one by one.
-split a
+split_stream a
 verify_all a "$((SEQ - 1))" 1 4
 expect_eq "... client A's notifications verify as its own registration's, in order" \
     "$(want_verified 3 final | sed 's/piv=[0-9]*/piv=N/')" "$(sed 's/piv=[0-9]*/piv=N/' <<<"$VERIFIED")"
-split b
+split_stream b
 verify_all b "$SEQ" 1 4
 expect_eq "... client B's as its own" "$(want_verified 3 final | sed 's/piv=[0-9]*/piv=N/')" \
     "$(sed 's/piv=[0-9]*/piv=N/' <<<"$VERIFIED")"
@@ -310,7 +314,7 @@ observe_through dup2 multipart/mixed
 wait "$pid_a" || true
 expect_eq "the same OSCORE registration sent again while the first is observed is not joined to it: it reaches the server, which refuses the replay (4.01 -> 403)" \
     "403 1" "$(cat "$WORK/dup2.status") $(server_count 'request refused: Replay detected')"
-split dup
+split_stream dup
 expect_eq "... while the first stream goes on to the end" "4 closed" \
     "$(grep -c '^part ' <<<"$FRAMES") $(tail -n 1 <<<"$FRAMES")"
 stop_server
@@ -319,7 +323,7 @@ stop_server
 start_server tamper --count 3 --interval-ms 150 --tamper-notification 2
 protect_registration tamper
 observe_through tamper multipart/mixed
-split tamper
+split_stream tamper
 expect_eq "tampered notification 2: hcproxy (which cannot check it) delivers all four parts" \
     "4 closed" "$(grep -c '^part ' <<<"$FRAMES") $(tail -n 1 <<<"$FRAMES")"
 if same_bytes tamper 2 "$WORK/tamper.n2"; then
@@ -344,7 +348,7 @@ stop_server
 start_server replay --count 3 --interval-ms 150 --replay-notification 2 -v
 protect_registration replay
 observe_through replay multipart/mixed
-split replay
+split_stream replay
 expect_eq "replayed notification 1 (outer Observe 0 after 1): not delivered; the stream has notifications 1, 2, 3 and the final response" \
     "oscore=$(cat "$WORK/replay.n1.header") oscore=$(cat "$WORK/replay.n2.header") oscore=$(cat "$WORK/replay.n3.header") 4 closed" \
     "$(head -n 3 <<<"$FRAMES" | grep -o 'oscore=[^ ]*' | tr '\n' ' ')$(grep -c '^part ' <<<"$FRAMES") $(tail -n 1 <<<"$FRAMES")"
@@ -384,7 +388,7 @@ stop_server
 start_server maxage --count 1 --interval-ms 4500 --max-age 1
 protect_registration maxage
 observe_through maxage text/event-stream
-split maxage
+split_stream maxage
 verify_all maxage "$SEQ" 1 2
 todo_eq "an OSCORE observation quiet past Max-Age is not registered again: the server sees one registration and no replay" \
     "1 0" "$(server_count 'observe registered:') $(server_count 'request refused: Replay detected')"
