@@ -384,11 +384,16 @@ static void on_max_age(uv_timer_t *timer)
 }
 
 /* RFC 7641 s3.3.1: a notification is fresh for its Max-Age (60 s without one); once that has
- * passed without a new one, the client may register again to learn the current state. */
+ * passed without a new one, the client may register again to learn the current state. Not an
+ * OSCORE registration: that is its client's own, which an intermediary SHALL NOT initiate (RFC
+ * 8613 s4.1.3.5.1), and sent again it would be a replay to the server (s7.4). */
 static void arm_max_age(observation_t *o, const hcm_coap_msg_t *msg)
 {
     const hcm_option_t *opt = hcm_coap_msg_find(msg, HCM_OPT_MAX_AGE);
     uint32_t s = DEFAULT_MAX_AGE_S;
+
+    if (o->info.is_oscore)
+        return;
 
     if (opt != NULL && hcm_uint_decode(opt->value, &s) < 0)
         s = DEFAULT_MAX_AGE_S;

@@ -13,19 +13,6 @@
 OSCORE_PEER=${OSCORE_PEER:-"$(dirname "$HCPROXY")/../tests/peers/oscore-peer"}
 [ -x "$OSCORE_PEER" ] || { echo "Bail out! no oscore-peer at $OSCORE_PEER"; exit 1; }
 
-# TAP TODO for what hcproxy is known to get wrong (as tests/conformance/conf.sh): an expected
-# failure now, an unexpected pass (a failed run) once fixed, so that CONFORMANCE.md is updated.
-TODO_NOTE="# TODO known failure, see CONFORMANCE.md"
-todo_eq() {
-    TAP_N=$((TAP_N + 1))
-    if [ "$2" = "$3" ]; then
-        echo "ok $TAP_N - $1 $TODO_NOTE"
-    else
-        echo "not ok $TAP_N - $1 $TODO_NOTE"
-        printf '%s\n' "expected: $2" "actual:   $3" | sed 's/^/#   /'
-    fi
-}
-
 # frames.py multipart|sse FILE PREFIX [BOUNDARY]: splits a stream body as hcproxy frames it (README
 # "Observe over HTTP"). For each notification k (1, 2, ...) it writes PREFIX<k>.header (the OSCORE
 # header value), PREFIX<k>.body (the ciphertext, exactly) and prints one line
@@ -381,18 +368,19 @@ stop_server
 
 # ---- Max-Age: hcproxy must not send the registration again (RFC 8613 s4.1.3.5.1) -----------------
 # RFC 7641 s3.3.1 lets a client register again once a notification's Max-Age has passed, and
-# hcproxy does (2 s after it). An OSCORE registration sent again is a replay (s7.4): the server
-# refuses it unprotected, and the observation ends, although nothing was wrong with it; s4.1.3.5.1
-# says an OSCORE-aware intermediary SHALL NOT initiate registrations. Notifications with an outer
-# Max-Age of 1 s, 4 s apart: the observation must last to its final response.
+# hcproxy does so for plain observations (2 s after it). An OSCORE registration sent again would
+# be a replay (s7.4): the server would refuse it unprotected, and the observation would end,
+# although nothing was wrong with it; s4.1.3.5.1 says an OSCORE-aware intermediary SHALL NOT
+# initiate registrations. Notifications with an outer Max-Age of 1 s, 4.5 s apart: the
+# observation must last to its final response.
 start_server maxage --count 1 --interval-ms 4500 --max-age 1
 protect_registration maxage
 observe_through maxage text/event-stream
 split_stream maxage
 verify_all maxage "$SEQ" 1 2
-todo_eq "an OSCORE observation quiet past Max-Age is not registered again: the server sees one registration and no replay" \
+expect_eq "rfc8613-4.1.3.5.1 an OSCORE observation quiet past Max-Age is not registered again: the server sees one registration and no replay" \
     "1 0" "$(server_count 'observe registered:') $(server_count 'request refused: Replay detected')"
-todo_eq "... and the stream goes on to the final response, which verifies" \
+expect_eq "... and the stream goes on to the final response, which verifies" \
     "$(want_verified 1 final)
 end the CoAP server ended the observation" "$VERIFIED
 $(tail -n 1 <<<"$FRAMES")"
