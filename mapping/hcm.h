@@ -441,10 +441,13 @@ typedef struct hcm_notification {
     /* An OSCORE notification (RFC 8613 s11.2): its OSCORE header field value, whose Partial IV
      * the client needs to decrypt it (hcm_oscore_header_encode); NULL for a plain one. */
     const char *oscore;
+    bool is_final;            /* the observation's last response, which has no Observe (RFC 7641
+                               * s3.2): no id line, "observe":null; |observe| is not used */
 } hcm_notification_t;
 
 /* WHATWG HTML s9.2 (server-sent events): one notification as one event,
  *   id: <observe>\nevent: notification\ndata: <JSON>\n\n
+ * (the last response, is_final, has no id line and "observe":null)
  * where <JSON> is one line: {"status":N,"content_type":S|null,"etag":"<hex>"|null,
  * "max_age":N|null,"observe":N,"oscore":S|null, then "text":S when is_text and the payload is
  * valid UTF-8 (RFC 3629), else "base64":S (RFC 4648 s4, padded)}. *out lives in |arena|.

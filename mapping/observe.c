@@ -273,10 +273,14 @@ static void write_event(hcm__builder_t *b, const void *what)
     const event_t *e = what;
     const hcm_notification_t *n = e->n;
 
-    /* s9.2.6: "id" sets the last event ID an EventSource sends back when it reconnects. */
-    hcm__put_str(b, "id: ");
-    put_uint(b, n->observe);
-    hcm__put_str(b, "\nevent: notification\ndata: {\"status\":");
+    /* s9.2.6: "id" sets the last event ID an EventSource sends back when it reconnects; the
+     * last response has no Observe value to give. */
+    if (!n->is_final) {
+        hcm__put_str(b, "id: ");
+        put_uint(b, n->observe);
+        hcm__put_str(b, "\n");
+    }
+    hcm__put_str(b, "event: notification\ndata: {\"status\":");
     put_uint(b, n->status);
     hcm__put_str(b, ",\"content_type\":");
     put_json_cstring(b, n->content_type);
@@ -288,7 +292,10 @@ static void write_event(hcm__builder_t *b, const void *what)
     else
         hcm__put_str(b, "null");
     hcm__put_str(b, ",\"observe\":");
-    put_uint(b, n->observe);
+    if (n->is_final)
+        hcm__put_str(b, "null");
+    else
+        put_uint(b, n->observe);
     hcm__put_str(b, ",\"oscore\":");
     put_json_cstring(b, n->oscore);
     if (e->as_text) {
@@ -317,7 +324,7 @@ int hcm_sse_event(const hcm_notification_t *n, hcm_arena_t *arena, hcm_bytes_t *
 {
     event_t e = { .n = n };
 
-    if (n->status < 100 || n->status > 599 || n->observe > OBSERVE_MASK ||
+    if (n->status < 100 || n->status > 599 || (!n->is_final && n->observe > OBSERVE_MASK) ||
         (n->content_type != NULL && !is_printable_ascii(n->content_type)) ||
         (n->oscore != NULL && !is_printable_ascii(n->oscore)))
         return HCM_EINTERNAL;

@@ -291,11 +291,11 @@ static void give(hcp_observe_sub_t *sub, const framed_t *sse, const framed_t *pa
 /* ---- framing --------------------------------------------------------------------------------- */
 
 /* |msg| as the HTTP client sees it (hcm_response_to_http()), then as one event and one part. */
-static int frame_in(observation_t *o, const hcm_coap_msg_t *msg, uint32_t observe,
+static int frame_in(observation_t *o, const hcm_coap_msg_t *msg, const uint32_t *observe,
                     hcm_arena_t *arena, hcm_bytes_t *sse, hcm_bytes_t *part)
 {
     hcm_resp_ctx_t ctx = {.request = o->info, .target = &o->target};
-    hcm_notification_t n = {.observe = observe};
+    hcm_notification_t n = {.observe = observe != NULL ? *observe : 0, .is_final = observe == NULL};
     hcm_http_resp_t resp;
     hcm_header_t headers[HCM_MAX_HEADERS + 1];
     const hcm_option_t *etag = hcm_coap_msg_find(msg, HCM_OPT_ETAG);
@@ -323,12 +323,12 @@ static int frame_in(observation_t *o, const hcm_coap_msg_t *msg, uint32_t observ
     n.is_text = n.oscore == NULL && cf != NULL && hcm_uint_decode(cf->value, &v) == 0 &&
                 v <= UINT16_MAX && hcm_content_format_is_text((uint16_t)v);
     /* The part says its Observe value too, for a client that orders parts itself (s3.4). */
-    snprintf(observe_text, sizeof observe_text, "%u", (unsigned)observe);
+    snprintf(observe_text, sizeof observe_text, "%u", (unsigned)n.observe);
     headers[resp.nheaders] = (hcm_header_t){"Observe", observe_text};
     if ((err = hcm_sse_event(&n, arena, sse)) < 0)
         return err;
     return hcm_multipart_part(o->boundary, resp.status, MHD_get_reason_phrase_for(resp.status),
-                              headers, resp.nheaders + 1, resp.body, arena, part);
+                              headers, resp.nheaders + !n.is_final, resp.body, arena, part);
 }
 
 static int copy_framed(framed_t *out, hcm_bytes_t in)
@@ -343,10 +343,11 @@ static int copy_framed(framed_t *out, hcm_bytes_t in)
     return 0;
 }
 
-/* |msg| framed both ways into |sse| and |part| (malloc'ed; the caller frees them). The arena
- * grows until it holds the larger of the two (JSON escapes, base64). */
-static int frame(observation_t *o, const hcm_coap_msg_t *msg, uint32_t observe, framed_t *sse,
-                 framed_t *part)
+/* |msg| framed both ways into |sse| and |part| (malloc'ed; the caller frees them), with its
+ * Observe value, or NULL for the last response, which has none. The arena grows until it holds
+ * the larger of the two (JSON escapes, base64). */
+static int frame(observation_t *o, const hcm_coap_msg_t *msg, const uint32_t *observe,
+                 framed_t *sse, framed_t *part)
 {
     size_t size = 8192 + 2 * msg->payload.len;
     int err = HCM_ENOSPACE;
@@ -404,7 +405,7 @@ static void arm_max_age(observation_t *o, const hcm_coap_msg_t *msg)
 static void publish(observation_t *o, const hcm_coap_msg_t *msg, uint32_t observe)
 {
     hcp_queue_link_t *link;
-    int err = frame(o, msg, observe, &o->latest_sse, &o->latest_part);
+    int err = frame(o, msg, &observe, &o->latest_sse, &o->latest_part);
 
     if (err < 0) {
         hcp_log(HCC_LOG_INFO, o->exchange, "observe: a notification dropped: %s",
@@ -505,7 +506,7 @@ static void on_done(void *data, const hcm_coap_msg_t *msg, int err)
     bool is_success = msg != NULL && msg->code >> 5 == 2;
 
     o->upreq = NULL;
-    if (msg != NULL && frame(o, msg, o->last_observe, &sse, &part) < 0)
+    if (msg != NULL && frame(o, msg, NULL, &sse, &part) < 0)
         sse.len = part.len = 0;
     while (!hcp_queue_is_empty(&o->subs)) {
         hcp_observe_sub_t *sub = hcp_container_of(o->subs.head.next, hcp_observe_sub_t, link);

@@ -116,7 +116,7 @@ fi
 # ---- a resource that is not observable, and an error --------------------------------------------
 http -H 'Accept: text/event-stream' "http://$PROXY/hc/coap://127.0.0.1:$CS_PORT/"
 expect_match "rfc7641-3.2 a resource without Observe: one event, then the end event, then the body ends" \
-    $'^id: 0\nevent: notification\ndata: \\{"status":200.*\n\nevent: end\ndata: \\{"reason":"the CoAP server ended the observation"\\}$' \
+    $'^event: notification\ndata: \\{"status":200.*"observe":null.*\n\nevent: end\ndata: \\{"reason":"the CoAP server ended the observation"\\}$' \
     "$BODY"
 http -H 'Accept: text/event-stream' "http://$PROXY/hc/coap://127.0.0.1:$CS_PORT/no-such-resource"
 expect_eq "an error as the first answer is the ordinary answer, no stream" "404 text/plain; charset=utf-8" \

@@ -231,24 +231,24 @@ static const struct sse_row {
     const char *want;
 } sse_rows[] = {
     { { 200, "application/json", BYTES("\x12\xab"), true, 60, 5, BYTES("{\"t\":22.5}"), true,
-        NULL },
+        NULL, false },
       "id: 5\nevent: notification\ndata: {\"status\":200,\"content_type\":\"application/json\","
       "\"etag\":\"12ab\",\"max_age\":60,\"observe\":5,\"oscore\":null,"
       "\"text\":\"{\\\"t\\\":22.5}\"}\n\n" },
     { { 200, "application/cbor", BYTES(""), false, 0, 0xffffff, BYTES("\xa1\x01\x02"), false,
-        NULL },
+        NULL, false },
       "id: 16777215\nevent: notification\ndata: {\"status\":200,\"content_type\":"
       "\"application/cbor\",\"etag\":null,\"max_age\":null,\"observe\":16777215,\"oscore\":null,"
       "\"base64\":\"oQEC\"}\n\n" },
     /* Text that is no UTF-8 goes as base64 all the same. */
-    { { 200, "text/plain; charset=utf-8", BYTES(""), true, 0, 0, BYTES("caf\xe9"), true, NULL },
+    { { 200, "text/plain; charset=utf-8", BYTES(""), true, 0, 0, BYTES("caf\xe9"), true, NULL, false },
       "id: 0\nevent: notification\ndata: {\"status\":200,\"content_type\":"
       "\"text/plain; charset=utf-8\",\"etag\":null,\"max_age\":0,\"observe\":0,\"oscore\":null,"
       "\"base64\":\"Y2Fm6Q==\"}\n\n" },
-    { { 200, NULL, BYTES(""), false, 0, 1, BYTES(""), false, NULL },
+    { { 200, NULL, BYTES(""), false, 0, 1, BYTES(""), false, NULL, false },
       "id: 1\nevent: notification\ndata: {\"status\":200,\"content_type\":null,\"etag\":null,"
       "\"max_age\":null,\"observe\":1,\"oscore\":null,\"base64\":\"\"}\n\n" },
-    { { 204, NULL, BYTES(""), false, 0, 2, { NULL, 0 }, true, NULL },
+    { { 204, NULL, BYTES(""), false, 0, 2, { NULL, 0 }, true, NULL, false },
       "id: 2\nevent: notification\ndata: {\"status\":204,\"content_type\":null,\"etag\":null,"
       "\"max_age\":null,\"observe\":2,\"oscore\":null,\"text\":\"\"}\n\n" },
     /* RFC 8259 s7: every control character, '"' and '\\' escaped; U+2028 and U+2029 too; DEL,
@@ -256,7 +256,7 @@ static const struct sse_row {
     { { 200, "text/plain; charset=utf-8", BYTES("\x00\x01\x02\x03\x04\x05\x06\x07\x08"), true,
         4294967295u, 3, BYTES("a\"b\\c\n\r\t\b\f\x01\x1f\x7f/\xc3\xa9\xe2\x82\xac"
                               "\xf0\x9f\x98\x80\xe2\x80\xa8\xe2\x80\xa9\xe2\x80\xaa\x00z"),
-        true, NULL },
+        true, NULL, false },
       "id: 3\nevent: notification\ndata: {\"status\":200,\"content_type\":"
       "\"text/plain; charset=utf-8\",\"etag\":\"000102030405060708\",\"max_age\":4294967295,"
       "\"observe\":3,\"oscore\":null,"
@@ -264,34 +264,39 @@ static const struct sse_row {
       "\xf0\x9f\x98\x80\\u2028\\u2029\xe2\x80\xaa\\u0000z\"}\n\n" },
     /* A quoted parameter in the Content-Type is escaped like any string. */
     { { 205, "application/cose; cose-type=\"cose-sign1\"", BYTES("\xff"), false, 0, 9,
-        BYTES("\xd2"), false, NULL },
+        BYTES("\xd2"), false, NULL, false },
       "id: 9\nevent: notification\ndata: {\"status\":205,\"content_type\":"
       "\"application/cose; cose-type=\\\"cose-sign1\\\"\",\"etag\":\"ff\",\"max_age\":null,"
       "\"observe\":9,\"oscore\":null,\"base64\":\"0g==\"}\n\n" },
     /* The last notification of an observation may be an error (RFC 7641 s3.2, s4.2). */
-    { { 404, "text/plain; charset=utf-8", BYTES(""), true, 10, 77, BYTES("not here"), true, NULL },
+    { { 404, "text/plain; charset=utf-8", BYTES(""), true, 10, 77, BYTES("not here"), true, NULL, false },
       "id: 77\nevent: notification\ndata: {\"status\":404,\"content_type\":"
       "\"text/plain; charset=utf-8\",\"etag\":null,\"max_age\":10,\"observe\":77,\"oscore\":null,"
       "\"text\":\"not here\"}\n\n" },
     /* An OSCORE notification (RFC 8613 s11.2): ciphertext, and the option the client needs. */
-    { { 200, "application/oscore", BYTES(""), false, 0, 12, BYTES("\x5e\x13"), false, "CSIS" },
+    { { 200, "application/oscore", BYTES(""), false, 0, 12, BYTES("\x5e\x13"), false, "CSIS", false },
       "id: 12\nevent: notification\ndata: {\"status\":200,"
       "\"content_type\":\"application/oscore\",\"etag\":null,\"max_age\":null,\"observe\":12,"
       "\"oscore\":\"CSIS\",\"base64\":\"XhM=\"}\n\n" },
+    /* The last response has no Observe (RFC 7641 s3.2): no id, "observe":null. */
+    { { 200, "text/plain; charset=utf-8", BYTES(""), false, 0, 0, BYTES("bye"), true, NULL, true },
+      "event: notification\ndata: {\"status\":200,\"content_type\":"
+      "\"text/plain; charset=utf-8\",\"etag\":null,\"max_age\":null,\"observe\":null,"
+      "\"oscore\":null,\"text\":\"bye\"}\n\n" },
 };
 
-static void check_one_line_event(hcm_bytes_t out)
+static void check_one_line_event(hcm_bytes_t out, bool has_id)
 {
     const char *data = memmem(out.p, out.len, "\ndata: ", 7);
     size_t nl = 0;
 
-    /* The event is "id", "event" and "data" lines and an empty one: nothing else ends a line
-     * (WHATWG HTML s9.2.6: CR, LF and CRLF all do). */
+    /* The event is "id" (unless it is the last response), "event" and "data" lines and an
+     * empty one: nothing else ends a line (WHATWG HTML s9.2.6: CR, LF and CRLF all do). */
     for (size_t i = 0; i < out.len; i++) {
         ck_assert_uint_ne(out.p[i], '\r');
         nl += out.p[i] == '\n';
     }
-    ck_assert_uint_eq(nl, 4);
+    ck_assert_uint_eq(nl, has_id ? 4 : 3);
     ck_assert_ptr_nonnull(data);
 }
 
@@ -305,7 +310,7 @@ START_TEST(sse_event)
     ck_assert_int_eq(hcm_sse_event(&r->n, arena, &out), 0);
     ck_assert_uint_eq(out.len, want_len);
     ck_assert_mem_eq(out.p, r->want, want_len);
-    check_one_line_event(out);
+    check_one_line_event(out, !r->n.is_final);
 }
 END_TEST
 
@@ -437,7 +442,7 @@ START_TEST(sse_every_byte)
     for (size_t len = 0x80; len <= sizeof bytes; len += sizeof bytes - 0x80) {
         n.payload.len = len;
         ck_assert_int_eq(hcm_sse_event(&n, arena, &out), 0);
-        check_one_line_event(out);
+        check_one_line_event(out, true);
         ck_assert_ptr_nonnull(memmem(out.p, out.len, len == 0x80 ? "\"text\"" : "\"base64\"",
                                      len == 0x80 ? 6 : 8));
     }
