@@ -150,8 +150,10 @@ void hcp_exchange_stop_waiting(hcp_exchange_t *ex)
 {
     uv_timer_stop(&ex->timer);
     /* Closed now, while libmicrohttpd still owns the fd: once it closes the socket, the number
-     * may be reused by another connection that another exchange is watching. */
-    if (ex->has_hangup_watch) {
+     * may be reused by another connection that another exchange is watching. A stream going on
+     * keeps it: its reader sleeps between notifications (exchange_stream.c), and a handle being
+     * closed cannot be started again in the same loop turn. */
+    if (ex->has_hangup_watch && !(ex->stream.is_open && !ex->stream.is_over)) {
         ex->has_hangup_watch = false;
         uv_close((uv_handle_t *)&ex->hangup, on_handle_closed);
     }
@@ -264,8 +266,10 @@ static void on_hangup(uv_poll_t *poll, int status, int events)
 {
     hcp_exchange_t *ex = hcp_container_of(poll, hcp_exchange_t, hangup);
 
-    if (status < 0 || (events & UV_DISCONNECT))
+    if (status < 0 || (events & UV_DISCONNECT)) {
+        uv_poll_stop(poll); /* once: a stream's watch outlives the cancel (stop_waiting) */
         cancel(ex);
+    }
 }
 
 void hcp_exchange_watch_hangup(hcp_exchange_t *ex)
