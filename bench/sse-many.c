@@ -15,7 +15,8 @@
  *       round's last event
  *   -W  never more than WINDOW connections opened and not yet subscribed (default 100), so a
  *       ramp of thousands does not overrun the proxy's listen backlog
- *   -T  seconds to wait for all subscriptions (default 120), and for each round (default 30)
+ *   -T  seconds to wait for all subscriptions (default 120), and for each round (default 30);
+ *       a round that does not reach every subscriber in time is the last one asked for
  *
  * A subscriber counts as subscribed at its first event. The notifier's payload is "ROUND NS",
  * NS its CLOCK_MONOTONIC send time, so the latency of an event is its arrival (read right after
@@ -538,6 +539,12 @@ int main(int argc, char **argv)
             pump(&b, 10, host, prefix);
         if (proxy > 0)
             cpu1 = cpu_ns(proxy); /* the last round's is what counts */
+        if (b.round_events[r] < b.alive) {
+            /* A proxy that missed a whole -T is stuck: the rounds left count as lost. */
+            fprintf(stderr, "sse-many: round %u: %llu of %u events in %u s; no more rounds\n", r,
+                    b.round_events[r], b.alive, round_s);
+            break;
+        }
         for (uint64_t gap = now_ns() + (uint64_t)gap_ms * NS_PER_MS; now_ns() < gap;)
             pump(&b, 10, host, prefix);
     }
