@@ -231,7 +231,6 @@ void hcp_exchange_abort_all(hcp_proxy_t *proxy)
 
 /* ---- waiting ----------------------------------------------------------------------------- */
 
-
 /* Most exchanges end within a loop turn or two; watching the client socket for a hang-up costs
  * three system calls, so it starts only for exchanges still waiting after this long. */
 #define HANGUP_WATCH_AFTER_MS 50
