@@ -243,9 +243,11 @@ hcp_msgclient_request_t *hcp_msgclient_observe(hcp_msgclient_t *mc, const hcp_co
 
 bool hcp_msgclient_reregister(hcp_msgclient_t *mc, hcp_msgclient_request_t *req, uint64_t now_ns)
 {
-    if (!req->observe || (hcp_queue_link_is_queued(&req->timer) && !req->awaits_ack))
-        return false; /* not a registration, or timed out and not yet collected */
-    stop_awaiting(mc, req);
+    /* Not a registration; one still unacknowledged, whose retransmissions decide (starting it
+     * over would keep a silent server's observation alive for ever); or one timed out. */
+    if (!req->observe || hcp_queue_link_is_queued(&req->timer))
+        return false;
+    req->retransmits = 0;
     req->header.mid = fresh_mid(mc, &req->peer);
     req->dgram[2] = (uint8_t)(req->header.mid >> 8);
     req->dgram[3] = (uint8_t)req->header.mid;

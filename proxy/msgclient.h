@@ -66,8 +66,10 @@ hcp_msgclient_request_t *hcp_msgclient_observe(hcp_msgclient_t *mc, const hcp_co
                                                void *user, uint64_t now_ns);
 /* RFC 7641 s3.3.1: sends |req|'s registration again, with the same token and a fresh Message ID
  * (retransmitted as any CON), so that the server keeps or renews the observer entry it holds
- * for that token (s4.1) and answers with a fresh notification. False for a request that is no
- * registration, or one whose retransmissions ran out (collect it with next_timeout). */
+ * for that token (s4.1) and answers with a fresh notification. False, and nothing sent, for a
+ * request that is no registration, one still waiting for its ACK (its retransmissions run their
+ * course, and a timeout ends the observation), or one whose retransmissions ran out (collect it
+ * with next_timeout). */
 bool hcp_msgclient_reregister(hcp_msgclient_t *mc, hcp_msgclient_request_t *req, uint64_t now_ns);
 /* The caller no longer wants an answer (the HTTP client went away, or it gave up): the request
  * is forgotten, and a response that comes for it later is treated as matching nothing. */

@@ -635,6 +635,8 @@ START_TEST(rfc7641_3_3_1_reregistration_same_token_new_mid)
     hcp_msgclient_tick(mc, 74 * S); /* unacknowledged: retransmitted with its Message ID */
     ck_assert_uint_eq(nsent, 2);
     ck_assert_uint_eq(sent[1].dgram[2] << 8 | sent[1].dgram[3], mid);
+    ck_assert(!hcp_msgclient_reregister(mc, req, 74 * S)); /* not while it waits for its ACK */
+    ck_assert_uint_eq(nsent, 2);
     ck_assert_int_eq(from_server(1, "64 45 MM TT 61 04 ff 6f6b", mid, 75 * S, &ev),
                      HCP_MSGCLIENT_NOTIFICATION);
     ck_assert_uint_eq(ev.observe, 4);
@@ -643,6 +645,29 @@ START_TEST(rfc7641_3_3_1_reregistration_same_token_new_mid)
     ck_assert_uint_eq(stats().observations, 1);
     send_get(true, &user_b, &plain);
     ck_assert(!hcp_msgclient_reregister(mc, plain, 101 * S));
+}
+END_TEST
+
+/* s3.3.1, RFC 7252 s4.2: a re-registration the server never acknowledges times out after
+ * MAX_RETRANSMIT retransmissions, and that ends the observation; re-registering again meanwhile
+ * does not start it over. */
+START_TEST(rfc7641_3_3_1_unanswered_reregistration_times_out)
+{
+    hcp_msgclient_request_t *req;
+    uint64_t t = 70 * S;
+
+    registered(3, &req);
+    ck_assert(hcp_msgclient_reregister(mc, req, t));
+    for (int i = 0; i < 40 && hcp_msgclient_next_deadline(mc) != UINT64_MAX; i++) {
+        t = hcp_msgclient_next_deadline(mc);
+        hcp_msgclient_tick(mc, t);
+        if (hcp_msgclient_next_deadline(mc) == 0)
+            break;
+        ck_assert(!hcp_msgclient_reregister(mc, req, t));
+    }
+    ck_assert_uint_eq(nsent, 1 + 4); /* the re-registration and MAX_RETRANSMIT more */
+    ck_assert_ptr_eq(hcp_msgclient_next_timeout(mc), &user_a);
+    ck_assert_uint_eq(stats().observations, 0);
 }
 END_TEST
 
@@ -692,6 +717,7 @@ static Suite *msgclient_suite(void)
     tcase_add_loop_test(tc, rfc7641_3_6_cancel_then_notification_is_reset, 0,
                         HCM_COUNTOF(cancel_rows));
     tcase_add_test(tc, rfc7641_3_3_1_reregistration_same_token_new_mid);
+    tcase_add_test(tc, rfc7641_3_3_1_unanswered_reregistration_times_out);
     tcase_add_test(tc, plain_request_ends_with_a_response_carrying_observe);
     suite_add_tcase(s, tc);
     return s;
