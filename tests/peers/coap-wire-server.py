@@ -91,11 +91,12 @@ Commands:
   max-age RES S               set RES maxage=S
   observers RES               "ok COUNT TOKEN,TOKEN..." (hex) of the current observers
   forget RES                  the observers are dropped silently (their notifications stop)
-For every step of an observation, RECORD also gets a line "note MS WHAT RES tok=HEX [mid=N]",
-WHAT one of: register, reregister, deregister, unobservable (Observe 0 answered without Observe),
-get (no Observe), block (a Block2 request, with num=N), ignored (silent=yes), notify, end, ack
-and reset (an ACK or RST whose Message ID is a notification's: the observer is gone after a
-reset, RFC 7641 s3.6). `show` prints note lines as they are.
+For every step of an observation, RECORD also gets a line "note MS WHAT RES tok=HEX mid=N" (the
+Message ID of the request, or of the notification), WHAT one of: register, reregister,
+deregister, unobservable (Observe 0 answered without Observe), get (no Observe), block (a Block2
+request; the line ends in " num=N"), ignored (silent=yes), notify, end, ack and reset (an ACK or
+RST whose Message ID is a notification's: the observer is gone after a reset, RFC 7641 s3.6).
+`show` prints note lines as they are.
 """
 import importlib.machinery
 import os
@@ -389,7 +390,7 @@ class Server:
     def obs(self, req):
         res = self.resources.setdefault("/".join(req.args), Resource("/".join(req.args)))
         if res.silent:
-            self.note("ignored", res, req.token)
+            self.note("ignored", res, req.token, f" mid={req.mid}")
             return
         observe = next((int.from_bytes(v, "big") for k, v in req.options if k == OPT_OBSERVE), None)
         block2 = next((int.from_bytes(v, "big") for k, v in req.options if k == OPT_BLOCK2), None)
@@ -399,19 +400,20 @@ class Server:
                 req.answer(0x80, payload=b"Observe with a Block2 past block 0")
                 return
             if not res.observable or res.code >> 5 != 2:
-                self.note("unobservable", res, req.token)
+                self.note("unobservable", res, req.token, f" mid={req.mid}")
                 req.answer(*res.notification(with_block=True, observe=False))
                 return
-            self.note("reregister" if key in res.observers else "register", res, req.token)
+            self.note("reregister" if key in res.observers else "register", res, req.token,
+                      f" mid={req.mid}")
             res.observers[key] = req.code
             req.answer(*res.notification(with_block=True))
             return
         if observe == 1 and res.observers.pop(key, None) is not None:
-            self.note("deregister", res, req.token)
+            self.note("deregister", res, req.token, f" mid={req.mid}")
         elif block2 is not None:
-            self.note("block", res, req.token, f" num={block2 >> 4}")
+            self.note("block", res, req.token, f" mid={req.mid} num={block2 >> 4}")
         else:
-            self.note("get", res, req.token)
+            self.note("get", res, req.token, f" mid={req.mid}")
         req.answer(*res.notification(with_block=True, observe=False, block2=block2))
 
 
