@@ -108,10 +108,22 @@ noted() { notes "$1" "$2" | grep -q " mid=$3\$"; }
 # first observer's).
 notify() { MID=$(wire_ctl notify "$@" | cut -d' ' -f2 | cut -d, -f1); }
 delta() { echo $(( $(metric "$1") - $2 )); }
+# todo_eq DESCRIPTION EXPECTED ACTUAL: expect_eq for what hcproxy is known to get wrong today, a
+# TAP TODO: "not ok ... # TODO" is an expected failure; once fixed, "ok ... # TODO" is an
+# unexpected pass, which meson counts as a failure, so that the TODO goes.
+todo_eq() {
+    TAP_N=$((TAP_N + 1))
+    if [ "$2" = "$3" ]; then echo "ok $TAP_N - $1 # TODO known failure"; else
+        echo "not ok $TAP_N - $1 # TODO known failure"
+        printf '%s\n' "expected: $2" "actual:   $3" | sed 's/^/#   /'
+    fi
+}
 
 start_wire
-# A keep-alive after 1 s of silence; drain.delay_s 0: SIGTERM ends streams at once.
-start_hcproxy --observe-heartbeat-s 1
+# A keep-alive after 1 s of silence. Credentials for a coaps:// server, so that an observation
+# asked of one gets as far as the scheme check.
+UP_PSK=up-secret-0123456789 start_hcproxy --observe-heartbeat-s 1 \
+    --upstream-credentials "coaps://127.0.0.1:$WP psk identity=hcproxy key_env=UP_PSK"
 
 # hcproxy that answers Observe 501 has no streams yet: nothing here can pass, skip.
 wire_ctl set probe observable=no >/dev/null
@@ -200,9 +212,11 @@ expect_eq "/metrics: hcproxy_observe_events_total counts the events written (10)
     "10" "$(delta hcproxy_observe_events_total "$before_events")"
 
 # ---- heartbeat ------------------------------------------------------------------------------------
-sleep 1.5
+# The heartbeat timer ticks every heartbeat_s: the first comment comes within 2 of them.
+has_keepalive() { events s1 | grep -q -x 'comment keep-alive'; }
+wait_for 3 has_keepalive || true
 expect_eq "an SSE stream idle for observe.heartbeat_s (1 s here) gets the comment ': keep-alive'" "yes" \
-    "$(events s1 | grep -q -x 'comment keep-alive' && echo yes || echo no)"
+    "$(has_keepalive && echo yes || echo no)"
 
 # ---- the end: a final response, an error ----------------------------------------------------------
 wire_ctl end a 2.05 p=bye >/dev/null
@@ -210,6 +224,8 @@ wait_for 10 ended s1 || true
 expect_eq "RFC 7641 s3.2: a response without Observe ends it: that response is the last event, then event: end, then the body ends" \
     "notification 200 bye|end|yes" "$(last_two s1)|$(ended s1 && echo yes || echo no)"
 expect_match "... the end event's data names a reason" '^end - - .+' "$(events s1 | grep '^end ' || true)"
+todo_eq "... that last response carried no Observe option: its event has no id (RFC 7641 s3.2; README: id is the Observe value)" \
+    "notification - 200 bye" "$(events s1 | grep '^notification .* bye$' || true)"
 expect_eq "... and the curl transfer ended cleanly (the chunked body was closed, exit 0, status 200)" "200" \
     "$(cat "$WORK/s1.code")"
 
@@ -235,12 +251,16 @@ expect_eq "a registration answered 4.04 is the ordinary mapped answer: 404, no s
     "$STATUS $(header content-type | grep -q event-stream && echo yes || echo no)"
 wire_ctl set u observable=no p=plain >/dev/null
 http --max-time 5 -H 'Accept: text/event-stream' "http://$PROXY/hc/$C/obs/u"
-printf '%s' "$BODY" >"$WORK/u.out"
+cp "$WORK/body" "$WORK/u.out"
 expect_eq "RFC 7641 s3.1: an answer without Observe (a resource that is not observable): one event, then event: end, the body ends" \
     "200 notification 200 plain|end" "$STATUS $(last_two u)"
-http --max-time 5 -H 'Observe: 0' -H 'Accept: text/event-stream' "http://$PROXY/hc/coaps://127.0.0.1:$WP/obs/x"
-expect_eq "Observe to a coaps:// server: 501 with its reason" "501 yes" \
-    "$STATUS $(grep -q -i 'coap:// servers only' <<<"$BODY" && echo yes || echo no)"
+todo_eq "... an event with no id: that answer had no Observe value" "notification - 200 plain" \
+    "$(events u | grep '^notification' || true)"
+for scheme in coaps coap+tcp; do
+    http --max-time 5 -H 'Observe: 0' -H 'Accept: text/event-stream' "http://$PROXY/hc/$scheme://127.0.0.1:$WP/obs/x"
+    expect_eq "Observe to a $scheme:// server: 501 with its reason" "501 yes" \
+        "$STATUS $(grep -q -i 'coap:// servers only' <<<"$BODY" && echo yes || echo no)"
+done
 
 # ---- multipart/mixed ---------------------------------------------------------------------------------
 wire_ctl set m p=m-one obs=1 >/dev/null
@@ -379,9 +399,9 @@ kill -TERM "$PROXY_PID"
 wait_for 15 eval '! kill -0 "$PROXY_PID"' || { kill -KILL "$PROXY_PID"; echo "# hcproxy did not exit in 15 s"; }
 wait "$PROXY_PID" || status=$?
 for s in l1 l2 l3; do wait_for 10 ended "$s" || true; done
-expect_eq "SIGTERM: every stream gets event: end, reason \"hcproxy is shutting down\", and ends" \
-    "end - - hcproxy is shutting down|end - - hcproxy is shutting down|end - - hcproxy is shutting down|yes" \
-    "$(for s in l1 l2 l3; do events "$s" | grep '^end ' || echo none; done | paste -sd'|')|$(ended l1 && ended l2 && ended l3 && echo yes || echo no)"
+expect_eq "SIGTERM: every stream gets event: end, its reason that the proxy is shutting down, and ends" \
+    "3 yes" \
+    "$(for s in l1 l2 l3; do events "$s" | grep '^end ' || echo none; done | grep -c -E '^end - - (hc)?proxy is shutting down$') $(ended l1 && ended l2 && ended l3 && echo yes || echo no)"
 expect_eq "... and hcproxy exits 0, with no leak or sanitizer report" "0 0" \
     "$status $(grep -c -E 'Sanitizer|runtime error:' "$WORK/hcproxy.log" || true)"
 
