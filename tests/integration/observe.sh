@@ -323,6 +323,7 @@ wait_for 10 ended s6 || true
 
 # ---- fan-out: subscribers of one resource share one registration ------------------------------------------
 obs0=$(metric hcproxy_observe_observations)
+streams0=$(metric hcproxy_observe_streams)
 wire_ctl set f p=f-one >/dev/null
 subscribe fa f
 wait_for 10 has_event fa "notification 1 200 f-one" || true
@@ -334,8 +335,8 @@ expect_eq "fan-out: a second subscriber of the same resource gets the latest not
     "$(notifications fb)"
 expect_eq "... and shares the first one's registration: one at the CoAP server" "1 1" \
     "$(note_count register f) $(observers f)"
-expect_eq "/metrics: ... one observation (gauge), two more streams than before" "1" \
-    "$(delta hcproxy_observe_observations "$obs0")"
+expect_eq "/metrics: ... one observation more (gauge), two more streams than before" "1 2" \
+    "$(delta hcproxy_observe_observations "$obs0") $(delta hcproxy_observe_streams "$streams0")"
 notify f p=f-three
 wait_for 10 has_event fb "notification 3 200 f-three" || true
 wait_for 10 has_event fa "notification 3 200 f-three" || true
