@@ -359,6 +359,23 @@ wait_for 10 noted reset f "$MID" || true
 expect_eq "... when the last one has left, the next notification is Reset" "yes" \
     "$(noted reset f "$MID" && echo yes || echo no)"
 
+# ---- FETCH (RFC 8132 s2.4): a registration with a body, never shared --------------------------------------
+wire_ctl set q p=q-one >/dev/null
+subscribe qa q -X FETCH -H 'Content-Type: application/json' --data-binary '{"q":1}' \
+    -H 'Accept: text/event-stream'
+wait_for 10 has_event qa "notification 1 200 q-one" || true
+reg=$(wire_show | grep -E '^recv [0-9.]+ CON 0\.05 ' | grep '11:6f6273,11:71' | head -n1)
+expect_match "RFC 8132 s2.4: an HTTP FETCH stream registers with a CON FETCH carrying Observe 0 and the body" \
+    "opts=([^ ]*,)?6:(,| ).* payload=$(printf '{"q":1}' | od -An -tx1 | tr -d ' \n')\$" "$reg"
+subscribe qb q -X FETCH -H 'Content-Type: application/json' --data-binary '{"q":1}' \
+    -H 'Accept: text/event-stream'
+wait_for 10 has_event qb "notification 1 200 q-one" || true
+expect_eq "... and each FETCH stream has a registration of its own (only GETs are shared)" "2 2" \
+    "$(note_count register q) $(observers q)"
+wire_ctl end q 2.05 >/dev/null
+wait_for 10 ended qa || true
+wait_for 10 ended qb || true
+
 # ---- /metrics once every stream is over ------------------------------------------------------------------
 wait_for 10 metric_is hcproxy_observe_streams 0 || true
 expect_eq "/metrics: no streams and no observations left" "0 0" \
