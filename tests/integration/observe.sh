@@ -98,7 +98,7 @@ header_of() { tr -d '\r' <"$WORK/$1.h" | sed -n "s/^$2: //Ip" | head -n1; }
 # observers RES: how many observers of obs/RES the wire server holds.
 observers() { wire_ctl observers "$1" | cut -d' ' -f2; }
 observers_are() { [ "$(observers "$1")" = "$2" ]; }
-# notes WHAT RES: the wire server's note lines "WHAT RES ...", "tok=... [mid=...]" a line.
+# notes WHAT RES: the wire server's note lines "WHAT RES ...", as "tok=... mid=..." a line.
 notes() { grep -E "^note [0-9.]+ $1 $2 " "$WORK/wire.record" | cut -d' ' -f5- || true; }
 note_count() { notes "$1" "$2" | grep -c . || true; }
 note_is() { [ "$(note_count "$1" "$2")" = "$3" ]; }
