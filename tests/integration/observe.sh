@@ -108,16 +108,6 @@ noted() { notes "$1" "$2" | grep -q " mid=$3\$"; }
 # first observer's).
 notify() { MID=$(wire_ctl notify "$@" | cut -d' ' -f2 | cut -d, -f1); }
 delta() { echo $(( $(metric "$1") - $2 )); }
-# todo_eq DESCRIPTION EXPECTED ACTUAL: expect_eq for what hcproxy is known to get wrong today, a
-# TAP TODO: "not ok ... # TODO" is an expected failure; once fixed, "ok ... # TODO" is an
-# unexpected pass, which meson counts as a failure, so that the TODO goes.
-todo_eq() {
-    TAP_N=$((TAP_N + 1))
-    if [ "$2" = "$3" ]; then echo "ok $TAP_N - $1 # TODO known failure"; else
-        echo "not ok $TAP_N - $1 # TODO known failure"
-        printf '%s\n' "expected: $2" "actual:   $3" | sed 's/^/#   /'
-    fi
-}
 
 start_wire
 # A keep-alive after 1 s of silence.
@@ -213,7 +203,7 @@ wait_for 10 ended s1 || true
 expect_eq "rfc7641-3.2 a response without Observe ends it: that response is the last event, then event: end, then the body ends" \
     "notification 200 bye|end|yes" "$(last_two s1)|$(ended s1 && echo yes || echo no)"
 expect_match "... the end event's data names a reason" '^end - - .+' "$(events s1 | grep '^end ' || true)"
-todo_eq "... that last response carried no Observe option: its event has no id (RFC 7641 s3.2; README: id is the Observe value)" \
+expect_eq "... that last response carried no Observe option: its event has no id (RFC 7641 s3.2; README: id is the Observe value)" \
     "notification - 200 bye" "$(events s1 | grep '^notification .* bye$' || true)"
 expect_eq "... and the curl transfer ended cleanly (the chunked body was closed, exit 0, status 200)" "200" \
     "$(cat "$WORK/s1.code")"
@@ -243,7 +233,7 @@ http --max-time 5 -H 'Accept: text/event-stream' "http://$PROXY/hc/$C/obs/u"
 cp "$WORK/body" "$WORK/u.out"
 expect_eq "rfc7641-3.1 an answer without Observe (a resource that is not observable): one event, then event: end, the body ends" \
     "200 notification 200 plain|end" "$STATUS $(last_two u)"
-todo_eq "... an event with no id: that answer had no Observe value" "notification - 200 plain" \
+expect_eq "... an event with no id: that answer had no Observe value" "notification - 200 plain" \
     "$(events u | grep '^notification' || true)"
 
 # ---- multipart/mixed ---------------------------------------------------------------------------------
