@@ -9,7 +9,6 @@
 
 PEERS="$(cd "$(dirname "${BASH_SOURCE[0]}")/../peers" && pwd)"
 RAW="${RAW:-$PEERS/coap-raw.py}"
-WIRE="${WIRE:-$PEERS/coap-wire-server.py}"
 TODO_NOTE="# TODO known failure, see CONFORMANCE.md"
 
 # todo_eq DESCRIPTION EXPECTED ACTUAL: expect_eq for a clause hcproxy is known to fail.
@@ -31,24 +30,6 @@ todo_match() {
 expect_true() {
     local d=$1; shift
     if "$@"; then ok "$d"; else not_ok "$d" "failed: $*"; fi
-}
-
-# start_wire: tests/peers/coap-wire-server.py on an ephemeral port, recording into
-# $WORK/wire.record; sets WP (its port) and C (the coap:// base URI of its scenarios).
-start_wire() {
-    "$PY" "$WIRE" "$WORK/wire.record" >"$WORK/wire.out" 2>&1 &
-    PIDS+=($!)
-    wait_for 10 grep -q '^ready' "$WORK/wire.out" || { echo "Bail out! the wire server did not start"; exit 1; }
-    WP=$(sed -n 's/^ready //p' "$WORK/wire.out")
-    C="coap://127.0.0.1:$WP"
-}
-# wire_show: the record decoded, one datagram a line ("recv MS CON 0.01 mid=... tok=...").
-wire_show() { "$PY" "$WIRE" show "$WORK/wire.record"; }
-# wire_mark: remembers how far the record goes; wire_since prints what came after the mark.
-wire_mark() { WIRE_MARK=$(wc -l <"$WORK/wire.record"); }
-wire_since() {
-    tail -n +$((WIRE_MARK + 1)) "$WORK/wire.record" >"$WORK/wire.since"
-    "$PY" "$WIRE" show "$WORK/wire.since"
 }
 
 # coap_port: hcproxy's CoAP listener port (after start_hcproxy); sets CP.

@@ -8,8 +8,11 @@
 start_origin
 # An answer that takes longer than 100 ms is a separate response; faster ones are piggybacked.
 # /r/ is a route for the smallest requests there are.
-start_hcproxy --coap-piggyback-wait-ms 100 --coap-routes "/r/=$O/"
+# A coap+tcp listener too: libcoap's message layer (reverse_libcoap.c), where coap:// is hcproxy's.
+start_hcproxy --coap-piggyback-wait-ms 100 --coap-routes "/r/=$O/" \
+    --coap-listen '127.0.0.1:0,coap+tcp://127.0.0.1:0'
 coap_port
+TCP_PORT=$(grep -o -m1 'listening on coap+tcp://[^ "]*' "$WORK/hcproxy.log" | sed 's/.*:\([0-9][0-9]*\).*/\1/')
 
 # answer: the first response (or Reset) among send's lines, as "TYPE C.DD".
 answer() { grep -E '^(RST|(CON|NON|ACK) [1-7]\.)' | head -n1 | cut -d' ' -f1,2; }
@@ -168,6 +171,39 @@ for m in PATCH IPATCH; do
 done
 expect_refused "rfc8132-2 CoAP FETCH has no HTTP method: 5.01, nothing forwarded (documented)" 5.01 \
     "CON FETCH mid=353 tok=0353 o35=$O/echo?fetch x12=32 p=[1]" '/echo?fetch'
+
+# ---- RFC 7641 s4.1: Observe to an HTTP origin ----------------------------------------------------
+# HTTP has no notifications: a registration through hcproxy is served as the resource were not
+# observable (s3.1, s4.1): one ordinary answer, no Observe option in it, nothing after it.
+# has_observe: "yes" if a line of $out with a response code carries option 6 (Observe).
+has_observe() { grep -E ' [2-5]\.[0-9]{2} ' <<<"$out" | field opts | grep -q -E '(^|,)6:' && echo yes || echo no; }
+out=$(send "CON GET mid=500 tok=0500 o35=$O/hello?obs u6=0" --wait 2.5)
+expect_eq "rfc7641-4.1 a CON GET with Observe 0 for an HTTP origin: one piggybacked 2.05, without Observe, and nothing after it" \
+    "ACK 2.05 mid=500 1 no" "$(head -n1 <<<"$out" | cut -d' ' -f1-3) $(count . <<<"$out") $(has_observe)"
+expect_eq "rfc7641-4.1 ... the origin got one ordinary GET, no Observe header" "1 0" \
+    "$(forwarded '/hello?obs') $(grep -c -i '^observe:' "$WORK/origin.record" || true)"
+out=$(send "NON GET mid=501 tok=0501 o35=$O/hello?obsnon u6=0" --wait 2)
+expect_eq "rfc7641-4.1 a NON GET with Observe 0: one NON 2.05 without Observe" "NON 2.05 1 no" \
+    "$(answer <<<"$out") $(count . <<<"$out") $(has_observe)"
+out=$(send "CON GET mid=502 tok=0502 o35=$O/slow?ms=300&obs u6=0" --wait 3)
+expect_eq "rfc7641-4.1 ... a separate response (a slow origin): one CON 2.05 without Observe" "CON 2.05 1 no" \
+    "$(grep '^CON ' <<<"$out" | cut -d' ' -f1,2) $(count '^CON ' <<<"$out") $(has_observe)"
+out=$(send "CON GET mid=503 tok=0503 o35=$O/bytes?n=3000&obs u6=0" --stop 1 --wait 2)
+expect_eq "rfc7641-4.1 ... a large answer: its first block (Block2) without Observe" "ACK 2.05 yes no" \
+    "$(answer <<<"$out") $(field opts <<<"$out" | grep -q -E '(^|,)23:' && echo yes || echo no) $(has_observe)"
+out=$(send "CON FETCH mid=504 tok=0504 o35=$O/echo?obsfetch x12=32 p=[1] u6=0" --stop 1 --wait 2)
+expect_eq "rfc7641-4.1 ... a FETCH with Observe 0 (RFC 8132 s2.4): no Observe in the answer (5.01, FETCH has no HTTP method)" \
+    "ACK 5.01 no" "$(answer <<<"$out") $(has_observe)"
+out=$(send "CON GET mid=505 tok=0505 o35=$O/hello?obs1 u6=1" --stop 1 --wait 2)
+expect_eq "rfc7641-3.6 a GET with Observe 1 (deregister) for an HTTP origin: an ordinary 2.05 without Observe" \
+    "ACK 2.05 no" "$(answer <<<"$out") $(has_observe)"
+# coap+tcp (RFC 8323): libcoap's server; hcproxy's resources are not observable, so libcoap adds
+# no Observe and keeps no observer. coap-client -s 2 registers and waits 2 s for notifications.
+timeout 20 coap-client-notls -v 7 -B 5 -s 2 -U -O "35,$O/hello?obstcp" "coap+tcp://127.0.0.1:$TCP_PORT" \
+    >"$WORK/tcp.out" 2>&1 || true
+received=$(grep -a -E 'c:2\.05' "$WORK/tcp.out" | sort -u)
+expect_eq "rfc7641-4.1 coap+tcp: a GET with Observe 0 gets one 2.05, without Observe" "1 no" \
+    "$(grep -c . <<<"$received") $(grep -q 'Observe' <<<"$received" && echo yes || echo no)"
 
 # ---- RFC 7959 s2.2 ------------------------------------------------------------------------------
 expect_code "rfc7959-2.2 a Block2 number past the end of the representation is 4.02" 4.02 \

@@ -8,6 +8,7 @@ set -euo pipefail
 : "${HCPROXY:?HCPROXY must name the hcproxy binary}"
 : "${TESTSERVER:?TESTSERVER must name the coap-testserver binary}"
 PY=/usr/bin/python3
+WIRE="${WIRE:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../peers" && pwd)/coap-wire-server.py}"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/hcproxy-test.XXXXXX")
 PIDS=()
@@ -178,6 +179,30 @@ metric() { curl -s --max-time 5 "http://$PROXY/metrics" | sed -n "s/^$1 //p"; }
 # metric_is NAME VALUE: for wait_for, which runs its command anew each time (a "$(metric ...)"
 # among wait_for's arguments would be read once, before the first try).
 metric_is() { [ "$(metric "$1")" = "$2" ]; }
+
+# ---- the raw-wire CoAP server ---------------------------------------------------------------
+# start_wire: tests/peers/coap-wire-server.py (or $WIRE) on an ephemeral port, recording into
+# $WORK/wire.record; sets WP (its port), WC (its control port) and C (the coap:// base URI of its
+# scenarios).
+start_wire() {
+    "$PY" "$WIRE" "$WORK/wire.record" >"$WORK/wire.out" 2>&1 &
+    PIDS+=($!)
+    wait_for 10 grep -q '^ready' "$WORK/wire.out" || { echo "Bail out! the wire server did not start"; exit 1; }
+    WP=$(sed -n 's/^ready //p' "$WORK/wire.out")
+    WC=$(sed -n 's/^control //p' "$WORK/wire.out")
+    C="coap://127.0.0.1:$WP"
+}
+# wire_ctl COMMAND...: one command to the wire server's control channel (its module comment);
+# prints the answer, and fails unless it is "ok ...".
+wire_ctl() { timeout 15 "$PY" "$WIRE" ctl "$WC" "$@"; }
+# wire_show: the record decoded, one datagram a line ("recv MS CON 0.01 mid=... tok=...").
+wire_show() { "$PY" "$WIRE" show "$WORK/wire.record"; }
+# wire_mark: remembers how far the record goes; wire_since prints what came after the mark.
+wire_mark() { WIRE_MARK=$(wc -l <"$WORK/wire.record"); }
+wire_since() {
+    tail -n +$((WIRE_MARK + 1)) "$WORK/wire.record" >"$WORK/wire.since"
+    "$PY" "$WIRE" show "$WORK/wire.since"
+}
 
 # ---- the reverse direction -------------------------------------------------------------------
 # start_origin: tests/peers/http-origin.py (or $ORIGIN) on an ephemeral port, recording each
