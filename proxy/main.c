@@ -215,6 +215,7 @@ static int run(hcc_config_t *cfg, int argc, char **argv, char **envp)
             hcp_front_close(rt.proxy.front);
         if (rt.proxy.origin != NULL)
             hcp_origin_close(rt.proxy.origin);
+        hcp_observe_close(rt.proxy.observe); /* NULL-safe; before the upstream it cancels in */
         if (rt.proxy.upstream != NULL)
             hcp_upstream_close(rt.proxy.upstream);
     } else {
