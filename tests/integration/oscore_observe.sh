@@ -129,11 +129,12 @@ observe_through() {
     local name=$1 accept=$2
     shift 2
     : >"$WORK/$name.headers"
-    curl -s -N --max-time 30 -X FETCH -H "OSCORE: $(cat "$WORK/$name.req.header")" \
+    # -S: a curl error (its exit status too) goes to stderr, which meson keeps for a failed run.
+    curl -sS -N --max-time 30 -X FETCH -H "OSCORE: $(cat "$WORK/$name.req.header")" \
         -H 'Content-Type: application/oscore' -H 'Observe: 0' -H "Accept: $accept" \
         --data-binary @"$WORK/$name.req" -D "$WORK/$name.headers" -o "$WORK/$name.stream" \
         -w '%{http_code}' "$@" "http://$PROXY/hc/coap://127.0.0.1:$OS_PORT/" \
-        >"$WORK/$name.status" || true
+        >"$WORK/$name.status" || echo "observe_through $name: curl exit status $?" >&2
 }
 # stream_header NAME FIELD: a response header of stream NAME (the field name in any case).
 stream_header() {
