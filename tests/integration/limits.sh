@@ -120,4 +120,34 @@ expect_match "... saying so" "too big" "$BODY"
 http "http://$PROXY/hc/coap://127.0.0.1:$OTHER/echo?after"
 expect_eq "... and the next request is served" "200 after" "$STATUS $BODY"
 
+# The default http.max_header_bytes (8192) is what a request may use however long its connection
+# sat idle before: a keep-alive connection that served a small request and then waited serves
+# one whose headers fill most of it (7,168 bytes of one header), on the same connection.
+expect_clean_exit
+start_hcproxy
+"$PY" - "$PROXY" "/hc/coap://127.0.0.1:$OTHER/echo?big" >"$WORK/big" 2>&1 <<'PYEOF'
+import socket, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+s = socket.create_connection((host, int(port)))
+s.settimeout(10)
+def ask(extra):
+    s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\n%s\r\n" % (sys.argv[2], extra)).encode())
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(65536)
+        if not chunk:
+            return "closed"
+        data += chunk
+    head, body = data.split(b"\r\n\r\n", 1)
+    length = [l.split(b":", 1)[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")]
+    while length and len(body) < int(length[0]):
+        body += s.recv(65536)
+    return head.split(b" ")[1].decode() + " " + body.decode()
+first = ask("")
+time.sleep(0.5)
+print(first, ask("X-Padding: %s\r\n" % ("a" * 7168)))
+PYEOF
+expect_eq "a keep-alive connection idle after a small request serves headers near http.max_header_bytes" \
+    "200 big 200 big" "$(cat "$WORK/big")"
+
 done_testing
