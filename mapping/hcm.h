@@ -92,6 +92,12 @@ int hcm_coap_msg_add(hcm_coap_msg_t *msg, uint16_t number, hcm_bytes_t value);
 /* Adds a uint option in its shortest encoding (RFC 7252 s3.2), stored in |arena|. */
 int hcm_coap_msg_add_uint(hcm_coap_msg_t *msg, hcm_arena_t *arena, uint16_t number,
                           uint32_t value);
+/* The bytes |msg|'s option values (and payload, |with_payload|) take. */
+size_t hcm_coap_msg_size(const hcm_coap_msg_t *msg, bool with_payload);
+/* |msg| into |out|, its option values (and payload, |with_payload|; else |out| points to
+ * |msg|'s) copied to |bytes|, which holds hcm_coap_msg_size() of them. */
+void hcm_coap_msg_copy(hcm_coap_msg_t *out, uint8_t *bytes, const hcm_coap_msg_t *msg,
+                       bool with_payload);
 /* The first option with |number|, or NULL. */
 const hcm_option_t *hcm_coap_msg_find(const hcm_coap_msg_t *msg, uint16_t number);
 /* The value of a uint option; values longer than 4 bytes are HCM_EBADRESPONSE. */

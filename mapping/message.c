@@ -43,6 +43,37 @@ int hcm_coap_msg_add_uint(hcm_coap_msg_t *msg, hcm_arena_t *arena, uint16_t numb
     return hcm_coap_msg_add(msg, number, (hcm_bytes_t){ .p = p, .len = len });
 }
 
+size_t hcm_coap_msg_size(const hcm_coap_msg_t *msg, bool with_payload)
+{
+    size_t need = with_payload ? msg->payload.len : 0;
+
+    for (size_t i = 0; i < msg->nopts; i++)
+        need += msg->opts[i].value.len;
+    return need;
+}
+
+void hcm_coap_msg_copy(hcm_coap_msg_t *out, uint8_t *bytes, const hcm_coap_msg_t *msg,
+                           bool with_payload)
+{
+    size_t at = 0;
+
+    out->code = msg->code;
+    out->nopts = msg->nopts;
+    for (size_t i = 0; i < msg->nopts; i++) {
+        hcm_bytes_t v = msg->opts[i].value;
+        if (v.len > 0)
+            memcpy(bytes + at, v.p, v.len);
+        out->opts[i] = (hcm_option_t){msg->opts[i].number, {bytes + at, v.len}};
+        at += v.len;
+    }
+    out->payload = msg->payload;
+    if (with_payload) {
+        if (msg->payload.len > 0)
+            memcpy(bytes + at, msg->payload.p, msg->payload.len);
+        out->payload.p = bytes + at;
+    }
+}
+
 const hcm_option_t *hcm_coap_msg_find(const hcm_coap_msg_t *msg, uint16_t number)
 {
     size_t i;

@@ -177,18 +177,8 @@ static void end_observation(observation_t *o)
 /* |msg| into |o->msg|, its values copied at |*at| in o->bytes. */
 static void copy_msg(observation_t *o, const hcm_coap_msg_t *msg, size_t *at)
 {
-    o->msg = *msg;
-    for (size_t i = 0; i < msg->nopts; i++) {
-        hcm_bytes_t v = msg->opts[i].value;
-        if (v.len > 0)
-            memcpy(o->bytes + *at, v.p, v.len);
-        o->msg.opts[i].value.p = o->bytes + *at;
-        *at += v.len;
-    }
-    if (msg->payload.len > 0)
-        memcpy(o->bytes + *at, msg->payload.p, msg->payload.len);
-    o->msg.payload.p = o->bytes + *at;
-    *at += msg->payload.len;
+    hcm_coap_msg_copy(&o->msg, o->bytes + *at, msg, true);
+    *at += hcm_coap_msg_size(msg, true);
     /* The fetch of a Block2 notification's whole representation asks the same without Observe. */
     o->fetch_msg = o->msg;
     o->fetch_msg.nopts = 0;
@@ -228,12 +218,10 @@ static int make_boundary(observation_t *o)
 static observation_t *new_observation(hcp_observe_t *obs, const hcp_observe_request_t *req)
 {
     const hcm_coap_msg_t *msg = req->msg;
-    size_t need = key_size(msg) + msg->payload.len + strlen(req->target->host) +
+    size_t need = key_size(msg) + hcm_coap_msg_size(msg, true) + strlen(req->target->host) +
                   strlen(req->target->path) + 2, at;
     observation_t *o;
 
-    for (size_t i = 0; i < msg->nopts; i++)
-        need += msg->opts[i].value.len;
     if ((o = calloc(1, sizeof *o + need)) == NULL)
         return NULL;
     o->obs = obs;

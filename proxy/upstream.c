@@ -144,42 +144,11 @@ static bool detach(hcp_upstream_req_t *req, hcp_nstart_end_t end)
     return was_awaited;
 }
 
-size_t hcp_upstream_msg_size(const hcm_coap_msg_t *msg, bool with_payload)
-{
-    size_t need = with_payload ? msg->payload.len : 0;
-
-    for (size_t i = 0; i < msg->nopts; i++)
-        need += msg->opts[i].value.len;
-    return need;
-}
-
-void hcp_upstream_msg_copy(hcm_coap_msg_t *out, uint8_t *bytes, const hcm_coap_msg_t *msg,
-                           bool with_payload)
-{
-    size_t at = 0;
-
-    out->code = msg->code;
-    out->nopts = msg->nopts;
-    for (size_t i = 0; i < msg->nopts; i++) {
-        hcm_bytes_t v = msg->opts[i].value;
-        if (v.len > 0)
-            memcpy(bytes + at, v.p, v.len);
-        out->opts[i] = (hcm_option_t){msg->opts[i].number, {bytes + at, v.len}};
-        at += v.len;
-    }
-    out->payload = msg->payload;
-    if (with_payload) {
-        if (msg->payload.len > 0)
-            memcpy(bytes + at, msg->payload.p, msg->payload.len);
-        out->payload.p = bytes + at;
-    }
-}
-
 /* |msg| into |req|, whose own bytes it then points to (the payload may already be req->body). */
 static int keep_answer(hcp_upstream_req_t *req, const hcm_coap_msg_t *msg)
 {
     bool has_body = req->body != NULL;
-    size_t need = hcp_upstream_msg_size(msg, !has_body);
+    size_t need = hcm_coap_msg_size(msg, !has_body);
 
     if (need > req->bytes_cap) {
         uint8_t *grown = realloc(req->bytes, need);
@@ -188,7 +157,7 @@ static int keep_answer(hcp_upstream_req_t *req, const hcm_coap_msg_t *msg)
         req->bytes = grown;
         req->bytes_cap = need;
     }
-    hcp_upstream_msg_copy(&req->answer, req->bytes, msg, !has_body);
+    hcm_coap_msg_copy(&req->answer, req->bytes, msg, !has_body);
     return 0;
 }
 

@@ -105,12 +105,6 @@ struct hcp_upstream {
 
 /* ---- upstream.c, for the transports ---------------------------------------------------------- */
 
-/* The bytes |msg|'s option values (and payload, |with_payload|) take. */
-size_t hcp_upstream_msg_size(const hcm_coap_msg_t *msg, bool with_payload);
-/* |msg| into |out|, its option values (and payload, |with_payload|; else |out| points to
- * |msg|'s) copied to |bytes|, which holds hcp_upstream_msg_size() of them. */
-void hcp_upstream_msg_copy(hcm_coap_msg_t *out, uint8_t *bytes, const hcm_coap_msg_t *msg,
-                           bool with_payload);
 /* A response to |req|'s request in flight (|msg|, which may be changed): the next request of a
  * block-wise transfer, or the request's end. */
 void hcp_upstream_take_response(hcp_upstream_req_t *req, hcm_coap_msg_t *msg);

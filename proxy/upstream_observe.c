@@ -28,10 +28,10 @@ typedef struct note {
 
 static note_t *copy_note(const hcm_coap_msg_t *msg)
 {
-    note_t *n = malloc(sizeof *n + hcp_upstream_msg_size(msg, true));
+    note_t *n = malloc(sizeof *n + hcm_coap_msg_size(msg, true));
 
     if (n != NULL)
-        hcp_upstream_msg_copy(&n->msg, n->bytes, msg, true);
+        hcm_coap_msg_copy(&n->msg, n->bytes, msg, true);
     return n;
 }
 

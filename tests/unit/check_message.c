@@ -164,6 +164,38 @@ START_TEST(find_first_instance)
 }
 END_TEST
 
+/* A copy lives in its own bytes: option values, then the payload when asked for; without it the
+ * payload stays a view of the source's. */
+START_TEST(copy_into_own_bytes)
+{
+    hcm_coap_msg_t msg = { .code = 0x45, .payload = bytes("body") }, out;
+    uint8_t buf[32];
+    char src[] = "ab";
+
+    hcm_coap_msg_add(&msg, 11, bytes(src));
+    hcm_coap_msg_add(&msg, 6, bytes(""));
+    hcm_coap_msg_add(&msg, 15, bytes("q=1"));
+    ck_assert_uint_eq(hcm_coap_msg_size(&msg, true), 2 + 3 + 4);
+    ck_assert_uint_eq(hcm_coap_msg_size(&msg, false), 2 + 3);
+    memset(buf, 0xee, sizeof buf);
+    hcm_coap_msg_copy(&out, buf, &msg, true);
+    src[0] = 'X'; /* the copy does not follow its source */
+    ck_assert_uint_eq(out.code, 0x45);
+    ck_assert_uint_eq(out.nopts, 3);
+    ck_assert_uint_eq(out.opts[0].number, 6);
+    ck_assert_uint_eq(out.opts[0].value.len, 0);
+    ck_assert_uint_eq(out.opts[1].number, 11);
+    ck_assert_mem_eq(out.opts[1].value.p, "ab", 2);
+    ck_assert_mem_eq(out.opts[2].value.p, "q=1", 3);
+    ck_assert_ptr_eq(out.payload.p, buf + 5);
+    ck_assert_mem_eq(buf, "abq=1body", 9);
+    ck_assert_uint_eq(buf[9], 0xee); /* nothing past hcm_coap_msg_size() */
+    hcm_coap_msg_copy(&out, buf, &msg, false);
+    ck_assert_ptr_eq(out.payload.p, msg.payload.p);
+    ck_assert_uint_eq(out.payload.len, 4);
+}
+END_TEST
+
 static Suite *message_suite(void)
 {
     Suite *s = suite_create("message");
@@ -175,6 +207,7 @@ static Suite *message_suite(void)
     tcase_add_test(tc, add_uint_needs_arena);
     tcase_add_loop_test(tc, uint_decode, 0, HCM_COUNTOF(decode_rows));
     tcase_add_test(tc, find_first_instance);
+    tcase_add_test(tc, copy_into_own_bytes);
     suite_add_tcase(s, tc);
     return s;
 }
