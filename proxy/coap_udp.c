@@ -4,8 +4,8 @@
  * layer's rules (RFC 7252 s4: Resets, duplicates, piggybacked or separate answers) and the option
  * rules (s5.4) are the RFC's rather than a library's.
  *
- * Datagrams go out with uv_udp_try_send(): a datagram the kernel cannot take at once is dropped,
- * as the network might have dropped it, and the message layer's retransmissions cover it. */
+ * The socket is udp_io.h's: the requests waiting are read with one recvmmsg(), and the answers and
+ * ACKs a loop pass produced leave with one sendmmsg(). */
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +33,7 @@
 #define NOTE_INTERVAL_NS 1000000000ull
 
 typedef struct listener {
-    uv_udp_t udp;
+    hcp_udp_io_t *io;
     uv_timer_t timer;
     hcp_proxy_t *proxy;
     hcp_msglayer_t *ml;
@@ -41,8 +41,6 @@ typedef struct listener {
     char identity[INET6_ADDRSTRLEN + 8];
     uint64_t noted_ns;             /* the last log line about a refused datagram */
     unsigned unnoted;              /* refused datagrams since, not logged */
-    int handles;                   /* open, of udp and timer: freed at 0 */
-    uint8_t buf[65536];            /* the datagram being read */
 } listener_t;
 
 struct hcp_coap_udp {
@@ -72,15 +70,11 @@ static void on_random(void *ctx, uint8_t *buf, size_t len)
 static void on_ml_send(void *ctx, const hcp_coap_peer_t *peer, const uint8_t *dgram, size_t len)
 {
     listener_t *l = ctx;
-    uv_buf_t buf = uv_buf_init((char *)dgram, (unsigned)len);
     struct sockaddr_storage to;
-    int err;
 
     memset(&to, 0, sizeof to);
     memcpy(&to, peer->bytes, peer->len);
-    if ((err = uv_udp_try_send(&l->udp, &buf, 1, (const struct sockaddr *)&to)) < 0)
-        hcp_log(HCC_LOG_DEBUG, 0, "coap: a datagram of %zu bytes not sent: %s", len,
-                uv_strerror(err));
+    hcp_udp_io_send(l->io, (const struct sockaddr *)&to, dgram, len);
 }
 
 /* ---- replies: the reverse direction's answers --------------------------------------------------- */
@@ -208,38 +202,30 @@ static void take_request(listener_t *l, const struct sockaddr *from, const hcp_c
     hcp_reverse_take(l->proxy, &req, &ur->base);
 }
 
-static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
+static void on_recv(hcp_udp_io_t *io, hcp_udp_io_recv_t kind, const uint8_t *dgram, size_t len,
+                    const struct sockaddr *from)
 {
-    listener_t *l = hcp_container_of((uv_udp_t *)handle, listener_t, udp);
-
-    (void)suggested;
-    *buf = uv_buf_init((char *)l->buf, sizeof l->buf);
-}
-
-static void on_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
-                    const struct sockaddr *from, unsigned flags)
-{
-    listener_t *l = hcp_container_of(udp, listener_t, udp);
+    listener_t *l = hcp_udp_io_data(io);
     hcp_coap_peer_t peer = {0};
     hcp_msglayer_event_t ev;
     uint64_t now = uv_hrtime();
-    size_t len;
+    size_t from_len;
 
-    switch (hcp_udp_io_recv_kind(nread, from, flags, "coap")) {
+    switch (kind) {
     case HCP_UDP_IO_DATAGRAM:
         break;
     case HCP_UDP_IO_TRUNCATED:
         note(l, from, "larger than 64 KiB: truncated, ignored", now);
         return;
-    default: /* an error, the end of a batch: nothing to read */
+    case HCP_UDP_IO_DRAINED:
+    case HCP_UDP_IO_REFUSED: /* an unconnected socket: a client gone, which its exchange shows */
         return;
     }
-    if ((len = hcp_sockaddr_len(from)) == 0 || len > sizeof peer.bytes)
+    if (from == NULL || (from_len = hcp_sockaddr_len(from)) == 0 || from_len > sizeof peer.bytes)
         return;
-    memcpy(peer.bytes, from, len);
-    peer.len = (uint8_t)len;
-    if (hcp_msglayer_receive(l->ml, &peer, (const uint8_t *)buf->base, (size_t)nread, now, &ev) ==
-        HCP_MSGLAYER_REQUEST)
+    memcpy(peer.bytes, from, from_len);
+    peer.len = (uint8_t)from_len;
+    if (hcp_msglayer_receive(l->ml, &peer, dgram, len, now, &ev) == HCP_MSGLAYER_REQUEST)
         take_request(l, from, &peer, &ev);
     else if (ev.note != NULL)
         note(l, from, ev.note, now);
@@ -289,19 +275,17 @@ static hcp_msglayer_config_t ml_config(const hcc_config_t *cfg, listener_t *l)
 static int listen_on(hcp_proxy_t *proxy, listener_t *l, size_t i)
 {
     const struct sockaddr *sa = (const struct sockaddr *)&proxy->cfg->coap_listen_addrs[i];
+    hcp_udp_io_config_t config = {.bind = sa, .receive_buffer = 4 << 20, /* bursts of blocks */
+                                  .on_recv = on_recv, .data = l, .who = "coap"};
     char bound[INET6_ADDRSTRLEN + 8];
-    int namelen = sizeof l->local;
-    int err, size = 4 << 20;
+    int err;
 
-    if ((err = uv_udp_bind(&l->udp, sa, 0)) < 0 ||
-        (err = uv_udp_getsockname(&l->udp, (struct sockaddr *)&l->local, &namelen)) < 0) {
+    if ((err = hcp_udp_io_open(proxy->loop, &config, &l->io)) < 0 ||
+        (err = hcp_udp_io_local(l->io, &l->local)) < 0) {
         hcp_log(HCC_LOG_ERROR, 0, "coap.listen: cannot listen on address %zu: %s", i + 1,
                 uv_strerror(err));
         return err;
     }
-    uv_recv_buffer_size((uv_handle_t *)&l->udp, &size); /* bursts of blocks; best effort */
-    if ((err = uv_udp_recv_start(&l->udp, on_alloc, on_recv)) < 0)
-        return err;
     hcp_sockaddr_format((const struct sockaddr *)&l->local, bound, sizeof bound);
     inet_ntop(l->local.ss_family, hcp_sockaddr_ip((const struct sockaddr *)&l->local),
               l->identity, sizeof l->identity);
@@ -327,7 +311,6 @@ static listener_t *listener_new(hcp_proxy_t *proxy)
         free(l);
         return NULL;
     }
-    uv_udp_init(proxy->loop, &l->udp);
     uv_timer_init(proxy->loop, &l->timer);
     return l;
 }
@@ -357,12 +340,9 @@ int hcp_coap_udp_start(hcp_proxy_t *proxy)
     return 0;
 }
 
-static void on_closed(uv_handle_t *handle)
+static void on_timer_closed(uv_handle_t *handle)
 {
-    listener_t *l = handle->data;
-
-    if (--l->handles == 0)
-        free(l);
+    free(hcp_container_of((uv_timer_t *)handle, listener_t, timer));
 }
 
 void hcp_coap_udp_stop(hcp_proxy_t *proxy)
@@ -374,10 +354,9 @@ void hcp_coap_udp_stop(hcp_proxy_t *proxy)
     for (size_t i = 0; i < set->n; i++) {
         listener_t *l = set->listeners[i];
         hcp_msglayer_free(l->ml);
-        l->handles = 2;
-        l->udp.data = l->timer.data = l;
-        uv_close((uv_handle_t *)&l->udp, on_closed);
-        uv_close((uv_handle_t *)&l->timer, on_closed);
+        if (l->io != NULL)
+            hcp_udp_io_close(l->io);
+        uv_close((uv_handle_t *)&l->timer, on_timer_closed);
     }
     free(set);
     proxy->coap_udp = NULL;

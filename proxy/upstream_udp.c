@@ -11,8 +11,8 @@
  * per server would cost each idle server as much. Each server has its own socket, connected, so
  * that only its datagrams arrive there and an ICMP unreachable comes back as ECONNREFUSED. The
  * message layer names a peer by its address; sockets are found by it in a small hash table.
- * Datagrams go out with uv_udp_try_send(): one the kernel cannot take at once is dropped, as the
- * network might have dropped it, and retransmission covers it. */
+ * The sockets are udp_io.h's: every answer waiting is read with one recvmmsg(), and the requests
+ * of a loop pass leave with one sendmmsg(). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,13 +33,11 @@
 #define SOCKET_BUCKETS 1024
 
 struct hcp_upstream_udp_socket {
-    uv_udp_t udp;
+    hcp_udp_io_t *io;
     hcp_upstream_udp_t *u;
     void *owner;
     hcp_coap_peer_t peer;
     hcp_upstream_udp_socket_t *next_in_bucket;
-    hcp_upstream_udp_socket_t *next_refused; /* in u->refused while is_refused */
-    bool is_refused;                 /* a send found ECONNREFUSED: reported from the timer */
 };
 
 struct hcp_upstream_udp {
@@ -48,11 +46,9 @@ struct hcp_upstream_udp {
     hcp_msgclient_t *mc;
     hcp_upstream_udp_socket_t *current; /* the socket of the call into the message layer under
                                          * way */
-    hcp_upstream_udp_socket_t *refused;
     hcp_upstream_udp_socket_t *buckets[SOCKET_BUCKETS];
     uint64_t armed_ns; /* the deadline the timer is set for; UINT64_MAX: stopped */
     long long receive_buffer;
-    uint8_t buf[65536]; /* the datagram being read */
 };
 
 static void rearm(hcp_upstream_udp_t *u);
@@ -84,11 +80,6 @@ static void unlink_socket(hcp_upstream_udp_t *u, hcp_upstream_udp_socket_t *s)
         p = &(*p)->next_in_bucket;
     if (*p == s)
         *p = s->next_in_bucket;
-    for (p = &u->refused; s->is_refused && *p != NULL; p = &(*p)->next_refused)
-        if (*p == s) {
-            *p = s->next_refused;
-            break;
-        }
     if (u->current == s)
         u->current = NULL;
 }
@@ -138,21 +129,11 @@ static void on_send(void *ctx, const hcp_coap_peer_t *peer, const uint8_t *dgram
 {
     hcp_upstream_udp_t *u = ctx;
     hcp_upstream_udp_socket_t *s = socket_to(u, peer);
-    uv_buf_t buf = uv_buf_init((char *)dgram, (unsigned)len);
-    int err;
 
     if (s == NULL) /* the server went idle and its socket with it: an ACK for a duplicate */
         return;
     dump("to", s, dgram, len);
-    err = uv_udp_try_send(&s->udp, &buf, 1, NULL);
-    if (err == UV_ECONNREFUSED && !s->is_refused) { /* reported once outside the message layer */
-        s->is_refused = true;
-        s->next_refused = u->refused;
-        u->refused = s;
-    } else if (err < 0) {
-        hcp_log(HCC_LOG_DEBUG, exchange_of(u, dgram, len),
-                "upstream: a datagram of %zu bytes not sent: %s", len, uv_strerror(err));
-    }
+    hcp_udp_io_send(s->io, NULL, dgram, len);
 }
 
 /* ---- events --------------------------------------------------------------------------------- */
@@ -193,24 +174,18 @@ static void deliver(hcp_upstream_udp_t *u, hcp_msgclient_action_t action, hcp_ms
     }
 }
 
-static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
+/* A socket's datagrams. A refusal, from a receive or from the end of the pass's sends, comes
+ * outside any call into the message layer, so the server's exchanges can fail at once. */
+static void on_recv(hcp_udp_io_t *io, hcp_udp_io_recv_t kind, const uint8_t *dgram, size_t len,
+                    const struct sockaddr *from)
 {
-    hcp_upstream_udp_socket_t *s = hcp_container_of((uv_udp_t *)handle, hcp_upstream_udp_socket_t,
-                                                    udp);
-
-    (void)suggested;
-    *buf = uv_buf_init((char *)s->u->buf, sizeof s->u->buf);
-}
-
-static void on_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
-                    const struct sockaddr *from, unsigned flags)
-{
-    hcp_upstream_udp_socket_t *s = hcp_container_of(udp, hcp_upstream_udp_socket_t, udp);
+    hcp_upstream_udp_socket_t *s = hcp_udp_io_data(io);
     hcp_upstream_udp_t *u = s->u;
     hcp_msgclient_event_t ev;
     hcp_msgclient_action_t action;
 
-    switch (hcp_udp_io_recv_kind(nread, from, flags, "upstream")) {
+    (void)from; /* a connected socket: only its server's datagrams arrive */
+    switch (kind) {
     case HCP_UDP_IO_DATAGRAM:
         break;
     case HCP_UDP_IO_REFUSED:
@@ -219,13 +194,12 @@ static void on_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
     case HCP_UDP_IO_DRAINED:
         u->handler.on_batch_end(u->handler.ctx);
         return;
-    default:
-        return; /* an error, or over 64 KiB: no CoAP answer of hcproxy's */
+    case HCP_UDP_IO_TRUNCATED:
+        return; /* over 64 KiB: no CoAP answer of hcproxy's */
     }
-    dump("from", s, (const uint8_t *)buf->base, (size_t)nread);
-    u->current = s; /* a connected socket: only its server's datagrams arrive */
-    action = hcp_msgclient_receive(u->mc, &s->peer, (const uint8_t *)buf->base, (size_t)nread,
-                                   uv_hrtime(), &ev);
+    dump("from", s, dgram, len);
+    u->current = s;
+    action = hcp_msgclient_receive(u->mc, &s->peer, dgram, len, uv_hrtime(), &ev);
     u->current = NULL;
     deliver(u, action, &ev);
     rearm(u);
@@ -239,12 +213,6 @@ static void on_timer(uv_timer_t *timer)
     void *user;
 
     u->armed_ns = UINT64_MAX;
-    while (u->refused != NULL) {
-        hcp_upstream_udp_socket_t *s = u->refused;
-        u->refused = s->next_refused;
-        s->is_refused = false;
-        u->handler.on_unreachable(u->handler.ctx, s->owner);
-    }
     hcp_msgclient_tick(u->mc, uv_hrtime());
     while ((user = hcp_msgclient_next_timeout(u->mc)) != NULL)
         u->handler.on_event(u->handler.ctx, user, HCP_UPSTREAM_UDP_FAILED, NULL, HCM_ETIMEOUT);
@@ -252,10 +220,10 @@ static void on_timer(uv_timer_t *timer)
     u->handler.on_batch_end(u->handler.ctx);
 }
 
-/* The timer, set for what the message layer has to do next, or at once for a refusal. */
+/* The timer, set for what the message layer has to do next. */
 static void rearm(hcp_upstream_udp_t *u)
 {
-    uint64_t next = u->refused != NULL ? 0 : hcp_msgclient_next_deadline(u->mc), now;
+    uint64_t next = hcp_msgclient_next_deadline(u->mc), now;
 
     if (next == u->armed_ns)
         return;
@@ -322,55 +290,41 @@ void hcp_upstream_udp_stats(const hcp_upstream_udp_t *u, hcp_msgclient_stats_t *
 
 /* A burst of separate responses overflows the default 208 KiB receive buffer, and every dropped
  * response costs its server a retransmission seconds later (upstream.receive_buffer_bytes). */
-static void enlarge_receive_buffer(hcp_upstream_udp_socket_t *s)
-{
-    int size = (int)s->u->receive_buffer;
-
-    if (size > 0 && uv_recv_buffer_size((uv_handle_t *)&s->udp, &size) < 0)
-        hcp_log(HCC_LOG_WARN, 0, "upstream: SO_RCVBUF %d refused", size);
-}
-
-static void on_socket_closed(uv_handle_t *handle)
-{
-    free(hcp_container_of((uv_udp_t *)handle, hcp_upstream_udp_socket_t, udp));
-}
-
 hcp_upstream_udp_socket_t *hcp_upstream_udp_open(hcp_upstream_udp_t *u,
                                                  const struct sockaddr *server, void *owner)
 {
     hcp_upstream_udp_socket_t *s = calloc(1, sizeof *s);
     size_t len = hcp_sockaddr_len(server), b;
+    hcp_udp_io_config_t config = {.connect = server, .receive_buffer = (int)u->receive_buffer,
+                                  .on_recv = on_recv, .data = s, .who = "upstream"};
     int err;
 
     if (s == NULL)
         return NULL;
-    if (len == 0 || len > sizeof s->peer.bytes || uv_udp_init(u->timer.loop, &s->udp) < 0)
-        goto fail_init;
+    if (len == 0 || len > sizeof s->peer.bytes) {
+        free(s);
+        return NULL;
+    }
+    if ((err = hcp_udp_io_open(u->timer.loop, &config, &s->io)) < 0) {
+        hcp_log(HCC_LOG_WARN, 0, "upstream: no socket to a CoAP server: %s", uv_strerror(err));
+        free(s);
+        return NULL;
+    }
     s->u = u;
     s->owner = owner;
     memcpy(s->peer.bytes, server, len);
     s->peer.len = (uint8_t)len;
-    if ((err = uv_udp_connect(&s->udp, server)) < 0 ||
-        (err = uv_udp_recv_start(&s->udp, on_alloc, on_recv)) < 0)
-        goto fail_socket;
-    enlarge_receive_buffer(s);
     b = bucket_of(&s->peer);
     s->next_in_bucket = u->buckets[b];
     u->buckets[b] = s;
     return s;
-fail_socket: /* the handle is in the loop: its memory goes once the loop has closed it */
-    hcp_log(HCC_LOG_WARN, 0, "upstream: no socket to a CoAP server: %s", uv_strerror(err));
-    uv_close((uv_handle_t *)&s->udp, on_socket_closed);
-    return NULL;
-fail_init:
-    free(s);
-    return NULL;
 }
 
 void hcp_upstream_udp_release(hcp_upstream_udp_socket_t *s)
 {
     unlink_socket(s->u, s);
-    uv_close((uv_handle_t *)&s->udp, on_socket_closed);
+    hcp_udp_io_close(s->io); /* sends what is queued, then goes */
+    free(s);
 }
 
 /* ---- life ----------------------------------------------------------------------------------- */
