@@ -47,6 +47,7 @@ struct hcp_udp_io {
     bool is_connected;
     bool is_closing;
     bool is_refused;           /* a send met ECONNREFUSED: reported after the flush */
+    bool has_sent_this_pass;   /* the pass's first datagram went out at once */
     int open_handles;          /* freed at 0 */
     send_queue_t *queue;
     hcp_udp_io_recv_cb on_recv;
@@ -132,7 +133,12 @@ void hcp_udp_io_send(hcp_udp_io_t *io, const struct sockaddr *to, const uint8_t 
         flush(io);
         q = NULL;
     }
-    if (len > QUEUE_BYTES) {
+    if (len > QUEUE_BYTES || (q == NULL && !io->has_sent_this_pass)) {
+        /* The first of a pass goes at once: when a pass sends one datagram (NSTART 1, a lone
+         * request), waiting for the pass's end would add the rest of the pass to every round
+         * trip; the ones that follow it share one sendmmsg(). */
+        io->has_sent_this_pass = true;
+        schedule_flush(io);
         send_alone(io, to, dgram, len);
         return;
     }
@@ -166,6 +172,7 @@ void hcp_udp_io_send(hcp_udp_io_t *io, const struct sockaddr *to, const uint8_t 
 static void end_of_pass(hcp_udp_io_t *io)
 {
     flush(io);
+    io->has_sent_this_pass = false;
     uv_check_stop(&io->after_poll);
     uv_prepare_stop(&io->before_poll);
     if (io->is_refused && !io->is_closing) {
@@ -249,8 +256,14 @@ static void on_readable(uv_poll_t *poll, int status, int events)
      * read above, so the socket is watched again. */
     if (status < 0 && !io->is_closing)
         uv_poll_start(&io->poll, UV_READABLE, on_readable);
+    if (io->is_closing)
+        return;
+    io->on_recv(io, HCP_UDP_IO_DRAINED, NULL, 0, NULL);
+    /* What the batch's datagrams sent back (ACKs; with NSTART 1, the next request to the server
+     * that just answered) leaves now rather than after the rest of the poll phase, so that the
+     * peer works while the loop does. */
     if (!io->is_closing)
-        io->on_recv(io, HCP_UDP_IO_DRAINED, NULL, 0, NULL);
+        flush(io);
 }
 
 /* ---- life ------------------------------------------------------------------------------------- */

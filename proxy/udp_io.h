@@ -6,10 +6,12 @@
  *   HCP_UDP_IO_BATCH at a time). A batch that comes back short has emptied the socket, so no
  *   further call is made to find EAGAIN: the poll is level-triggered and says so again when more
  *   arrives. libuv's uv_udp_t makes one recvmsg() per datagram and one more that fails.
- * - Writing: hcp_udp_io_send() copies the datagram into the socket's queue; the queue goes out
+ * - Writing: the first datagram of a loop pass goes out at once, so that a lone request waits for
+ *   nothing; hcp_udp_io_send() copies the ones that follow into the socket's queue, which goes out
  *   with one sendmmsg() once the loop pass that produced it is over (a uv_check right after the
  *   poll phase, and a uv_prepare right before the loop would block, for what timers and idle
- *   callbacks sent). libuv's uv_udp_try_send() is one sendmsg() per datagram.
+ *   callbacks sent), or once the datagrams just read have been handled, for what they made the
+ *   socket send back. libuv's uv_udp_try_send() is one sendmsg() per datagram.
  * A datagram the kernel cannot take at once is dropped, as the network might have dropped it; the
  * message layers' retransmissions cover it (RFC 7252 s4.2). */
 #ifndef HCP_UDP_IO_H
@@ -53,7 +55,7 @@ typedef struct hcp_udp_io_config {
  * or a negative UV_E* code. */
 int hcp_udp_io_open(uv_loop_t *loop, const hcp_udp_io_config_t *cfg, hcp_udp_io_t **out);
 /* Queues |len| bytes for |to| (NULL on a connected socket); they leave at the end of the loop
- * pass. A datagram that does not fit the queue is dropped (logged at debug level). */
+ * pass, or of the receive callbacks under way. A datagram that does not fit the queue is dropped (logged at debug level). */
 void hcp_udp_io_send(hcp_udp_io_t *io, const struct sockaddr *to, const uint8_t *dgram,
                      size_t len);
 /* The address the socket is bound to: 0, or a negative UV_E* code. */

@@ -96,7 +96,7 @@ typedef struct sender {
     int watch_fd;            /* where the datagrams go, read from outside */
     unsigned count;
     size_t len;
-    ssize_t seen_in_pass;    /* what watch_fd had before the pass ended */
+    int seen_in_pass;        /* datagrams watch_fd had before the pass ended */
 } sender_t;
 
 static void send_in_one_pass(uv_timer_t *timer)
@@ -108,7 +108,8 @@ static void send_in_one_pass(uv_timer_t *timer)
         memset(dgram, (int)(i & 0xff), s->len);
         hcp_udp_io_send(s->io, s->to, dgram, s->len);
     }
-    s->seen_in_pass = s->watch_fd >= 0 ? recv(s->watch_fd, probe, sizeof probe, 0) : -1;
+    for (s->seen_in_pass = 0; s->watch_fd >= 0 && recv(s->watch_fd, probe, sizeof probe, 0) > 0;)
+        s->seen_in_pass++;
 }
 
 static bool all_arrived(void *arg)
@@ -151,7 +152,7 @@ START_TEST(datagrams_of_a_pass_leave_at_its_end_in_order)
 }
 END_TEST
 
-START_TEST(nothing_leaves_before_the_pass_is_over)
+START_TEST(the_first_leaves_at_once_the_rest_at_the_end_of_the_pass)
 {
     uv_loop_t loop;
     uv_timer_t timer;
@@ -172,10 +173,10 @@ START_TEST(nothing_leaves_before_the_pass_is_over)
     timer.data = &s;
     uv_timer_start(&timer, send_in_one_pass, 0, 0);
     uv_run(&loop, UV_RUN_NOWAIT); /* timers, then the prepare callback before the poll */
-    ck_assert_int_eq(s.seen_in_pass, -1); /* queued while the timer callback ran */
+    ck_assert_int_eq(s.seen_in_pass, 1); /* the others queued while the timer callback ran */
     while (recv(watch, buf, sizeof buf, 0) == 10)
         n++;
-    ck_assert_int_eq(n, 3); /* all sent before the loop would have blocked */
+    ck_assert_int_eq(n, 2); /* sent before the loop would have blocked */
     hcp_udp_io_close(io_a);
     uv_close((uv_handle_t *)&timer, NULL);
     uv_run(&loop, UV_RUN_DEFAULT);
@@ -313,7 +314,7 @@ int main(void)
 
     tcase_set_timeout(tc, 20);
     tcase_add_test(tc, datagrams_of_a_pass_leave_at_its_end_in_order);
-    tcase_add_test(tc, nothing_leaves_before_the_pass_is_over);
+    tcase_add_test(tc, the_first_leaves_at_once_the_rest_at_the_end_of_the_pass);
     tcase_add_test(tc, a_datagram_larger_than_the_queue_arrives_whole);
     tcase_add_test(tc, a_closed_port_is_reported_as_refused);
     tcase_add_test(tc, closed_in_a_callback_delivers_nothing_more);
