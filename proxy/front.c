@@ -327,6 +327,13 @@ static int start_daemon(hcp_front_t *front, front_daemon_t *d, const struct sock
     char where[80];
     int err;
 
+#if MHD_VERSION >= 0x00097707
+    /* Only the loop's thread calls libmicrohttpd. Without this flag, libmicrohttpd 1.0 gives a
+     * daemon that allows suspend/resume an inter-thread channel (MHD_ALLOW_SUSPEND_RESUME
+     * includes MHD_USE_ITC), and every MHD_resume_connection() writes to it: one write() per
+     * request, for a daemon that hcproxy runs itself after a resume (hcp_front_resume()). */
+    flags |= MHD_USE_NO_THREAD_SAFETY;
+#endif
     if (sa->sa_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     if (is_tls)
