@@ -112,6 +112,46 @@ static void send_in_one_pass(uv_timer_t *timer)
         s->seen_in_pass++;
 }
 
+/* Two sockets on one loop, and a timer that sends from the first in one pass. */
+typedef struct rig {
+    uv_loop_t loop;
+    uv_timer_t timer;
+    seen_t a, b;
+    struct sockaddr_storage a_addr, b_addr;
+    hcp_udp_io_t *io_a, *io_b; /* io_b NULL when the test needs one socket */
+    sender_t sender;
+} rig_t;
+
+static void rig_open(rig_t *r, bool two)
+{
+    memset(r, 0, sizeof *r);
+    hcp_log_init(HCC_LOG_ERROR);
+    uv_loop_init(&r->loop);
+    r->io_a = open_bound(&r->loop, &r->a, &r->a_addr);
+    if (two)
+        r->io_b = open_bound(&r->loop, &r->b, &r->b_addr);
+    uv_timer_init(&r->loop, &r->timer);
+    r->timer.data = &r->sender;
+}
+
+/* |count| datagrams of |len| bytes from |io| to |to| in the next pass (a timer callback). */
+static void rig_send(rig_t *r, hcp_udp_io_t *io, const struct sockaddr *to, unsigned count,
+                     size_t len, int watch_fd)
+{
+    r->sender = (sender_t){.io = io, .to = to, .count = count, .len = len, .watch_fd = watch_fd};
+    uv_timer_start(&r->timer, send_in_one_pass, 0, 0);
+}
+
+static void rig_close(rig_t *r)
+{
+    hcp_udp_io_close(r->io_a);
+    if (r->io_b != NULL)
+        hcp_udp_io_close(r->io_b);
+    uv_close((uv_handle_t *)&r->timer, NULL);
+    uv_run(&r->loop, UV_RUN_DEFAULT);
+    ck_assert_int_eq(uv_loop_close(&r->loop), 0);
+}
+
 static bool all_arrived(void *arg)
 {
     const seen_t *seen = arg;
@@ -120,99 +160,58 @@ static bool all_arrived(void *arg)
 
 START_TEST(datagrams_of_a_pass_leave_at_its_end_in_order)
 {
-    uv_loop_t loop;
-    uv_timer_t timer;
-    seen_t a = {0}, b = {0};
-    struct sockaddr_storage a_addr, b_addr;
-    hcp_udp_io_t *io_a, *io_b;
-    sender_t s = {.count = MANY, .len = 40, .watch_fd = -1};
+    rig_t r;
 
-    hcp_log_init(HCC_LOG_ERROR);
-    uv_loop_init(&loop);
-    io_a = open_bound(&loop, &a, &a_addr);
-    io_b = open_bound(&loop, &b, &b_addr);
-    s.io = io_a;
-    s.to = (struct sockaddr *)&b_addr;
-    uv_timer_init(&loop, &timer);
-    timer.data = &s;
-    uv_timer_start(&timer, send_in_one_pass, 0, 0);
-    run_until(&loop, all_arrived, &b);
-    ck_assert_uint_eq(b.datagrams, MANY);
+    rig_open(&r, true);
+    rig_send(&r, r.io_a, (struct sockaddr *)&r.b_addr, MANY, 40, -1);
+    run_until(&r.loop, all_arrived, &r.b);
+    ck_assert_uint_eq(r.b.datagrams, MANY);
     for (unsigned i = 0; i < MANY; i++) {
-        ck_assert_uint_eq(b.lengths[i], 40);
-        ck_assert_uint_eq(b.first_bytes[i], i & 0xff);
+        ck_assert_uint_eq(r.b.lengths[i], 40);
+        ck_assert_uint_eq(r.b.first_bytes[i], i & 0xff);
     }
-    ck_assert_int_eq(memcmp(&((struct sockaddr_in *)&b.from)->sin_port,
-                            &((struct sockaddr_in *)&a_addr)->sin_port, 2), 0);
-    hcp_udp_io_close(io_a);
-    hcp_udp_io_close(io_b);
-    uv_close((uv_handle_t *)&timer, NULL);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    ck_assert_int_eq(uv_loop_close(&loop), 0);
+    ck_assert_int_eq(memcmp(&((struct sockaddr_in *)&r.b.from)->sin_port,
+                            &((struct sockaddr_in *)&r.a_addr)->sin_port, 2), 0);
+    rig_close(&r);
 }
 END_TEST
 
 START_TEST(the_first_leaves_at_once_the_rest_at_the_end_of_the_pass)
 {
-    uv_loop_t loop;
-    uv_timer_t timer;
-    seen_t a = {0};
-    struct sockaddr_storage a_addr, watch_addr;
-    hcp_udp_io_t *io_a;
-    int watch = raw_socket(&watch_addr);
-    sender_t s = {.count = 3, .len = 10, .watch_fd = watch};
+    rig_t r;
+    struct sockaddr_storage watch_addr;
+    int watch = raw_socket(&watch_addr), n = 0;
     uint8_t buf[64];
-    int n = 0;
 
-    hcp_log_init(HCC_LOG_ERROR);
-    uv_loop_init(&loop);
-    io_a = open_bound(&loop, &a, &a_addr);
-    s.io = io_a;
-    s.to = (struct sockaddr *)&watch_addr;
-    uv_timer_init(&loop, &timer);
-    timer.data = &s;
-    uv_timer_start(&timer, send_in_one_pass, 0, 0);
-    uv_run(&loop, UV_RUN_NOWAIT); /* timers, then the prepare callback before the poll */
-    ck_assert_int_eq(s.seen_in_pass, 1); /* the others queued while the timer callback ran */
+    rig_open(&r, false);
+    rig_send(&r, r.io_a, (struct sockaddr *)&watch_addr, 3, 10, watch);
+    uv_run(&r.loop, UV_RUN_NOWAIT); /* timers, then the prepare callback before the poll */
+    ck_assert_int_eq(r.sender.seen_in_pass, 1); /* the others queued while the timer ran */
     while (recv(watch, buf, sizeof buf, 0) == 10)
         n++;
     ck_assert_int_eq(n, 2); /* sent before the loop would have blocked */
-    hcp_udp_io_close(io_a);
-    uv_close((uv_handle_t *)&timer, NULL);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    ck_assert_int_eq(uv_loop_close(&loop), 0);
+    rig_close(&r);
     close(watch);
 }
 END_TEST
 
+static bool two_arrived(void *arg)
+{
+    const seen_t *seen = arg;
+    return seen->datagrams >= 2;
+}
+
 START_TEST(a_datagram_larger_than_the_queue_arrives_whole)
 {
-    uv_loop_t loop;
-    uv_timer_t timer;
-    seen_t a = {0}, b = {0};
-    struct sockaddr_storage a_addr, b_addr;
-    hcp_udp_io_t *io_a, *io_b;
-    sender_t s = {.count = 2, .len = 30000, .watch_fd = -1};
+    rig_t r;
 
-    hcp_log_init(HCC_LOG_ERROR);
-    uv_loop_init(&loop);
-    io_a = open_bound(&loop, &a, &a_addr);
-    io_b = open_bound(&loop, &b, &b_addr);
-    s.io = io_a;
-    s.to = (struct sockaddr *)&b_addr;
-    uv_timer_init(&loop, &timer);
-    timer.data = &s;
-    uv_timer_start(&timer, send_in_one_pass, 0, 0);
-    for (int i = 0; i < 2000 && b.datagrams < 2; i++)
-        uv_run(&loop, UV_RUN_ONCE);
-    ck_assert_uint_eq(b.datagrams, 2);
-    ck_assert_uint_eq(b.lengths[0], 30000);
-    ck_assert_uint_eq(b.first_bytes[1], 1);
-    hcp_udp_io_close(io_a);
-    hcp_udp_io_close(io_b);
-    uv_close((uv_handle_t *)&timer, NULL);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    ck_assert_int_eq(uv_loop_close(&loop), 0);
+    rig_open(&r, true);
+    rig_send(&r, r.io_a, (struct sockaddr *)&r.b_addr, 2, 30000, -1);
+    run_until(&r.loop, two_arrived, &r.b);
+    ck_assert_uint_eq(r.b.datagrams, 2);
+    ck_assert_uint_eq(r.b.lengths[0], 30000);
+    ck_assert_uint_eq(r.b.first_bytes[1], 1);
+    rig_close(&r);
 }
 END_TEST
 
@@ -224,33 +223,56 @@ static bool refused(void *arg)
 
 START_TEST(a_closed_port_is_reported_as_refused)
 {
-    uv_loop_t loop;
-    uv_timer_t timer;
-    seen_t a = {0};
+    rig_t r;
     struct sockaddr_storage gone;
     int fd = raw_socket(&gone);
     hcp_udp_io_config_t config = {.connect = (struct sockaddr *)&gone, .on_recv = on_recv,
-                                  .data = &a, .who = "test"};
-    hcp_udp_io_t *io;
-    sender_t s = {.count = 1, .len = 4, .watch_fd = -1};
+                                  .data = &r.b, .who = "test"};
 
     close(fd); /* nobody listens there now: the kernel answers port unreachable */
-    hcp_log_init(HCC_LOG_ERROR);
-    uv_loop_init(&loop);
-    ck_assert_int_eq(hcp_udp_io_open(&loop, &config, &io), 0);
-    s.io = io;
-    uv_timer_init(&loop, &timer);
-    timer.data = &s;
-    uv_timer_start(&timer, send_in_one_pass, 0, 0);
-    run_until(&loop, refused, &a);
+    rig_open(&r, false);
+    ck_assert_int_eq(hcp_udp_io_open(&r.loop, &config, &r.io_b), 0);
+    rig_send(&r, r.io_b, NULL, 1, 4, -1);
+    run_until(&r.loop, refused, &r.b);
     /* once more: the socket is still watched after the error libuv reports as POLLERR */
-    a.refused = 0;
-    uv_timer_start(&timer, send_in_one_pass, 0, 0);
-    run_until(&loop, refused, &a);
-    hcp_udp_io_close(io);
-    uv_close((uv_handle_t *)&timer, NULL);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    ck_assert_int_eq(uv_loop_close(&loop), 0);
+    r.b.refused = 0;
+    rig_send(&r, r.io_b, NULL, 1, 4, -1);
+    run_until(&r.loop, refused, &r.b);
+    rig_close(&r);
+}
+END_TEST
+
+/* |n| datagrams of 3 bytes from a plain socket of the test's to |to|, after an empty one. */
+static void send_from_outside(const struct sockaddr_storage *to, int n)
+{
+    struct sockaddr_storage out_addr;
+    int out = raw_socket(&out_addr);
+    uint8_t dgram[3] = {7, 7, 7};
+
+    ck_assert_int_eq(sendto(out, dgram, 0, 0, (const struct sockaddr *)to,
+                            sizeof(struct sockaddr_in)), 0);
+    for (int i = 0; i < n; i++)
+        ck_assert_int_eq(sendto(out, dgram, sizeof dgram, 0, (const struct sockaddr *)to,
+                                sizeof(struct sockaddr_in)), (ssize_t)sizeof dgram);
+    close(out);
+}
+
+static bool one_arrived(void *arg)
+{
+    const seen_t *seen = arg;
+    return seen->datagrams >= 1;
+}
+
+START_TEST(an_empty_datagram_is_not_delivered)
+{
+    rig_t r;
+
+    rig_open(&r, false);
+    send_from_outside(&r.a_addr, 1);
+    run_until(&r.loop, one_arrived, &r.a);
+    ck_assert_uint_eq(r.a.datagrams, 1);
+    ck_assert_uint_eq(r.a.lengths[0], 3);
+    rig_close(&r);
 }
 END_TEST
 
@@ -258,52 +280,16 @@ START_TEST(closed_in_a_callback_delivers_nothing_more)
 {
     uv_loop_t loop;
     seen_t b = {.close_on_first = true};
-    struct sockaddr_storage b_addr, out_addr;
-    hcp_udp_io_t *io_b;
-    int out = raw_socket(&out_addr);
-    uint8_t dgram[8] = {7};
+    struct sockaddr_storage b_addr;
 
     hcp_log_init(HCC_LOG_ERROR);
     uv_loop_init(&loop);
-    io_b = open_bound(&loop, &b, &b_addr);
-    for (int i = 0; i < 5; i++)
-        ck_assert_int_eq(sendto(out, dgram, sizeof dgram, 0, (struct sockaddr *)&b_addr,
-                                sizeof(struct sockaddr_in)), (ssize_t)sizeof dgram);
-    ck_assert_int_eq(sendto(out, dgram, 0, 0, (struct sockaddr *)&b_addr,
-                            sizeof(struct sockaddr_in)), 0); /* empty: never delivered */
+    open_bound(&loop, &b, &b_addr);
+    send_from_outside(&b_addr, 5);
     uv_run(&loop, UV_RUN_DEFAULT); /* ends when the socket, closed in the callback, is gone */
     ck_assert_uint_eq(b.datagrams, 1);
     ck_assert_uint_eq(b.drained, 0);
-    (void)io_b;
     ck_assert_int_eq(uv_loop_close(&loop), 0);
-    close(out);
-}
-END_TEST
-
-START_TEST(an_empty_datagram_is_not_delivered)
-{
-    uv_loop_t loop;
-    seen_t b = {0};
-    struct sockaddr_storage b_addr, out_addr;
-    hcp_udp_io_t *io_b;
-    int out = raw_socket(&out_addr);
-    uint8_t dgram[3] = {9, 9, 9};
-
-    hcp_log_init(HCC_LOG_ERROR);
-    uv_loop_init(&loop);
-    io_b = open_bound(&loop, &b, &b_addr);
-    ck_assert_int_eq(sendto(out, dgram, 0, 0, (struct sockaddr *)&b_addr,
-                            sizeof(struct sockaddr_in)), 0);
-    ck_assert_int_eq(sendto(out, dgram, sizeof dgram, 0, (struct sockaddr *)&b_addr,
-                            sizeof(struct sockaddr_in)), (ssize_t)sizeof dgram);
-    for (int i = 0; i < 2000 && b.datagrams < 1; i++)
-        uv_run(&loop, UV_RUN_ONCE);
-    ck_assert_uint_eq(b.datagrams, 1);
-    ck_assert_uint_eq(b.lengths[0], 3);
-    hcp_udp_io_close(io_b);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    ck_assert_int_eq(uv_loop_close(&loop), 0);
-    close(out);
 }
 END_TEST
 
