@@ -25,6 +25,7 @@
 #include "hcm.h"
 #include "local.h"
 #include "log.h"
+#include "poolroom.h"
 #include "policy.h"
 #include "proxy.h"
 #include "queue.h"
@@ -424,11 +425,19 @@ static void begin(hcp_exchange_t *ex)
 int hcp_exchange_on_http(hcp_exchange_t *ex, const char *method, const char *version,
                          const char *upload_data, size_t *upload_data_size)
 {
+    size_t room, used;
     int err;
 
     if (ex->method == NULL) {
         ex->method = method;
-        hcp_exchange_identify(ex);
+        hcp_exchange_identify(ex); /* the answer's X-Request-Id: part of the room it needs */
+        room = (size_t)ex->proxy->cfg->http_max_header_bytes;
+        used = hcp_poolroom_used(ex->conn, method, ex->raw_uri, version);
+        room = used < room ? room - used : 0;
+        if (room < hcp_poolroom_answer_need(strlen(ex->request_id))) {
+            hcp_front_request_complete(ex->conn);
+            return hcp_exchange_answer_no_room(ex, room);
+        }
         err = hcp_exchange_check_headers(ex, version);
         if (err < 0 && (err == HCM_ETOOLARGE || hcp_exchange_is_framing_error(err) ||
                         hcp_exchange_declares_body(ex))) {

@@ -12,6 +12,7 @@
 #include "hcm.h"
 #include "log.h"
 #include "metrics.h"
+#include "poolroom.h"
 #include "proxy.h"
 
 /* The access log: one line per answer, its facts as fields. hcproxy's own resources are logged
@@ -107,6 +108,33 @@ void hcp_exchange_answer_error(hcp_exchange_t *ex, int err)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     ex->error = err;
     hcp_exchange_answer(ex, r, hcm_err_status(err));
+}
+
+/* RFC 6585 s5: the request left too little of libmicrohttpd's pool for the answer's header
+ * block (poolroom.c). The 431 is as small as an answer can be: no Content-Type, no X-Request-Id,
+ * and Connection: close, since the next request would find the pool as full. When even that does
+ * not fit, or body bytes behind the headers may take its room, it is written under
+ * libmicrohttpd. 0, or -1 to close the connection. */
+int hcp_exchange_answer_no_room(hcp_exchange_t *ex, size_t room)
+{
+    char body[256], raw[512];
+    struct MHD_Response *r;
+    size_t len;
+
+    snprintf(body, sizeof body, "%s\n", hcm_strerror(HCM_EHEADERROOM));
+    ex->error = HCM_EHEADERROOM;
+    if (room >= hcp_poolroom_431_need(strlen(body)) && !hcp_exchange_declares_body(ex)) {
+        r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_COPY);
+        if (r != NULL)
+            MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+        hcp_exchange_answer(ex, r, hcm_err_status(HCM_EHEADERROOM));
+        ex->state = EX_QUEUED;
+        return r != NULL && MHD_queue_response(ex->conn, ex->status, r) == MHD_YES ? 0 : -1;
+    }
+    hcp_exchange_answer(ex, NULL, hcm_err_status(HCM_EHEADERROOM));
+    ex->state = EX_QUEUED; /* nothing more to queue: later calls change nothing */
+    len = hcp_poolroom_format_431(raw, sizeof raw, body);
+    return len > 0 && hcp_front_send_and_close(ex->conn, raw, len) ? 0 : -1;
 }
 
 void hcp_exchange_fail(hcp_exchange_t *ex, int err)

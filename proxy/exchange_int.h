@@ -123,6 +123,9 @@ void hcp_exchange_record_answer(hcp_exchange_t *ex, bool was_proxied);
 bool hcp_exchange_is_framing_error(int err);
 /* A proxy-generated error: its status and one-line reason come from mapping/errors.def. */
 void hcp_exchange_answer_error(hcp_exchange_t *ex, int err);
+/* HCM_EHEADERROOM: the request left |room| bytes of libmicrohttpd's pool, too few for an answer
+ * (poolroom.h); answers 431 at once, and the connection closes. 0, or -1 to close it now. */
+int hcp_exchange_answer_no_room(hcp_exchange_t *ex, size_t room);
 /* The request upstream failed with a negative HCM_E* code: answers the HTTP client with it. */
 void hcp_exchange_fail(hcp_exchange_t *ex, int err);
 /* The CoAP response: maps it and answers the HTTP client. */

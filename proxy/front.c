@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <gnutls/gnutls.h>
@@ -447,6 +448,33 @@ int hcp_front_new(hcp_proxy_t *proxy, hcp_front_t **out)
     }
     *out = front;
     return 0;
+}
+
+/* The socket is libmicrohttpd's, but the request has been read whole and nothing of this
+ * connection's is being written (the previous answer, if any, went out before the request was
+ * read), so the bytes cannot interleave with libmicrohttpd's. The socket is non-blocking: a
+ * client that does not read its previous answers may leave no room for these either, and is
+ * then closed without one. shutdown() under libmicrohttpd as in on_sweep(): its next read sees
+ * the end and it closes the connection. */
+bool hcp_front_send_and_close(struct MHD_Connection *conn, const char *bytes, size_t len)
+{
+    const union MHD_ConnectionInfo *fd =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    const union MHD_ConnectionInfo *tls =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    ssize_t sent;
+
+    if (fd == NULL)
+        return false;
+    if (tls != NULL && tls->tls_session != NULL) {
+        sent = gnutls_record_send((gnutls_session_t)tls->tls_session, bytes, len);
+        if (sent == (ssize_t)len)
+            gnutls_bye((gnutls_session_t)tls->tls_session, GNUTLS_SHUT_WR); /* close_notify */
+    } else {
+        sent = send(fd->connect_fd, bytes, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    }
+    shutdown(fd->connect_fd, SHUT_RDWR);
+    return sent == (ssize_t)len;
 }
 
 bool hcp_front_is_tls(struct MHD_Connection *conn)

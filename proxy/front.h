@@ -3,6 +3,7 @@
 #define HCP_FRONT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef struct hcp_proxy hcp_proxy_t;
 typedef struct hcp_front hcp_front_t;
@@ -25,6 +26,10 @@ void hcp_front_resume(hcp_front_t *front, void *connection);
  * whole request has (no deadline while it is answered). */
 void hcp_front_request_started(hcp_front_t *front, struct MHD_Connection *conn);
 void hcp_front_request_complete(struct MHD_Connection *conn);
+/* Writes |bytes|, a whole answer, to |conn| under libmicrohttpd, then shuts the connection down
+ * so that libmicrohttpd closes it as one the client left: for an answer that libmicrohttpd has no
+ * memory left to build (poolroom.h). Whether all of it went out. */
+bool hcp_front_send_and_close(struct MHD_Connection *conn, const char *bytes, size_t len);
 /* Whether |conn| came in on an https.listen address. */
 bool hcp_front_is_tls(struct MHD_Connection *conn);
 /* 0, or HCM_ECLIENTCERT when https.client_ca_file is set and |conn|, an HTTPS connection, has

@@ -33,6 +33,7 @@ static const struct {
     { HCM_ETRANSPORT, 501, 5, 5 },
     /* RFC 6585 s5: 431; CoAP has no such code, and an origin's 431 becomes 4.00 (mapping/status.def). */
     { HCM_EHEADERS, 431, 4, 0 },
+    { HCM_EHEADERROOM, 431, 4, 0 }, /* RFC 6585 s5: no room left for the answer (proxy/poolroom.c) */
     { HCM_EFRAMING, 400, 4, 0 },   /* RFC 9112 s6.3 items 3, 5: 400 and close */
     { HCM_EHOSTFIELD, 400, 4, 0 }, /* RFC 9112 s3.2: MUST respond 400 */
     { HCM_ECODING, 501, 5, 1 },    /* RFC 9112 s6.1: SHOULD respond 501 */
