@@ -422,18 +422,27 @@ static void begin(hcp_exchange_t *ex)
     }
 }
 
+/* The bytes of libmicrohttpd's pool (http.max_header_bytes) the request line and headers left
+ * for the answer's header block (poolroom.h): checked before anything else, since an answer that
+ * does not fit is never sent at all. */
+static size_t pool_room(hcp_exchange_t *ex, const char *version)
+{
+    size_t pool = (size_t)ex->proxy->cfg->http_max_header_bytes;
+    size_t used = hcp_poolroom_used(ex->conn, ex->method, ex->raw_uri, version);
+
+    return used < pool ? pool - used : 0;
+}
+
 int hcp_exchange_on_http(hcp_exchange_t *ex, const char *method, const char *version,
                          const char *upload_data, size_t *upload_data_size)
 {
-    size_t room, used;
+    size_t room;
     int err;
 
     if (ex->method == NULL) {
         ex->method = method;
         hcp_exchange_identify(ex); /* the answer's X-Request-Id: part of the room it needs */
-        room = (size_t)ex->proxy->cfg->http_max_header_bytes;
-        used = hcp_poolroom_used(ex->conn, method, ex->raw_uri, version);
-        room = used < room ? room - used : 0;
+        room = pool_room(ex, version);
         if (room < hcp_poolroom_answer_need(strlen(ex->request_id))) {
             hcp_front_request_complete(ex->conn);
             return hcp_exchange_answer_no_room(ex, room);
