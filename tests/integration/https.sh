@@ -30,6 +30,15 @@ http "${TLS[@]}" -X POST "$S/created"
 expect_match "Location from a 2.01 says https://" "^https://127.0.0.1:$SP/hc/coap://" "$(header location)"
 out=$(curl -s --max-time 10 "${TLS[@]}" -o /dev/null -o /dev/null -w '%{http_code}:%{num_connects} ' "$S/echo?a" "$S/echo?b" || true)
 expect_eq "two requests on one TLS connection (keep-alive)" "200:1 200:0 " "$out"
+# Near http.max_header_bytes (8192): every size answered over TLS too, hcproxy's 431 included,
+# also where even it does not fit the pool and is written to the TLS session under
+# libmicrohttpd (proxy/poolroom.c); never a connection closed with no answer.
+"$PY" "${HTTPSWEEP:-$(dirname "$0")/../peers/http-sweep.py}" "127.0.0.1:$SP" \
+    "/hc/coap://127.0.0.1:$TS_PORT/echo?sweep" 7500 8200 16 "$WORK/ca.pem" >"$WORK/sweep" 2>&1
+classes=$(awk '{print $2}' "$WORK/sweep" | uniq | tr '\n' ' ')
+expect_eq "requests of 7,500 to 8,200 bytes over TLS: served, then hcproxy's 431, then libmicrohttpd's" \
+    "served 431-hcproxy 431-libmicrohttpd " "$classes"
+[ "$classes" = "served 431-hcproxy 431-libmicrohttpd " ] || sed 's/^/# /' "$WORK/sweep"
 expect_clean_exit
 
 # Mutual TLS: only clients with a certificate from https.client_ca_file.

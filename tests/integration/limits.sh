@@ -5,6 +5,7 @@
 # in-flight exchanges to one CoAP server; the size of a request's line and headers, and that every
 # request near that size gets one answer.
 . "$(dirname "$0")/lib.sh"
+HTTPSWEEP="${HTTPSWEEP:-$(dirname "$0")/../peers/http-sweep.py}"
 
 start_testserver
 start_hcproxy --http-rate-limit 2 --http-max-connections-per-client 3 --http-request-timeout-s 1
@@ -126,45 +127,8 @@ expect_eq "... and the next request is served" "200 after" "$STATUS $BODY"
 # hcproxy's own 431 (HEADERROOM) with its reason, then libmicrohttpd's 431 once the request
 # itself does not fit; never a connection closed with no answer (which libmicrohttpd did when the
 # request left too little room for the answer's headers).
-cat >"$WORK/sweep.py" <<'PYEOF'
-import socket, sys
-host, port = sys.argv[1].rsplit(":", 1)
-path, first, last, step = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-def answer(s):
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = s.recv(65536)
-        if not chunk:
-            return None
-        data += chunk
-    head, body = data.split(b"\r\n\r\n", 1)
-    length = [l.split(b":", 1)[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")]
-    while length and len(body) < int(length[0]):
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        body += chunk
-    return head.split(b" ")[1].decode(), body.decode(errors="replace")
-for size in range(first, last + 1, step):
-    base = "GET %s HTTP/1.1\r\nHost: x\r\n" % path
-    request = base + "X-Padding: %s\r\n\r\n" % ("a" * (size - len(base) - len("X-Padding: \r\n\r\n")))
-    s = socket.create_connection((host, int(port)))
-    s.settimeout(10)
-    s.sendall(request.encode())
-    try:
-        got = answer(s)
-    except OSError:
-        got = None
-    s.close()
-    if got is None:
-        print(size, "closed")
-    elif got[0] == "431":
-        print(size, "431-hcproxy" if "http.max_header_bytes" in got[1] else "431-libmicrohttpd")
-    else:
-        print(size, "served" if got[0][0] in "25" else got[0])
-PYEOF
 sweep() {  # $1: first size, $2: last, $3: step, $4: what the test is
-    "$PY" "$WORK/sweep.py" "$PROXY" "/hc/coap://127.0.0.1:$OTHER/echo?sweep" "$1" "$2" "$3" \
+    "$PY" "$HTTPSWEEP" "$PROXY" "/hc/coap://127.0.0.1:$OTHER/echo?sweep" "$1" "$2" "$3" \
         >"$WORK/sweep" 2>&1
     local classes
     classes=$(awk '{print $2}' "$WORK/sweep" | uniq | tr '\n' ' ')
