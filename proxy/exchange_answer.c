@@ -133,7 +133,8 @@ int hcp_exchange_answer_no_room(hcp_exchange_t *ex, size_t room)
     }
     hcp_exchange_answer(ex, NULL, hcm_err_status(HCM_EHEADERROOM));
     ex->state = EX_QUEUED; /* nothing more to queue: later calls change nothing */
-    len = hcp_poolroom_format_431(raw, sizeof raw, body);
+    len = hcp_poolroom_format_431(raw, sizeof raw, body,
+                                  strcmp(ex->method, MHD_HTTP_METHOD_HEAD) == 0);
     return len > 0 && hcp_front_send_and_close(ex->conn, raw, len) ? 0 : -1;
 }
 

@@ -16,7 +16,6 @@
  * A request that does not fit the pool is libmicrohttpd's own 431 or 414, for which it first
  * frees the read buffer (transmit_error_response); one that fits with too little left is
  * hcproxy's to answer, and the access handler asks here first. */
-#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -119,15 +118,16 @@ static void format_date(char *out, size_t len)
              months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-size_t hcp_poolroom_format_431(char *buf, size_t len, const char *body)
+size_t hcp_poolroom_format_431(char *buf, size_t len, const char *body, bool is_head)
 {
     char date[40];
     int n;
 
     format_date(date, sizeof date);
+    /* RFC 9110 s9.3.2: an answer to HEAD has no content; its Content-Length is the GET's. */
     n = snprintf(buf, len,
                  "HTTP/1.1 431 Request Header Fields Too Large\r\nDate: %s\r\n"
                  "Connection: close\r\nContent-Length: %zu\r\n\r\n%s",
-                 date, strlen(body), body);
+                 date, strlen(body), is_head ? "" : body);
     return n > 0 && (size_t)n < len ? (size_t)n : 0;
 }

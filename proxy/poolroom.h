@@ -4,6 +4,7 @@
 #ifndef HCP_POOLROOM_H
 #define HCP_POOLROOM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct MHD_Connection;
@@ -19,8 +20,8 @@ size_t hcp_poolroom_answer_need(size_t request_id_len);
 /* The room the 431 below needs when libmicrohttpd builds its header block. */
 size_t hcp_poolroom_431_need(size_t body_len);
 /* The whole 431 answer with |body| as bytes (status line, Date, Connection: close,
- * Content-Length, the body), for a connection whose pool has no room even for that: its length,
- * or 0 when |len| is too short. */
-size_t hcp_poolroom_format_431(char *buf, size_t len, const char *body);
+ * Content-Length, the body unless |is_head|), for a connection whose pool has no room even for
+ * that: its length, or 0 when |len| is too short. */
+size_t hcp_poolroom_format_431(char *buf, size_t len, const char *body, bool is_head);
 
 #endif
