@@ -117,47 +117,25 @@ static void send_alone(hcp_udp_io_t *io, const struct sockaddr *to, const uint8_
         note_not_sent(io, len, errno);
 }
 
-void hcp_udp_io_send(hcp_udp_io_t *io, const struct sockaddr *to, const uint8_t *dgram,
-                     size_t len)
+/* The pass's queue, begun by its second datagram; NULL for want of memory. */
+static send_queue_t *queue_of(hcp_udp_io_t *io)
 {
-    send_queue_t *q = io->queue;
-    size_t to_len = io->is_connected ? 0 : hcp_sockaddr_len(to);
-    struct mmsghdr *m;
+    if (io->queue == NULL && (io->queue = malloc(sizeof *io->queue)) != NULL) {
+        io->queue->n = 0;
+        io->queue->used = 0;
+        schedule_flush(io);
+    }
+    return io->queue;
+}
 
-    if (io->is_closing || (!io->is_connected && (to_len == 0 || to_len > sizeof q->to[0]))) {
-        hcp_log(HCC_LOG_DEBUG, 0, "%s: a datagram of %zu bytes not sent: no address", io->who,
-                len);
-        return;
-    }
-    if (q != NULL && (q->n == HCP_UDP_IO_BATCH || q->used + len > QUEUE_BYTES)) {
-        flush(io);
-        q = NULL;
-    }
-    if (len > QUEUE_BYTES || (q == NULL && !io->has_sent_this_pass)) {
-        /* The first of a pass goes at once: when a pass sends one datagram (NSTART 1, a lone
-         * request), waiting for the pass's end would add the rest of the pass to every round
-         * trip; the ones that follow it share one sendmmsg(). */
-        io->has_sent_this_pass = true;
-        schedule_flush(io);
-        send_alone(io, to, dgram, len);
-        return;
-    }
-    if (q == NULL) {
-        if ((q = malloc(sizeof *q)) == NULL) {
-            send_alone(io, to, dgram, len);
-            return;
-        }
-        q->n = 0;
-        q->used = 0;
-        io->queue = q;
-        schedule_flush(io);
-    }
-    m = &q->msgs[q->n];
+static void enqueue(send_queue_t *q, const struct sockaddr *to, size_t to_len,
+                    const uint8_t *dgram, size_t len)
+{
+    struct mmsghdr *m = &q->msgs[q->n];
+
     memcpy(q->bytes + q->used, dgram, len);
     q->iov[q->n] = (struct iovec){.iov_base = q->bytes + q->used, .iov_len = len};
-    memset(&m->msg_hdr, 0, sizeof m->msg_hdr);
-    m->msg_hdr.msg_iov = &q->iov[q->n];
-    m->msg_hdr.msg_iovlen = 1;
+    m->msg_hdr = (struct msghdr){.msg_iov = &q->iov[q->n], .msg_iovlen = 1};
     if (to_len > 0) {
         memcpy(&q->to[q->n], to, to_len);
         m->msg_hdr.msg_name = &q->to[q->n];
@@ -165,6 +143,33 @@ void hcp_udp_io_send(hcp_udp_io_t *io, const struct sockaddr *to, const uint8_t 
     }
     q->used += len;
     q->n++;
+}
+
+void hcp_udp_io_send(hcp_udp_io_t *io, const struct sockaddr *to, const uint8_t *dgram,
+                     size_t len)
+{
+    size_t to_len = io->is_connected ? 0 : hcp_sockaddr_len(to);
+    send_queue_t *q = io->queue;
+
+    if (io->is_closing || (!io->is_connected && (to_len == 0 || to_len > sizeof q->to[0]))) {
+        hcp_log(HCC_LOG_DEBUG, 0, "%s: a datagram of %zu bytes not sent: no address", io->who,
+                len);
+        return;
+    }
+    if (q != NULL && (q->n == HCP_UDP_IO_BATCH || q->used + len > QUEUE_BYTES))
+        flush(io); /* full: what is queued goes first, in order */
+    if (len > QUEUE_BYTES || (io->queue == NULL && !io->has_sent_this_pass)) {
+        /* The first of a pass goes at once: when a pass sends one datagram (NSTART 1, a lone
+         * request), waiting for the pass's end would add the rest of the pass to every round
+         * trip; the ones that follow it share one sendmmsg(). */
+        io->has_sent_this_pass = true;
+        schedule_flush(io);
+        send_alone(io, to, dgram, len);
+    } else if ((q = queue_of(io)) != NULL) {
+        enqueue(q, to, to_len, dgram, len);
+    } else {
+        send_alone(io, to, dgram, len);
+    }
 }
 
 /* ---- the end of a loop pass ------------------------------------------------------------------- */
