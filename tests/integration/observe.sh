@@ -108,6 +108,13 @@ noted() { notes "$1" "$2" | grep -q " mid=$3\$"; }
 # first observer's).
 notify() { MID=$(wire_ctl notify "$@" | cut -d' ' -f2 | cut -d, -f1); }
 delta() { echo $(( $(metric "$1") - $2 )); }
+# reset_after_notify RESOURCE PAYLOAD: one more notification; "yes" once hcproxy has answered it
+# with a Reset (RFC 7641 s3.6), "no" if it has not within 10 s.
+reset_after_notify() {
+    notify "$1" "p=$2"
+    wait_for 10 noted reset "$1" "$MID" || true
+    noted reset "$1" "$MID" && echo yes || echo no
+}
 
 start_wire
 # A keep-alive after 1 s of silence.
@@ -257,10 +264,8 @@ subscribe s4 g
 wait_for 10 has_event s4 "notification 1 200 g-one" || true
 unsubscribe s4
 wait_for 10 metric_is hcproxy_observe_streams "$streams0" || true
-notify g p=g-two
-wait_for 10 noted reset g "$MID" || true
 expect_eq "rfc7641-3.6 once the HTTP client has gone, hcproxy answers the next notification with a Reset" "yes" \
-    "$(noted reset g "$MID" && echo yes || echo no)"
+    "$(reset_after_notify g g-two)"
 expect_eq "... and the wire server holds no observer of it any more" "0" "$(observers g)"
 
 # ---- re-registration when Max-Age passes ---------------------------------------------------------------
@@ -340,10 +345,8 @@ expect_eq "... when one leaves, the other still gets them, and the notification 
     "$(has_event fb 'notification 4 200 f-four' && echo yes || echo no) $(noted reset f "$f4" && echo yes || echo no)"
 unsubscribe fb
 wait_for 10 metric_is hcproxy_observe_observations "$obs0" || true
-notify f p=f-five
-wait_for 10 noted reset f "$MID" || true
 expect_eq "... when the last one has left, the next notification is Reset" "yes" \
-    "$(noted reset f "$MID" && echo yes || echo no)"
+    "$(reset_after_notify f f-five)"
 
 # ---- FETCH (RFC 8132 s2.4): a registration with a body, never shared --------------------------------------
 wire_ctl set q p=q-one >/dev/null
