@@ -53,7 +53,7 @@ size_t hcm_coap_msg_size(const hcm_coap_msg_t *msg, bool with_payload)
 }
 
 void hcm_coap_msg_copy(hcm_coap_msg_t *out, uint8_t *bytes, const hcm_coap_msg_t *msg,
-                           bool with_payload)
+                       bool with_payload)
 {
     size_t at = 0;
 
